@@ -1,0 +1,72 @@
+//! Fleet registry endpoints: assets (with their service history), engineers
+//! and depots (with live stock).
+
+use super::extract::{Page, Query};
+use super::{ApiError, AppState};
+use crate::model::AssetId;
+use crate::tickets::TicketFilter;
+use axum::extract::{Path, State};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssetQuery {
+    model: Option<String>,
+    site: Option<String>,
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+pub async fn assets(State(s): State<AppState>, Query(q): Query<AssetQuery>) -> Result<axum::Json<Value>, ApiError> {
+    let page = Page::new(q.limit, q.offset)?;
+    let matching: Vec<_> = s
+        .fleet
+        .assets()
+        .iter()
+        .filter(|a| q.model.as_deref().is_none_or(|m| a.model.as_str() == m))
+        .filter(|a| q.site.as_deref().is_none_or(|x| a.site.as_str() == x))
+        .cloned()
+        .collect();
+    Ok(axum::Json(page.wrap(page.slice(&matching))))
+}
+
+/// The asset record plus every ticket upkeep opened for it.
+pub async fn asset(State(s): State<AppState>, Path(id): Path<String>) -> Result<axum::Json<Value>, ApiError> {
+    let asset = s.fleet.asset(&id).ok_or_else(|| ApiError::not_found("asset", &id))?;
+    let filter = TicketFilter { asset: Some(AssetId::new(&id)), limit: 1000, ..TicketFilter::default() };
+    let tickets = s.db.list_tickets(&filter).await?;
+    Ok(axum::Json(json!({ "asset": asset, "tickets": tickets })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+pub async fn engineers(State(s): State<AppState>, Query(q): Query<PageQuery>) -> Result<axum::Json<Value>, ApiError> {
+    let page = Page::new(q.limit, q.offset)?;
+    let loads = s.db.engineer_loads().await?;
+    let items = page
+        .slice(s.fleet.engineers())
+        .into_iter()
+        .map(|e| json!({ "load": loads.get(&e.id).copied().unwrap_or(0), "engineer": e }))
+        .collect();
+    Ok(axum::Json(page.wrap(items)))
+}
+
+/// Depots with the stock the database holds now (after reservations).
+pub async fn depots(State(s): State<AppState>, Query(q): Query<PageQuery>) -> Result<axum::Json<Value>, ApiError> {
+    let page = Page::new(q.limit, q.offset)?;
+    let mut items = Vec::new();
+    for d in page.slice(s.fleet.depots()) {
+        let mut stock = serde_json::Map::new();
+        for part in d.stock.keys() {
+            stock.insert(part.to_string(), json!(s.db.on_hand(&d.id, part).await?));
+        }
+        items.push(json!({ "id": d.id, "name": d.name, "class": d.class, "location": d.location, "on_hand": stock }));
+    }
+    Ok(axum::Json(page.wrap(items)))
+}

@@ -1,0 +1,53 @@
+//! The HTTP API for dispatchers and operations (axum). `app(state)` builds
+//! the router; tests drive it with `oneshot`, no socket needed.
+
+mod error;
+mod extract;
+mod fleet;
+mod ops;
+mod tickets;
+
+pub use error::ApiError;
+
+use crate::db::Db;
+use crate::fleet::Fleet;
+use crate::telemetry::Metrics;
+use axum::routing::{get, post};
+use axum::Router;
+use std::sync::Arc;
+
+/// The OpenAPI document served at `/openapi.json`.
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub fleet: Arc<Fleet>,
+    pub metrics: Arc<Metrics>,
+}
+
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/health", get(ops::health))
+        .route("/metrics", get(ops::metrics))
+        .route("/openapi.json", get(ops::openapi))
+        .route("/api/v1/tickets", get(tickets::list))
+        .route("/api/v1/tickets/{id}", get(tickets::one))
+        .route("/api/v1/tickets/{id}/transition", post(tickets::transition))
+        .route("/api/v1/tickets/{id}/reassign", post(tickets::reassign))
+        .route("/api/v1/assets", get(fleet::assets))
+        .route("/api/v1/assets/{id}", get(fleet::asset))
+        .route("/api/v1/engineers", get(fleet::engineers))
+        .route("/api/v1/depots", get(fleet::depots))
+        .route("/api/v1/dead-letters", get(ops::dead_letters))
+        .fallback(ops::not_found)
+        .with_state(state)
+}
+
+/// Serves the API until `shutdown` is set.
+pub async fn serve(listener: tokio::net::TcpListener, state: AppState, mut shutdown: crate::shutdown::Shutdown) -> std::io::Result<()> {
+    axum::serve(listener, app(state)).with_graceful_shutdown(async move { shutdown.wait().await }).await
+}
+
+#[cfg(test)]
+mod tests;

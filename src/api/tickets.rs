@@ -1,0 +1,95 @@
+//! Ticket endpoints: list with filters, one with evidence and history, the
+//! lifecycle actions and a manual reassignment.
+
+use super::extract::{Json, Page, Query};
+use super::{ApiError, AppState};
+use crate::model::{AssetId, EngineerId, Severity, TicketKind};
+use crate::tickets::{TicketFilter, TicketState};
+use axum::extract::{Path, State};
+use serde::Deserialize;
+use serde_json::Value;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    state: Option<TicketState>,
+    severity: Option<Severity>,
+    kind: Option<TicketKind>,
+    asset: Option<String>,
+    engineer: Option<String>,
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+pub async fn list(State(s): State<AppState>, Query(q): Query<ListQuery>) -> Result<axum::Json<Value>, ApiError> {
+    let page = Page::new(q.limit, q.offset)?;
+    let filter = TicketFilter {
+        state: q.state,
+        severity: q.severity,
+        kind: q.kind,
+        asset: q.asset.map(AssetId::new),
+        engineer: q.engineer.map(EngineerId::new),
+        limit: page.limit,
+        offset: page.offset,
+    };
+    Ok(axum::Json(page.wrap(s.db.list_tickets(&filter).await?)))
+}
+
+pub async fn one(State(s): State<AppState>, Path(id): Path<String>) -> Result<axum::Json<Value>, ApiError> {
+    let detail = s.db.ticket(&id).await?.ok_or_else(|| ApiError::not_found("ticket", &id))?;
+    Ok(axum::Json(serde_json::to_value(detail).unwrap_or_default()))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransitionBody {
+    to: TicketState,
+    actor: String,
+    #[serde(default)]
+    note: String,
+}
+
+pub async fn transition(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    Json(b): Json<TransitionBody>,
+) -> Result<axum::Json<Value>, ApiError> {
+    require_actor(&b.actor)?;
+    if b.to == TicketState::Assigned {
+        return Err(ApiError::bad_request("use /reassign to assign an engineer"));
+    }
+    let t = s.db.transition(&id, b.to, &b.actor, &b.note, now()).await?;
+    Ok(axum::Json(serde_json::to_value(t).unwrap_or_default()))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReassignBody {
+    engineer_id: String,
+    actor: String,
+    #[serde(default)]
+    note: String,
+}
+
+pub async fn reassign(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    Json(b): Json<ReassignBody>,
+) -> Result<axum::Json<Value>, ApiError> {
+    require_actor(&b.actor)?;
+    let engineer = s.fleet.engineer(&b.engineer_id).ok_or_else(|| ApiError::not_found("engineer", &b.engineer_id))?;
+    let note = if b.note.is_empty() { format!("manual assignment by {}", b.actor) } else { b.note };
+    let t = s.db.assign(&id, &engineer.id, &note, false, &b.actor, now()).await?;
+    Ok(axum::Json(serde_json::to_value(t).unwrap_or_default()))
+}
+
+fn require_actor(actor: &str) -> Result<(), ApiError> {
+    if actor.trim().is_empty() {
+        return Err(ApiError::bad_request("actor must name who takes the action"));
+    }
+    Ok(())
+}
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}

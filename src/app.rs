@@ -1,0 +1,118 @@
+//! Wiring only: builds every stage from the config and connects them with
+//! channels. `start` returns a handle whose `stop` shuts down in data order.
+
+use crate::api::{self, AppState};
+use crate::config::Config;
+use crate::db::{Db, DbError};
+use crate::detect::{self, WindowParams};
+use crate::dispatch::Dispatcher;
+use crate::fleet::Fleet;
+use crate::ingest::{self, MqttError};
+use crate::rules::RuleSet;
+use crate::shutdown::{self, Trigger};
+use crate::telemetry::Metrics;
+use crate::tickets::{self, ServiceContext};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc::unbounded_channel;
+use tokio::task::JoinHandle;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error(transparent)]
+    Mqtt(#[from] MqttError),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen { addr: String, source: std::io::Error },
+}
+
+/// A running engine.
+pub struct Running {
+    pub api_addr: SocketAddr,
+    pub metrics: Arc<Metrics>,
+    pub db: Db,
+    trigger: Trigger,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Running {
+    /// Stops taking messages, lets detection and ticketing finish what they
+    /// hold, acknowledges it, then stops the API.
+    pub async fn stop(self) {
+        self.trigger.fire();
+        for t in self.tasks {
+            let _ = t.await;
+        }
+    }
+}
+
+pub async fn start(config: &Config, fleet: Arc<Fleet>, rules: Arc<RuleSet>) -> Result<Running, AppError> {
+    let metrics = Arc::new(Metrics::default());
+    let db = connect_db(config, &metrics).await?;
+    crate::db::with_retry(&metrics, "seeding depot stock", || db.seed_stock(fleet.depots())).await;
+    let (trigger, stop) = shutdown::channel();
+
+    let params = WindowParams::from_config(&config.detect);
+    let (engine, engine_events) =
+        detect::start(Arc::clone(&rules), params, config.detect.evidence_every, config.detect.workers, Arc::clone(&metrics));
+    let (acker, event_loop) = ingest::connect(&config.mqtt, Arc::clone(&metrics))?;
+    let (deliveries_tx, deliveries_rx) = unbounded_channel();
+    let (pending_tx, pending_rx) = unbounded_channel();
+
+    let listener = tokio::net::TcpListener::bind(&config.api.listen)
+        .await
+        .map_err(|source| AppError::Listen { addr: config.api.listen.clone(), source })?;
+    let api_addr = listener.local_addr().map_err(|source| AppError::Listen { addr: config.api.listen.clone(), source })?;
+
+    let pipeline = ingest::PipelineContext {
+        fleet: Arc::clone(&fleet),
+        limits: config.decode.clone(),
+        db: db.clone(),
+        metrics: Arc::clone(&metrics),
+    };
+    let service = ServiceContext {
+        db: db.clone(),
+        fleet: Arc::clone(&fleet),
+        dispatcher: Arc::new(Dispatcher::new(Arc::clone(&fleet), config.dispatch.clone())),
+        rules,
+        sla: config.sla.clone(),
+        metrics: Arc::clone(&metrics),
+    };
+    let state = AppState { db: db.clone(), fleet, metrics: Arc::clone(&metrics) };
+    let api_stop = stop.clone();
+    let tasks = vec![
+        tokio::spawn(event_loop.run(deliveries_tx, stop)),
+        tokio::spawn(ingest::run_pipeline(pipeline, deliveries_rx, engine, pending_tx)),
+        tokio::spawn(async move {
+            tickets::run_service(service, engine_events, pending_rx, acker.clone()).await;
+            acker.disconnect().await;
+        }),
+        tokio::spawn(async move {
+            if let Err(e) = api::serve(listener, state, api_stop).await {
+                tracing::error!(error = %e, "API server failed");
+            }
+        }),
+    ];
+    tracing::info!(api = %api_addr, mqtt = %config.mqtt.url, "upkeep engine started");
+    Ok(Running { api_addr, metrics, db, trigger, tasks })
+}
+
+/// Waits for the database while it is unreachable (an outage at start-up
+/// is survived like one later); a malformed URL fails at once.
+async fn connect_db(config: &Config, metrics: &Metrics) -> Result<Db, AppError> {
+    let mut delay = Duration::from_millis(200);
+    loop {
+        match Db::connect(&config.database.url, config.database.max_connections).await {
+            Ok(db) => return Ok(db),
+            Err(e) if e.is_retriable() => {
+                metrics.store_errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                tracing::warn!(error = %e, retry_in_ms = delay.as_millis() as u64, "database not reachable yet");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(10));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}

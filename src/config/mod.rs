@@ -1,0 +1,336 @@
+//! One typed configuration: embedded defaults, a TOML file, then environment
+//! overrides (`UPKEEP__SECTION__KEY=value`), validated once at start-up.
+
+mod env;
+
+use crate::model::{Severity, Span};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// The commented default configuration printed by `upkeep generate-config`.
+pub const DEFAULT_TOML: &str = include_str!("default.toml");
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("invalid config {origin}: {message}")]
+    Invalid { origin: String, message: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub mqtt: MqttConfig,
+    pub broker: EmbeddedBrokerConfig,
+    pub database: DatabaseConfig,
+    pub api: ApiConfig,
+    pub fleet: FleetConfig,
+    pub rules: RulesConfig,
+    pub decode: DecodeConfig,
+    pub detect: DetectConfig,
+    pub sla: SlaConfig,
+    pub dispatch: DispatchConfig,
+}
+
+/// Connection to the telemetry broker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MqttConfig {
+    /// `mqtt://host:port` (or `mqtts://host:port` for TLS).
+    pub url: String,
+    pub client_id: String,
+    pub topic_filter: String,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    /// PEM file of the CA that signed the broker's certificate; when unset
+    /// with `mqtts://`, the system's trust roots are used.
+    pub ca_file: Option<PathBuf>,
+    pub keep_alive: Span,
+    /// QoS 1 messages the broker may have in flight to us before it waits for acks.
+    pub max_inflight: u16,
+    pub reconnect_min: Span,
+    pub reconnect_max: Span,
+}
+
+/// The broker `upkeep demo` embeds so the demo needs no installed server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EmbeddedBrokerConfig {
+    pub port: u16,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `sqlite://path.db` (created if missing) or `postgres://...`.
+    pub url: String,
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ApiConfig {
+    pub listen: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FleetConfig {
+    /// JSON fleet file: assets, engineers, depots, parts.
+    pub path: PathBuf,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RulesConfig {
+    pub dir: PathBuf,
+}
+
+/// Limits that make a message invalid (it then goes to the dead letters).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DecodeConfig {
+    pub max_payload_bytes: usize,
+    pub max_readings: usize,
+    /// Readings older than this (against the wall clock) are absurd.
+    pub max_age: Span,
+    /// Readings further ahead of the wall clock than this are absurd.
+    pub max_future: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DetectConfig {
+    /// Timely worker threads; records are exchanged between them by asset id.
+    pub workers: usize,
+    /// Raw samples kept per asset and metric (event time).
+    pub window: Span,
+    /// How far behind an asset's newest reading a reading may arrive and still count.
+    pub lateness: Span,
+    /// Width of the downsampled buckets that feed baselines and forecasts.
+    pub bucket: Span,
+    /// How much downsampled history is kept per asset and metric.
+    pub history: Span,
+    /// Half-life of the learned per-asset baseline.
+    pub baseline_half_life: Span,
+    /// History needed before the baseline is trusted.
+    pub baseline_warmup: Span,
+    /// While a rule keeps firing, fresh evidence is attached at most this often.
+    pub evidence_every: Span,
+}
+
+/// Response and on-site deadlines per severity tier, from detection time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SlaConfig {
+    pub emergency: SlaTier,
+    pub major: SlaTier,
+    pub general: SlaTier,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlaTier {
+    pub response: Span,
+    pub on_site: Span,
+}
+
+impl SlaConfig {
+    pub fn tier(&self, severity: Severity) -> SlaTier {
+        match severity {
+            Severity::Emergency => self.emergency,
+            Severity::Major => self.major,
+            Severity::General => self.general,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DispatchConfig {
+    /// Road distance per great-circle kilometre.
+    pub road_factor: f64,
+    /// Average travel speed on roads.
+    pub speed_kmh: f64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            mqtt: MqttConfig::default(),
+            broker: EmbeddedBrokerConfig { port: 18831 },
+            database: DatabaseConfig { url: "sqlite://upkeep.db".into(), max_connections: 8 },
+            api: ApiConfig { listen: "127.0.0.1:8080".into() },
+            fleet: FleetConfig { path: "fleet.json".into() },
+            rules: RulesConfig { dir: "rules".into() },
+            decode: DecodeConfig::default(),
+            detect: DetectConfig::default(),
+            sla: SlaConfig::default(),
+            dispatch: DispatchConfig { road_factor: 1.3, speed_kmh: 60.0 },
+        }
+    }
+}
+
+impl Default for MqttConfig {
+    fn default() -> Self {
+        MqttConfig {
+            url: "mqtt://127.0.0.1:1883".into(),
+            client_id: "upkeep-engine".into(),
+            topic_filter: "upkeep/telemetry/+".into(),
+            username: None,
+            password: None,
+            ca_file: None,
+            keep_alive: Span::from_secs(30),
+            max_inflight: 100,
+            reconnect_min: Span(500),
+            reconnect_max: Span::from_secs(30),
+        }
+    }
+}
+
+impl Default for EmbeddedBrokerConfig {
+    fn default() -> Self {
+        Config::default().broker
+    }
+}
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Config::default().database
+    }
+}
+impl Default for ApiConfig {
+    fn default() -> Self {
+        Config::default().api
+    }
+}
+impl Default for FleetConfig {
+    fn default() -> Self {
+        Config::default().fleet
+    }
+}
+impl Default for RulesConfig {
+    fn default() -> Self {
+        Config::default().rules
+    }
+}
+impl Default for DispatchConfig {
+    fn default() -> Self {
+        Config::default().dispatch
+    }
+}
+
+impl Default for DecodeConfig {
+    fn default() -> Self {
+        DecodeConfig {
+            max_payload_bytes: 256 * 1024,
+            max_readings: 10_000,
+            max_age: Span::from_hours(24 * 365),
+            max_future: Span::from_hours(1),
+        }
+    }
+}
+
+impl Default for DetectConfig {
+    fn default() -> Self {
+        DetectConfig {
+            workers: 1,
+            window: Span::from_mins(30),
+            lateness: Span::from_mins(5),
+            bucket: Span::from_mins(10),
+            history: Span::from_hours(24),
+            baseline_half_life: Span::from_hours(24),
+            baseline_warmup: Span::from_hours(6),
+            evidence_every: Span::from_hours(1),
+        }
+    }
+}
+
+impl Default for SlaConfig {
+    fn default() -> Self {
+        let tier = |r, o| SlaTier { response: Span::from_hours(r), on_site: Span::from_hours(o) };
+        SlaConfig { emergency: tier(1, 12), major: tier(4, 24), general: tier(8, 48) }
+    }
+}
+
+impl Config {
+    /// Defaults, overlaid by the file (when given), overlaid by `UPKEEP__*` variables.
+    pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
+        let mut table = match path {
+            Some(p) => {
+                let text = std::fs::read_to_string(p)
+                    .map_err(|source| ConfigError::Read { path: p.to_owned(), source })?;
+                parse_table(&text, &p.display().to_string())?
+            }
+            None => toml::Table::new(),
+        };
+        env::apply_overrides(&mut table, std::env::vars())?;
+        Self::from_table(table, path.map_or("(defaults)".into(), |p| p.display().to_string()))
+    }
+
+    fn from_table(table: toml::Table, origin: String) -> Result<Config, ConfigError> {
+        let config: Config = toml::Value::Table(table)
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError::Invalid { origin: origin.clone(), message: e.message().to_owned() })?;
+        config.validate().map_err(|message| ConfigError::Invalid { origin, message })?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        let d = &self.detect;
+        if d.workers == 0 {
+            return Err("detect.workers must be at least 1".into());
+        }
+        if d.bucket.as_millis() <= 0 || d.window.as_millis() <= 0 {
+            return Err("detect.window and detect.bucket must be positive".into());
+        }
+        if d.history < d.bucket {
+            return Err("detect.history must cover at least one detect.bucket".into());
+        }
+        if self.dispatch.speed_kmh <= 0.0 || self.dispatch.road_factor < 1.0 {
+            return Err("dispatch.speed_kmh must be > 0 and dispatch.road_factor >= 1".into());
+        }
+        if self.mqtt.reconnect_min > self.mqtt.reconnect_max {
+            return Err("mqtt.reconnect_min must not exceed mqtt.reconnect_max".into());
+        }
+        Ok(())
+    }
+}
+
+fn parse_table(text: &str, origin: &str) -> Result<toml::Table, ConfigError> {
+    text.parse::<toml::Table>()
+        .map_err(|e| ConfigError::Invalid { origin: origin.to_owned(), message: e.to_string() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_commented_default_file_equals_the_built_in_defaults() {
+        let table = parse_table(DEFAULT_TOML, "default.toml").unwrap();
+        let parsed = Config::from_table(table, "default.toml".into()).unwrap();
+        assert_eq!(parsed, Config::default());
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected_with_the_key_named() {
+        let table = parse_table("[mqtt]\nurll = 'x'\n", "t").unwrap();
+        let err = Config::from_table(table, "t".into()).unwrap_err().to_string();
+        assert!(err.contains("urll"), "{err}");
+    }
+
+    #[test]
+    fn invalid_values_are_rejected() {
+        let table = parse_table("[detect]\nworkers = 0\n", "t").unwrap();
+        assert!(Config::from_table(table, "t".into()).is_err());
+    }
+
+    #[test]
+    fn sla_defaults_match_the_published_tiers() {
+        let sla = SlaConfig::default();
+        assert_eq!(sla.tier(Severity::Emergency).on_site, Span::from_hours(12));
+        assert_eq!(sla.tier(Severity::Major).response, Span::from_hours(4));
+        assert_eq!(sla.tier(Severity::General).on_site, Span::from_hours(48));
+    }
+}

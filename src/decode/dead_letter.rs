@@ -1,0 +1,130 @@
+//! Messages that could not be used, kept with their raw bytes and the reason.
+
+use crate::model::EpochMs;
+use serde::Serialize;
+
+/// Bounded set of reasons (a Prometheus label and a filter in the API).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeadLetterReason {
+    InvalidJson,
+    InvalidSchema,
+    UnknownAsset,
+    NonFinite,
+    AbsurdTimestamp,
+    Oversize,
+}
+
+impl DeadLetterReason {
+    pub const ALL: [DeadLetterReason; 6] = [
+        DeadLetterReason::InvalidJson,
+        DeadLetterReason::InvalidSchema,
+        DeadLetterReason::UnknownAsset,
+        DeadLetterReason::NonFinite,
+        DeadLetterReason::AbsurdTimestamp,
+        DeadLetterReason::Oversize,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeadLetterReason::InvalidJson => "invalid_json",
+            DeadLetterReason::InvalidSchema => "invalid_schema",
+            DeadLetterReason::UnknownAsset => "unknown_asset",
+            DeadLetterReason::NonFinite => "non_finite",
+            DeadLetterReason::AbsurdTimestamp => "absurd_timestamp",
+            DeadLetterReason::Oversize => "oversize",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+/// One kept-aside message.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DeadLetter {
+    pub id: String,
+    pub received_at: EpochMs,
+    pub topic: String,
+    pub reason: DeadLetterReason,
+    pub detail: String,
+    #[serde(skip)]
+    pub payload: Vec<u8>,
+}
+
+use crate::db::{col, Db, DbError};
+
+impl Db {
+    pub async fn insert_dead_letter(&self, d: &DeadLetter) -> Result<(), DbError> {
+        sqlx::query(
+            "INSERT INTO dead_letters (id, received_at, topic, reason, detail, payload_hex) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&d.id)
+        .bind(d.received_at)
+        .bind(&d.topic)
+        .bind(d.reason.as_str())
+        .bind(&d.detail)
+        .bind(d.payload_hex())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Newest first, optionally of one reason.
+    pub async fn dead_letters(&self, reason: Option<DeadLetterReason>, limit: i64, offset: i64) -> Result<Vec<DeadLetter>, DbError> {
+        let sql = format!(
+            "SELECT id, received_at, topic, reason, detail, payload_hex FROM dead_letters {} \
+             ORDER BY received_at DESC, id LIMIT {} OFFSET {}",
+            if reason.is_some() { "WHERE reason = $1" } else { "" },
+            limit.clamp(1, 1000),
+            offset.max(0)
+        );
+        let mut q = sqlx::query(&sql);
+        if let Some(r) = reason {
+            q = q.bind(r.as_str());
+        }
+        q.fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| {
+                let reason: String = col(r, "reason")?;
+                Ok(DeadLetter {
+                    id: col(r, "id")?,
+                    received_at: col(r, "received_at")?,
+                    topic: col(r, "topic")?,
+                    reason: DeadLetterReason::parse(&reason).ok_or_else(|| DbError::Corrupt(reason.clone()))?,
+                    detail: col(r, "detail")?,
+                    payload: from_hex(&col::<String>(r, "payload_hex")?).ok_or_else(|| DbError::Corrupt("payload_hex".into()))?,
+                })
+            })
+            .collect()
+    }
+}
+
+impl DeadLetter {
+    /// The exact payload bytes as hex.
+    pub fn payload_hex(&self) -> String {
+        to_hex(&self.payload)
+    }
+}
+
+fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn from_hex(text: &str) -> Option<Vec<u8>> {
+    (0..text.len()).step_by(2).map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_round_trips_any_bytes() {
+        let bytes: Vec<u8> = (0..=255).collect();
+        assert_eq!(from_hex(&to_hex(&bytes)), Some(bytes));
+        assert_eq!(from_hex("zz"), None);
+    }
+}

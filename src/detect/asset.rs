@@ -1,0 +1,231 @@
+//! All detection state of one asset: a window per monitored metric and a
+//! state machine per rule of its model. Pure: no I/O, no clocks but event time.
+
+use super::detectors::{flat_for, held_beyond, hours_to_cross, median, slope_per_hour, z_score};
+use super::window::{Insert, MetricWindow, WindowParams};
+use crate::model::{AssetId, EpochMs, FaultCode, MetricName, ModelId, Reading, RuleId, Severity, TicketKind};
+use crate::rules::{Bound, Check, Condition, Detector, Firing, ModelRules, Rule, RuleState, Timing};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// A flatline needs this many identical samples before it means anything.
+const FLATLINE_MIN_SAMPLES: usize = 5;
+/// Raw samples attached to evidence per metric.
+const EVIDENCE_SAMPLES: usize = 30;
+
+/// One check's result: the quantity observed and whether it crossed its bound.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckOutcome {
+    pub metric: MetricName,
+    pub detector: String,
+    pub observed: f64,
+    pub fired: bool,
+}
+
+/// Why a rule fired: every check's outcome and the recent window of the
+/// metrics involved.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Evidence {
+    pub at: EpochMs,
+    pub checks: Vec<CheckOutcome>,
+    pub windows: Vec<MetricSamples>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricSamples {
+    pub metric: MetricName,
+    pub samples: Vec<(EpochMs, f64)>,
+}
+
+/// A rule that fired (or keeps firing) on an asset.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    pub asset: AssetId,
+    pub model: ModelId,
+    pub rule: RuleId,
+    pub fault: FaultCode,
+    pub kind: TicketKind,
+    pub severity: Severity,
+    pub opened: bool,
+    pub evidence: Evidence,
+}
+
+/// What happened to a batch's readings.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BatchCounts {
+    pub accepted: u64,
+    pub duplicate: u64,
+    pub late: u64,
+    /// Metrics no rule of the model reads.
+    pub unmonitored: u64,
+}
+
+pub struct AssetDetector {
+    rules: Arc<ModelRules>,
+    windows: Vec<MetricWindow>,
+    states: Vec<RuleState>,
+    newest: Option<EpochMs>,
+}
+
+impl AssetDetector {
+    pub fn new(rules: Arc<ModelRules>) -> Self {
+        AssetDetector {
+            windows: vec![MetricWindow::default(); rules.metrics.len()],
+            states: vec![RuleState::default(); rules.rules.len()],
+            rules,
+            newest: None,
+        }
+    }
+
+    /// Feeds one batch (any order within lateness) and evaluates the rules at
+    /// the asset's newest event time.
+    pub fn process(
+        &mut self,
+        asset: &AssetId,
+        readings: &[Reading],
+        p: &WindowParams,
+        evidence_every: crate::model::Span,
+        findings: &mut Vec<Finding>,
+    ) -> BatchCounts {
+        let mut counts = BatchCounts::default();
+        for r in readings {
+            let Some(slot) = self.rules.metric_slot(&r.metric) else {
+                counts.unmonitored += 1;
+                continue;
+            };
+            let watermark = self.newest.map_or(EpochMs::MIN, |n| n - p.lateness_ms);
+            match self.windows[slot].insert(r.ts, r.value, watermark, p) {
+                Insert::Accepted => counts.accepted += 1,
+                Insert::Duplicate => counts.duplicate += 1,
+                Insert::Late => counts.late += 1,
+            }
+            self.newest = Some(self.newest.map_or(r.ts, |n| n.max(r.ts)));
+        }
+        if let Some(now) = self.newest.filter(|_| counts.accepted > 0) {
+            for w in &mut self.windows {
+                w.advance(now, now - p.lateness_ms, p);
+            }
+            self.evaluate(asset, now, p, evidence_every, findings);
+        }
+        counts
+    }
+
+    fn evaluate(
+        &mut self,
+        asset: &AssetId,
+        now: EpochMs,
+        p: &WindowParams,
+        evidence_every: crate::model::Span,
+        out: &mut Vec<Finding>,
+    ) {
+        let rules = Arc::clone(&self.rules);
+        for (i, rule) in rules.rules.iter().enumerate() {
+            let mut checks = Vec::new();
+            let active = self.condition(&rule.when, now, p, &mut checks);
+            let timing = Timing { hold_for: rule.hold_for, clear_after: rule.clear_after, evidence_every };
+            if let Some(firing) = self.states[i].step(now, active, timing) {
+                out.push(self.finding(asset, rule, firing, now, checks));
+            }
+        }
+    }
+
+    fn condition(&mut self, c: &Condition, now: EpochMs, p: &WindowParams, out: &mut Vec<CheckOutcome>) -> bool {
+        match c {
+            // Every branch is evaluated (no short-circuit) so evidence is complete.
+            Condition::All(cs) => cs.iter().map(|c| self.condition(c, now, p, out)).fold(true, |a, b| a & b),
+            Condition::Any(cs) => cs.iter().map(|c| self.condition(c, now, p, out)).fold(false, |a, b| a | b),
+            Condition::Check(check) => {
+                let outcome = self.check(check, now, p);
+                let fired = outcome.as_ref().is_some_and(|o| o.fired);
+                out.extend(outcome);
+                fired
+            }
+        }
+    }
+
+    fn check(&mut self, check: &Check, now: EpochMs, p: &WindowParams) -> Option<CheckOutcome> {
+        let slot = self.rules.metric_slot(&check.metric)?;
+        let w = &mut self.windows[slot];
+        let (observed, fired) = observe(w, &check.detector, now, p)?;
+        Some(CheckOutcome { metric: check.metric.clone(), detector: detector_name(&check.detector).into(), observed, fired })
+    }
+
+    fn finding(&mut self, asset: &AssetId, rule: &Rule, firing: Firing, now: EpochMs, checks: Vec<CheckOutcome>) -> Finding {
+        let mut metrics: Vec<MetricName> = checks.iter().map(|c| c.metric.clone()).collect();
+        metrics.dedup();
+        let windows = metrics
+            .into_iter()
+            .filter_map(|m| {
+                let (ts, vs) = self.windows[self.rules.metric_slot(&m)?].samples();
+                let skip = ts.len().saturating_sub(EVIDENCE_SAMPLES);
+                Some(MetricSamples { metric: m, samples: ts[skip..].iter().copied().zip(vs[skip..].iter().copied()).collect() })
+            })
+            .collect();
+        Finding {
+            asset: asset.clone(),
+            model: self.rules.model.clone(),
+            rule: rule.id.clone(),
+            fault: rule.fault.clone(),
+            kind: rule.kind,
+            severity: rule.severity,
+            opened: firing == Firing::Opened,
+            evidence: Evidence { at: now, checks, windows },
+        }
+    }
+}
+
+fn detector_name(d: &Detector) -> &'static str {
+    match d {
+        Detector::Threshold { .. } => "threshold",
+        Detector::Rate { .. } => "rate",
+        Detector::Baseline { .. } => "baseline",
+        Detector::Stale { .. } => "stale",
+        Detector::Flatline { .. } => "flatline",
+        Detector::Forecast { .. } => "forecast",
+    }
+}
+
+/// Runs one detector on one metric window: `(observed quantity, fired)`, or
+/// `None` while there is not enough data to say.
+fn observe(w: &mut MetricWindow, d: &Detector, now: EpochMs, p: &WindowParams) -> Option<(f64, bool)> {
+    const MS_PER_HOUR: f64 = 3_600_000.0;
+    match *d {
+        Detector::Threshold { bound, held } => {
+            let (ts, vs) = w.samples();
+            let run = held_beyond(ts, vs, |v| bound.breached_by(v));
+            let value = *vs.last()?;
+            Some((value, run.is_some_and(|r| r >= held.as_millis())))
+        }
+        Detector::Rate { bound } => {
+            let (ts, vs) = w.samples();
+            let slope = slope_per_hour(ts, vs)?;
+            Some((slope, bound.breached_by(slope)))
+        }
+        Detector::Baseline { bound } => {
+            let base = w.baseline;
+            if !base.is_warm(p) {
+                return None;
+            }
+            let z = z_score(median(w.samples().1)?, base.mean, base.std());
+            Some((z, bound.breached_by(z)))
+        }
+        Detector::Stale { after } => {
+            let gap = now - w.last_seen()?;
+            Some((gap as f64 / MS_PER_HOUR, gap >= after.as_millis()))
+        }
+        Detector::Flatline { held } => {
+            let (ts, vs) = w.samples();
+            let flat = flat_for(ts, vs, FLATLINE_MIN_SAMPLES).unwrap_or(0);
+            Some((flat as f64 / MS_PER_HOUR, flat >= held.as_millis()))
+        }
+        Detector::Forecast { bound, horizon, fit } => {
+            let points = w.trend_points(now - fit.as_millis(), p);
+            let rising = matches!(bound, Bound::Above(_));
+            let hours = hours_to_cross(&points, now, bound.limit(), rising)?;
+            Some((hours, hours <= horizon.as_hours_f64()))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

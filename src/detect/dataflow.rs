@@ -1,0 +1,215 @@
+//! Runs detection on timely dataflow. This is the only module that imports
+//! timely: batches are exchanged by asset id so each asset's state lives on
+//! exactly one worker, and the probe's frontier tells when every batch up to
+//! a sequence number has passed detection (so its MQTT message may be acked).
+
+use super::asset::{AssetDetector, BatchCounts, Finding};
+use super::window::WindowParams;
+use crate::model::{AssetId, ModelId, Reading, Span};
+use crate::rules::RuleSet;
+use crate::telemetry::Metrics;
+use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, VecDeque};
+use std::hash::{Hash, Hasher};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use timely::dataflow::channels::pact::Exchange;
+use timely::dataflow::operators::{Input, Inspect, Operator, Probe};
+use timely::dataflow::ProbeHandle;
+use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
+
+/// The decoded readings of one message for one asset.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AssetBatch {
+    /// Increasing per message; `EngineEvent::Done(seq)` covers it.
+    pub seq: u64,
+    pub asset: AssetId,
+    pub model: ModelId,
+    pub readings: Vec<Reading>,
+    /// Wall-clock arrival (µs since the epoch), for latency measurement.
+    pub received_us: i64,
+}
+
+/// What the engine reports, in order: findings of a batch always precede the
+/// `Done` that covers it.
+#[derive(Debug)]
+pub enum EngineEvent {
+    Findings(Vec<(Finding, i64)>),
+    /// Every batch with `seq <=` this has passed detection.
+    Done(u64),
+}
+
+/// Feeds the engine; dropping it shuts the engine down after it drains.
+pub struct EngineHandle {
+    input: Sender<AssetBatch>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// The engine has stopped (its thread ended); nothing more can be fed.
+#[derive(Debug, thiserror::Error)]
+#[error("detection engine has stopped")]
+pub struct EngineStopped;
+
+impl EngineHandle {
+    pub fn send(&self, batch: AssetBatch) -> Result<(), EngineStopped> {
+        self.input.send(batch).map_err(|_| EngineStopped)
+    }
+
+    /// Closes the input and waits for the workers to finish what they hold.
+    pub fn shutdown(mut self) {
+        let (dead, _) = std::sync::mpsc::channel();
+        drop(std::mem::replace(&mut self.input, dead));
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Starts `workers` timely workers on their own threads.
+pub fn start(
+    rules: Arc<RuleSet>,
+    params: WindowParams,
+    evidence_every: Span,
+    workers: usize,
+    metrics: Arc<Metrics>,
+) -> (EngineHandle, UnboundedReceiver<EngineEvent>) {
+    let (input_tx, input_rx) = std::sync::mpsc::channel::<AssetBatch>();
+    let (events_tx, events_rx) = unbounded_channel();
+    let input_rx = Arc::new(Mutex::new(Some(input_rx)));
+    let thread = std::thread::Builder::new()
+        .name("detect".into())
+        .spawn(move || {
+            let config = timely::Config::process(workers.max(1));
+            let result = timely::execute(config, move |worker| {
+                let ctx = WorkerContext {
+                    rules: Arc::clone(&rules),
+                    params,
+                    evidence_every,
+                    metrics: Arc::clone(&metrics),
+                    events: events_tx.clone(),
+                };
+                let probe = ProbeHandle::new();
+                let mut input = worker.dataflow::<u64, _, _>(|scope| {
+                    let (handle, stream) = scope.new_input::<Vec<AssetBatch>>();
+                    let sink = ctx.events.clone();
+                    stream
+                        .unary(Exchange::new(|b: &AssetBatch| route(&b.asset)), "Detect", move |_cap, _info| {
+                            let mut assets: HashMap<AssetId, AssetDetector> = HashMap::new();
+                            move |input, output| {
+                                input.for_each(|time, data| {
+                                    let found = ctx.detect(&mut assets, data.drain(..));
+                                    output.session(&time).give_iterator(found.into_iter());
+                                });
+                            }
+                        })
+                        .container::<Vec<(Finding, i64)>>()
+                        .inspect_core(move |event| {
+                            if let Ok((_, findings)) = event {
+                                let _ = sink.send(EngineEvent::Findings(findings.clone()));
+                            }
+                        })
+                        .probe_with(&probe);
+                    handle
+                });
+                let receiver = input_rx.lock().ok().and_then(|mut r| r.take());
+                if let Some(rx) = receiver {
+                    feed(worker, &mut input, &probe, rx, &events_tx);
+                }
+                drop(input);
+                while worker.step_or_park(None) {}
+            });
+            if let Err(e) = result {
+                tracing::error!(error = %e, "detection engine failed to start");
+            }
+        })
+        .expect("spawning the detection thread");
+    (EngineHandle { input: input_tx, thread: Some(thread) }, events_rx)
+}
+
+fn route(asset: &AssetId) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    asset.hash(&mut h);
+    h.finish()
+}
+
+/// What each worker's detect operator needs.
+struct WorkerContext {
+    rules: Arc<RuleSet>,
+    params: WindowParams,
+    evidence_every: Span,
+    metrics: Arc<Metrics>,
+    events: UnboundedSender<EngineEvent>,
+}
+
+impl WorkerContext {
+    fn detect(
+        &self,
+        assets: &mut HashMap<AssetId, AssetDetector>,
+        batches: impl Iterator<Item = AssetBatch>,
+    ) -> Vec<(Finding, i64)> {
+        let mut total = BatchCounts::default();
+        let mut out = Vec::new();
+        let mut findings = Vec::new();
+        for batch in batches {
+            let Some(model) = self.rules.for_model(&batch.model) else {
+                total.unmonitored += batch.readings.len() as u64;
+                continue;
+            };
+            let detector = assets
+                .entry(batch.asset.clone())
+                .or_insert_with(|| AssetDetector::new(Arc::clone(model)));
+            let c = detector.process(&batch.asset, &batch.readings, &self.params, self.evidence_every, &mut findings);
+            total.accepted += c.accepted;
+            total.duplicate += c.duplicate;
+            total.late += c.late;
+            total.unmonitored += c.unmonitored;
+            out.extend(findings.drain(..).map(|f| (f, batch.received_us)));
+        }
+        self.metrics.record_detection(&total, out.len() as u64);
+        out
+    }
+}
+
+/// Worker 0's loop: moves queued batches into the dataflow, one epoch per
+/// drained group, and reports `Done(seq)` as the probe passes each epoch.
+fn feed(
+    worker: &mut timely::worker::Worker,
+    input: &mut timely::dataflow::InputHandle<u64, timely::container::CapacityContainerBuilder<Vec<AssetBatch>>>,
+    probe: &ProbeHandle<u64>,
+    rx: Receiver<AssetBatch>,
+    events: &UnboundedSender<EngineEvent>,
+) {
+    let mut pending: VecDeque<(u64, u64)> = VecDeque::new();
+    let mut closed = false;
+    while !(closed && pending.is_empty()) {
+        let wait = if pending.is_empty() { Duration::from_millis(100) } else { Duration::ZERO };
+        let first = match rx.recv_timeout(wait) {
+            Ok(b) => Some(b),
+            Err(RecvTimeoutError::Timeout) => None,
+            Err(RecvTimeoutError::Disconnected) => {
+                closed = true;
+                None
+            }
+        };
+        if let Some(first) = first {
+            let mut last_seq = first.seq;
+            input.send(first);
+            for b in rx.try_iter().take(4096) {
+                last_seq = b.seq;
+                input.send(b);
+            }
+            pending.push_back((*input.time(), last_seq));
+            let next = *input.time() + 1;
+            input.advance_to(next);
+        }
+        worker.step();
+        while let Some(&(epoch, seq)) = pending.front() {
+            if probe.less_equal(&epoch) {
+                break;
+            }
+            let _ = events.send(EngineEvent::Done(seq));
+            pending.pop_front();
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! Windows and detectors (pure), the per-asset state that applies the rules,
+//! and the one module that runs them on timely dataflow.
+
+mod asset;
+mod dataflow;
+pub mod detectors;
+mod window;
+
+pub use asset::{AssetDetector, BatchCounts, CheckOutcome, Evidence, Finding};
+pub use dataflow::{start, AssetBatch, EngineEvent, EngineHandle};
+pub use window::{Insert, MetricWindow, WindowParams};

@@ -1,0 +1,119 @@
+//! Parts stock per depot, and reservations that can never oversell: a unit
+//! is taken by one conditional UPDATE, so two tickets racing for the last
+//! unit cannot both get it (on SQLite and PostgreSQL alike).
+
+use crate::db::{col, Db, DbError};
+use crate::fleet::Depot;
+use crate::model::{DepotId, PartNumber, TicketId};
+use crate::rules::PartRef;
+use crate::tickets::PartLine;
+
+impl Db {
+    /// Loads the fleet file's stock for depots and parts not yet known;
+    /// stock already in the database (reserved since) is kept.
+    pub async fn seed_stock(&self, depots: &[Depot]) -> Result<(), DbError> {
+        let mut tx = self.pool.begin().await?;
+        for d in depots {
+            for (part, qty) in &d.stock {
+                sqlx::query("INSERT INTO depot_stock (depot_id, part, on_hand) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+                    .bind(d.id.as_str())
+                    .bind(part.as_str())
+                    .bind(i64::from(*qty))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn on_hand(&self, depot: &DepotId, part: &PartNumber) -> Result<i64, DbError> {
+        let row = sqlx::query("SELECT on_hand FROM depot_stock WHERE depot_id = $1 AND part = $2")
+            .bind(depot.as_str())
+            .bind(part.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map_or(Ok(0), |r| col(&r, "on_hand"))
+    }
+
+    /// Reserves `need` at the first depot (in the given order) holding
+    /// enough, or records a parts request when none does.
+    pub async fn reserve_part(&self, ticket: &TicketId, need: &PartRef, depots: &[(DepotId, f64)]) -> Result<PartLine, DbError> {
+        for (depot, km) in depots {
+            let mut tx = self.pool.begin().await?;
+            let taken = sqlx::query(
+                "UPDATE depot_stock SET on_hand = on_hand - $1 WHERE depot_id = $2 AND part = $3 AND on_hand >= $1",
+            )
+            .bind(i64::from(need.qty))
+            .bind(depot.as_str())
+            .bind(need.part.as_str())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if taken == 1 {
+                let note = format!("reserved at {depot}, {km:.1} km away: the nearest depot with {} in stock", need.qty);
+                let line = insert_line(&mut tx, ticket, need, Some(depot), "reserved", note).await?;
+                tx.commit().await?;
+                return Ok(line);
+            }
+            tx.rollback().await?;
+        }
+        let mut tx = self.pool.begin().await?;
+        let note = format!("no depot holds {} of {}: parts request raised", need.qty, need.part);
+        let line = insert_line(&mut tx, ticket, need, None, "requested", note).await?;
+        tx.commit().await?;
+        Ok(line)
+    }
+
+    pub async fn ticket_parts(&self, ticket: &str) -> Result<Vec<PartLine>, DbError> {
+        let rows = sqlx::query("SELECT part, qty, depot_id, status, note FROM ticket_parts WHERE ticket_id = $1 ORDER BY part")
+            .bind(ticket)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(PartLine {
+                    part: col(r, "part")?,
+                    qty: col(r, "qty")?,
+                    depot_id: col(r, "depot_id")?,
+                    status: col(r, "status")?,
+                    note: col(r, "note")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Records the summary of the parts decision on the ticket itself.
+    pub async fn set_parts_note(&self, ticket: &TicketId, note: &str) -> Result<(), DbError> {
+        sqlx::query("UPDATE tickets SET parts_note = $1 WHERE id = $2").bind(note).bind(ticket.as_str()).execute(&self.pool).await?;
+        Ok(())
+    }
+}
+
+async fn insert_line(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    ticket: &TicketId,
+    need: &PartRef,
+    depot: Option<&DepotId>,
+    status: &str,
+    note: String,
+) -> Result<PartLine, DbError> {
+    sqlx::query(
+        "INSERT INTO ticket_parts (ticket_id, part, qty, depot_id, status, note) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(ticket.as_str())
+    .bind(need.part.as_str())
+    .bind(i64::from(need.qty))
+    .bind(depot.map(|d| d.as_str()))
+    .bind(status)
+    .bind(&note)
+    .execute(&mut **tx)
+    .await?;
+    Ok(PartLine {
+        part: need.part.to_string(),
+        qty: i64::from(need.qty),
+        depot_id: depot.map(|d| d.to_string()),
+        status: status.to_owned(),
+        note,
+    })
+}

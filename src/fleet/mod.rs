@@ -1,0 +1,204 @@
+//! The fleet registry: assets, engineers, depots and the parts catalogue,
+//! loaded from one JSON fleet file that the device simulator reads too.
+
+mod generate;
+
+pub use generate::{generate, FleetSpec};
+
+use crate::model::{AssetId, DepotId, EngineerId, FaultCode, GeoPoint, ModelId, PartNumber, SiteId, SkillName};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc, Weekday};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+#[derive(Debug, thiserror::Error)]
+pub enum FleetError {
+    #[error("cannot read fleet file {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("invalid fleet file {path}: {source}")]
+    Parse { path: String, source: serde_json::Error },
+    #[error("invalid fleet: {0}")]
+    Invalid(String),
+}
+
+/// What the fleet file holds.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FleetFile {
+    pub assets: Vec<Asset>,
+    pub engineers: Vec<Engineer>,
+    pub depots: Vec<Depot>,
+    pub parts: Vec<Part>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Asset {
+    pub id: AssetId,
+    pub model: ModelId,
+    pub serial: String,
+    pub customer: String,
+    pub site: SiteId,
+    pub location: GeoPoint,
+    pub installed: NaiveDate,
+    pub warranty_until: NaiveDate,
+    #[serde(default)]
+    pub history: Vec<ServiceRecord>,
+}
+
+/// A past service visit recorded before upkeep took over the asset.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ServiceRecord {
+    pub date: NaiveDate,
+    pub fault: FaultCode,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Engineer {
+    pub id: EngineerId,
+    pub name: String,
+    pub base: GeoPoint,
+    /// Certified level per skill (1 = junior .. 3 = senior).
+    pub skills: BTreeMap<SkillName, u8>,
+    pub shift: Shift,
+    /// Open tickets the engineer can hold at once.
+    pub capacity: u32,
+}
+
+/// Working days and hours (UTC); `end` before `start` is a night shift.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Shift {
+    pub days: Vec<Weekday>,
+    pub start: NaiveTime,
+    pub end: NaiveTime,
+}
+
+impl Shift {
+    /// Whether the engineer works at `at`. A night shift belongs to the day it starts on.
+    pub fn covers(&self, at: DateTime<Utc>) -> bool {
+        use chrono::{Datelike, Duration};
+        let time = at.time();
+        if self.start <= self.end {
+            return self.days.contains(&at.weekday()) && time >= self.start && time < self.end;
+        }
+        let started_today = time >= self.start && self.days.contains(&at.weekday());
+        let started_yesterday = time < self.end && self.days.contains(&(at - Duration::days(1)).weekday());
+        started_today || started_yesterday
+    }
+}
+
+/// Depot classes: regional centre (A parts), city service point (B), central (C).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DepotClass {
+    A,
+    B,
+    C,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Depot {
+    pub id: DepotId,
+    pub name: String,
+    pub class: DepotClass,
+    pub location: GeoPoint,
+    /// Units on hand per part when the fleet file was written.
+    pub stock: BTreeMap<PartNumber, u32>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Part {
+    pub number: PartNumber,
+    pub description: String,
+    /// ABC class: A high value/turnover, B medium, C low demand.
+    pub class: DepotClass,
+    pub list_price: f64,
+    pub safety_stock: u32,
+    pub lead_time_days: u32,
+}
+
+/// The loaded registry with lookups by id.
+#[derive(Debug, Clone)]
+pub struct Fleet {
+    file: FleetFile,
+    assets: HashMap<AssetId, usize>,
+    engineers: HashMap<EngineerId, usize>,
+}
+
+impl Fleet {
+    pub fn load(path: &Path) -> Result<Fleet, FleetError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| FleetError::Read { path: shown.clone(), source })?;
+        let file = serde_json::from_str(&text).map_err(|source| FleetError::Parse { path: shown, source })?;
+        Fleet::new(file)
+    }
+
+    pub fn new(file: FleetFile) -> Result<Fleet, FleetError> {
+        let assets = index(&file.assets, |a| a.id.clone(), "asset")?;
+        let engineers = index(&file.engineers, |e| e.id.clone(), "engineer")?;
+        index(&file.depots, |d| d.id.clone(), "depot")?;
+        Ok(Fleet { file, assets, engineers })
+    }
+
+    pub fn file(&self) -> &FleetFile {
+        &self.file
+    }
+    pub fn assets(&self) -> &[Asset] {
+        &self.file.assets
+    }
+    pub fn engineers(&self) -> &[Engineer] {
+        &self.file.engineers
+    }
+    pub fn depots(&self) -> &[Depot] {
+        &self.file.depots
+    }
+    pub fn asset(&self, id: &str) -> Option<&Asset> {
+        self.assets.get(id).map(|&i| &self.file.assets[i])
+    }
+    pub fn engineer(&self, id: &str) -> Option<&Engineer> {
+        self.engineers.get(id).map(|&i| &self.file.engineers[i])
+    }
+}
+
+fn index<T, K: std::hash::Hash + Eq + std::fmt::Display>(
+    items: &[T],
+    key: impl Fn(&T) -> K,
+    what: &str,
+) -> Result<HashMap<K, usize>, FleetError> {
+    let mut map = HashMap::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let k = key(item);
+        if map.contains_key(&k) {
+            return Err(FleetError::Invalid(format!("duplicate {what} id {k}")));
+        }
+        map.insert(k, i);
+    }
+    Ok(map)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn shift(days: &[Weekday], start: u32, end: u32) -> Shift {
+        let t = |h| NaiveTime::from_hms_opt(h, 0, 0).unwrap();
+        Shift { days: days.to_vec(), start: t(start), end: t(end) }
+    }
+
+    #[test]
+    fn a_day_shift_covers_its_hours_on_its_days_only() {
+        let s = shift(&[Weekday::Mon], 8, 16);
+        let monday_noon = Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0).unwrap();
+        assert!(s.covers(monday_noon));
+        assert!(!s.covers(monday_noon + chrono::Duration::hours(5)));
+        assert!(!s.covers(monday_noon + chrono::Duration::days(1)));
+    }
+
+    #[test]
+    fn a_night_shift_runs_past_midnight_into_the_next_day() {
+        let s = shift(&[Weekday::Mon], 22, 6);
+        let tuesday_3am = Utc.with_ymd_and_hms(2026, 11, 24, 3, 0, 0).unwrap();
+        let monday_3am = Utc.with_ymd_and_hms(2026, 11, 23, 3, 0, 0).unwrap();
+        assert!(s.covers(tuesday_3am));
+        assert!(!s.covers(monday_3am));
+    }
+}

@@ -1,0 +1,68 @@
+//! Decode step: each delivery becomes an engine batch or a dead letter, and
+//! is queued for its ordered acknowledgement.
+
+use super::{Delivery, PendingAck};
+use crate::config::DecodeConfig;
+use crate::db::{with_retry, Db};
+use crate::decode::{decode, DeadLetter};
+use crate::detect::{AssetBatch, EngineHandle};
+use crate::fleet::Fleet;
+use crate::telemetry::Metrics;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+
+pub struct PipelineContext {
+    pub fleet: Arc<Fleet>,
+    pub limits: DecodeConfig,
+    pub db: Db,
+    pub metrics: Arc<Metrics>,
+}
+
+/// Runs until the deliveries channel closes; then closes the engine's input.
+pub async fn run(
+    ctx: PipelineContext,
+    mut deliveries: UnboundedReceiver<Delivery>,
+    engine: EngineHandle,
+    pending: UnboundedSender<PendingAck<Delivery>>,
+) {
+    let mut seq = 0u64;
+    while let Some(d) = deliveries.recv().await {
+        seq += 1;
+        ctx.metrics.messages_received.fetch_add(1, Ordering::Relaxed);
+        let now = chrono::Utc::now();
+        match decode(&d.publish.payload, ctx.fleet.as_ref(), now.timestamp_millis(), &ctx.limits) {
+            Ok(decoded) => {
+                let _ = pending.send(PendingAck { seq, needs_engine: true, message: d });
+                let batch = AssetBatch {
+                    seq,
+                    asset: decoded.asset,
+                    model: decoded.model,
+                    readings: decoded.readings,
+                    received_us: now.timestamp_micros(),
+                };
+                if engine.send(batch).is_err() {
+                    tracing::error!("detection engine stopped; ingest ends");
+                    break;
+                }
+            }
+            Err(e) => {
+                let reason = e.reason();
+                ctx.metrics.record_dead_letter(reason);
+                tracing::warn!(topic = %d.publish.topic, reason = reason.as_str(), error = %e, "dead letter");
+                let letter = DeadLetter {
+                    id: uuid::Uuid::new_v4().simple().to_string(),
+                    received_at: now.timestamp_millis(),
+                    topic: d.publish.topic.clone(),
+                    reason,
+                    detail: e.to_string(),
+                    payload: d.publish.payload.to_vec(),
+                };
+                // Acked only once stored: during an outage the broker keeps the message.
+                with_retry(&ctx.metrics, "storing a dead letter", || ctx.db.insert_dead_letter(&letter)).await;
+                let _ = pending.send(PendingAck { seq, needs_engine: false, message: d });
+            }
+        }
+    }
+    tokio::task::spawn_blocking(move || engine.shutdown()).await.ok();
+}

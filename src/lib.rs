@@ -1,0 +1,23 @@
+//! upkeep turns equipment telemetry into service tickets before the customer
+//! notices the fault. Modules follow the data:
+//!
+//! `ingest` (MQTT) -> `decode` (bytes to readings, dead letters) ->
+//! `detect` (windows, detectors, timely dataflow) -> `rules` (conditions to
+//! findings) -> `tickets` (lifecycle, store) -> `dispatch` (engineer and
+//! parts) -> `api` (HTTP). `fleet` is the registry, `config` the settings,
+//! `telemetry` the engine's own metrics, `app` the wiring.
+
+pub mod api;
+pub mod app;
+pub mod config;
+pub mod db;
+pub mod decode;
+pub mod detect;
+pub mod dispatch;
+pub mod fleet;
+pub mod ingest;
+pub mod model;
+pub mod rules;
+pub mod shutdown;
+pub mod telemetry;
+pub mod tickets;

@@ -1,0 +1,11 @@
+//! Declarative rules: per equipment model, detector conditions combined with
+//! AND/OR, held for a minimum duration, with hysteresis, naming the fault,
+//! its severity, the skills and the parts a repair needs.
+
+mod eval;
+mod load;
+mod model;
+
+pub use eval::{Firing, RuleState, Timing};
+pub use load::{load_dir, parse_file, RuleError};
+pub use model::{Bound, Check, Condition, Detector, ModelRules, PartRef, Rule, RuleSet};

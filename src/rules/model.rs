@@ -1,0 +1,144 @@
+//! Validated rule objects, built by the loader from the raw file contents.
+
+use crate::model::{FaultCode, MetricName, ModelId, PartNumber, RuleId, Severity, SkillName, Span, TicketKind};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+/// Which side of a limit counts as abnormal.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Bound {
+    Above(f64),
+    Below(f64),
+}
+
+impl Bound {
+    pub fn limit(self) -> f64 {
+        match self {
+            Bound::Above(l) | Bound::Below(l) => l,
+        }
+    }
+
+    /// Whether `value` is on the abnormal side of the limit.
+    pub fn breached_by(self, value: f64) -> bool {
+        match self {
+            Bound::Above(l) => value > l,
+            Bound::Below(l) => value < l,
+        }
+    }
+}
+
+/// One detector applied to one metric; what `above`/`below` compare depends on
+/// the detector (the value, the slope per hour, the z-score, the forecast limit).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "detector", rename_all = "snake_case")]
+pub enum Detector {
+    /// The value stays beyond the bound for at least `held`.
+    Threshold { bound: Bound, held: Span },
+    /// Least-squares slope over the window, in units per hour.
+    Rate { bound: Bound },
+    /// Deviation of the window median from the asset's learned baseline, in sigmas.
+    Baseline { bound: Bound },
+    /// No reading of the metric for `after` while the asset keeps reporting.
+    Stale { after: Span },
+    /// The value does not change at all for `held` (a stuck sensor).
+    Flatline { held: Span },
+    /// The trend over the last `fit` reaches the bound within `horizon`.
+    Forecast { bound: Bound, horizon: Span, fit: Span },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Check {
+    pub metric: MetricName,
+    #[serde(flatten)]
+    pub detector: Detector,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Condition {
+    All(Vec<Condition>),
+    Any(Vec<Condition>),
+    Check(Check),
+}
+
+impl Condition {
+    /// Every check in the tree, depth first.
+    pub fn checks(&self) -> Vec<&Check> {
+        match self {
+            Condition::Check(c) => vec![c],
+            Condition::All(cs) | Condition::Any(cs) => cs.iter().flat_map(Condition::checks).collect(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PartRef {
+    pub part: PartNumber,
+    pub qty: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Rule {
+    pub id: RuleId,
+    pub fault: FaultCode,
+    pub kind: TicketKind,
+    pub severity: Severity,
+    pub description: String,
+    /// The condition must hold this long (event time) before the rule fires.
+    pub hold_for: Span,
+    /// Once firing, the condition must stay false this long before the rule clears.
+    pub clear_after: Span,
+    pub skills: BTreeMap<SkillName, u8>,
+    pub parts: Vec<PartRef>,
+    pub when: Condition,
+}
+
+/// The rules of one equipment model, with the metrics they read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelRules {
+    pub model: ModelId,
+    /// Prefix of generated asset ids of this model (e.g. `PMP`).
+    pub asset_prefix: String,
+    pub rules: Vec<Rule>,
+    /// Metrics referenced by any rule; detection keeps state for these only.
+    pub metrics: Vec<MetricName>,
+}
+
+impl ModelRules {
+    pub fn new(model: ModelId, asset_prefix: String, rules: Vec<Rule>) -> Self {
+        let mut metrics: Vec<MetricName> =
+            rules.iter().flat_map(|r| r.when.checks()).map(|c| c.metric.clone()).collect();
+        metrics.sort();
+        metrics.dedup();
+        ModelRules { model, asset_prefix, rules, metrics }
+    }
+
+    pub fn metric_slot(&self, metric: &MetricName) -> Option<usize> {
+        self.metrics.binary_search(metric).ok()
+    }
+}
+
+/// All loaded rules, by equipment model.
+#[derive(Debug, Clone, Default)]
+pub struct RuleSet {
+    pub models: HashMap<ModelId, Arc<ModelRules>>,
+}
+
+impl RuleSet {
+    pub fn for_model(&self, model: &ModelId) -> Option<&Arc<ModelRules>> {
+        self.models.get(model)
+    }
+
+    pub fn rule_count(&self) -> usize {
+        self.models.values().map(|m| m.rules.len()).sum()
+    }
+
+    /// Models sorted by name, for stable output.
+    pub fn sorted_models(&self) -> Vec<&ModelRules> {
+        let mut v: Vec<&ModelRules> = self.models.values().map(|m| m.as_ref()).collect();
+        v.sort_by(|a, b| a.model.cmp(&b.model));
+        v
+    }
+}

@@ -1,0 +1,11 @@
+//! Service tickets: the lifecycle state machine, the store, and the service
+//! that turns findings into tickets, dispatches them and acknowledges the
+//! MQTT messages they came from.
+
+mod service;
+mod state;
+mod store;
+
+pub use service::{run as run_service, ServiceContext};
+pub use state::TicketState;
+pub use store::{EventRecord, EvidenceRecord, NewTicket, OpenOutcome, PartLine, StoreError, Ticket, TicketDetail, TicketFilter};

@@ -1,0 +1,129 @@
+//! Findings to tickets: open (or append evidence), pre-assign an engineer,
+//! reserve parts; then acknowledge the MQTT messages whose batches are done.
+
+use super::store::{NewTicket, OpenOutcome};
+use crate::config::SlaConfig;
+use crate::db::{with_retry, Db};
+use crate::detect::{EngineEvent, Finding};
+use crate::dispatch::{Dispatcher, Need};
+use crate::fleet::Fleet;
+use crate::ingest::{AckQueue, Delivery, MqttAcker, PendingAck};
+use crate::model::{EpochMs, TicketId};
+use crate::rules::{Rule, RuleSet};
+use crate::telemetry::Metrics;
+use std::sync::Arc;
+use tokio::sync::mpsc::UnboundedReceiver;
+
+pub struct ServiceContext {
+    pub db: Db,
+    pub fleet: Arc<Fleet>,
+    pub rules: Arc<RuleSet>,
+    pub dispatcher: Arc<Dispatcher>,
+    pub sla: SlaConfig,
+    pub metrics: Arc<Metrics>,
+}
+
+/// Runs until both the engine and the pipeline are finished.
+pub async fn run(
+    ctx: ServiceContext,
+    mut events: UnboundedReceiver<EngineEvent>,
+    mut deliveries: UnboundedReceiver<PendingAck<Delivery>>,
+    acker: MqttAcker,
+) {
+    let mut queue = AckQueue::default();
+    let (mut events_open, mut deliveries_open) = (true, true);
+    while events_open || deliveries_open {
+        tokio::select! {
+            ev = events.recv(), if events_open => match ev {
+                Some(EngineEvent::Findings(found)) => {
+                    for (finding, received_us) in found {
+                        ctx.apply(&finding, received_us).await;
+                    }
+                }
+                Some(EngineEvent::Done(seq)) => queue.engine_done(seq),
+                None => events_open = false,
+            },
+            d = deliveries.recv(), if deliveries_open => match d {
+                Some(p) => queue.push(p),
+                None => deliveries_open = false,
+            },
+        }
+        while let Some(d) = queue.pop_ready() {
+            acker.ack(&d).await;
+        }
+    }
+}
+
+impl ServiceContext {
+    async fn apply(&self, f: &Finding, received_us: i64) {
+        let Some(rule) = self.rule(f) else {
+            tracing::error!(rule = %f.rule, "finding for a rule that is not loaded");
+            return;
+        };
+        let tier = self.sla.tier(f.severity);
+        let detected_at = f.evidence.at;
+        let new = NewTicket {
+            asset: f.asset.clone(),
+            model: f.model.clone(),
+            fault: f.fault.clone(),
+            rule: f.rule.clone(),
+            kind: f.kind,
+            severity: f.severity,
+            description: rule.description.clone(),
+            detected_at,
+            response_due: detected_at + tier.response.as_millis(),
+            on_site_due: detected_at + tier.on_site.as_millis(),
+            evidence: serde_json::to_value(&f.evidence).unwrap_or_default(),
+        };
+        let outcome = with_retry(&self.metrics, "opening a ticket", || self.db.open_or_append(&new, now())).await;
+        match outcome {
+            OpenOutcome::Opened(id) => {
+                tracing::info!(ticket = %id, asset = %f.asset, fault = %f.fault, severity = %f.severity, "ticket opened");
+                self.dispatch(&id, rule, &new).await;
+                let latency_s = (chrono::Utc::now().timestamp_micros() - received_us) as f64 / 1e6;
+                self.metrics.record_ticket_opened(f.severity, latency_s);
+            }
+            OpenOutcome::Appended(id) => {
+                tracing::debug!(ticket = %id, "evidence appended");
+                self.metrics.evidence_appended.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
+    }
+
+    fn rule(&self, f: &Finding) -> Option<&Rule> {
+        self.rules.for_model(&f.model)?.rules.iter().find(|r| r.id == f.rule)
+    }
+
+    /// Proposes the engineer and reserves the parts, storing the reasons.
+    async fn dispatch(&self, id: &TicketId, rule: &Rule, t: &NewTicket) {
+        let Some(asset) = self.fleet.asset(t.asset.as_str()) else { return };
+        let loads = with_retry(&self.metrics, "reading engineer loads", || self.db.engineer_loads()).await;
+        let need = Need { site: asset.location, skills: &rule.skills, at: t.detected_at, on_site_due: t.on_site_due };
+        let choice = self.dispatcher.choose(need, &loads);
+        match &choice.engineer {
+            Some(e) => {
+                with_retry(&self.metrics, "assigning", || {
+                    self.db.assign(id.as_str(), e, &choice.note, choice.at_risk, "dispatch", now())
+                })
+                .await;
+            }
+            None => {
+                tracing::warn!(ticket = %id, note = %choice.note, "no engineer proposed");
+                with_retry(&self.metrics, "recording no assignment", || self.db.mark_unassigned(id, &choice.note, now())).await;
+            }
+        }
+        let depots = self.dispatcher.depots_by_distance(&asset.location);
+        let mut lines = Vec::with_capacity(rule.parts.len());
+        for part in &rule.parts {
+            lines.push(with_retry(&self.metrics, "reserving parts", || self.db.reserve_part(id, part, &depots)).await);
+        }
+        if !lines.is_empty() {
+            let note = lines.iter().map(|l| format!("{} x{}: {}", l.part, l.qty, l.note)).collect::<Vec<_>>().join("; ");
+            with_retry(&self.metrics, "noting parts", || self.db.set_parts_note(id, &note)).await;
+        }
+    }
+}
+
+fn now() -> EpochMs {
+    chrono::Utc::now().timestamp_millis()
+}

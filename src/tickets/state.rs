@@ -1,0 +1,127 @@
+//! The ticket lifecycle as a pure state machine: which transitions are
+//! allowed. The store records each one as an event.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TicketState {
+    Open,
+    Assigned,
+    Accepted,
+    EnRoute,
+    OnSite,
+    Resolved,
+    Closed,
+    Cancelled,
+}
+
+impl TicketState {
+    pub const ALL: [TicketState; 8] = [
+        TicketState::Open,
+        TicketState::Assigned,
+        TicketState::Accepted,
+        TicketState::EnRoute,
+        TicketState::OnSite,
+        TicketState::Resolved,
+        TicketState::Closed,
+        TicketState::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TicketState::Open => "open",
+            TicketState::Assigned => "assigned",
+            TicketState::Accepted => "accepted",
+            TicketState::EnRoute => "en_route",
+            TicketState::OnSite => "on_site",
+            TicketState::Resolved => "resolved",
+            TicketState::Closed => "closed",
+            TicketState::Cancelled => "cancelled",
+        }
+    }
+
+    /// Open tickets block a second ticket for the same asset and fault
+    /// (mirrors the `tickets_one_open` index).
+    pub fn is_open(self) -> bool {
+        matches!(self, Self::Open | Self::Assigned | Self::Accepted | Self::EnRoute | Self::OnSite)
+    }
+
+    /// Whether `self -> to` is a valid step. Declining sends an assigned
+    /// ticket back to `open`; work that has started cannot be cancelled.
+    pub fn can_become(self, to: TicketState) -> bool {
+        use TicketState::*;
+        matches!(
+            (self, to),
+            (Open, Assigned)
+                | (Assigned, Accepted)
+                | (Assigned, Open)
+                | (Accepted, EnRoute)
+                | (EnRoute, OnSite)
+                | (OnSite, Resolved)
+                | (Resolved, Closed)
+                | (Open | Assigned | Accepted | EnRoute, Cancelled)
+        )
+    }
+}
+
+impl fmt::Display for TicketState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for TicketState {
+    type Err = crate::model::UnknownVariant;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|t| t.as_str() == s)
+            .ok_or_else(|| crate::model::UnknownVariant { what: "ticket state", value: s.to_owned() })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TicketState::*;
+    use super::*;
+
+    #[test]
+    fn the_happy_path_is_allowed_step_by_step() {
+        let path = [Open, Assigned, Accepted, EnRoute, OnSite, Resolved, Closed];
+        for w in path.windows(2) {
+            assert!(w[0].can_become(w[1]), "{} -> {}", w[0], w[1]);
+        }
+    }
+
+    #[test]
+    fn skipping_steps_and_leaving_terminal_states_is_refused() {
+        assert!(!Open.can_become(OnSite));
+        assert!(!Assigned.can_become(Resolved));
+        for to in TicketState::ALL {
+            assert!(!Closed.can_become(to) && !Cancelled.can_become(to));
+        }
+    }
+
+    #[test]
+    fn cancelling_is_possible_until_the_engineer_is_on_site() {
+        assert!(EnRoute.can_become(Cancelled));
+        assert!(!OnSite.can_become(Cancelled));
+        assert!(!Resolved.can_become(Cancelled));
+    }
+
+    #[test]
+    fn openness_matches_the_states_that_allow_further_work() {
+        let open: Vec<_> = TicketState::ALL.into_iter().filter(|s| s.is_open()).collect();
+        assert_eq!(open, [Open, Assigned, Accepted, EnRoute, OnSite]);
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for s in TicketState::ALL {
+            assert_eq!(s.as_str().parse::<TicketState>().unwrap(), s);
+        }
+    }
+}

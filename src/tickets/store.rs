@@ -1,0 +1,429 @@
+//! Ticket persistence on `Db`: opening (at most one open ticket per asset and
+//! fault), evidence, lifecycle transitions and their event history.
+
+use super::TicketState;
+use crate::db::{col, Db, DbError};
+use crate::model::{AssetId, EngineerId, EpochMs, FaultCode, ModelId, RuleId, Severity, TicketId, TicketKind};
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::{Any, Transaction};
+use std::collections::HashMap;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("ticket {0} not found")]
+    NotFound(TicketId),
+    #[error("ticket cannot go from {from} to {to}")]
+    InvalidTransition { from: TicketState, to: TicketState },
+    #[error("ticket {0} changed concurrently; retry")]
+    Conflict(TicketId),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        StoreError::Db(DbError::Sqlx(e))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Ticket {
+    pub id: TicketId,
+    pub asset_id: AssetId,
+    pub model: ModelId,
+    pub fault_code: FaultCode,
+    pub rule_id: RuleId,
+    pub kind: TicketKind,
+    pub severity: Severity,
+    pub state: TicketState,
+    pub description: String,
+    pub detected_at: EpochMs,
+    pub response_due: EpochMs,
+    pub on_site_due: EpochMs,
+    pub engineer_id: Option<EngineerId>,
+    pub assignment_note: String,
+    pub parts_note: String,
+    /// No qualified engineer can reach the site before the on-site deadline.
+    pub deadline_at_risk: bool,
+    pub evidence_count: i64,
+    pub created_at: EpochMs,
+    pub updated_at: EpochMs,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EvidenceRecord {
+    pub seq: i64,
+    pub at: EpochMs,
+    pub body: serde_json::Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EventRecord {
+    pub seq: i64,
+    pub at: EpochMs,
+    pub kind: String,
+    pub from_state: Option<String>,
+    pub to_state: Option<String>,
+    pub actor: String,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PartLine {
+    pub part: String,
+    pub qty: i64,
+    pub depot_id: Option<String>,
+    pub status: String,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TicketDetail {
+    #[serde(flatten)]
+    pub ticket: Ticket,
+    pub evidence: Vec<EvidenceRecord>,
+    pub events: Vec<EventRecord>,
+    pub parts: Vec<PartLine>,
+}
+
+/// A ticket about to be opened from a finding.
+#[derive(Debug, Clone)]
+pub struct NewTicket {
+    pub asset: AssetId,
+    pub model: ModelId,
+    pub fault: FaultCode,
+    pub rule: RuleId,
+    pub kind: TicketKind,
+    pub severity: Severity,
+    pub description: String,
+    pub detected_at: EpochMs,
+    pub response_due: EpochMs,
+    pub on_site_due: EpochMs,
+    pub evidence: serde_json::Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OpenOutcome {
+    Opened(TicketId),
+    /// A ticket for this asset and fault was already open; the evidence was appended.
+    Appended(TicketId),
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TicketFilter {
+    pub state: Option<TicketState>,
+    pub severity: Option<Severity>,
+    pub kind: Option<TicketKind>,
+    pub asset: Option<AssetId>,
+    pub engineer: Option<EngineerId>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+const OPEN_STATES: &str = "('open', 'assigned', 'accepted', 'en_route', 'on_site')";
+const TICKET_COLUMNS: &str = "id, asset_id, model, fault_code, rule_id, kind, severity, state, description, \
+     detected_at, response_due, on_site_due, engineer_id, assignment_note, parts_note, deadline_at_risk, \
+     evidence_count, created_at, updated_at";
+
+impl Db {
+    /// Opens a ticket, or appends the evidence to the one already open for
+    /// the same asset and fault. Safe against concurrent engines.
+    pub async fn open_or_append(&self, t: &NewTicket, now: EpochMs) -> Result<OpenOutcome, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let id = TicketId::new(format!("TK-{}", &uuid::Uuid::new_v4().simple().to_string()[..16]));
+        let inserted = sqlx::query(
+            "INSERT INTO tickets (id, asset_id, model, fault_code, rule_id, kind, severity, state, description, \
+             detected_at, response_due, on_site_due, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', $8, $9, $10, $11, $12, $12) ON CONFLICT DO NOTHING",
+        )
+        .bind(id.as_str())
+        .bind(t.asset.as_str())
+        .bind(t.model.as_str())
+        .bind(t.fault.as_str())
+        .bind(t.rule.as_str())
+        .bind(t.kind.as_str())
+        .bind(t.severity.as_str())
+        .bind(&t.description)
+        .bind(t.detected_at)
+        .bind(t.response_due)
+        .bind(t.on_site_due)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        let outcome = if inserted == 1 {
+            record_event(&mut tx, &id, now, "opened", None, Some(TicketState::Open), "engine", &t.description).await?;
+            OpenOutcome::Opened(id)
+        } else {
+            let row = sqlx::query(&format!(
+                "SELECT id FROM tickets WHERE asset_id = $1 AND fault_code = $2 AND state IN {OPEN_STATES}"
+            ))
+            .bind(t.asset.as_str())
+            .bind(t.fault.as_str())
+            .fetch_one(&mut *tx)
+            .await?;
+            OpenOutcome::Appended(TicketId::new(col::<String>(&row, "id")?))
+        };
+        let (OpenOutcome::Opened(id) | OpenOutcome::Appended(id)) = &outcome;
+        append_evidence(&mut tx, id, t.detected_at, &t.evidence).await?;
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    pub async fn ticket(&self, id: &str) -> Result<Option<TicketDetail>, StoreError> {
+        let Some(row) = sqlx::query(&format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let ticket = ticket_from_row(&row)?;
+        let evidence = sqlx::query("SELECT seq, at, body FROM ticket_evidence WHERE ticket_id = $1 ORDER BY seq")
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| {
+                let body: String = col(r, "body")?;
+                Ok(EvidenceRecord {
+                    seq: col(r, "seq")?,
+                    at: col(r, "at")?,
+                    body: serde_json::from_str(&body).map_err(|e| DbError::Corrupt(e.to_string()))?,
+                })
+            })
+            .collect::<Result<_, DbError>>()?;
+        let events = sqlx::query(
+            "SELECT seq, at, kind, from_state, to_state, actor, detail FROM ticket_events WHERE ticket_id = $1 ORDER BY seq",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(EventRecord {
+                seq: col(r, "seq")?,
+                at: col(r, "at")?,
+                kind: col(r, "kind")?,
+                from_state: col(r, "from_state")?,
+                to_state: col(r, "to_state")?,
+                actor: col(r, "actor")?,
+                detail: col(r, "detail")?,
+            })
+        })
+        .collect::<Result<_, DbError>>()?;
+        let parts = self.ticket_parts(id).await?;
+        Ok(Some(TicketDetail { ticket, evidence, events, parts }))
+    }
+
+    /// Newest detections first.
+    pub async fn list_tickets(&self, f: &TicketFilter) -> Result<Vec<Ticket>, StoreError> {
+        let mut sql = format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE 1 = 1");
+        let mut binds: Vec<String> = Vec::new();
+        let mut filter = |column: &str, value: Option<String>| {
+            if let Some(v) = value {
+                binds.push(v);
+                sql.push_str(&format!(" AND {column} = ${}", binds.len()));
+            }
+        };
+        filter("state", f.state.map(|s| s.as_str().to_owned()));
+        filter("severity", f.severity.map(|s| s.as_str().to_owned()));
+        filter("kind", f.kind.map(|k| k.as_str().to_owned()));
+        filter("asset_id", f.asset.as_ref().map(|a| a.to_string()));
+        filter("engineer_id", f.engineer.as_ref().map(|e| e.to_string()));
+        sql.push_str(&format!(" ORDER BY detected_at DESC, id LIMIT {} OFFSET {}", f.limit.clamp(1, 1000), f.offset.max(0)));
+        let mut q = sqlx::query(&sql);
+        for b in &binds {
+            q = q.bind(b.as_str());
+        }
+        let rows = q.fetch_all(&self.pool).await?;
+        rows.iter().map(|r| ticket_from_row(r).map_err(StoreError::from)).collect()
+    }
+
+    /// Moves a ticket along its lifecycle, recording who did it.
+    pub async fn transition(&self, id: &str, to: TicketState, actor: &str, note: &str, now: EpochMs) -> Result<Ticket, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let from = current_state(&mut tx, id).await?;
+        if !from.can_become(to) {
+            return Err(StoreError::InvalidTransition { from, to });
+        }
+        let clear_engineer = to == TicketState::Open;
+        let changed = sqlx::query(
+            "UPDATE tickets SET state = $1, updated_at = $2, \
+             engineer_id = CASE WHEN $3 = 1 THEN NULL ELSE engineer_id END WHERE id = $4 AND state = $5",
+        )
+        .bind(to.as_str())
+        .bind(now)
+        .bind(i64::from(clear_engineer))
+        .bind(id)
+        .bind(from.as_str())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if changed != 1 {
+            return Err(StoreError::Conflict(TicketId::new(id)));
+        }
+        record_event(&mut tx, &TicketId::new(id), now, "transition", Some(from), Some(to), actor, note).await?;
+        tx.commit().await?;
+        self.ticket_row(id).await
+    }
+
+    /// Assigns (from `open`) or reassigns (while `assigned`) an engineer.
+    pub async fn assign(
+        &self,
+        id: &str,
+        engineer: &EngineerId,
+        note: &str,
+        at_risk: bool,
+        actor: &str,
+        now: EpochMs,
+    ) -> Result<Ticket, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let from = current_state(&mut tx, id).await?;
+        if !matches!(from, TicketState::Open | TicketState::Assigned) {
+            return Err(StoreError::InvalidTransition { from, to: TicketState::Assigned });
+        }
+        sqlx::query(
+            "UPDATE tickets SET state = 'assigned', engineer_id = $1, assignment_note = $2, deadline_at_risk = $3, \
+             updated_at = $4 WHERE id = $5",
+        )
+        .bind(engineer.as_str())
+        .bind(note)
+        .bind(i64::from(at_risk))
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        let kind = if from == TicketState::Open { "assigned" } else { "reassigned" };
+        let detail = format!("{engineer}: {note}");
+        record_event(&mut tx, &TicketId::new(id), now, kind, Some(from), Some(TicketState::Assigned), actor, &detail).await?;
+        tx.commit().await?;
+        self.ticket_row(id).await
+    }
+
+    /// Records that no engineer could be proposed, with the reason.
+    pub async fn mark_unassigned(&self, id: &TicketId, note: &str, now: EpochMs) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE tickets SET assignment_note = $1, deadline_at_risk = 1, updated_at = $2 WHERE id = $3")
+            .bind(note)
+            .bind(now)
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        record_event(&mut tx, id, now, "unassigned", None, None, "dispatch", note).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Open tickets per engineer: their current load.
+    pub async fn engineer_loads(&self) -> Result<HashMap<EngineerId, u32>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT engineer_id, COUNT(*) AS n FROM tickets WHERE engineer_id IS NOT NULL AND state IN {OPEN_STATES} \
+             GROUP BY engineer_id"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((EngineerId::new(col::<String>(r, "engineer_id")?), col::<i64>(r, "n")? as u32)))
+            .collect()
+    }
+
+    async fn ticket_row(&self, id: &str) -> Result<Ticket, StoreError> {
+        let row = sqlx::query(&format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(TicketId::new(id)))?;
+        Ok(ticket_from_row(&row)?)
+    }
+}
+
+async fn current_state(tx: &mut Transaction<'_, Any>, id: &str) -> Result<TicketState, StoreError> {
+    let row = sqlx::query("SELECT state FROM tickets WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(TicketId::new(id)))?;
+    parse(&col::<String>(&row, "state")?).map_err(StoreError::from)
+}
+
+/// Appends an event; its sequence number comes from the ticket row's version,
+/// whose update also serialises concurrent writers on the ticket.
+#[allow(clippy::too_many_arguments)]
+async fn record_event(
+    tx: &mut Transaction<'_, Any>,
+    id: &TicketId,
+    at: EpochMs,
+    kind: &str,
+    from: Option<TicketState>,
+    to: Option<TicketState>,
+    actor: &str,
+    detail: &str,
+) -> Result<(), StoreError> {
+    let row = sqlx::query("UPDATE tickets SET version = version + 1 WHERE id = $1 RETURNING version")
+        .bind(id.as_str())
+        .fetch_one(&mut **tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO ticket_events (ticket_id, seq, at, kind, from_state, to_state, actor, detail) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(id.as_str())
+    .bind(col::<i64>(&row, "version")?)
+    .bind(at)
+    .bind(kind)
+    .bind(from.map(|s| s.as_str()))
+    .bind(to.map(|s| s.as_str()))
+    .bind(actor)
+    .bind(detail)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn append_evidence(tx: &mut Transaction<'_, Any>, id: &TicketId, at: EpochMs, body: &serde_json::Value) -> Result<(), StoreError> {
+    let row = sqlx::query("UPDATE tickets SET evidence_count = evidence_count + 1 WHERE id = $1 RETURNING evidence_count")
+        .bind(id.as_str())
+        .fetch_one(&mut **tx)
+        .await?;
+    sqlx::query("INSERT INTO ticket_evidence (ticket_id, seq, at, body) VALUES ($1, $2, $3, $4)")
+        .bind(id.as_str())
+        .bind(col::<i64>(&row, "evidence_count")?)
+        .bind(at)
+        .bind(body.to_string())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+fn parse<T: std::str::FromStr>(s: &str) -> Result<T, DbError>
+where
+    T::Err: std::fmt::Display,
+{
+    s.parse().map_err(|e: T::Err| DbError::Corrupt(e.to_string()))
+}
+
+fn ticket_from_row(r: &AnyRow) -> Result<Ticket, DbError> {
+    Ok(Ticket {
+        id: TicketId::new(col::<String>(r, "id")?),
+        asset_id: AssetId::new(col::<String>(r, "asset_id")?),
+        model: ModelId::new(col::<String>(r, "model")?),
+        fault_code: FaultCode::new(col::<String>(r, "fault_code")?),
+        rule_id: RuleId::new(col::<String>(r, "rule_id")?),
+        kind: parse(&col::<String>(r, "kind")?)?,
+        severity: parse(&col::<String>(r, "severity")?)?,
+        state: parse(&col::<String>(r, "state")?)?,
+        description: col(r, "description")?,
+        detected_at: col(r, "detected_at")?,
+        response_due: col(r, "response_due")?,
+        on_site_due: col(r, "on_site_due")?,
+        engineer_id: col::<Option<String>>(r, "engineer_id")?.map(EngineerId::new),
+        assignment_note: col(r, "assignment_note")?,
+        parts_note: col(r, "parts_note")?,
+        deadline_at_risk: col::<i64>(r, "deadline_at_risk")? != 0,
+        evidence_count: col(r, "evidence_count")?,
+        created_at: col(r, "created_at")?,
+        updated_at: col(r, "updated_at")?,
+    })
+}
