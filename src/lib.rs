@@ -11,6 +11,7 @@ pub mod api;
 pub mod app;
 pub mod config;
 pub mod db;
+pub mod demo;
 pub mod decode;
 pub mod detect;
 pub mod dispatch;

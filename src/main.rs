@@ -1,1 +1,141 @@
-fn main() {}
+//! The `upkeep` command line: the demo, the production engine, and the
+//! config, rules and fleet tools.
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use upkeep::config::{Config, DEFAULT_TOML};
+use upkeep::demo::{self, DemoOptions};
+use upkeep::fleet::{generate, Fleet, FleetSpec};
+use upkeep::model::Span;
+use upkeep::rules::{load_dir, RuleSet};
+
+#[derive(Parser)]
+#[command(name = "upkeep", version, about = "Equipment telemetry in, pre-assigned service tickets out")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Everything on embedded defaults: broker, simulated fleet, engine, SQLite, API.
+    Demo {
+        /// Optional config file (broker port, API address, detection settings).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        #[arg(long, default_value_t = 200)]
+        assets: usize,
+        /// Simulated days of telemetry, ending now.
+        #[arg(long, default_value_t = 7)]
+        days: u32,
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        /// Stop after this long, e.g. 90s or 10m (default: until Ctrl-C).
+        #[arg(long)]
+        duration: Option<Span>,
+        #[arg(long, default_value = "upkeep-demo")]
+        data_dir: PathBuf,
+    },
+    /// The production engine against an external broker and database.
+    Run {
+        #[arg(long, default_value = "upkeep.toml")]
+        config: PathBuf,
+    },
+    /// Print the commented default configuration.
+    GenerateConfig,
+    /// Rule file tools.
+    Rules {
+        #[command(subcommand)]
+        command: RulesCommand,
+    },
+    /// Fleet file tools.
+    Fleet {
+        #[command(subcommand)]
+        command: FleetCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum RulesCommand {
+    /// Validate every rule file in DIR (default: rules/).
+    Check { dir: Option<PathBuf> },
+}
+
+#[derive(Subcommand)]
+enum FleetCommand {
+    /// Write a reproducible synthetic fleet (assets, engineers, depots, parts) as JSON.
+    Generate {
+        #[arg(long, default_value_t = 200)]
+        assets: usize,
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        #[arg(long, default_value = "rules")]
+        rules: PathBuf,
+        #[arg(long, default_value = "fleet.json")]
+        out: PathBuf,
+    },
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    upkeep::telemetry::init_tracing();
+    match Cli::parse().command {
+        Command::Demo { config, assets, days, seed, duration, data_dir } => {
+            let config = Config::load(config.as_deref())?;
+            let rules = rules(&config.rules.dir)?;
+            let opts = DemoOptions { assets, days, seed, data_dir, duration: duration.map(Span::as_std) };
+            let (trigger, stop) = upkeep::shutdown::channel();
+            tokio::spawn(async move {
+                let _ = tokio::signal::ctrl_c().await;
+                trigger.fire();
+            });
+            demo::run(config, rules, opts, stop).await?;
+        }
+        Command::Run { config } => run(&config).await?,
+        Command::GenerateConfig => print!("{DEFAULT_TOML}"),
+        Command::Rules { command: RulesCommand::Check { dir } } => {
+            let dir = dir.unwrap_or_else(|| PathBuf::from("rules"));
+            let set = rules(&dir)?;
+            for m in set.sorted_models() {
+                println!("{:<20} {} rules, metrics: {}", m.model, m.rules.len(), m.metrics.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(", "));
+            }
+            println!("ok: {} models, {} rules", set.models.len(), set.rule_count());
+        }
+        Command::Fleet { command: FleetCommand::Generate { assets, seed, rules: dir, out } } => {
+            let set = rules(&dir)?;
+            let file = generate(&set, FleetSpec { assets, seed });
+            std::fs::write(&out, serde_json::to_string_pretty(&file)?).with_context(|| format!("writing {}", out.display()))?;
+            println!("wrote {} ({} assets, {} engineers, {} depots)", out.display(), file.assets.len(), file.engineers.len(), file.depots.len());
+        }
+    }
+    Ok(())
+}
+
+fn rules(dir: &Path) -> Result<Arc<RuleSet>> {
+    match load_dir(dir) {
+        Ok(set) => Ok(Arc::new(set)),
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("error: {e}");
+            }
+            bail!("{} rule file error(s) in {}", errors.len(), dir.display())
+        }
+    }
+}
+
+/// Production mode: runs until Ctrl-C, then drains and acknowledges.
+async fn run(path: &Path) -> Result<()> {
+    let config = Config::load(path.exists().then_some(path))?;
+    if !path.exists() {
+        tracing::warn!(path = %path.display(), "config file not found; using defaults and UPKEEP__* overrides");
+    }
+    let rules = rules(&config.rules.dir)?;
+    let fleet = Arc::new(Fleet::load(&config.fleet.path)?);
+    let running = upkeep::app::start(&config, fleet, rules).await?;
+    tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+    tracing::info!("shutting down");
+    running.stop().await;
+    Ok(())
+}

@@ -29,8 +29,11 @@
 mod config;
 mod error;
 mod faults;
+mod fleet;
+mod inject;
 mod malformed;
 mod model;
+mod plan;
 mod publish;
 mod scrape;
 mod signals;
@@ -39,11 +42,11 @@ mod truth;
 
 pub use config::SimConfig;
 pub use error::SimError;
-pub use faults::{plan, FaultKind, InjectedFault};
+pub use faults::{FaultKind, InjectedFault};
+pub use fleet::{load_fleet_assets, synthetic_fleet, SimAsset};
 pub use malformed::MalformedKind;
-pub use model::{
-    load_fleet_assets, synthetic_fleet, Direction, EquipmentKind, Limit, MetricSpec, SimAsset,
-};
+pub use model::{Direction, EquipmentKind, Limit, MetricSpec};
+pub use plan::plan;
 pub use publish::{publish, publish_messages, PublishConfig, PublishStats};
 pub use scrape::fetch_upkeep_metrics;
 pub use sim::{Message, Simulator};

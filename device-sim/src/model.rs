@@ -4,9 +4,7 @@
 //! contract with the engine (its rules watch these names and thresholds), so
 //! they live in one table that the simulator, the tests and the README share.
 
-use std::collections::HashSet;
 use std::fmt;
-use std::path::Path;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
@@ -123,183 +121,46 @@ const fn spec(
     }
 }
 
+// Columns: name, nominal band, load gain, noise sd, thermal lag, alarm, failure limit.
+#[rustfmt::skip]
 const PUMP: &[MetricSpec] = &[
-    spec(
-        "bearing_temp_c",
-        (45.0, 55.0),
-        3.0,
-        0.5,
-        true,
-        Some(75.0),
-        Some(Limit::above(90.0)),
-    ),
-    spec(
-        "vibration_rms_mm_s",
-        (1.5, 2.5),
-        0.3,
-        0.04,
-        false,
-        Some(4.5),
-        Some(Limit::above(11.2)),
-    ),
-    spec(
-        "discharge_pressure_bar",
-        (5.8, 6.2),
-        -0.1,
-        0.06,
-        false,
-        None,
-        Some(Limit::below(4.0)),
-    ),
-    spec(
-        "motor_current_a",
-        (38.0, 42.0),
-        1.2,
-        0.4,
-        false,
-        None,
-        Some(Limit::above(52.0)),
-    ),
-    spec(
-        "flow_m3h",
-        (115.0, 125.0),
-        4.0,
-        1.2,
-        false,
-        None,
-        Some(Limit::below(80.0)),
-    ),
+    spec("bearing_temp_c",         (45.0, 55.0),   3.0,  0.5,  true,  Some(75.0), Some(Limit::above(90.0))),
+    spec("vibration_rms_mm_s",     (1.5, 2.5),     0.3,  0.04, false, Some(4.5),  Some(Limit::above(11.2))),
+    spec("discharge_pressure_bar", (5.8, 6.2),    -0.1,  0.06, false, None,       Some(Limit::below(4.0))),
+    spec("motor_current_a",        (38.0, 42.0),   1.2,  0.4,  false, None,       Some(Limit::above(52.0))),
+    spec("flow_m3h",               (115.0, 125.0), 4.0,  1.2,  false, None,       Some(Limit::below(80.0))),
 ];
 
+#[rustfmt::skip]
 const COMPRESSOR: &[MetricSpec] = &[
-    spec(
-        "discharge_temp_c",
-        (75.0, 85.0),
-        4.0,
-        0.8,
-        true,
-        Some(100.0),
-        Some(Limit::above(110.0)),
-    ),
-    spec(
-        "vibration_rms_mm_s",
-        (1.8, 2.8),
-        0.3,
-        0.046,
-        false,
-        Some(4.5),
-        Some(Limit::above(11.2)),
-    ),
-    spec(
-        "discharge_pressure_bar",
-        (7.3, 7.7),
-        0.05,
-        0.075,
-        false,
-        None,
-        Some(Limit::below(6.0)),
-    ),
-    spec(
-        "motor_current_a",
-        (105.0, 115.0),
-        4.0,
-        1.1,
-        false,
-        None,
-        Some(Limit::above(135.0)),
-    ),
+    spec("discharge_temp_c",       (75.0, 85.0),   4.0,  0.8,   true,  Some(100.0), Some(Limit::above(110.0))),
+    spec("vibration_rms_mm_s",     (1.8, 2.8),     0.3,  0.046, false, Some(4.5),   Some(Limit::above(11.2))),
+    spec("discharge_pressure_bar", (7.3, 7.7),     0.05, 0.075, false, None,        Some(Limit::below(6.0))),
+    spec("motor_current_a",        (105.0, 115.0), 4.0,  1.1,   false, None,        Some(Limit::above(135.0))),
 ];
 
+#[rustfmt::skip]
 const CHILLER: &[MetricSpec] = &[
-    spec(
-        "supply_temp_c",
-        (6.5, 7.5),
-        0.3,
-        0.07,
-        true,
-        None,
-        Some(Limit::above(12.0)),
-    ),
-    spec(
-        "suction_pressure_bar",
-        (3.4, 3.6),
-        -0.05,
-        0.035,
-        false,
-        None,
-        Some(Limit::below(2.0)),
-    ),
-    spec(
-        "compressor_current_a",
-        (57.0, 63.0),
-        2.4,
-        0.6,
-        false,
-        None,
-        None,
-    ),
+    spec("supply_temp_c",        (6.5, 7.5),    0.3,  0.07,  true,  None, Some(Limit::above(12.0))),
+    spec("suction_pressure_bar", (3.4, 3.6),   -0.05, 0.035, false, None, Some(Limit::below(2.0))),
+    spec("compressor_current_a", (57.0, 63.0),  2.4,  0.6,   false, None, None),
 ];
 
+#[rustfmt::skip]
 const ELEVATOR: &[MetricSpec] = &[
-    spec(
-        "motor_temp_c",
-        (45.0, 55.0),
-        4.0,
-        0.5,
-        true,
-        None,
-        Some(Limit::above(85.0)),
-    ),
-    spec(
-        "vibration_rms_mm_s",
-        (0.6, 1.0),
-        0.15,
-        0.016,
-        false,
-        Some(2.8),
-        Some(Limit::above(4.5)),
-    ),
-    spec(
-        "motor_current_a",
-        (23.0, 27.0),
-        1.0,
-        0.25,
-        false,
-        None,
-        None,
-    ),
+    spec("motor_temp_c",       (45.0, 55.0), 4.0,  0.5,   true,  None,      Some(Limit::above(85.0))),
+    spec("vibration_rms_mm_s", (0.6, 1.0),   0.15, 0.016, false, Some(2.8), Some(Limit::above(4.5))),
+    spec("motor_current_a",    (23.0, 27.0), 1.0,  0.25,  false, None,      None),
 ];
 
+#[rustfmt::skip]
 const SPINDLE: &[MetricSpec] = &[
-    spec(
-        "spindle_temp_c",
-        (32.0, 38.0),
-        2.5,
-        0.35,
-        true,
-        None,
-        Some(Limit::above(70.0)),
-    ),
-    spec(
-        "vibration_rms_mm_s",
-        (0.8, 1.2),
-        0.15,
-        0.02,
-        false,
-        Some(2.8),
-        Some(Limit::above(7.1)),
-    ),
-    spec(
-        "motor_current_a",
-        (13.0, 17.0),
-        0.8,
-        0.15,
-        false,
-        None,
-        None,
-    ),
+    spec("spindle_temp_c",     (32.0, 38.0), 2.5,  0.35, true,  None,      Some(Limit::above(70.0))),
+    spec("vibration_rms_mm_s", (0.8, 1.2),   0.15, 0.02, false, Some(2.8), Some(Limit::above(7.1))),
+    spec("motor_current_a",    (13.0, 17.0), 0.8,  0.15, false, None,      None),
 ];
 
+// `metrics()` must return `&'static [&str]`; a test keeps these in sync with the specs.
 const PUMP_NAMES: &[&str] = &[
     "bearing_temp_c",
     "vibration_rms_mm_s",
@@ -405,72 +266,6 @@ impl FromStr for EquipmentKind {
     }
 }
 
-/// One asset to simulate.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SimAsset {
-    pub id: String,
-    pub model: EquipmentKind,
-}
-
-#[derive(Deserialize)]
-struct FleetFile {
-    assets: Vec<FleetEntry>,
-}
-
-#[derive(Deserialize)]
-struct FleetEntry {
-    id: String,
-    model: String,
-}
-
-/// Reads `assets[].id` and `assets[].model` from the engine's fleet file;
-/// every other field is ignored. Duplicate ids are rejected because the
-/// simulator's topics and ground truth are keyed by id.
-pub fn load_fleet_assets(path: &Path) -> Result<Vec<SimAsset>, SimError> {
-    let bytes = std::fs::read(path).map_err(|source| SimError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let file: FleetFile = serde_json::from_slice(&bytes).map_err(|source| SimError::Json {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let mut seen = HashSet::new();
-    file.assets
-        .into_iter()
-        .map(|entry| {
-            let model = entry.model.parse()?;
-            if !seen.insert(entry.id.clone()) {
-                return Err(SimError::Fleet(format!(
-                    "duplicate asset id {:?}",
-                    entry.id
-                )));
-            }
-            Ok(SimAsset {
-                id: entry.id,
-                model,
-            })
-        })
-        .collect()
-}
-
-/// `n` assets cycling through `models`, with ids numbered per model
-/// (`PMP-0001`, `CHL-0001`, `PMP-0002`, ...). For quick runs without a fleet file.
-pub fn synthetic_fleet(n: usize, models: &[EquipmentKind]) -> Vec<SimAsset> {
-    let mut counters = [0usize; EquipmentKind::ALL.len()];
-    (0..n)
-        .filter_map(|i| {
-            let model = *models.get(i % models.len().max(1))?;
-            let counter = &mut counters[model as usize];
-            *counter += 1;
-            Some(SimAsset {
-                id: format!("{}-{:04}", model.id_prefix(), counter),
-                model,
-            })
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -520,66 +315,5 @@ mod tests {
             "boiler".parse::<EquipmentKind>(),
             Err(SimError::UnknownModel(_))
         ));
-    }
-
-    #[test]
-    fn fleet_file_reads_ids_and_models_only() {
-        let dir = std::env::temp_dir().join(format!("device-sim-fleet-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("fleet.json");
-        std::fs::write(
-            &path,
-            r#"{"site":"x","assets":[
-                {"id":"PMP-0001","model":"centrifugal_pump","site":"A","criticality":3},
-                {"id":"CHL-0001","model":"chiller","extra":{"a":1}}]}"#,
-        )
-        .unwrap();
-        let assets = load_fleet_assets(&path).unwrap();
-        assert_eq!(
-            assets,
-            vec![
-                SimAsset {
-                    id: "PMP-0001".into(),
-                    model: EquipmentKind::CentrifugalPump
-                },
-                SimAsset {
-                    id: "CHL-0001".into(),
-                    model: EquipmentKind::Chiller
-                },
-            ]
-        );
-
-        std::fs::write(&path, r#"{"assets":[{"id":"X-1","model":"boiler"}]}"#).unwrap();
-        assert!(matches!(
-            load_fleet_assets(&path),
-            Err(SimError::UnknownModel(_))
-        ));
-        std::fs::write(
-            &path,
-            r#"{"assets":[{"id":"X-1","model":"chiller"},{"id":"X-1","model":"chiller"}]}"#,
-        )
-        .unwrap();
-        assert!(matches!(load_fleet_assets(&path), Err(SimError::Fleet(_))));
-        std::fs::write(&path, "not json").unwrap();
-        assert!(matches!(
-            load_fleet_assets(&path),
-            Err(SimError::Json { .. })
-        ));
-        assert!(matches!(
-            load_fleet_assets(&dir.join("missing.json")),
-            Err(SimError::Io { .. })
-        ));
-        std::fs::remove_dir_all(&dir).unwrap();
-    }
-
-    #[test]
-    fn synthetic_ids_are_numbered_per_model() {
-        let fleet = synthetic_fleet(5, &[EquipmentKind::CentrifugalPump, EquipmentKind::Chiller]);
-        let ids: Vec<_> = fleet.iter().map(|a| a.id.as_str()).collect();
-        assert_eq!(
-            ids,
-            ["PMP-0001", "CHL-0001", "PMP-0002", "CHL-0002", "PMP-0003"]
-        );
-        assert!(synthetic_fleet(3, &[]).is_empty());
     }
 }

@@ -8,9 +8,12 @@
 use std::collections::BTreeMap;
 
 use crate::config::{SimConfig, Timeline};
-use crate::faults::{plan, ActiveFault, InjectedFault};
+use crate::faults::{effect_metrics, InjectedFault};
+use crate::fleet::SimAsset;
+use crate::inject::ActiveFault;
 use crate::malformed::{corrupt, MalformedKind};
-use crate::model::{MetricSpec, SimAsset};
+use crate::model::MetricSpec;
+use crate::plan::plan;
 use crate::signals::AssetSignals;
 use crate::{GroundTruth, SimError};
 
@@ -104,11 +107,12 @@ impl Simulator {
     }
 
     /// Simulates `assets` with an explicit fault list (e.g. a hand-written
-    /// scenario); at most one fault per asset, suitable for its model.
+    /// scenario); at most one fault per asset, suitable for its model. For
+    /// progressive faults `metrics` is filled in from the fault catalogue.
     pub fn with_faults(
         assets: &[SimAsset],
         cfg: &SimConfig,
-        faults: Vec<InjectedFault>,
+        mut faults: Vec<InjectedFault>,
     ) -> Result<Self, SimError> {
         let timeline = Timeline::new(cfg)?;
         let mut states: Vec<AssetState> = assets
@@ -138,7 +142,10 @@ impl Simulator {
         if index.len() != assets.len() {
             return Err(SimError::Fleet("duplicate asset ids".into()));
         }
-        for f in &faults {
+        for f in &mut faults {
+            if f.fault.is_progressive() {
+                f.metrics = effect_metrics(f.fault, f.model);
+            }
             let &i = index
                 .get(f.asset_id.as_str())
                 .ok_or_else(|| SimError::Plan(format!("unknown asset {:?}", f.asset_id)))?;

@@ -88,6 +88,8 @@ impl AssetDetector {
         findings: &mut Vec<Finding>,
     ) -> BatchCounts {
         let mut counts = BatchCounts::default();
+        // A check cannot see a condition held longer than the raw window.
+        let p = &WindowParams { window_ms: p.window_ms.max(self.rules.longest_hold.as_millis() + p.lateness_ms), ..*p };
         for r in readings {
             let Some(slot) = self.rules.metric_slot(&r.metric) else {
                 counts.unmonitored += 1;

@@ -104,6 +104,8 @@ pub struct ModelRules {
     pub rules: Vec<Rule>,
     /// Metrics referenced by any rule; detection keeps state for these only.
     pub metrics: Vec<MetricName>,
+    /// The longest `held` of any check: raw windows must span at least this.
+    pub longest_hold: Span,
 }
 
 impl ModelRules {
@@ -112,7 +114,16 @@ impl ModelRules {
             rules.iter().flat_map(|r| r.when.checks()).map(|c| c.metric.clone()).collect();
         metrics.sort();
         metrics.dedup();
-        ModelRules { model, asset_prefix, rules, metrics }
+        let longest_hold = rules
+            .iter()
+            .flat_map(|r| r.when.checks())
+            .map(|c| match c.detector {
+                Detector::Threshold { held, .. } | Detector::Flatline { held } => held,
+                _ => Span(0),
+            })
+            .max()
+            .unwrap_or_default();
+        ModelRules { model, asset_prefix, rules, metrics, longest_hold }
     }
 
     pub fn metric_slot(&self, metric: &MetricName) -> Option<usize> {

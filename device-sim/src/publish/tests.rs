@@ -110,10 +110,10 @@ async fn subscribe(url: &str, prefix: &str) -> mpsc::UnboundedReceiver<(String, 
                         let _ = ready.send(());
                     }
                 }
-                Event::Incoming(Packet::Publish(p)) => {
-                    if tx.send((p.topic, p.payload.to_vec())).is_err() {
-                        break;
-                    }
+                Event::Incoming(Packet::Publish(p))
+                    if tx.send((p.topic.clone(), p.payload.to_vec())).is_err() =>
+                {
+                    break
                 }
                 _ => {}
             }

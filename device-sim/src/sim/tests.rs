@@ -10,9 +10,11 @@ use crate::model::NOISE_CLAMP;
 use crate::{synthetic_fleet, EquipmentKind, FaultKind};
 
 type Series = BTreeMap<(String, String), Vec<(i64, f64)>>;
+/// `(ts, metric, value)` as decoded from a payload.
+type Decoded = Vec<(i64, String, f64)>;
 
 /// Parses a payload strictly against the wire contract; `Err` says which rule broke.
-fn decode(payload: &[u8]) -> Result<(String, Vec<(i64, String, f64)>), String> {
+fn decode(payload: &[u8]) -> Result<(String, Decoded), String> {
     let v: Value = serde_json::from_slice(payload).map_err(|e| format!("json: {e}"))?;
     let obj = v.as_object().ok_or("not an object")?;
     if obj.len() != 2 {
@@ -226,7 +228,16 @@ fn progressive_faults_reach_their_limits_at_functional_failure() {
         }
     }
     assert_eq!(faults.len(), 8);
-    let faulty = series(Simulator::with_faults(&assets, &c, faults.clone()).unwrap());
+    let sim = Simulator::with_faults(&assets, &c, faults.clone()).unwrap();
+    for (f, recorded) in faults.iter().zip(sim.faults()) {
+        let primary = primaries(f.fault, f.model);
+        assert_eq!(
+            recorded.metrics[..primary.len()],
+            *primary,
+            "truth lists primaries first"
+        );
+    }
+    let faulty = series(sim);
     let twin = series(Simulator::with_faults(&assets, &c, Vec::new()).unwrap());
 
     for f in &faults {
@@ -570,4 +581,18 @@ fn encoder_escapes_ids_and_round_trips_values() {
     assert_eq!(v["readings"][0]["value"].as_f64(), Some(120.0));
     assert_eq!(v["readings"][1]["value"].as_f64(), Some(0.001));
     assert_eq!(v["readings"][1]["ts"].as_i64(), Some(1_767_225_660_000));
+}
+
+#[test]
+fn an_assets_signal_does_not_depend_on_the_rest_of_the_fleet() {
+    let big = synthetic_fleet(40, &EquipmentKind::ALL);
+    let c = SimConfig {
+        duration: Duration::hours(6),
+        ..cfg(1)
+    };
+    let small_series = series(Simulator::new(&big[..7], &c).unwrap());
+    let big_series = series(Simulator::new(&big, &c).unwrap());
+    for (key, points) in &small_series {
+        assert_eq!(points, &big_series[key], "{key:?}");
+    }
 }

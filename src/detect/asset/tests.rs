@@ -26,6 +26,14 @@ description = "flow silent"
 when = { metric = "flow", detector = "stale", after = "1h" }
 
 [[rule]]
+id = "stuck"
+fault = "SENSOR_STUCK"
+kind = "sensor_check"
+severity = "general"
+description = "temp repeats itself"
+when = { metric = "temp", detector = "flatline", held = "2h" }
+
+[[rule]]
 id = "trend"
 fault = "WEAR"
 severity = "general"
@@ -83,7 +91,7 @@ fn a_healthy_asset_produces_no_findings() {
 fn a_sustained_overheat_opens_once_then_adds_evidence() {
     let hot = |m: i64| {
         let mut r = healthy(m);
-        r[0].value = if m >= 120 { 85.0 } else { 60.0 };
+        r[0].value = if m >= 120 { 85.0 + (m % 5) as f64 * 0.1 } else { 60.0 };
         r
     };
     let findings = run(&mut detector(), 0..6 * 60, hot);
@@ -93,7 +101,7 @@ fn a_sustained_overheat_opens_once_then_adds_evidence() {
     assert!(opened[0].evidence.at >= 135 * MIN, "held 5m and for 10m before opening");
     assert!(findings.iter().any(|f| !f.opened), "evidence keeps coming while it persists");
     let temp = &opened[0].evidence.windows[0];
-    assert!(temp.samples.iter().any(|&(_, v)| v == 85.0), "evidence carries the window values");
+    assert!(temp.samples.iter().any(|&(_, v)| v >= 85.0), "evidence carries the window values");
 }
 
 #[test]
@@ -154,4 +162,20 @@ fn metrics_no_rule_reads_are_counted_not_kept() {
     let mut out = Vec::new();
     let c = d.process(&AssetId::new("P-1"), &[reading(0, "humidity", 3.0)], &params(), Span::from_hours(1), &mut out);
     assert_eq!(c.unmonitored, 1);
+}
+
+#[test]
+fn a_stuck_sensor_is_seen_even_when_held_longer_than_the_window() {
+    let stuck = |m: i64| {
+        let mut r = healthy(m);
+        if m >= 600 {
+            r[0].value = 61.234;
+        }
+        r
+    };
+    let findings = run(&mut detector(), 0..16 * 60, stuck);
+    let opened: Vec<_> = findings.iter().filter(|f| f.opened).collect();
+    assert_eq!(opened.len(), 1, "{opened:?}");
+    assert_eq!(opened[0].rule.as_str(), "stuck");
+    assert!(opened[0].evidence.at >= 720 * MIN, "2 h after it got stuck");
 }
