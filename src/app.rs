@@ -25,7 +25,10 @@ pub enum AppError {
     #[error(transparent)]
     Mqtt(#[from] MqttError),
     #[error("cannot listen on {addr}: {source}")]
-    Listen { addr: String, source: std::io::Error },
+    Listen {
+        addr: String,
+        source: std::io::Error,
+    },
 }
 
 /// A running engine.
@@ -48,23 +51,41 @@ impl Running {
     }
 }
 
-pub async fn start(config: &Config, fleet: Arc<Fleet>, rules: Arc<RuleSet>) -> Result<Running, AppError> {
+pub async fn start(
+    config: &Config,
+    fleet: Arc<Fleet>,
+    rules: Arc<RuleSet>,
+) -> Result<Running, AppError> {
     let metrics = Arc::new(Metrics::default());
     let db = connect_db(config, &metrics).await?;
-    crate::db::with_retry(&metrics, "seeding depot stock", || db.seed_stock(fleet.depots())).await;
+    crate::db::with_retry(&metrics, "seeding depot stock", || {
+        db.seed_stock(fleet.depots())
+    })
+    .await;
     let (trigger, stop) = shutdown::channel();
 
     let params = WindowParams::from_config(&config.detect);
-    let (engine, engine_events) =
-        detect::start(Arc::clone(&rules), params, config.detect.evidence_every, config.detect.workers, Arc::clone(&metrics));
+    let (engine, engine_events) = detect::start(
+        Arc::clone(&rules),
+        params,
+        config.detect.evidence_every,
+        config.detect.workers,
+        Arc::clone(&metrics),
+    );
     let (acker, event_loop) = ingest::connect(&config.mqtt, Arc::clone(&metrics))?;
     let (deliveries_tx, deliveries_rx) = unbounded_channel();
     let (pending_tx, pending_rx) = unbounded_channel();
 
     let listener = tokio::net::TcpListener::bind(&config.api.listen)
         .await
-        .map_err(|source| AppError::Listen { addr: config.api.listen.clone(), source })?;
-    let api_addr = listener.local_addr().map_err(|source| AppError::Listen { addr: config.api.listen.clone(), source })?;
+        .map_err(|source| AppError::Listen {
+            addr: config.api.listen.clone(),
+            source,
+        })?;
+    let api_addr = listener.local_addr().map_err(|source| AppError::Listen {
+        addr: config.api.listen.clone(),
+        source,
+    })?;
 
     let pipeline = ingest::PipelineContext {
         fleet: Arc::clone(&fleet),
@@ -80,11 +101,20 @@ pub async fn start(config: &Config, fleet: Arc<Fleet>, rules: Arc<RuleSet>) -> R
         sla: config.sla.clone(),
         metrics: Arc::clone(&metrics),
     };
-    let state = AppState { db: db.clone(), fleet, metrics: Arc::clone(&metrics) };
+    let state = AppState {
+        db: db.clone(),
+        fleet,
+        metrics: Arc::clone(&metrics),
+    };
     let api_stop = stop.clone();
     let tasks = vec![
         tokio::spawn(event_loop.run(deliveries_tx, stop)),
-        tokio::spawn(ingest::run_pipeline(pipeline, deliveries_rx, engine, pending_tx)),
+        tokio::spawn(ingest::run_pipeline(
+            pipeline,
+            deliveries_rx,
+            engine,
+            pending_tx,
+        )),
         tokio::spawn(async move {
             tickets::run_service(service, engine_events, pending_rx, acker.clone()).await;
             acker.disconnect().await;
@@ -96,7 +126,13 @@ pub async fn start(config: &Config, fleet: Arc<Fleet>, rules: Arc<RuleSet>) -> R
         }),
     ];
     tracing::info!(api = %api_addr, mqtt = %config.mqtt.url, "upkeep engine started");
-    Ok(Running { api_addr, metrics, db, trigger, tasks })
+    Ok(Running {
+        api_addr,
+        metrics,
+        db,
+        trigger,
+        tasks,
+    })
 }
 
 /// Waits for the database while it is unreachable (an outage at start-up
@@ -107,7 +143,9 @@ async fn connect_db(config: &Config, metrics: &Metrics) -> Result<Db, AppError> 
         match Db::connect(&config.database.url, config.database.max_connections).await {
             Ok(db) => return Ok(db),
             Err(e) if e.is_retriable() => {
-                metrics.store_errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                metrics
+                    .store_errors
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 tracing::warn!(error = %e, retry_in_ms = delay.as_millis() as u64, "database not reachable yet");
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(Duration::from_secs(10));

@@ -12,7 +12,11 @@ use upkeep::model::Span;
 use upkeep::rules::{load_dir, RuleSet};
 
 #[derive(Parser)]
-#[command(name = "upkeep", version, about = "Equipment telemetry in, pre-assigned service tickets out")]
+#[command(
+    name = "upkeep",
+    version,
+    about = "Equipment telemetry in, pre-assigned service tickets out"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -82,10 +86,23 @@ enum FleetCommand {
 async fn main() -> Result<()> {
     upkeep::telemetry::init_tracing();
     match Cli::parse().command {
-        Command::Demo { config, assets, days, seed, duration, data_dir } => {
+        Command::Demo {
+            config,
+            assets,
+            days,
+            seed,
+            duration,
+            data_dir,
+        } => {
             let config = Config::load(config.as_deref())?;
             let rules = rules(&config.rules.dir)?;
-            let opts = DemoOptions { assets, days, seed, data_dir, duration: duration.map(Span::as_std) };
+            let opts = DemoOptions {
+                assets,
+                days,
+                seed,
+                data_dir,
+                duration: duration.map(Span::as_std),
+            };
             let (trigger, stop) = upkeep::shutdown::channel();
             tokio::spawn(async move {
                 let _ = tokio::signal::ctrl_c().await;
@@ -95,19 +112,49 @@ async fn main() -> Result<()> {
         }
         Command::Run { config } => run(&config).await?,
         Command::GenerateConfig => print!("{DEFAULT_TOML}"),
-        Command::Rules { command: RulesCommand::Check { dir } } => {
+        Command::Rules {
+            command: RulesCommand::Check { dir },
+        } => {
             let dir = dir.unwrap_or_else(|| PathBuf::from("rules"));
             let set = rules(&dir)?;
             for m in set.sorted_models() {
-                println!("{:<20} {} rules, metrics: {}", m.model, m.rules.len(), m.metrics.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(", "));
+                println!(
+                    "{:<20} {} rules, metrics: {}",
+                    m.model,
+                    m.rules.len(),
+                    m.metrics
+                        .iter()
+                        .map(|x| x.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
             }
-            println!("ok: {} models, {} rules", set.models.len(), set.rule_count());
+            println!(
+                "ok: {} models, {} rules",
+                set.models.len(),
+                set.rule_count()
+            );
         }
-        Command::Fleet { command: FleetCommand::Generate { assets, seed, rules: dir, out } } => {
+        Command::Fleet {
+            command:
+                FleetCommand::Generate {
+                    assets,
+                    seed,
+                    rules: dir,
+                    out,
+                },
+        } => {
             let set = rules(&dir)?;
             let file = generate(&set, FleetSpec { assets, seed });
-            std::fs::write(&out, serde_json::to_string_pretty(&file)?).with_context(|| format!("writing {}", out.display()))?;
-            println!("wrote {} ({} assets, {} engineers, {} depots)", out.display(), file.assets.len(), file.engineers.len(), file.depots.len());
+            std::fs::write(&out, serde_json::to_string_pretty(&file)?)
+                .with_context(|| format!("writing {}", out.display()))?;
+            println!(
+                "wrote {} ({} assets, {} engineers, {} depots)",
+                out.display(),
+                file.assets.len(),
+                file.engineers.len(),
+                file.depots.len()
+            );
         }
     }
     Ok(())
@@ -134,7 +181,9 @@ async fn run(path: &Path) -> Result<()> {
     let rules = rules(&config.rules.dir)?;
     let fleet = Arc::new(Fleet::load(&config.fleet.path)?);
     let running = upkeep::app::start(&config, fleet, rules).await?;
-    tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+    tokio::signal::ctrl_c()
+        .await
+        .context("waiting for Ctrl-C")?;
     tracing::info!("shutting down");
     running.stop().await;
     Ok(())

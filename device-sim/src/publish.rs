@@ -62,7 +62,7 @@ pub struct PublishStats {
     pub malformed_by_kind: BTreeMap<String, u64>,
     /// Event time of the newest delivered message, epoch ms.
     pub last_event_ts_ms: Option<i64>,
-    /// Connections lost and re-established.
+    /// Connection attempts after a failed or lost connection.
     pub reconnects: u64,
 }
 
@@ -110,16 +110,20 @@ pub async fn publish_messages(
         ));
     }
     let options = mqtt_options(cfg)?;
-
     let started = Instant::now();
-    let mut source = messages.into_iter();
-    let mut exhausted = false;
-    let mut out = Outstanding::default();
-    let mut stats = PublishStats::default();
+    let mut run = Run {
+        cfg,
+        qos,
+        gap,
+        source: messages.into_iter(),
+        exhausted: false,
+        out: Outstanding::default(),
+        stats: PublishStats::default(),
+        next_slot: started,
+    };
     let mut conn = Connection::open(&options);
     let mut down_since = Some(started);
     let mut backoff = MIN_BACKOFF;
-    let mut next_slot = Instant::now();
     let mut ticker = tokio::time::interval_at(
         (started + Duration::from_secs(1)).into(),
         Duration::from_secs(1),
@@ -127,84 +131,25 @@ pub async fn publish_messages(
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
 
     loop {
-        // Hand messages to the client while the window and the rate allow.
-        while out.len() < WINDOW as usize && gap.is_none_or(|_| Instant::now() >= next_slot) {
-            let Some((seq, msg)) = out.retry.pop_front().or_else(|| {
-                if exhausted {
-                    return None;
-                }
-                let next = source.next();
-                exhausted = next.is_none();
-                next.map(|m| (out.take_seq(), m))
-            }) else {
-                break;
-            };
-            let topic = msg.topic(&cfg.topic_prefix);
-            if topic.contains(['+', '#']) || msg.payload.len() + topic.len() + 16 > MAX_PACKET {
-                return Err(SimError::Config(format!(
-                    "cannot publish to {topic:?} ({} bytes)",
-                    msg.payload.len()
-                )));
-            }
-            if conn
-                .client
-                .try_publish(topic, qos, false, msg.payload.clone())
-                .is_err()
-            {
-                // The event loop has stopped; its error event arrives next.
-                out.retry.push_front((seq, msg));
-                break;
-            }
-            out.submitted.push_back((seq, msg));
-            if let Some(gap) = gap {
-                // Never bank more than one slot of idle time as burst credit.
-                let floor = Instant::now().checked_sub(gap).unwrap_or(next_slot);
-                next_slot = next_slot.max(floor) + gap;
-            }
-        }
-        if exhausted && out.len() == 0 && out.retry.is_empty() {
+        run.fill(&conn.client)?;
+        if run.done() {
             break;
         }
-        let rate_wait =
-            gap.is_some() && out.len() < WINDOW as usize && (!exhausted || !out.retry.is_empty());
-
         let failure = tokio::select! {
             event = conn.events.recv() => match event {
-                Some(Ok(event)) => match event {
-                    Event::Incoming(Packet::ConnAck(_)) => {
-                        down_since = None;
-                        backoff = MIN_BACKOFF;
-                        None
-                    }
-                    Event::Outgoing(Outgoing::Publish(pkid)) => {
-                        if let Some(entry) = out.submitted.pop_front() {
-                            if qos == QoS::AtMostOnce {
-                                stats.record(&entry.1);
-                            } else {
-                                out.inflight.insert(pkid, entry);
-                            }
-                        }
-                        None
-                    }
-                    Event::Incoming(Packet::PubAck(ack)) if qos == QoS::AtLeastOnce => {
-                        out.ack(ack.pkid, &mut stats);
-                        None
-                    }
-                    Event::Incoming(Packet::PubComp(comp)) if qos == QoS::ExactlyOnce => {
-                        out.ack(comp.pkid, &mut stats);
-                        None
-                    }
-                    // Cannot happen while the window holds; resync by reconnecting.
-                    Event::Outgoing(Outgoing::AwaitAck(pkid)) => Some(format!("packet id {pkid} collided")),
-                    _ => None,
-                },
+                Some(Ok(Event::Incoming(Packet::ConnAck(_)))) => {
+                    down_since = None;
+                    backoff = MIN_BACKOFF;
+                    None
+                }
+                Some(Ok(event)) => run.on_event(event),
                 Some(Err(e)) => Some(e.to_string()),
                 None => Some("event loop stopped".to_string()),
             },
-            _ = tokio::time::sleep_until(next_slot.into()), if rate_wait => None,
+            _ = tokio::time::sleep_until(run.next_slot.into()), if run.rate_limited() => None,
             _ = ticker.tick() => {
-                stats.elapsed = started.elapsed();
-                progress(&stats);
+                run.stats.elapsed = started.elapsed();
+                progress(&run.stats);
                 None
             }
         };
@@ -218,19 +163,119 @@ pub async fn publish_messages(
                     since.elapsed().as_secs()
                 )));
             }
-            tracing::warn!(%reason, "MQTT connection lost; re-sending {} unacknowledged messages", out.len());
-            out.requeue();
+            tracing::warn!(%reason, unacknowledged = run.out.len(), "MQTT connection lost; reconnecting");
+            run.out.requeue();
             drop(conn);
             tokio::time::sleep(backoff).await;
             backoff = (backoff * 2).min(MAX_BACKOFF);
-            stats.reconnects += 1;
+            run.stats.reconnects += 1;
             conn = Connection::open(&options);
         }
     }
 
     conn.close().await;
-    stats.elapsed = started.elapsed();
-    Ok(stats)
+    run.stats.elapsed = started.elapsed();
+    Ok(run.stats)
+}
+
+/// State of one `publish_messages` call that survives reconnects.
+struct Run<'a, I> {
+    cfg: &'a PublishConfig,
+    qos: QoS,
+    /// Minimum spacing between messages when rate-limited.
+    gap: Option<Duration>,
+    source: I,
+    exhausted: bool,
+    out: Outstanding,
+    stats: PublishStats,
+    /// Earliest time the next message may go out (rate limit).
+    next_slot: Instant,
+}
+
+impl<I: Iterator<Item = Message>> Run<'_, I> {
+    /// Next message to send: re-sends first, then new ones.
+    fn next_message(&mut self) -> Option<(u64, Message)> {
+        if let Some(entry) = self.out.retry.pop_front() {
+            return Some(entry);
+        }
+        if self.exhausted {
+            return None;
+        }
+        let next = self.source.next();
+        self.exhausted = next.is_none();
+        next.map(|m| (self.out.take_seq(), m))
+    }
+
+    fn window_open(&self) -> bool {
+        self.out.len() < WINDOW as usize
+    }
+
+    /// Waiting only for the rate limiter (not for acks, not finished).
+    fn rate_limited(&self) -> bool {
+        self.gap.is_some() && self.window_open() && (!self.exhausted || !self.out.retry.is_empty())
+    }
+
+    fn done(&self) -> bool {
+        self.exhausted && self.out.len() == 0 && self.out.retry.is_empty()
+    }
+
+    /// Hands messages to the client while the window and the rate allow.
+    fn fill(&mut self, client: &AsyncClient) -> Result<(), SimError> {
+        while self.window_open() && self.gap.is_none_or(|_| Instant::now() >= self.next_slot) {
+            let Some((seq, msg)) = self.next_message() else {
+                return Ok(());
+            };
+            let topic = msg.topic(&self.cfg.topic_prefix);
+            if topic.contains(['+', '#']) || msg.payload.len() + topic.len() + 16 > MAX_PACKET {
+                return Err(SimError::Config(format!(
+                    "cannot publish to {topic:?} ({} bytes)",
+                    msg.payload.len()
+                )));
+            }
+            if client
+                .try_publish(topic, self.qos, false, msg.payload.clone())
+                .is_err()
+            {
+                // The event loop has stopped; its error event arrives next.
+                self.out.retry.push_front((seq, msg));
+                return Ok(());
+            }
+            self.out.submitted.push_back((seq, msg));
+            if let Some(gap) = self.gap {
+                // Never bank more than one slot of idle time as burst credit.
+                let floor = Instant::now().checked_sub(gap).unwrap_or(self.next_slot);
+                self.next_slot = self.next_slot.max(floor) + gap;
+            }
+        }
+        Ok(())
+    }
+
+    /// Tracks delivery; returns a reason to reconnect if state is out of sync.
+    fn on_event(&mut self, event: Event) -> Option<String> {
+        match event {
+            Event::Outgoing(Outgoing::Publish(pkid)) => {
+                if let Some(entry) = self.out.submitted.pop_front() {
+                    if self.qos == QoS::AtMostOnce {
+                        self.stats.record(&entry.1);
+                    } else {
+                        self.out.inflight.insert(pkid, entry);
+                    }
+                }
+            }
+            Event::Incoming(Packet::PubAck(ack)) if self.qos == QoS::AtLeastOnce => {
+                self.out.ack(ack.pkid, &mut self.stats);
+            }
+            Event::Incoming(Packet::PubComp(comp)) if self.qos == QoS::ExactlyOnce => {
+                self.out.ack(comp.pkid, &mut self.stats);
+            }
+            // Cannot happen while the window holds; resync by reconnecting.
+            Event::Outgoing(Outgoing::AwaitAck(pkid)) => {
+                return Some(format!("packet id {pkid} collided"));
+            }
+            _ => {}
+        }
+        None
+    }
 }
 
 impl PublishStats {

@@ -45,8 +45,14 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// Serves the API until `shutdown` is set.
-pub async fn serve(listener: tokio::net::TcpListener, state: AppState, mut shutdown: crate::shutdown::Shutdown) -> std::io::Result<()> {
-    axum::serve(listener, app(state)).with_graceful_shutdown(async move { shutdown.wait().await }).await
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    mut shutdown: crate::shutdown::Shutdown,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(async move { shutdown.wait().await })
+        .await
 }
 
 #[cfg(test)]

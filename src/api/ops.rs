@@ -16,11 +16,16 @@ use std::sync::atomic::Ordering;
 pub async fn health(State(s): State<AppState>) -> Result<axum::Json<Value>, ApiError> {
     s.db.ping().await?;
     let mqtt = s.metrics.mqtt_connected.load(Ordering::Relaxed) == 1;
-    Ok(axum::Json(json!({ "status": "ok", "database": "ok", "mqtt_connected": mqtt })))
+    Ok(axum::Json(
+        json!({ "status": "ok", "database": "ok", "mqtt_connected": mqtt }),
+    ))
 }
 
 pub async fn metrics(State(s): State<AppState>) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], s.metrics.render())
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        s.metrics.render(),
+    )
 }
 
 pub async fn openapi() -> impl IntoResponse {
@@ -28,7 +33,11 @@ pub async fn openapi() -> impl IntoResponse {
 }
 
 pub async fn not_found() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "no_such_route", "no such endpoint; see /openapi.json")
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "no_such_route",
+        "no such endpoint; see /openapi.json",
+    )
 }
 
 #[derive(Deserialize)]
@@ -40,11 +49,17 @@ pub struct DeadLetterQuery {
 }
 
 /// Newest first; the raw payload is returned as text (lossy) and as hex (exact).
-pub async fn dead_letters(State(s): State<AppState>, Query(q): Query<DeadLetterQuery>) -> Result<axum::Json<Value>, ApiError> {
+pub async fn dead_letters(
+    State(s): State<AppState>,
+    Query(q): Query<DeadLetterQuery>,
+) -> Result<axum::Json<Value>, ApiError> {
     let page = Page::new(q.limit, q.offset)?;
     let reason = match q.reason.as_deref() {
         None => None,
-        Some(r) => Some(DeadLetterReason::parse(r).ok_or_else(|| ApiError::bad_request(format!("unknown reason '{r}'")))?),
+        Some(r) => Some(
+            DeadLetterReason::parse(r)
+                .ok_or_else(|| ApiError::bad_request(format!("unknown reason '{r}'")))?,
+        ),
     };
     let letters = s.db.dead_letters(reason, page.limit, page.offset).await?;
     let items = letters

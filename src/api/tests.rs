@@ -17,19 +17,45 @@ async fn harness() -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("api.db").display());
     let db = Db::connect(&url, 2).await.unwrap();
-    let rules = crate::rules::load_dir(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules")).unwrap();
-    let fleet = Arc::new(Fleet::new(generate(&rules, FleetSpec { assets: 20, seed: 1 })).unwrap());
+    let rules =
+        crate::rules::load_dir(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules"))
+            .unwrap();
+    let fleet = Arc::new(
+        Fleet::new(generate(
+            &rules,
+            FleetSpec {
+                assets: 20,
+                seed: 1,
+            },
+        ))
+        .unwrap(),
+    );
     db.seed_stock(fleet.depots()).await.unwrap();
-    Harness { state: AppState { db, fleet, metrics: Arc::new(Metrics::default()) }, _dir: dir }
+    Harness {
+        state: AppState {
+            db,
+            fleet,
+            metrics: Arc::new(Metrics::default()),
+        },
+        _dir: dir,
+    }
 }
 
 async fn call(h: &Harness, method: &str, uri: &str, body: Option<Value>) -> (StatusCode, Value) {
-    let req = Request::builder().method(method).uri(uri).header("content-type", "application/json");
-    let req = req.body(body.map_or(Body::empty(), |b| Body::from(b.to_string()))).unwrap();
+    let req = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("content-type", "application/json");
+    let req = req
+        .body(body.map_or(Body::empty(), |b| Body::from(b.to_string())))
+        .unwrap();
     let resp = app(h.state.clone()).oneshot(req).await.unwrap();
     let status = resp.status();
     let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
 }
 
 async fn open_ticket(h: &Harness) -> String {
@@ -65,9 +91,15 @@ async fn health_reports_the_database() {
 async fn unknown_routes_and_ids_are_typed_404s() {
     let h = harness().await;
     let (status, body) = call(&h, "GET", "/nope", None).await;
-    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::NOT_FOUND, Some("no_such_route")));
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("no_such_route"))
+    );
     let (status, body) = call(&h, "GET", "/api/v1/tickets/TK-missing", None).await;
-    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")));
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
     let (status, _) = call(&h, "GET", "/api/v1/assets/NOPE-1", None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
@@ -75,7 +107,12 @@ async fn unknown_routes_and_ids_are_typed_404s() {
 #[tokio::test]
 async fn bad_query_parameters_get_a_typed_400() {
     let h = harness().await;
-    for uri in ["/api/v1/tickets?state=exploded", "/api/v1/tickets?limit=0", "/api/v1/tickets?colour=red", "/api/v1/dead-letters?reason=x"] {
+    for uri in [
+        "/api/v1/tickets?state=exploded",
+        "/api/v1/tickets?limit=0",
+        "/api/v1/tickets?colour=red",
+        "/api/v1/dead-letters?reason=x",
+    ] {
         let (status, body) = call(&h, "GET", uri, None).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}");
         assert_eq!(body["error"]["code"], "bad_request", "{uri}");
@@ -88,15 +125,43 @@ async fn a_ticket_walks_its_lifecycle_and_every_step_is_an_event() {
     let id = open_ticket(&h).await;
     let engineer = h.state.fleet.engineers()[0].id.to_string();
     let path = format!("/api/v1/tickets/{id}");
-    let (s, t) = call(&h, "POST", &format!("{path}/reassign"), Some(json!({"engineer_id": engineer, "actor": "dispatcher-1"}))).await;
+    let (s, t) = call(
+        &h,
+        "POST",
+        &format!("{path}/reassign"),
+        Some(json!({"engineer_id": engineer, "actor": "dispatcher-1"})),
+    )
+    .await;
     assert_eq!((s, t["state"].as_str()), (StatusCode::OK, Some("assigned")));
     for to in ["accepted", "en_route", "on_site", "resolved", "closed"] {
-        let (s, t) = call(&h, "POST", &format!("{path}/transition"), Some(json!({"to": to, "actor": "eng"}))).await;
+        let (s, t) = call(
+            &h,
+            "POST",
+            &format!("{path}/transition"),
+            Some(json!({"to": to, "actor": "eng"})),
+        )
+        .await;
         assert_eq!((s, t["state"].as_str()), (StatusCode::OK, Some(to)), "{t}");
     }
     let (_, detail) = call(&h, "GET", &path, None).await;
-    let kinds: Vec<_> = detail["events"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap().to_owned()).collect();
-    assert_eq!(kinds, ["opened", "assigned", "transition", "transition", "transition", "transition", "transition"]);
+    let kinds: Vec<_> = detail["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "opened",
+            "assigned",
+            "transition",
+            "transition",
+            "transition",
+            "transition",
+            "transition"
+        ]
+    );
     assert_eq!(detail["evidence"].as_array().unwrap().len(), 1);
 }
 
@@ -104,8 +169,17 @@ async fn a_ticket_walks_its_lifecycle_and_every_step_is_an_event() {
 async fn an_invalid_transition_is_a_409_and_changes_nothing() {
     let h = harness().await;
     let id = open_ticket(&h).await;
-    let (s, body) = call(&h, "POST", &format!("/api/v1/tickets/{id}/transition"), Some(json!({"to": "on_site", "actor": "x"}))).await;
-    assert_eq!((s, body["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("invalid_transition")));
+    let (s, body) = call(
+        &h,
+        "POST",
+        &format!("/api/v1/tickets/{id}/transition"),
+        Some(json!({"to": "on_site", "actor": "x"})),
+    )
+    .await;
+    assert_eq!(
+        (s, body["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("invalid_transition"))
+    );
     let (_, t) = call(&h, "GET", &format!("/api/v1/tickets/{id}"), None).await;
     assert_eq!(t["state"], "open");
 }
@@ -114,11 +188,32 @@ async fn an_invalid_transition_is_a_409_and_changes_nothing() {
 async fn malformed_bodies_and_unknown_engineers_are_rejected() {
     let h = harness().await;
     let id = open_ticket(&h).await;
-    let (s, body) = call(&h, "POST", &format!("/api/v1/tickets/{id}/transition"), Some(json!({"to": "accepted"}))).await;
-    assert_eq!((s, body["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_body")));
-    let (s, _) = call(&h, "POST", &format!("/api/v1/tickets/{id}/reassign"), Some(json!({"engineer_id": "ENG-999", "actor": "d"}))).await;
+    let (s, body) = call(
+        &h,
+        "POST",
+        &format!("/api/v1/tickets/{id}/transition"),
+        Some(json!({"to": "accepted"})),
+    )
+    .await;
+    assert_eq!(
+        (s, body["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_body"))
+    );
+    let (s, _) = call(
+        &h,
+        "POST",
+        &format!("/api/v1/tickets/{id}/reassign"),
+        Some(json!({"engineer_id": "ENG-999", "actor": "d"})),
+    )
+    .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    let (s, _) = call(&h, "POST", &format!("/api/v1/tickets/{id}/transition"), Some(json!({"to": "accepted", "actor": " "}))).await;
+    let (s, _) = call(
+        &h,
+        "POST",
+        &format!("/api/v1/tickets/{id}/transition"),
+        Some(json!({"to": "accepted", "actor": " "})),
+    )
+    .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
 }
 
@@ -126,7 +221,13 @@ async fn malformed_bodies_and_unknown_engineers_are_rejected() {
 async fn lists_filter_and_paginate() {
     let h = harness().await;
     open_ticket(&h).await;
-    let (s, page) = call(&h, "GET", "/api/v1/tickets?state=open&severity=major&limit=1", None).await;
+    let (s, page) = call(
+        &h,
+        "GET",
+        "/api/v1/tickets?state=open&severity=major&limit=1",
+        None,
+    )
+    .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(page["items"].as_array().unwrap().len(), 1);
     assert_eq!(page["next_offset"], 1);

@@ -21,7 +21,10 @@ pub struct ListQuery {
     offset: Option<i64>,
 }
 
-pub async fn list(State(s): State<AppState>, Query(q): Query<ListQuery>) -> Result<axum::Json<Value>, ApiError> {
+pub async fn list(
+    State(s): State<AppState>,
+    Query(q): Query<ListQuery>,
+) -> Result<axum::Json<Value>, ApiError> {
     let page = Page::new(q.limit, q.offset)?;
     let filter = TicketFilter {
         state: q.state,
@@ -35,8 +38,14 @@ pub async fn list(State(s): State<AppState>, Query(q): Query<ListQuery>) -> Resu
     Ok(axum::Json(page.wrap(s.db.list_tickets(&filter).await?)))
 }
 
-pub async fn one(State(s): State<AppState>, Path(id): Path<String>) -> Result<axum::Json<Value>, ApiError> {
-    let detail = s.db.ticket(&id).await?.ok_or_else(|| ApiError::not_found("ticket", &id))?;
+pub async fn one(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let detail =
+        s.db.ticket(&id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("ticket", &id))?;
     Ok(axum::Json(serde_json::to_value(detail).unwrap_or_default()))
 }
 
@@ -77,15 +86,26 @@ pub async fn reassign(
     Json(b): Json<ReassignBody>,
 ) -> Result<axum::Json<Value>, ApiError> {
     require_actor(&b.actor)?;
-    let engineer = s.fleet.engineer(&b.engineer_id).ok_or_else(|| ApiError::not_found("engineer", &b.engineer_id))?;
-    let note = if b.note.is_empty() { format!("manual assignment by {}", b.actor) } else { b.note };
-    let t = s.db.assign(&id, &engineer.id, &note, false, &b.actor, now()).await?;
+    let engineer = s
+        .fleet
+        .engineer(&b.engineer_id)
+        .ok_or_else(|| ApiError::not_found("engineer", &b.engineer_id))?;
+    let note = if b.note.is_empty() {
+        format!("manual assignment by {}", b.actor)
+    } else {
+        b.note
+    };
+    let t =
+        s.db.assign(&id, &engineer.id, &note, false, &b.actor, now())
+            .await?;
     Ok(axum::Json(serde_json::to_value(t).unwrap_or_default()))
 }
 
 fn require_actor(actor: &str) -> Result<(), ApiError> {
     if actor.trim().is_empty() {
-        return Err(ApiError::bad_request("actor must name who takes the action"));
+        return Err(ApiError::bad_request(
+            "actor must name who takes the action",
+        ));
     }
     Ok(())
 }

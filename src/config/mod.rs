@@ -13,7 +13,10 @@ pub const DEFAULT_TOML: &str = include_str!("default.toml");
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config file {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("invalid config {origin}: {message}")]
     Invalid { origin: String, message: String },
 }
@@ -160,14 +163,26 @@ impl Default for Config {
         Config {
             mqtt: MqttConfig::default(),
             broker: EmbeddedBrokerConfig { port: 18831 },
-            database: DatabaseConfig { url: "sqlite://upkeep.db".into(), max_connections: 8 },
-            api: ApiConfig { listen: "127.0.0.1:8080".into() },
-            fleet: FleetConfig { path: "fleet.json".into() },
-            rules: RulesConfig { dir: "rules".into() },
+            database: DatabaseConfig {
+                url: "sqlite://upkeep.db".into(),
+                max_connections: 8,
+            },
+            api: ApiConfig {
+                listen: "127.0.0.1:8080".into(),
+            },
+            fleet: FleetConfig {
+                path: "fleet.json".into(),
+            },
+            rules: RulesConfig {
+                dir: "rules".into(),
+            },
             decode: DecodeConfig::default(),
             detect: DetectConfig::default(),
             sla: SlaConfig::default(),
-            dispatch: DispatchConfig { road_factor: 1.3, speed_kmh: 60.0 },
+            dispatch: DispatchConfig {
+                road_factor: 1.3,
+                speed_kmh: 60.0,
+            },
         }
     }
 }
@@ -248,8 +263,15 @@ impl Default for DetectConfig {
 
 impl Default for SlaConfig {
     fn default() -> Self {
-        let tier = |r, o| SlaTier { response: Span::from_hours(r), on_site: Span::from_hours(o) };
-        SlaConfig { emergency: tier(1, 12), major: tier(4, 24), general: tier(8, 48) }
+        let tier = |r, o| SlaTier {
+            response: Span::from_hours(r),
+            on_site: Span::from_hours(o),
+        };
+        SlaConfig {
+            emergency: tier(1, 12),
+            major: tier(4, 24),
+            general: tier(8, 48),
+        }
     }
 }
 
@@ -258,21 +280,32 @@ impl Config {
     pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
         let mut table = match path {
             Some(p) => {
-                let text = std::fs::read_to_string(p)
-                    .map_err(|source| ConfigError::Read { path: p.to_owned(), source })?;
+                let text = std::fs::read_to_string(p).map_err(|source| ConfigError::Read {
+                    path: p.to_owned(),
+                    source,
+                })?;
                 parse_table(&text, &p.display().to_string())?
             }
             None => toml::Table::new(),
         };
         env::apply_overrides(&mut table, std::env::vars())?;
-        Self::from_table(table, path.map_or("(defaults)".into(), |p| p.display().to_string()))
+        Self::from_table(
+            table,
+            path.map_or("(defaults)".into(), |p| p.display().to_string()),
+        )
     }
 
     fn from_table(table: toml::Table, origin: String) -> Result<Config, ConfigError> {
-        let config: Config = toml::Value::Table(table)
-            .try_into()
-            .map_err(|e: toml::de::Error| ConfigError::Invalid { origin: origin.clone(), message: e.message().to_owned() })?;
-        config.validate().map_err(|message| ConfigError::Invalid { origin, message })?;
+        let config: Config =
+            toml::Value::Table(table)
+                .try_into()
+                .map_err(|e: toml::de::Error| ConfigError::Invalid {
+                    origin: origin.clone(),
+                    message: e.message().to_owned(),
+                })?;
+        config
+            .validate()
+            .map_err(|message| ConfigError::Invalid { origin, message })?;
         Ok(config)
     }
 
@@ -299,7 +332,10 @@ impl Config {
 
 fn parse_table(text: &str, origin: &str) -> Result<toml::Table, ConfigError> {
     text.parse::<toml::Table>()
-        .map_err(|e| ConfigError::Invalid { origin: origin.to_owned(), message: e.to_string() })
+        .map_err(|e| ConfigError::Invalid {
+            origin: origin.to_owned(),
+            message: e.to_string(),
+        })
 }
 
 #[cfg(test)]
@@ -316,7 +352,9 @@ mod tests {
     #[test]
     fn unknown_keys_are_rejected_with_the_key_named() {
         let table = parse_table("[mqtt]\nurll = 'x'\n", "t").unwrap();
-        let err = Config::from_table(table, "t".into()).unwrap_err().to_string();
+        let err = Config::from_table(table, "t".into())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("urll"), "{err}");
     }
 

@@ -22,7 +22,10 @@ impl DbError {
     /// Connection-level failures that may pass (server starting, network);
     /// not configuration or SQL errors.
     pub fn is_retriable(&self) -> bool {
-        matches!(self, DbError::Sqlx(sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed))
+        matches!(
+            self,
+            DbError::Sqlx(sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed)
+        )
     }
 }
 
@@ -43,16 +46,25 @@ impl Db {
     /// Connects and brings the schema up to date. A `sqlite://` file is created if missing.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Db, DbError> {
         sqlx::any::install_default_drivers();
-        let engine = if url.starts_with("postgres") { Engine::Postgres } else { Engine::Sqlite };
+        let engine = if url.starts_with("postgres") {
+            Engine::Postgres
+        } else {
+            Engine::Sqlite
+        };
         let url = match engine {
             Engine::Sqlite if !url.contains("mode=") => {
                 format!("{url}{}mode=rwc", if url.contains('?') { "&" } else { "?" })
             }
             _ => url.to_owned(),
         };
-        let pool = AnyPoolOptions::new().max_connections(max_connections.max(1)).connect(&url).await?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .connect(&url)
+            .await?;
         if engine == Engine::Sqlite {
-            sqlx::query("PRAGMA journal_mode=WAL").execute(&pool).await?;
+            sqlx::query("PRAGMA journal_mode=WAL")
+                .execute(&pool)
+                .await?;
         }
         let db = Db { pool, engine };
         db.migrate().await?;
@@ -64,10 +76,11 @@ impl Db {
             .execute(&self.pool)
             .await?;
         for &(version, sql) in MIGRATIONS {
-            let applied: Option<AnyRow> = sqlx::query("SELECT version FROM schema_migrations WHERE version = $1")
-                .bind(version)
-                .fetch_optional(&self.pool)
-                .await?;
+            let applied: Option<AnyRow> =
+                sqlx::query("SELECT version FROM schema_migrations WHERE version = $1")
+                    .bind(version)
+                    .fetch_optional(&self.pool)
+                    .await?;
             if applied.is_some() {
                 continue;
             }
@@ -115,7 +128,12 @@ fn statements(sql: &str) -> Vec<String> {
         .map(|l| l.split("--").next().unwrap_or(""))
         .collect::<Vec<_>>()
         .join("\n");
-    cleaned.split(';').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+    cleaned
+        .split(';')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// Reads a column, turning decode failures into `DbError`.
@@ -126,20 +144,13 @@ where
     row.try_get(name).map_err(DbError::from)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn statements_are_split_and_comments_dropped() {
-        let s = statements("-- a comment; with semicolon\nCREATE TABLE a (x BIGINT);\n\nCREATE INDEX i ON a (x); -- tail\n");
-        assert_eq!(s, ["CREATE TABLE a (x BIGINT)", "CREATE INDEX i ON a (x)"]);
-    }
-}
-
 /// Runs `op` until it succeeds, backing off from 100 ms to 10 s and counting
 /// each failure: a database outage stalls the stage instead of losing work.
-pub async fn with_retry<T, E, F, Fut>(metrics: &crate::telemetry::Metrics, what: &str, mut op: F) -> T
+pub async fn with_retry<T, E, F, Fut>(
+    metrics: &crate::telemetry::Metrics,
+    what: &str,
+    mut op: F,
+) -> T
 where
     E: std::fmt::Display,
     F: FnMut() -> Fut,
@@ -150,11 +161,24 @@ where
         match op().await {
             Ok(v) => return v,
             Err(e) => {
-                metrics.store_errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                metrics
+                    .store_errors
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 tracing::error!(error = %e, retry_in_ms = delay.as_millis() as u64, "{what} failed; retrying");
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(std::time::Duration::from_secs(10));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statements_are_split_and_comments_dropped() {
+        let s = statements("-- a comment; with semicolon\nCREATE TABLE a (x BIGINT);\n\nCREATE INDEX i ON a (x); -- tail\n");
+        assert_eq!(s, ["CREATE TABLE a (x BIGINT)", "CREATE INDEX i ON a (x)"]);
     }
 }

@@ -72,11 +72,20 @@ impl Db {
     }
 
     /// Newest first, optionally of one reason.
-    pub async fn dead_letters(&self, reason: Option<DeadLetterReason>, limit: i64, offset: i64) -> Result<Vec<DeadLetter>, DbError> {
+    pub async fn dead_letters(
+        &self,
+        reason: Option<DeadLetterReason>,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<DeadLetter>, DbError> {
         let sql = format!(
             "SELECT id, received_at, topic, reason, detail, payload_hex FROM dead_letters {} \
              ORDER BY received_at DESC, id LIMIT {} OFFSET {}",
-            if reason.is_some() { "WHERE reason = $1" } else { "" },
+            if reason.is_some() {
+                "WHERE reason = $1"
+            } else {
+                ""
+            },
             limit.clamp(1, 1000),
             offset.max(0)
         );
@@ -93,9 +102,11 @@ impl Db {
                     id: col(r, "id")?,
                     received_at: col(r, "received_at")?,
                     topic: col(r, "topic")?,
-                    reason: DeadLetterReason::parse(&reason).ok_or_else(|| DbError::Corrupt(reason.clone()))?,
+                    reason: DeadLetterReason::parse(&reason)
+                        .ok_or_else(|| DbError::Corrupt(reason.clone()))?,
                     detail: col(r, "detail")?,
-                    payload: from_hex(&col::<String>(r, "payload_hex")?).ok_or_else(|| DbError::Corrupt("payload_hex".into()))?,
+                    payload: from_hex(&col::<String>(r, "payload_hex")?)
+                        .ok_or_else(|| DbError::Corrupt("payload_hex".into()))?,
                 })
             })
             .collect()
@@ -114,7 +125,10 @@ fn to_hex(bytes: &[u8]) -> String {
 }
 
 fn from_hex(text: &str) -> Option<Vec<u8>> {
-    (0..text.len()).step_by(2).map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok()).collect()
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
 }
 
 #[cfg(test)]

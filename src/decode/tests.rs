@@ -5,14 +5,21 @@ struct Known;
 
 impl AssetLookup for Known {
     fn model_of(&self, asset: &str) -> Option<ModelId> {
-        asset.starts_with("PMP-").then(|| ModelId::new("centrifugal_pump"))
+        asset
+            .starts_with("PMP-")
+            .then(|| ModelId::new("centrifugal_pump"))
     }
 }
 
 const NOW: EpochMs = 1_767_225_600_000; // 2026-01-01T00:00:00Z
 
 fn limits() -> DecodeConfig {
-    DecodeConfig { max_payload_bytes: 4096, max_readings: 50, max_age: Span::from_hours(24), max_future: Span::from_hours(1) }
+    DecodeConfig {
+        max_payload_bytes: 4096,
+        max_readings: 50,
+        max_age: Span::from_hours(24),
+        max_future: Span::from_hours(1),
+    }
 }
 
 fn run(text: &str) -> Result<Decoded, DecodeError> {
@@ -38,8 +45,16 @@ fn a_batch_decodes_into_typed_readings() {
 
 #[test]
 fn a_single_reading_decodes_too() {
-    let d = run(r#"{"asset_id":"PMP-0001","ts":1767225600000,"metric":"flow_m3h","value":120.5}"#).unwrap();
-    assert_eq!(d.readings, vec![Reading { ts: NOW, metric: MetricName::new("flow_m3h"), value: 120.5 }]);
+    let d = run(r#"{"asset_id":"PMP-0001","ts":1767225600000,"metric":"flow_m3h","value":120.5}"#)
+        .unwrap();
+    assert_eq!(
+        d.readings,
+        vec![Reading {
+            ts: NOW,
+            metric: MetricName::new("flow_m3h"),
+            value: 120.5
+        }]
+    );
 }
 
 #[test]
@@ -47,19 +62,58 @@ fn each_kind_of_bad_input_gets_its_reason() {
     let r = |body: &str| reason(&format!(r#"{{"asset_id":"PMP-0001","readings":[{body}]}}"#));
     assert_eq!(reason("{not json"), DeadLetterReason::InvalidJson);
     assert_eq!(reason(""), DeadLetterReason::InvalidJson);
-    assert_eq!(reason(r#"{"asset_id":"XYZ-1","ts":1767225600000,"metric":"m","value":1}"#), DeadLetterReason::UnknownAsset);
-    assert_eq!(r(r#"{"ts":1767225600000,"metric":"m","value":"NaN"}"#), DeadLetterReason::NonFinite);
-    assert_eq!(r(r#"{"ts":1767225600000,"metric":"m","value":"-Infinity"}"#), DeadLetterReason::NonFinite);
-    assert_eq!(r(r#"{"ts":1767225600000,"metric":"m","value":1e999}"#), DeadLetterReason::NonFinite);
-    assert_eq!(r(r#"{"ts":1767225600000,"metric":"m","value":"hot"}"#), DeadLetterReason::InvalidSchema);
-    assert_eq!(r(r#"{"ts":1767225600000,"metric":"m","value":true}"#), DeadLetterReason::InvalidSchema);
-    assert_eq!(r(r#"{"ts":0,"metric":"m","value":1}"#), DeadLetterReason::AbsurdTimestamp);
-    assert_eq!(r(r#"{"ts":"2999-01-01T00:00:00Z","metric":"m","value":1}"#), DeadLetterReason::AbsurdTimestamp);
-    assert_eq!(r(r#"{"ts":"yesterday","metric":"m","value":1}"#), DeadLetterReason::AbsurdTimestamp);
-    assert_eq!(r(r#"{"ts":1767225600000,"value":1}"#), DeadLetterReason::InvalidSchema);
-    assert_eq!(reason(r#"{"asset_id":"PMP-0001","readings":[]}"#), DeadLetterReason::InvalidSchema);
-    assert_eq!(reason(r#"{"asset_id":"PMP-0001"}"#), DeadLetterReason::InvalidSchema);
-    assert_eq!(reason(r#"{"asset_id":7,"readings":[]}"#), DeadLetterReason::InvalidSchema);
+    assert_eq!(
+        reason(r#"{"asset_id":"XYZ-1","ts":1767225600000,"metric":"m","value":1}"#),
+        DeadLetterReason::UnknownAsset
+    );
+    assert_eq!(
+        r(r#"{"ts":1767225600000,"metric":"m","value":"NaN"}"#),
+        DeadLetterReason::NonFinite
+    );
+    assert_eq!(
+        r(r#"{"ts":1767225600000,"metric":"m","value":"-Infinity"}"#),
+        DeadLetterReason::NonFinite
+    );
+    assert_eq!(
+        r(r#"{"ts":1767225600000,"metric":"m","value":1e999}"#),
+        DeadLetterReason::NonFinite
+    );
+    assert_eq!(
+        r(r#"{"ts":1767225600000,"metric":"m","value":"hot"}"#),
+        DeadLetterReason::InvalidSchema
+    );
+    assert_eq!(
+        r(r#"{"ts":1767225600000,"metric":"m","value":true}"#),
+        DeadLetterReason::InvalidSchema
+    );
+    assert_eq!(
+        r(r#"{"ts":0,"metric":"m","value":1}"#),
+        DeadLetterReason::AbsurdTimestamp
+    );
+    assert_eq!(
+        r(r#"{"ts":"2999-01-01T00:00:00Z","metric":"m","value":1}"#),
+        DeadLetterReason::AbsurdTimestamp
+    );
+    assert_eq!(
+        r(r#"{"ts":"yesterday","metric":"m","value":1}"#),
+        DeadLetterReason::AbsurdTimestamp
+    );
+    assert_eq!(
+        r(r#"{"ts":1767225600000,"value":1}"#),
+        DeadLetterReason::InvalidSchema
+    );
+    assert_eq!(
+        reason(r#"{"asset_id":"PMP-0001","readings":[]}"#),
+        DeadLetterReason::InvalidSchema
+    );
+    assert_eq!(
+        reason(r#"{"asset_id":"PMP-0001"}"#),
+        DeadLetterReason::InvalidSchema
+    );
+    assert_eq!(
+        reason(r#"{"asset_id":7,"readings":[]}"#),
+        DeadLetterReason::InvalidSchema
+    );
     assert_eq!(reason(r#"[1,2,3]"#), DeadLetterReason::InvalidSchema);
 }
 
@@ -67,8 +121,16 @@ fn each_kind_of_bad_input_gets_its_reason() {
 fn limits_on_size_and_count_are_enforced() {
     let big = format!(r#"{{"asset_id":"PMP-0001","pad":"{}"}}"#, "x".repeat(5000));
     assert_eq!(reason(&big), DeadLetterReason::Oversize);
-    let many: Vec<String> = (0..51).map(|i| format!(r#"{{"ts":{},"metric":"m","value":1}}"#, NOW + i)).collect();
-    assert_eq!(reason(&format!(r#"{{"asset_id":"PMP-0001","readings":[{}]}}"#, many.join(","))), DeadLetterReason::Oversize);
+    let many: Vec<String> = (0..51)
+        .map(|i| format!(r#"{{"ts":{},"metric":"m","value":1}}"#, NOW + i))
+        .collect();
+    assert_eq!(
+        reason(&format!(
+            r#"{{"asset_id":"PMP-0001","readings":[{}]}}"#,
+            many.join(",")
+        )),
+        DeadLetterReason::Oversize
+    );
 }
 
 #[test]
@@ -91,5 +153,17 @@ fn arbitrary_bytes_never_panic() {
             })
             .collect();
         let _ = decode(&bytes, &Known, NOW, &limits());
+    }
+}
+
+#[test]
+fn the_json_schema_examples_decode() {
+    let schema: serde_json::Value =
+        serde_json::from_str(include_str!("../../schemas/telemetry.schema.json")).unwrap();
+    let examples = schema["examples"].as_array().unwrap();
+    assert!(!examples.is_empty());
+    for ex in examples {
+        let d = run(&ex.to_string()).unwrap_or_else(|e| panic!("{ex}: {e}"));
+        assert!(!d.readings.is_empty());
     }
 }

@@ -3,8 +3,12 @@
 
 use super::detectors::{flat_for, held_beyond, hours_to_cross, median, slope_per_hour, z_score};
 use super::window::{Insert, MetricWindow, WindowParams};
-use crate::model::{AssetId, EpochMs, FaultCode, MetricName, ModelId, Reading, RuleId, Severity, TicketKind};
-use crate::rules::{Bound, Check, Condition, Detector, Firing, ModelRules, Rule, RuleState, Timing};
+use crate::model::{
+    AssetId, EpochMs, FaultCode, MetricName, ModelId, Reading, RuleId, Severity, TicketKind,
+};
+use crate::rules::{
+    Bound, Check, Condition, Detector, Firing, ModelRules, Rule, RuleState, Timing,
+};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -89,7 +93,12 @@ impl AssetDetector {
     ) -> BatchCounts {
         let mut counts = BatchCounts::default();
         // A check cannot see a condition held longer than the raw window.
-        let p = &WindowParams { window_ms: p.window_ms.max(self.rules.longest_hold.as_millis() + p.lateness_ms), ..*p };
+        let p = &WindowParams {
+            window_ms: p
+                .window_ms
+                .max(self.rules.longest_hold.as_millis() + p.lateness_ms),
+            ..*p
+        };
         for r in readings {
             let Some(slot) = self.rules.metric_slot(&r.metric) else {
                 counts.unmonitored += 1;
@@ -124,18 +133,34 @@ impl AssetDetector {
         for (i, rule) in rules.rules.iter().enumerate() {
             let mut checks = Vec::new();
             let active = self.condition(&rule.when, now, p, &mut checks);
-            let timing = Timing { hold_for: rule.hold_for, clear_after: rule.clear_after, evidence_every };
+            let timing = Timing {
+                hold_for: rule.hold_for,
+                clear_after: rule.clear_after,
+                evidence_every,
+            };
             if let Some(firing) = self.states[i].step(now, active, timing) {
                 out.push(self.finding(asset, rule, firing, now, checks));
             }
         }
     }
 
-    fn condition(&mut self, c: &Condition, now: EpochMs, p: &WindowParams, out: &mut Vec<CheckOutcome>) -> bool {
+    fn condition(
+        &mut self,
+        c: &Condition,
+        now: EpochMs,
+        p: &WindowParams,
+        out: &mut Vec<CheckOutcome>,
+    ) -> bool {
         match c {
             // Every branch is evaluated (no short-circuit) so evidence is complete.
-            Condition::All(cs) => cs.iter().map(|c| self.condition(c, now, p, out)).fold(true, |a, b| a & b),
-            Condition::Any(cs) => cs.iter().map(|c| self.condition(c, now, p, out)).fold(false, |a, b| a | b),
+            Condition::All(cs) => cs
+                .iter()
+                .map(|c| self.condition(c, now, p, out))
+                .fold(true, |a, b| a & b),
+            Condition::Any(cs) => cs
+                .iter()
+                .map(|c| self.condition(c, now, p, out))
+                .fold(false, |a, b| a | b),
             Condition::Check(check) => {
                 let outcome = self.check(check, now, p);
                 let fired = outcome.as_ref().is_some_and(|o| o.fired);
@@ -149,10 +174,22 @@ impl AssetDetector {
         let slot = self.rules.metric_slot(&check.metric)?;
         let w = &mut self.windows[slot];
         let (observed, fired) = observe(w, &check.detector, now, p)?;
-        Some(CheckOutcome { metric: check.metric.clone(), detector: detector_name(&check.detector).into(), observed, fired })
+        Some(CheckOutcome {
+            metric: check.metric.clone(),
+            detector: detector_name(&check.detector).into(),
+            observed,
+            fired,
+        })
     }
 
-    fn finding(&mut self, asset: &AssetId, rule: &Rule, firing: Firing, now: EpochMs, checks: Vec<CheckOutcome>) -> Finding {
+    fn finding(
+        &mut self,
+        asset: &AssetId,
+        rule: &Rule,
+        firing: Firing,
+        now: EpochMs,
+        checks: Vec<CheckOutcome>,
+    ) -> Finding {
         let mut metrics: Vec<MetricName> = checks.iter().map(|c| c.metric.clone()).collect();
         metrics.dedup();
         let windows = metrics
@@ -160,7 +197,14 @@ impl AssetDetector {
             .filter_map(|m| {
                 let (ts, vs) = self.windows[self.rules.metric_slot(&m)?].samples();
                 let skip = ts.len().saturating_sub(EVIDENCE_SAMPLES);
-                Some(MetricSamples { metric: m, samples: ts[skip..].iter().copied().zip(vs[skip..].iter().copied()).collect() })
+                Some(MetricSamples {
+                    metric: m,
+                    samples: ts[skip..]
+                        .iter()
+                        .copied()
+                        .zip(vs[skip..].iter().copied())
+                        .collect(),
+                })
             })
             .collect();
         Finding {
@@ -171,7 +215,11 @@ impl AssetDetector {
             kind: rule.kind,
             severity: rule.severity,
             opened: firing == Firing::Opened,
-            evidence: Evidence { at: now, checks, windows },
+            evidence: Evidence {
+                at: now,
+                checks,
+                windows,
+            },
         }
     }
 }
@@ -189,7 +237,12 @@ fn detector_name(d: &Detector) -> &'static str {
 
 /// Runs one detector on one metric window: `(observed quantity, fired)`, or
 /// `None` while there is not enough data to say.
-fn observe(w: &mut MetricWindow, d: &Detector, now: EpochMs, p: &WindowParams) -> Option<(f64, bool)> {
+fn observe(
+    w: &mut MetricWindow,
+    d: &Detector,
+    now: EpochMs,
+    p: &WindowParams,
+) -> Option<(f64, bool)> {
     const MS_PER_HOUR: f64 = 3_600_000.0;
     match *d {
         Detector::Threshold { bound, held } => {
@@ -220,7 +273,11 @@ fn observe(w: &mut MetricWindow, d: &Detector, now: EpochMs, p: &WindowParams) -
             let flat = flat_for(ts, vs, FLATLINE_MIN_SAMPLES).unwrap_or(0);
             Some((flat as f64 / MS_PER_HOUR, flat >= held.as_millis()))
         }
-        Detector::Forecast { bound, horizon, fit } => {
+        Detector::Forecast {
+            bound,
+            horizon,
+            fit,
+        } => {
             let points = w.trend_points(now - fit.as_millis(), p);
             let rising = matches!(bound, Bound::Above(_));
             let hours = hours_to_cross(&points, now, bound.limit(), rising)?;

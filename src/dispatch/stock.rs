@@ -38,7 +38,12 @@ impl Db {
 
     /// Reserves `need` at the first depot (in the given order) holding
     /// enough, or records a parts request when none does.
-    pub async fn reserve_part(&self, ticket: &TicketId, need: &PartRef, depots: &[(DepotId, f64)]) -> Result<PartLine, DbError> {
+    pub async fn reserve_part(
+        &self,
+        ticket: &TicketId,
+        need: &PartRef,
+        depots: &[(DepotId, f64)],
+    ) -> Result<PartLine, DbError> {
         for (depot, km) in depots {
             let mut tx = self.pool.begin().await?;
             let taken = sqlx::query(
@@ -51,15 +56,22 @@ impl Db {
             .await?
             .rows_affected();
             if taken == 1 {
-                let note = format!("reserved at {depot}, {km:.1} km away: the nearest depot with {} in stock", need.qty);
-                let line = insert_line(&mut tx, ticket, need, Some(depot), "reserved", note).await?;
+                let note = format!(
+                    "reserved at {depot}, {km:.1} km away: the nearest depot with {} in stock",
+                    need.qty
+                );
+                let line =
+                    insert_line(&mut tx, ticket, need, Some(depot), "reserved", note).await?;
                 tx.commit().await?;
                 return Ok(line);
             }
             tx.rollback().await?;
         }
         let mut tx = self.pool.begin().await?;
-        let note = format!("no depot holds {} of {}: parts request raised", need.qty, need.part);
+        let note = format!(
+            "no depot holds {} of {}: parts request raised",
+            need.qty, need.part
+        );
         let line = insert_line(&mut tx, ticket, need, None, "requested", note).await?;
         tx.commit().await?;
         Ok(line)
@@ -85,7 +97,11 @@ impl Db {
 
     /// Records the summary of the parts decision on the ticket itself.
     pub async fn set_parts_note(&self, ticket: &TicketId, note: &str) -> Result<(), DbError> {
-        sqlx::query("UPDATE tickets SET parts_note = $1 WHERE id = $2").bind(note).bind(ticket.as_str()).execute(&self.pool).await?;
+        sqlx::query("UPDATE tickets SET parts_note = $1 WHERE id = $2")
+            .bind(note)
+            .bind(ticket.as_str())
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 }

@@ -5,7 +5,9 @@ mod generate;
 
 pub use generate::{generate, FleetSpec};
 
-use crate::model::{AssetId, DepotId, EngineerId, FaultCode, GeoPoint, ModelId, PartNumber, SiteId, SkillName};
+use crate::model::{
+    AssetId, DepotId, EngineerId, FaultCode, GeoPoint, ModelId, PartNumber, SiteId, SkillName,
+};
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc, Weekday};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -14,9 +16,15 @@ use std::path::Path;
 #[derive(Debug, thiserror::Error)]
 pub enum FleetError {
     #[error("cannot read fleet file {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("invalid fleet file {path}: {source}")]
-    Parse { path: String, source: serde_json::Error },
+    Parse {
+        path: String,
+        source: serde_json::Error,
+    },
     #[error("invalid fleet: {0}")]
     Invalid(String),
 }
@@ -81,7 +89,8 @@ impl Shift {
             return self.days.contains(&at.weekday()) && time >= self.start && time < self.end;
         }
         let started_today = time >= self.start && self.days.contains(&at.weekday());
-        let started_yesterday = time < self.end && self.days.contains(&(at - Duration::days(1)).weekday());
+        let started_yesterday =
+            time < self.end && self.days.contains(&(at - Duration::days(1)).weekday());
         started_today || started_yesterday
     }
 }
@@ -126,8 +135,14 @@ pub struct Fleet {
 impl Fleet {
     pub fn load(path: &Path) -> Result<Fleet, FleetError> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| FleetError::Read { path: shown.clone(), source })?;
-        let file = serde_json::from_str(&text).map_err(|source| FleetError::Parse { path: shown, source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| FleetError::Read {
+            path: shown.clone(),
+            source,
+        })?;
+        let file = serde_json::from_str(&text).map_err(|source| FleetError::Parse {
+            path: shown,
+            source,
+        })?;
         Fleet::new(file)
     }
 
@@ -135,7 +150,11 @@ impl Fleet {
         let assets = index(&file.assets, |a| a.id.clone(), "asset")?;
         let engineers = index(&file.engineers, |e| e.id.clone(), "engineer")?;
         index(&file.depots, |d| d.id.clone(), "depot")?;
-        Ok(Fleet { file, assets, engineers })
+        Ok(Fleet {
+            file,
+            assets,
+            engineers,
+        })
     }
 
     pub fn file(&self) -> &FleetFile {
@@ -181,7 +200,11 @@ mod tests {
 
     fn shift(days: &[Weekday], start: u32, end: u32) -> Shift {
         let t = |h| NaiveTime::from_hms_opt(h, 0, 0).unwrap();
-        Shift { days: days.to_vec(), start: t(start), end: t(end) }
+        Shift {
+            days: days.to_vec(),
+            start: t(start),
+            end: t(end),
+        }
     }
 
     #[test]

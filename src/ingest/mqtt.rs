@@ -3,20 +3,25 @@
 //! database, so keep-alives flow while the engine is busy.
 
 use crate::config::MqttConfig;
+use crate::shutdown::Shutdown;
 use crate::telemetry::Metrics;
-use rumqttc::{AsyncClient, Event, EventLoop, MqttOptions, Packet, Publish, QoS, TlsConfiguration, Transport};
+use rumqttc::{
+    AsyncClient, Event, EventLoop, MqttOptions, Packet, Publish, QoS, TlsConfiguration, Transport,
+};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc::UnboundedSender;
-use crate::shutdown::Shutdown;
 
 #[derive(Debug, thiserror::Error)]
 pub enum MqttError {
     #[error("invalid broker url '{0}': expected mqtt://host:port or mqtts://host:port")]
     Url(String),
     #[error("cannot read CA file {path}: {source}")]
-    CaFile { path: String, source: std::io::Error },
+    CaFile {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("no system trust roots could be loaded for TLS; set mqtt.ca_file")]
     TrustRoots,
 }
@@ -47,7 +52,9 @@ impl MqttAcker {
             Ok(()) => {
                 self.metrics.messages_acked.fetch_add(1, Ordering::Relaxed);
             }
-            Err(e) => tracing::warn!(error = %e, "could not queue an MQTT ack; the broker will redeliver"),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not queue an MQTT ack; the broker will redeliver")
+            }
         }
     }
 
@@ -59,7 +66,10 @@ impl MqttAcker {
 }
 
 /// Builds the client; `run_event_loop` must then be spawned to drive it.
-pub fn connect(cfg: &MqttConfig, metrics: Arc<Metrics>) -> Result<(MqttAcker, EventLoopTask), MqttError> {
+pub fn connect(
+    cfg: &MqttConfig,
+    metrics: Arc<Metrics>,
+) -> Result<(MqttAcker, EventLoopTask), MqttError> {
     let (tls, host, port) = parse_url(&cfg.url)?;
     let mut opts = MqttOptions::new(cfg.client_id.clone(), host, port);
     opts.set_keep_alive(cfg.keep_alive.as_std())
@@ -75,7 +85,11 @@ pub fn connect(cfg: &MqttConfig, metrics: Arc<Metrics>) -> Result<(MqttAcker, Ev
     }
     let (client, eventloop) = AsyncClient::new(opts, 256);
     let generation = Arc::new(AtomicU64::new(0));
-    let acker = MqttAcker { client: client.clone(), generation: Arc::clone(&generation), metrics: Arc::clone(&metrics) };
+    let acker = MqttAcker {
+        client: client.clone(),
+        generation: Arc::clone(&generation),
+        metrics: Arc::clone(&metrics),
+    };
     let task = EventLoopTask {
         client,
         eventloop,
@@ -110,10 +124,19 @@ fn tls_config(cfg: &MqttConfig) -> Result<TlsConfiguration, MqttError> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     match &cfg.ca_file {
         Some(path) => {
-            let ca = std::fs::read(path).map_err(|source| MqttError::CaFile { path: path.display().to_string(), source })?;
-            Ok(TlsConfiguration::Simple { ca, alpn: None, client_auth: None })
+            let ca = std::fs::read(path).map_err(|source| MqttError::CaFile {
+                path: path.display().to_string(),
+                source,
+            })?;
+            Ok(TlsConfiguration::Simple {
+                ca,
+                alpn: None,
+                client_auth: None,
+            })
         }
-        None => std::panic::catch_unwind(TlsConfiguration::default).map_err(|_| MqttError::TrustRoots),
+        None => {
+            std::panic::catch_unwind(TlsConfiguration::default).map_err(|_| MqttError::TrustRoots)
+        }
     }
 }
 
@@ -141,16 +164,29 @@ impl EventLoopTask {
                     delay = self.backoff.0;
                     let generation = self.generation.fetch_add(1, Ordering::AcqRel) + 1;
                     self.metrics.mqtt_connected.store(1, Ordering::Relaxed);
-                    tracing::info!(generation, session_present = ack.session_present, "connected to MQTT broker");
+                    tracing::info!(
+                        generation,
+                        session_present = ack.session_present,
+                        "connected to MQTT broker"
+                    );
                     if !ack.session_present {
-                        if let Err(e) = self.client.try_subscribe(self.topic_filter.clone(), QoS::AtLeastOnce) {
+                        if let Err(e) = self
+                            .client
+                            .try_subscribe(self.topic_filter.clone(), QoS::AtLeastOnce)
+                        {
                             tracing::error!(error = %e, "cannot queue the subscription");
                         }
                     }
                 }
                 Ok(Event::Incoming(Packet::Publish(publish))) => {
                     let generation = self.generation.load(Ordering::Acquire);
-                    if out.send(Delivery { publish, generation }).is_err() {
+                    if out
+                        .send(Delivery {
+                            publish,
+                            generation,
+                        })
+                        .is_err()
+                    {
                         break;
                     }
                 }
@@ -177,10 +213,24 @@ mod tests {
 
     #[test]
     fn urls_give_scheme_host_and_port() {
-        assert_eq!(parse_url("mqtt://127.0.0.1:1883").unwrap(), (false, "127.0.0.1".into(), 1883));
-        assert_eq!(parse_url("mqtts://broker.example").unwrap(), (true, "broker.example".into(), 8883));
-        assert_eq!(parse_url("tcp://[::1]:18831").unwrap(), (false, "::1".into(), 18831));
-        for bad in ["127.0.0.1:1883", "http://h:1", "mqtt://:1883", "mqtt://h:port"] {
+        assert_eq!(
+            parse_url("mqtt://127.0.0.1:1883").unwrap(),
+            (false, "127.0.0.1".into(), 1883)
+        );
+        assert_eq!(
+            parse_url("mqtts://broker.example").unwrap(),
+            (true, "broker.example".into(), 8883)
+        );
+        assert_eq!(
+            parse_url("tcp://[::1]:18831").unwrap(),
+            (false, "::1".into(), 18831)
+        );
+        for bad in [
+            "127.0.0.1:1883",
+            "http://h:1",
+            "mqtt://:1883",
+            "mqtt://h:port",
+        ] {
             assert!(parse_url(bad).is_err(), "{bad}");
         }
     }

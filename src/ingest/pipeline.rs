@@ -29,11 +29,22 @@ pub async fn run(
     let mut seq = 0u64;
     while let Some(d) = deliveries.recv().await {
         seq += 1;
-        ctx.metrics.messages_received.fetch_add(1, Ordering::Relaxed);
+        ctx.metrics
+            .messages_received
+            .fetch_add(1, Ordering::Relaxed);
         let now = chrono::Utc::now();
-        match decode(&d.publish.payload, ctx.fleet.as_ref(), now.timestamp_millis(), &ctx.limits) {
+        match decode(
+            &d.publish.payload,
+            ctx.fleet.as_ref(),
+            now.timestamp_millis(),
+            &ctx.limits,
+        ) {
             Ok(decoded) => {
-                let _ = pending.send(PendingAck { seq, needs_engine: true, message: d });
+                let _ = pending.send(PendingAck {
+                    seq,
+                    needs_engine: true,
+                    message: d,
+                });
                 let batch = AssetBatch {
                     seq,
                     asset: decoded.asset,
@@ -59,10 +70,19 @@ pub async fn run(
                     payload: d.publish.payload.to_vec(),
                 };
                 // Acked only once stored: during an outage the broker keeps the message.
-                with_retry(&ctx.metrics, "storing a dead letter", || ctx.db.insert_dead_letter(&letter)).await;
-                let _ = pending.send(PendingAck { seq, needs_engine: false, message: d });
+                with_retry(&ctx.metrics, "storing a dead letter", || {
+                    ctx.db.insert_dead_letter(&letter)
+                })
+                .await;
+                let _ = pending.send(PendingAck {
+                    seq,
+                    needs_engine: false,
+                    message: d,
+                });
             }
         }
     }
-    tokio::task::spawn_blocking(move || engine.shutdown()).await.ok();
+    tokio::task::spawn_blocking(move || engine.shutdown())
+        .await
+        .ok();
 }

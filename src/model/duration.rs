@@ -66,7 +66,12 @@ impl FromStr for Span {
 impl fmt::Display for Span {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let ms = self.0;
-        let units = [(86_400_000, "d"), (3_600_000, "h"), (60_000, "m"), (1_000, "s")];
+        let units = [
+            (86_400_000, "d"),
+            (3_600_000, "h"),
+            (60_000, "m"),
+            (1_000, "s"),
+        ];
         match units.iter().find(|(u, _)| ms != 0 && ms % u == 0) {
             Some((u, name)) => write!(f, "{}{}", ms / u, name),
             None => write!(f, "{ms}ms"),

@@ -8,4 +8,7 @@ mod store;
 
 pub use service::{run as run_service, ServiceContext};
 pub use state::TicketState;
-pub use store::{EventRecord, EvidenceRecord, NewTicket, OpenOutcome, PartLine, StoreError, Ticket, TicketDetail, TicketFilter};
+pub use store::{
+    EventRecord, EvidenceRecord, NewTicket, OpenOutcome, PartLine, StoreError, Ticket,
+    TicketDetail, TicketFilter,
+};

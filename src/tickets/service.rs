@@ -75,7 +75,10 @@ impl ServiceContext {
             on_site_due: detected_at + tier.on_site.as_millis(),
             evidence: serde_json::to_value(&f.evidence).unwrap_or_default(),
         };
-        let outcome = with_retry(&self.metrics, "opening a ticket", || self.db.open_or_append(&new, now())).await;
+        let outcome = with_retry(&self.metrics, "opening a ticket", || {
+            self.db.open_or_append(&new, now())
+        })
+        .await;
         match outcome {
             OpenOutcome::Opened(id) => {
                 tracing::info!(ticket = %id, asset = %f.asset, fault = %f.fault, severity = %f.severity, "ticket opened");
@@ -85,41 +88,79 @@ impl ServiceContext {
             }
             OpenOutcome::Appended(id) => {
                 tracing::debug!(ticket = %id, "evidence appended");
-                self.metrics.evidence_appended.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                self.metrics
+                    .evidence_appended
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             }
         }
     }
 
     fn rule(&self, f: &Finding) -> Option<&Rule> {
-        self.rules.for_model(&f.model)?.rules.iter().find(|r| r.id == f.rule)
+        self.rules
+            .for_model(&f.model)?
+            .rules
+            .iter()
+            .find(|r| r.id == f.rule)
     }
 
     /// Proposes the engineer and reserves the parts, storing the reasons.
     async fn dispatch(&self, id: &TicketId, rule: &Rule, t: &NewTicket) {
-        let Some(asset) = self.fleet.asset(t.asset.as_str()) else { return };
-        let loads = with_retry(&self.metrics, "reading engineer loads", || self.db.engineer_loads()).await;
-        let need = Need { site: asset.location, skills: &rule.skills, at: t.detected_at, on_site_due: t.on_site_due };
+        let Some(asset) = self.fleet.asset(t.asset.as_str()) else {
+            return;
+        };
+        let loads = with_retry(&self.metrics, "reading engineer loads", || {
+            self.db.engineer_loads()
+        })
+        .await;
+        let need = Need {
+            site: asset.location,
+            skills: &rule.skills,
+            at: t.detected_at,
+            on_site_due: t.on_site_due,
+        };
         let choice = self.dispatcher.choose(need, &loads);
         match &choice.engineer {
             Some(e) => {
                 with_retry(&self.metrics, "assigning", || {
-                    self.db.assign(id.as_str(), e, &choice.note, choice.at_risk, "dispatch", now())
+                    self.db.assign(
+                        id.as_str(),
+                        e,
+                        &choice.note,
+                        choice.at_risk,
+                        "dispatch",
+                        now(),
+                    )
                 })
                 .await;
             }
             None => {
                 tracing::warn!(ticket = %id, note = %choice.note, "no engineer proposed");
-                with_retry(&self.metrics, "recording no assignment", || self.db.mark_unassigned(id, &choice.note, now())).await;
+                with_retry(&self.metrics, "recording no assignment", || {
+                    self.db.mark_unassigned(id, &choice.note, now())
+                })
+                .await;
             }
         }
         let depots = self.dispatcher.depots_by_distance(&asset.location);
         let mut lines = Vec::with_capacity(rule.parts.len());
         for part in &rule.parts {
-            lines.push(with_retry(&self.metrics, "reserving parts", || self.db.reserve_part(id, part, &depots)).await);
+            lines.push(
+                with_retry(&self.metrics, "reserving parts", || {
+                    self.db.reserve_part(id, part, &depots)
+                })
+                .await,
+            );
         }
         if !lines.is_empty() {
-            let note = lines.iter().map(|l| format!("{} x{}: {}", l.part, l.qty, l.note)).collect::<Vec<_>>().join("; ");
-            with_retry(&self.metrics, "noting parts", || self.db.set_parts_note(id, &note)).await;
+            let note = lines
+                .iter()
+                .map(|l| format!("{} x{}: {}", l.part, l.qty, l.note))
+                .collect::<Vec<_>>()
+                .join("; ");
+            with_retry(&self.metrics, "noting parts", || {
+                self.db.set_parts_note(id, &note)
+            })
+            .await;
         }
     }
 }

@@ -3,7 +3,9 @@
 
 use super::TicketState;
 use crate::db::{col, Db, DbError};
-use crate::model::{AssetId, EngineerId, EpochMs, FaultCode, ModelId, RuleId, Severity, TicketId, TicketKind};
+use crate::model::{
+    AssetId, EngineerId, EpochMs, FaultCode, ModelId, RuleId, Severity, TicketId, TicketKind,
+};
 use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Transaction};
@@ -129,9 +131,16 @@ const TICKET_COLUMNS: &str = "id, asset_id, model, fault_code, rule_id, kind, se
 impl Db {
     /// Opens a ticket, or appends the evidence to the one already open for
     /// the same asset and fault. Safe against concurrent engines.
-    pub async fn open_or_append(&self, t: &NewTicket, now: EpochMs) -> Result<OpenOutcome, StoreError> {
+    pub async fn open_or_append(
+        &self,
+        t: &NewTicket,
+        now: EpochMs,
+    ) -> Result<OpenOutcome, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let id = TicketId::new(format!("TK-{}", &uuid::Uuid::new_v4().simple().to_string()[..16]));
+        let id = TicketId::new(format!(
+            "TK-{}",
+            &uuid::Uuid::new_v4().simple().to_string()[..16]
+        ));
         let inserted = sqlx::query(
             "INSERT INTO tickets (id, asset_id, model, fault_code, rule_id, kind, severity, state, description, \
              detected_at, response_due, on_site_due, created_at, updated_at) \
@@ -153,7 +162,17 @@ impl Db {
         .await?
         .rows_affected();
         let outcome = if inserted == 1 {
-            record_event(&mut tx, &id, now, "opened", None, Some(TicketState::Open), "engine", &t.description).await?;
+            record_event(
+                &mut tx,
+                &id,
+                now,
+                "opened",
+                None,
+                Some(TicketState::Open),
+                "engine",
+                &t.description,
+            )
+            .await?;
             OpenOutcome::Opened(id)
         } else {
             let row = sqlx::query(&format!(
@@ -172,28 +191,32 @@ impl Db {
     }
 
     pub async fn ticket(&self, id: &str) -> Result<Option<TicketDetail>, StoreError> {
-        let Some(row) = sqlx::query(&format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?
+        let Some(row) = sqlx::query(&format!(
+            "SELECT {TICKET_COLUMNS} FROM tickets WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
         else {
             return Ok(None);
         };
         let ticket = ticket_from_row(&row)?;
-        let evidence = sqlx::query("SELECT seq, at, body FROM ticket_evidence WHERE ticket_id = $1 ORDER BY seq")
-            .bind(id)
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(|r| {
-                let body: String = col(r, "body")?;
-                Ok(EvidenceRecord {
-                    seq: col(r, "seq")?,
-                    at: col(r, "at")?,
-                    body: serde_json::from_str(&body).map_err(|e| DbError::Corrupt(e.to_string()))?,
-                })
+        let evidence = sqlx::query(
+            "SELECT seq, at, body FROM ticket_evidence WHERE ticket_id = $1 ORDER BY seq",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| {
+            let body: String = col(r, "body")?;
+            Ok(EvidenceRecord {
+                seq: col(r, "seq")?,
+                at: col(r, "at")?,
+                body: serde_json::from_str(&body).map_err(|e| DbError::Corrupt(e.to_string()))?,
             })
-            .collect::<Result<_, DbError>>()?;
+        })
+        .collect::<Result<_, DbError>>()?;
         let events = sqlx::query(
             "SELECT seq, at, kind, from_state, to_state, actor, detail FROM ticket_events WHERE ticket_id = $1 ORDER BY seq",
         )
@@ -214,7 +237,12 @@ impl Db {
         })
         .collect::<Result<_, DbError>>()?;
         let parts = self.ticket_parts(id).await?;
-        Ok(Some(TicketDetail { ticket, evidence, events, parts }))
+        Ok(Some(TicketDetail {
+            ticket,
+            evidence,
+            events,
+            parts,
+        }))
     }
 
     /// Newest detections first.
@@ -232,17 +260,30 @@ impl Db {
         filter("kind", f.kind.map(|k| k.as_str().to_owned()));
         filter("asset_id", f.asset.as_ref().map(|a| a.to_string()));
         filter("engineer_id", f.engineer.as_ref().map(|e| e.to_string()));
-        sql.push_str(&format!(" ORDER BY detected_at DESC, id LIMIT {} OFFSET {}", f.limit.clamp(1, 1000), f.offset.max(0)));
+        sql.push_str(&format!(
+            " ORDER BY detected_at DESC, id LIMIT {} OFFSET {}",
+            f.limit.clamp(1, 1000),
+            f.offset.max(0)
+        ));
         let mut q = sqlx::query(&sql);
         for b in &binds {
             q = q.bind(b.as_str());
         }
         let rows = q.fetch_all(&self.pool).await?;
-        rows.iter().map(|r| ticket_from_row(r).map_err(StoreError::from)).collect()
+        rows.iter()
+            .map(|r| ticket_from_row(r).map_err(StoreError::from))
+            .collect()
     }
 
     /// Moves a ticket along its lifecycle, recording who did it.
-    pub async fn transition(&self, id: &str, to: TicketState, actor: &str, note: &str, now: EpochMs) -> Result<Ticket, StoreError> {
+    pub async fn transition(
+        &self,
+        id: &str,
+        to: TicketState,
+        actor: &str,
+        note: &str,
+        now: EpochMs,
+    ) -> Result<Ticket, StoreError> {
         let mut tx = self.pool.begin().await?;
         let from = current_state(&mut tx, id).await?;
         if !from.can_become(to) {
@@ -264,7 +305,17 @@ impl Db {
         if changed != 1 {
             return Err(StoreError::Conflict(TicketId::new(id)));
         }
-        record_event(&mut tx, &TicketId::new(id), now, "transition", Some(from), Some(to), actor, note).await?;
+        record_event(
+            &mut tx,
+            &TicketId::new(id),
+            now,
+            "transition",
+            Some(from),
+            Some(to),
+            actor,
+            note,
+        )
+        .await?;
         tx.commit().await?;
         self.ticket_row(id).await
     }
@@ -282,7 +333,10 @@ impl Db {
         let mut tx = self.pool.begin().await?;
         let from = current_state(&mut tx, id).await?;
         if !matches!(from, TicketState::Open | TicketState::Assigned) {
-            return Err(StoreError::InvalidTransition { from, to: TicketState::Assigned });
+            return Err(StoreError::InvalidTransition {
+                from,
+                to: TicketState::Assigned,
+            });
         }
         sqlx::query(
             "UPDATE tickets SET state = 'assigned', engineer_id = $1, assignment_note = $2, deadline_at_risk = $3, \
@@ -295,15 +349,34 @@ impl Db {
         .bind(id)
         .execute(&mut *tx)
         .await?;
-        let kind = if from == TicketState::Open { "assigned" } else { "reassigned" };
+        let kind = if from == TicketState::Open {
+            "assigned"
+        } else {
+            "reassigned"
+        };
         let detail = format!("{engineer}: {note}");
-        record_event(&mut tx, &TicketId::new(id), now, kind, Some(from), Some(TicketState::Assigned), actor, &detail).await?;
+        record_event(
+            &mut tx,
+            &TicketId::new(id),
+            now,
+            kind,
+            Some(from),
+            Some(TicketState::Assigned),
+            actor,
+            &detail,
+        )
+        .await?;
         tx.commit().await?;
         self.ticket_row(id).await
     }
 
     /// Records that no engineer could be proposed, with the reason.
-    pub async fn mark_unassigned(&self, id: &TicketId, note: &str, now: EpochMs) -> Result<(), StoreError> {
+    pub async fn mark_unassigned(
+        &self,
+        id: &TicketId,
+        note: &str,
+        now: EpochMs,
+    ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         sqlx::query("UPDATE tickets SET assignment_note = $1, deadline_at_risk = 1, updated_at = $2 WHERE id = $3")
             .bind(note)
@@ -325,16 +398,23 @@ impl Db {
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
-            .map(|r| Ok((EngineerId::new(col::<String>(r, "engineer_id")?), col::<i64>(r, "n")? as u32)))
+            .map(|r| {
+                Ok((
+                    EngineerId::new(col::<String>(r, "engineer_id")?),
+                    col::<i64>(r, "n")? as u32,
+                ))
+            })
             .collect()
     }
 
     async fn ticket_row(&self, id: &str) -> Result<Ticket, StoreError> {
-        let row = sqlx::query(&format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(TicketId::new(id)))?;
+        let row = sqlx::query(&format!(
+            "SELECT {TICKET_COLUMNS} FROM tickets WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(TicketId::new(id)))?;
         Ok(ticket_from_row(&row)?)
     }
 }
@@ -361,10 +441,11 @@ async fn record_event(
     actor: &str,
     detail: &str,
 ) -> Result<(), StoreError> {
-    let row = sqlx::query("UPDATE tickets SET version = version + 1 WHERE id = $1 RETURNING version")
-        .bind(id.as_str())
-        .fetch_one(&mut **tx)
-        .await?;
+    let row =
+        sqlx::query("UPDATE tickets SET version = version + 1 WHERE id = $1 RETURNING version")
+            .bind(id.as_str())
+            .fetch_one(&mut **tx)
+            .await?;
     sqlx::query(
         "INSERT INTO ticket_events (ticket_id, seq, at, kind, from_state, to_state, actor, detail) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -382,7 +463,12 @@ async fn record_event(
     Ok(())
 }
 
-async fn append_evidence(tx: &mut Transaction<'_, Any>, id: &TicketId, at: EpochMs, body: &serde_json::Value) -> Result<(), StoreError> {
+async fn append_evidence(
+    tx: &mut Transaction<'_, Any>,
+    id: &TicketId,
+    at: EpochMs,
+    body: &serde_json::Value,
+) -> Result<(), StoreError> {
     let row = sqlx::query("UPDATE tickets SET evidence_count = evidence_count + 1 WHERE id = $1 RETURNING evidence_count")
         .bind(id.as_str())
         .fetch_one(&mut **tx)
@@ -401,7 +487,8 @@ fn parse<T: std::str::FromStr>(s: &str) -> Result<T, DbError>
 where
     T::Err: std::fmt::Display,
 {
-    s.parse().map_err(|e: T::Err| DbError::Corrupt(e.to_string()))
+    s.parse()
+        .map_err(|e: T::Err| DbError::Corrupt(e.to_string()))
 }
 
 fn ticket_from_row(r: &AnyRow) -> Result<Ticket, DbError> {

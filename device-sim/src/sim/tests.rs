@@ -329,14 +329,14 @@ fn progressive_faults_reach_their_limits_at_functional_failure() {
 
 #[test]
 fn sensor_faults_have_their_shapes_and_touch_nothing_else() {
-    let assets = synthetic_fleet(60, &EquipmentKind::ALL);
+    let assets = synthetic_fleet(30, &EquipmentKind::ALL);
     let c = SimConfig {
         sensor_fault_share: 1.0,
-        ..cfg(3)
+        ..cfg(2)
     };
     let sim = Simulator::new(&assets, &c).unwrap();
     let faults = sim.faults().to_vec();
-    assert_eq!(faults.len(), 60);
+    assert_eq!(faults.len(), 30);
     let faulty = series(sim);
     let twin = series(Simulator::with_faults(&assets, &c, Vec::new()).unwrap());
     let mut seen = HashMap::new();

@@ -47,10 +47,16 @@ fn a_good_file_yields_rules_with_their_conditions() {
     assert_eq!(wear.hold_for, Span::from_mins(20));
     assert_eq!(wear.clear_after, Span::from_hours(2));
     assert_eq!(wear.parts[0].qty, 2);
-    let Condition::Any(branches) = &wear.when else { panic!("expected any") };
+    let Condition::Any(branches) = &wear.when else {
+        panic!("expected any")
+    };
     assert!(matches!(&branches[1], Condition::All(c) if c.len() == 2));
     assert_eq!(m.rules[1].kind, TicketKind::SensorCheck);
-    assert_eq!(m.rules[1].clear_after, Span(0), "clear_after defaults to `for`");
+    assert_eq!(
+        m.rules[1].clear_after,
+        Span(0),
+        "clear_after defaults to `for`"
+    );
 }
 
 #[test]
@@ -100,8 +106,12 @@ fn duplicate_ids_empty_groups_and_bad_levels_are_rejected() {
         "when = { all = [] }",
     );
     assert!(error_of(&empty).reason.contains("at least one condition"));
-    assert!(error_of(&GOOD.replace("mechanical = 2", "mechanical = 5")).reason.contains("levels are 1 to 3"));
-    assert!(error_of(&GOOD.replace("qty = 2", "qty = 0")).reason.contains("quantity"));
+    assert!(error_of(&GOOD.replace("mechanical = 2", "mechanical = 5"))
+        .reason
+        .contains("levels are 1 to 3"));
+    assert!(error_of(&GOOD.replace("qty = 2", "qty = 0"))
+        .reason
+        .contains("quantity"));
 }
 
 #[test]
@@ -125,7 +135,11 @@ fn the_shipped_rule_files_load() {
 fn a_directory_with_a_broken_file_reports_that_file() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("a.toml"), GOOD).unwrap();
-    std::fs::write(dir.path().join("b.toml"), "model = \"x\"\nasset_prefix = \"X\"\n[[rule]]\nid = 3\n").unwrap();
+    std::fs::write(
+        dir.path().join("b.toml"),
+        "model = \"x\"\nasset_prefix = \"X\"\n[[rule]]\nid = 3\n",
+    )
+    .unwrap();
     let errors = load_dir(dir.path()).unwrap_err();
     assert_eq!(errors.len(), 1);
     assert!(errors[0].file.ends_with("b.toml"));

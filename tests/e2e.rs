@@ -1,0 +1,271 @@
+//! End to end on real parts: a broker (embedded rumqttd, or Mosquitto when
+//! `UPKEEP_TEST_MQTT_URL` is set), the simulated fleet with injected faults,
+//! the engine, a SQLite file. Scored against the simulator's ground truth.
+
+mod common;
+
+use device_sim::{FaultKind, InjectedFault, PublishConfig, PublishStats, SimConfig, Simulator};
+use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use upkeep::app::{self, Running};
+use upkeep::config::Config;
+use upkeep::db::Db;
+use upkeep::fleet::{generate, Fleet, FleetSpec};
+use upkeep::rules::RuleSet;
+use upkeep::tickets::{Ticket, TicketFilter};
+
+const ASSETS: usize = 200;
+
+struct Scenario {
+    fleet: Arc<Fleet>,
+    rules: Arc<RuleSet>,
+    sim: SimConfig,
+    faults: Vec<InjectedFault>,
+    config: Config,
+    _dir: tempfile::TempDir,
+}
+
+fn scenario(broker_url: &str) -> Scenario {
+    let rules = common::rules();
+    let fleet = Arc::new(
+        Fleet::new(generate(
+            &rules,
+            FleetSpec {
+                assets: ASSETS,
+                seed: 11,
+            },
+        ))
+        .unwrap(),
+    );
+    let now = chrono::Utc::now();
+    let duration = chrono::Duration::days(3);
+    let sim = SimConfig {
+        seed: 11,
+        start: now - duration - chrono::Duration::seconds(now.timestamp() % 60),
+        duration,
+        interval: chrono::Duration::seconds(120),
+        malformed_every: Some(501),
+        ..SimConfig::default()
+    };
+    let faults = Simulator::new(&upkeep::demo::sim_assets(&fleet), &sim)
+        .unwrap()
+        .faults()
+        .to_vec();
+    let dir = tempfile::tempdir().unwrap();
+    let run = uuid::Uuid::new_v4().simple().to_string();
+    let mut config = Config::default();
+    config.mqtt.url = broker_url.to_owned();
+    config.mqtt.client_id = format!("upkeep-e2e-{run}");
+    config.mqtt.topic_filter = format!("e2e-{run}/telemetry/+");
+    config.database.url = format!("sqlite://{}", dir.path().join("e2e.db").display());
+    config.api.listen = "127.0.0.1:0".into();
+    Scenario {
+        fleet,
+        rules,
+        sim,
+        faults,
+        config,
+        _dir: dir,
+    }
+}
+
+/// Publishes the whole simulated period and waits until the engine has
+/// acknowledged every message (acks follow detection and ticket commits).
+async fn play(s: &Scenario, running: &Running) -> PublishStats {
+    let sim = Simulator::new(&upkeep::demo::sim_assets(&s.fleet), &s.sim).unwrap();
+    let prefix = s.config.mqtt.topic_filter.trim_end_matches("/+").to_owned();
+    let cfg = PublishConfig {
+        broker_url: s.config.mqtt.url.clone(),
+        client_id: format!("{}-sim", s.config.mqtt.client_id),
+        topic_prefix: prefix,
+        ..PublishConfig::default()
+    };
+    let before = running.metrics.messages_acked.load(Ordering::Relaxed);
+    let stats = device_sim::publish(sim, &cfg, |_| {}).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while running.metrics.messages_acked.load(Ordering::Relaxed) - before < stats.messages {
+        let m = &running.metrics;
+        assert!(
+            Instant::now() < deadline,
+            "engine did not acknowledge every message in time: published {}, received {}, acked {} (since {before})",
+            stats.messages,
+            m.messages_received.load(Ordering::Relaxed),
+            m.messages_acked.load(Ordering::Relaxed),
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    stats
+}
+
+fn expected_fault_code(f: FaultKind) -> &'static str {
+    match f {
+        FaultKind::BearingWear => "BEARING_WEAR",
+        FaultKind::SealLeak => "SEAL_LEAK",
+        FaultKind::CloggedFilter => "CLOGGED_FILTER",
+        FaultKind::RefrigerantLoss => "REFRIGERANT_LOSS",
+        other => panic!("{other:?} is not progressive"),
+    }
+}
+
+async fn repair_tickets(db: &Db) -> HashMap<String, Vec<Ticket>> {
+    let filter = TicketFilter {
+        kind: Some(upkeep::model::TicketKind::Repair),
+        limit: 1000,
+        ..Default::default()
+    };
+    let mut by_asset: HashMap<String, Vec<Ticket>> = HashMap::new();
+    for t in db.list_tickets(&filter).await.unwrap() {
+        by_asset.entry(t.asset_id.to_string()).or_default().push(t);
+    }
+    by_asset
+}
+
+/// Every reserved part sits at the nearest depot that could still supply it:
+/// stock only falls, so a nearer depot holding enough now held enough then.
+async fn assert_parts_from_nearest_depot(db: &Db, fleet: &Fleet, t: &Ticket) {
+    let site = fleet.asset(t.asset_id.as_str()).unwrap().location;
+    for line in db.ticket_parts(t.id.as_str()).await.unwrap() {
+        let depot = line
+            .depot_id
+            .as_deref()
+            .unwrap_or_else(|| panic!("{}: {} not reserved: {}", t.id, line.part, line.note));
+        let chosen = fleet
+            .depots()
+            .iter()
+            .find(|d| d.id.as_str() == depot)
+            .unwrap();
+        let part = upkeep::model::PartNumber::new(&line.part);
+        for d in fleet
+            .depots()
+            .iter()
+            .filter(|d| d.location.distance_km(&site) < chosen.location.distance_km(&site))
+        {
+            assert!(
+                db.on_hand(&d.id, &part).await.unwrap() < line.qty,
+                "{}: {} is nearer and has {}",
+                t.id,
+                d.id,
+                line.part
+            );
+        }
+    }
+}
+
+fn assert_engineer_qualified(fleet: &Fleet, rules: &RuleSet, t: &Ticket) {
+    let rule = rules
+        .for_model(&t.model)
+        .unwrap()
+        .rules
+        .iter()
+        .find(|r| r.id == t.rule_id)
+        .unwrap();
+    let id = t
+        .engineer_id
+        .as_ref()
+        .unwrap_or_else(|| panic!("{} has no engineer: {}", t.id, t.assignment_note));
+    let e = fleet.engineer(id.as_str()).unwrap();
+    for (skill, level) in &rule.skills {
+        assert!(
+            e.skills.get(skill) >= Some(level),
+            "{id} lacks {skill} L{level} for {}",
+            t.id
+        );
+    }
+}
+
+async fn full_pipeline(broker_url: &str) {
+    let s = scenario(broker_url);
+    let progressive: Vec<_> = s
+        .faults
+        .iter()
+        .filter(|f| f.fault.is_progressive())
+        .collect();
+    assert!(
+        progressive.len() >= 10,
+        "the scenario must inject faults to be meaningful"
+    );
+
+    let running = app::start(&s.config, Arc::clone(&s.fleet), Arc::clone(&s.rules))
+        .await
+        .unwrap();
+    let first = play(&s, &running).await;
+    let db = running.db.clone();
+    let tickets = repair_tickets(&db).await;
+
+    for f in &progressive {
+        let got = tickets.get(&f.asset_id).map_or(&[][..], Vec::as_slice);
+        assert_eq!(
+            got.len(),
+            1,
+            "{} ({:?}) should have exactly one repair ticket: {got:?}",
+            f.asset_id,
+            f.fault
+        );
+        let t = &got[0];
+        assert_eq!(
+            t.fault_code.as_str(),
+            expected_fault_code(f.fault),
+            "{}",
+            f.asset_id
+        );
+        let failure = f.functional_failure.unwrap().timestamp_millis();
+        assert!(
+            t.detected_at < failure,
+            "{}: detected {} after failure {}",
+            f.asset_id,
+            t.detected_at,
+            failure
+        );
+        assert_engineer_qualified(&s.fleet, &s.rules, t);
+        assert_parts_from_nearest_depot(&db, &s.fleet, t).await;
+    }
+    let faulty: BTreeSet<_> = progressive.iter().map(|f| f.asset_id.clone()).collect();
+    let false_repairs: Vec<_> = tickets
+        .iter()
+        .filter(|(a, _)| !faulty.contains(*a))
+        .collect();
+    assert!(
+        false_repairs.is_empty(),
+        "repair tickets on healthy or sensor-fault assets: {false_repairs:?}"
+    );
+
+    let dead = db.dead_letters(None, 1000, 0).await.unwrap();
+    assert_eq!(
+        dead.len() as u64,
+        first.malformed,
+        "every malformed message is kept aside"
+    );
+    assert!(first.malformed > 0);
+
+    // A restarted engine receiving the same messages again opens nothing new.
+    let ids: BTreeSet<_> = tickets.values().flatten().map(|t| t.id.clone()).collect();
+    running.stop().await;
+    let running = app::start(&s.config, Arc::clone(&s.fleet), Arc::clone(&s.rules))
+        .await
+        .unwrap();
+    play(&s, &running).await;
+    let again: BTreeSet<_> = repair_tickets(&running.db)
+        .await
+        .values()
+        .flatten()
+        .map(|t| t.id.clone())
+        .collect();
+    assert_eq!(again, ids, "redelivery must not open duplicate tickets");
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pipeline_on_embedded_broker() {
+    let port = upkeep::ingest::broker::start(0).unwrap();
+    full_pipeline(&format!("mqtt://127.0.0.1:{port}")).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pipeline_on_mosquitto() {
+    let Some(url) = common::server("UPKEEP_TEST_MQTT_URL") else {
+        return;
+    };
+    full_pipeline(&url).await;
+}
