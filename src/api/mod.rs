@@ -16,6 +16,9 @@ use axum::routing::{get, post};
 use axum::Router;
 use std::sync::Arc;
 
+/// The dispatcher console served at `/`: a static page over this API.
+pub const CONSOLE: &str = include_str!("console.html");
+
 /// The OpenAPI document served at `/openapi.json`.
 pub const OPENAPI: &str = include_str!("openapi.json");
 
@@ -28,6 +31,7 @@ pub struct AppState {
 
 pub fn app(state: AppState) -> Router {
     Router::new()
+        .route("/", get(ops::console))
         .route("/health", get(ops::health))
         .route("/metrics", get(ops::metrics))
         .route("/openapi.json", get(ops::openapi))

@@ -2,7 +2,7 @@
 //! and the dead letters.
 
 use super::extract::{Page, Query};
-use super::{ApiError, AppState, OPENAPI};
+use super::{ApiError, AppState, CONSOLE, OPENAPI};
 use crate::decode::DeadLetterReason;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
@@ -26,6 +26,10 @@ pub async fn metrics(State(s): State<AppState>) -> impl IntoResponse {
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         s.metrics.render(),
     )
+}
+
+pub async fn console() -> impl IntoResponse {
+    axum::response::Html(CONSOLE)
 }
 
 pub async fn openapi() -> impl IntoResponse {

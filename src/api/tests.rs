@@ -240,11 +240,23 @@ async fn lists_filter_and_paginate() {
 }
 
 #[tokio::test]
+async fn the_console_page_is_served_at_the_root() {
+    let h = harness().await;
+    let req = Request::builder().uri("/").body(Body::empty()).unwrap();
+    let resp = app(h.state.clone()).oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    let html = String::from_utf8(body.to_vec()).unwrap();
+    assert!(html.contains("upkeep dispatch") && html.contains("/api/v1/tickets"));
+}
+
+#[tokio::test]
 async fn the_openapi_document_lists_every_route() {
     let h = harness().await;
     let (_, doc) = call(&h, "GET", "/openapi.json", None).await;
     let paths = doc["paths"].as_object().unwrap();
     for p in [
+        "/",
         "/health",
         "/metrics",
         "/openapi.json",

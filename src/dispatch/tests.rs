@@ -1,16 +1,6 @@
 use super::*;
 use crate::fleet::{Depot, DepotClass, FleetFile, Shift};
-use chrono::{NaiveTime, TimeZone, Utc, Weekday};
-
-const DAYS: [Weekday; 7] = [
-    Weekday::Mon,
-    Weekday::Tue,
-    Weekday::Wed,
-    Weekday::Thu,
-    Weekday::Fri,
-    Weekday::Sat,
-    Weekday::Sun,
-];
+use chrono::{NaiveTime, TimeZone, Utc};
 
 fn engineer(
     id: &str,
@@ -28,11 +18,7 @@ fn engineer(
             .iter()
             .map(|(s, l)| (SkillName::new(s), *l))
             .collect(),
-        shift: Shift {
-            days: DAYS.to_vec(),
-            start: t(hours.0),
-            end: t(hours.1),
-        },
+        shift: Shift::every_day(t(hours.0), t(hours.1)),
         capacity,
     }
 }

@@ -5,7 +5,7 @@
 use super::{Asset, Depot, DepotClass, Engineer, FleetFile, Part, Shift};
 use crate::model::{AssetId, DepotId, EngineerId, GeoPoint, PartNumber, SiteId, SkillName};
 use crate::rules::RuleSet;
-use chrono::{Duration, NaiveDate, NaiveTime, Weekday};
+use chrono::{Duration, NaiveDate, NaiveTime};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::collections::{BTreeMap, BTreeSet};
@@ -123,19 +123,7 @@ fn engineer(rng: &mut StdRng, i: usize, skills: &BTreeSet<SkillName>) -> Enginee
         name: format!("Engineer {}", i + 1),
         base: near(rng, i / 3, 0.2),
         skills: held,
-        shift: Shift {
-            days: vec![
-                Weekday::Mon,
-                Weekday::Tue,
-                Weekday::Wed,
-                Weekday::Thu,
-                Weekday::Fri,
-                Weekday::Sat,
-                Weekday::Sun,
-            ],
-            start,
-            end,
-        },
+        shift: Shift::every_day(start, end),
         capacity: 4,
     }
 }

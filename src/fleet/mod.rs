@@ -81,6 +81,16 @@ pub struct Shift {
 }
 
 impl Shift {
+    /// The same hours on all seven days (a rota).
+    pub fn every_day(start: NaiveTime, end: NaiveTime) -> Shift {
+        use Weekday::*;
+        Shift {
+            days: vec![Mon, Tue, Wed, Thu, Fri, Sat, Sun],
+            start,
+            end,
+        }
+    }
+
     /// Whether the engineer works at `at`. A night shift belongs to the day it starts on.
     pub fn covers(&self, at: DateTime<Utc>) -> bool {
         use chrono::{Datelike, Duration};
