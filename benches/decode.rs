@@ -14,13 +14,8 @@ impl AssetLookup for OneModel {
     }
 }
 
-const METRICS: [&str; 5] = [
-    "bearing_temp_c",
-    "vibration_rms_mm_s",
-    "discharge_pressure_bar",
-    "motor_current_a",
-    "flow_m3h",
-];
+const METRICS: [&str; 5] =
+    ["bearing_temp_c", "vibration_rms_mm_s", "discharge_pressure_bar", "motor_current_a", "flow_m3h"];
 
 /// A message as the simulator sends it: 10 ticks x 5 metrics.
 fn payload(now: i64) -> (Vec<u8>, u64) {
@@ -34,10 +29,7 @@ fn payload(now: i64) -> (Vec<u8>, u64) {
             ));
         }
     }
-    let text = format!(
-        r#"{{"asset_id":"PMP-0001","readings":[{}]}}"#,
-        readings.join(",")
-    );
+    let text = format!(r#"{{"asset_id":"PMP-0001","readings":[{}]}}"#, readings.join(","));
     (text.into_bytes(), readings.len() as u64)
 }
 
@@ -50,7 +42,7 @@ fn bench(c: &mut Criterion) {
     g.bench_function("batch_of_50_readings", |b| {
         b.iter_batched(
             || bytes.clone(),
-            |p| black_box(decode(&p, &OneModel, now, &limits).unwrap()),
+            |p| black_box(decode("upkeep/telemetry/PMP-0001", &p, &OneModel, now, &limits).unwrap()),
             BatchSize::SmallInput,
         )
     });

@@ -13,22 +13,12 @@ const ASSETS: usize = 1000;
 const TICKS_PER_BATCH: i64 = 10;
 
 fn bench(c: &mut Criterion) {
-    let rules =
-        upkeep::rules::load_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("rules")).unwrap();
-    let pump = Arc::clone(
-        rules
-            .models
-            .get(&upkeep::model::ModelId::new("centrifugal_pump"))
-            .unwrap(),
-    );
+    let rules = upkeep::rules::load_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("rules")).unwrap();
+    let pump = Arc::clone(rules.models.get(&upkeep::model::ModelId::new("centrifugal_pump")).unwrap());
     let params = WindowParams::from_config(&DetectConfig::default());
     let metrics: Vec<MetricName> = pump.metrics.clone();
-    let ids: Vec<AssetId> = (0..ASSETS)
-        .map(|i| AssetId::new(format!("PMP-{i:04}")))
-        .collect();
-    let mut detectors: Vec<AssetDetector> = (0..ASSETS)
-        .map(|_| AssetDetector::new(Arc::clone(&pump)))
-        .collect();
+    let ids: Vec<AssetId> = (0..ASSETS).map(|i| AssetId::new(format!("PMP-{i:04}"))).collect();
+    let mut detectors: Vec<AssetDetector> = (0..ASSETS).map(|_| AssetDetector::new(Arc::clone(&pump))).collect();
     let per_batch = TICKS_PER_BATCH as u64 * metrics.len() as u64;
     let mut minute = 0i64;
     let mut findings = Vec::new();

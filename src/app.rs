@@ -3,7 +3,7 @@
 
 use crate::api::{self, AppState};
 use crate::config::Config;
-use crate::db::{Db, DbError};
+use crate::db::{Db, DbError, Transient};
 use crate::detect::{self, WindowParams};
 use crate::dispatch::Dispatcher;
 use crate::fleet::Fleet;
@@ -25,10 +25,7 @@ pub enum AppError {
     #[error(transparent)]
     Mqtt(#[from] MqttError),
     #[error("cannot listen on {addr}: {source}")]
-    Listen {
-        addr: String,
-        source: std::io::Error,
-    },
+    Listen { addr: String, source: std::io::Error },
 }
 
 /// A running engine.
@@ -51,17 +48,10 @@ impl Running {
     }
 }
 
-pub async fn start(
-    config: &Config,
-    fleet: Arc<Fleet>,
-    rules: Arc<RuleSet>,
-) -> Result<Running, AppError> {
+pub async fn start(config: &Config, fleet: Arc<Fleet>, rules: Arc<RuleSet>) -> Result<Running, AppError> {
     let metrics = Arc::new(Metrics::default());
     let db = connect_db(config, &metrics).await?;
-    crate::db::with_retry(&metrics, "seeding depot stock", || {
-        db.seed_stock(fleet.depots())
-    })
-    .await;
+    crate::db::with_retry(&metrics, "seeding depot stock", || db.seed_stock(fleet.depots())).await?;
     let (trigger, stop) = shutdown::channel();
 
     let params = WindowParams::from_config(&config.detect);
@@ -78,14 +68,9 @@ pub async fn start(
 
     let listener = tokio::net::TcpListener::bind(&config.api.listen)
         .await
-        .map_err(|source| AppError::Listen {
-            addr: config.api.listen.clone(),
-            source,
-        })?;
-    let api_addr = listener.local_addr().map_err(|source| AppError::Listen {
-        addr: config.api.listen.clone(),
-        source,
-    })?;
+        .map_err(|source| AppError::Listen { addr: config.api.listen.clone(), source })?;
+    let api_addr =
+        listener.local_addr().map_err(|source| AppError::Listen { addr: config.api.listen.clone(), source })?;
 
     let pipeline = ingest::PipelineContext {
         fleet: Arc::clone(&fleet),
@@ -101,23 +86,16 @@ pub async fn start(
         sla: config.sla.clone(),
         metrics: Arc::clone(&metrics),
     };
-    let state = AppState {
-        db: db.clone(),
-        fleet,
-        metrics: Arc::clone(&metrics),
-    };
+    let state = AppState { db: db.clone(), fleet, metrics: Arc::clone(&metrics) };
     let api_stop = stop.clone();
+    // The connection outlives the service so its last acks still go out.
+    let (service_done, connection_stop) = shutdown::channel();
     let tasks = vec![
-        tokio::spawn(event_loop.run(deliveries_tx, stop)),
-        tokio::spawn(ingest::run_pipeline(
-            pipeline,
-            deliveries_rx,
-            engine,
-            pending_tx,
-        )),
+        tokio::spawn(event_loop.run(deliveries_tx, stop, connection_stop)),
+        tokio::spawn(ingest::run_pipeline(pipeline, deliveries_rx, engine, pending_tx)),
         tokio::spawn(async move {
-            tickets::run_service(service, engine_events, pending_rx, acker.clone()).await;
-            acker.disconnect().await;
+            tickets::run_service(service, engine_events, pending_rx, acker).await;
+            service_done.fire();
         }),
         tokio::spawn(async move {
             if let Err(e) = api::serve(listener, state, api_stop).await {
@@ -126,13 +104,7 @@ pub async fn start(
         }),
     ];
     tracing::info!(api = %api_addr, mqtt = %config.mqtt.url, "upkeep engine started");
-    Ok(Running {
-        api_addr,
-        metrics,
-        db,
-        trigger,
-        tasks,
-    })
+    Ok(Running { api_addr, metrics, db, trigger, tasks })
 }
 
 /// Waits for the database while it is unreachable (an outage at start-up
@@ -142,10 +114,8 @@ async fn connect_db(config: &Config, metrics: &Metrics) -> Result<Db, AppError> 
     loop {
         match Db::connect(&config.database.url, config.database.max_connections).await {
             Ok(db) => return Ok(db),
-            Err(e) if e.is_retriable() => {
-                metrics
-                    .store_errors
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            Err(e) if e.is_transient() => {
+                metrics.store_errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 tracing::warn!(error = %e, retry_in_ms = delay.as_millis() as u64, "database not reachable yet");
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(Duration::from_secs(10));

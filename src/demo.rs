@@ -17,10 +17,7 @@ use std::time::{Duration, Instant};
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
     #[error("cannot prepare the demo directory {path}: {source}")]
-    Dir {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Dir { path: PathBuf, source: std::io::Error },
     #[error(transparent)]
     Broker(#[from] BrokerError),
     #[error(transparent)]
@@ -54,14 +51,8 @@ pub async fn run(
     config.mqtt.client_id = "upkeep-demo".into();
     config.database.url = format!("sqlite://{}", opts.data_dir.join("upkeep.db").display());
     let running = app::start(&config, Arc::clone(&fleet), rules).await?;
-    println!(
-        "upkeep demo: embedded broker on 127.0.0.1:{port}, database {}",
-        config.database.url
-    );
-    println!(
-        "API on http://{0} (try http://{0}/api/v1/tickets?state=assigned)",
-        running.api_addr
-    );
+    println!("upkeep demo: embedded broker on 127.0.0.1:{port}, database {}", config.database.url);
+    println!("API on http://{0} (try http://{0}/api/v1/tickets?state=assigned)", running.api_addr);
 
     let sim = simulator(&fleet, &opts)?;
     let truth_path = opts.data_dir.join("truth.json");
@@ -71,8 +62,7 @@ pub async fn run(
         client_id: "upkeep-demo-sim".into(),
         ..PublishConfig::default()
     };
-    let mut publisher =
-        tokio::spawn(async move { device_sim::publish(sim, &publish_cfg, |_| {}).await });
+    let mut publisher = tokio::spawn(async move { device_sim::publish(sim, &publish_cfg, |_| {}).await });
     let deadline = opts.duration.map(|d| Instant::now() + d);
     let mut ticker = tokio::time::interval(Duration::from_secs(2));
     let mut last = (Instant::now(), Snapshot::default());
@@ -118,10 +108,7 @@ pub async fn run(
 
 /// A fresh demo directory (old demo database removed) and the fleet file.
 fn prepare(opts: &DemoOptions, rules: &RuleSet) -> Result<Arc<Fleet>, DemoError> {
-    let dir_err = |source| DemoError::Dir {
-        path: opts.data_dir.clone(),
-        source,
-    };
+    let dir_err = |source| DemoError::Dir { path: opts.data_dir.clone(), source };
     std::fs::create_dir_all(&opts.data_dir).map_err(dir_err)?;
     for name in ["upkeep.db", "upkeep.db-wal", "upkeep.db-shm"] {
         match std::fs::remove_file(opts.data_dir.join(name)) {
@@ -129,13 +116,7 @@ fn prepare(opts: &DemoOptions, rules: &RuleSet) -> Result<Arc<Fleet>, DemoError>
             _ => {}
         }
     }
-    let file = generate(
-        rules,
-        FleetSpec {
-            assets: opts.assets,
-            seed: opts.seed,
-        },
-    );
+    let file = generate(rules, FleetSpec { assets: opts.assets, seed: opts.seed });
     let text = serde_json::to_string_pretty(&file).unwrap_or_default();
     std::fs::write(opts.data_dir.join("fleet.json"), text).map_err(dir_err)?;
     Ok(Arc::new(Fleet::new(file)?))
@@ -146,12 +127,7 @@ pub fn sim_assets(fleet: &Fleet) -> Vec<SimAsset> {
     fleet
         .assets()
         .iter()
-        .filter_map(|a| {
-            Some(SimAsset {
-                id: a.id.to_string(),
-                model: a.model.as_str().parse::<EquipmentKind>().ok()?,
-            })
-        })
+        .filter_map(|a| Some(SimAsset { id: a.id.to_string(), model: a.model.as_str().parse::<EquipmentKind>().ok()? }))
         .collect()
 }
 
@@ -161,21 +137,14 @@ fn simulator(fleet: &Fleet, opts: &DemoOptions) -> Result<Simulator, DemoError> 
     let duration = chrono::Duration::days(i64::from(opts.days.max(1)));
     let now = chrono::Utc::now();
     let start = now - duration - chrono::Duration::seconds(now.timestamp() % 60);
-    let cfg = SimConfig {
-        seed: opts.seed,
-        start,
-        duration,
-        malformed_every: Some(997),
-        ..SimConfig::default()
-    };
+    let cfg = SimConfig { seed: opts.seed, start, duration, malformed_every: Some(997), ..SimConfig::default() };
     Ok(Simulator::new(&assets, &cfg)?)
 }
 
 fn progress(running: &Running, (then, before): (Instant, Snapshot)) -> (Instant, Snapshot) {
     let now = Instant::now();
     let s = running.metrics.snapshot();
-    let rate =
-        (s.readings - before.readings) as f64 / now.duration_since(then).as_secs_f64().max(1e-3);
+    let rate = (s.readings - before.readings) as f64 / now.duration_since(then).as_secs_f64().max(1e-3);
     println!(
         "readings/s {rate:>9.0} | readings {:>10} | dead letters {:>4} | findings {:>5} | tickets opened {}",
         s.readings,

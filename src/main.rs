@@ -12,11 +12,7 @@ use upkeep::model::Span;
 use upkeep::rules::{load_dir, RuleSet};
 
 #[derive(Parser)]
-#[command(
-    name = "upkeep",
-    version,
-    about = "Equipment telemetry in, pre-assigned service tickets out"
-)]
+#[command(name = "upkeep", version, about = "Equipment telemetry in, pre-assigned service tickets out")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -86,35 +82,20 @@ enum FleetCommand {
 async fn main() -> Result<()> {
     upkeep::telemetry::init_tracing();
     match Cli::parse().command {
-        Command::Demo {
-            config,
-            assets,
-            days,
-            seed,
-            duration,
-            data_dir,
-        } => {
+        Command::Demo { config, assets, days, seed, duration, data_dir } => {
             let config = Config::load(config.as_deref())?;
             let rules = rules(&config.rules.dir)?;
-            let opts = DemoOptions {
-                assets,
-                days,
-                seed,
-                data_dir,
-                duration: duration.map(Span::as_std),
-            };
+            let opts = DemoOptions { assets, days, seed, data_dir, duration: duration.map(Span::as_std) };
             let (trigger, stop) = upkeep::shutdown::channel();
             tokio::spawn(async move {
-                let _ = tokio::signal::ctrl_c().await;
+                terminated().await;
                 trigger.fire();
             });
             demo::run(config, rules, opts, stop).await?;
         }
         Command::Run { config } => run(&config).await?,
         Command::GenerateConfig => print!("{DEFAULT_TOML}"),
-        Command::Rules {
-            command: RulesCommand::Check { dir },
-        } => {
+        Command::Rules { command: RulesCommand::Check { dir } } => {
             let dir = dir.unwrap_or_else(|| PathBuf::from("rules"));
             let set = rules(&dir)?;
             for m in set.sorted_models() {
@@ -122,28 +103,12 @@ async fn main() -> Result<()> {
                     "{:<20} {} rules, metrics: {}",
                     m.model,
                     m.rules.len(),
-                    m.metrics
-                        .iter()
-                        .map(|x| x.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    m.metrics.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(", ")
                 );
             }
-            println!(
-                "ok: {} models, {} rules",
-                set.models.len(),
-                set.rule_count()
-            );
+            println!("ok: {} models, {} rules", set.models.len(), set.rule_count());
         }
-        Command::Fleet {
-            command:
-                FleetCommand::Generate {
-                    assets,
-                    seed,
-                    rules: dir,
-                    out,
-                },
-        } => {
+        Command::Fleet { command: FleetCommand::Generate { assets, seed, rules: dir, out } } => {
             let set = rules(&dir)?;
             let file = generate(&set, FleetSpec { assets, seed });
             std::fs::write(&out, serde_json::to_string_pretty(&file)?)
@@ -172,7 +137,35 @@ fn rules(dir: &Path) -> Result<Arc<RuleSet>> {
     }
 }
 
-/// Production mode: runs until Ctrl-C, then drains and acknowledges.
+/// Resolves on Ctrl-C or SIGTERM (how service managers stop a process).
+async fn terminated() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}
+
+/// Production mode: runs until Ctrl-C or SIGTERM, then drains and acknowledges.
 async fn run(path: &Path) -> Result<()> {
     let config = Config::load(path.exists().then_some(path))?;
     if !path.exists() {
@@ -181,9 +174,7 @@ async fn run(path: &Path) -> Result<()> {
     let rules = rules(&config.rules.dir)?;
     let fleet = Arc::new(Fleet::load(&config.fleet.path)?);
     let running = upkeep::app::start(&config, fleet, rules).await?;
-    tokio::signal::ctrl_c()
-        .await
-        .context("waiting for Ctrl-C")?;
+    terminated().await;
     tracing::info!("shutting down");
     running.stop().await;
     Ok(())

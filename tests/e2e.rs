@@ -29,16 +29,7 @@ struct Scenario {
 
 fn scenario(broker_url: &str) -> Scenario {
     let rules = common::rules();
-    let fleet = Arc::new(
-        Fleet::new(generate(
-            &rules,
-            FleetSpec {
-                assets: ASSETS,
-                seed: 11,
-            },
-        ))
-        .unwrap(),
-    );
+    let fleet = Arc::new(Fleet::new(generate(&rules, FleetSpec { assets: ASSETS, seed: 11 })).unwrap());
     let now = chrono::Utc::now();
     let duration = chrono::Duration::days(3);
     let sim = SimConfig {
@@ -49,10 +40,7 @@ fn scenario(broker_url: &str) -> Scenario {
         malformed_every: Some(501),
         ..SimConfig::default()
     };
-    let faults = Simulator::new(&upkeep::demo::sim_assets(&fleet), &sim)
-        .unwrap()
-        .faults()
-        .to_vec();
+    let faults = Simulator::new(&upkeep::demo::sim_assets(&fleet), &sim).unwrap().faults().to_vec();
     let dir = tempfile::tempdir().unwrap();
     let run = uuid::Uuid::new_v4().simple().to_string();
     let mut config = Config::default();
@@ -61,14 +49,7 @@ fn scenario(broker_url: &str) -> Scenario {
     config.mqtt.topic_filter = format!("e2e-{run}/telemetry/+");
     config.database.url = format!("sqlite://{}", dir.path().join("e2e.db").display());
     config.api.listen = "127.0.0.1:0".into();
-    Scenario {
-        fleet,
-        rules,
-        sim,
-        faults,
-        config,
-        _dir: dir,
-    }
+    Scenario { fleet, rules, sim, faults, config, _dir: dir }
 }
 
 /// Publishes the whole simulated period and waits until the engine has
@@ -110,11 +91,7 @@ fn expected_fault_code(f: FaultKind) -> &'static str {
 }
 
 async fn repair_tickets(db: &Db) -> HashMap<String, Vec<Ticket>> {
-    let filter = TicketFilter {
-        kind: Some(upkeep::model::TicketKind::Repair),
-        limit: 1000,
-        ..Default::default()
-    };
+    let filter = TicketFilter { kind: Some(upkeep::model::TicketKind::Repair), limit: 1000, ..Default::default() };
     let mut by_asset: HashMap<String, Vec<Ticket>> = HashMap::new();
     for t in db.list_tickets(&filter).await.unwrap() {
         by_asset.entry(t.asset_id.to_string()).or_default().push(t);
@@ -127,21 +104,11 @@ async fn repair_tickets(db: &Db) -> HashMap<String, Vec<Ticket>> {
 async fn assert_parts_from_nearest_depot(db: &Db, fleet: &Fleet, t: &Ticket) {
     let site = fleet.asset(t.asset_id.as_str()).unwrap().location;
     for line in db.ticket_parts(t.id.as_str()).await.unwrap() {
-        let depot = line
-            .depot_id
-            .as_deref()
-            .unwrap_or_else(|| panic!("{}: {} not reserved: {}", t.id, line.part, line.note));
-        let chosen = fleet
-            .depots()
-            .iter()
-            .find(|d| d.id.as_str() == depot)
-            .unwrap();
+        let depot =
+            line.depot_id.as_deref().unwrap_or_else(|| panic!("{}: {} not reserved: {}", t.id, line.part, line.note));
+        let chosen = fleet.depots().iter().find(|d| d.id.as_str() == depot).unwrap();
         let part = upkeep::model::PartNumber::new(&line.part);
-        for d in fleet
-            .depots()
-            .iter()
-            .filter(|d| d.location.distance_km(&site) < chosen.location.distance_km(&site))
-        {
+        for d in fleet.depots().iter().filter(|d| d.location.distance_km(&site) < chosen.location.distance_km(&site)) {
             assert!(
                 db.on_hand(&d.id, &part).await.unwrap() < line.qty,
                 "{}: {} is nearer and has {}",
@@ -154,104 +121,48 @@ async fn assert_parts_from_nearest_depot(db: &Db, fleet: &Fleet, t: &Ticket) {
 }
 
 fn assert_engineer_qualified(fleet: &Fleet, rules: &RuleSet, t: &Ticket) {
-    let rule = rules
-        .for_model(&t.model)
-        .unwrap()
-        .rules
-        .iter()
-        .find(|r| r.id == t.rule_id)
-        .unwrap();
-    let id = t
-        .engineer_id
-        .as_ref()
-        .unwrap_or_else(|| panic!("{} has no engineer: {}", t.id, t.assignment_note));
+    let rule = rules.for_model(&t.model).unwrap().rules.iter().find(|r| r.id == t.rule_id).unwrap();
+    let id = t.engineer_id.as_ref().unwrap_or_else(|| panic!("{} has no engineer: {}", t.id, t.assignment_note));
     let e = fleet.engineer(id.as_str()).unwrap();
     for (skill, level) in &rule.skills {
-        assert!(
-            e.skills.get(skill) >= Some(level),
-            "{id} lacks {skill} L{level} for {}",
-            t.id
-        );
+        assert!(e.skills.get(skill) >= Some(level), "{id} lacks {skill} L{level} for {}", t.id);
     }
 }
 
 async fn full_pipeline(broker_url: &str) {
     let s = scenario(broker_url);
-    let progressive: Vec<_> = s
-        .faults
-        .iter()
-        .filter(|f| f.fault.is_progressive())
-        .collect();
-    assert!(
-        progressive.len() >= 10,
-        "the scenario must inject faults to be meaningful"
-    );
+    let progressive: Vec<_> = s.faults.iter().filter(|f| f.fault.is_progressive()).collect();
+    assert!(progressive.len() >= 10, "the scenario must inject faults to be meaningful");
 
-    let running = app::start(&s.config, Arc::clone(&s.fleet), Arc::clone(&s.rules))
-        .await
-        .unwrap();
+    let running = app::start(&s.config, Arc::clone(&s.fleet), Arc::clone(&s.rules)).await.unwrap();
     let first = play(&s, &running).await;
     let db = running.db.clone();
     let tickets = repair_tickets(&db).await;
 
     for f in &progressive {
         let got = tickets.get(&f.asset_id).map_or(&[][..], Vec::as_slice);
-        assert_eq!(
-            got.len(),
-            1,
-            "{} ({:?}) should have exactly one repair ticket: {got:?}",
-            f.asset_id,
-            f.fault
-        );
+        assert_eq!(got.len(), 1, "{} ({:?}) should have exactly one repair ticket: {got:?}", f.asset_id, f.fault);
         let t = &got[0];
-        assert_eq!(
-            t.fault_code.as_str(),
-            expected_fault_code(f.fault),
-            "{}",
-            f.asset_id
-        );
+        assert_eq!(t.fault_code.as_str(), expected_fault_code(f.fault), "{}", f.asset_id);
         let failure = f.functional_failure.unwrap().timestamp_millis();
-        assert!(
-            t.detected_at < failure,
-            "{}: detected {} after failure {}",
-            f.asset_id,
-            t.detected_at,
-            failure
-        );
+        assert!(t.detected_at < failure, "{}: detected {} after failure {}", f.asset_id, t.detected_at, failure);
         assert_engineer_qualified(&s.fleet, &s.rules, t);
         assert_parts_from_nearest_depot(&db, &s.fleet, t).await;
     }
     let faulty: BTreeSet<_> = progressive.iter().map(|f| f.asset_id.clone()).collect();
-    let false_repairs: Vec<_> = tickets
-        .iter()
-        .filter(|(a, _)| !faulty.contains(*a))
-        .collect();
-    assert!(
-        false_repairs.is_empty(),
-        "repair tickets on healthy or sensor-fault assets: {false_repairs:?}"
-    );
+    let false_repairs: Vec<_> = tickets.iter().filter(|(a, _)| !faulty.contains(*a)).collect();
+    assert!(false_repairs.is_empty(), "repair tickets on healthy or sensor-fault assets: {false_repairs:?}");
 
     let dead = db.dead_letters(None, 1000, 0).await.unwrap();
-    assert_eq!(
-        dead.len() as u64,
-        first.malformed,
-        "every malformed message is kept aside"
-    );
+    assert_eq!(dead.len() as u64, first.malformed, "every malformed message is kept aside");
     assert!(first.malformed > 0);
 
     // A restarted engine receiving the same messages again opens nothing new.
     let ids: BTreeSet<_> = tickets.values().flatten().map(|t| t.id.clone()).collect();
     running.stop().await;
-    let running = app::start(&s.config, Arc::clone(&s.fleet), Arc::clone(&s.rules))
-        .await
-        .unwrap();
+    let running = app::start(&s.config, Arc::clone(&s.fleet), Arc::clone(&s.rules)).await.unwrap();
     play(&s, &running).await;
-    let again: BTreeSet<_> = repair_tickets(&running.db)
-        .await
-        .values()
-        .flatten()
-        .map(|t| t.id.clone())
-        .collect();
+    let again: BTreeSet<_> = repair_tickets(&running.db).await.values().flatten().map(|t| t.id.clone()).collect();
     assert_eq!(again, ids, "redelivery must not open duplicate tickets");
     running.stop().await;
 }

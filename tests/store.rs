@@ -8,8 +8,7 @@ use upkeep::db::Db;
 use upkeep::decode::{DeadLetter, DeadLetterReason};
 use upkeep::fleet::{Depot, DepotClass};
 use upkeep::model::{
-    AssetId, DepotId, EngineerId, FaultCode, GeoPoint, ModelId, PartNumber, RuleId, Severity,
-    TicketId, TicketKind,
+    AssetId, DepotId, EngineerId, FaultCode, GeoPoint, ModelId, PartNumber, RuleId, Severity, TicketId, TicketKind,
 };
 use upkeep::rules::PartRef;
 use upkeep::tickets::{NewTicket, OpenOutcome, StoreError, TicketFilter, TicketState};
@@ -38,114 +37,38 @@ fn opened(o: OpenOutcome) -> TicketId {
 }
 
 async fn one_open_ticket_per_asset_and_fault(db: &Db) {
-    let id = opened(
-        db.open_or_append(&new_ticket("PMP-1", "BEARING_WEAR"), 1)
-            .await
-            .unwrap(),
-    );
-    let again = db
-        .open_or_append(&new_ticket("PMP-1", "BEARING_WEAR"), 2)
-        .await
-        .unwrap();
-    assert_eq!(again, OpenOutcome::Appended(id.clone()));
-    opened(
-        db.open_or_append(&new_ticket("PMP-1", "SEAL_LEAK"), 3)
-            .await
-            .unwrap(),
-    );
+    let id = opened(db.open_or_append(&new_ticket("PMP-1", "BEARING_WEAR"), 1, true).await.unwrap());
+    let again = db.open_or_append(&new_ticket("PMP-1", "BEARING_WEAR"), 2, true).await.unwrap();
+    assert_eq!(again, OpenOutcome::Appended { id: id.clone(), undispatched: true });
+    opened(db.open_or_append(&new_ticket("PMP-1", "SEAL_LEAK"), 3, true).await.unwrap());
     let detail = db.ticket(id.as_str()).await.unwrap().unwrap();
-    assert_eq!(
-        detail.evidence.len(),
-        2,
-        "repeated detection appends evidence"
-    );
+    assert_eq!(detail.evidence.len(), 2, "repeated detection appends evidence");
     assert_eq!(detail.ticket.evidence_count, 2);
     assert_eq!(detail.evidence[0].body["checks"][0]["observed"], 5.1);
 
-    // Once the ticket is cancelled, the same fault may open a new one.
-    db.transition(
-        id.as_str(),
-        TicketState::Cancelled,
-        "dispatcher",
-        "duplicate call",
-        4,
-    )
-    .await
-    .unwrap();
-    let fresh = opened(
-        db.open_or_append(&new_ticket("PMP-1", "BEARING_WEAR"), 5)
-            .await
-            .unwrap(),
-    );
+    // Once the ticket is cancelled, evidence alone opens nothing; a new firing opens a new ticket.
+    db.transition(id.as_str(), TicketState::Cancelled, "dispatcher", "duplicate call", 4).await.unwrap();
+    assert_eq!(db.open_or_append(&new_ticket("PMP-1", "BEARING_WEAR"), 5, false).await.unwrap(), OpenOutcome::NotOpen);
+    let fresh = opened(db.open_or_append(&new_ticket("PMP-1", "BEARING_WEAR"), 5, true).await.unwrap());
     assert_ne!(fresh, id);
+    db.assign(fresh.as_str(), &EngineerId::new("ENG-1"), "nearest", false, "dispatch", 6).await.unwrap();
+    let after = db.open_or_append(&new_ticket("PMP-1", "BEARING_WEAR"), 7, false).await.unwrap();
+    assert_eq!(after, OpenOutcome::Appended { id: fresh, undispatched: false });
 }
 
 async fn lifecycle_is_validated_and_recorded(db: &Db) {
-    let id = opened(
-        db.open_or_append(&new_ticket("PMP-2", "BEARING_WEAR"), 1)
-            .await
-            .unwrap(),
-    );
-    let err = db
-        .transition(id.as_str(), TicketState::OnSite, "x", "", 2)
-        .await
-        .unwrap_err();
-    assert!(matches!(
-        err,
-        StoreError::InvalidTransition {
-            from: TicketState::Open,
-            to: TicketState::OnSite
-        }
-    ));
-    db.assign(
-        id.as_str(),
-        &EngineerId::new("ENG-1"),
-        "nearest",
-        false,
-        "dispatch",
-        3,
-    )
-    .await
-    .unwrap();
-    db.assign(
-        id.as_str(),
-        &EngineerId::new("ENG-2"),
-        "manual",
-        false,
-        "dispatcher",
-        4,
-    )
-    .await
-    .unwrap();
-    let t = db
-        .transition(id.as_str(), TicketState::Open, "ENG-2", "declined", 5)
-        .await
-        .unwrap();
-    assert_eq!(
-        (t.state, t.engineer_id),
-        (TicketState::Open, None),
-        "declining frees the ticket"
-    );
-    db.assign(
-        id.as_str(),
-        &EngineerId::new("ENG-3"),
-        "next nearest",
-        false,
-        "dispatch",
-        6,
-    )
-    .await
-    .unwrap();
-    for to in [
-        TicketState::Accepted,
-        TicketState::EnRoute,
-        TicketState::OnSite,
-        TicketState::Resolved,
-        TicketState::Closed,
-    ] {
-        db.transition(id.as_str(), to, "ENG-3", "", 7)
-            .await
-            .unwrap();
+    let id = opened(db.open_or_append(&new_ticket("PMP-2", "BEARING_WEAR"), 1, true).await.unwrap());
+    let err = db.transition(id.as_str(), TicketState::OnSite, "x", "", 2).await.unwrap_err();
+    assert!(matches!(err, StoreError::InvalidTransition { from: TicketState::Open, to: TicketState::OnSite }));
+    db.assign(id.as_str(), &EngineerId::new("ENG-1"), "nearest", false, "dispatch", 3).await.unwrap();
+    db.assign(id.as_str(), &EngineerId::new("ENG-2"), "manual", false, "dispatcher", 4).await.unwrap();
+    let t = db.transition(id.as_str(), TicketState::Open, "ENG-2", "declined", 5).await.unwrap();
+    assert_eq!((t.state, t.engineer_id), (TicketState::Open, None), "declining frees the ticket");
+    db.assign(id.as_str(), &EngineerId::new("ENG-3"), "next nearest", false, "dispatch", 6).await.unwrap();
+    for to in
+        [TicketState::Accepted, TicketState::EnRoute, TicketState::OnSite, TicketState::Resolved, TicketState::Closed]
+    {
+        db.transition(id.as_str(), to, "ENG-3", "", 7).await.unwrap();
     }
     let d = db.ticket(id.as_str()).await.unwrap().unwrap();
     let kinds: Vec<_> = d.events.iter().map(|e| e.kind.as_str()).collect();
@@ -166,16 +89,9 @@ async fn lifecycle_is_validated_and_recorded(db: &Db) {
     );
     let seqs: Vec<_> = d.events.iter().map(|e| e.seq).collect();
     assert_eq!(seqs, (1..=10).collect::<Vec<_>>(), "gapless event sequence");
-    assert!(db
-        .transition("TK-none", TicketState::Accepted, "x", "", 1)
-        .await
-        .is_err());
+    assert!(db.transition("TK-none", TicketState::Accepted, "x", "", 1).await.is_err());
     let closed = db
-        .list_tickets(&TicketFilter {
-            state: Some(TicketState::Closed),
-            limit: 10,
-            ..Default::default()
-        })
+        .list_tickets(&TicketFilter { state: Some(TicketState::Closed), limit: 10, ..Default::default() })
         .await
         .unwrap();
     assert_eq!(closed.len(), 1);
@@ -183,10 +99,8 @@ async fn lifecycle_is_validated_and_recorded(db: &Db) {
 
 async fn engineer_loads_count_open_tickets(db: &Db) {
     for (asset, eng) in [("A-1", "ENG-7"), ("A-2", "ENG-7"), ("A-3", "ENG-8")] {
-        let id = opened(db.open_or_append(&new_ticket(asset, "F"), 1).await.unwrap());
-        db.assign(id.as_str(), &EngineerId::new(eng), "", false, "dispatch", 2)
-            .await
-            .unwrap();
+        let id = opened(db.open_or_append(&new_ticket(asset, "F"), 1, true).await.unwrap());
+        db.assign(id.as_str(), &EngineerId::new(eng), "", false, "dispatch", 2).await.unwrap();
     }
     let loads = db.engineer_loads().await.unwrap();
     assert_eq!(loads.get(&EngineerId::new("ENG-7")), Some(&2));
@@ -198,59 +112,40 @@ fn depot(id: &str, part: &str, qty: u32) -> Depot {
         id: DepotId::new(id),
         name: id.into(),
         class: DepotClass::B,
-        location: GeoPoint {
-            lat: 50.0,
-            lon: 10.0,
-        },
+        location: GeoPoint { lat: 50.0, lon: 10.0 },
         stock: BTreeMap::from([(PartNumber::new(part), qty)]),
     }
 }
 
 async fn parts_are_reserved_nearest_first_then_requested(db: &Db) {
-    db.seed_stock(&[depot("near", "BRG", 1), depot("far", "BRG", 5)])
-        .await
-        .unwrap();
+    db.seed_stock(&[depot("near", "BRG", 1), depot("far", "BRG", 5)]).await.unwrap();
     db.seed_stock(&[depot("near", "BRG", 99)]).await.unwrap();
     let order = [(DepotId::new("near"), 1.0), (DepotId::new("far"), 50.0)];
-    let need = PartRef {
-        part: PartNumber::new("BRG"),
-        qty: 2,
-    };
-    let t1 = opened(db.open_or_append(&new_ticket("B-1", "F"), 1).await.unwrap());
+    let need = PartRef { part: PartNumber::new("BRG"), qty: 2 };
+    let t1 = opened(db.open_or_append(&new_ticket("B-1", "F"), 1, true).await.unwrap());
     let line = db.reserve_part(&t1, &need, &order).await.unwrap();
+    assert_eq!(line.depot_id.as_deref(), Some("far"), "near holds only 1 of the 2 needed");
     assert_eq!(
-        line.depot_id.as_deref(),
-        Some("far"),
-        "near holds only 1 of the 2 needed"
-    );
-    assert_eq!(
-        db.on_hand(&DepotId::new("near"), &PartNumber::new("BRG"))
-            .await
-            .unwrap(),
+        db.on_hand(&DepotId::new("near"), &PartNumber::new("BRG")).await.unwrap(),
         1,
         "re-seeding keeps live stock"
     );
-    let one = PartRef {
-        part: PartNumber::new("BRG"),
-        qty: 1,
-    };
-    let t2 = opened(db.open_or_append(&new_ticket("B-2", "F"), 1).await.unwrap());
-    assert_eq!(
-        db.reserve_part(&t2, &one, &order)
-            .await
-            .unwrap()
-            .depot_id
-            .as_deref(),
-        Some("near")
-    );
-    let t3 = opened(db.open_or_append(&new_ticket("B-3", "F"), 1).await.unwrap());
-    let big = PartRef {
-        part: PartNumber::new("BRG"),
-        qty: 10,
-    };
+    let one = PartRef { part: PartNumber::new("BRG"), qty: 1 };
+    let t2 = opened(db.open_or_append(&new_ticket("B-2", "F"), 1, true).await.unwrap());
+    assert_eq!(db.reserve_part(&t2, &one, &order).await.unwrap().depot_id.as_deref(), Some("near"));
+    let t3 = opened(db.open_or_append(&new_ticket("B-3", "F"), 1, true).await.unwrap());
+    let big = PartRef { part: PartNumber::new("BRG"), qty: 10 };
     let req = db.reserve_part(&t3, &big, &order).await.unwrap();
     assert_eq!((req.status.as_str(), req.depot_id), ("requested", None));
     assert_eq!(db.ticket_parts(t1.as_str()).await.unwrap().len(), 1);
+    let again = db.reserve_part(&t1, &need, &order).await.unwrap();
+    assert_eq!(again.depot_id.as_deref(), Some("far"), "reserving twice is idempotent");
+    assert_eq!(db.on_hand(&DepotId::new("far"), &PartNumber::new("BRG")).await.unwrap(), 3);
+
+    // Cancelling returns reserved parts to their depot; requested ones stay requested.
+    db.transition(t1.as_str(), TicketState::Cancelled, "dispatcher", "false alarm", 9).await.unwrap();
+    assert_eq!(db.on_hand(&DepotId::new("far"), &PartNumber::new("BRG")).await.unwrap(), 5);
+    assert_eq!(db.ticket_parts(t1.as_str()).await.unwrap()[0].status, "released");
 }
 
 /// Many tickets race for the last units: exactly the stock is handed out.
@@ -259,21 +154,14 @@ async fn the_last_unit_is_never_oversold(db: &Db) {
     let order = [(DepotId::new("solo"), 1.0)];
     let mut tickets = Vec::new();
     for i in 0..40 {
-        tickets.push(opened(
-            db.open_or_append(&new_ticket(&format!("R-{i}"), "F"), 1)
-                .await
-                .unwrap(),
-        ));
+        tickets.push(opened(db.open_or_append(&new_ticket(&format!("R-{i}"), "F"), 1, true).await.unwrap()));
     }
     let tasks: Vec<_> = tickets
         .into_iter()
         .map(|t| {
             let (db, order) = (db.clone(), order.clone());
             tokio::spawn(async move {
-                let need = PartRef {
-                    part: PartNumber::new("LAST"),
-                    qty: 1,
-                };
+                let need = PartRef { part: PartNumber::new("LAST"), qty: 1 };
                 db.reserve_part(&t, &need, &order).await.unwrap().status
             })
         })
@@ -285,12 +173,7 @@ async fn the_last_unit_is_never_oversold(db: &Db) {
         }
     }
     assert_eq!(reserved, 5);
-    assert_eq!(
-        db.on_hand(&DepotId::new("solo"), &PartNumber::new("LAST"))
-            .await
-            .unwrap(),
-        0
-    );
+    assert_eq!(db.on_hand(&DepotId::new("solo"), &PartNumber::new("LAST")).await.unwrap(), 0);
 }
 
 /// Concurrent openings for one asset and fault (two engines, a redelivery)
@@ -301,10 +184,7 @@ async fn concurrent_openings_yield_one_ticket(db: &Db) {
             let db = db.clone();
             tokio::spawn(async move {
                 loop {
-                    match db
-                        .open_or_append(&new_ticket("RACE-1", "BEARING_WEAR"), i)
-                        .await
-                    {
+                    match db.open_or_append(&new_ticket("RACE-1", "BEARING_WEAR"), i, true).await {
                         Ok(o) => return o,
                         Err(e) => eprintln!("retrying after {e}"),
                     }
@@ -320,11 +200,7 @@ async fn concurrent_openings_yield_one_ticket(db: &Db) {
     }
     assert_eq!(opened_count, 1);
     let all = db
-        .list_tickets(&TicketFilter {
-            asset: Some(AssetId::new("RACE-1")),
-            limit: 100,
-            ..Default::default()
-        })
+        .list_tickets(&TicketFilter { asset: Some(AssetId::new("RACE-1")), limit: 100, ..Default::default() })
         .await
         .unwrap();
     assert_eq!(all.len(), 1);
@@ -341,15 +217,8 @@ async fn dead_letters_keep_the_raw_bytes(db: &Db) {
         payload: vec![0, 159, 146, 150, b'{'],
     };
     db.insert_dead_letter(&letter).await.unwrap();
-    assert_eq!(
-        db.dead_letters(None, 10, 0).await.unwrap(),
-        vec![letter.clone()]
-    );
-    assert!(db
-        .dead_letters(Some(DeadLetterReason::Oversize), 10, 0)
-        .await
-        .unwrap()
-        .is_empty());
+    assert_eq!(db.dead_letters(None, 10, 0).await.unwrap(), vec![letter.clone()]);
+    assert!(db.dead_letters(Some(DeadLetterReason::Oversize), 10, 0).await.unwrap().is_empty());
 }
 
 async fn suite(db: Db) {
@@ -381,18 +250,8 @@ async fn migrations_run_once_and_reconnecting_keeps_data() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("m.db").display());
     let db = Db::connect(&url, 2).await.unwrap();
-    opened(db.open_or_append(&new_ticket("M-1", "F"), 1).await.unwrap());
+    opened(db.open_or_append(&new_ticket("M-1", "F"), 1, true).await.unwrap());
     drop(db);
     let again = Db::connect(&url, 2).await.unwrap();
-    assert_eq!(
-        again
-            .list_tickets(&TicketFilter {
-                limit: 10,
-                ..Default::default()
-            })
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(again.list_tickets(&TicketFilter { limit: 10, ..Default::default() }).await.unwrap().len(), 1);
 }

@@ -38,10 +38,7 @@ impl Default for SimConfig {
         SimConfig {
             seed: 7,
             // 2026-01-01T00:00:00Z: a fixed start keeps default runs reproducible.
-            start: Utc
-                .timestamp_opt(1_767_225_600, 0)
-                .single()
-                .unwrap_or_default(),
+            start: Utc.timestamp_opt(1_767_225_600, 0).single().unwrap_or_default(),
             duration: Duration::days(3),
             interval: Duration::seconds(60),
             ticks_per_message: 10,
@@ -67,10 +64,7 @@ impl SimConfig {
         if self.ticks_per_message == 0 {
             return bad("ticks_per_message must be at least 1");
         }
-        for (name, share) in [
-            ("fault_share", self.fault_share),
-            ("sensor_fault_share", self.sensor_fault_share),
-        ] {
+        for (name, share) in [("fault_share", self.fault_share), ("sensor_fault_share", self.sensor_fault_share)] {
             if !(0.0..=1.0).contains(&share) {
                 return Err(SimError::Config(format!("{name} must be within [0, 1]")));
             }
@@ -162,10 +156,7 @@ mod tests {
         for mutate in cases {
             let mut cfg = SimConfig::default();
             mutate(&mut cfg);
-            assert!(
-                matches!(cfg.validate(), Err(SimError::Config(_))),
-                "{cfg:?}"
-            );
+            assert!(matches!(cfg.validate(), Err(SimError::Config(_))), "{cfg:?}");
         }
     }
 }

@@ -32,10 +32,7 @@ impl FaultKind {
     pub fn is_progressive(self) -> bool {
         matches!(
             self,
-            FaultKind::BearingWear
-                | FaultKind::SealLeak
-                | FaultKind::CloggedFilter
-                | FaultKind::RefrigerantLoss
+            FaultKind::BearingWear | FaultKind::SealLeak | FaultKind::CloggedFilter | FaultKind::RefrigerantLoss
         )
     }
 
@@ -112,17 +109,11 @@ pub(crate) enum Shape {
     Relative(f64),
 }
 
-const BEARING_TEMP: Shape = Shape::TowardLimit {
-    frac: 0.7,
-    start: 0.5,
-};
+const BEARING_TEMP: Shape = Shape::TowardLimit { frac: 0.7, start: 0.5 };
 
 /// Names of the metrics `kind` moves on `model`, primary (driven to the limit) first.
 pub(crate) fn effect_metrics(kind: FaultKind, model: EquipmentKind) -> Vec<String> {
-    effects(kind, model)
-        .iter()
-        .map(|(m, _)| m.to_string())
-        .collect()
+    effects(kind, model).iter().map(|(m, _)| m.to_string()).collect()
 }
 
 pub(crate) fn effects(kind: FaultKind, model: EquipmentKind) -> &'static [(&'static str, Shape)] {
@@ -130,35 +121,16 @@ pub(crate) fn effects(kind: FaultKind, model: EquipmentKind) -> &'static [(&'sta
     use FaultKind::*;
     use Shape::*;
     match (kind, model) {
-        (BearingWear, CentrifugalPump) => &[
-            ("vibration_rms_mm_s", ToLimit),
-            ("bearing_temp_c", BEARING_TEMP),
-        ],
-        (BearingWear, ScrewCompressor) => &[
-            ("vibration_rms_mm_s", ToLimit),
-            ("discharge_temp_c", BEARING_TEMP),
-        ],
-        (BearingWear, Elevator) => &[
-            ("vibration_rms_mm_s", ToLimit),
-            ("motor_temp_c", BEARING_TEMP),
-        ],
-        (BearingWear, Spindle) => &[
-            ("vibration_rms_mm_s", ToLimit),
-            ("spindle_temp_c", BEARING_TEMP),
-        ],
-        (SealLeak, CentrifugalPump) => &[
-            ("discharge_pressure_bar", ToLimit),
-            ("flow_m3h", Relative(-0.10)),
-        ],
+        (BearingWear, CentrifugalPump) => &[("vibration_rms_mm_s", ToLimit), ("bearing_temp_c", BEARING_TEMP)],
+        (BearingWear, ScrewCompressor) => &[("vibration_rms_mm_s", ToLimit), ("discharge_temp_c", BEARING_TEMP)],
+        (BearingWear, Elevator) => &[("vibration_rms_mm_s", ToLimit), ("motor_temp_c", BEARING_TEMP)],
+        (BearingWear, Spindle) => &[("vibration_rms_mm_s", ToLimit), ("spindle_temp_c", BEARING_TEMP)],
+        (SealLeak, CentrifugalPump) => &[("discharge_pressure_bar", ToLimit), ("flow_m3h", Relative(-0.10))],
         (CloggedFilter, CentrifugalPump) => &[("motor_current_a", ToLimit), ("flow_m3h", ToLimit)],
-        (CloggedFilter, ScrewCompressor) => &[
-            ("motor_current_a", ToLimit),
-            ("discharge_pressure_bar", Relative(-0.08)),
-        ],
-        (RefrigerantLoss, Chiller) => &[
-            ("suction_pressure_bar", ToLimit),
-            ("supply_temp_c", ToLimit),
-        ],
+        (CloggedFilter, ScrewCompressor) => {
+            &[("motor_current_a", ToLimit), ("discharge_pressure_bar", Relative(-0.08))]
+        }
+        (RefrigerantLoss, Chiller) => &[("suction_pressure_bar", ToLimit), ("supply_temp_c", ToLimit)],
         _ => &[],
     }
 }
@@ -174,16 +146,10 @@ mod tests {
             for &kind in FaultKind::progressive_for(model) {
                 assert!(kind.is_progressive());
                 let table = effects(kind, model);
-                assert!(
-                    matches!(table.first(), Some((_, Shape::ToLimit))),
-                    "{kind:?}/{model}"
-                );
+                assert!(matches!(table.first(), Some((_, Shape::ToLimit))), "{kind:?}/{model}");
                 for (name, _) in table {
                     let spec = model.metric_spec(name).expect("metric exists");
-                    assert!(
-                        spec.failure.is_some(),
-                        "{model}/{name} needs a failure limit"
-                    );
+                    assert!(spec.failure.is_some(), "{model}/{name} needs a failure limit");
                 }
             }
         }

@@ -32,29 +32,18 @@ struct FleetEntry {
 /// every other field is ignored. Duplicate ids are rejected because the
 /// simulator's topics and ground truth are keyed by id.
 pub fn load_fleet_assets(path: &Path) -> Result<Vec<SimAsset>, SimError> {
-    let bytes = std::fs::read(path).map_err(|source| SimError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let file: FleetFile = serde_json::from_slice(&bytes).map_err(|source| SimError::Json {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let bytes = std::fs::read(path).map_err(|source| SimError::Io { path: path.to_path_buf(), source })?;
+    let file: FleetFile =
+        serde_json::from_slice(&bytes).map_err(|source| SimError::Json { path: path.to_path_buf(), source })?;
     let mut seen = HashSet::new();
     file.assets
         .into_iter()
         .map(|entry| {
             let model = entry.model.parse()?;
             if !seen.insert(entry.id.clone()) {
-                return Err(SimError::Fleet(format!(
-                    "duplicate asset id {:?}",
-                    entry.id
-                )));
+                return Err(SimError::Fleet(format!("duplicate asset id {:?}", entry.id)));
             }
-            Ok(SimAsset {
-                id: entry.id,
-                model,
-            })
+            Ok(SimAsset { id: entry.id, model })
         })
         .collect()
 }
@@ -68,10 +57,7 @@ pub fn synthetic_fleet(n: usize, models: &[EquipmentKind]) -> Vec<SimAsset> {
             let model = *models.get(i % models.len().max(1))?;
             let counter = &mut counters[model as usize];
             *counter += 1;
-            Some(SimAsset {
-                id: format!("{}-{:04}", model.id_prefix(), counter),
-                model,
-            })
+            Some(SimAsset { id: format!("{}-{:04}", model.id_prefix(), counter), model })
         })
         .collect()
 }
@@ -96,37 +82,18 @@ mod tests {
         assert_eq!(
             assets,
             vec![
-                SimAsset {
-                    id: "PMP-0001".into(),
-                    model: EquipmentKind::CentrifugalPump
-                },
-                SimAsset {
-                    id: "CHL-0001".into(),
-                    model: EquipmentKind::Chiller
-                },
+                SimAsset { id: "PMP-0001".into(), model: EquipmentKind::CentrifugalPump },
+                SimAsset { id: "CHL-0001".into(), model: EquipmentKind::Chiller },
             ]
         );
 
         std::fs::write(&path, r#"{"assets":[{"id":"X-1","model":"boiler"}]}"#).unwrap();
-        assert!(matches!(
-            load_fleet_assets(&path),
-            Err(SimError::UnknownModel(_))
-        ));
-        std::fs::write(
-            &path,
-            r#"{"assets":[{"id":"X-1","model":"chiller"},{"id":"X-1","model":"chiller"}]}"#,
-        )
-        .unwrap();
+        assert!(matches!(load_fleet_assets(&path), Err(SimError::UnknownModel(_))));
+        std::fs::write(&path, r#"{"assets":[{"id":"X-1","model":"chiller"},{"id":"X-1","model":"chiller"}]}"#).unwrap();
         assert!(matches!(load_fleet_assets(&path), Err(SimError::Fleet(_))));
         std::fs::write(&path, "not json").unwrap();
-        assert!(matches!(
-            load_fleet_assets(&path),
-            Err(SimError::Json { .. })
-        ));
-        assert!(matches!(
-            load_fleet_assets(&dir.join("missing.json")),
-            Err(SimError::Io { .. })
-        ));
+        assert!(matches!(load_fleet_assets(&path), Err(SimError::Json { .. })));
+        assert!(matches!(load_fleet_assets(&dir.join("missing.json")), Err(SimError::Io { .. })));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
@@ -134,10 +101,7 @@ mod tests {
     fn synthetic_ids_are_numbered_per_model() {
         let fleet = synthetic_fleet(5, &[EquipmentKind::CentrifugalPump, EquipmentKind::Chiller]);
         let ids: Vec<_> = fleet.iter().map(|a| a.id.as_str()).collect();
-        assert_eq!(
-            ids,
-            ["PMP-0001", "CHL-0001", "PMP-0002", "CHL-0002", "PMP-0003"]
-        );
+        assert_eq!(ids, ["PMP-0001", "CHL-0001", "PMP-0002", "CHL-0002", "PMP-0003"]);
         assert!(synthetic_fleet(3, &[]).is_empty());
     }
 }

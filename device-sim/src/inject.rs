@@ -46,12 +46,7 @@ fn metric_index(f: &InjectedFault, name: &str) -> Result<usize, SimError> {
         .metrics()
         .iter()
         .position(|m| *m == name)
-        .ok_or_else(|| {
-            SimError::Plan(format!(
-                "{}: {} has no metric {name:?}",
-                f.asset_id, f.model
-            ))
-        })
+        .ok_or_else(|| SimError::Plan(format!("{}: {} has no metric {name:?}", f.asset_id, f.model)))
 }
 
 impl ActiveFault {
@@ -64,10 +59,7 @@ impl ActiveFault {
             if table.is_empty() {
                 return Err(bad(&format!("not possible on a {}", f.model)));
             }
-            let failure_ms = f
-                .functional_failure
-                .ok_or_else(|| bad("functional_failure missing"))?
-                .timestamp_millis();
+            let failure_ms = f.functional_failure.ok_or_else(|| bad("functional_failure missing"))?.timestamp_millis();
             if failure_ms <= onset_ms {
                 return Err(bad("functional_failure must be after onset"));
             }
@@ -75,12 +67,7 @@ impl ActiveFault {
                 .iter()
                 .map(|(name, shape)| Ok((metric_index(f, name)?, *shape)))
                 .collect::<Result<_, SimError>>()?;
-            return Ok(ActiveFault::Progressive {
-                onset_ms,
-                failure_ms,
-                growth: f.fault.growth(),
-                effects,
-            });
+            return Ok(ActiveFault::Progressive { onset_ms, failure_ms, growth: f.fault.growth(), effects });
         }
         let name = f.metrics.first().ok_or_else(|| bad("no metric given"))?;
         let metric = metric_index(f, name)?;
@@ -88,50 +75,23 @@ impl ActiveFault {
             let mut rng = asset_rng(seed, index, Stream::Spikes);
             let mut times: Vec<i64> = f.spike_times.iter().map(|t| t.timestamp_millis()).collect();
             times.sort_unstable();
-            let pending = times
-                .into_iter()
-                .map(|t| (t, rng.random_range(3.0..=5.0)))
-                .collect();
+            let pending = times.into_iter().map(|t| (t, rng.random_range(3.0..=5.0))).collect();
             return Ok(ActiveFault::Spikes { metric, pending });
         }
-        let end_ms = f
-            .sensor_fault_end
-            .ok_or_else(|| bad("sensor_fault_end missing"))?
-            .timestamp_millis();
+        let end_ms = f.sensor_fault_end.ok_or_else(|| bad("sensor_fault_end missing"))?.timestamp_millis();
         Ok(if f.fault == FaultKind::SensorStuck {
-            ActiveFault::Stuck {
-                metric,
-                onset_ms,
-                end_ms,
-                held: None,
-            }
+            ActiveFault::Stuck { metric, onset_ms, end_ms, held: None }
         } else {
-            ActiveFault::Dropout {
-                metric,
-                onset_ms,
-                end_ms,
-            }
+            ActiveFault::Dropout { metric, onset_ms, end_ms }
         })
     }
 
     /// Output for metric `m` at `t_ms` given its clean value and noise sample;
     /// `None` means the reading is missing.
-    pub(crate) fn apply(
-        &mut self,
-        m: usize,
-        t_ms: i64,
-        clean: f64,
-        noise: f64,
-        spec: &MetricSpec,
-    ) -> Option<f64> {
+    pub(crate) fn apply(&mut self, m: usize, t_ms: i64, clean: f64, noise: f64, spec: &MetricSpec) -> Option<f64> {
         let healthy = clean + noise;
         match self {
-            ActiveFault::Progressive {
-                onset_ms,
-                failure_ms,
-                growth,
-                effects,
-            } => {
+            ActiveFault::Progressive { onset_ms, failure_ms, growth, effects } => {
                 let Some((_, shape)) = effects.iter().find(|(i, _)| *i == m) else {
                     return Some(healthy);
                 };
@@ -141,12 +101,7 @@ impl ActiveFault {
                 let p = (t_ms - *onset_ms) as f64 / (*failure_ms - *onset_ms) as f64;
                 Some(degraded(*shape, p, *growth, clean, noise, spec))
             }
-            ActiveFault::Stuck {
-                metric,
-                onset_ms,
-                end_ms,
-                held,
-            } if *metric == m => {
+            ActiveFault::Stuck { metric, onset_ms, end_ms, held } if *metric == m => {
                 if t_ms < *onset_ms {
                     *held = Some(healthy);
                     Some(healthy)
@@ -156,11 +111,11 @@ impl ActiveFault {
                     Some(healthy)
                 }
             }
-            ActiveFault::Dropout {
-                metric,
-                onset_ms,
-                end_ms,
-            } if *metric == m && (*onset_ms..*end_ms).contains(&t_ms) => None,
+            ActiveFault::Dropout { metric, onset_ms, end_ms }
+                if *metric == m && (*onset_ms..*end_ms).contains(&t_ms) =>
+            {
+                None
+            }
             ActiveFault::Spikes { metric, pending } if *metric == m => {
                 while pending.front().is_some_and(|(t, _)| *t < t_ms) {
                     pending.pop_front();

@@ -11,8 +11,8 @@ use anyhow::{bail, Context, Result};
 use chrono::{DateTime, Utc};
 use clap::Parser;
 use device_sim::{
-    fetch_upkeep_metrics, load_fleet_assets, publish, publish_messages, synthetic_fleet,
-    write_truth, EquipmentKind, PublishConfig, PublishStats, SimConfig, Simulator,
+    fetch_upkeep_metrics, load_fleet_assets, publish, publish_messages, synthetic_fleet, write_truth, EquipmentKind,
+    PublishConfig, PublishStats, SimConfig, Simulator,
 };
 
 /// Simulated equipment fleet publishing telemetry to MQTT, with recorded ground truth.
@@ -26,11 +26,7 @@ struct Args {
     #[arg(long, value_name = "N")]
     assets: Option<usize>,
     /// Models for --assets, assigned round-robin (pump, compressor, chiller, elevator, spindle).
-    #[arg(
-        long,
-        value_delimiter = ',',
-        default_value = "pump,compressor,chiller,elevator,spindle"
-    )]
+    #[arg(long, value_delimiter = ',', default_value = "pump,compressor,chiller,elevator,spindle")]
     models: Vec<EquipmentKind>,
     /// Broker URL, mqtt://host:port (plain TCP).
     #[arg(long, default_value = "mqtt://127.0.0.1:1883")]
@@ -94,9 +90,7 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     let split = s.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(s.len());
     let (number, unit) = s.split_at(split);
-    let n: f64 = number
-        .parse()
-        .map_err(|_| format!("invalid duration {s:?}"))?;
+    let n: f64 = number.parse().map_err(|_| format!("invalid duration {s:?}"))?;
     let seconds = match unit {
         "ms" => 0.001,
         "" | "s" => 1.0,
@@ -123,10 +117,7 @@ impl Progress {
         let event_time = s
             .last_event_ts_ms
             .and_then(DateTime::from_timestamp_millis)
-            .map_or_else(
-                || "-".to_string(),
-                |t| t.format("%Y-%m-%dT%H:%MZ").to_string(),
-            );
+            .map_or_else(|| "-".to_string(), |t| t.format("%Y-%m-%dT%H:%MZ").to_string());
         println!(
             "[{:>5.0}s] {:>9} msgs {:>8.0} msg/s | {:>11} readings {:>9.0} readings/s | malformed {} | reconnects {} | event time {}",
             s.elapsed.as_secs_f64(),
@@ -186,28 +177,17 @@ async fn main() -> Result<()> {
     };
     let publish_cfg = PublishConfig {
         broker_url: args.broker.clone(),
-        client_id: args
-            .client_id
-            .clone()
-            .unwrap_or_else(|| PublishConfig::default().client_id),
+        client_id: args.client_id.clone().unwrap_or_else(|| PublishConfig::default().client_id),
         topic_prefix: args.topic_prefix.clone(),
         qos: args.qos,
         rate: args.rate,
     };
-    let mut progress = Progress {
-        last: PublishStats::default(),
-    };
+    let mut progress = Progress { last: PublishStats::default() };
 
     if args.load {
         let deadline = Instant::now() + args.duration;
-        let messages =
-            Simulator::looping(&assets, &cfg)?.take_while(move |_| Instant::now() < deadline);
-        println!(
-            "load test: {} assets, {:?} wall time, broker {}",
-            assets.len(),
-            args.duration,
-            args.broker
-        );
+        let messages = Simulator::looping(&assets, &cfg)?.take_while(move |_| Instant::now() < deadline);
+        println!("load test: {} assets, {:?} wall time, broker {}", assets.len(), args.duration, args.broker);
         let stats = publish_messages(messages, &publish_cfg, |s| progress.report(s)).await?;
         print_summary(&stats);
         let secs = stats.elapsed.as_secs_f64().max(1e-9);
@@ -263,11 +243,7 @@ mod tests {
         assert_eq!(parse_duration("1.5h"), Ok(Duration::from_secs(5400)));
         assert_eq!(parse_duration("2d"), Ok(Duration::from_secs(172_800)));
         assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
-        assert!(
-            parse_duration("5x").is_err()
-                && parse_duration("s").is_err()
-                && parse_duration("-1s").is_err()
-        );
+        assert!(parse_duration("5x").is_err() && parse_duration("s").is_err() && parse_duration("-1s").is_err());
     }
 
     #[test]
@@ -303,13 +279,8 @@ mod tests {
         .unwrap();
         assert_eq!(args.fleet, Some(PathBuf::from("fleet.json")));
         assert_eq!(args.start.map(|t| t.timestamp()), Some(1_767_225_600));
-        let quick =
-            Args::try_parse_from(["device-sim", "--assets", "50", "--models", "pump,chiller"])
-                .unwrap();
-        assert_eq!(
-            quick.models,
-            [EquipmentKind::CentrifugalPump, EquipmentKind::Chiller]
-        );
+        let quick = Args::try_parse_from(["device-sim", "--assets", "50", "--models", "pump,chiller"]).unwrap();
+        assert_eq!(quick.models, [EquipmentKind::CentrifugalPump, EquipmentKind::Chiller]);
         let load = Args::try_parse_from([
             "device-sim",
             "--assets",

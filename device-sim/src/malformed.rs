@@ -61,18 +61,9 @@ const OVERFLOW_MARKER: &str = "\u{0}overflow\u{0}";
 /// A malformed replacement for a message of `asset_id` with `readings`.
 /// `variant` (how many of this kind came before) alternates sub-variants.
 /// Returns `(asset id / topic suffix, payload)`.
-pub(crate) fn corrupt(
-    kind: MalformedKind,
-    variant: u64,
-    asset_id: &str,
-    readings: &[Reading],
-) -> (String, Vec<u8>) {
-    let reading =
-        |r: &Reading, ts: i64, value: Value| json!({"ts": ts, "metric": r.metric, "value": value});
-    let plain: Vec<Value> = readings
-        .iter()
-        .map(|r| reading(r, r.ts, json!(r.value)))
-        .collect();
+pub(crate) fn corrupt(kind: MalformedKind, variant: u64, asset_id: &str, readings: &[Reading]) -> (String, Vec<u8>) {
+    let reading = |r: &Reading, ts: i64, value: Value| json!({"ts": ts, "metric": r.metric, "value": value});
+    let plain: Vec<Value> = readings.iter().map(|r| reading(r, r.ts, json!(r.value))).collect();
     let with_first = |value: Value| -> Vec<Value> {
         let mut rs = plain.clone();
         if let (Some(first), Some(r)) = (rs.first_mut(), readings.first()) {
@@ -84,21 +75,13 @@ pub(crate) fn corrupt(
         MalformedKind::InvalidJson => {
             let full = json!({"asset_id": asset_id, "readings": plain}).to_string();
             // Any strict prefix of a JSON object is invalid JSON.
-            return (
-                asset_id.to_string(),
-                full.as_bytes()[..full.len() / 2].to_vec(),
-            );
+            return (asset_id.to_string(), full.as_bytes()[..full.len() / 2].to_vec());
         }
         MalformedKind::ValueAsString => {
-            let text = readings
-                .first()
-                .map(|r| r.value.to_string())
-                .unwrap_or_default();
+            let text = readings.first().map(|r| r.value.to_string()).unwrap_or_default();
             (asset_id.to_string(), with_first(json!(text)))
         }
-        MalformedKind::NonFiniteValue if variant % 2 == 0 => {
-            (asset_id.to_string(), with_first(json!("NaN")))
-        }
+        MalformedKind::NonFiniteValue if variant % 2 == 0 => (asset_id.to_string(), with_first(json!("NaN"))),
         MalformedKind::NonFiniteValue => (asset_id.to_string(), with_first(json!(OVERFLOW_MARKER))),
         MalformedKind::UnknownAsset => (format!("UNKNOWN-{:04}", variant + 1), plain),
         MalformedKind::AbsurdTimestamp => {
@@ -109,10 +92,7 @@ pub(crate) fn corrupt(
                     ts + MILLENNIUM_MS
                 }
             };
-            let rs = readings
-                .iter()
-                .map(|r| reading(r, shift(r.ts), json!(r.value)))
-                .collect();
+            let rs = readings.iter().map(|r| reading(r, shift(r.ts), json!(r.value))).collect();
             (asset_id.to_string(), rs)
         }
         MalformedKind::EmptyReadings => (asset_id.to_string(), Vec::new()),
@@ -128,16 +108,8 @@ mod tests {
 
     fn sample() -> Vec<Reading> {
         vec![
-            Reading {
-                ts: 1_767_225_600_000,
-                metric: "flow_m3h",
-                value: 120.5,
-            },
-            Reading {
-                ts: 1_767_225_600_000,
-                metric: "motor_current_a",
-                value: 40.25,
-            },
+            Reading { ts: 1_767_225_600_000, metric: "flow_m3h", value: 120.5 },
+            Reading { ts: 1_767_225_600_000, metric: "motor_current_a", value: 40.25 },
         ]
     }
 
@@ -160,10 +132,7 @@ mod tests {
         let (_, p) = corrupt(MalformedKind::NonFiniteValue, 1, "PMP-0001", &rs);
         let text = String::from_utf8(p).unwrap();
         assert!(text.contains(r#""value":1e999"#), "{text}");
-        assert!(
-            serde_json::from_str::<Value>(&text).is_err(),
-            "serde_json rejects 1e999"
-        );
+        assert!(serde_json::from_str::<Value>(&text).is_err(), "serde_json rejects 1e999");
 
         let (id, p) = corrupt(MalformedKind::UnknownAsset, 4, "PMP-0001", &rs);
         assert_eq!(id, "UNKNOWN-0005");

@@ -41,17 +41,11 @@ pub struct Limit {
 
 impl Limit {
     const fn above(value: f64) -> Self {
-        Limit {
-            value,
-            direction: Direction::Above,
-        }
+        Limit { value, direction: Direction::Above }
     }
 
     const fn below(value: f64) -> Self {
-        Limit {
-            value,
-            direction: Direction::Below,
-        }
+        Limit { value, direction: Direction::Below }
     }
 
     /// +1 when "worse" means larger values, -1 when it means smaller ones.
@@ -110,15 +104,7 @@ const fn spec(
     alarm: Option<f64>,
     failure: Option<Limit>,
 ) -> MetricSpec {
-    MetricSpec {
-        name,
-        nominal,
-        load_gain,
-        noise_sd,
-        thermal,
-        alarm,
-        failure,
-    }
+    MetricSpec { name, nominal, load_gain, noise_sd, thermal, alarm, failure }
 }
 
 // Columns: name, nominal band, load gain, noise sd, thermal lag, alarm, failure limit.
@@ -161,24 +147,11 @@ const SPINDLE: &[MetricSpec] = &[
 ];
 
 // `metrics()` must return `&'static [&str]`; a test keeps these in sync with the specs.
-const PUMP_NAMES: &[&str] = &[
-    "bearing_temp_c",
-    "vibration_rms_mm_s",
-    "discharge_pressure_bar",
-    "motor_current_a",
-    "flow_m3h",
-];
-const COMPRESSOR_NAMES: &[&str] = &[
-    "discharge_temp_c",
-    "vibration_rms_mm_s",
-    "discharge_pressure_bar",
-    "motor_current_a",
-];
-const CHILLER_NAMES: &[&str] = &[
-    "supply_temp_c",
-    "suction_pressure_bar",
-    "compressor_current_a",
-];
+const PUMP_NAMES: &[&str] =
+    &["bearing_temp_c", "vibration_rms_mm_s", "discharge_pressure_bar", "motor_current_a", "flow_m3h"];
+const COMPRESSOR_NAMES: &[&str] =
+    &["discharge_temp_c", "vibration_rms_mm_s", "discharge_pressure_bar", "motor_current_a"];
+const CHILLER_NAMES: &[&str] = &["supply_temp_c", "suction_pressure_bar", "compressor_current_a"];
 const ELEVATOR_NAMES: &[&str] = &["motor_temp_c", "vibration_rms_mm_s", "motor_current_a"];
 const SPINDLE_NAMES: &[&str] = &["spindle_temp_c", "vibration_rms_mm_s", "motor_current_a"];
 
@@ -303,17 +276,8 @@ mod tests {
             let json = serde_json::to_string(&kind).unwrap();
             assert_eq!(json, format!("\"{kind}\""));
         }
-        assert_eq!(
-            "Pump".parse::<EquipmentKind>().unwrap(),
-            EquipmentKind::CentrifugalPump
-        );
-        assert_eq!(
-            "spn".parse::<EquipmentKind>().unwrap(),
-            EquipmentKind::Spindle
-        );
-        assert!(matches!(
-            "boiler".parse::<EquipmentKind>(),
-            Err(SimError::UnknownModel(_))
-        ));
+        assert_eq!("Pump".parse::<EquipmentKind>().unwrap(), EquipmentKind::CentrifugalPump);
+        assert_eq!("spn".parse::<EquipmentKind>().unwrap(), EquipmentKind::Spindle);
+        assert!(matches!("boiler".parse::<EquipmentKind>(), Err(SimError::UnknownModel(_))));
     }
 }

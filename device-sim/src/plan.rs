@@ -28,9 +28,7 @@ struct Window {
 
 impl Window {
     fn new(tl: &Timeline) -> Self {
-        let warmup = tl
-            .ticks_in(chrono::Duration::hours(WARMUP_HOURS), true)
-            .min(tl.n_ticks / 4);
+        let warmup = tl.ticks_in(chrono::Duration::hours(WARMUP_HOURS), true).min(tl.n_ticks / 4);
         Window {
             earliest: warmup,
             // Leave at least one full message of post-fault data.
@@ -57,9 +55,7 @@ pub fn plan(assets: &[SimAsset], cfg: &SimConfig) -> Vec<InjectedFault> {
     let n_progressive = (cfg.fault_share * n as f64).round() as usize;
     let n_sensor = (cfg.sensor_fault_share * (n - n_progressive.min(n)) as f64).round() as usize;
 
-    let mut ranked: Vec<(u64, usize)> = (0..n)
-        .map(|i| (asset_rng(cfg.seed, i, Stream::Rank).random(), i))
-        .collect();
+    let mut ranked: Vec<(u64, usize)> = (0..n).map(|i| (asset_rng(cfg.seed, i, Stream::Rank).random(), i)).collect();
     ranked.sort_unstable();
 
     let mut planned: Vec<(usize, InjectedFault)> = ranked
@@ -118,17 +114,8 @@ fn hours_in_ticks(tl: &Timeline, rng: &mut StdRng, (lo, hi): (i64, i64)) -> i64 
     rng.random_range(lo..=hi)
 }
 
-fn plan_sensor(
-    asset: &SimAsset,
-    tl: &Timeline,
-    window: &Window,
-    rng: &mut StdRng,
-) -> Option<InjectedFault> {
-    let fault = [
-        FaultKind::SensorStuck,
-        FaultKind::SensorDropout,
-        FaultKind::SensorSpikes,
-    ][rng.random_range(0..3)];
+fn plan_sensor(asset: &SimAsset, tl: &Timeline, window: &Window, rng: &mut StdRng) -> Option<InjectedFault> {
+    let fault = [FaultKind::SensorStuck, FaultKind::SensorDropout, FaultKind::SensorSpikes][rng.random_range(0..3)];
     let metrics = asset.model.metrics();
     let metric = metrics[rng.random_range(0..metrics.len())];
     let span = window.span();
@@ -136,15 +123,12 @@ fn plan_sensor(
     let (len, spikes) = match fault {
         FaultKind::SensorSpikes => {
             let count = rng.random_range(SPIKE_COUNT.0..=SPIKE_COUNT.1);
-            let mut gaps: Vec<i64> = (1..count)
-                .map(|_| hours_in_ticks(tl, rng, SPIKE_GAP_HOURS))
-                .collect();
+            let mut gaps: Vec<i64> = (1..count).map(|_| hours_in_ticks(tl, rng, SPIKE_GAP_HOURS)).collect();
             let total: i64 = gaps.iter().sum();
             if total > span {
                 // Short run: squeeze the gaps, keeping spikes at least 2 ticks apart.
                 let scale = span as f64 / total as f64;
-                gaps.iter_mut()
-                    .for_each(|g| *g = ((*g as f64 * scale) as i64).max(2));
+                gaps.iter_mut().for_each(|g| *g = ((*g as f64 * scale) as i64).max(2));
             }
             let offsets: Vec<i64> = std::iter::once(0)
                 .chain(gaps.iter().scan(0, |acc, g| {
@@ -214,16 +198,9 @@ mod tests {
     #[test]
     fn plan_is_deterministic_and_fits_short_runs() {
         let assets = synthetic_fleet(50, &EquipmentKind::ALL);
-        let cfg = SimConfig {
-            fault_share: 0.5,
-            sensor_fault_share: 0.5,
-            ..SimConfig::default()
-        };
+        let cfg = SimConfig { fault_share: 0.5, sensor_fault_share: 0.5, ..SimConfig::default() };
         assert_eq!(plan(&assets, &cfg), plan(&assets, &cfg));
-        let short = SimConfig {
-            duration: chrono::Duration::hours(6),
-            ..cfg.clone()
-        };
+        let short = SimConfig { duration: chrono::Duration::hours(6), ..cfg.clone() };
         let faults = plan(&assets, &short);
         assert_eq!(faults.len(), 25 + 13);
         for f in &faults {
@@ -231,10 +208,7 @@ mod tests {
             assert!(f.onset >= short.start + chrono::Duration::minutes(90));
             assert!(end <= short.end());
         }
-        let invalid = SimConfig {
-            ticks_per_message: 0,
-            ..cfg
-        };
+        let invalid = SimConfig { ticks_per_message: 0, ..cfg };
         assert!(plan(&assets, &invalid).is_empty());
     }
 }

@@ -105,9 +105,7 @@ pub async fn publish_messages(
         Some(r) => return Err(SimError::Config(format!("rate must be positive, not {r}"))),
     };
     if cfg.topic_prefix.contains(['+', '#']) {
-        return Err(SimError::Config(
-            "topic prefix must not contain wildcards".into(),
-        ));
+        return Err(SimError::Config("topic prefix must not contain wildcards".into()));
     }
     let options = mqtt_options(cfg)?;
     let started = Instant::now();
@@ -124,10 +122,7 @@ pub async fn publish_messages(
     let mut conn = Connection::open(&options);
     let mut down_since = Some(started);
     let mut backoff = MIN_BACKOFF;
-    let mut ticker = tokio::time::interval_at(
-        (started + Duration::from_secs(1)).into(),
-        Duration::from_secs(1),
-    );
+    let mut ticker = tokio::time::interval_at((started + Duration::from_secs(1)).into(), Duration::from_secs(1));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
 
     loop {
@@ -227,15 +222,9 @@ impl<I: Iterator<Item = Message>> Run<'_, I> {
             };
             let topic = msg.topic(&self.cfg.topic_prefix);
             if topic.contains(['+', '#']) || msg.payload.len() + topic.len() + 16 > MAX_PACKET {
-                return Err(SimError::Config(format!(
-                    "cannot publish to {topic:?} ({} bytes)",
-                    msg.payload.len()
-                )));
+                return Err(SimError::Config(format!("cannot publish to {topic:?} ({} bytes)", msg.payload.len())));
             }
-            if client
-                .try_publish(topic, self.qos, false, msg.payload.clone())
-                .is_err()
-            {
+            if client.try_publish(topic, self.qos, false, msg.payload.clone()).is_err() {
                 // The event loop has stopped; its error event arrives next.
                 self.out.retry.push_front((seq, msg));
                 return Ok(());
@@ -284,15 +273,9 @@ impl PublishStats {
         self.readings += msg.readings as u64;
         if let Some(kind) = msg.malformed {
             self.malformed += 1;
-            *self
-                .malformed_by_kind
-                .entry(kind.as_str().to_string())
-                .or_default() += 1;
+            *self.malformed_by_kind.entry(kind.as_str().to_string()).or_default() += 1;
         }
-        self.last_event_ts_ms = Some(
-            self.last_event_ts_ms
-                .map_or(msg.last_ts_ms, |t| t.max(msg.last_ts_ms)),
-        );
+        self.last_event_ts_ms = Some(self.last_event_ts_ms.map_or(msg.last_ts_ms, |t| t.max(msg.last_ts_ms)));
     }
 }
 
@@ -328,12 +311,7 @@ impl Outstanding {
     /// After a lost connection everything unconfirmed goes back to the front
     /// of the queue, in original order.
     fn requeue(&mut self) {
-        let mut lost: Vec<_> = self
-            .inflight
-            .drain()
-            .map(|(_, e)| e)
-            .chain(self.submitted.drain(..))
-            .collect();
+        let mut lost: Vec<_> = self.inflight.drain().map(|(_, e)| e).chain(self.submitted.drain(..)).collect();
         lost.sort_by_key(|(seq, _)| *seq);
         for entry in lost.into_iter().rev() {
             self.retry.push_front(entry);
@@ -363,11 +341,7 @@ impl Connection {
                 }
             }
         });
-        Connection {
-            client,
-            events,
-            task,
-        }
+        Connection { client, events, task }
     }
 
     /// Sends DISCONNECT and waits (briefly) for it to go out.
@@ -405,10 +379,7 @@ fn mqtt_options(cfg: &PublishConfig) -> Result<MqttOptions, SimError> {
 
 /// Splits `mqtt://host[:port][/]` (or `tcp://`, or bare `host:port`).
 fn broker_address(url: &str) -> Result<(String, u16), SimError> {
-    let bad = |reason: &str| SimError::BrokerUrl {
-        url: url.to_string(),
-        reason: reason.to_string(),
-    };
+    let bad = |reason: &str| SimError::BrokerUrl { url: url.to_string(), reason: reason.to_string() };
     let rest = match url.split_once("://") {
         Some(("mqtt" | "tcp", rest)) => rest,
         Some(_) => return Err(bad("only mqtt:// and tcp:// (plain TCP) are supported")),
@@ -419,9 +390,7 @@ fn broker_address(url: &str) -> Result<(String, u16), SimError> {
         return Err(bad("expected only host and port"));
     }
     let (host, port) = match authority.rsplit_once(':') {
-        Some((host, port)) if !port.contains(']') => {
-            (host, port.parse::<u16>().map_err(|_| bad("invalid port"))?)
-        }
+        Some((host, port)) if !port.contains(']') => (host, port.parse::<u16>().map_err(|_| bad("invalid port"))?),
         _ => (authority, 1883),
     };
     let host = host.trim_start_matches('[').trim_end_matches(']');

@@ -16,29 +16,17 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 /// GETs `url` (`http://host[:port]/path`) and returns the lines of the body
 /// that start with `upkeep_` (the engine's own counters and quantiles).
 pub async fn fetch_upkeep_metrics(url: &str) -> Result<Vec<String>, SimError> {
-    let body = http_get(url).await.map_err(|reason| SimError::Http {
-        url: url.to_string(),
-        reason,
-    })?;
-    Ok(body
-        .lines()
-        .filter(|l| l.starts_with("upkeep_"))
-        .map(str::to_string)
-        .collect())
+    let body = http_get(url).await.map_err(|reason| SimError::Http { url: url.to_string(), reason })?;
+    Ok(body.lines().filter(|l| l.starts_with("upkeep_")).map(str::to_string).collect())
 }
 
 async fn http_get(url: &str) -> Result<String, String> {
-    let rest = url
-        .strip_prefix("http://")
-        .ok_or("only http:// URLs are supported")?;
+    let rest = url.strip_prefix("http://").ok_or("only http:// URLs are supported")?;
     let (authority, path) = match rest.find('/') {
         Some(i) => (&rest[..i], &rest[i..]),
         None => (rest, "/"),
     };
-    let address = if authority
-        .rsplit_once(':')
-        .is_some_and(|(_, p)| !p.contains(']'))
-    {
+    let address = if authority.rsplit_once(':').is_some_and(|(_, p)| !p.contains(']')) {
         authority.to_string()
     } else {
         format!("{authority}:80")
@@ -60,10 +48,7 @@ async fn http_get(url: &str) -> Result<String, String> {
 }
 
 fn parse_response(response: &[u8]) -> Result<String, String> {
-    let split = response
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or("incomplete response")?;
+    let split = response.windows(4).position(|w| w == b"\r\n\r\n").ok_or("incomplete response")?;
     let head = String::from_utf8_lossy(&response[..split]);
     let body = &response[split + 4..];
     let mut lines = head.lines();
@@ -83,25 +68,17 @@ fn parse_response(response: &[u8]) -> Result<String, String> {
             }
         }
     }
-    let body = if chunked {
-        dechunk(body)?
-    } else {
-        body[..length.unwrap_or(body.len()).min(body.len())].to_vec()
-    };
+    let body = if chunked { dechunk(body)? } else { body[..length.unwrap_or(body.len()).min(body.len())].to_vec() };
     Ok(String::from_utf8_lossy(&body).into_owned())
 }
 
 fn dechunk(mut data: &[u8]) -> Result<Vec<u8>, String> {
     let mut out = Vec::new();
     loop {
-        let eol = data
-            .windows(2)
-            .position(|w| w == b"\r\n")
-            .ok_or("truncated chunk header")?;
+        let eol = data.windows(2).position(|w| w == b"\r\n").ok_or("truncated chunk header")?;
         let header = String::from_utf8_lossy(&data[..eol]);
         let size_hex = header.split(';').next().unwrap_or_default().trim();
-        let size = usize::from_str_radix(size_hex, 16)
-            .map_err(|_| format!("bad chunk size {size_hex:?}"))?;
+        let size = usize::from_str_radix(size_hex, 16).map_err(|_| format!("bad chunk size {size_hex:?}"))?;
         data = &data[eol + 2..];
         if size == 0 {
             return Ok(out);
@@ -125,10 +102,7 @@ mod tests {
             let mut buf = [0u8; 1024];
             let n = socket.read(&mut buf).await.unwrap();
             let request = String::from_utf8_lossy(&buf[..n]).to_string();
-            assert!(
-                request.starts_with("GET /metrics HTTP/1.1\r\n"),
-                "{request}"
-            );
+            assert!(request.starts_with("GET /metrics HTTP/1.1\r\n"), "{request}");
             assert!(request.contains("\r\nHost: 127.0.0.1:"), "{request}");
             socket.write_all(response.as_bytes()).await.unwrap();
         });
@@ -137,8 +111,7 @@ mod tests {
 
     #[tokio::test]
     async fn reads_content_length_body() {
-        let body =
-            "# HELP upkeep_x x\nupkeep_ingest_messages_total 42\nother_metric 1\nupkeep_lag 0.5\n";
+        let body = "# HELP upkeep_x x\nupkeep_ingest_messages_total 42\nother_metric 1\nupkeep_lag 0.5\n";
         let url = serve_once(format!(
             "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n{body}",
             body.len()
@@ -156,21 +129,13 @@ mod tests {
                 .to_string(),
         )
         .await;
-        assert_eq!(
-            fetch_upkeep_metrics(&url).await.unwrap(),
-            ["upkeep_readings_total 7"]
-        );
+        assert_eq!(fetch_upkeep_metrics(&url).await.unwrap(), ["upkeep_readings_total 7"]);
     }
 
     #[tokio::test]
     async fn reports_bad_status_and_bad_urls() {
         let url = serve_once("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n".into()).await;
-        assert!(matches!(
-            fetch_upkeep_metrics(&url).await,
-            Err(SimError::Http { .. })
-        ));
-        assert!(fetch_upkeep_metrics("https://example.com/metrics")
-            .await
-            .is_err());
+        assert!(matches!(fetch_upkeep_metrics(&url).await, Err(SimError::Http { .. })));
+        assert!(fetch_upkeep_metrics("https://example.com/metrics").await.is_err());
     }
 }

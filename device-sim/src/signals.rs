@@ -85,11 +85,7 @@ impl AssetSignals {
             .map(|m| {
                 // Keep base + gain * load inside the band for any load in [0, 1].
                 let (lo, hi) = m.nominal;
-                let (lo, hi) = if m.load_gain >= 0.0 {
-                    (lo, hi - m.load_gain)
-                } else {
-                    (lo - m.load_gain, hi)
-                };
+                let (lo, hi) = if m.load_gain >= 0.0 { (lo, hi - m.load_gain) } else { (lo - m.load_gain, hi) };
                 rng.random_range(lo..=hi)
             })
             .collect();
@@ -104,21 +100,15 @@ impl AssetSignals {
 
     /// Load in `[0, 1]` at `t_ms`.
     fn load(&self, t_ms: i64) -> f64 {
-        let wobble = 0.5
-            + 0.5
-                * (std::f64::consts::TAU * t_ms as f64 / self.wobble_period_ms + self.wobble_phase)
-                    .sin();
+        let wobble =
+            0.5 + 0.5 * (std::f64::consts::TAU * t_ms as f64 / self.wobble_period_ms + self.wobble_phase).sin();
         DAILY_WEIGHT * daily_load(t_ms) + (1.0 - DAILY_WEIGHT) * wobble
     }
 
     /// Noise-free healthy value of metric `m` at `t_ms`.
     pub(crate) fn clean(&self, m: usize, t_ms: i64) -> f64 {
         let spec = &self.specs[m];
-        let t = if spec.thermal {
-            t_ms - THERMAL_LAG_MS
-        } else {
-            t_ms
-        };
+        let t = if spec.thermal { t_ms - THERMAL_LAG_MS } else { t_ms };
         self.base[m] + spec.load_gain * self.load(t)
     }
 

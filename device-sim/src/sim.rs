@@ -61,11 +61,7 @@ fn encode(json_id: &str, readings: &[Reading]) -> Vec<u8> {
     for (i, r) in readings.iter().enumerate() {
         let sep = if i == 0 { "" } else { "," };
         // Writing to a String cannot fail; metric names are plain ASCII.
-        let _ = write!(
-            out,
-            "{sep}{{\"ts\":{},\"metric\":\"{}\",\"value\":{}}}",
-            r.ts, r.metric, r.value
-        );
+        let _ = write!(out, "{sep}{{\"ts\":{},\"metric\":\"{}\",\"value\":{}}}", r.ts, r.metric, r.value);
     }
     out.push_str("]}");
     out.into_bytes()
@@ -109,21 +105,14 @@ impl Simulator {
     /// Simulates `assets` with an explicit fault list (e.g. a hand-written
     /// scenario); at most one fault per asset, suitable for its model. For
     /// progressive faults `metrics` is filled in from the fault catalogue.
-    pub fn with_faults(
-        assets: &[SimAsset],
-        cfg: &SimConfig,
-        mut faults: Vec<InjectedFault>,
-    ) -> Result<Self, SimError> {
+    pub fn with_faults(assets: &[SimAsset], cfg: &SimConfig, mut faults: Vec<InjectedFault>) -> Result<Self, SimError> {
         let timeline = Timeline::new(cfg)?;
         let mut states: Vec<AssetState> = assets
             .iter()
             .enumerate()
             .map(|(i, a)| {
                 if a.id.is_empty() || a.id.contains(['/', '+', '#']) {
-                    return Err(SimError::Fleet(format!(
-                        "asset id {:?} is not a valid topic level",
-                        a.id
-                    )));
+                    return Err(SimError::Fleet(format!("asset id {:?} is not a valid topic level", a.id)));
                 }
                 Ok(AssetState {
                     id: a.id.clone(),
@@ -134,11 +123,7 @@ impl Simulator {
                 })
             })
             .collect::<Result<_, _>>()?;
-        let index: BTreeMap<&str, usize> = assets
-            .iter()
-            .enumerate()
-            .map(|(i, a)| (a.id.as_str(), i))
-            .collect();
+        let index: BTreeMap<&str, usize> = assets.iter().enumerate().map(|(i, a)| (a.id.as_str(), i)).collect();
         if index.len() != assets.len() {
             return Err(SimError::Fleet("duplicate asset ids".into()));
         }
@@ -150,16 +135,10 @@ impl Simulator {
                 .get(f.asset_id.as_str())
                 .ok_or_else(|| SimError::Plan(format!("unknown asset {:?}", f.asset_id)))?;
             if assets[i].model != f.model {
-                return Err(SimError::Plan(format!(
-                    "{} is a {}, not a {}",
-                    f.asset_id, assets[i].model, f.model
-                )));
+                return Err(SimError::Plan(format!("{} is a {}, not a {}", f.asset_id, assets[i].model, f.model)));
             }
             if states[i].fault.is_some() {
-                return Err(SimError::Plan(format!(
-                    "{} has more than one fault",
-                    f.asset_id
-                )));
+                return Err(SimError::Plan(format!("{} has more than one fault", f.asset_id)));
             }
             states[i].fault = Some(ActiveFault::new(f, cfg.seed, i)?);
         }
@@ -202,21 +181,14 @@ impl Simulator {
             end: self.cfg.end(),
             assets: self.assets.len(),
             faults: self.faults.clone(),
-            malformed_sent: self
-                .malformed
-                .iter()
-                .map(|(k, n)| (k.as_str().to_string(), *n))
-                .collect(),
+            malformed_sent: self.malformed.iter().map(|(k, n)| (k.as_str().to_string(), *n)).collect(),
         }
     }
 
     /// An endless stream: after each simulated period the next one starts
     /// where it ended (seed + 1, fresh fault plan), so event time keeps
     /// moving forward. For load tests bounded by wall time.
-    pub fn looping(
-        assets: &[SimAsset],
-        cfg: &SimConfig,
-    ) -> Result<impl Iterator<Item = Message>, SimError> {
+    pub fn looping(assets: &[SimAsset], cfg: &SimConfig) -> Result<impl Iterator<Item = Message>, SimError> {
         let first = Simulator::new(assets, cfg)?;
         let assets = assets.to_vec();
         let mut current = Some(first);
@@ -248,11 +220,7 @@ impl Simulator {
                     None => Some(clean + noise),
                 };
                 if let Some(v) = value {
-                    self.scratch.push(Reading {
-                        ts: t,
-                        metric: spec.name,
-                        value: round3(v),
-                    });
+                    self.scratch.push(Reading { ts: t, metric: spec.name, value: round3(v) });
                 }
             }
         }
@@ -283,8 +251,7 @@ impl Iterator for Simulator {
         }
         let asset = self.next_asset;
         self.next_asset += 1;
-        let end_tick =
-            (self.batch_tick + self.timeline.ticks_per_message).min(self.timeline.n_ticks);
+        let end_tick = (self.batch_tick + self.timeline.ticks_per_message).min(self.timeline.n_ticks);
         self.fill_readings(asset, end_tick);
         self.emitted += 1;
         let id = &self.assets[asset].id;

@@ -28,26 +28,15 @@ pub struct GroundTruth {
 
 /// Writes `truth` as pretty JSON.
 pub fn write_truth(path: &Path, truth: &GroundTruth) -> Result<(), SimError> {
-    let json = serde_json::to_vec_pretty(truth).map_err(|source| SimError::Json {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    std::fs::write(path, json).map_err(|source| SimError::Io {
-        path: path.to_path_buf(),
-        source,
-    })
+    let json =
+        serde_json::to_vec_pretty(truth).map_err(|source| SimError::Json { path: path.to_path_buf(), source })?;
+    std::fs::write(path, json).map_err(|source| SimError::Io { path: path.to_path_buf(), source })
 }
 
 /// Reads a file written by [`write_truth`].
 pub fn read_truth(path: &Path) -> Result<GroundTruth, SimError> {
-    let bytes = std::fs::read(path).map_err(|source| SimError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    serde_json::from_slice(&bytes).map_err(|source| SimError::Json {
-        path: path.to_path_buf(),
-        source,
-    })
+    let bytes = std::fs::read(path).map_err(|source| SimError::Io { path: path.to_path_buf(), source })?;
+    serde_json::from_slice(&bytes).map_err(|source| SimError::Json { path: path.to_path_buf(), source })
 }
 
 #[cfg(test)]
@@ -58,15 +47,10 @@ mod tests {
     #[test]
     fn truth_round_trips_through_a_file() {
         let assets = synthetic_fleet(40, &EquipmentKind::ALL);
-        let cfg = SimConfig {
-            fault_share: 0.2,
-            sensor_fault_share: 0.2,
-            ..SimConfig::default()
-        };
+        let cfg = SimConfig { fault_share: 0.2, sensor_fault_share: 0.2, ..SimConfig::default() };
         let mut truth = Simulator::new(&assets, &cfg).unwrap().truth();
         truth.malformed_sent.insert("invalid_json".into(), 3);
-        let path =
-            std::env::temp_dir().join(format!("device-sim-truth-{}.json", std::process::id()));
+        let path = std::env::temp_dir().join(format!("device-sim-truth-{}.json", std::process::id()));
         write_truth(&path, &truth).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.contains("\n  \"faults\""), "pretty printed");

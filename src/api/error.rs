@@ -15,19 +15,11 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError {
-            status,
-            code,
-            message: message.into(),
-        }
+        ApiError { status, code, message: message.into() }
     }
 
     pub fn not_found(what: &str, id: &str) -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            format!("{what} '{id}' does not exist"),
-        )
+        Self::new(StatusCode::NOT_FOUND, "not_found", format!("{what} '{id}' does not exist"))
     }
 
     pub fn bad_request(message: impl Into<String>) -> Self {
@@ -47,11 +39,12 @@ impl IntoResponse for ApiError {
 
 impl From<crate::db::DbError> for ApiError {
     fn from(e: crate::db::DbError) -> Self {
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "database_unavailable",
-            e.to_string(),
-        )
+        use crate::db::Transient;
+        if e.is_transient() {
+            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "database_unavailable", e.to_string())
+        } else {
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
+        }
     }
 }
 
@@ -60,12 +53,8 @@ impl From<crate::tickets::StoreError> for ApiError {
         use crate::tickets::StoreError as E;
         match e {
             E::NotFound(id) => ApiError::not_found("ticket", id.as_str()),
-            E::InvalidTransition { .. } => {
-                ApiError::new(StatusCode::CONFLICT, "invalid_transition", e.to_string())
-            }
-            E::Conflict(_) => {
-                ApiError::new(StatusCode::CONFLICT, "concurrent_update", e.to_string())
-            }
+            E::InvalidTransition { .. } => ApiError::new(StatusCode::CONFLICT, "invalid_transition", e.to_string()),
+            E::Conflict(_) => ApiError::new(StatusCode::CONFLICT, "concurrent_update", e.to_string()),
             E::Db(db) => db.into(),
         }
     }

@@ -41,14 +41,9 @@ pub struct Page {
 
 impl Page {
     pub fn new(limit: Option<i64>, offset: Option<i64>) -> Result<Page, ApiError> {
-        let page = Page {
-            limit: limit.unwrap_or(50),
-            offset: offset.unwrap_or(0),
-        };
+        let page = Page { limit: limit.unwrap_or(50), offset: offset.unwrap_or(0) };
         if !(1..=1000).contains(&page.limit) || page.offset < 0 {
-            return Err(ApiError::bad_request(
-                "limit must be 1..=1000 and offset >= 0",
-            ));
+            return Err(ApiError::bad_request("limit must be 1..=1000 and offset >= 0"));
         }
         Ok(page)
     }
@@ -61,10 +56,6 @@ impl Page {
 
     /// This page of an in-memory list.
     pub fn slice<T: Clone>(self, all: &[T]) -> Vec<T> {
-        all.iter()
-            .skip(self.offset as usize)
-            .take(self.limit as usize)
-            .cloned()
-            .collect()
+        all.iter().skip(self.offset as usize).take(self.limit as usize).cloned().collect()
     }
 }

@@ -18,10 +18,7 @@ pub struct AssetQuery {
     offset: Option<i64>,
 }
 
-pub async fn assets(
-    State(s): State<AppState>,
-    Query(q): Query<AssetQuery>,
-) -> Result<axum::Json<Value>, ApiError> {
+pub async fn assets(State(s): State<AppState>, Query(q): Query<AssetQuery>) -> Result<axum::Json<Value>, ApiError> {
     let page = Page::new(q.limit, q.offset)?;
     let matching: Vec<_> = s
         .fleet
@@ -35,19 +32,9 @@ pub async fn assets(
 }
 
 /// The asset record plus every ticket upkeep opened for it.
-pub async fn asset(
-    State(s): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<axum::Json<Value>, ApiError> {
-    let asset = s
-        .fleet
-        .asset(&id)
-        .ok_or_else(|| ApiError::not_found("asset", &id))?;
-    let filter = TicketFilter {
-        asset: Some(AssetId::new(&id)),
-        limit: 1000,
-        ..TicketFilter::default()
-    };
+pub async fn asset(State(s): State<AppState>, Path(id): Path<String>) -> Result<axum::Json<Value>, ApiError> {
+    let asset = s.fleet.asset(&id).ok_or_else(|| ApiError::not_found("asset", &id))?;
+    let filter = TicketFilter { asset: Some(AssetId::new(&id)), limit: 1000, ..TicketFilter::default() };
     let tickets = s.db.list_tickets(&filter).await?;
     Ok(axum::Json(json!({ "asset": asset, "tickets": tickets })))
 }
@@ -59,10 +46,7 @@ pub struct PageQuery {
     offset: Option<i64>,
 }
 
-pub async fn engineers(
-    State(s): State<AppState>,
-    Query(q): Query<PageQuery>,
-) -> Result<axum::Json<Value>, ApiError> {
+pub async fn engineers(State(s): State<AppState>, Query(q): Query<PageQuery>) -> Result<axum::Json<Value>, ApiError> {
     let page = Page::new(q.limit, q.offset)?;
     let loads = s.db.engineer_loads().await?;
     let items = page
@@ -74,10 +58,7 @@ pub async fn engineers(
 }
 
 /// Depots with the stock the database holds now (after reservations).
-pub async fn depots(
-    State(s): State<AppState>,
-    Query(q): Query<PageQuery>,
-) -> Result<axum::Json<Value>, ApiError> {
+pub async fn depots(State(s): State<AppState>, Query(q): Query<PageQuery>) -> Result<axum::Json<Value>, ApiError> {
     let page = Page::new(q.limit, q.offset)?;
     let mut items = Vec::new();
     for d in page.slice(s.fleet.depots()) {

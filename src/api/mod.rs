@@ -54,9 +54,7 @@ pub async fn serve(
     state: AppState,
     mut shutdown: crate::shutdown::Shutdown,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(async move { shutdown.wait().await })
-        .await
+    axum::serve(listener, app(state)).with_graceful_shutdown(async move { shutdown.wait().await }).await
 }
 
 #[cfg(test)]

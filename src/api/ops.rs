@@ -11,21 +11,23 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use std::sync::atomic::Ordering;
 
-/// 200 while the database answers; MQTT state is reported, not required
-/// (the engine survives broker outages).
+/// 200 while the database answers and ingest runs; MQTT state is reported,
+/// not required (the engine survives broker outages).
 pub async fn health(State(s): State<AppState>) -> Result<axum::Json<Value>, ApiError> {
     s.db.ping().await?;
+    if s.metrics.ingest_running.load(Ordering::Relaxed) != 1 {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "ingest_stopped",
+            "the ingest pipeline is not running",
+        ));
+    }
     let mqtt = s.metrics.mqtt_connected.load(Ordering::Relaxed) == 1;
-    Ok(axum::Json(
-        json!({ "status": "ok", "database": "ok", "mqtt_connected": mqtt }),
-    ))
+    Ok(axum::Json(json!({ "status": "ok", "database": "ok", "mqtt_connected": mqtt })))
 }
 
 pub async fn metrics(State(s): State<AppState>) -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        s.metrics.render(),
-    )
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], s.metrics.render())
 }
 
 pub async fn console() -> impl IntoResponse {
@@ -37,11 +39,7 @@ pub async fn openapi() -> impl IntoResponse {
 }
 
 pub async fn not_found() -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        "no_such_route",
-        "no such endpoint; see /openapi.json",
-    )
+    ApiError::new(StatusCode::NOT_FOUND, "no_such_route", "no such endpoint; see /openapi.json")
 }
 
 #[derive(Deserialize)]
@@ -60,10 +58,9 @@ pub async fn dead_letters(
     let page = Page::new(q.limit, q.offset)?;
     let reason = match q.reason.as_deref() {
         None => None,
-        Some(r) => Some(
-            DeadLetterReason::parse(r)
-                .ok_or_else(|| ApiError::bad_request(format!("unknown reason '{r}'")))?,
-        ),
+        Some(r) => {
+            Some(DeadLetterReason::parse(r).ok_or_else(|| ApiError::bad_request(format!("unknown reason '{r}'")))?)
+        }
     };
     let letters = s.db.dead_letters(reason, page.limit, page.offset).await?;
     let items = letters

@@ -17,45 +17,21 @@ async fn harness() -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("api.db").display());
     let db = Db::connect(&url, 2).await.unwrap();
-    let rules =
-        crate::rules::load_dir(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules"))
-            .unwrap();
-    let fleet = Arc::new(
-        Fleet::new(generate(
-            &rules,
-            FleetSpec {
-                assets: 20,
-                seed: 1,
-            },
-        ))
-        .unwrap(),
-    );
+    let rules = crate::rules::load_dir(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules")).unwrap();
+    let fleet = Arc::new(Fleet::new(generate(&rules, FleetSpec { assets: 20, seed: 1 })).unwrap());
     db.seed_stock(fleet.depots()).await.unwrap();
-    Harness {
-        state: AppState {
-            db,
-            fleet,
-            metrics: Arc::new(Metrics::default()),
-        },
-        _dir: dir,
-    }
+    let metrics = Arc::new(Metrics::default());
+    metrics.ingest_running.store(1, std::sync::atomic::Ordering::Relaxed);
+    Harness { state: AppState { db, fleet, metrics }, _dir: dir }
 }
 
 async fn call(h: &Harness, method: &str, uri: &str, body: Option<Value>) -> (StatusCode, Value) {
-    let req = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header("content-type", "application/json");
-    let req = req
-        .body(body.map_or(Body::empty(), |b| Body::from(b.to_string())))
-        .unwrap();
+    let req = Request::builder().method(method).uri(uri).header("content-type", "application/json");
+    let req = req.body(body.map_or(Body::empty(), |b| Body::from(b.to_string()))).unwrap();
     let resp = app(h.state.clone()).oneshot(req).await.unwrap();
     let status = resp.status();
     let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
+    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
 }
 
 async fn open_ticket(h: &Harness) -> String {
@@ -73,7 +49,7 @@ async fn open_ticket(h: &Harness) -> String {
         on_site_due: 3_000,
         evidence: json!({"checks": []}),
     };
-    match h.state.db.open_or_append(&t, 1_000).await.unwrap() {
+    match h.state.db.open_or_append(&t, 1_000, true).await.unwrap() {
         OpenOutcome::Opened(id) => id.to_string(),
         other => panic!("{other:?}"),
     }
@@ -88,18 +64,20 @@ async fn health_reports_the_database() {
 }
 
 #[tokio::test]
+async fn health_fails_when_ingest_has_stopped() {
+    let h = harness().await;
+    h.state.metrics.ingest_running.store(0, std::sync::atomic::Ordering::Relaxed);
+    let (status, body) = call(&h, "GET", "/health", None).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::SERVICE_UNAVAILABLE, Some("ingest_stopped")));
+}
+
+#[tokio::test]
 async fn unknown_routes_and_ids_are_typed_404s() {
     let h = harness().await;
     let (status, body) = call(&h, "GET", "/nope", None).await;
-    assert_eq!(
-        (status, body["error"]["code"].as_str()),
-        (StatusCode::NOT_FOUND, Some("no_such_route"))
-    );
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::NOT_FOUND, Some("no_such_route")));
     let (status, body) = call(&h, "GET", "/api/v1/tickets/TK-missing", None).await;
-    assert_eq!(
-        (status, body["error"]["code"].as_str()),
-        (StatusCode::NOT_FOUND, Some("not_found"))
-    );
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")));
     let (status, _) = call(&h, "GET", "/api/v1/assets/NOPE-1", None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
@@ -125,43 +103,18 @@ async fn a_ticket_walks_its_lifecycle_and_every_step_is_an_event() {
     let id = open_ticket(&h).await;
     let engineer = h.state.fleet.engineers()[0].id.to_string();
     let path = format!("/api/v1/tickets/{id}");
-    let (s, t) = call(
-        &h,
-        "POST",
-        &format!("{path}/reassign"),
-        Some(json!({"engineer_id": engineer, "actor": "dispatcher-1"})),
-    )
-    .await;
+    let (s, t) =
+        call(&h, "POST", &format!("{path}/reassign"), Some(json!({"engineer_id": engineer, "actor": "dispatcher-1"})))
+            .await;
     assert_eq!((s, t["state"].as_str()), (StatusCode::OK, Some("assigned")));
     for to in ["accepted", "en_route", "on_site", "resolved", "closed"] {
-        let (s, t) = call(
-            &h,
-            "POST",
-            &format!("{path}/transition"),
-            Some(json!({"to": to, "actor": "eng"})),
-        )
-        .await;
+        let (s, t) = call(&h, "POST", &format!("{path}/transition"), Some(json!({"to": to, "actor": "eng"}))).await;
         assert_eq!((s, t["state"].as_str()), (StatusCode::OK, Some(to)), "{t}");
     }
     let (_, detail) = call(&h, "GET", &path, None).await;
-    let kinds: Vec<_> = detail["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["kind"].as_str().unwrap().to_owned())
-        .collect();
-    assert_eq!(
-        kinds,
-        [
-            "opened",
-            "assigned",
-            "transition",
-            "transition",
-            "transition",
-            "transition",
-            "transition"
-        ]
-    );
+    let kinds: Vec<_> =
+        detail["events"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(kinds, ["opened", "assigned", "transition", "transition", "transition", "transition", "transition"]);
     assert_eq!(detail["evidence"].as_array().unwrap().len(), 1);
 }
 
@@ -169,17 +122,10 @@ async fn a_ticket_walks_its_lifecycle_and_every_step_is_an_event() {
 async fn an_invalid_transition_is_a_409_and_changes_nothing() {
     let h = harness().await;
     let id = open_ticket(&h).await;
-    let (s, body) = call(
-        &h,
-        "POST",
-        &format!("/api/v1/tickets/{id}/transition"),
-        Some(json!({"to": "on_site", "actor": "x"})),
-    )
-    .await;
-    assert_eq!(
-        (s, body["error"]["code"].as_str()),
-        (StatusCode::CONFLICT, Some("invalid_transition"))
-    );
+    let (s, body) =
+        call(&h, "POST", &format!("/api/v1/tickets/{id}/transition"), Some(json!({"to": "on_site", "actor": "x"})))
+            .await;
+    assert_eq!((s, body["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("invalid_transition")));
     let (_, t) = call(&h, "GET", &format!("/api/v1/tickets/{id}"), None).await;
     assert_eq!(t["state"], "open");
 }
@@ -188,17 +134,9 @@ async fn an_invalid_transition_is_a_409_and_changes_nothing() {
 async fn malformed_bodies_and_unknown_engineers_are_rejected() {
     let h = harness().await;
     let id = open_ticket(&h).await;
-    let (s, body) = call(
-        &h,
-        "POST",
-        &format!("/api/v1/tickets/{id}/transition"),
-        Some(json!({"to": "accepted"})),
-    )
-    .await;
-    assert_eq!(
-        (s, body["error"]["code"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_body"))
-    );
+    let (s, body) =
+        call(&h, "POST", &format!("/api/v1/tickets/{id}/transition"), Some(json!({"to": "accepted"}))).await;
+    assert_eq!((s, body["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_body")));
     let (s, _) = call(
         &h,
         "POST",
@@ -206,14 +144,10 @@ async fn malformed_bodies_and_unknown_engineers_are_rejected() {
         Some(json!({"engineer_id": "ENG-999", "actor": "d"})),
     )
     .await;
-    assert_eq!(s, StatusCode::NOT_FOUND);
-    let (s, _) = call(
-        &h,
-        "POST",
-        &format!("/api/v1/tickets/{id}/transition"),
-        Some(json!({"to": "accepted", "actor": " "})),
-    )
-    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, _) =
+        call(&h, "POST", &format!("/api/v1/tickets/{id}/transition"), Some(json!({"to": "accepted", "actor": " "})))
+            .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
 }
 
@@ -221,13 +155,7 @@ async fn malformed_bodies_and_unknown_engineers_are_rejected() {
 async fn lists_filter_and_paginate() {
     let h = harness().await;
     open_ticket(&h).await;
-    let (s, page) = call(
-        &h,
-        "GET",
-        "/api/v1/tickets?state=open&severity=major&limit=1",
-        None,
-    )
-    .await;
+    let (s, page) = call(&h, "GET", "/api/v1/tickets?state=open&severity=major&limit=1", None).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(page["items"].as_array().unwrap().len(), 1);
     assert_eq!(page["next_offset"], 1);

@@ -6,6 +6,7 @@ use super::{ApiError, AppState};
 use crate::model::{AssetId, EngineerId, Severity, TicketKind};
 use crate::tickets::{TicketFilter, TicketState};
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -21,10 +22,7 @@ pub struct ListQuery {
     offset: Option<i64>,
 }
 
-pub async fn list(
-    State(s): State<AppState>,
-    Query(q): Query<ListQuery>,
-) -> Result<axum::Json<Value>, ApiError> {
+pub async fn list(State(s): State<AppState>, Query(q): Query<ListQuery>) -> Result<axum::Json<Value>, ApiError> {
     let page = Page::new(q.limit, q.offset)?;
     let filter = TicketFilter {
         state: q.state,
@@ -38,14 +36,8 @@ pub async fn list(
     Ok(axum::Json(page.wrap(s.db.list_tickets(&filter).await?)))
 }
 
-pub async fn one(
-    State(s): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<axum::Json<Value>, ApiError> {
-    let detail =
-        s.db.ticket(&id)
-            .await?
-            .ok_or_else(|| ApiError::not_found("ticket", &id))?;
+pub async fn one(State(s): State<AppState>, Path(id): Path<String>) -> Result<axum::Json<Value>, ApiError> {
+    let detail = s.db.ticket(&id).await?.ok_or_else(|| ApiError::not_found("ticket", &id))?;
     Ok(axum::Json(serde_json::to_value(detail).unwrap_or_default()))
 }
 
@@ -63,7 +55,7 @@ pub async fn transition(
     Path(id): Path<String>,
     Json(b): Json<TransitionBody>,
 ) -> Result<axum::Json<Value>, ApiError> {
-    require_actor(&b.actor)?;
+    require_actor(&b.actor, &b.note)?;
     if b.to == TicketState::Assigned {
         return Err(ApiError::bad_request("use /reassign to assign an engineer"));
     }
@@ -85,27 +77,21 @@ pub async fn reassign(
     Path(id): Path<String>,
     Json(b): Json<ReassignBody>,
 ) -> Result<axum::Json<Value>, ApiError> {
-    require_actor(&b.actor)?;
-    let engineer = s
-        .fleet
-        .engineer(&b.engineer_id)
-        .ok_or_else(|| ApiError::not_found("engineer", &b.engineer_id))?;
-    let note = if b.note.is_empty() {
-        format!("manual assignment by {}", b.actor)
-    } else {
-        b.note
-    };
-    let t =
-        s.db.assign(&id, &engineer.id, &note, false, &b.actor, now())
-            .await?;
+    require_actor(&b.actor, &b.note)?;
+    let engineer = s.fleet.engineer(&b.engineer_id).ok_or_else(|| {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown_engineer", format!("no engineer '{}'", b.engineer_id))
+    })?;
+    let note = if b.note.is_empty() { format!("manual assignment by {}", b.actor) } else { b.note };
+    let t = s.db.assign(&id, &engineer.id, &note, false, &b.actor, now()).await?;
     Ok(axum::Json(serde_json::to_value(t).unwrap_or_default()))
 }
 
-fn require_actor(actor: &str) -> Result<(), ApiError> {
-    if actor.trim().is_empty() {
-        return Err(ApiError::bad_request(
-            "actor must name who takes the action",
-        ));
+fn require_actor(actor: &str, note: &str) -> Result<(), ApiError> {
+    if actor.trim().is_empty() || actor.len() > 200 {
+        return Err(ApiError::bad_request("actor must name who takes the action (at most 200 bytes)"));
+    }
+    if note.len() > 4000 {
+        return Err(ApiError::bad_request("note is limited to 4000 bytes"));
     }
     Ok(())
 }

@@ -13,10 +13,7 @@ pub const DEFAULT_TOML: &str = include_str!("default.toml");
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config file {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Read { path: PathBuf, source: std::io::Error },
     #[error("invalid config {origin}: {message}")]
     Invalid { origin: String, message: String },
 }
@@ -163,26 +160,14 @@ impl Default for Config {
         Config {
             mqtt: MqttConfig::default(),
             broker: EmbeddedBrokerConfig { port: 18831 },
-            database: DatabaseConfig {
-                url: "sqlite://upkeep.db".into(),
-                max_connections: 8,
-            },
-            api: ApiConfig {
-                listen: "127.0.0.1:8080".into(),
-            },
-            fleet: FleetConfig {
-                path: "fleet.json".into(),
-            },
-            rules: RulesConfig {
-                dir: "rules".into(),
-            },
+            database: DatabaseConfig { url: "sqlite://upkeep.db".into(), max_connections: 8 },
+            api: ApiConfig { listen: "127.0.0.1:8080".into() },
+            fleet: FleetConfig { path: "fleet.json".into() },
+            rules: RulesConfig { dir: "rules".into() },
             decode: DecodeConfig::default(),
             detect: DetectConfig::default(),
             sla: SlaConfig::default(),
-            dispatch: DispatchConfig {
-                road_factor: 1.3,
-                speed_kmh: 60.0,
-            },
+            dispatch: DispatchConfig { road_factor: 1.3, speed_kmh: 60.0 },
         }
     }
 }
@@ -241,7 +226,7 @@ impl Default for DecodeConfig {
             max_payload_bytes: 256 * 1024,
             max_readings: 10_000,
             max_age: Span::from_hours(24 * 365),
-            max_future: Span::from_hours(1),
+            max_future: Span::from_mins(5),
         }
     }
 }
@@ -263,15 +248,8 @@ impl Default for DetectConfig {
 
 impl Default for SlaConfig {
     fn default() -> Self {
-        let tier = |r, o| SlaTier {
-            response: Span::from_hours(r),
-            on_site: Span::from_hours(o),
-        };
-        SlaConfig {
-            emergency: tier(1, 12),
-            major: tier(4, 24),
-            general: tier(8, 48),
-        }
+        let tier = |r, o| SlaTier { response: Span::from_hours(r), on_site: Span::from_hours(o) };
+        SlaConfig { emergency: tier(1, 12), major: tier(4, 24), general: tier(8, 48) }
     }
 }
 
@@ -280,32 +258,21 @@ impl Config {
     pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
         let mut table = match path {
             Some(p) => {
-                let text = std::fs::read_to_string(p).map_err(|source| ConfigError::Read {
-                    path: p.to_owned(),
-                    source,
-                })?;
+                let text =
+                    std::fs::read_to_string(p).map_err(|source| ConfigError::Read { path: p.to_owned(), source })?;
                 parse_table(&text, &p.display().to_string())?
             }
             None => toml::Table::new(),
         };
         env::apply_overrides(&mut table, std::env::vars())?;
-        Self::from_table(
-            table,
-            path.map_or("(defaults)".into(), |p| p.display().to_string()),
-        )
+        Self::from_table(table, path.map_or("(defaults)".into(), |p| p.display().to_string()))
     }
 
     fn from_table(table: toml::Table, origin: String) -> Result<Config, ConfigError> {
-        let config: Config =
-            toml::Value::Table(table)
-                .try_into()
-                .map_err(|e: toml::de::Error| ConfigError::Invalid {
-                    origin: origin.clone(),
-                    message: e.message().to_owned(),
-                })?;
-        config
-            .validate()
-            .map_err(|message| ConfigError::Invalid { origin, message })?;
+        let config: Config = toml::Value::Table(table).try_into().map_err(|e: toml::de::Error| {
+            ConfigError::Invalid { origin: origin.clone(), message: e.message().to_owned() }
+        })?;
+        config.validate().map_err(|message| ConfigError::Invalid { origin, message })?;
         Ok(config)
     }
 
@@ -323,6 +290,17 @@ impl Config {
         if self.dispatch.speed_kmh <= 0.0 || self.dispatch.road_factor < 1.0 {
             return Err("dispatch.speed_kmh must be > 0 and dispatch.road_factor >= 1".into());
         }
+        if self.mqtt.client_id.trim().is_empty() {
+            return Err("mqtt.client_id must not be empty: the persistent session is keyed by it".into());
+        }
+        if self.mqtt.keep_alive < Span::from_secs(5) {
+            return Err("mqtt.keep_alive must be at least 5s".into());
+        }
+        if self.decode.max_future > self.detect.lateness.max(Span::from_mins(5)) {
+            return Err("decode.max_future must not exceed detect.lateness (or 5m): a reading from the future \
+                        would make every later reading late"
+                .into());
+        }
         if self.mqtt.reconnect_min > self.mqtt.reconnect_max {
             return Err("mqtt.reconnect_min must not exceed mqtt.reconnect_max".into());
         }
@@ -331,11 +309,7 @@ impl Config {
 }
 
 fn parse_table(text: &str, origin: &str) -> Result<toml::Table, ConfigError> {
-    text.parse::<toml::Table>()
-        .map_err(|e| ConfigError::Invalid {
-            origin: origin.to_owned(),
-            message: e.to_string(),
-        })
+    text.parse::<toml::Table>().map_err(|e| ConfigError::Invalid { origin: origin.to_owned(), message: e.to_string() })
 }
 
 #[cfg(test)]
@@ -352,9 +326,7 @@ mod tests {
     #[test]
     fn unknown_keys_are_rejected_with_the_key_named() {
         let table = parse_table("[mqtt]\nurll = 'x'\n", "t").unwrap();
-        let err = Config::from_table(table, "t".into())
-            .unwrap_err()
-            .to_string();
+        let err = Config::from_table(table, "t".into()).unwrap_err().to_string();
         assert!(err.contains("urll"), "{err}");
     }
 

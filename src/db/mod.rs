@@ -18,14 +18,24 @@ pub enum DbError {
     Corrupt(String),
 }
 
-impl DbError {
-    /// Connection-level failures that may pass (server starting, network);
-    /// not configuration or SQL errors.
-    pub fn is_retriable(&self) -> bool {
-        matches!(
-            self,
-            DbError::Sqlx(sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed)
-        )
+/// Errors that may pass by themselves (a server restarting, a lock held,
+/// a serialization conflict), as opposed to ones a retry repeats forever.
+pub trait Transient {
+    fn is_transient(&self) -> bool;
+}
+
+impl Transient for DbError {
+    fn is_transient(&self) -> bool {
+        match self {
+            DbError::Sqlx(sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::Protocol(_)) => true,
+            // SQLite BUSY/LOCKED (5, 6 and extended codes); PostgreSQL
+            // serialization failure, deadlock, shutdown, not yet accepting.
+            DbError::Sqlx(sqlx::Error::Database(e)) => e.code().is_some_and(|c| {
+                let sqlite_busy = c.parse::<u32>().is_ok_and(|n| matches!(n & 0xff, 5 | 6));
+                sqlite_busy || matches!(c.as_ref(), "40001" | "40P01" | "57P01" | "57P02" | "57P03" | "08006" | "08001")
+            }),
+            _ => false,
+        }
     }
 }
 
@@ -46,25 +56,16 @@ impl Db {
     /// Connects and brings the schema up to date. A `sqlite://` file is created if missing.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Db, DbError> {
         sqlx::any::install_default_drivers();
-        let engine = if url.starts_with("postgres") {
-            Engine::Postgres
-        } else {
-            Engine::Sqlite
-        };
+        let engine = if url.starts_with("postgres") { Engine::Postgres } else { Engine::Sqlite };
         let url = match engine {
             Engine::Sqlite if !url.contains("mode=") => {
                 format!("{url}{}mode=rwc", if url.contains('?') { "&" } else { "?" })
             }
             _ => url.to_owned(),
         };
-        let pool = AnyPoolOptions::new()
-            .max_connections(max_connections.max(1))
-            .connect(&url)
-            .await?;
+        let pool = AnyPoolOptions::new().max_connections(max_connections.max(1)).connect(&url).await?;
         if engine == Engine::Sqlite {
-            sqlx::query("PRAGMA journal_mode=WAL")
-                .execute(&pool)
-                .await?;
+            sqlx::query("PRAGMA journal_mode=WAL").execute(&pool).await?;
         }
         let db = Db { pool, engine };
         db.migrate().await?;
@@ -72,15 +73,16 @@ impl Db {
     }
 
     async fn migrate(&self) -> Result<(), DbError> {
-        sqlx::query("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)")
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+        )
+        .execute(&self.pool)
+        .await?;
         for &(version, sql) in MIGRATIONS {
-            let applied: Option<AnyRow> =
-                sqlx::query("SELECT version FROM schema_migrations WHERE version = $1")
-                    .bind(version)
-                    .fetch_optional(&self.pool)
-                    .await?;
+            let applied: Option<AnyRow> = sqlx::query("SELECT version FROM schema_migrations WHERE version = $1")
+                .bind(version)
+                .fetch_optional(&self.pool)
+                .await?;
             if applied.is_some() {
                 continue;
             }
@@ -123,17 +125,8 @@ impl Db {
 
 /// Splits a migration into statements, dropping `--` comments.
 fn statements(sql: &str) -> Vec<String> {
-    let cleaned: String = sql
-        .lines()
-        .map(|l| l.split("--").next().unwrap_or(""))
-        .collect::<Vec<_>>()
-        .join("\n");
-    cleaned
-        .split(';')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect()
+    let cleaned: String = sql.lines().map(|l| l.split("--").next().unwrap_or("")).collect::<Vec<_>>().join("\n");
+    cleaned.split(';').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
 }
 
 /// Reads a column, turning decode failures into `DbError`.
@@ -144,27 +137,28 @@ where
     row.try_get(name).map_err(DbError::from)
 }
 
-/// Runs `op` until it succeeds, backing off from 100 ms to 10 s and counting
-/// each failure: a database outage stalls the stage instead of losing work.
-pub async fn with_retry<T, E, F, Fut>(
-    metrics: &crate::telemetry::Metrics,
-    what: &str,
-    mut op: F,
-) -> T
+/// Runs `op` until it succeeds or fails for good. Transient failures are
+/// retried with backoff from 100 ms to 10 s, so a database outage stalls the
+/// stage instead of losing work; a permanent failure is returned at once
+/// (a retry would repeat it forever and stall everything behind it).
+/// Every failure is logged and counted.
+pub async fn with_retry<T, E, F, Fut>(metrics: &crate::telemetry::Metrics, what: &str, mut op: F) -> Result<T, E>
 where
-    E: std::fmt::Display,
+    E: std::fmt::Display + Transient,
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, E>>,
 {
     let mut delay = std::time::Duration::from_millis(100);
     loop {
         match op().await {
-            Ok(v) => return v,
+            Ok(v) => return Ok(v),
             Err(e) => {
-                metrics
-                    .store_errors
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                tracing::error!(error = %e, retry_in_ms = delay.as_millis() as u64, "{what} failed; retrying");
+                metrics.store_errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if !e.is_transient() {
+                    tracing::error!(error = %e, "{what} failed");
+                    return Err(e);
+                }
+                tracing::warn!(error = %e, retry_in_ms = delay.as_millis() as u64, "{what} failed; retrying");
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(std::time::Duration::from_secs(10));
             }
@@ -178,7 +172,9 @@ mod tests {
 
     #[test]
     fn statements_are_split_and_comments_dropped() {
-        let s = statements("-- a comment; with semicolon\nCREATE TABLE a (x BIGINT);\n\nCREATE INDEX i ON a (x); -- tail\n");
+        let s = statements(
+            "-- a comment; with semicolon\nCREATE TABLE a (x BIGINT);\n\nCREATE INDEX i ON a (x); -- tail\n",
+        );
         assert_eq!(s, ["CREATE TABLE a (x BIGINT)", "CREATE INDEX i ON a (x)"]);
     }
 }

@@ -13,16 +13,18 @@ pub enum DeadLetterReason {
     NonFinite,
     AbsurdTimestamp,
     Oversize,
+    TopicMismatch,
 }
 
 impl DeadLetterReason {
-    pub const ALL: [DeadLetterReason; 6] = [
+    pub const ALL: [DeadLetterReason; 7] = [
         DeadLetterReason::InvalidJson,
         DeadLetterReason::InvalidSchema,
         DeadLetterReason::UnknownAsset,
         DeadLetterReason::NonFinite,
         DeadLetterReason::AbsurdTimestamp,
         DeadLetterReason::Oversize,
+        DeadLetterReason::TopicMismatch,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -33,6 +35,7 @@ impl DeadLetterReason {
             DeadLetterReason::NonFinite => "non_finite",
             DeadLetterReason::AbsurdTimestamp => "absurd_timestamp",
             DeadLetterReason::Oversize => "oversize",
+            DeadLetterReason::TopicMismatch => "topic_mismatch",
         }
     }
 
@@ -81,11 +84,7 @@ impl Db {
         let sql = format!(
             "SELECT id, received_at, topic, reason, detail, payload_hex FROM dead_letters {} \
              ORDER BY received_at DESC, id LIMIT {} OFFSET {}",
-            if reason.is_some() {
-                "WHERE reason = $1"
-            } else {
-                ""
-            },
+            if reason.is_some() { "WHERE reason = $1" } else { "" },
             limit.clamp(1, 1000),
             offset.max(0)
         );
@@ -102,8 +101,7 @@ impl Db {
                     id: col(r, "id")?,
                     received_at: col(r, "received_at")?,
                     topic: col(r, "topic")?,
-                    reason: DeadLetterReason::parse(&reason)
-                        .ok_or_else(|| DbError::Corrupt(reason.clone()))?,
+                    reason: DeadLetterReason::parse(&reason).ok_or_else(|| DbError::Corrupt(reason.clone()))?,
                     detail: col(r, "detail")?,
                     payload: from_hex(&col::<String>(r, "payload_hex")?)
                         .ok_or_else(|| DbError::Corrupt("payload_hex".into()))?,
@@ -113,7 +111,28 @@ impl Db {
     }
 }
 
+/// Payload bytes kept per dead letter; a larger payload is cut (its length is in `detail`).
+const KEPT_PAYLOAD: usize = 1 << 20;
+
 impl DeadLetter {
+    /// Text fields drop NUL (PostgreSQL TEXT cannot hold it; it comes from
+    /// the device); the payload is kept exactly, up to `KEPT_PAYLOAD` bytes.
+    pub fn new(topic: &str, reason: DeadLetterReason, detail: &str, payload: &[u8], received_at: EpochMs) -> Self {
+        let clean = |s: &str| s.replace('\0', "\u{fffd}");
+        let mut detail = clean(detail);
+        if payload.len() > KEPT_PAYLOAD {
+            detail.push_str(&format!(" (payload of {} bytes cut to the first {KEPT_PAYLOAD})", payload.len()));
+        }
+        DeadLetter {
+            id: uuid::Uuid::new_v4().simple().to_string(),
+            received_at,
+            topic: clean(topic),
+            reason,
+            detail,
+            payload: payload[..payload.len().min(KEPT_PAYLOAD)].to_vec(),
+        }
+    }
+
     /// The exact payload bytes as hex.
     pub fn payload_hex(&self) -> String {
         to_hex(&self.payload)
@@ -125,15 +144,20 @@ fn to_hex(bytes: &[u8]) -> String {
 }
 
 fn from_hex(text: &str) -> Option<Vec<u8>> {
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-        .collect()
+    (0..text.len()).step_by(2).map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok()).collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_fields_lose_nul_and_huge_payloads_are_cut() {
+        let d = DeadLetter::new("t/\0", DeadLetterReason::Oversize, "bad \0 id", &vec![7u8; KEPT_PAYLOAD + 5], 1);
+        assert!(!d.topic.contains('\0') && !d.detail.contains('\0'));
+        assert_eq!(d.payload.len(), KEPT_PAYLOAD);
+        assert!(d.detail.contains("cut"));
+    }
 
     #[test]
     fn hex_round_trips_any_bytes() {

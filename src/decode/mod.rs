@@ -42,13 +42,11 @@ pub enum DecodeError {
     #[error("non-finite value for '{metric}'")]
     NonFinite { metric: String },
     #[error("timestamp {ts} is outside the accepted range [{min}, {max}]")]
-    AbsurdTimestamp {
-        ts: String,
-        min: EpochMs,
-        max: EpochMs,
-    },
+    AbsurdTimestamp { ts: String, min: EpochMs, max: EpochMs },
     #[error("message holds no readings")]
     Empty,
+    #[error("asset '{asset}' is not a level of topic '{topic}'")]
+    TopicMismatch { asset: String, topic: String },
     #[error("{count} readings exceed the limit of {max} per message")]
     TooManyReadings { count: usize, max: usize },
 }
@@ -63,82 +61,56 @@ impl DecodeError {
             DecodeError::UnknownAsset(_) => R::UnknownAsset,
             DecodeError::NonFinite { .. } => R::NonFinite,
             DecodeError::AbsurdTimestamp { .. } => R::AbsurdTimestamp,
+            DecodeError::TopicMismatch { .. } => R::TopicMismatch,
         }
     }
 }
 
-/// Decodes one MQTT payload received at wall-clock time `now`.
+/// Decodes one MQTT payload received on `topic` at wall-clock time `now`.
+/// The asset id must be one of the topic's levels, so that a device allowed
+/// on its own topic (broker ACLs) cannot report for another asset.
 pub fn decode(
+    topic: &str,
     payload: &[u8],
     assets: &impl AssetLookup,
     now: EpochMs,
     limits: &DecodeConfig,
 ) -> Result<Decoded, DecodeError> {
     if payload.len() > limits.max_payload_bytes {
-        return Err(DecodeError::Oversize {
-            size: payload.len(),
-            max: limits.max_payload_bytes,
-        });
+        return Err(DecodeError::Oversize { size: payload.len(), max: limits.max_payload_bytes });
     }
     let wire: WirePayload = serde_json::from_slice(payload).map_err(classify_json_error)?;
-    let model = assets
-        .model_of(&wire.asset_id)
-        .ok_or_else(|| DecodeError::UnknownAsset(wire.asset_id.clone()))?;
+    let model = assets.model_of(&wire.asset_id).ok_or_else(|| DecodeError::UnknownAsset(wire.asset_id.clone()))?;
+    if !topic.split('/').any(|level| level == wire.asset_id) {
+        return Err(DecodeError::TopicMismatch { asset: wire.asset_id, topic: topic.to_owned() });
+    }
     let asset = AssetId::new(&wire.asset_id);
     let raw = wire.into_readings()?;
     if raw.is_empty() {
         return Err(DecodeError::Empty);
     }
     if raw.len() > limits.max_readings {
-        return Err(DecodeError::TooManyReadings {
-            count: raw.len(),
-            max: limits.max_readings,
-        });
+        return Err(DecodeError::TooManyReadings { count: raw.len(), max: limits.max_readings });
     }
-    let (min, max) = (
-        now - limits.max_age.as_millis(),
-        now + limits.max_future.as_millis(),
-    );
-    let readings = raw
-        .into_iter()
-        .map(|r| validate(r, min, max))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(Decoded {
-        asset,
-        model,
-        readings,
-    })
+    let (min, max) = (now - limits.max_age.as_millis(), now + limits.max_future.as_millis());
+    let readings = raw.into_iter().map(|r| validate(r, min, max)).collect::<Result<Vec<_>, _>>()?;
+    Ok(Decoded { asset, model, readings })
 }
 
 fn validate(r: WireReading, min: EpochMs, max: EpochMs) -> Result<Reading, DecodeError> {
     if r.value.is_wrong_type() {
-        return Err(DecodeError::WrongType(format!(
-            "value of '{}' is a string",
-            r.metric
-        )));
+        return Err(DecodeError::WrongType(format!("value of '{}' is a string", r.metric)));
     }
-    let value = r.value.finite().ok_or_else(|| DecodeError::NonFinite {
-        metric: r.metric.clone(),
+    let value = r.value.finite().ok_or_else(|| DecodeError::NonFinite { metric: r.metric.clone() })?;
+    let ts = r.ts.epoch_ms().filter(|t| (min..=max).contains(t)).ok_or_else(|| DecodeError::AbsurdTimestamp {
+        ts: r.ts.to_string(),
+        min,
+        max,
     })?;
-    let ts =
-        r.ts.epoch_ms()
-            .filter(|t| (min..=max).contains(t))
-            .ok_or_else(|| DecodeError::AbsurdTimestamp {
-                ts: r.ts.to_string(),
-                min,
-                max,
-            })?;
     if r.metric.is_empty() || r.metric.len() > 128 {
-        return Err(DecodeError::WrongType(format!(
-            "metric name of {} characters",
-            r.metric.len()
-        )));
+        return Err(DecodeError::WrongType(format!("metric name of {} characters", r.metric.len())));
     }
-    Ok(Reading {
-        ts,
-        metric: MetricName::new(r.metric),
-        value,
-    })
+    Ok(Reading { ts, metric: MetricName::new(r.metric), value })
 }
 
 /// serde_json reports syntax and type errors alike; the reason tells them apart.
@@ -146,13 +118,9 @@ fn classify_json_error(e: serde_json::Error) -> DecodeError {
     use serde_json::error::Category;
     let text = e.to_string();
     match e.classify() {
-        Category::Data if text.contains("number out of range") => {
-            DecodeError::NonFinite { metric: "?".into() }
-        }
+        Category::Data if text.contains("number out of range") => DecodeError::NonFinite { metric: "?".into() },
         Category::Data => DecodeError::WrongType(text),
-        Category::Syntax if text.contains("number out of range") => {
-            DecodeError::NonFinite { metric: "?".into() }
-        }
+        Category::Syntax if text.contains("number out of range") => DecodeError::NonFinite { metric: "?".into() },
         Category::Syntax | Category::Eof | Category::Io => DecodeError::InvalidJson(text),
     }
 }

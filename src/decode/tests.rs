@@ -5,9 +5,7 @@ struct Known;
 
 impl AssetLookup for Known {
     fn model_of(&self, asset: &str) -> Option<ModelId> {
-        asset
-            .starts_with("PMP-")
-            .then(|| ModelId::new("centrifugal_pump"))
+        asset.starts_with("PMP-").then(|| ModelId::new("centrifugal_pump"))
     }
 }
 
@@ -18,12 +16,14 @@ fn limits() -> DecodeConfig {
         max_payload_bytes: 4096,
         max_readings: 50,
         max_age: Span::from_hours(24),
-        max_future: Span::from_hours(1),
+        max_future: Span::from_mins(5),
     }
 }
 
 fn run(text: &str) -> Result<Decoded, DecodeError> {
-    decode(text.as_bytes(), &Known, NOW, &limits())
+    let asset =
+        serde_json::from_str::<serde_json::Value>(text).ok().and_then(|v| v["asset_id"].as_str().map(str::to_owned));
+    decode(&format!("upkeep/telemetry/{}", asset.unwrap_or_default()), text.as_bytes(), &Known, NOW, &limits())
 }
 
 fn reason(text: &str) -> DeadLetterReason {
@@ -45,16 +45,8 @@ fn a_batch_decodes_into_typed_readings() {
 
 #[test]
 fn a_single_reading_decodes_too() {
-    let d = run(r#"{"asset_id":"PMP-0001","ts":1767225600000,"metric":"flow_m3h","value":120.5}"#)
-        .unwrap();
-    assert_eq!(
-        d.readings,
-        vec![Reading {
-            ts: NOW,
-            metric: MetricName::new("flow_m3h"),
-            value: 120.5
-        }]
-    );
+    let d = run(r#"{"asset_id":"PMP-0001","ts":1767225600000,"metric":"flow_m3h","value":120.5}"#).unwrap();
+    assert_eq!(d.readings, vec![Reading { ts: NOW, metric: MetricName::new("flow_m3h"), value: 120.5 }]);
 }
 
 #[test]
@@ -66,54 +58,19 @@ fn each_kind_of_bad_input_gets_its_reason() {
         reason(r#"{"asset_id":"XYZ-1","ts":1767225600000,"metric":"m","value":1}"#),
         DeadLetterReason::UnknownAsset
     );
-    assert_eq!(
-        r(r#"{"ts":1767225600000,"metric":"m","value":"NaN"}"#),
-        DeadLetterReason::NonFinite
-    );
-    assert_eq!(
-        r(r#"{"ts":1767225600000,"metric":"m","value":"-Infinity"}"#),
-        DeadLetterReason::NonFinite
-    );
-    assert_eq!(
-        r(r#"{"ts":1767225600000,"metric":"m","value":1e999}"#),
-        DeadLetterReason::NonFinite
-    );
-    assert_eq!(
-        r(r#"{"ts":1767225600000,"metric":"m","value":"hot"}"#),
-        DeadLetterReason::InvalidSchema
-    );
-    assert_eq!(
-        r(r#"{"ts":1767225600000,"metric":"m","value":true}"#),
-        DeadLetterReason::InvalidSchema
-    );
-    assert_eq!(
-        r(r#"{"ts":0,"metric":"m","value":1}"#),
-        DeadLetterReason::AbsurdTimestamp
-    );
-    assert_eq!(
-        r(r#"{"ts":"2999-01-01T00:00:00Z","metric":"m","value":1}"#),
-        DeadLetterReason::AbsurdTimestamp
-    );
-    assert_eq!(
-        r(r#"{"ts":"yesterday","metric":"m","value":1}"#),
-        DeadLetterReason::AbsurdTimestamp
-    );
-    assert_eq!(
-        r(r#"{"ts":1767225600000,"value":1}"#),
-        DeadLetterReason::InvalidSchema
-    );
-    assert_eq!(
-        reason(r#"{"asset_id":"PMP-0001","readings":[]}"#),
-        DeadLetterReason::InvalidSchema
-    );
-    assert_eq!(
-        reason(r#"{"asset_id":"PMP-0001"}"#),
-        DeadLetterReason::InvalidSchema
-    );
-    assert_eq!(
-        reason(r#"{"asset_id":7,"readings":[]}"#),
-        DeadLetterReason::InvalidSchema
-    );
+    assert_eq!(r(r#"{"ts":1767225600000,"metric":"m","value":"NaN"}"#), DeadLetterReason::NonFinite);
+    assert_eq!(r(r#"{"ts":1767225600000,"metric":"m","value":"-Infinity"}"#), DeadLetterReason::NonFinite);
+    assert_eq!(r(r#"{"ts":1767225600000,"metric":"m","value":1e999}"#), DeadLetterReason::NonFinite);
+    assert_eq!(r(r#"{"ts":1767225600000,"metric":"m","value":"hot"}"#), DeadLetterReason::InvalidSchema);
+    assert_eq!(r(r#"{"ts":1767225600000,"metric":"m","value":true}"#), DeadLetterReason::InvalidSchema);
+    assert_eq!(r(r#"{"ts":0,"metric":"m","value":1}"#), DeadLetterReason::AbsurdTimestamp);
+    assert_eq!(r(r#"{"ts":"2999-01-01T00:00:00Z","metric":"m","value":1}"#), DeadLetterReason::AbsurdTimestamp);
+    assert_eq!(r(r#"{"ts":1767226200001,"metric":"m","value":1}"#), DeadLetterReason::AbsurdTimestamp, "10 min ahead");
+    assert_eq!(r(r#"{"ts":"yesterday","metric":"m","value":1}"#), DeadLetterReason::AbsurdTimestamp);
+    assert_eq!(r(r#"{"ts":1767225600000,"value":1}"#), DeadLetterReason::InvalidSchema);
+    assert_eq!(reason(r#"{"asset_id":"PMP-0001","readings":[]}"#), DeadLetterReason::InvalidSchema);
+    assert_eq!(reason(r#"{"asset_id":"PMP-0001"}"#), DeadLetterReason::InvalidSchema);
+    assert_eq!(reason(r#"{"asset_id":7,"readings":[]}"#), DeadLetterReason::InvalidSchema);
     assert_eq!(reason(r#"[1,2,3]"#), DeadLetterReason::InvalidSchema);
 }
 
@@ -121,16 +78,19 @@ fn each_kind_of_bad_input_gets_its_reason() {
 fn limits_on_size_and_count_are_enforced() {
     let big = format!(r#"{{"asset_id":"PMP-0001","pad":"{}"}}"#, "x".repeat(5000));
     assert_eq!(reason(&big), DeadLetterReason::Oversize);
-    let many: Vec<String> = (0..51)
-        .map(|i| format!(r#"{{"ts":{},"metric":"m","value":1}}"#, NOW + i))
-        .collect();
+    let many: Vec<String> = (0..51).map(|i| format!(r#"{{"ts":{},"metric":"m","value":1}}"#, NOW + i)).collect();
     assert_eq!(
-        reason(&format!(
-            r#"{{"asset_id":"PMP-0001","readings":[{}]}}"#,
-            many.join(",")
-        )),
+        reason(&format!(r#"{{"asset_id":"PMP-0001","readings":[{}]}}"#, many.join(","))),
         DeadLetterReason::Oversize
     );
+}
+
+#[test]
+fn an_asset_reporting_on_another_assets_topic_is_rejected() {
+    let text = r#"{"asset_id":"PMP-0002","ts":1767225600000,"metric":"m","value":1}"#;
+    let e = decode("upkeep/telemetry/PMP-0001", text.as_bytes(), &Known, NOW, &limits()).unwrap_err();
+    assert_eq!(e.reason(), DeadLetterReason::TopicMismatch);
+    assert!(decode("site/PMP-0002/telemetry", text.as_bytes(), &Known, NOW, &limits()).is_ok());
 }
 
 #[test]
@@ -152,14 +112,13 @@ fn arbitrary_bytes_never_panic() {
                 alphabet[(seed % alphabet.len() as u64) as usize]
             })
             .collect();
-        let _ = decode(&bytes, &Known, NOW, &limits());
+        let _ = decode("upkeep/telemetry/PMP-0001", &bytes, &Known, NOW, &limits());
     }
 }
 
 #[test]
 fn the_json_schema_examples_decode() {
-    let schema: serde_json::Value =
-        serde_json::from_str(include_str!("../../schemas/telemetry.schema.json")).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(include_str!("../../schemas/telemetry.schema.json")).unwrap();
     let examples = schema["examples"].as_array().unwrap();
     assert!(!examples.is_empty());
     for ex in examples {

@@ -40,9 +40,7 @@ impl WireTs {
     pub fn epoch_ms(&self) -> Option<EpochMs> {
         match self {
             WireTs::Millis(ms) => Some(*ms),
-            WireTs::Text(t) => chrono::DateTime::parse_from_rfc3339(t)
-                .ok()
-                .map(|d| d.timestamp_millis()),
+            WireTs::Text(t) => chrono::DateTime::parse_from_rfc3339(t).ok().map(|d| d.timestamp_millis()),
         }
     }
 }
@@ -79,13 +77,9 @@ impl WirePayload {
         let s = self.single;
         match (self.readings, s.ts, s.metric, s.value) {
             (Some(list), None, None, None) => Ok(list),
-            (None, Some(ts), Some(metric), Some(value)) => {
-                Ok(vec![WireReading { ts, metric, value }])
-            }
+            (None, Some(ts), Some(metric), Some(value)) => Ok(vec![WireReading { ts, metric, value }]),
             (None, None, None, None) => Err(DecodeError::Empty),
-            _ => Err(DecodeError::WrongType(
-                "give either `readings` or `ts`, `metric` and `value`".into(),
-            )),
+            _ => Err(DecodeError::WrongType("give either `readings` or `ts`, `metric` and `value`".into())),
         }
     }
 }
@@ -95,10 +89,9 @@ impl WireValue {
     pub fn is_wrong_type(&self) -> bool {
         match self {
             WireValue::Number(_) => false,
-            WireValue::Text(t) => !matches!(
-                t.to_ascii_lowercase().trim_start_matches(['+', '-']),
-                "nan" | "inf" | "infinity"
-            ),
+            WireValue::Text(t) => {
+                !matches!(t.to_ascii_lowercase().trim_start_matches(['+', '-']), "nan" | "inf" | "infinity")
+            }
         }
     }
 }

@@ -3,12 +3,8 @@
 
 use super::detectors::{flat_for, held_beyond, hours_to_cross, median, slope_per_hour, z_score};
 use super::window::{Insert, MetricWindow, WindowParams};
-use crate::model::{
-    AssetId, EpochMs, FaultCode, MetricName, ModelId, Reading, RuleId, Severity, TicketKind,
-};
-use crate::rules::{
-    Bound, Check, Condition, Detector, Firing, ModelRules, Rule, RuleState, Timing,
-};
+use crate::model::{AssetId, EpochMs, FaultCode, MetricName, ModelId, Reading, RuleId, Severity, TicketKind};
+use crate::rules::{Bound, Check, Condition, Detector, Firing, ModelRules, Rule, RuleState, Timing};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -92,20 +88,17 @@ impl AssetDetector {
         findings: &mut Vec<Finding>,
     ) -> BatchCounts {
         let mut counts = BatchCounts::default();
-        // A check cannot see a condition held longer than the raw window.
-        let p = &WindowParams {
-            window_ms: p
-                .window_ms
-                .max(self.rules.longest_hold.as_millis() + p.lateness_ms),
-            ..*p
-        };
+        // The raw buffer must span the longest hold a check looks for; slopes
+        // and medians still use the configured window (see `recent`).
+        let buffer =
+            &WindowParams { window_ms: p.window_ms.max(self.rules.longest_hold.as_millis() + p.lateness_ms), ..*p };
         for r in readings {
             let Some(slot) = self.rules.metric_slot(&r.metric) else {
                 counts.unmonitored += 1;
                 continue;
             };
             let watermark = self.newest.map_or(EpochMs::MIN, |n| n - p.lateness_ms);
-            match self.windows[slot].insert(r.ts, r.value, watermark, p) {
+            match self.windows[slot].insert(r.ts, r.value, watermark, buffer) {
                 Insert::Accepted => counts.accepted += 1,
                 Insert::Duplicate => counts.duplicate += 1,
                 Insert::Late => counts.late += 1,
@@ -114,7 +107,7 @@ impl AssetDetector {
         }
         if let Some(now) = self.newest.filter(|_| counts.accepted > 0) {
             for w in &mut self.windows {
-                w.advance(now, now - p.lateness_ms, p);
+                w.advance(now, now - p.lateness_ms, buffer);
             }
             self.evaluate(asset, now, p, evidence_every, findings);
         }
@@ -133,34 +126,18 @@ impl AssetDetector {
         for (i, rule) in rules.rules.iter().enumerate() {
             let mut checks = Vec::new();
             let active = self.condition(&rule.when, now, p, &mut checks);
-            let timing = Timing {
-                hold_for: rule.hold_for,
-                clear_after: rule.clear_after,
-                evidence_every,
-            };
+            let timing = Timing { hold_for: rule.hold_for, clear_after: rule.clear_after, evidence_every };
             if let Some(firing) = self.states[i].step(now, active, timing) {
                 out.push(self.finding(asset, rule, firing, now, checks));
             }
         }
     }
 
-    fn condition(
-        &mut self,
-        c: &Condition,
-        now: EpochMs,
-        p: &WindowParams,
-        out: &mut Vec<CheckOutcome>,
-    ) -> bool {
+    fn condition(&mut self, c: &Condition, now: EpochMs, p: &WindowParams, out: &mut Vec<CheckOutcome>) -> bool {
         match c {
             // Every branch is evaluated (no short-circuit) so evidence is complete.
-            Condition::All(cs) => cs
-                .iter()
-                .map(|c| self.condition(c, now, p, out))
-                .fold(true, |a, b| a & b),
-            Condition::Any(cs) => cs
-                .iter()
-                .map(|c| self.condition(c, now, p, out))
-                .fold(false, |a, b| a | b),
+            Condition::All(cs) => cs.iter().map(|c| self.condition(c, now, p, out)).fold(true, |a, b| a & b),
+            Condition::Any(cs) => cs.iter().map(|c| self.condition(c, now, p, out)).fold(false, |a, b| a | b),
             Condition::Check(check) => {
                 let outcome = self.check(check, now, p);
                 let fired = outcome.as_ref().is_some_and(|o| o.fired);
@@ -191,6 +168,7 @@ impl AssetDetector {
         checks: Vec<CheckOutcome>,
     ) -> Finding {
         let mut metrics: Vec<MetricName> = checks.iter().map(|c| c.metric.clone()).collect();
+        metrics.sort();
         metrics.dedup();
         let windows = metrics
             .into_iter()
@@ -199,11 +177,7 @@ impl AssetDetector {
                 let skip = ts.len().saturating_sub(EVIDENCE_SAMPLES);
                 Some(MetricSamples {
                     metric: m,
-                    samples: ts[skip..]
-                        .iter()
-                        .copied()
-                        .zip(vs[skip..].iter().copied())
-                        .collect(),
+                    samples: ts[skip..].iter().copied().zip(vs[skip..].iter().copied()).collect(),
                 })
             })
             .collect();
@@ -215,13 +189,17 @@ impl AssetDetector {
             kind: rule.kind,
             severity: rule.severity,
             opened: firing == Firing::Opened,
-            evidence: Evidence {
-                at: now,
-                checks,
-                windows,
-            },
+            evidence: Evidence { at: now, checks, windows },
         }
     }
+}
+
+/// The samples of the configured window only: the buffer may be longer so
+/// that long holds can be seen, but slopes and medians keep their span.
+fn recent(w: &mut MetricWindow, now: EpochMs, window_ms: i64) -> (&[EpochMs], &[f64]) {
+    let (ts, vs) = w.samples();
+    let from = ts.partition_point(|&t| t < now - window_ms);
+    (&ts[from..], &vs[from..])
 }
 
 fn detector_name(d: &Detector) -> &'static str {
@@ -237,12 +215,7 @@ fn detector_name(d: &Detector) -> &'static str {
 
 /// Runs one detector on one metric window: `(observed quantity, fired)`, or
 /// `None` while there is not enough data to say.
-fn observe(
-    w: &mut MetricWindow,
-    d: &Detector,
-    now: EpochMs,
-    p: &WindowParams,
-) -> Option<(f64, bool)> {
+fn observe(w: &mut MetricWindow, d: &Detector, now: EpochMs, p: &WindowParams) -> Option<(f64, bool)> {
     const MS_PER_HOUR: f64 = 3_600_000.0;
     match *d {
         Detector::Threshold { bound, held } => {
@@ -252,7 +225,7 @@ fn observe(
             Some((value, run.is_some_and(|r| r >= held.as_millis())))
         }
         Detector::Rate { bound } => {
-            let (ts, vs) = w.samples();
+            let (ts, vs) = recent(w, now, p.window_ms);
             let slope = slope_per_hour(ts, vs)?;
             Some((slope, bound.breached_by(slope)))
         }
@@ -261,7 +234,7 @@ fn observe(
             if !base.is_warm(p) {
                 return None;
             }
-            let z = z_score(median(w.samples().1)?, base.mean, base.std());
+            let z = z_score(median(recent(w, now, p.window_ms).1)?, base.mean, base.std());
             Some((z, bound.breached_by(z)))
         }
         Detector::Stale { after } => {
@@ -273,11 +246,7 @@ fn observe(
             let flat = flat_for(ts, vs, FLATLINE_MIN_SAMPLES).unwrap_or(0);
             Some((flat as f64 / MS_PER_HOUR, flat >= held.as_millis()))
         }
-        Detector::Forecast {
-            bound,
-            horizon,
-            fit,
-        } => {
+        Detector::Forecast { bound, horizon, fit } => {
             let points = w.trend_points(now - fit.as_millis(), p);
             let rising = matches!(bound, Bound::Above(_));
             let hours = hours_to_cross(&points, now, bound.limit(), rising)?;

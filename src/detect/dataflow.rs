@@ -94,19 +94,15 @@ pub fn start(
                     let (handle, stream) = scope.new_input::<Vec<AssetBatch>>();
                     let sink = ctx.events.clone();
                     stream
-                        .unary(
-                            Exchange::new(|b: &AssetBatch| route(&b.asset)),
-                            "Detect",
-                            move |_cap, _info| {
-                                let mut assets: HashMap<AssetId, AssetDetector> = HashMap::new();
-                                move |input, output| {
-                                    input.for_each(|time, data| {
-                                        let found = ctx.detect(&mut assets, data.drain(..));
-                                        output.session(&time).give_iterator(found.into_iter());
-                                    });
-                                }
-                            },
-                        )
+                        .unary(Exchange::new(|b: &AssetBatch| route(&b.asset)), "Detect", move |_cap, _info| {
+                            let mut assets: HashMap<AssetId, AssetDetector> = HashMap::new();
+                            move |input, output| {
+                                input.for_each(|time, data| {
+                                    let found = ctx.detect(&mut assets, data.drain(..));
+                                    output.session(&time).give_iterator(found.into_iter());
+                                });
+                            }
+                        })
                         .container::<Vec<(Finding, i64)>>()
                         .inspect_core(move |event| {
                             if let Ok((_, findings)) = event {
@@ -128,13 +124,7 @@ pub fn start(
             }
         })
         .expect("spawning the detection thread");
-    (
-        EngineHandle {
-            input: input_tx,
-            thread: Some(thread),
-        },
-        events_rx,
-    )
+    (EngineHandle { input: input_tx, thread: Some(thread) }, events_rx)
 }
 
 fn route(asset: &AssetId) -> u64 {
@@ -166,16 +156,8 @@ impl WorkerContext {
                 total.unmonitored += batch.readings.len() as u64;
                 continue;
             };
-            let detector = assets
-                .entry(batch.asset.clone())
-                .or_insert_with(|| AssetDetector::new(Arc::clone(model)));
-            let c = detector.process(
-                &batch.asset,
-                &batch.readings,
-                &self.params,
-                self.evidence_every,
-                &mut findings,
-            );
+            let detector = assets.entry(batch.asset.clone()).or_insert_with(|| AssetDetector::new(Arc::clone(model)));
+            let c = detector.process(&batch.asset, &batch.readings, &self.params, self.evidence_every, &mut findings);
             total.accepted += c.accepted;
             total.duplicate += c.duplicate;
             total.late += c.late;
@@ -191,10 +173,7 @@ impl WorkerContext {
 /// drained group, and reports `Done(seq)` as the probe passes each epoch.
 fn feed(
     worker: &mut timely::worker::Worker,
-    input: &mut timely::dataflow::InputHandle<
-        u64,
-        timely::container::CapacityContainerBuilder<Vec<AssetBatch>>,
-    >,
+    input: &mut timely::dataflow::InputHandle<u64, timely::container::CapacityContainerBuilder<Vec<AssetBatch>>>,
     probe: &ProbeHandle<u64>,
     rx: Receiver<AssetBatch>,
     events: &UnboundedSender<EngineEvent>,
@@ -202,11 +181,9 @@ fn feed(
     let mut pending: VecDeque<(u64, u64)> = VecDeque::new();
     let mut closed = false;
     while !(closed && pending.is_empty()) {
-        let wait = if pending.is_empty() {
-            Duration::from_millis(100)
-        } else {
-            Duration::ZERO
-        };
+        // Idle: block on the input. Busy: poll it, and let timely park briefly
+        // below instead of spinning while other workers finish an epoch.
+        let wait = if pending.is_empty() { Duration::from_millis(100) } else { Duration::ZERO };
         let first = match rx.recv_timeout(wait) {
             Ok(b) => Some(b),
             Err(RecvTimeoutError::Timeout) => None,
@@ -226,7 +203,7 @@ fn feed(
             let next = *input.time() + 1;
             input.advance_to(next);
         }
-        worker.step();
+        worker.step_or_park(Some(Duration::from_millis(1)));
         while let Some(&(epoch, seq)) = pending.front() {
             if probe.less_equal(&epoch) {
                 break;

@@ -46,10 +46,7 @@ pub fn fit_line(ts: &[EpochMs], values: &[f64]) -> Option<LineFit> {
         return None;
     }
     let t0 = ts[0];
-    let x: Vec<f64> = ts[..n]
-        .iter()
-        .map(|&t| (t - t0) as f64 / MS_PER_HOUR)
-        .collect();
+    let x: Vec<f64> = ts[..n].iter().map(|&t| (t - t0) as f64 / MS_PER_HOUR).collect();
     let x = ArrayView1::from(&x);
     let y = ArrayView1::from(&values[..n]);
     let (mx, my) = (x.mean()?, y.mean()?);
@@ -60,18 +57,9 @@ pub fn fit_line(ts: &[EpochMs], values: &[f64]) -> Option<LineFit> {
     }
     let slope = dx.dot(&y.mapv(|v| v - my)) / sxx;
     let intercept = my - slope * mx;
-    let sse: f64 = x
-        .iter()
-        .zip(y.iter())
-        .map(|(xi, yi)| (yi - intercept - slope * xi).powi(2))
-        .sum();
+    let sse: f64 = x.iter().zip(y.iter()).map(|(xi, yi)| (yi - intercept - slope * xi).powi(2)).sum();
     let slope_se = (sse / (n as f64 - 2.0) / sxx).sqrt();
-    Some(LineFit {
-        t0,
-        intercept,
-        slope,
-        slope_se,
-    })
+    Some(LineFit { t0, intercept, slope, slope_se })
 }
 
 /// Slope of the window in units per hour.
@@ -101,12 +89,7 @@ const MIN_TREND_T: f64 = 4.0;
 
 /// Hours until the trend fitted over `points` reaches `limit` from `now`
 /// (0 when already there). `None` when there is no significant trend towards it.
-pub fn hours_to_cross(
-    points: &[(EpochMs, f64)],
-    now: EpochMs,
-    limit: f64,
-    rising: bool,
-) -> Option<f64> {
+pub fn hours_to_cross(points: &[(EpochMs, f64)], now: EpochMs, limit: f64, rising: bool) -> Option<f64> {
     let (ts, vs): (Vec<EpochMs>, Vec<f64>) = points.iter().copied().unzip();
     let fit = fit_line(&ts, &vs)?;
     let level = fit.at(now);
@@ -130,19 +113,13 @@ mod tests {
         let ts = [0, 10, 20, 30, 40];
         let v = [5.0, 1.0, 5.0, 6.0, 7.0];
         assert_eq!(held_beyond(&ts, &v, |x| x > 4.0), Some(20));
-        assert_eq!(
-            held_beyond(&ts, &[5.0, 5.0, 5.0, 5.0, 1.0], |x| x > 4.0),
-            None
-        );
+        assert_eq!(held_beyond(&ts, &[5.0, 5.0, 5.0, 5.0, 1.0], |x| x > 4.0), None);
         assert_eq!(held_beyond(&[], &[], |x| x > 4.0), None);
     }
 
     #[test]
     fn a_single_spike_holds_for_zero_time() {
-        assert_eq!(
-            held_beyond(&[0, 10, 20], &[1.0, 1.0, 9.0], |x| x > 4.0),
-            Some(0)
-        );
+        assert_eq!(held_beyond(&[0, 10, 20], &[1.0, 1.0, 9.0], |x| x > 4.0), Some(0));
     }
 
     #[test]
@@ -183,14 +160,8 @@ mod tests {
 
     #[test]
     fn a_rising_trend_is_extrapolated_to_the_limit() {
-        let pts: Vec<_> = (0..12)
-            .map(|i| {
-                (
-                    i * H,
-                    2.0 + i as f64 * 0.1 + if i % 2 == 0 { 0.01 } else { -0.01 },
-                )
-            })
-            .collect();
+        let pts: Vec<_> =
+            (0..12).map(|i| (i * H, 2.0 + i as f64 * 0.1 + if i % 2 == 0 { 0.01 } else { -0.01 })).collect();
         let now = 11 * H;
         let hours = hours_to_cross(&pts, now, 5.0, true).unwrap();
         // level ~3.1 at now, 0.1 per hour: ~19 h to 5.0
@@ -200,9 +171,7 @@ mod tests {
 
     #[test]
     fn noise_and_trends_away_from_the_limit_give_no_forecast() {
-        let noise: Vec<_> = (0..24)
-            .map(|i| (i * H, 2.0 + [0.3, -0.2, 0.1, -0.3][i as usize % 4]))
-            .collect();
+        let noise: Vec<_> = (0..24).map(|i| (i * H, 2.0 + [0.3, -0.2, 0.1, -0.3][i as usize % 4])).collect();
         assert_eq!(hours_to_cross(&noise, 23 * H, 5.0, true), None);
         let falling: Vec<_> = (0..12).map(|i| (i * H, 4.0 - 0.1 * i as f64)).collect();
         assert_eq!(hours_to_cross(&falling, 11 * H, 5.0, true), None);

@@ -47,13 +47,7 @@ pub struct Bucket {
 
 impl Bucket {
     fn new(start: EpochMs) -> Self {
-        Bucket {
-            start,
-            sum: 0.0,
-            count: 0,
-            min: f64::INFINITY,
-            max: f64::NEG_INFINITY,
-        }
+        Bucket { start, sum: 0.0, count: 0, min: f64::INFINITY, max: f64::NEG_INFINITY }
     }
 
     fn add(&mut self, v: f64) {
@@ -89,11 +83,7 @@ impl Baseline {
 
     fn learn(&mut self, x: f64, p: &WindowParams) {
         if self.buckets == 0 {
-            *self = Baseline {
-                mean: x,
-                var: 0.0,
-                buckets: 1,
-            };
+            *self = Baseline { mean: x, var: 0.0, buckets: 1 };
             return;
         }
         let warm = self.buckets >= p.warmup_buckets;
@@ -145,13 +135,7 @@ pub struct MetricWindow {
 
 impl MetricWindow {
     /// Inserts a sample unless it is behind `watermark`.
-    pub fn insert(
-        &mut self,
-        ts: EpochMs,
-        value: f64,
-        watermark: EpochMs,
-        p: &WindowParams,
-    ) -> Insert {
+    pub fn insert(&mut self, ts: EpochMs, value: f64, watermark: EpochMs, p: &WindowParams) -> Insert {
         if ts < watermark || self.next_unlearned.is_some_and(|n| ts < n) {
             return Insert::Late;
         }
@@ -190,11 +174,7 @@ impl MetricWindow {
                 self.next_unlearned = Some(b.start + p.bucket_ms);
             }
         }
-        while self
-            .buckets
-            .front()
-            .is_some_and(|b| b.start + p.bucket_ms < newest - p.history_ms)
-        {
+        while self.buckets.front().is_some_and(|b| b.start + p.bucket_ms < newest - p.history_ms) {
             self.buckets.pop_front();
         }
     }
@@ -326,11 +306,6 @@ mod tests {
         }
         let before = base.mean;
         base.learn(100.0, &p);
-        assert!(
-            (base.mean - before).abs() < 1.0,
-            "{} -> {}",
-            before,
-            base.mean
-        );
+        assert!((base.mean - before).abs() < 1.0, "{} -> {}", before, base.mean);
     }
 }

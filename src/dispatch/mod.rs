@@ -4,6 +4,8 @@
 
 mod stock;
 
+pub(crate) use stock::release_reserved;
+
 use crate::config::DispatchConfig;
 use crate::fleet::{Engineer, Fleet};
 use crate::model::{DepotId, EngineerId, EpochMs, GeoPoint, SkillName};
@@ -61,16 +63,9 @@ impl Dispatcher {
             .engineers()
             .iter()
             .enumerate()
-            .map(|(index, e)| Located {
-                point: e.base.unit_vector(),
-                index,
-            })
+            .map(|(index, e)| Located { point: e.base.unit_vector(), index })
             .collect();
-        Dispatcher {
-            engineers: RTree::bulk_load(located),
-            fleet,
-            config,
-        }
+        Dispatcher { engineers: RTree::bulk_load(located), fleet, config }
     }
 
     pub fn travel_minutes(&self, from: &GeoPoint, to: &GeoPoint) -> f64 {
@@ -81,10 +76,7 @@ impl Dispatcher {
     pub fn choose(&self, need: Need<'_>, loads: &HashMap<EngineerId, u32>) -> Choice {
         let at = chrono::DateTime::from_timestamp_millis(need.at).unwrap_or_default();
         let mut rejected = Rejections::default();
-        for located in self
-            .engineers
-            .nearest_neighbor_iter(&need.site.unit_vector())
-        {
+        for located in self.engineers.nearest_neighbor_iter(&need.site.unit_vector()) {
             let e = &self.fleet.engineers()[located.index];
             let load = loads.get(&e.id).copied().unwrap_or(0);
             if let Some(missing) = missing_skill(e, need.skills) {
@@ -98,12 +90,7 @@ impl Dispatcher {
                 return self.chosen(e, load, need);
             }
         }
-        Choice {
-            engineer: None,
-            travel_minutes: 0.0,
-            at_risk: true,
-            note: rejected.explain(),
-        }
+        Choice { engineer: None, travel_minutes: 0.0, at_risk: true, note: rejected.explain() }
     }
 
     fn chosen(&self, e: &Engineer, load: u32, need: Need<'_>) -> Choice {
@@ -116,11 +103,8 @@ impl Dispatcher {
         } else {
             "arrives before the on-site deadline"
         };
-        let skills: Vec<String> = need
-            .skills
-            .iter()
-            .map(|(s, lvl)| format!("{s} {}/{lvl}", e.skills.get(s).copied().unwrap_or(0)))
-            .collect();
+        let skills: Vec<String> =
+            need.skills.iter().map(|(s, lvl)| format!("{s} {}/{lvl}", e.skills.get(s).copied().unwrap_or(0))).collect();
         Choice {
             engineer: Some(e.id.clone()),
             travel_minutes: minutes,
@@ -138,22 +122,14 @@ impl Dispatcher {
 
     /// Depots ordered by distance from `site`, with that distance in km.
     pub fn depots_by_distance(&self, site: &GeoPoint) -> Vec<(DepotId, f64)> {
-        let mut v: Vec<_> = self
-            .fleet
-            .depots()
-            .iter()
-            .map(|d| (d.id.clone(), d.location.distance_km(site)))
-            .collect();
+        let mut v: Vec<_> = self.fleet.depots().iter().map(|d| (d.id.clone(), d.location.distance_km(site))).collect();
         v.sort_by(|a, b| a.1.total_cmp(&b.1));
         v
     }
 }
 
 fn missing_skill(e: &Engineer, needed: &BTreeMap<SkillName, u8>) -> Option<SkillName> {
-    needed
-        .iter()
-        .find(|(s, lvl)| e.skills.get(*s).is_none_or(|have| have < lvl))
-        .map(|(s, _)| s.clone())
+    needed.iter().find(|(s, lvl)| e.skills.get(*s).is_none_or(|have| have < lvl)).map(|(s, _)| s.clone())
 }
 
 #[derive(Default)]
@@ -166,10 +142,7 @@ struct Rejections {
 
 impl Rejections {
     fn explain(&self) -> String {
-        let skill = self
-            .example_skill
-            .as_ref()
-            .map_or(String::new(), |s| format!(" (e.g. {s})"));
+        let skill = self.example_skill.as_ref().map_or(String::new(), |s| format!(" (e.g. {s})"));
         format!(
             "no engineer can be proposed: {} lack a required skill{skill}, {} are off shift, {} are at capacity",
             self.skills, self.shift, self.capacity

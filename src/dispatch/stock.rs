@@ -15,12 +15,14 @@ impl Db {
         let mut tx = self.pool.begin().await?;
         for d in depots {
             for (part, qty) in &d.stock {
-                sqlx::query("INSERT INTO depot_stock (depot_id, part, on_hand) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
-                    .bind(d.id.as_str())
-                    .bind(part.as_str())
-                    .bind(i64::from(*qty))
-                    .execute(&mut *tx)
-                    .await?;
+                sqlx::query(
+                    "INSERT INTO depot_stock (depot_id, part, on_hand) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                )
+                .bind(d.id.as_str())
+                .bind(part.as_str())
+                .bind(i64::from(*qty))
+                .execute(&mut *tx)
+                .await?;
             }
         }
         tx.commit().await?;
@@ -37,13 +39,18 @@ impl Db {
     }
 
     /// Reserves `need` at the first depot (in the given order) holding
-    /// enough, or records a parts request when none does.
+    /// enough, or records a parts request when none does. Idempotent per
+    /// ticket and part: a second call returns the line already recorded.
     pub async fn reserve_part(
         &self,
         ticket: &TicketId,
         need: &PartRef,
         depots: &[(DepotId, f64)],
     ) -> Result<PartLine, DbError> {
+        if let Some(line) = self.ticket_parts(ticket.as_str()).await?.into_iter().find(|l| l.part == need.part.as_str())
+        {
+            return Ok(line);
+        }
         for (depot, km) in depots {
             let mut tx = self.pool.begin().await?;
             let taken = sqlx::query(
@@ -56,32 +63,45 @@ impl Db {
             .await?
             .rows_affected();
             if taken == 1 {
-                let note = format!(
-                    "reserved at {depot}, {km:.1} km away: the nearest depot with {} in stock",
-                    need.qty
-                );
-                let line =
-                    insert_line(&mut tx, ticket, need, Some(depot), "reserved", note).await?;
-                tx.commit().await?;
-                return Ok(line);
+                let note =
+                    format!("reserved at {depot}, {km:.1} km away: the nearest depot with {} in stock", need.qty);
+                return match insert_line(&mut tx, ticket, need, Some(depot), "reserved", note).await? {
+                    Some(line) => {
+                        tx.commit().await?;
+                        Ok(line)
+                    }
+                    None => self.existing_line(ticket, need).await,
+                };
             }
             tx.rollback().await?;
         }
         let mut tx = self.pool.begin().await?;
-        let note = format!(
-            "no depot holds {} of {}: parts request raised",
-            need.qty, need.part
-        );
-        let line = insert_line(&mut tx, ticket, need, None, "requested", note).await?;
-        tx.commit().await?;
-        Ok(line)
+        let note = format!("no depot holds {} of {}: parts request raised", need.qty, need.part);
+        match insert_line(&mut tx, ticket, need, None, "requested", note).await? {
+            Some(line) => {
+                tx.commit().await?;
+                Ok(line)
+            }
+            None => self.existing_line(ticket, need).await,
+        }
+    }
+
+    /// The line a concurrent call recorded first (its transaction was rolled back here).
+    async fn existing_line(&self, ticket: &TicketId, need: &PartRef) -> Result<PartLine, DbError> {
+        self.ticket_parts(ticket.as_str())
+            .await?
+            .into_iter()
+            .find(|l| l.part == need.part.as_str())
+            .ok_or_else(|| DbError::Corrupt(format!("part line {} of {ticket} vanished", need.part)))
     }
 
     pub async fn ticket_parts(&self, ticket: &str) -> Result<Vec<PartLine>, DbError> {
-        let rows = sqlx::query("SELECT part, qty, depot_id, status, note FROM ticket_parts WHERE ticket_id = $1 ORDER BY part")
-            .bind(ticket)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT part, qty, depot_id, status, note FROM ticket_parts WHERE ticket_id = $1 ORDER BY part",
+        )
+        .bind(ticket)
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter()
             .map(|r| {
                 Ok(PartLine {
@@ -106,6 +126,7 @@ impl Db {
     }
 }
 
+/// Records the line; `None` when the ticket already has one for this part.
 async fn insert_line(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     ticket: &TicketId,
@@ -113,9 +134,10 @@ async fn insert_line(
     depot: Option<&DepotId>,
     status: &str,
     note: String,
-) -> Result<PartLine, DbError> {
-    sqlx::query(
-        "INSERT INTO ticket_parts (ticket_id, part, qty, depot_id, status, note) VALUES ($1, $2, $3, $4, $5, $6)",
+) -> Result<Option<PartLine>, DbError> {
+    let inserted = sqlx::query(
+        "INSERT INTO ticket_parts (ticket_id, part, qty, depot_id, status, note) VALUES ($1, $2, $3, $4, $5, $6) \
+         ON CONFLICT DO NOTHING",
     )
     .bind(ticket.as_str())
     .bind(need.part.as_str())
@@ -124,12 +146,31 @@ async fn insert_line(
     .bind(status)
     .bind(&note)
     .execute(&mut **tx)
-    .await?;
-    Ok(PartLine {
+    .await?
+    .rows_affected();
+    Ok((inserted == 1).then(|| PartLine {
         part: need.part.to_string(),
         qty: i64::from(need.qty),
         depot_id: depot.map(|d| d.to_string()),
         status: status.to_owned(),
         note,
-    })
+    }))
+}
+
+/// Returns a ticket's reserved parts to their depots (it was cancelled).
+pub(crate) async fn release_reserved(tx: &mut sqlx::Transaction<'_, sqlx::Any>, ticket: &str) -> Result<(), DbError> {
+    sqlx::query(
+        "UPDATE depot_stock SET on_hand = on_hand + (SELECT p.qty FROM ticket_parts p WHERE p.ticket_id = $1 \
+         AND p.part = depot_stock.part AND p.depot_id = depot_stock.depot_id AND p.status = 'reserved') \
+         WHERE EXISTS (SELECT 1 FROM ticket_parts p WHERE p.ticket_id = $1 AND p.part = depot_stock.part \
+         AND p.depot_id = depot_stock.depot_id AND p.status = 'reserved')",
+    )
+    .bind(ticket)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("UPDATE ticket_parts SET status = 'released' WHERE ticket_id = $1 AND status = 'reserved'")
+        .bind(ticket)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }

@@ -40,65 +40,33 @@ pub fn generate(rules: &RuleSet, spec: FleetSpec) -> FleetFile {
         .map(|i| {
             let m = i % models.len().max(1);
             per_model[m] += 1;
-            asset(
-                &mut rng,
-                &models[m].model,
-                &models[m].asset_prefix,
-                per_model[m],
-            )
+            asset(&mut rng, &models[m].model, &models[m].asset_prefix, per_model[m])
         })
         .collect();
-    let skills: BTreeSet<SkillName> = models
-        .iter()
-        .flat_map(|m| m.rules.iter().flat_map(|r| r.skills.keys().cloned()))
-        .collect();
-    let part_numbers: BTreeSet<PartNumber> = models
-        .iter()
-        .flat_map(|m| {
-            m.rules
-                .iter()
-                .flat_map(|r| r.parts.iter().map(|p| p.part.clone()))
-        })
-        .collect();
-    let parts: Vec<Part> = part_numbers
-        .into_iter()
-        .enumerate()
-        .map(|(i, n)| part(i, n))
-        .collect();
-    let engineers = (0..(spec.assets / 8).max(12))
-        .map(|i| engineer(&mut rng, i, &skills))
-        .collect();
+    let skills: BTreeSet<SkillName> =
+        models.iter().flat_map(|m| m.rules.iter().flat_map(|r| r.skills.keys().cloned())).collect();
+    let part_numbers: BTreeSet<PartNumber> =
+        models.iter().flat_map(|m| m.rules.iter().flat_map(|r| r.parts.iter().map(|p| p.part.clone()))).collect();
+    let parts: Vec<Part> = part_numbers.into_iter().enumerate().map(|(i, n)| part(i, n)).collect();
+    let engineers = (0..(spec.assets / 8).max(12)).map(|i| engineer(&mut rng, i, &skills)).collect();
     let depots = depots(&mut rng, &parts);
-    FleetFile {
-        assets,
-        engineers,
-        depots,
-        parts,
-    }
+    FleetFile { assets, engineers, depots, parts }
 }
 
 fn near(rng: &mut StdRng, city: usize, spread: f64) -> GeoPoint {
     let (_, lat, lon) = CITIES[city % CITIES.len()];
-    GeoPoint {
-        lat: lat + rng.random_range(-spread..spread),
-        lon: lon + rng.random_range(-spread..spread),
-    }
+    GeoPoint { lat: lat + rng.random_range(-spread..spread), lon: lon + rng.random_range(-spread..spread) }
 }
 
 fn asset(rng: &mut StdRng, model: &crate::model::ModelId, prefix: &str, n: usize) -> Asset {
     let city = rng.random_range(0..CITIES.len());
-    let installed = NaiveDate::from_ymd_opt(2022, 1, 1).unwrap_or_default()
-        + Duration::days(rng.random_range(0..1400));
+    let installed = NaiveDate::from_ymd_opt(2022, 1, 1).unwrap_or_default() + Duration::days(rng.random_range(0..1400));
     Asset {
         id: AssetId::new(format!("{prefix}-{n:04}")),
         model: model.clone(),
         serial: format!("{prefix}{:08}", rng.random_range(0..100_000_000u32)),
         customer: format!("Customer {}", rng.random_range(1..=40)),
-        site: SiteId::new(format!(
-            "{}-{:02}",
-            &CITIES[city].0[..3].to_uppercase(),
-            rng.random_range(1..=9)
-        )),
+        site: SiteId::new(format!("{}-{:02}", &CITIES[city].0[..3].to_uppercase(), rng.random_range(1..=9))),
         location: near(rng, city, 0.3),
         installed,
         warranty_until: installed + Duration::days(2 * 365),
@@ -146,21 +114,11 @@ fn depots(rng: &mut StdRng, parts: &[Part]) -> Vec<Depot> {
     let mut out = Vec::new();
     for (i, (city, _, _)) in CITIES.iter().enumerate() {
         let class = if i < 5 { DepotClass::A } else { DepotClass::B };
-        let stock: BTreeMap<PartNumber, u32> = parts
-            .iter()
-            .filter(|p| p.class == class)
-            .map(|p| (p.number.clone(), rng.random_range(4..=10)))
-            .collect();
+        let stock: BTreeMap<PartNumber, u32> =
+            parts.iter().filter(|p| p.class == class).map(|p| (p.number.clone(), rng.random_range(4..=10))).collect();
         out.push(Depot {
             id: DepotId::new(format!("DEP-{}", &city[..3].to_uppercase())),
-            name: format!(
-                "{city} {}",
-                if class == DepotClass::A {
-                    "regional centre"
-                } else {
-                    "service point"
-                }
-            ),
+            name: format!("{city} {}", if class == DepotClass::A { "regional centre" } else { "service point" }),
             class,
             location: near(rng, i, 0.05),
             stock,
@@ -170,10 +128,7 @@ fn depots(rng: &mut StdRng, parts: &[Part]) -> Vec<Depot> {
         id: DepotId::new("DEP-CENTRAL"),
         name: "Central warehouse (Kassel)".into(),
         class: DepotClass::C,
-        location: GeoPoint {
-            lat: 51.31,
-            lon: 9.48,
-        },
+        location: GeoPoint { lat: 51.31, lon: 9.48 },
         stock: parts.iter().map(|p| (p.number.clone(), 40)).collect(),
     });
     out
@@ -185,36 +140,14 @@ mod tests {
     use crate::fleet::Fleet;
 
     fn rules() -> RuleSet {
-        crate::rules::load_dir(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules"))
-            .unwrap()
+        crate::rules::load_dir(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules")).unwrap()
     }
 
     #[test]
     fn the_same_seed_gives_the_same_fleet() {
-        let a = serde_json::to_string(&generate(
-            &rules(),
-            FleetSpec {
-                assets: 50,
-                seed: 3,
-            },
-        ))
-        .unwrap();
-        let b = serde_json::to_string(&generate(
-            &rules(),
-            FleetSpec {
-                assets: 50,
-                seed: 3,
-            },
-        ))
-        .unwrap();
-        let c = serde_json::to_string(&generate(
-            &rules(),
-            FleetSpec {
-                assets: 50,
-                seed: 4,
-            },
-        ))
-        .unwrap();
+        let a = serde_json::to_string(&generate(&rules(), FleetSpec { assets: 50, seed: 3 })).unwrap();
+        let b = serde_json::to_string(&generate(&rules(), FleetSpec { assets: 50, seed: 3 })).unwrap();
+        let c = serde_json::to_string(&generate(&rules(), FleetSpec { assets: 50, seed: 4 })).unwrap();
         assert_eq!(a, b);
         assert_ne!(a, c);
     }
@@ -222,37 +155,20 @@ mod tests {
     #[test]
     fn every_model_every_skill_and_every_part_is_covered() {
         let rules = rules();
-        let f = Fleet::new(generate(
-            &rules,
-            FleetSpec {
-                assets: 100,
-                seed: 1,
-            },
-        ))
-        .unwrap();
+        let f = Fleet::new(generate(&rules, FleetSpec { assets: 100, seed: 1 })).unwrap();
         let models: BTreeSet<_> = f.assets().iter().map(|a| a.model.clone()).collect();
         assert_eq!(models.len(), rules.models.len());
         for m in rules.models.values() {
             for r in &m.rules {
                 for (skill, level) in &r.skills {
                     for shift in 0..3 {
-                        let covered = f
-                            .engineers()
-                            .iter()
-                            .skip(shift)
-                            .step_by(3)
-                            .any(|e| e.skills.get(skill) >= Some(level));
+                        let covered =
+                            f.engineers().iter().skip(shift).step_by(3).any(|e| e.skills.get(skill) >= Some(level));
                         assert!(covered, "{skill} L{level} in shift {shift}");
                     }
                 }
                 for p in &r.parts {
-                    assert!(
-                        f.depots()
-                            .iter()
-                            .any(|d| d.stock.get(&p.part).is_some_and(|q| *q >= p.qty)),
-                        "{}",
-                        p.part
-                    );
+                    assert!(f.depots().iter().any(|d| d.stock.get(&p.part).is_some_and(|q| *q >= p.qty)), "{}", p.part);
                 }
             }
         }

@@ -5,9 +5,7 @@ mod generate;
 
 pub use generate::{generate, FleetSpec};
 
-use crate::model::{
-    AssetId, DepotId, EngineerId, FaultCode, GeoPoint, ModelId, PartNumber, SiteId, SkillName,
-};
+use crate::model::{AssetId, DepotId, EngineerId, FaultCode, GeoPoint, ModelId, PartNumber, SiteId, SkillName};
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc, Weekday};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -16,15 +14,9 @@ use std::path::Path;
 #[derive(Debug, thiserror::Error)]
 pub enum FleetError {
     #[error("cannot read fleet file {path}: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
+    Read { path: String, source: std::io::Error },
     #[error("invalid fleet file {path}: {source}")]
-    Parse {
-        path: String,
-        source: serde_json::Error,
-    },
+    Parse { path: String, source: serde_json::Error },
     #[error("invalid fleet: {0}")]
     Invalid(String),
 }
@@ -84,23 +76,22 @@ impl Shift {
     /// The same hours on all seven days (a rota).
     pub fn every_day(start: NaiveTime, end: NaiveTime) -> Shift {
         use Weekday::*;
-        Shift {
-            days: vec![Mon, Tue, Wed, Thu, Fri, Sat, Sun],
-            start,
-            end,
-        }
+        Shift { days: vec![Mon, Tue, Wed, Thu, Fri, Sat, Sun], start, end }
     }
 
-    /// Whether the engineer works at `at`. A night shift belongs to the day it starts on.
+    /// Whether the engineer works at `at`. A night shift belongs to the day
+    /// it starts on; `start == end` is a 24-hour shift.
     pub fn covers(&self, at: DateTime<Utc>) -> bool {
         use chrono::{Datelike, Duration};
         let time = at.time();
-        if self.start <= self.end {
+        if self.start == self.end {
+            return self.days.contains(&at.weekday());
+        }
+        if self.start < self.end {
             return self.days.contains(&at.weekday()) && time >= self.start && time < self.end;
         }
         let started_today = time >= self.start && self.days.contains(&at.weekday());
-        let started_yesterday =
-            time < self.end && self.days.contains(&(at - Duration::days(1)).weekday());
+        let started_yesterday = time < self.end && self.days.contains(&(at - Duration::days(1)).weekday());
         started_today || started_yesterday
     }
 }
@@ -145,14 +136,8 @@ pub struct Fleet {
 impl Fleet {
     pub fn load(path: &Path) -> Result<Fleet, FleetError> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| FleetError::Read {
-            path: shown.clone(),
-            source,
-        })?;
-        let file = serde_json::from_str(&text).map_err(|source| FleetError::Parse {
-            path: shown,
-            source,
-        })?;
+        let text = std::fs::read_to_string(path).map_err(|source| FleetError::Read { path: shown.clone(), source })?;
+        let file = serde_json::from_str(&text).map_err(|source| FleetError::Parse { path: shown, source })?;
         Fleet::new(file)
     }
 
@@ -160,11 +145,7 @@ impl Fleet {
         let assets = index(&file.assets, |a| a.id.clone(), "asset")?;
         let engineers = index(&file.engineers, |e| e.id.clone(), "engineer")?;
         index(&file.depots, |d| d.id.clone(), "depot")?;
-        Ok(Fleet {
-            file,
-            assets,
-            engineers,
-        })
+        Ok(Fleet { file, assets, engineers })
     }
 
     pub fn file(&self) -> &FleetFile {
@@ -210,11 +191,7 @@ mod tests {
 
     fn shift(days: &[Weekday], start: u32, end: u32) -> Shift {
         let t = |h| NaiveTime::from_hms_opt(h, 0, 0).unwrap();
-        Shift {
-            days: days.to_vec(),
-            start: t(start),
-            end: t(end),
-        }
+        Shift { days: days.to_vec(), start: t(start), end: t(end) }
     }
 
     #[test]
@@ -224,6 +201,14 @@ mod tests {
         assert!(s.covers(monday_noon));
         assert!(!s.covers(monday_noon + chrono::Duration::hours(5)));
         assert!(!s.covers(monday_noon + chrono::Duration::days(1)));
+    }
+
+    #[test]
+    fn equal_start_and_end_is_a_whole_day() {
+        let s = shift(&[Weekday::Mon], 0, 0);
+        let monday = Utc.with_ymd_and_hms(2026, 11, 23, 0, 0, 0).unwrap();
+        assert!(s.covers(monday) && s.covers(monday + chrono::Duration::hours(23)));
+        assert!(!s.covers(monday + chrono::Duration::hours(24)));
     }
 
     #[test]

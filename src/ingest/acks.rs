@@ -21,10 +21,7 @@ pub struct AckQueue<M> {
 
 impl<M> Default for AckQueue<M> {
     fn default() -> Self {
-        AckQueue {
-            queue: VecDeque::new(),
-            engine_done: 0,
-        }
+        AckQueue { queue: VecDeque::new(), engine_done: 0 }
     }
 }
 
@@ -65,11 +62,7 @@ mod tests {
     }
 
     fn pending(seq: u64, needs_engine: bool) -> PendingAck<u64> {
-        PendingAck {
-            seq,
-            needs_engine,
-            message: seq,
-        }
+        PendingAck { seq, needs_engine, message: seq }
     }
 
     #[test]

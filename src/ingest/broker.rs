@@ -35,10 +35,7 @@ pub fn start(port: u16) -> Result<u16, BrokerError> {
 fn free_port(port: u16) -> Result<u16, BrokerError> {
     let listener = TcpListener::bind(SocketAddrV4::new(Ipv4Addr::LOCALHOST, port))
         .map_err(|source| BrokerError::PortTaken { port, source })?;
-    listener
-        .local_addr()
-        .map(|a| a.port())
-        .map_err(|source| BrokerError::PortTaken { port, source })
+    listener.local_addr().map(|a| a.port()).map_err(|source| BrokerError::PortTaken { port, source })
 }
 
 fn wait_until_listening(port: u16) {
@@ -91,9 +88,6 @@ mod tests {
     fn a_taken_port_is_reported_not_ignored() {
         let held = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = held.local_addr().unwrap().port();
-        assert!(matches!(
-            free_port(port),
-            Err(BrokerError::PortTaken { .. })
-        ));
+        assert!(matches!(free_port(port), Err(BrokerError::PortTaken { .. })));
     }
 }

@@ -6,7 +6,8 @@ use crate::config::MqttConfig;
 use crate::shutdown::Shutdown;
 use crate::telemetry::Metrics;
 use rumqttc::{
-    AsyncClient, Event, EventLoop, MqttOptions, Packet, Publish, QoS, TlsConfiguration, Transport,
+    AsyncClient, Event, EventLoop, MqttOptions, Outgoing, Packet, Publish, QoS, SubscribeReasonCode, TlsConfiguration,
+    Transport,
 };
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -18,10 +19,7 @@ pub enum MqttError {
     #[error("invalid broker url '{0}': expected mqtt://host:port or mqtts://host:port")]
     Url(String),
     #[error("cannot read CA file {path}: {source}")]
-    CaFile {
-        path: String,
-        source: std::io::Error,
-    },
+    CaFile { path: String, source: std::io::Error },
     #[error("no system trust roots could be loaded for TLS; set mqtt.ca_file")]
     TrustRoots,
 }
@@ -57,26 +55,17 @@ impl MqttAcker {
             }
         }
     }
-
-    pub async fn disconnect(&self) {
-        if let Err(e) = self.client.disconnect().await {
-            tracing::debug!(error = %e, "disconnect after the event loop ended");
-        }
-    }
 }
 
-/// Builds the client; `run_event_loop` must then be spawned to drive it.
-pub fn connect(
-    cfg: &MqttConfig,
-    metrics: Arc<Metrics>,
-) -> Result<(MqttAcker, EventLoopTask), MqttError> {
+/// Builds the client; `EventLoopTask::run` must then be spawned to drive it.
+pub fn connect(cfg: &MqttConfig, metrics: Arc<Metrics>) -> Result<(MqttAcker, EventLoopTask), MqttError> {
     let (tls, host, port) = parse_url(&cfg.url)?;
     let mut opts = MqttOptions::new(cfg.client_id.clone(), host, port);
     opts.set_keep_alive(cfg.keep_alive.as_std())
         .set_clean_session(false)
         .set_manual_acks(true)
         .set_inflight(cfg.max_inflight.max(1))
-        .set_max_packet_size(1 << 20, 1 << 20);
+        .set_max_packet_size(MAX_INCOMING_PACKET, 1 << 20);
     if let (Some(u), Some(p)) = (&cfg.username, &cfg.password) {
         opts.set_credentials(u.clone(), p.clone());
     }
@@ -85,11 +74,8 @@ pub fn connect(
     }
     let (client, eventloop) = AsyncClient::new(opts, 256);
     let generation = Arc::new(AtomicU64::new(0));
-    let acker = MqttAcker {
-        client: client.clone(),
-        generation: Arc::clone(&generation),
-        metrics: Arc::clone(&metrics),
-    };
+    let acker =
+        MqttAcker { client: client.clone(), generation: Arc::clone(&generation), metrics: Arc::clone(&metrics) };
     let task = EventLoopTask {
         client,
         eventloop,
@@ -124,19 +110,11 @@ fn tls_config(cfg: &MqttConfig) -> Result<TlsConfiguration, MqttError> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     match &cfg.ca_file {
         Some(path) => {
-            let ca = std::fs::read(path).map_err(|source| MqttError::CaFile {
-                path: path.display().to_string(),
-                source,
-            })?;
-            Ok(TlsConfiguration::Simple {
-                ca,
-                alpn: None,
-                client_auth: None,
-            })
+            let ca =
+                std::fs::read(path).map_err(|source| MqttError::CaFile { path: path.display().to_string(), source })?;
+            Ok(TlsConfiguration::Simple { ca, alpn: None, client_auth: None })
         }
-        None => {
-            std::panic::catch_unwind(TlsConfiguration::default).map_err(|_| MqttError::TrustRoots)
-        }
+        None => std::panic::catch_unwind(TlsConfiguration::default).map_err(|_| MqttError::TrustRoots),
     }
 }
 
@@ -151,59 +129,95 @@ pub struct EventLoopTask {
     backoff: (Duration, Duration),
 }
 
+/// Largest incoming packet accepted. Anything the broker delivers must pass
+/// this, or rumqttc drops the connection and the broker redelivers the same
+/// message forever; `decode.max_payload_bytes` is what turns a big message
+/// into a dead letter. Keep the broker's own limit below this.
+const MAX_INCOMING_PACKET: usize = 64 << 20;
+
+/// How long the final acks and DISCONNECT may take at shutdown.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(3);
+
 impl EventLoopTask {
-    pub async fn run(mut self, out: UnboundedSender<Delivery>, mut stop: Shutdown) {
+    /// Polls until `done`. On `stop` it stops forwarding (closing `out`, so the
+    /// stages behind drain) but keeps the connection, so what they drain can
+    /// still be acknowledged; on `done` it disconnects cleanly.
+    pub async fn run(mut self, out: UnboundedSender<Delivery>, mut stop: Shutdown, mut done: Shutdown) {
+        let mut out = Some(out);
         let mut delay = self.backoff.0;
-        while !stop.is_set() {
+        loop {
             let event = tokio::select! {
                 e = self.eventloop.poll() => e,
-                _ = stop.wait() => break,
+                _ = stop.wait(), if out.is_some() => {
+                    out = None;
+                    continue;
+                }
+                _ = done.wait() => break,
             };
             match event {
                 Ok(Event::Incoming(Packet::ConnAck(ack))) => {
                     delay = self.backoff.0;
-                    let generation = self.generation.fetch_add(1, Ordering::AcqRel) + 1;
-                    self.metrics.mqtt_connected.store(1, Ordering::Relaxed);
-                    tracing::info!(
-                        generation,
-                        session_present = ack.session_present,
-                        "connected to MQTT broker"
-                    );
-                    if !ack.session_present {
-                        if let Err(e) = self
-                            .client
-                            .try_subscribe(self.topic_filter.clone(), QoS::AtLeastOnce)
-                        {
-                            tracing::error!(error = %e, "cannot queue the subscription");
-                        }
+                    self.connected(ack.session_present);
+                }
+                Ok(Event::Incoming(Packet::SubAck(ack))) => {
+                    if ack.return_codes.iter().any(|c| matches!(c, SubscribeReasonCode::Failure)) {
+                        self.metrics.mqtt_errors.fetch_add(1, Ordering::Relaxed);
+                        tracing::error!(filter = %self.topic_filter, "the broker refused the subscription: no telemetry will arrive");
                     }
                 }
                 Ok(Event::Incoming(Packet::Publish(publish))) => {
-                    let generation = self.generation.load(Ordering::Acquire);
-                    if out
-                        .send(Delivery {
-                            publish,
-                            generation,
-                        })
-                        .is_err()
-                    {
-                        break;
+                    // After `stop` a message is not taken: unacked, the broker redelivers it next session.
+                    if let Some(tx) = &out {
+                        let generation = self.generation.load(Ordering::Acquire);
+                        if tx.send(Delivery { publish, generation }).is_err() {
+                            out = None;
+                        }
                     }
                 }
                 Ok(_) => {}
                 Err(e) => {
+                    // Acks queued for the dead connection must not go out on the next one.
+                    self.generation.fetch_add(1, Ordering::AcqRel);
                     self.metrics.mqtt_connected.store(0, Ordering::Relaxed);
                     self.metrics.mqtt_errors.fetch_add(1, Ordering::Relaxed);
                     tracing::warn!(error = %e, retry_in_ms = delay.as_millis() as u64, "MQTT connection error");
                     tokio::select! {
                         _ = tokio::time::sleep(delay) => {}
-                        _ = stop.wait() => break,
+                        _ = done.wait() => break,
                     }
                     delay = (delay * 2).min(self.backoff.1);
                 }
             }
         }
+        self.close().await;
+    }
+
+    fn connected(&self, session_present: bool) {
+        let generation = self.generation.fetch_add(1, Ordering::AcqRel) + 1;
+        self.metrics.mqtt_connected.store(1, Ordering::Relaxed);
+        tracing::info!(generation, session_present, "connected to MQTT broker");
+        // Subscribing again is harmless when the session kept it, and needed
+        // when the filter changed or the broker lost the session.
+        if let Err(e) = self.client.try_subscribe(self.topic_filter.clone(), QoS::AtLeastOnce) {
+            self.metrics.mqtt_errors.fetch_add(1, Ordering::Relaxed);
+            tracing::error!(error = %e, "cannot queue the subscription");
+        }
+    }
+
+    /// Flushes queued acks and sends DISCONNECT, within `CLOSE_TIMEOUT`.
+    async fn close(mut self) {
         self.metrics.mqtt_connected.store(0, Ordering::Relaxed);
+        if self.client.try_disconnect().is_err() {
+            return;
+        }
+        let flush = async {
+            while let Ok(event) = self.eventloop.poll().await {
+                if matches!(event, Event::Outgoing(Outgoing::Disconnect)) {
+                    break;
+                }
+            }
+        };
+        let _ = tokio::time::timeout(CLOSE_TIMEOUT, flush).await;
     }
 }
 
@@ -213,24 +227,10 @@ mod tests {
 
     #[test]
     fn urls_give_scheme_host_and_port() {
-        assert_eq!(
-            parse_url("mqtt://127.0.0.1:1883").unwrap(),
-            (false, "127.0.0.1".into(), 1883)
-        );
-        assert_eq!(
-            parse_url("mqtts://broker.example").unwrap(),
-            (true, "broker.example".into(), 8883)
-        );
-        assert_eq!(
-            parse_url("tcp://[::1]:18831").unwrap(),
-            (false, "::1".into(), 18831)
-        );
-        for bad in [
-            "127.0.0.1:1883",
-            "http://h:1",
-            "mqtt://:1883",
-            "mqtt://h:port",
-        ] {
+        assert_eq!(parse_url("mqtt://127.0.0.1:1883").unwrap(), (false, "127.0.0.1".into(), 1883));
+        assert_eq!(parse_url("mqtts://broker.example").unwrap(), (true, "broker.example".into(), 8883));
+        assert_eq!(parse_url("tcp://[::1]:18831").unwrap(), (false, "::1".into(), 18831));
+        for bad in ["127.0.0.1:1883", "http://h:1", "mqtt://:1883", "mqtt://h:port"] {
             assert!(parse_url(bad).is_err(), "{bad}");
         }
     }

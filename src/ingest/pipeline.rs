@@ -27,24 +27,14 @@ pub async fn run(
     pending: UnboundedSender<PendingAck<Delivery>>,
 ) {
     let mut seq = 0u64;
+    ctx.metrics.ingest_running.store(1, Ordering::Relaxed);
     while let Some(d) = deliveries.recv().await {
         seq += 1;
-        ctx.metrics
-            .messages_received
-            .fetch_add(1, Ordering::Relaxed);
+        ctx.metrics.messages_received.fetch_add(1, Ordering::Relaxed);
         let now = chrono::Utc::now();
-        match decode(
-            &d.publish.payload,
-            ctx.fleet.as_ref(),
-            now.timestamp_millis(),
-            &ctx.limits,
-        ) {
+        match decode(&d.publish.topic, &d.publish.payload, ctx.fleet.as_ref(), now.timestamp_millis(), &ctx.limits) {
             Ok(decoded) => {
-                let _ = pending.send(PendingAck {
-                    seq,
-                    needs_engine: true,
-                    message: d,
-                });
+                let _ = pending.send(PendingAck { seq, needs_engine: true, message: d });
                 let batch = AssetBatch {
                     seq,
                     asset: decoded.asset,
@@ -61,28 +51,24 @@ pub async fn run(
                 let reason = e.reason();
                 ctx.metrics.record_dead_letter(reason);
                 tracing::warn!(topic = %d.publish.topic, reason = reason.as_str(), error = %e, "dead letter");
-                let letter = DeadLetter {
-                    id: uuid::Uuid::new_v4().simple().to_string(),
-                    received_at: now.timestamp_millis(),
-                    topic: d.publish.topic.clone(),
+                let letter = DeadLetter::new(
+                    &d.publish.topic,
                     reason,
-                    detail: e.to_string(),
-                    payload: d.publish.payload.to_vec(),
-                };
+                    &e.to_string(),
+                    &d.publish.payload,
+                    now.timestamp_millis(),
+                );
                 // Acked only once stored: during an outage the broker keeps the message.
-                with_retry(&ctx.metrics, "storing a dead letter", || {
-                    ctx.db.insert_dead_letter(&letter)
-                })
-                .await;
-                let _ = pending.send(PendingAck {
-                    seq,
-                    needs_engine: false,
-                    message: d,
-                });
+                if with_retry(&ctx.metrics, "storing a dead letter", || ctx.db.insert_dead_letter(&letter))
+                    .await
+                    .is_err()
+                {
+                    tracing::error!(payload_hex = %letter.payload_hex(), "dead letter not stored; its payload is logged here");
+                }
+                let _ = pending.send(PendingAck { seq, needs_engine: false, message: d });
             }
         }
     }
-    tokio::task::spawn_blocking(move || engine.shutdown())
-        .await
-        .ok();
+    ctx.metrics.ingest_running.store(0, Ordering::Relaxed);
+    tokio::task::spawn_blocking(move || engine.shutdown()).await.ok();
 }

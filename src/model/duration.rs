@@ -50,7 +50,8 @@ pub fn parse_duration(text: &str) -> Result<Span, DurationError> {
         "d" => 86_400_000.0,
         _ => return Err(err()),
     };
-    if !n.is_finite() || n < 0.0 {
+    // Capped at 100 years so that adding a span to a timestamp cannot overflow.
+    if !n.is_finite() || n < 0.0 || n * unit_ms > 100.0 * 365.25 * 86_400_000.0 {
         return Err(err());
     }
     Ok(Span((n * unit_ms).round() as i64))
@@ -66,12 +67,7 @@ impl FromStr for Span {
 impl fmt::Display for Span {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let ms = self.0;
-        let units = [
-            (86_400_000, "d"),
-            (3_600_000, "h"),
-            (60_000, "m"),
-            (1_000, "s"),
-        ];
+        let units = [(86_400_000, "d"), (3_600_000, "h"), (60_000, "m"), (1_000, "s")];
         match units.iter().find(|(u, _)| ms != 0 && ms % u == 0) {
             Some((u, name)) => write!(f, "{}{}", ms / u, name),
             None => write!(f, "{ms}ms"),
@@ -107,7 +103,7 @@ mod tests {
 
     #[test]
     fn rejects_missing_unit_negative_and_garbage() {
-        for bad in ["15", "-3m", "m", "3 weeks", "", "NaNs"] {
+        for bad in ["15", "-3m", "m", "3 weeks", "", "NaNs", "1e300d"] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
     }

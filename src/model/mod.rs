@@ -10,8 +10,7 @@ mod severity;
 
 pub use duration::{parse_duration, Span};
 pub use ids::{
-    AssetId, DepotId, EngineerId, FaultCode, MetricName, ModelId, PartNumber, RuleId, SiteId,
-    SkillName, TicketId,
+    AssetId, DepotId, EngineerId, FaultCode, MetricName, ModelId, PartNumber, RuleId, SiteId, SkillName, TicketId,
 };
 pub use severity::{Severity, TicketKind, UnknownVariant};
 
@@ -60,24 +59,15 @@ mod tests {
 
     #[test]
     fn distance_between_berlin_and_munich_is_about_504_km() {
-        let berlin = GeoPoint {
-            lat: 52.52,
-            lon: 13.405,
-        };
-        let munich = GeoPoint {
-            lat: 48.137,
-            lon: 11.575,
-        };
+        let berlin = GeoPoint { lat: 52.52, lon: 13.405 };
+        let munich = GeoPoint { lat: 48.137, lon: 11.575 };
         let d = berlin.distance_km(&munich);
         assert!((d - 504.0).abs() < 5.0, "{d}");
     }
 
     #[test]
     fn distance_to_itself_is_zero() {
-        let p = GeoPoint {
-            lat: 10.0,
-            lon: 20.0,
-        };
+        let p = GeoPoint { lat: 10.0, lon: 20.0 };
         assert_eq!(p.distance_km(&p), 0.0);
     }
 }

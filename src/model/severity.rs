@@ -72,19 +72,8 @@ macro_rules! enum_str {
     };
 }
 
-enum_str!(
-    Severity,
-    "severity",
-    Severity::General,
-    Severity::Major,
-    Severity::Emergency
-);
-enum_str!(
-    TicketKind,
-    "ticket kind",
-    TicketKind::Repair,
-    TicketKind::SensorCheck
-);
+enum_str!(Severity, "severity", Severity::General, Severity::Major, Severity::Emergency);
+enum_str!(TicketKind, "ticket kind", TicketKind::Repair, TicketKind::SensorCheck);
 
 #[cfg(test)]
 mod tests {

@@ -44,11 +44,7 @@ impl RuleState {
         let (next, out) = match (*self, active) {
             (Idle, false) => (Idle, None),
             (Idle, true) | (Pending { .. }, true) => {
-                let since = if let Pending { since } = *self {
-                    since
-                } else {
-                    now
-                };
+                let since = if let Pending { since } = *self { since } else { now };
                 if now - since >= t.hold_for.as_millis() {
                     (Active { last_emitted: now }, Some(Firing::Opened))
                 } else {
@@ -63,30 +59,12 @@ impl RuleState {
                     (Active { last_emitted }, None)
                 }
             }
-            (Active { last_emitted }, false) => (
-                Clearing {
-                    false_since: now,
-                    last_emitted,
-                },
-                None,
-            ),
-            (
-                Clearing {
-                    false_since,
-                    last_emitted,
-                },
-                false,
-            ) => {
+            (Active { last_emitted }, false) => (Clearing { false_since: now, last_emitted }, None),
+            (Clearing { false_since, last_emitted }, false) => {
                 if now - false_since >= t.clear_after.as_millis() {
                     (Idle, None)
                 } else {
-                    (
-                        Clearing {
-                            false_since,
-                            last_emitted,
-                        },
-                        None,
-                    )
+                    (Clearing { false_since, last_emitted }, None)
                 }
             }
         };
@@ -102,19 +80,12 @@ mod tests {
     const M: i64 = 60_000;
 
     fn timing() -> Timing {
-        Timing {
-            hold_for: Span::from_mins(10),
-            clear_after: Span::from_mins(30),
-            evidence_every: Span::from_mins(60),
-        }
+        Timing { hold_for: Span::from_mins(10), clear_after: Span::from_mins(30), evidence_every: Span::from_mins(60) }
     }
 
     fn run(steps: &[(i64, bool)]) -> Vec<Option<Firing>> {
         let mut s = RuleState::default();
-        steps
-            .iter()
-            .map(|&(min, active)| s.step(min * M, active, timing()))
-            .collect()
+        steps.iter().map(|&(min, active)| s.step(min * M, active, timing())).collect()
     }
 
     #[test]
@@ -131,44 +102,20 @@ mod tests {
 
     #[test]
     fn flapping_within_the_hysteresis_does_not_reopen() {
-        let out = run(&[
-            (0, true),
-            (10, true),
-            (20, false),
-            (30, true),
-            (40, false),
-            (50, true),
-        ]);
-        assert_eq!(
-            out.iter().filter(|o| **o == Some(Firing::Opened)).count(),
-            1
-        );
+        let out = run(&[(0, true), (10, true), (20, false), (30, true), (40, false), (50, true)]);
+        assert_eq!(out.iter().filter(|o| **o == Some(Firing::Opened)).count(), 1);
     }
 
     #[test]
     fn clears_after_staying_false_then_opens_again() {
-        let out = run(&[
-            (0, true),
-            (10, true),
-            (20, false),
-            (51, false),
-            (60, true),
-            (70, true),
-        ]);
+        let out = run(&[(0, true), (10, true), (20, false), (51, false), (60, true), (70, true)]);
         assert_eq!(out[1], Some(Firing::Opened));
         assert_eq!(out[5], Some(Firing::Opened));
     }
 
     #[test]
     fn evidence_is_emitted_at_most_once_per_interval_while_firing() {
-        let out = run(&[
-            (0, true),
-            (10, true),
-            (40, true),
-            (69, true),
-            (70, true),
-            (100, true),
-        ]);
+        let out = run(&[(0, true), (10, true), (40, true), (69, true), (70, true), (100, true)]);
         assert_eq!(out[1], Some(Firing::Opened));
         assert_eq!(out[2], None);
         assert_eq!(out[3], None);
@@ -179,10 +126,7 @@ mod tests {
     #[test]
     fn zero_hold_opens_on_the_first_true() {
         let mut s = RuleState::default();
-        let t = Timing {
-            hold_for: Span(0),
-            ..timing()
-        };
+        let t = Timing { hold_for: Span(0), ..timing() };
         assert_eq!(s.step(0, true, t), Some(Firing::Opened));
     }
 }

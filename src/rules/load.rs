@@ -2,9 +2,7 @@
 //! every mistake is reported with the file, the line and the reason.
 
 use super::model::{Bound, Check, Condition, Detector, ModelRules, PartRef, Rule, RuleSet};
-use crate::model::{
-    FaultCode, MetricName, ModelId, PartNumber, RuleId, Severity, SkillName, Span, TicketKind,
-};
+use crate::model::{FaultCode, MetricName, ModelId, PartNumber, RuleId, Severity, SkillName, Span, TicketKind};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
@@ -95,32 +93,29 @@ pub fn parse_file(path: &Path, text: &str) -> Result<ModelRules, RuleError> {
         line: e.span().map(|s| line_of(text, s.start)),
         reason: e.message().to_owned(),
     })?;
-    if raw.model.get_ref().trim().is_empty() {
-        return Err(at(raw.model.span(), "model must not be empty".into()));
+    if raw.model.get_ref().trim().is_empty() || raw.asset_prefix.trim().is_empty() {
+        return Err(at(raw.model.span(), "model and asset_prefix must not be empty".into()));
     }
     let mut seen = HashSet::new();
+    let mut faults = HashSet::new();
     let mut rules = Vec::with_capacity(raw.rules.len());
     for spanned in raw.rules {
         let span = spanned.span();
-        let rule = build_rule(spanned.into_inner())
-            .map_err(|(s, reason)| at(s.unwrap_or(span.clone()), reason))?;
+        let rule = build_rule(spanned.into_inner()).map_err(|(s, reason)| at(s.unwrap_or(span.clone()), reason))?;
         if !seen.insert(rule.id.clone()) {
             return Err(at(span, format!("duplicate rule id '{}'", rule.id)));
+        }
+        // One open ticket per asset and fault: two rules with one fault code
+        // would silently share tickets (and one's severity would never show).
+        if !faults.insert(rule.fault.clone()) {
+            return Err(at(span, format!("fault '{}' is already named by another rule of this model", rule.fault)));
         }
         rules.push(rule);
     }
     if rules.is_empty() {
-        return Err(RuleError {
-            file: path.to_owned(),
-            line: None,
-            reason: "no [[rule]] defined".into(),
-        });
+        return Err(RuleError { file: path.to_owned(), line: None, reason: "no [[rule]] defined".into() });
     }
-    Ok(ModelRules::new(
-        ModelId::new(raw.model.into_inner()),
-        raw.asset_prefix,
-        rules,
-    ))
+    Ok(ModelRules::new(ModelId::new(raw.model.into_inner()), raw.asset_prefix, rules))
 }
 
 type Located<T> = Result<T, (Option<std::ops::Range<usize>>, String)>;
@@ -134,25 +129,20 @@ fn build_rule(raw: RawRule) -> Located<Rule> {
     let skills_span = raw.skills.as_ref().map_or(id_span.clone(), |s| s.span());
     let skills = raw.skills.map(Spanned::into_inner).unwrap_or_default();
     if let Some((skill, level)) = skills.iter().find(|(_, l)| !(1..=3).contains(*l)) {
-        return Err((
-            Some(skills_span),
-            format!("skill '{skill}' has level {level}; levels are 1 to 3"),
-        ));
+        return Err((Some(skills_span), format!("skill '{skill}' has level {level}; levels are 1 to 3")));
     }
     if raw.kind == TicketKind::Repair && skills.is_empty() {
+        return Err((Some(id_span), "a repair rule must name at least one skill".into()));
+    }
+    let parts = raw.parts.into_iter().map(build_part).collect::<Located<Vec<_>>>()?;
+    if let Some(dup) = parts.iter().enumerate().find(|(i, p)| parts[..*i].iter().any(|q| q.part == p.part)) {
         return Err((
             Some(id_span),
-            "a repair rule must name at least one skill".into(),
+            format!("part '{}' is listed twice; give one line with the total qty", dup.1.part),
         ));
     }
-    let parts = raw
-        .parts
-        .into_iter()
-        .map(build_part)
-        .collect::<Located<Vec<_>>>()?;
     let when_span = raw.when.span();
-    let when =
-        build_condition(raw.when.into_inner()).map_err(|(s, r)| (s.or(Some(when_span)), r))?;
+    let when = build_condition(raw.when.into_inner()).map_err(|(s, r)| (s.or(Some(when_span)), r))?;
     Ok(Rule {
         id: RuleId::new(id),
         fault: FaultCode::new(raw.fault),
@@ -161,10 +151,7 @@ fn build_rule(raw: RawRule) -> Located<Rule> {
         description: raw.description,
         hold_for: raw.hold_for,
         clear_after: raw.clear_after.unwrap_or(raw.hold_for),
-        skills: skills
-            .into_iter()
-            .map(|(k, v)| (SkillName::new(k), v))
-            .collect(),
+        skills: skills.into_iter().map(|(k, v)| (SkillName::new(k), v)).collect(),
         parts,
         when,
     })
@@ -174,15 +161,9 @@ fn build_part(raw: Spanned<RawPart>) -> Located<PartRef> {
     let span = raw.span();
     let p = raw.into_inner();
     if p.qty == 0 || p.part.trim().is_empty() {
-        return Err((
-            Some(span),
-            "a part needs a part number and a quantity of at least 1".into(),
-        ));
+        return Err((Some(span), "a part needs a part number and a quantity of at least 1".into()));
     }
-    Ok(PartRef {
-        part: PartNumber::new(p.part),
-        qty: p.qty,
-    })
+    Ok(PartRef { part: PartNumber::new(p.part), qty: p.qty })
 }
 
 fn build_condition(raw: RawCondition) -> Located<Condition> {
@@ -200,10 +181,9 @@ fn build_condition(raw: RawCondition) -> Located<Condition> {
     };
     let mut raw = raw;
     match (raw.all.take(), raw.any.take(), raw.metric.is_some()) {
-        (Some(_), Some(_), _) | (Some(_), _, true) | (_, Some(_), true) => Err((
-            None,
-            "a condition is exactly one of: all = [...], any = [...], or a metric check".into(),
-        )),
+        (Some(_), Some(_), _) | (Some(_), _, true) | (_, Some(_), true) => {
+            Err((None, "a condition is exactly one of: all = [...], any = [...], or a metric check".into()))
+        }
         (Some(all), None, false) => Ok(Condition::All(group(all)?)),
         (None, Some(any), false) => Ok(Condition::Any(group(any)?)),
         (None, None, _) => build_check(raw).map(Condition::Check),
@@ -222,23 +202,13 @@ fn build_check(raw: RawCondition) -> Located<Check> {
         (Some(a), None) if a.is_finite() => Some(Bound::Above(a)),
         (None, Some(b)) if b.is_finite() => Some(Bound::Below(b)),
         (None, None) => None,
-        _ => {
-            return fail(format!(
-                "check on '{metric}': give exactly one finite 'above' or 'below'"
-            ))
-        }
+        _ => return fail(format!("check on '{metric}': give exactly one finite 'above' or 'below'")),
     };
-    let need_bound = || {
-        bound.ok_or((
-            None,
-            format!("detector '{name}' on '{metric}' needs 'above' or 'below'"),
-        ))
-    };
-    let need = |v: Option<Span>, key: &str| {
-        v.ok_or((
-            None,
-            format!("detector '{name}' on '{metric}' needs '{key}'"),
-        ))
+    let need_bound = || bound.ok_or((None, format!("detector '{name}' on '{metric}' needs 'above' or 'below'")));
+    let need = |v: Option<Span>, key: &str| match v {
+        Some(span) if span.as_millis() > 0 => Ok(span),
+        Some(_) => Err((None, format!("detector '{name}' on '{metric}': '{key}' must be longer than 0"))),
+        None => Err((None, format!("detector '{name}' on '{metric}' needs '{key}'"))),
     };
     let allowed: &[&str] = match name.as_str() {
         "threshold" => &["bound", "held"],
@@ -247,75 +217,39 @@ fn build_check(raw: RawCondition) -> Located<Check> {
         "flatline" => &["held"],
         "forecast" => &["bound", "horizon", "fit"],
         other => {
-            return fail(format!(
-                "unknown detector '{other}' (threshold, rate, baseline, stale, flatline, forecast)"
-            ))
+            return fail(format!("unknown detector '{other}' (threshold, rate, baseline, stale, flatline, forecast)"))
         }
     };
-    let given = [
-        ("bound", bound.is_some()),
-        ("held", raw.held.is_some()),
-        ("after", raw.after.is_some()),
-    ]
-    .into_iter()
-    .chain([
-        ("horizon", raw.horizon.is_some()),
-        ("fit", raw.fit.is_some()),
-    ]);
-    if let Some((key, _)) = given
-        .filter(|(_, g)| *g)
-        .find(|(k, _)| !allowed.contains(k))
-    {
+    let given = [("bound", bound.is_some()), ("held", raw.held.is_some()), ("after", raw.after.is_some())]
+        .into_iter()
+        .chain([("horizon", raw.horizon.is_some()), ("fit", raw.fit.is_some())]);
+    if let Some((key, _)) = given.filter(|(_, g)| *g).find(|(k, _)| !allowed.contains(k)) {
         let key = if key == "bound" { "above/below" } else { key };
-        return fail(format!(
-            "detector '{name}' on '{metric}' does not take '{key}'"
-        ));
+        return fail(format!("detector '{name}' on '{metric}' does not take '{key}'"));
     }
     let detector = match name.as_str() {
-        "threshold" => Detector::Threshold {
-            bound: need_bound()?,
-            held: raw.held.unwrap_or_default(),
-        },
-        "rate" => Detector::Rate {
-            bound: need_bound()?,
-        },
-        "baseline" => Detector::Baseline {
-            bound: need_bound()?,
-        },
-        "stale" => Detector::Stale {
-            after: need(raw.after, "after")?,
-        },
-        "flatline" => Detector::Flatline {
-            held: need(raw.held, "held")?,
-        },
+        "threshold" => Detector::Threshold { bound: need_bound()?, held: raw.held.unwrap_or_default() },
+        "rate" => Detector::Rate { bound: need_bound()? },
+        "baseline" => Detector::Baseline { bound: need_bound()? },
+        "stale" => Detector::Stale { after: need(raw.after, "after")? },
+        "flatline" => Detector::Flatline { held: need(raw.held, "held")? },
         _ => Detector::Forecast {
             bound: need_bound()?,
             horizon: need(raw.horizon, "horizon")?,
-            fit: raw.fit.unwrap_or(Span::from_hours(6)),
+            fit: need(raw.fit.or(Some(Span::from_hours(6))), "fit")?,
         },
     };
-    Ok(Check {
-        metric: MetricName::new(metric),
-        detector,
-    })
+    Ok(Check { metric: MetricName::new(metric), detector })
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())]
-        .bytes()
-        .filter(|&b| b == b'\n')
-        .count()
-        + 1
+    text[..offset.min(text.len())].bytes().filter(|&b| b == b'\n').count() + 1
 }
 
 /// Loads every `*.toml` file in `dir` (sorted by name); one model per file.
 pub fn load_dir(dir: &Path) -> Result<RuleSet, Vec<RuleError>> {
     let entries = std::fs::read_dir(dir).map_err(|e| {
-        vec![RuleError {
-            file: dir.to_owned(),
-            line: None,
-            reason: format!("cannot read rules directory: {e}"),
-        }]
+        vec![RuleError { file: dir.to_owned(), line: None, reason: format!("cannot read rules directory: {e}") }]
     })?;
     let mut paths: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -326,11 +260,7 @@ pub fn load_dir(dir: &Path) -> Result<RuleSet, Vec<RuleError>> {
     let mut errors = Vec::new();
     for path in paths {
         let parsed = std::fs::read_to_string(&path)
-            .map_err(|e| RuleError {
-                file: path.clone(),
-                line: None,
-                reason: e.to_string(),
-            })
+            .map_err(|e| RuleError { file: path.clone(), line: None, reason: e.to_string() })
             .and_then(|text| parse_file(&path, &text));
         match parsed {
             Ok(m) if set.models.contains_key(&m.model) => errors.push(RuleError {
@@ -345,11 +275,7 @@ pub fn load_dir(dir: &Path) -> Result<RuleSet, Vec<RuleError>> {
         }
     }
     if set.models.is_empty() && errors.is_empty() {
-        errors.push(RuleError {
-            file: dir.to_owned(),
-            line: None,
-            reason: "no rule files (*.toml) found".into(),
-        });
+        errors.push(RuleError { file: dir.to_owned(), line: None, reason: "no rule files (*.toml) found".into() });
     }
     if errors.is_empty() {
         Ok(set)

@@ -1,8 +1,6 @@
 //! Validated rule objects, built by the loader from the raw file contents.
 
-use crate::model::{
-    FaultCode, MetricName, ModelId, PartNumber, RuleId, Severity, SkillName, Span, TicketKind,
-};
+use crate::model::{FaultCode, MetricName, ModelId, PartNumber, RuleId, Severity, SkillName, Span, TicketKind};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -47,11 +45,7 @@ pub enum Detector {
     /// The value does not change at all for `held` (a stuck sensor).
     Flatline { held: Span },
     /// The trend over the last `fit` reaches the bound within `horizon`.
-    Forecast {
-        bound: Bound,
-        horizon: Span,
-        fit: Span,
-    },
+    Forecast { bound: Bound, horizon: Span, fit: Span },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -74,9 +68,7 @@ impl Condition {
     pub fn checks(&self) -> Vec<&Check> {
         match self {
             Condition::Check(c) => vec![c],
-            Condition::All(cs) | Condition::Any(cs) => {
-                cs.iter().flat_map(Condition::checks).collect()
-            }
+            Condition::All(cs) | Condition::Any(cs) => cs.iter().flat_map(Condition::checks).collect(),
         }
     }
 }
@@ -118,11 +110,8 @@ pub struct ModelRules {
 
 impl ModelRules {
     pub fn new(model: ModelId, asset_prefix: String, rules: Vec<Rule>) -> Self {
-        let mut metrics: Vec<MetricName> = rules
-            .iter()
-            .flat_map(|r| r.when.checks())
-            .map(|c| c.metric.clone())
-            .collect();
+        let mut metrics: Vec<MetricName> =
+            rules.iter().flat_map(|r| r.when.checks()).map(|c| c.metric.clone()).collect();
         metrics.sort();
         metrics.dedup();
         let longest_hold = rules
@@ -134,13 +123,7 @@ impl ModelRules {
             })
             .max()
             .unwrap_or_default();
-        ModelRules {
-            model,
-            asset_prefix,
-            rules,
-            metrics,
-            longest_hold,
-        }
+        ModelRules { model, asset_prefix, rules, metrics, longest_hold }
     }
 
     pub fn metric_slot(&self, metric: &MetricName) -> Option<usize> {

@@ -23,6 +23,8 @@ pub struct Metrics {
     pub findings: AtomicU64,
     pub evidence_appended: AtomicU64,
     pub mqtt_connected: AtomicI64,
+    /// 1 while the ingest pipeline (decode -> detection) runs.
+    pub ingest_running: AtomicI64,
     pub mqtt_errors: AtomicU64,
     pub store_errors: AtomicU64,
     dead_letters: [AtomicU64; DeadLetterReason::ALL.len()],
@@ -92,78 +94,37 @@ impl Metrics {
     pub fn render(&self) -> String {
         let mut out = String::new();
         let counters: [(&str, &str, &AtomicU64); 10] = [
-            (
-                "upkeep_messages_received_total",
-                "MQTT messages received",
-                &self.messages_received,
-            ),
-            (
-                "upkeep_messages_acked_total",
-                "MQTT messages acknowledged after processing",
-                &self.messages_acked,
-            ),
-            (
-                "upkeep_readings_accepted_total",
-                "Readings that entered detection windows",
-                &self.readings_accepted,
-            ),
+            ("upkeep_messages_received_total", "MQTT messages received", &self.messages_received),
+            ("upkeep_messages_acked_total", "MQTT messages acknowledged after processing", &self.messages_acked),
+            ("upkeep_readings_accepted_total", "Readings that entered detection windows", &self.readings_accepted),
             (
                 "upkeep_readings_duplicate_total",
                 "Readings redelivered with a known timestamp",
                 &self.readings_duplicate,
             ),
-            (
-                "upkeep_readings_late_total",
-                "Readings older than the allowed lateness",
-                &self.readings_late,
-            ),
-            (
-                "upkeep_readings_unmonitored_total",
-                "Readings of metrics no rule reads",
-                &self.readings_unmonitored,
-            ),
-            (
-                "upkeep_findings_total",
-                "Rule firings (openings and evidence)",
-                &self.findings,
-            ),
-            (
-                "upkeep_ticket_evidence_appended_total",
-                "Evidence appended to open tickets",
-                &self.evidence_appended,
-            ),
-            (
-                "upkeep_mqtt_errors_total",
-                "MQTT connection errors",
-                &self.mqtt_errors,
-            ),
-            (
-                "upkeep_store_errors_total",
-                "Database errors (retried)",
-                &self.store_errors,
-            ),
+            ("upkeep_readings_late_total", "Readings older than the allowed lateness", &self.readings_late),
+            ("upkeep_readings_unmonitored_total", "Readings of metrics no rule reads", &self.readings_unmonitored),
+            ("upkeep_findings_total", "Rule firings (openings and evidence)", &self.findings),
+            ("upkeep_ticket_evidence_appended_total", "Evidence appended to open tickets", &self.evidence_appended),
+            ("upkeep_mqtt_errors_total", "MQTT connection errors", &self.mqtt_errors),
+            ("upkeep_store_errors_total", "Database errors (retried)", &self.store_errors),
         ];
         for (name, help, c) in counters {
-            let _ = writeln!(
-                out,
-                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
-                c.load(Relaxed)
-            );
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}", c.load(Relaxed));
         }
-        let _ = writeln!(out, "# HELP upkeep_mqtt_connected 1 while connected to the broker\n# TYPE upkeep_mqtt_connected gauge");
         let _ = writeln!(
             out,
-            "upkeep_mqtt_connected {}",
-            self.mqtt_connected.load(Relaxed)
+            "# HELP upkeep_mqtt_connected 1 while connected to the broker\n# TYPE upkeep_mqtt_connected gauge"
         );
+        let _ = writeln!(out, "upkeep_mqtt_connected {}", self.mqtt_connected.load(Relaxed));
+        let _ = writeln!(
+            out,
+            "# HELP upkeep_ingest_running 1 while decode and detection run\n# TYPE upkeep_ingest_running gauge"
+        );
+        let _ = writeln!(out, "upkeep_ingest_running {}", self.ingest_running.load(Relaxed));
         let _ = writeln!(out, "# HELP upkeep_dead_letters_total Invalid messages kept aside, by reason\n# TYPE upkeep_dead_letters_total counter");
         for r in DeadLetterReason::ALL {
-            let _ = writeln!(
-                out,
-                "upkeep_dead_letters_total{{reason=\"{}\"}} {}",
-                r.as_str(),
-                self.dead_letters(r)
-            );
+            let _ = writeln!(out, "upkeep_dead_letters_total{{reason=\"{}\"}} {}", r.as_str(), self.dead_letters(r));
         }
         let _ = writeln!(out, "# HELP upkeep_tickets_opened_total Tickets opened, by severity\n# TYPE upkeep_tickets_opened_total counter");
         for s in Severity::ALL {
@@ -181,7 +142,10 @@ impl Metrics {
     fn render_latency(&self, out: &mut String) {
         let r = self.latency.lock().unwrap_or_else(|p| p.into_inner());
         let name = "upkeep_ticket_open_latency_seconds";
-        let _ = writeln!(out, "# HELP {name} From the triggering message's arrival to the ticket's commit\n# TYPE {name} summary");
+        let _ = writeln!(
+            out,
+            "# HELP {name} From the triggering message's arrival to the ticket's commit\n# TYPE {name} summary"
+        );
         let mut sorted = r.samples.clone();
         sorted.sort_by(f64::total_cmp);
         for q in [0.5, 0.9, 0.99] {

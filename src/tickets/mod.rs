@@ -9,6 +9,5 @@ mod store;
 pub use service::{run as run_service, ServiceContext};
 pub use state::TicketState;
 pub use store::{
-    EventRecord, EvidenceRecord, NewTicket, OpenOutcome, PartLine, StoreError, Ticket,
-    TicketDetail, TicketFilter,
+    EventRecord, EvidenceRecord, NewTicket, OpenOutcome, PartLine, StoreError, Ticket, TicketDetail, TicketFilter,
 };

@@ -75,10 +75,8 @@ impl ServiceContext {
             on_site_due: detected_at + tier.on_site.as_millis(),
             evidence: serde_json::to_value(&f.evidence).unwrap_or_default(),
         };
-        let outcome = with_retry(&self.metrics, "opening a ticket", || {
-            self.db.open_or_append(&new, now())
-        })
-        .await;
+        let opening = with_retry(&self.metrics, "opening a ticket", || self.db.open_or_append(&new, now(), f.opened));
+        let Ok(outcome) = opening.await else { return };
         match outcome {
             OpenOutcome::Opened(id) => {
                 tracing::info!(ticket = %id, asset = %f.asset, fault = %f.fault, severity = %f.severity, "ticket opened");
@@ -86,81 +84,63 @@ impl ServiceContext {
                 let latency_s = (chrono::Utc::now().timestamp_micros() - received_us) as f64 / 1e6;
                 self.metrics.record_ticket_opened(f.severity, latency_s);
             }
-            OpenOutcome::Appended(id) => {
-                tracing::debug!(ticket = %id, "evidence appended");
-                self.metrics
-                    .evidence_appended
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            OpenOutcome::Appended { id, undispatched } => {
+                self.metrics.evidence_appended.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if undispatched {
+                    tracing::warn!(ticket = %id, "ticket was never dispatched (engine stopped in between); dispatching now");
+                    self.dispatch(&id, rule, &new).await;
+                }
             }
+            OpenOutcome::NotOpen => {}
         }
     }
 
     fn rule(&self, f: &Finding) -> Option<&Rule> {
-        self.rules
-            .for_model(&f.model)?
-            .rules
-            .iter()
-            .find(|r| r.id == f.rule)
+        self.rules.for_model(&f.model)?.rules.iter().find(|r| r.id == f.rule)
     }
 
     /// Proposes the engineer and reserves the parts, storing the reasons.
+    /// Shift and arrival are judged from now (or the detection time, if a
+    /// replay runs ahead of the clock): a backlog must not pick someone whose
+    /// shift ended meanwhile.
     async fn dispatch(&self, id: &TicketId, rule: &Rule, t: &NewTicket) {
-        let Some(asset) = self.fleet.asset(t.asset.as_str()) else {
+        let Some(asset) = self.fleet.asset(t.asset.as_str()) else { return };
+        let Ok(loads) = with_retry(&self.metrics, "reading engineer loads", || self.db.engineer_loads()).await else {
             return;
         };
-        let loads = with_retry(&self.metrics, "reading engineer loads", || {
-            self.db.engineer_loads()
-        })
-        .await;
-        let need = Need {
-            site: asset.location,
-            skills: &rule.skills,
-            at: t.detected_at,
-            on_site_due: t.on_site_due,
-        };
+        let at = now().max(t.detected_at);
+        let need = Need { site: asset.location, skills: &rule.skills, at, on_site_due: t.on_site_due };
         let choice = self.dispatcher.choose(need, &loads);
-        match &choice.engineer {
-            Some(e) => {
-                with_retry(&self.metrics, "assigning", || {
-                    self.db.assign(
-                        id.as_str(),
-                        e,
-                        &choice.note,
-                        choice.at_risk,
-                        "dispatch",
-                        now(),
-                    )
-                })
-                .await;
-            }
+        let recorded = match &choice.engineer {
+            Some(e) => with_retry(&self.metrics, "assigning", || {
+                self.db.assign(id.as_str(), e, &choice.note, choice.at_risk, "dispatch", now())
+            })
+            .await
+            .map(drop),
             None => {
                 tracing::warn!(ticket = %id, note = %choice.note, "no engineer proposed");
                 with_retry(&self.metrics, "recording no assignment", || {
                     self.db.mark_unassigned(id, &choice.note, now())
                 })
-                .await;
+                .await
             }
+        };
+        if recorded.is_err() {
+            return;
         }
         let depots = self.dispatcher.depots_by_distance(&asset.location);
         let mut lines = Vec::with_capacity(rule.parts.len());
         for part in &rule.parts {
-            lines.push(
-                with_retry(&self.metrics, "reserving parts", || {
-                    self.db.reserve_part(id, part, &depots)
-                })
-                .await,
-            );
+            if let Ok(line) =
+                with_retry(&self.metrics, "reserving parts", || self.db.reserve_part(id, part, &depots)).await
+            {
+                lines.push(line);
+            }
         }
         if !lines.is_empty() {
-            let note = lines
-                .iter()
-                .map(|l| format!("{} x{}: {}", l.part, l.qty, l.note))
-                .collect::<Vec<_>>()
-                .join("; ");
-            with_retry(&self.metrics, "noting parts", || {
-                self.db.set_parts_note(id, &note)
-            })
-            .await;
+            let note =
+                lines.iter().map(|l| format!("{} x{}: {}", l.part, l.qty, l.note)).collect::<Vec<_>>().join("; ");
+            let _ = with_retry(&self.metrics, "noting parts", || self.db.set_parts_note(id, &note)).await;
         }
     }
 }

@@ -46,10 +46,7 @@ impl TicketState {
     /// Open tickets block a second ticket for the same asset and fault
     /// (mirrors the `tickets_one_open` index).
     pub fn is_open(self) -> bool {
-        matches!(
-            self,
-            Self::Open | Self::Assigned | Self::Accepted | Self::EnRoute | Self::OnSite
-        )
+        matches!(self, Self::Open | Self::Assigned | Self::Accepted | Self::EnRoute | Self::OnSite)
     }
 
     /// Whether `self -> to` is a valid step. Declining sends an assigned
@@ -82,10 +79,7 @@ impl FromStr for TicketState {
         Self::ALL
             .into_iter()
             .find(|t| t.as_str() == s)
-            .ok_or_else(|| crate::model::UnknownVariant {
-                what: "ticket state",
-                value: s.to_owned(),
-            })
+            .ok_or_else(|| crate::model::UnknownVariant { what: "ticket state", value: s.to_owned() })
     }
 }
 
@@ -120,10 +114,7 @@ mod tests {
 
     #[test]
     fn openness_matches_the_states_that_allow_further_work() {
-        let open: Vec<_> = TicketState::ALL
-            .into_iter()
-            .filter(|s| s.is_open())
-            .collect();
+        let open: Vec<_> = TicketState::ALL.into_iter().filter(|s| s.is_open()).collect();
         assert_eq!(open, [Open, Assigned, Accepted, EnRoute, OnSite]);
     }
 

@@ -3,9 +3,7 @@
 
 use super::TicketState;
 use crate::db::{col, Db, DbError};
-use crate::model::{
-    AssetId, EngineerId, EpochMs, FaultCode, ModelId, RuleId, Severity, TicketId, TicketKind,
-};
+use crate::model::{AssetId, EngineerId, EpochMs, FaultCode, ModelId, RuleId, Severity, TicketId, TicketKind};
 use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Transaction};
@@ -21,6 +19,12 @@ pub enum StoreError {
     InvalidTransition { from: TicketState, to: TicketState },
     #[error("ticket {0} changed concurrently; retry")]
     Conflict(TicketId),
+}
+
+impl crate::db::Transient for StoreError {
+    fn is_transient(&self) -> bool {
+        matches!(self, StoreError::Db(e) if e.is_transient())
+    }
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -108,8 +112,15 @@ pub struct NewTicket {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OpenOutcome {
     Opened(TicketId),
-    /// A ticket for this asset and fault was already open; the evidence was appended.
-    Appended(TicketId),
+    /// A ticket for this asset and fault was already open; the evidence was
+    /// appended. `undispatched`: it never got an engineer or a reason why not
+    /// (the engine stopped between opening and dispatch), so dispatch it now.
+    Appended {
+        id: TicketId,
+        undispatched: bool,
+    },
+    /// Evidence only, and no ticket is open for it: nothing was written.
+    NotOpen,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -129,94 +140,84 @@ const TICKET_COLUMNS: &str = "id, asset_id, model, fault_code, rule_id, kind, se
      evidence_count, created_at, updated_at";
 
 impl Db {
-    /// Opens a ticket, or appends the evidence to the one already open for
-    /// the same asset and fault. Safe against concurrent engines.
-    pub async fn open_or_append(
-        &self,
-        t: &NewTicket,
-        now: EpochMs,
-    ) -> Result<OpenOutcome, StoreError> {
+    /// Opens a ticket (when `may_open`), or appends the evidence to the one
+    /// already open for the same asset and fault. A rule's first firing may
+    /// open; its later evidence only appends, so a ticket cancelled as a false
+    /// alarm is not reopened every hour while the condition persists.
+    /// Safe against concurrent engines: the unique index decides.
+    pub async fn open_or_append(&self, t: &NewTicket, now: EpochMs, may_open: bool) -> Result<OpenOutcome, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let id = TicketId::new(format!(
-            "TK-{}",
-            &uuid::Uuid::new_v4().simple().to_string()[..16]
-        ));
-        let inserted = sqlx::query(
-            "INSERT INTO tickets (id, asset_id, model, fault_code, rule_id, kind, severity, state, description, \
-             detected_at, response_due, on_site_due, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', $8, $9, $10, $11, $12, $12) ON CONFLICT DO NOTHING",
-        )
-        .bind(id.as_str())
-        .bind(t.asset.as_str())
-        .bind(t.model.as_str())
-        .bind(t.fault.as_str())
-        .bind(t.rule.as_str())
-        .bind(t.kind.as_str())
-        .bind(t.severity.as_str())
-        .bind(&t.description)
-        .bind(t.detected_at)
-        .bind(t.response_due)
-        .bind(t.on_site_due)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        let outcome = if inserted == 1 {
-            record_event(
-                &mut tx,
-                &id,
-                now,
-                "opened",
-                None,
-                Some(TicketState::Open),
-                "engine",
-                &t.description,
+        if may_open {
+            let id = TicketId::new(format!("TK-{}", &uuid::Uuid::new_v4().simple().to_string()[..16]));
+            let inserted = sqlx::query(
+                "INSERT INTO tickets (id, asset_id, model, fault_code, rule_id, kind, severity, state, description, \
+                 detected_at, response_due, on_site_due, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', $8, $9, $10, $11, $12, $12) ON CONFLICT DO NOTHING",
             )
-            .await?;
-            OpenOutcome::Opened(id)
-        } else {
-            let row = sqlx::query(&format!(
-                "SELECT id FROM tickets WHERE asset_id = $1 AND fault_code = $2 AND state IN {OPEN_STATES}"
-            ))
+            .bind(id.as_str())
             .bind(t.asset.as_str())
+            .bind(t.model.as_str())
             .bind(t.fault.as_str())
-            .fetch_one(&mut *tx)
-            .await?;
-            OpenOutcome::Appended(TicketId::new(col::<String>(&row, "id")?))
-        };
-        let (OpenOutcome::Opened(id) | OpenOutcome::Appended(id)) = &outcome;
-        append_evidence(&mut tx, id, t.detected_at, &t.evidence).await?;
+            .bind(t.rule.as_str())
+            .bind(t.kind.as_str())
+            .bind(t.severity.as_str())
+            .bind(&t.description)
+            .bind(t.detected_at)
+            .bind(t.response_due)
+            .bind(t.on_site_due)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if inserted == 1 {
+                record_event(&mut tx, &id, now, "opened", None, Some(TicketState::Open), "engine", &t.description)
+                    .await?;
+                append_evidence(&mut tx, &id, t.detected_at, &t.evidence).await?;
+                tx.commit().await?;
+                return Ok(OpenOutcome::Opened(id));
+            }
+        }
+        let open = sqlx::query(&format!(
+            "SELECT id, state, engineer_id, assignment_note FROM tickets \
+             WHERE asset_id = $1 AND fault_code = $2 AND state IN {OPEN_STATES}"
+        ))
+        .bind(t.asset.as_str())
+        .bind(t.fault.as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = open else { return Ok(OpenOutcome::NotOpen) };
+        let id = TicketId::new(col::<String>(&row, "id")?);
+        let undispatched = col::<String>(&row, "state")? == TicketState::Open.as_str()
+            && col::<Option<String>>(&row, "engineer_id")?.is_none()
+            && col::<String>(&row, "assignment_note")?.is_empty();
+        append_evidence(&mut tx, &id, t.detected_at, &t.evidence).await?;
         tx.commit().await?;
-        Ok(outcome)
+        Ok(OpenOutcome::Appended { id, undispatched })
     }
 
     pub async fn ticket(&self, id: &str) -> Result<Option<TicketDetail>, StoreError> {
-        let Some(row) = sqlx::query(&format!(
-            "SELECT {TICKET_COLUMNS} FROM tickets WHERE id = $1"
-        ))
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?
+        let Some(row) = sqlx::query(&format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
         else {
             return Ok(None);
         };
         let ticket = ticket_from_row(&row)?;
-        let evidence = sqlx::query(
-            "SELECT seq, at, body FROM ticket_evidence WHERE ticket_id = $1 ORDER BY seq",
-        )
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(|r| {
-            let body: String = col(r, "body")?;
-            Ok(EvidenceRecord {
-                seq: col(r, "seq")?,
-                at: col(r, "at")?,
-                body: serde_json::from_str(&body).map_err(|e| DbError::Corrupt(e.to_string()))?,
+        let evidence = sqlx::query("SELECT seq, at, body FROM ticket_evidence WHERE ticket_id = $1 ORDER BY seq")
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| {
+                let body: String = col(r, "body")?;
+                Ok(EvidenceRecord {
+                    seq: col(r, "seq")?,
+                    at: col(r, "at")?,
+                    body: serde_json::from_str(&body).map_err(|e| DbError::Corrupt(e.to_string()))?,
+                })
             })
-        })
-        .collect::<Result<_, DbError>>()?;
+            .collect::<Result<_, DbError>>()?;
         let events = sqlx::query(
             "SELECT seq, at, kind, from_state, to_state, actor, detail FROM ticket_events WHERE ticket_id = $1 ORDER BY seq",
         )
@@ -237,12 +238,7 @@ impl Db {
         })
         .collect::<Result<_, DbError>>()?;
         let parts = self.ticket_parts(id).await?;
-        Ok(Some(TicketDetail {
-            ticket,
-            evidence,
-            events,
-            parts,
-        }))
+        Ok(Some(TicketDetail { ticket, evidence, events, parts }))
     }
 
     /// Newest detections first.
@@ -270,12 +266,11 @@ impl Db {
             q = q.bind(b.as_str());
         }
         let rows = q.fetch_all(&self.pool).await?;
-        rows.iter()
-            .map(|r| ticket_from_row(r).map_err(StoreError::from))
-            .collect()
+        rows.iter().map(|r| ticket_from_row(r).map_err(StoreError::from)).collect()
     }
 
-    /// Moves a ticket along its lifecycle, recording who did it.
+    /// Moves a ticket along its lifecycle, recording who did it. Cancelling
+    /// returns its reserved parts to stock in the same transaction.
     pub async fn transition(
         &self,
         id: &str,
@@ -285,39 +280,27 @@ impl Db {
         now: EpochMs,
     ) -> Result<Ticket, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let from = current_state(&mut tx, id).await?;
+        let (seq, from) = lock(&mut tx, id).await?;
         if !from.can_become(to) {
             return Err(StoreError::InvalidTransition { from, to });
         }
-        let clear_engineer = to == TicketState::Open;
-        let changed = sqlx::query(
+        sqlx::query(
             "UPDATE tickets SET state = $1, updated_at = $2, \
-             engineer_id = CASE WHEN $3 = 1 THEN NULL ELSE engineer_id END WHERE id = $4 AND state = $5",
+             engineer_id = CASE WHEN $3 = 1 THEN NULL ELSE engineer_id END WHERE id = $4",
         )
         .bind(to.as_str())
         .bind(now)
-        .bind(i64::from(clear_engineer))
+        .bind(i64::from(to == TicketState::Open))
         .bind(id)
-        .bind(from.as_str())
         .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if changed != 1 {
-            return Err(StoreError::Conflict(TicketId::new(id)));
-        }
-        record_event(
-            &mut tx,
-            &TicketId::new(id),
-            now,
-            "transition",
-            Some(from),
-            Some(to),
-            actor,
-            note,
-        )
         .await?;
+        if to == TicketState::Cancelled {
+            crate::dispatch::release_reserved(&mut tx, id).await?;
+        }
+        let id = TicketId::new(id);
+        insert_event(&mut tx, &id, seq, now, "transition", Some(from), Some(to), actor, note).await?;
         tx.commit().await?;
-        self.ticket_row(id).await
+        self.ticket_row(id.as_str()).await
     }
 
     /// Assigns (from `open`) or reassigns (while `assigned`) an engineer.
@@ -331,12 +314,9 @@ impl Db {
         now: EpochMs,
     ) -> Result<Ticket, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let from = current_state(&mut tx, id).await?;
+        let (seq, from) = lock(&mut tx, id).await?;
         if !matches!(from, TicketState::Open | TicketState::Assigned) {
-            return Err(StoreError::InvalidTransition {
-                from,
-                to: TicketState::Assigned,
-            });
+            return Err(StoreError::InvalidTransition { from, to: TicketState::Assigned });
         }
         sqlx::query(
             "UPDATE tickets SET state = 'assigned', engineer_id = $1, assignment_note = $2, deadline_at_risk = $3, \
@@ -349,34 +329,16 @@ impl Db {
         .bind(id)
         .execute(&mut *tx)
         .await?;
-        let kind = if from == TicketState::Open {
-            "assigned"
-        } else {
-            "reassigned"
-        };
+        let kind = if from == TicketState::Open { "assigned" } else { "reassigned" };
         let detail = format!("{engineer}: {note}");
-        record_event(
-            &mut tx,
-            &TicketId::new(id),
-            now,
-            kind,
-            Some(from),
-            Some(TicketState::Assigned),
-            actor,
-            &detail,
-        )
-        .await?;
+        let id = TicketId::new(id);
+        insert_event(&mut tx, &id, seq, now, kind, Some(from), Some(TicketState::Assigned), actor, &detail).await?;
         tx.commit().await?;
-        self.ticket_row(id).await
+        self.ticket_row(id.as_str()).await
     }
 
     /// Records that no engineer could be proposed, with the reason.
-    pub async fn mark_unassigned(
-        &self,
-        id: &TicketId,
-        note: &str,
-        now: EpochMs,
-    ) -> Result<(), StoreError> {
+    pub async fn mark_unassigned(&self, id: &TicketId, note: &str, now: EpochMs) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         sqlx::query("UPDATE tickets SET assignment_note = $1, deadline_at_risk = 1, updated_at = $2 WHERE id = $3")
             .bind(note)
@@ -398,42 +360,37 @@ impl Db {
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
-            .map(|r| {
-                Ok((
-                    EngineerId::new(col::<String>(r, "engineer_id")?),
-                    col::<i64>(r, "n")? as u32,
-                ))
-            })
+            .map(|r| Ok((EngineerId::new(col::<String>(r, "engineer_id")?), col::<i64>(r, "n")? as u32)))
             .collect()
     }
 
     async fn ticket_row(&self, id: &str) -> Result<Ticket, StoreError> {
-        let row = sqlx::query(&format!(
-            "SELECT {TICKET_COLUMNS} FROM tickets WHERE id = $1"
-        ))
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?
-        .ok_or_else(|| StoreError::NotFound(TicketId::new(id)))?;
+        let row = sqlx::query(&format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(TicketId::new(id)))?;
         Ok(ticket_from_row(&row)?)
     }
 }
 
-async fn current_state(tx: &mut Transaction<'_, Any>, id: &str) -> Result<TicketState, StoreError> {
-    let row = sqlx::query("SELECT state FROM tickets WHERE id = $1")
+/// Takes the ticket's row lock (its first statement is a write, so SQLite
+/// takes the write lock too) and returns the next event sequence number and
+/// the current state. Writers on one ticket are thereby serialised.
+async fn lock(tx: &mut Transaction<'_, Any>, id: &str) -> Result<(i64, TicketState), StoreError> {
+    let row = sqlx::query("UPDATE tickets SET version = version + 1 WHERE id = $1 RETURNING version, state")
         .bind(id)
         .fetch_optional(&mut **tx)
         .await?
         .ok_or_else(|| StoreError::NotFound(TicketId::new(id)))?;
-    parse(&col::<String>(&row, "state")?).map_err(StoreError::from)
+    Ok((col(&row, "version")?, parse(&col::<String>(&row, "state")?)?))
 }
 
-/// Appends an event; its sequence number comes from the ticket row's version,
-/// whose update also serialises concurrent writers on the ticket.
 #[allow(clippy::too_many_arguments)]
-async fn record_event(
+async fn insert_event(
     tx: &mut Transaction<'_, Any>,
     id: &TicketId,
+    seq: i64,
     at: EpochMs,
     kind: &str,
     from: Option<TicketState>,
@@ -441,17 +398,12 @@ async fn record_event(
     actor: &str,
     detail: &str,
 ) -> Result<(), StoreError> {
-    let row =
-        sqlx::query("UPDATE tickets SET version = version + 1 WHERE id = $1 RETURNING version")
-            .bind(id.as_str())
-            .fetch_one(&mut **tx)
-            .await?;
     sqlx::query(
         "INSERT INTO ticket_events (ticket_id, seq, at, kind, from_state, to_state, actor, detail) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(id.as_str())
-    .bind(col::<i64>(&row, "version")?)
+    .bind(seq)
     .bind(at)
     .bind(kind)
     .bind(from.map(|s| s.as_str()))
@@ -463,16 +415,33 @@ async fn record_event(
     Ok(())
 }
 
+/// Appends an event that does not depend on the current state.
+#[allow(clippy::too_many_arguments)]
+async fn record_event(
+    tx: &mut Transaction<'_, Any>,
+    id: &TicketId,
+    at: EpochMs,
+    kind: &str,
+    from: Option<TicketState>,
+    to: Option<TicketState>,
+    actor: &str,
+    detail: &str,
+) -> Result<(), StoreError> {
+    let (seq, _) = lock(tx, id.as_str()).await?;
+    insert_event(tx, id, seq, at, kind, from, to, actor, detail).await
+}
+
 async fn append_evidence(
     tx: &mut Transaction<'_, Any>,
     id: &TicketId,
     at: EpochMs,
     body: &serde_json::Value,
 ) -> Result<(), StoreError> {
-    let row = sqlx::query("UPDATE tickets SET evidence_count = evidence_count + 1 WHERE id = $1 RETURNING evidence_count")
-        .bind(id.as_str())
-        .fetch_one(&mut **tx)
-        .await?;
+    let row =
+        sqlx::query("UPDATE tickets SET evidence_count = evidence_count + 1 WHERE id = $1 RETURNING evidence_count")
+            .bind(id.as_str())
+            .fetch_one(&mut **tx)
+            .await?;
     sqlx::query("INSERT INTO ticket_evidence (ticket_id, seq, at, body) VALUES ($1, $2, $3, $4)")
         .bind(id.as_str())
         .bind(col::<i64>(&row, "evidence_count")?)
@@ -487,8 +456,7 @@ fn parse<T: std::str::FromStr>(s: &str) -> Result<T, DbError>
 where
     T::Err: std::fmt::Display,
 {
-    s.parse()
-        .map_err(|e: T::Err| DbError::Corrupt(e.to_string()))
+    s.parse().map_err(|e: T::Err| DbError::Corrupt(e.to_string()))
 }
 
 fn ticket_from_row(r: &AnyRow) -> Result<Ticket, DbError> {

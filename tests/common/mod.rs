@@ -24,10 +24,7 @@ pub fn server(var: &str) -> Option<String> {
 }
 
 pub fn rules() -> Arc<RuleSet> {
-    Arc::new(
-        upkeep::rules::load_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("rules"))
-            .expect("shipped rules load"),
-    )
+    Arc::new(upkeep::rules::load_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("rules")).expect("shipped rules load"))
 }
 
 /// A fresh SQLite file in a temporary directory (kept alive by the guard).
@@ -42,13 +39,8 @@ pub async fn postgres(admin_url: &str) -> Db {
     use sqlx::Connection;
     sqlx::any::install_default_drivers();
     let name = format!("upkeep_test_{}", uuid::Uuid::new_v4().simple());
-    let mut admin = sqlx::AnyConnection::connect(admin_url)
-        .await
-        .expect("PostgreSQL reachable");
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut admin)
-        .await
-        .unwrap();
+    let mut admin = sqlx::AnyConnection::connect(admin_url).await.expect("PostgreSQL reachable");
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.unwrap();
     let base = admin_url.rsplit_once('/').map_or(admin_url, |(b, _)| b);
     Db::connect(&format!("{base}/{name}"), 8).await.unwrap()
 }

@@ -33,12 +33,7 @@ impl Proxy {
                 l.lock().unwrap().push(link);
             }
         });
-        Proxy {
-            port,
-            open,
-            links,
-            accept,
-        }
+        Proxy { port, open, links, accept }
     }
 
     /// Drops every live connection and refuses new ones.

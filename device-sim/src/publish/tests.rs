@@ -22,41 +22,19 @@ fn broker_urls_are_parsed() {
         ("mqtt://[::1]:1885", ("::1", 1885)),
     ];
     for (url, (host, port)) in ok {
-        assert_eq!(
-            broker_address(url).unwrap(),
-            (host.to_string(), port),
-            "{url}"
-        );
+        assert_eq!(broker_address(url).unwrap(), (host.to_string(), port), "{url}");
     }
-    for url in [
-        "mqtts://x:8883",
-        "mqtt://:1883",
-        "mqtt://x:port",
-        "mqtt://x/topic",
-        "ws://x",
-    ] {
-        assert!(
-            matches!(broker_address(url), Err(SimError::BrokerUrl { .. })),
-            "{url}"
-        );
+    for url in ["mqtts://x:8883", "mqtt://:1883", "mqtt://x:port", "mqtt://x/topic", "ws://x"] {
+        assert!(matches!(broker_address(url), Err(SimError::BrokerUrl { .. })), "{url}");
     }
 }
 
 #[tokio::test]
 async fn bad_settings_fail_before_connecting() {
     let bad = [
-        PublishConfig {
-            qos: 3,
-            ..PublishConfig::default()
-        },
-        PublishConfig {
-            rate: Some(0.0),
-            ..PublishConfig::default()
-        },
-        PublishConfig {
-            topic_prefix: "a/#".into(),
-            ..PublishConfig::default()
-        },
+        PublishConfig { qos: 3, ..PublishConfig::default() },
+        PublishConfig { rate: Some(0.0), ..PublishConfig::default() },
+        PublishConfig { topic_prefix: "a/#".into(), ..PublishConfig::default() },
     ];
     for cfg in bad {
         let result = publish_messages(Vec::new(), &cfg, |_| {}).await;
@@ -68,23 +46,16 @@ fn broker_url() -> Option<String> {
     match std::env::var("UPKEEP_TEST_MQTT_URL") {
         Ok(url) if !url.is_empty() => Some(url),
         _ => {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "UPKEEP_TEST_MQTT_URL must be set in CI"
-            );
-            eprintln!(
-                "skipping: set UPKEEP_TEST_MQTT_URL=mqtt://127.0.0.1:1883 to run broker tests"
-            );
+            assert!(std::env::var("CI").as_deref() != Ok("true"), "UPKEEP_TEST_MQTT_URL must be set in CI");
+            eprintln!("skipping: set UPKEEP_TEST_MQTT_URL=mqtt://127.0.0.1:1883 to run broker tests");
             None
         }
     }
 }
 
 fn unique(name: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or_default();
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or_default();
     format!("device-sim-test-{name}-{}-{nanos}", std::process::id())
 }
 
@@ -94,10 +65,7 @@ async fn subscribe(url: &str, prefix: &str) -> mpsc::UnboundedReceiver<(String, 
     let mut options = MqttOptions::new(unique("sub"), host, port);
     options.set_max_packet_size(MAX_PACKET, 64 * 1024);
     let (client, mut eventloop) = AsyncClient::new(options, 100);
-    client
-        .subscribe(format!("{prefix}/#"), QoS::AtLeastOnce)
-        .await
-        .unwrap();
+    client.subscribe(format!("{prefix}/#"), QoS::AtLeastOnce).await.unwrap();
     let (tx, rx) = mpsc::unbounded_channel();
     let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
     tokio::spawn(async move {
@@ -110,33 +78,20 @@ async fn subscribe(url: &str, prefix: &str) -> mpsc::UnboundedReceiver<(String, 
                         let _ = ready.send(());
                     }
                 }
-                Event::Incoming(Packet::Publish(p))
-                    if tx.send((p.topic.clone(), p.payload.to_vec())).is_err() =>
-                {
-                    break
-                }
+                Event::Incoming(Packet::Publish(p)) if tx.send((p.topic.clone(), p.payload.to_vec())).is_err() => break,
                 _ => {}
             }
         }
     });
-    tokio::time::timeout(Duration::from_secs(10), ready_rx)
-        .await
-        .unwrap()
-        .unwrap();
+    tokio::time::timeout(Duration::from_secs(10), ready_rx).await.unwrap().unwrap();
     rx
 }
 
 /// Receives until every expected payload arrived (duplicates allowed).
-async fn receive_all(
-    rx: &mut mpsc::UnboundedReceiver<(String, Vec<u8>)>,
-    expected: &[Message],
-    prefix: &str,
-) {
+async fn receive_all(rx: &mut mpsc::UnboundedReceiver<(String, Vec<u8>)>, expected: &[Message], prefix: &str) {
     let mut missing: HashMap<(String, Vec<u8>), usize> = HashMap::new();
     for m in expected {
-        *missing
-            .entry((m.topic(prefix), m.payload.clone()))
-            .or_default() += 1;
+        *missing.entry((m.topic(prefix), m.payload.clone())).or_default() += 1;
     }
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     while !missing.is_empty() {
@@ -155,11 +110,7 @@ async fn receive_all(
 
 fn small_sim(malformed_every: Option<u64>) -> (Simulator, Vec<Message>) {
     let assets = synthetic_fleet(6, &EquipmentKind::ALL);
-    let cfg = SimConfig {
-        duration: ChronoDuration::hours(2),
-        malformed_every,
-        ..SimConfig::default()
-    };
+    let cfg = SimConfig { duration: ChronoDuration::hours(2), malformed_every, ..SimConfig::default() };
     let expected = Simulator::new(&assets, &cfg).unwrap().collect();
     (Simulator::new(&assets, &cfg).unwrap(), expected)
 }
@@ -179,16 +130,10 @@ async fn publishes_every_message_and_waits_for_acks() {
     let stats = publish(sim, &cfg, |_| {}).await.unwrap();
     assert_eq!(stats.messages, expected.len() as u64);
     assert_eq!(stats.messages, 72);
-    assert_eq!(
-        stats.readings,
-        expected.iter().map(|m| m.readings as u64).sum::<u64>()
-    );
+    assert_eq!(stats.readings, expected.iter().map(|m| m.readings as u64).sum::<u64>());
     assert_eq!(stats.malformed, 10);
     assert_eq!(stats.malformed_by_kind.values().sum::<u64>(), 10);
-    assert_eq!(
-        stats.last_event_ts_ms,
-        expected.iter().map(|m| m.last_ts_ms).max()
-    );
+    assert_eq!(stats.last_event_ts_ms, expected.iter().map(|m| m.last_ts_ms).max());
     assert_eq!(stats.reconnects, 0);
     receive_all(&mut rx, &expected, &prefix).await;
 }
@@ -208,11 +153,7 @@ async fn rate_limit_spreads_messages_and_progress_is_reported() {
     let stats = publish(sim, &cfg, |_| calls += 1).await.unwrap();
     assert_eq!(stats.messages, expected.len() as u64);
     // 72 messages at 50/s take at least ~1.4 s.
-    assert!(
-        stats.elapsed >= Duration::from_millis(1300),
-        "{:?}",
-        stats.elapsed
-    );
+    assert!(stats.elapsed >= Duration::from_millis(1300), "{:?}", stats.elapsed);
     assert!(calls >= 1, "progress called about once a second");
 }
 
@@ -224,9 +165,7 @@ async fn flaky_proxy(broker: (String, u16), cut_after: usize) -> String {
     tokio::spawn(async move {
         let mut limit = Some(cut_after);
         while let Ok((client, _)) = listener.accept().await {
-            let upstream = TcpStream::connect((broker.0.as_str(), broker.1))
-                .await
-                .unwrap();
+            let upstream = TcpStream::connect((broker.0.as_str(), broker.1)).await.unwrap();
             tokio::spawn(pipe(client, upstream, limit.take()));
         }
     });
@@ -266,10 +205,6 @@ async fn reconnects_and_resends_unacknowledged_messages() {
     };
     let stats = publish(sim, &cfg, |_| {}).await.unwrap();
     assert!(stats.reconnects >= 1);
-    assert_eq!(
-        stats.messages,
-        expected.len() as u64,
-        "each message counted once"
-    );
+    assert_eq!(stats.messages, expected.len() as u64, "each message counted once");
     receive_all(&mut rx, &expected, &prefix).await;
 }

@@ -20,14 +20,8 @@ fn decode(payload: &[u8]) -> Result<(String, Decoded), String> {
     if obj.len() != 2 {
         return Err("unexpected keys".into());
     }
-    let id = obj
-        .get("asset_id")
-        .and_then(Value::as_str)
-        .ok_or("asset_id")?;
-    let readings = obj
-        .get("readings")
-        .and_then(Value::as_array)
-        .ok_or("readings")?;
+    let id = obj.get("asset_id").and_then(Value::as_str).ok_or("asset_id")?;
+    let readings = obj.get("readings").and_then(Value::as_array).ok_or("readings")?;
     if readings.is_empty() {
         return Err("empty readings".into());
     }
@@ -42,10 +36,7 @@ fn decode(payload: &[u8]) -> Result<(String, Decoded), String> {
             return Err(format!("absurd ts {ts}"));
         }
         let metric = r.get("metric").and_then(Value::as_str).ok_or("metric")?;
-        let value = r
-            .get("value")
-            .and_then(Value::as_f64)
-            .ok_or("value not a number")?;
+        let value = r.get("value").and_then(Value::as_f64).ok_or("value not a number")?;
         if !value.is_finite() || ((value * 1000.0).round() / 1000.0 - value).abs() > 1e-9 {
             return Err(format!("value {value}"));
         }
@@ -59,21 +50,14 @@ fn series(sim: Simulator) -> Series {
     for msg in sim {
         let (id, readings) = decode(&msg.payload).unwrap();
         for (ts, metric, value) in readings {
-            out.entry((id.clone(), metric))
-                .or_default()
-                .push((ts, value));
+            out.entry((id.clone(), metric)).or_default().push((ts, value));
         }
     }
     out
 }
 
 fn cfg(days: i64) -> SimConfig {
-    SimConfig {
-        duration: Duration::days(days),
-        fault_share: 0.0,
-        sensor_fault_share: 0.0,
-        ..SimConfig::default()
-    }
+    SimConfig { duration: Duration::days(days), fault_share: 0.0, sensor_fault_share: 0.0, ..SimConfig::default() }
 }
 
 fn ms(t: chrono::DateTime<chrono::Utc>) -> i64 {
@@ -83,40 +67,23 @@ fn ms(t: chrono::DateTime<chrono::Utc>) -> i64 {
 #[test]
 fn same_seed_same_output_different_seed_different_output() {
     let assets = synthetic_fleet(20, &EquipmentKind::ALL);
-    let c = SimConfig {
-        fault_share: 0.3,
-        sensor_fault_share: 0.3,
-        malformed_every: Some(50),
-        ..cfg(1)
-    };
+    let c = SimConfig { fault_share: 0.3, sensor_fault_share: 0.3, malformed_every: Some(50), ..cfg(1) };
     let a: Vec<Message> = Simulator::new(&assets, &c).unwrap().collect();
     let b: Vec<Message> = Simulator::new(&assets, &c).unwrap().collect();
     assert_eq!(a, b);
     assert_eq!(plan(&assets, &c), plan(&assets, &c));
 
-    let other = SimConfig {
-        seed: c.seed + 1,
-        ..c.clone()
-    };
+    let other = SimConfig { seed: c.seed + 1, ..c.clone() };
     let d: Vec<Message> = Simulator::new(&assets, &other).unwrap().collect();
     assert_eq!(a.len(), d.len());
-    assert!(
-        a.iter()
-            .zip(&d)
-            .filter(|(x, y)| x.payload != y.payload)
-            .count()
-            > a.len() / 2
-    );
+    assert!(a.iter().zip(&d).filter(|(x, y)| x.payload != y.payload).count() > a.len() / 2);
     assert_ne!(plan(&assets, &c), plan(&assets, &other));
 }
 
 #[test]
 fn payloads_follow_the_wire_contract_in_event_time_order() {
     let assets = synthetic_fleet(10, &EquipmentKind::ALL);
-    let c = SimConfig {
-        duration: Duration::minutes(95),
-        ..cfg(1)
-    };
+    let c = SimConfig { duration: Duration::minutes(95), ..cfg(1) };
     let sim = Simulator::new(&assets, &c).unwrap();
     let expected = sim.total_messages();
     let start = ms(c.start);
@@ -128,10 +95,7 @@ fn payloads_follow_the_wire_contract_in_event_time_order() {
         assert!(msg.last_ts_ms >= last, "event-time order");
         last = msg.last_ts_ms;
         assert_eq!(msg.topic_suffix, msg.asset_id);
-        assert_eq!(
-            msg.topic("upkeep/telemetry"),
-            format!("upkeep/telemetry/{}", msg.asset_id)
-        );
+        assert_eq!(msg.topic("upkeep/telemetry"), format!("upkeep/telemetry/{}", msg.asset_id));
         let (id, readings) = decode(&msg.payload).unwrap();
         assert_eq!(id, msg.asset_id);
         assert_eq!(readings.len(), msg.readings);
@@ -161,24 +125,15 @@ fn healthy_signals_stay_in_band_below_alarms_and_follow_the_day() {
         assert_eq!(points.len(), 4 * 24 * 60);
         let slack = NOISE_CLAMP * spec.noise_sd + 0.0005;
         for &(_, v) in points {
-            assert!(
-                v >= spec.nominal.0 - slack && v <= spec.nominal.1 + slack,
-                "{id}/{metric}: {v}"
-            );
+            assert!(v >= spec.nominal.0 - slack && v <= spec.nominal.1 + slack, "{id}/{metric}: {v}");
             assert!(spec.alarm.is_none_or(|a| v < a), "{id}/{metric}: {v}");
-            assert!(
-                spec.failure.is_none_or(|l| !l.is_reached(v)),
-                "{id}/{metric}: {v}"
-            );
+            assert!(spec.failure.is_none_or(|l| !l.is_reached(v)), "{id}/{metric}: {v}");
         }
         if spec.load_gain.abs() >= 2.0 {
             // Working hours run visibly hotter / higher than the night.
             let mean_at = |from: i64, to: i64| {
-                let vs: Vec<f64> = points
-                    .iter()
-                    .filter(|(ts, _)| (from..to).contains(&(ts / 3_600_000 % 24)))
-                    .map(|p| p.1)
-                    .collect();
+                let vs: Vec<f64> =
+                    points.iter().filter(|(ts, _)| (from..to).contains(&(ts / 3_600_000 % 24))).map(|p| p.1).collect();
                 vs.iter().sum::<f64>() / vs.len() as f64
             };
             let lift = mean_at(11, 17) - mean_at(0, 4);
@@ -192,9 +147,7 @@ fn primaries(kind: FaultKind, model: EquipmentKind) -> &'static [&'static str] {
     match (kind, model) {
         (FaultKind::BearingWear, _) => &["vibration_rms_mm_s"],
         (FaultKind::SealLeak, _) => &["discharge_pressure_bar"],
-        (FaultKind::CloggedFilter, EquipmentKind::CentrifugalPump) => {
-            &["motor_current_a", "flow_m3h"]
-        }
+        (FaultKind::CloggedFilter, EquipmentKind::CentrifugalPump) => &["motor_current_a", "flow_m3h"],
         (FaultKind::CloggedFilter, _) => &["motor_current_a"],
         (FaultKind::RefrigerantLoss, _) => &["suction_pressure_bar", "supply_temp_c"],
         _ => &[],
@@ -231,11 +184,7 @@ fn progressive_faults_reach_their_limits_at_functional_failure() {
     let sim = Simulator::with_faults(&assets, &c, faults.clone()).unwrap();
     for (f, recorded) in faults.iter().zip(sim.faults()) {
         let primary = primaries(f.fault, f.model);
-        assert_eq!(
-            recorded.metrics[..primary.len()],
-            *primary,
-            "truth lists primaries first"
-        );
+        assert_eq!(recorded.metrics[..primary.len()], *primary, "truth lists primaries first");
     }
     let faulty = series(sim);
     let twin = series(Simulator::with_faults(&assets, &c, Vec::new()).unwrap());
@@ -247,10 +196,7 @@ fn progressive_faults_reach_their_limits_at_functional_failure() {
             let (got, healthy) = (&faulty[&key], &twin[&key]);
             let spec = f.model.metric_spec(metric).unwrap();
             // Exactly the healthy twin before onset.
-            assert!(
-                got.iter().zip(healthy).all(|(g, h)| g.0 >= onset || g == h),
-                "{key:?}"
-            );
+            assert!(got.iter().zip(healthy).all(|(g, h)| g.0 >= onset || g == h), "{key:?}");
             if !primaries(f.fault, f.model).contains(metric) {
                 continue;
             }
@@ -261,79 +207,42 @@ fn progressive_faults_reach_their_limits_at_functional_failure() {
                 "{key:?}: {at_failure} at failure vs limit {}",
                 limit.value
             );
-            assert!(
-                got.iter()
-                    .filter(|p| p.0 > failure)
-                    .all(|p| limit.is_reached(p.1)),
-                "{key:?} stays failed"
-            );
+            assert!(got.iter().filter(|p| p.0 > failure).all(|p| limit.is_reached(p.1)), "{key:?} stays failed");
             let lead = failure - onset;
             let mean = |from: i64, to: i64| {
-                let vs: Vec<f64> = got
-                    .iter()
-                    .filter(|p| (from..to).contains(&p.0))
-                    .map(|p| p.1)
-                    .collect();
+                let vs: Vec<f64> = got.iter().filter(|p| (from..to).contains(&p.0)).map(|p| p.1).collect();
                 vs.iter().sum::<f64>() / vs.len() as f64
             };
-            let (early, late) = (
-                mean(onset, onset + lead / 10),
-                mean(failure - lead / 10, failure),
-            );
+            let (early, late) = (mean(onset, onset + lead / 10), mean(failure - lead / 10, failure));
             // Accelerating: the last tenth moves much further than the first.
-            let early_step =
-                (mean(onset, onset + lead / 10) - mean(onset - lead / 10, onset)).abs();
-            assert!(
-                (late - early) * limit.sign() > 0.0,
-                "{key:?} moves toward the limit"
-            );
-            assert!(
-                (late - early).abs() > 5.0 * early_step,
-                "{key:?} accelerates"
-            );
+            let early_step = (mean(onset, onset + lead / 10) - mean(onset - lead / 10, onset)).abs();
+            assert!((late - early) * limit.sign() > 0.0, "{key:?} moves toward the limit");
+            assert!((late - early).abs() > 5.0 * early_step, "{key:?} accelerates");
         }
     }
 
-    let bearing = faults
-        .iter()
-        .find(|f| f.model == EquipmentKind::CentrifugalPump && f.fault == FaultKind::BearingWear);
+    let bearing =
+        faults.iter().find(|f| f.model == EquipmentKind::CentrifugalPump && f.fault == FaultKind::BearingWear);
     let f = bearing.unwrap();
     let key = (f.asset_id.clone(), "bearing_temp_c".to_string());
     let (onset, failure) = (ms(f.onset), ms(f.functional_failure.unwrap()));
     let midpoint = onset + (failure - onset) / 2;
     let got = &faulty[&key];
-    assert!(
-        got.iter()
-            .zip(&twin[&key])
-            .all(|(g, h)| g.0 > midpoint || g == h),
-        "temperature rises only late"
-    );
+    assert!(got.iter().zip(&twin[&key]).all(|(g, h)| g.0 > midpoint || g == h), "temperature rises only late");
     let temp = value_at(got, failure).unwrap();
-    assert!(
-        (72.0..85.0).contains(&temp),
-        "bearing temp {temp} ~ nominal + 0.7 * (90 - nominal)"
-    );
+    assert!((72.0..85.0).contains(&temp), "bearing temp {temp} ~ nominal + 0.7 * (90 - nominal)");
 
-    let seal = faults
-        .iter()
-        .find(|f| f.fault == FaultKind::SealLeak)
-        .unwrap();
+    let seal = faults.iter().find(|f| f.fault == FaultKind::SealLeak).unwrap();
     let key = (seal.asset_id.clone(), "flow_m3h".to_string());
     let t = ms(seal.functional_failure.unwrap());
     let ratio = value_at(&faulty[&key], t).unwrap() / value_at(&twin[&key], t).unwrap();
-    assert!(
-        (0.86..0.94).contains(&ratio),
-        "seal leak flow ratio {ratio}"
-    );
+    assert!((0.86..0.94).contains(&ratio), "seal leak flow ratio {ratio}");
 }
 
 #[test]
 fn sensor_faults_have_their_shapes_and_touch_nothing_else() {
     let assets = synthetic_fleet(30, &EquipmentKind::ALL);
-    let c = SimConfig {
-        sensor_fault_share: 1.0,
-        ..cfg(2)
-    };
+    let c = SimConfig { sensor_fault_share: 1.0, ..cfg(2) };
     let sim = Simulator::new(&assets, &c).unwrap();
     let faults = sim.faults().to_vec();
     assert_eq!(faults.len(), 30);
@@ -351,49 +260,29 @@ fn sensor_faults_have_their_shapes_and_touch_nothing_else() {
             }
             let (got, healthy) = (&faulty[&key], &twin[&key]);
             let outside = |pts: &[(i64, f64)]| -> Vec<(i64, f64)> {
-                pts.iter()
-                    .copied()
-                    .filter(|p| p.0 < onset || p.0 >= end)
-                    .collect()
+                pts.iter().copied().filter(|p| p.0 < onset || p.0 >= end).collect()
             };
-            assert_eq!(
-                outside(got),
-                outside(healthy),
-                "{key:?} healthy outside the fault"
-            );
-            let inside: Vec<(i64, f64)> = got
-                .iter()
-                .copied()
-                .filter(|p| (onset..end).contains(&p.0))
-                .collect();
+            assert_eq!(outside(got), outside(healthy), "{key:?} healthy outside the fault");
+            let inside: Vec<(i64, f64)> = got.iter().copied().filter(|p| (onset..end).contains(&p.0)).collect();
             match f.fault {
                 FaultKind::SensorStuck => {
                     let before = value_at(healthy, onset - 60_000).unwrap();
                     assert!(end - onset >= 6 * 3_600_000 && end - onset <= 24 * 3_600_000);
                     assert_eq!(inside.len() as i64, (end - onset) / 60_000);
-                    assert!(
-                        inside.iter().all(|p| p.1 == before),
-                        "{key:?} repeats its last value"
-                    );
+                    assert!(inside.iter().all(|p| p.1 == before), "{key:?} repeats its last value");
                 }
                 FaultKind::SensorDropout => {
                     assert!(end - onset >= 2 * 3_600_000 && end - onset <= 12 * 3_600_000);
                     assert!(inside.is_empty(), "{key:?} absent");
-                    assert!(
-                        value_at(got, onset - 60_000).is_some() && value_at(got, end).is_some()
-                    );
+                    assert!(value_at(got, onset - 60_000).is_some() && value_at(got, end).is_some());
                 }
                 FaultKind::SensorSpikes => {
                     let spec = f.model.metric_spec(metric).unwrap();
-                    let spikes: Vec<_> =
-                        got.iter().filter(|p| p.1 > 1.5 * spec.nominal.1).collect();
+                    let spikes: Vec<_> = got.iter().filter(|p| p.1 > 1.5 * spec.nominal.1).collect();
                     let times: Vec<i64> = f.spike_times.iter().map(|t| ms(*t)).collect();
                     assert_eq!(spikes.iter().map(|p| p.0).collect::<Vec<_>>(), times);
                     assert!((3..=10).contains(&spikes.len()));
-                    assert!(
-                        times.windows(2).all(|w| w[1] - w[0] >= 3_600_000),
-                        "hours apart"
-                    );
+                    assert!(times.windows(2).all(|w| w[1] - w[0] >= 3_600_000), "hours apart");
                     for p in &spikes {
                         let h = value_at(healthy, p.0).unwrap();
                         let sd = NOISE_CLAMP * spec.noise_sd;
@@ -415,11 +304,7 @@ fn sensor_faults_have_their_shapes_and_touch_nothing_else() {
 #[test]
 fn malformed_messages_rotate_through_kinds_and_are_counted() {
     let assets = synthetic_fleet(6, &EquipmentKind::ALL);
-    let c = SimConfig {
-        duration: Duration::hours(10),
-        malformed_every: Some(5),
-        ..cfg(1)
-    };
+    let c = SimConfig { duration: Duration::hours(10), malformed_every: Some(5), ..cfg(1) };
     let mut sim = Simulator::new(&assets, &c).unwrap();
     let total = sim.total_messages();
     let mut kinds = Vec::new();
@@ -436,10 +321,7 @@ fn malformed_messages_rotate_through_kinds_and_are_counted() {
                     let (id, _) = decode(&msg.payload).unwrap();
                     assert!(!assets.iter().any(|a| a.id == id));
                 } else {
-                    assert!(
-                        decode(&msg.payload).is_err(),
-                        "{kind:?} must break the contract"
-                    );
+                    assert!(decode(&msg.payload).is_err(), "{kind:?} must break the contract");
                 }
             }
             None => assert!(decode(&msg.payload).is_ok()),
@@ -459,15 +341,9 @@ fn malformed_messages_rotate_through_kinds_and_are_counted() {
 #[test]
 fn looping_keeps_event_time_moving_forward() {
     let assets = synthetic_fleet(3, &EquipmentKind::ALL);
-    let c = SimConfig {
-        duration: Duration::hours(1),
-        ..cfg(1)
-    };
+    let c = SimConfig { duration: Duration::hours(1), ..cfg(1) };
     let per_round = Simulator::new(&assets, &c).unwrap().total_messages() as usize;
-    let msgs: Vec<Message> = Simulator::looping(&assets, &c)
-        .unwrap()
-        .take(per_round * 3)
-        .collect();
+    let msgs: Vec<Message> = Simulator::looping(&assets, &c).unwrap().take(per_round * 3).collect();
     assert_eq!(msgs.len(), per_round * 3);
     assert!(msgs.windows(2).all(|w| w[0].last_ts_ms <= w[1].last_ts_ms));
     let end = ms(c.end());
@@ -478,14 +354,7 @@ fn looping_keeps_event_time_moving_forward() {
 
 #[test]
 fn explicit_fault_lists_are_validated() {
-    let assets = synthetic_fleet(
-        3,
-        &[
-            EquipmentKind::CentrifugalPump,
-            EquipmentKind::Chiller,
-            EquipmentKind::Elevator,
-        ],
-    );
+    let assets = synthetic_fleet(3, &[EquipmentKind::CentrifugalPump, EquipmentKind::Chiller, EquipmentKind::Elevator]);
     let c = cfg(2);
     let fault = |id: &str, model, kind, metric: &str| InjectedFault {
         asset_id: id.into(),
@@ -505,74 +374,34 @@ fn explicit_fault_lists_are_validated() {
         vec![fault("CHL-0001", CentrifugalPump, FaultKind::SealLeak, "")],
         vec![fault("CHL-0001", Chiller, FaultKind::SealLeak, "")],
         vec![ok.clone(), ok],
-        vec![fault(
-            "ELV-0001",
-            Elevator,
-            FaultKind::SensorStuck,
-            "flow_m3h",
-        )],
-        vec![InjectedFault {
-            functional_failure: None,
-            ..fault("ELV-0001", Elevator, FaultKind::BearingWear, "")
-        }],
+        vec![fault("ELV-0001", Elevator, FaultKind::SensorStuck, "flow_m3h")],
+        vec![InjectedFault { functional_failure: None, ..fault("ELV-0001", Elevator, FaultKind::BearingWear, "") }],
     ];
     for faults in bad_cases {
-        assert!(matches!(
-            Simulator::with_faults(&assets, &c, faults),
-            Err(SimError::Plan(_))
-        ));
+        assert!(matches!(Simulator::with_faults(&assets, &c, faults), Err(SimError::Plan(_))));
     }
-    let bad_ids = [SimAsset {
-        id: "a/b".into(),
-        model: Chiller,
-    }];
-    assert!(matches!(
-        Simulator::new(&bad_ids, &c),
-        Err(SimError::Fleet(_))
-    ));
-    assert!(matches!(
-        Simulator::new(
-            &assets,
-            &SimConfig {
-                ticks_per_message: 0,
-                ..c
-            }
-        ),
-        Err(SimError::Config(_))
-    ));
+    let bad_ids = [SimAsset { id: "a/b".into(), model: Chiller }];
+    assert!(matches!(Simulator::new(&bad_ids, &c), Err(SimError::Fleet(_))));
+    assert!(matches!(Simulator::new(&assets, &SimConfig { ticks_per_message: 0, ..c }), Err(SimError::Config(_))));
 }
 
 #[test]
 fn large_fleets_are_generated_lazily() {
     let assets = synthetic_fleet(10_000, &EquipmentKind::ALL);
-    let c = SimConfig {
-        duration: Duration::days(7),
-        ..SimConfig::default()
-    };
+    let c = SimConfig { duration: Duration::days(7), ..SimConfig::default() };
     let mut sim = Simulator::new(&assets, &c).unwrap();
     assert_eq!(sim.total_messages(), 10_000 * 7 * 144);
     assert_eq!(sim.faults().len(), 1000 + 450);
     let first: Vec<Message> = sim.by_ref().take(10_001).collect();
-    assert_eq!(
-        first[10_000].asset_id, "PMP-0001",
-        "second batch starts over the fleet"
-    );
+    assert_eq!(first[10_000].asset_id, "PMP-0001", "second batch starts over the fleet");
     assert_eq!(first[10_000].last_ts_ms - first[0].last_ts_ms, 600_000);
 }
 
 #[test]
 fn encoder_escapes_ids_and_round_trips_values() {
     let readings = [
-        Reading {
-            ts: 1_767_225_600_000,
-            metric: "flow_m3h",
-            value: 120.0,
-        },
-        Reading {
-            ts: 1_767_225_660_000,
-            metric: "flow_m3h",
-            value: 0.001,
-        },
+        Reading { ts: 1_767_225_600_000, metric: "flow_m3h", value: 120.0 },
+        Reading { ts: 1_767_225_660_000, metric: "flow_m3h", value: 0.001 },
     ];
     let id = "PMP \"7\" \\ ü";
     let payload = encode(&serde_json::Value::from(id).to_string(), &readings);
@@ -586,10 +415,7 @@ fn encoder_escapes_ids_and_round_trips_values() {
 #[test]
 fn an_assets_signal_does_not_depend_on_the_rest_of_the_fleet() {
     let big = synthetic_fleet(40, &EquipmentKind::ALL);
-    let c = SimConfig {
-        duration: Duration::hours(6),
-        ..cfg(1)
-    };
+    let c = SimConfig { duration: Duration::hours(6), ..cfg(1) };
     let small_series = series(Simulator::new(&big[..7], &c).unwrap());
     let big_series = series(Simulator::new(&big, &c).unwrap());
     for (key, points) in &small_series {

@@ -60,19 +60,11 @@ fn detector() -> AssetDetector {
 }
 
 fn reading(minute: i64, metric: &str, value: f64) -> Reading {
-    Reading {
-        ts: minute * MIN,
-        metric: MetricName::new(metric),
-        value,
-    }
+    Reading { ts: minute * MIN, metric: MetricName::new(metric), value }
 }
 
 /// Feeds one batch per 10 minutes of `signal(minute) -> readings` and returns findings.
-fn run(
-    d: &mut AssetDetector,
-    minutes: std::ops::Range<i64>,
-    signal: impl Fn(i64) -> Vec<Reading>,
-) -> Vec<Finding> {
+fn run(d: &mut AssetDetector, minutes: std::ops::Range<i64>, signal: impl Fn(i64) -> Vec<Reading>) -> Vec<Finding> {
     let asset = AssetId::new("P-1");
     let mut out = Vec::new();
     let mut batch = Vec::new();
@@ -103,30 +95,17 @@ fn a_healthy_asset_produces_no_findings() {
 fn a_sustained_overheat_opens_once_then_adds_evidence() {
     let hot = |m: i64| {
         let mut r = healthy(m);
-        r[0].value = if m >= 120 {
-            85.0 + (m % 5) as f64 * 0.1
-        } else {
-            60.0
-        };
+        r[0].value = if m >= 120 { 85.0 + (m % 5) as f64 * 0.1 } else { 60.0 };
         r
     };
     let findings = run(&mut detector(), 0..6 * 60, hot);
     let opened: Vec<_> = findings.iter().filter(|f| f.opened).collect();
     assert_eq!(opened.len(), 1);
     assert_eq!(opened[0].rule.as_str(), "hot");
-    assert!(
-        opened[0].evidence.at >= 135 * MIN,
-        "held 5m and for 10m before opening"
-    );
-    assert!(
-        findings.iter().any(|f| !f.opened),
-        "evidence keeps coming while it persists"
-    );
+    assert!(opened[0].evidence.at >= 135 * MIN, "held 5m and for 10m before opening");
+    assert!(findings.iter().any(|f| !f.opened), "evidence keeps coming while it persists");
     let temp = &opened[0].evidence.windows[0];
-    assert!(
-        temp.samples.iter().any(|&(_, v)| v >= 85.0),
-        "evidence carries the window values"
-    );
+    assert!(temp.samples.iter().any(|&(_, v)| v >= 85.0), "evidence carries the window values");
 }
 
 #[test]
@@ -144,20 +123,12 @@ fn isolated_spikes_do_not_open_a_ticket() {
 
 #[test]
 fn a_silent_metric_raises_a_sensor_check_not_a_repair() {
-    let silent = |m: i64| {
-        healthy(m)
-            .into_iter()
-            .filter(|r| m < 300 || r.metric.as_str() != "flow")
-            .collect()
-    };
+    let silent = |m: i64| healthy(m).into_iter().filter(|r| m < 300 || r.metric.as_str() != "flow").collect();
     let findings = run(&mut detector(), 0..8 * 60, silent);
     let opened: Vec<_> = findings.iter().filter(|f| f.opened).collect();
     assert_eq!(opened.len(), 1, "{findings:?}");
     assert_eq!(opened[0].kind, TicketKind::SensorCheck);
-    assert!(
-        opened[0].evidence.at >= 359 * MIN,
-        "an hour after the last flow reading at minute 299"
-    );
+    assert!(opened[0].evidence.at >= 359 * MIN, "an hour after the last flow reading at minute 299");
     assert!(findings.iter().all(|f| f.rule.as_str() == "dropout"));
 }
 
@@ -171,10 +142,7 @@ fn a_rising_trend_is_forecast_before_it_reaches_the_limit() {
         r
     };
     let findings = run(&mut detector(), 0..40 * 60, ramp);
-    let first = findings
-        .iter()
-        .find(|f| f.rule.as_str() == "trend")
-        .expect("forecast fires");
+    let first = findings.iter().find(|f| f.rule.as_str() == "trend").expect("forecast fires");
     let value_then = 2.0 + (first.evidence.at / MIN - 600) as f64 * 0.004;
     assert!(value_then < 10.0, "fired at {value_then}, before the limit");
 }
@@ -196,13 +164,7 @@ fn redelivering_a_batch_changes_nothing() {
 fn metrics_no_rule_reads_are_counted_not_kept() {
     let mut d = detector();
     let mut out = Vec::new();
-    let c = d.process(
-        &AssetId::new("P-1"),
-        &[reading(0, "humidity", 3.0)],
-        &params(),
-        Span::from_hours(1),
-        &mut out,
-    );
+    let c = d.process(&AssetId::new("P-1"), &[reading(0, "humidity", 3.0)], &params(), Span::from_hours(1), &mut out);
     assert_eq!(c.unmonitored, 1);
 }
 

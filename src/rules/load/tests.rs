@@ -47,16 +47,10 @@ fn a_good_file_yields_rules_with_their_conditions() {
     assert_eq!(wear.hold_for, Span::from_mins(20));
     assert_eq!(wear.clear_after, Span::from_hours(2));
     assert_eq!(wear.parts[0].qty, 2);
-    let Condition::Any(branches) = &wear.when else {
-        panic!("expected any")
-    };
+    let Condition::Any(branches) = &wear.when else { panic!("expected any") };
     assert!(matches!(&branches[1], Condition::All(c) if c.len() == 2));
     assert_eq!(m.rules[1].kind, TicketKind::SensorCheck);
-    assert_eq!(
-        m.rules[1].clear_after,
-        Span(0),
-        "clear_after defaults to `for`"
-    );
+    assert_eq!(m.rules[1].clear_after, Span(0), "clear_after defaults to `for`");
 }
 
 #[test]
@@ -101,17 +95,11 @@ fn syntax_errors_and_unknown_keys_carry_a_line() {
 fn duplicate_ids_empty_groups_and_bad_levels_are_rejected() {
     let dup = GOOD.replace("pump.sensor_dropout", "pump.bearing_wear");
     assert!(error_of(&dup).reason.contains("duplicate rule id"));
-    let empty = GOOD.replace(
-        "when = { metric = \"flow_m3h\", detector = \"stale\", after = \"1h\" }",
-        "when = { all = [] }",
-    );
+    let empty =
+        GOOD.replace("when = { metric = \"flow_m3h\", detector = \"stale\", after = \"1h\" }", "when = { all = [] }");
     assert!(error_of(&empty).reason.contains("at least one condition"));
-    assert!(error_of(&GOOD.replace("mechanical = 2", "mechanical = 5"))
-        .reason
-        .contains("levels are 1 to 3"));
-    assert!(error_of(&GOOD.replace("qty = 2", "qty = 0"))
-        .reason
-        .contains("quantity"));
+    assert!(error_of(&GOOD.replace("mechanical = 2", "mechanical = 5")).reason.contains("levels are 1 to 3"));
+    assert!(error_of(&GOOD.replace("qty = 2", "qty = 0")).reason.contains("quantity"));
 }
 
 #[test]
@@ -135,13 +123,23 @@ fn the_shipped_rule_files_load() {
 fn a_directory_with_a_broken_file_reports_that_file() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("a.toml"), GOOD).unwrap();
-    std::fs::write(
-        dir.path().join("b.toml"),
-        "model = \"x\"\nasset_prefix = \"X\"\n[[rule]]\nid = 3\n",
-    )
-    .unwrap();
+    std::fs::write(dir.path().join("b.toml"), "model = \"x\"\nasset_prefix = \"X\"\n[[rule]]\nid = 3\n").unwrap();
     let errors = load_dir(dir.path()).unwrap_err();
     assert_eq!(errors.len(), 1);
     assert!(errors[0].file.ends_with("b.toml"));
     assert_eq!(errors[0].line, Some(4));
+}
+
+#[test]
+fn zero_durations_duplicate_faults_and_parts_are_rejected() {
+    let zero = GOOD.replace("after = \"1h\"", "after = \"0s\"");
+    assert!(error_of(&zero).reason.contains("longer than 0"), "{}", error_of(&zero));
+    let same_fault = GOOD.replace("fault = \"SENSOR_DROPOUT\"", "fault = \"BEARING_WEAR\"");
+    assert!(error_of(&same_fault).reason.contains("already named"));
+    let twice = GOOD.replace(
+        "parts = [{ part = \"BRG-6310\", qty = 2 }]",
+        "parts = [{ part = \"BRG-6310\", qty = 2 }, { part = \"BRG-6310\", qty = 1 }]",
+    );
+    assert!(error_of(&twice).reason.contains("listed twice"));
+    assert!(error_of(&GOOD.replace("asset_prefix = \"PMP\"", "asset_prefix = \"\"")).reason.contains("asset_prefix"));
 }
