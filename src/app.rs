@@ -49,6 +49,9 @@ impl Running {
 }
 
 pub async fn start(config: &Config, fleet: Arc<Fleet>, rules: Arc<RuleSet>) -> Result<Running, AppError> {
+    for gap in crate::dispatch::coverage_gaps(&fleet, &rules) {
+        tracing::warn!(%gap, "rules ask for what the fleet cannot supply");
+    }
     let metrics = Arc::new(Metrics::default());
     let db = connect_db(config, &metrics).await?;
     crate::db::with_retry(&metrics, "seeding depot stock", || db.seed_stock(fleet.depots())).await?;

@@ -128,6 +128,28 @@ impl Dispatcher {
     }
 }
 
+/// What the rules ask for that the fleet cannot supply: a skill level no
+/// engineer holds, a part no depot stocks. Each would make every such ticket
+/// unassigned or a parts request, so it is reported at start-up.
+pub fn coverage_gaps(fleet: &Fleet, rules: &crate::rules::RuleSet) -> Vec<String> {
+    let mut gaps = std::collections::BTreeSet::new();
+    for model in rules.sorted_models() {
+        for rule in &model.rules {
+            for (skill, level) in &rule.skills {
+                if !fleet.engineers().iter().any(|e| e.skills.get(skill).is_some_and(|l| l >= level)) {
+                    gaps.insert(format!("rule {}: no engineer holds {skill} at level {level}", rule.id));
+                }
+            }
+            for p in &rule.parts {
+                if !fleet.depots().iter().any(|d| d.stock.contains_key(&p.part)) {
+                    gaps.insert(format!("rule {}: no depot stocks part {}", rule.id, p.part));
+                }
+            }
+        }
+    }
+    gaps.into_iter().collect()
+}
+
 fn missing_skill(e: &Engineer, needed: &BTreeMap<SkillName, u8>) -> Option<SkillName> {
     needed.iter().find(|(s, lvl)| e.skills.get(*s).is_none_or(|have| have < lvl)).map(|(s, _)| s.clone())
 }

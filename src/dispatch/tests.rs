@@ -111,3 +111,20 @@ fn depots_come_nearest_first() {
         d.depots_by_distance(&GeoPoint { lat: 50.0, lon: 10.0 }).into_iter().map(|(id, _)| id.to_string()).collect();
     assert_eq!(order, ["near", "far"]);
 }
+
+#[test]
+fn coverage_gaps_name_missing_skills_and_parts() {
+    let rules = crate::rules::load_dir(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules")).unwrap();
+    let full = Fleet::new(crate::fleet::generate(&rules, crate::fleet::FleetSpec { assets: 50, seed: 2 })).unwrap();
+    assert!(coverage_gaps(&full, &rules).is_empty(), "{:?}", coverage_gaps(&full, &rules));
+    let mut thin = full.file().clone();
+    thin.engineers.iter_mut().for_each(|e| {
+        e.skills.remove(&SkillName::new("refrigeration"));
+    });
+    thin.depots.iter_mut().for_each(|d| {
+        d.stock.remove(&crate::model::PartNumber::new("BRG-6206"));
+    });
+    let gaps = coverage_gaps(&Fleet::new(thin).unwrap(), &rules);
+    assert!(gaps.iter().any(|g| g.contains("refrigeration")), "{gaps:?}");
+    assert!(gaps.iter().any(|g| g.contains("BRG-6206")), "{gaps:?}");
+}
