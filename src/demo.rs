@@ -54,6 +54,9 @@ pub async fn run(
     println!("upkeep demo: embedded broker on 127.0.0.1:{port}, database {}", config.database.url);
     println!("API on http://{0} (try http://{0}/api/v1/tickets?state=assigned)", running.api_addr);
 
+    if !running.metrics.wait_subscribed(Duration::from_secs(10)).await {
+        tracing::warn!("the engine is not subscribed yet; early simulated messages may be missed");
+    }
     let sim = simulator(&fleet, &opts)?;
     let truth_path = opts.data_dir.join("truth.json");
     let mut truth = sim.truth();

@@ -64,6 +64,7 @@ async fn play(s: &Scenario, running: &Running) -> PublishStats {
         ..PublishConfig::default()
     };
     let before = running.metrics.messages_acked.load(Ordering::Relaxed);
+    assert!(running.metrics.wait_subscribed(Duration::from_secs(10)).await, "engine never subscribed");
     let stats = device_sim::publish(sim, &cfg, |_| {}).await.unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
     while running.metrics.messages_acked.load(Ordering::Relaxed) - before < stats.messages {

@@ -163,6 +163,8 @@ impl EventLoopTask {
                     if ack.return_codes.iter().any(|c| matches!(c, SubscribeReasonCode::Failure)) {
                         self.metrics.mqtt_errors.fetch_add(1, Ordering::Relaxed);
                         tracing::error!(filter = %self.topic_filter, "the broker refused the subscription: no telemetry will arrive");
+                    } else {
+                        self.metrics.mqtt_subscribed.store(1, Ordering::Relaxed);
                     }
                 }
                 Ok(Event::Incoming(Packet::Publish(publish))) => {
@@ -179,6 +181,7 @@ impl EventLoopTask {
                     // Acks queued for the dead connection must not go out on the next one.
                     self.generation.fetch_add(1, Ordering::AcqRel);
                     self.metrics.mqtt_connected.store(0, Ordering::Relaxed);
+                    self.metrics.mqtt_subscribed.store(0, Ordering::Relaxed);
                     self.metrics.mqtt_errors.fetch_add(1, Ordering::Relaxed);
                     tracing::warn!(error = %e, retry_in_ms = delay.as_millis() as u64, "MQTT connection error");
                     tokio::select! {
@@ -207,6 +210,7 @@ impl EventLoopTask {
     /// Flushes queued acks and sends DISCONNECT, within `CLOSE_TIMEOUT`.
     async fn close(mut self) {
         self.metrics.mqtt_connected.store(0, Ordering::Relaxed);
+        self.metrics.mqtt_subscribed.store(0, Ordering::Relaxed);
         if self.client.try_disconnect().is_err() {
             return;
         }

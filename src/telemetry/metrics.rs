@@ -23,6 +23,8 @@ pub struct Metrics {
     pub findings: AtomicU64,
     pub evidence_appended: AtomicU64,
     pub mqtt_connected: AtomicI64,
+    /// 1 once the broker granted the subscription on the current connection.
+    pub mqtt_subscribed: AtomicI64,
     /// 1 while the ingest pipeline (decode -> detection) runs.
     pub ingest_running: AtomicI64,
     pub mqtt_errors: AtomicU64,
@@ -81,6 +83,19 @@ impl Metrics {
         r.sum += latency_s;
     }
 
+    /// Waits until the broker granted the subscription (messages published
+    /// before that reach nobody), or `timeout` passes; returns whether it did.
+    pub async fn wait_subscribed(&self, timeout: std::time::Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + timeout;
+        while self.mqtt_subscribed.load(Relaxed) != 1 {
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        true
+    }
+
     pub fn snapshot(&self) -> Snapshot {
         Snapshot {
             readings: self.readings_accepted.load(Relaxed),
@@ -117,6 +132,8 @@ impl Metrics {
             "# HELP upkeep_mqtt_connected 1 while connected to the broker\n# TYPE upkeep_mqtt_connected gauge"
         );
         let _ = writeln!(out, "upkeep_mqtt_connected {}", self.mqtt_connected.load(Relaxed));
+        let _ = writeln!(out, "# HELP upkeep_mqtt_subscribed 1 once the telemetry subscription is granted\n# TYPE upkeep_mqtt_subscribed gauge");
+        let _ = writeln!(out, "upkeep_mqtt_subscribed {}", self.mqtt_subscribed.load(Relaxed));
         let _ = writeln!(
             out,
             "# HELP upkeep_ingest_running 1 while decode and detection run\n# TYPE upkeep_ingest_running gauge"
