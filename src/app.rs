@@ -81,15 +81,16 @@ pub async fn start(config: &Config, fleet: Arc<Fleet>, rules: Arc<RuleSet>) -> R
         db: db.clone(),
         metrics: Arc::clone(&metrics),
     };
+    let dispatcher = Arc::new(Dispatcher::new(Arc::clone(&fleet), config.dispatch.clone()));
     let service = ServiceContext {
         db: db.clone(),
         fleet: Arc::clone(&fleet),
-        dispatcher: Arc::new(Dispatcher::new(Arc::clone(&fleet), config.dispatch.clone())),
-        rules,
+        dispatcher: Arc::clone(&dispatcher),
+        rules: Arc::clone(&rules),
         sla: config.sla.clone(),
         metrics: Arc::clone(&metrics),
     };
-    let state = AppState { db: db.clone(), fleet, metrics: Arc::clone(&metrics) };
+    let state = AppState { db: db.clone(), fleet, rules, dispatcher, metrics: Arc::clone(&metrics) };
     let api_stop = stop.clone();
     // The connection outlives the service so its last acks still go out.
     let (service_done, connection_stop) = shutdown::channel();

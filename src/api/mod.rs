@@ -26,6 +26,8 @@ pub const OPENAPI: &str = include_str!("openapi.json");
 pub struct AppState {
     pub db: Db,
     pub fleet: Arc<Fleet>,
+    pub rules: Arc<crate::rules::RuleSet>,
+    pub dispatcher: Arc<crate::dispatch::Dispatcher>,
     pub metrics: Arc<Metrics>,
 }
 

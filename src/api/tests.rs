@@ -19,10 +19,11 @@ async fn harness() -> Harness {
     let db = Db::connect(&url, 2).await.unwrap();
     let rules = crate::rules::load_dir(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules")).unwrap();
     let fleet = Arc::new(Fleet::new(generate(&rules, FleetSpec { assets: 20, seed: 1 })).unwrap());
+    let dispatcher = Arc::new(crate::dispatch::Dispatcher::new(Arc::clone(&fleet), Default::default()));
     db.seed_stock(fleet.depots()).await.unwrap();
     let metrics = Arc::new(Metrics::default());
     metrics.ingest_running.store(1, std::sync::atomic::Ordering::Relaxed);
-    Harness { state: AppState { db, fleet, metrics }, _dir: dir }
+    Harness { state: AppState { db, fleet, rules: Arc::new(rules), dispatcher, metrics }, _dir: dir }
 }
 
 async fn call(h: &Harness, method: &str, uri: &str, body: Option<Value>) -> (StatusCode, Value) {
@@ -107,6 +108,9 @@ async fn a_ticket_walks_its_lifecycle_and_every_step_is_an_event() {
         call(&h, "POST", &format!("{path}/reassign"), Some(json!({"engineer_id": engineer, "actor": "dispatcher-1"})))
             .await;
     assert_eq!((s, t["state"].as_str()), (StatusCode::OK, Some("assigned")));
+    let note = t["assignment_note"].as_str().unwrap();
+    assert!(note.contains("manual assignment by dispatcher-1") && note.contains("min travel"), "{note}");
+    assert_eq!(t["deadline_at_risk"], true, "the test ticket's on-site deadline is long past");
     for to in ["accepted", "en_route", "on_site", "resolved", "closed"] {
         let (s, t) = call(&h, "POST", &format!("{path}/transition"), Some(json!({"to": to, "actor": "eng"}))).await;
         assert_eq!((s, t["state"].as_str()), (StatusCode::OK, Some(to)), "{t}");

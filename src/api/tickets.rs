@@ -72,6 +72,9 @@ pub struct ReassignBody {
     note: String,
 }
 
+/// A dispatcher's override: allowed even against the proposal, but the
+/// ticket records the travel time, whether the on-site deadline can still be
+/// met, and any required skill the engineer lacks.
 pub async fn reassign(
     State(s): State<AppState>,
     Path(id): Path<String>,
@@ -81,8 +84,31 @@ pub async fn reassign(
     let engineer = s.fleet.engineer(&b.engineer_id).ok_or_else(|| {
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown_engineer", format!("no engineer '{}'", b.engineer_id))
     })?;
-    let note = if b.note.is_empty() { format!("manual assignment by {}", b.actor) } else { b.note };
-    let t = s.db.assign(&id, &engineer.id, &note, false, &b.actor, now()).await?;
+    let ticket = s.db.ticket(&id).await?.ok_or_else(|| ApiError::not_found("ticket", &id))?.ticket;
+    let now = now();
+    let travel =
+        s.fleet.asset(ticket.asset_id.as_str()).map(|a| s.dispatcher.travel_minutes(&engineer.base, &a.location));
+    let at_risk = travel.is_none_or(|m| now + (m * 60_000.0) as i64 > ticket.on_site_due);
+    let rule = s.rules.for_model(&ticket.model).and_then(|m| m.rules.iter().find(|r| r.id == ticket.rule_id));
+    let missing = rule.map(|r| crate::dispatch::missing_skills(engineer, &r.skills)).unwrap_or_default();
+    let mut note = format!(
+        "manual assignment by {}: ~{:.0} min travel, {}",
+        b.actor,
+        travel.unwrap_or(f64::NAN),
+        if at_risk {
+            "cannot reach the site before the on-site deadline"
+        } else {
+            "arrives before the on-site deadline"
+        }
+    );
+    if !missing.is_empty() {
+        let names: Vec<_> = missing.iter().map(|m| m.as_str()).collect();
+        note.push_str(&format!("; lacks required skill(s): {}", names.join(", ")));
+    }
+    if !b.note.is_empty() {
+        note.push_str(&format!("; {}", b.note));
+    }
+    let t = s.db.assign(&id, &engineer.id, &note, at_risk, &b.actor, now).await?;
     Ok(axum::Json(serde_json::to_value(t).unwrap_or_default()))
 }
 

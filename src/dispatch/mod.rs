@@ -151,7 +151,12 @@ pub fn coverage_gaps(fleet: &Fleet, rules: &crate::rules::RuleSet) -> Vec<String
 }
 
 fn missing_skill(e: &Engineer, needed: &BTreeMap<SkillName, u8>) -> Option<SkillName> {
-    needed.iter().find(|(s, lvl)| e.skills.get(*s).is_none_or(|have| have < lvl)).map(|(s, _)| s.clone())
+    missing_skills(e, needed).into_iter().next()
+}
+
+/// The required skills `e` lacks at the required level.
+pub fn missing_skills(e: &Engineer, needed: &BTreeMap<SkillName, u8>) -> Vec<SkillName> {
+    needed.iter().filter(|(s, lvl)| e.skills.get(*s).is_none_or(|have| have < *lvl)).map(|(s, _)| s.clone()).collect()
 }
 
 #[derive(Default)]
