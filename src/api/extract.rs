@@ -1,4 +1,4 @@
-//! Query and JSON extractors whose rejections are `ApiError`s, so a bad
+//! Query, path and JSON extractors whose rejections are `ApiError`s, so a bad
 //! parameter gets the same typed JSON error as everything else.
 
 use super::ApiError;
@@ -15,6 +15,19 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|q| Query(q.0))
+            .map_err(|e| ApiError::bad_request(e.body_text()))
+    }
+}
+
+pub struct Path<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| Path(p.0))
             .map_err(|e| ApiError::bad_request(e.body_text()))
     }
 }

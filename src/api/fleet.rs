@@ -1,11 +1,11 @@
 //! Fleet registry endpoints: assets (with their service history), engineers
 //! and depots (with live stock).
 
-use super::extract::{Page, Query};
+use super::extract::{Page, Path, Query};
 use super::{ApiError, AppState};
 use crate::model::AssetId;
 use crate::tickets::TicketFilter;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde::Deserialize;
 use serde_json::{json, Value};
 

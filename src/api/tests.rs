@@ -79,6 +79,8 @@ async fn unknown_routes_and_ids_are_typed_404s() {
     assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::NOT_FOUND, Some("no_such_route")));
     let (status, body) = call(&h, "GET", "/api/v1/tickets/TK-missing", None).await;
     assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")));
+    let (status, body) = call(&h, "GET", "/api/v1/tickets/%FF%FE", None).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("bad_request")), "{body}");
     let (status, _) = call(&h, "GET", "/api/v1/assets/NOPE-1", None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }

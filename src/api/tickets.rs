@@ -1,11 +1,11 @@
 //! Ticket endpoints: list with filters, one with evidence and history, the
 //! lifecycle actions and a manual reassignment.
 
-use super::extract::{Json, Page, Query};
+use super::extract::{Json, Page, Path, Query};
 use super::{ApiError, AppState};
 use crate::model::{AssetId, EngineerId, Severity, TicketKind};
 use crate::tickets::{TicketFilter, TicketState};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::Value;
