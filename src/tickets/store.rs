@@ -170,8 +170,19 @@ impl Db {
             .await?
             .rows_affected();
             if inserted == 1 {
-                record_event(&mut tx, &id, now, "opened", None, Some(TicketState::Open), "engine", &t.description)
-                    .await?;
+                record_event(
+                    &mut tx,
+                    &id,
+                    now,
+                    &Event {
+                        kind: "opened",
+                        from: None,
+                        to: Some(TicketState::Open),
+                        actor: "engine",
+                        detail: &t.description,
+                    },
+                )
+                .await?;
                 append_evidence(&mut tx, &id, t.detected_at, &t.evidence).await?;
                 tx.commit().await?;
                 return Ok(OpenOutcome::Opened(id));
@@ -298,7 +309,14 @@ impl Db {
             crate::dispatch::release_reserved(&mut tx, id).await?;
         }
         let id = TicketId::new(id);
-        insert_event(&mut tx, &id, seq, now, "transition", Some(from), Some(to), actor, note).await?;
+        insert_event(
+            &mut tx,
+            &id,
+            seq,
+            now,
+            &Event { kind: "transition", from: Some(from), to: Some(to), actor, detail: note },
+        )
+        .await?;
         tx.commit().await?;
         self.ticket_row(id.as_str()).await
     }
@@ -332,7 +350,8 @@ impl Db {
         let kind = if from == TicketState::Open { "assigned" } else { "reassigned" };
         let detail = format!("{engineer}: {note}");
         let id = TicketId::new(id);
-        insert_event(&mut tx, &id, seq, now, kind, Some(from), Some(TicketState::Assigned), actor, &detail).await?;
+        let event = Event { kind, from: Some(from), to: Some(TicketState::Assigned), actor, detail: &detail };
+        insert_event(&mut tx, &id, seq, now, &event).await?;
         tx.commit().await?;
         self.ticket_row(id.as_str()).await
     }
@@ -346,7 +365,8 @@ impl Db {
             .bind(id.as_str())
             .execute(&mut *tx)
             .await?;
-        record_event(&mut tx, id, now, "unassigned", None, None, "dispatch", note).await?;
+        let event = Event { kind: "unassigned", from: None, to: None, actor: "dispatch", detail: note };
+        record_event(&mut tx, id, now, &event).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -386,17 +406,21 @@ async fn lock(tx: &mut Transaction<'_, Any>, id: &str) -> Result<(i64, TicketSta
     Ok((col(&row, "version")?, parse(&col::<String>(&row, "state")?)?))
 }
 
-#[allow(clippy::too_many_arguments)]
+/// One entry of a ticket's history.
+struct Event<'a> {
+    kind: &'a str,
+    from: Option<TicketState>,
+    to: Option<TicketState>,
+    actor: &'a str,
+    detail: &'a str,
+}
+
 async fn insert_event(
     tx: &mut Transaction<'_, Any>,
     id: &TicketId,
     seq: i64,
     at: EpochMs,
-    kind: &str,
-    from: Option<TicketState>,
-    to: Option<TicketState>,
-    actor: &str,
-    detail: &str,
+    e: &Event<'_>,
 ) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO ticket_events (ticket_id, seq, at, kind, from_state, to_state, actor, detail) \
@@ -405,30 +429,25 @@ async fn insert_event(
     .bind(id.as_str())
     .bind(seq)
     .bind(at)
-    .bind(kind)
-    .bind(from.map(|s| s.as_str()))
-    .bind(to.map(|s| s.as_str()))
-    .bind(actor)
-    .bind(detail)
+    .bind(e.kind)
+    .bind(e.from.map(|s| s.as_str()))
+    .bind(e.to.map(|s| s.as_str()))
+    .bind(e.actor)
+    .bind(e.detail)
     .execute(&mut **tx)
     .await?;
     Ok(())
 }
 
 /// Appends an event that does not depend on the current state.
-#[allow(clippy::too_many_arguments)]
 async fn record_event(
     tx: &mut Transaction<'_, Any>,
     id: &TicketId,
     at: EpochMs,
-    kind: &str,
-    from: Option<TicketState>,
-    to: Option<TicketState>,
-    actor: &str,
-    detail: &str,
+    e: &Event<'_>,
 ) -> Result<(), StoreError> {
     let (seq, _) = lock(tx, id.as_str()).await?;
-    insert_event(tx, id, seq, at, kind, from, to, actor, detail).await
+    insert_event(tx, id, seq, at, e).await
 }
 
 async fn append_evidence(
