@@ -27,7 +27,7 @@ struct Scenario {
     _dir: tempfile::TempDir,
 }
 
-fn scenario(broker_url: &str) -> Scenario {
+fn scenario(broker_url: &str, workers: usize) -> Scenario {
     let rules = common::rules();
     let fleet = Arc::new(Fleet::new(generate(&rules, FleetSpec { assets: ASSETS, seed: 11 })).unwrap());
     let now = chrono::Utc::now();
@@ -49,6 +49,7 @@ fn scenario(broker_url: &str) -> Scenario {
     config.mqtt.topic_filter = format!("e2e-{run}/telemetry/+");
     config.database.url = format!("sqlite://{}", dir.path().join("e2e.db").display());
     config.api.listen = "127.0.0.1:0".into();
+    config.detect.workers = workers;
     Scenario { fleet, rules, sim, faults, config, _dir: dir }
 }
 
@@ -130,8 +131,8 @@ fn assert_engineer_qualified(fleet: &Fleet, rules: &RuleSet, t: &Ticket) {
     }
 }
 
-async fn full_pipeline(broker_url: &str) {
-    let s = scenario(broker_url);
+async fn full_pipeline(broker_url: &str, workers: usize) {
+    let s = scenario(broker_url, workers);
     let progressive: Vec<_> = s.faults.iter().filter(|f| f.fault.is_progressive()).collect();
     assert!(progressive.len() >= 10, "the scenario must inject faults to be meaningful");
 
@@ -171,7 +172,8 @@ async fn full_pipeline(broker_url: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pipeline_on_embedded_broker() {
     let port = upkeep::ingest::broker::start(0).unwrap();
-    full_pipeline(&format!("mqtt://127.0.0.1:{port}")).await;
+    // Two timely workers: batches are exchanged between them by asset id.
+    full_pipeline(&format!("mqtt://127.0.0.1:{port}"), 2).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -179,5 +181,5 @@ async fn pipeline_on_mosquitto() {
     let Some(url) = common::server("UPKEEP_TEST_MQTT_URL") else {
         return;
     };
-    full_pipeline(&url).await;
+    full_pipeline(&url, 1).await;
 }

@@ -213,3 +213,73 @@ fn feed(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{MetricName, Span};
+
+    const RULES: &str = r#"
+model = "pump"
+asset_prefix = "P"
+
+[[rule]]
+id = "hot"
+fault = "OVERHEAT"
+severity = "major"
+description = "too hot"
+skills = { mechanical = 1 }
+when = { metric = "temp", detector = "threshold", above = 80.0, held = "5m" }
+"#;
+
+    fn rules() -> Arc<RuleSet> {
+        let model = crate::rules::parse_file(std::path::Path::new("t.toml"), RULES).unwrap();
+        let mut set = RuleSet::default();
+        set.models.insert(model.model.clone(), Arc::new(model));
+        Arc::new(set)
+    }
+
+    /// Two workers: batches are exchanged by asset, every batch is covered
+    /// by a `Done`, and findings for a batch arrive before its `Done`.
+    #[test]
+    fn two_workers_detect_every_asset_and_report_progress_in_order() {
+        let params = WindowParams::from_config(&crate::config::DetectConfig::default());
+        let metrics = Arc::new(Metrics::default());
+        let (engine, mut events) = start(rules(), params, Span::from_hours(1), 2, Arc::clone(&metrics));
+        let (assets, minutes) = (40, 60i64);
+        let mut seq = 0;
+        for m in 0..minutes {
+            for a in 0..assets {
+                seq += 1;
+                let hot = a == 7 && m >= 20;
+                let value = if hot { 90.0 } else { 60.0 + (m % 3) as f64 };
+                let reading = Reading { ts: m * 60_000, metric: MetricName::new("temp"), value };
+                let batch = AssetBatch {
+                    seq,
+                    asset: AssetId::new(format!("P-{a}")),
+                    model: ModelId::new("pump"),
+                    readings: vec![reading],
+                    received_us: 0,
+                };
+                engine.send(batch).unwrap();
+            }
+        }
+        let mut opened = Vec::new();
+        let mut done = 0;
+        while done < seq {
+            match events.blocking_recv().expect("engine alive") {
+                EngineEvent::Findings(found) => {
+                    assert!(done < seq, "findings after the final Done");
+                    opened.extend(found.into_iter().filter(|(f, _)| f.opened).map(|(f, _)| f.asset.to_string()));
+                }
+                EngineEvent::Done(s) => {
+                    assert!(s >= done, "Done never moves backwards");
+                    done = s;
+                }
+            }
+        }
+        assert_eq!(opened, ["P-7"]);
+        assert_eq!(metrics.readings_accepted.load(std::sync::atomic::Ordering::Relaxed), seq);
+        engine.shutdown();
+    }
+}
