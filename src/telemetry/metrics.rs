@@ -195,6 +195,27 @@ mod tests {
         assert_eq!(m.snapshot().opened, [0, 1, 0]);
     }
 
+    /// Every metric the engine-health dashboard queries is one the engine exposes.
+    #[test]
+    fn the_engine_dashboard_queries_only_exposed_metrics() {
+        let m = Metrics::default();
+        m.record_ticket_opened(Severity::General, 0.1);
+        let exposed = m.render();
+        let dashboard: serde_json::Value =
+            serde_json::from_str(include_str!("../../dashboards/engine-health.json")).unwrap();
+        let panels = dashboard["panels"].as_array().unwrap();
+        let mut checked = 0;
+        for expr in panels.iter().flat_map(|p| p["targets"].as_array().unwrap()).map(|t| t["expr"].as_str().unwrap()) {
+            for name in
+                expr.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).filter(|w| w.starts_with("upkeep_"))
+            {
+                assert!(exposed.contains(&format!("\n{name}")), "{name} (in `{expr}`) is not exposed");
+                checked += 1;
+            }
+        }
+        assert!(checked >= 12);
+    }
+
     #[test]
     fn quantiles_come_from_the_sorted_reservoir() {
         let v: Vec<f64> = (1..=100).map(f64::from).collect();
