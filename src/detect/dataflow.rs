@@ -219,18 +219,7 @@ mod tests {
     use super::*;
     use crate::model::{MetricName, Span};
 
-    const RULES: &str = r#"
-model = "pump"
-asset_prefix = "P"
-
-[[rule]]
-id = "hot"
-fault = "OVERHEAT"
-severity = "major"
-description = "too hot"
-skills = { mechanical = 1 }
-when = { metric = "temp", detector = "threshold", above = 80.0, held = "5m" }
-"#;
+    use crate::detect::fixtures::RULES;
 
     fn rules() -> Arc<RuleSet> {
         let model = crate::rules::parse_file(std::path::Path::new("t.toml"), RULES).unwrap();

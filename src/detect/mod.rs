@@ -4,6 +4,8 @@
 mod asset;
 mod dataflow;
 pub mod detectors;
+#[cfg(test)]
+mod fixtures;
 mod window;
 
 pub use asset::{AssetDetector, BatchCounts, CheckOutcome, Evidence, Finding};
