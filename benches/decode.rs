@@ -3,7 +3,7 @@
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use std::hint::black_box;
 use upkeep::config::DecodeConfig;
-use upkeep::decode::{decode, AssetLookup};
+use upkeep::decode::{AssetLookup, Decoder};
 use upkeep::model::ModelId;
 
 struct OneModel;
@@ -36,13 +36,13 @@ fn payload(now: i64) -> (Vec<u8>, u64) {
 fn bench(c: &mut Criterion) {
     let now = chrono::Utc::now().timestamp_millis();
     let (bytes, n) = payload(now);
-    let limits = DecodeConfig::default();
+    let mut decoder = Decoder::new(DecodeConfig::default());
     let mut g = c.benchmark_group("decode");
     g.throughput(Throughput::Elements(n));
     g.bench_function("batch_of_50_readings", |b| {
         b.iter_batched(
             || bytes.clone(),
-            |p| black_box(decode("upkeep/telemetry/PMP-0001", &p, &OneModel, now, &limits).unwrap()),
+            |p| black_box(decoder.decode("upkeep/telemetry/PMP-0001", &p, &OneModel, now).unwrap()),
             BatchSize::SmallInput,
         )
     });

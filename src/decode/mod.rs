@@ -8,6 +8,7 @@ pub use dead_letter::{DeadLetter, DeadLetterReason};
 
 use crate::config::DecodeConfig;
 use crate::model::{AssetId, EpochMs, MetricName, ModelId, Reading};
+use std::collections::HashSet;
 use wire::{WirePayload, WireReading};
 
 /// Finds an asset's model; decoding rejects assets the registry does not know.
@@ -66,51 +67,80 @@ impl DecodeError {
     }
 }
 
-/// Decodes one MQTT payload received on `topic` at wall-clock time `now`.
-/// The asset id must be one of the topic's levels, so that a device allowed
-/// on its own topic (broker ACLs) cannot report for another asset.
-pub fn decode(
-    topic: &str,
-    payload: &[u8],
-    assets: &impl AssetLookup,
-    now: EpochMs,
-    limits: &DecodeConfig,
-) -> Result<Decoded, DecodeError> {
-    if payload.len() > limits.max_payload_bytes {
-        return Err(DecodeError::Oversize { size: payload.len(), max: limits.max_payload_bytes });
-    }
-    let wire: WirePayload = serde_json::from_slice(payload).map_err(classify_json_error)?;
-    let model = assets.model_of(&wire.asset_id).ok_or_else(|| DecodeError::UnknownAsset(wire.asset_id.clone()))?;
-    if !topic.split('/').any(|level| level == wire.asset_id) {
-        return Err(DecodeError::TopicMismatch { asset: wire.asset_id, topic: topic.to_owned() });
-    }
-    let asset = AssetId::new(&wire.asset_id);
-    let raw = wire.into_readings()?;
-    if raw.is_empty() {
-        return Err(DecodeError::Empty);
-    }
-    if raw.len() > limits.max_readings {
-        return Err(DecodeError::TooManyReadings { count: raw.len(), max: limits.max_readings });
-    }
-    let (min, max) = (now - limits.max_age.as_millis(), now + limits.max_future.as_millis());
-    let readings = raw.into_iter().map(|r| validate(r, min, max)).collect::<Result<Vec<_>, _>>()?;
-    Ok(Decoded { asset, model, readings })
+/// Distinct metric names kept for reuse; past this, names are not cached
+/// (a device inventing names cannot grow memory without bound).
+const MAX_NAMES: usize = 10_000;
+
+/// Decodes messages under fixed limits. It hands out one shared
+/// `MetricName` per distinct metric, so the hot path does not allocate a
+/// name per reading.
+pub struct Decoder {
+    limits: DecodeConfig,
+    names: HashSet<MetricName>,
 }
 
-fn validate(r: WireReading, min: EpochMs, max: EpochMs) -> Result<Reading, DecodeError> {
-    if r.value.is_wrong_type() {
-        return Err(DecodeError::WrongType(format!("value of '{}' is a string", r.metric)));
+impl Decoder {
+    pub fn new(limits: DecodeConfig) -> Self {
+        Decoder { limits, names: HashSet::new() }
     }
-    let value = r.value.finite().ok_or_else(|| DecodeError::NonFinite { metric: r.metric.clone() })?;
-    let ts = r.ts.epoch_ms().filter(|t| (min..=max).contains(t)).ok_or_else(|| DecodeError::AbsurdTimestamp {
-        ts: r.ts.to_string(),
-        min,
-        max,
-    })?;
-    if r.metric.is_empty() || r.metric.len() > 128 {
-        return Err(DecodeError::WrongType(format!("metric name of {} characters", r.metric.len())));
+
+    /// Decodes one MQTT payload received on `topic` at wall-clock time `now`.
+    /// The asset id must be one of the topic's levels, so that a device allowed
+    /// on its own topic (broker ACLs) cannot report for another asset.
+    pub fn decode(
+        &mut self,
+        topic: &str,
+        payload: &[u8],
+        assets: &impl AssetLookup,
+        now: EpochMs,
+    ) -> Result<Decoded, DecodeError> {
+        if payload.len() > self.limits.max_payload_bytes {
+            return Err(DecodeError::Oversize { size: payload.len(), max: self.limits.max_payload_bytes });
+        }
+        let wire: WirePayload = serde_json::from_slice(payload).map_err(classify_json_error)?;
+        let model = assets.model_of(&wire.asset_id).ok_or_else(|| DecodeError::UnknownAsset(wire.asset_id.clone()))?;
+        if !topic.split('/').any(|level| level == wire.asset_id) {
+            return Err(DecodeError::TopicMismatch { asset: wire.asset_id, topic: topic.to_owned() });
+        }
+        let asset = AssetId::new(&wire.asset_id);
+        let raw = wire.into_readings()?;
+        if raw.is_empty() {
+            return Err(DecodeError::Empty);
+        }
+        if raw.len() > self.limits.max_readings {
+            return Err(DecodeError::TooManyReadings { count: raw.len(), max: self.limits.max_readings });
+        }
+        let (min, max) = (now - self.limits.max_age.as_millis(), now + self.limits.max_future.as_millis());
+        let readings = raw.into_iter().map(|r| self.validate(r, min, max)).collect::<Result<Vec<_>, _>>()?;
+        Ok(Decoded { asset, model, readings })
     }
-    Ok(Reading { ts, metric: MetricName::new(r.metric), value })
+
+    fn validate(&mut self, r: WireReading, min: EpochMs, max: EpochMs) -> Result<Reading, DecodeError> {
+        if r.value.is_wrong_type() {
+            return Err(DecodeError::WrongType(format!("value of '{}' is a string", r.metric)));
+        }
+        let value = r.value.finite().ok_or_else(|| DecodeError::NonFinite { metric: r.metric.clone() })?;
+        let ts = r.ts.epoch_ms().filter(|t| (min..=max).contains(t)).ok_or_else(|| DecodeError::AbsurdTimestamp {
+            ts: r.ts.to_string(),
+            min,
+            max,
+        })?;
+        if r.metric.is_empty() || r.metric.len() > 128 {
+            return Err(DecodeError::WrongType(format!("metric name of {} characters", r.metric.len())));
+        }
+        Ok(Reading { ts, metric: self.name(&r.metric), value })
+    }
+
+    fn name(&mut self, name: &str) -> MetricName {
+        if let Some(known) = self.names.get(name) {
+            return known.clone();
+        }
+        let fresh = MetricName::new(name);
+        if self.names.len() < MAX_NAMES {
+            self.names.insert(fresh.clone());
+        }
+        fresh
+    }
 }
 
 /// serde_json reports syntax and type errors alike; the reason tells them apart.

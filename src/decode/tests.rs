@@ -23,7 +23,12 @@ fn limits() -> DecodeConfig {
 fn run(text: &str) -> Result<Decoded, DecodeError> {
     let asset =
         serde_json::from_str::<serde_json::Value>(text).ok().and_then(|v| v["asset_id"].as_str().map(str::to_owned));
-    decode(&format!("upkeep/telemetry/{}", asset.unwrap_or_default()), text.as_bytes(), &Known, NOW, &limits())
+    Decoder::new(limits()).decode(
+        &format!("upkeep/telemetry/{}", asset.unwrap_or_default()),
+        text.as_bytes(),
+        &Known,
+        NOW,
+    )
 }
 
 fn reason(text: &str) -> DeadLetterReason {
@@ -88,9 +93,22 @@ fn limits_on_size_and_count_are_enforced() {
 #[test]
 fn an_asset_reporting_on_another_assets_topic_is_rejected() {
     let text = r#"{"asset_id":"PMP-0002","ts":1767225600000,"metric":"m","value":1}"#;
-    let e = decode("upkeep/telemetry/PMP-0001", text.as_bytes(), &Known, NOW, &limits()).unwrap_err();
+    let e = Decoder::new(limits()).decode("upkeep/telemetry/PMP-0001", text.as_bytes(), &Known, NOW).unwrap_err();
     assert_eq!(e.reason(), DeadLetterReason::TopicMismatch);
-    assert!(decode("site/PMP-0002/telemetry", text.as_bytes(), &Known, NOW, &limits()).is_ok());
+    assert!(Decoder::new(limits()).decode("site/PMP-0002/telemetry", text.as_bytes(), &Known, NOW).is_ok());
+}
+
+#[test]
+fn metric_names_are_shared_between_readings_and_bounded() {
+    let mut decoder = Decoder::new(limits());
+    let text = |m: &str| format!(r#"{{"asset_id":"PMP-0001","ts":1767225600000,"metric":"{m}","value":1}}"#);
+    let a = decoder.decode("t/PMP-0001", text("flow").as_bytes(), &Known, NOW).unwrap();
+    let b = decoder.decode("t/PMP-0001", text("flow").as_bytes(), &Known, NOW).unwrap();
+    assert!(std::ptr::eq(a.readings[0].metric.as_str(), b.readings[0].metric.as_str()), "one allocation per name");
+    for i in 0..MAX_NAMES + 10 {
+        decoder.decode("t/PMP-0001", text(&format!("m{i}")).as_bytes(), &Known, NOW).unwrap();
+    }
+    assert_eq!(decoder.names.len(), MAX_NAMES);
 }
 
 #[test]
@@ -101,6 +119,7 @@ fn mixing_single_and_batch_forms_is_rejected() {
 
 #[test]
 fn arbitrary_bytes_never_panic() {
+    let mut decoder = Decoder::new(limits());
     let mut seed = 0x2545F4914F6CDD1Du64;
     for len in 0..400 {
         let bytes: Vec<u8> = (0..len)
@@ -112,7 +131,7 @@ fn arbitrary_bytes_never_panic() {
                 alphabet[(seed % alphabet.len() as u64) as usize]
             })
             .collect();
-        let _ = decode("upkeep/telemetry/PMP-0001", &bytes, &Known, NOW, &limits());
+        let _ = decoder.decode("upkeep/telemetry/PMP-0001", &bytes, &Known, NOW);
     }
 }
 

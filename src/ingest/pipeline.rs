@@ -4,7 +4,7 @@
 use super::{Delivery, PendingAck};
 use crate::config::DecodeConfig;
 use crate::db::{with_retry, Db};
-use crate::decode::{decode, DeadLetter};
+use crate::decode::{DeadLetter, Decoder};
 use crate::detect::{AssetBatch, EngineHandle};
 use crate::fleet::Fleet;
 use crate::telemetry::Metrics;
@@ -27,12 +27,13 @@ pub async fn run(
     pending: UnboundedSender<PendingAck<Delivery>>,
 ) {
     let mut seq = 0u64;
+    let mut decoder = Decoder::new(ctx.limits.clone());
     ctx.metrics.ingest_running.store(1, Ordering::Relaxed);
     while let Some(d) = deliveries.recv().await {
         seq += 1;
         ctx.metrics.messages_received.fetch_add(1, Ordering::Relaxed);
         let now = chrono::Utc::now();
-        match decode(&d.publish.topic, &d.publish.payload, ctx.fleet.as_ref(), now.timestamp_millis(), &ctx.limits) {
+        match decoder.decode(&d.publish.topic, &d.publish.payload, ctx.fleet.as_ref(), now.timestamp_millis()) {
             Ok(decoded) => {
                 let _ = pending.send(PendingAck { seq, needs_engine: true, message: d });
                 let batch = AssetBatch {
