@@ -134,14 +134,18 @@ pub fn sim_assets(fleet: &Fleet) -> Vec<SimAsset> {
         .collect()
 }
 
-/// The simulated days end now, so every reading is recent event time.
-fn simulator(fleet: &Fleet, opts: &DemoOptions) -> Result<Simulator, DemoError> {
-    let assets = sim_assets(fleet);
-    let duration = chrono::Duration::days(i64::from(opts.days.max(1)));
+/// A simulated period that ends now (start on a whole minute), so every
+/// reading is recent event time and passes the decoder's age limits.
+pub fn replay_ending_now(seed: u64, duration: chrono::Duration) -> SimConfig {
     let now = chrono::Utc::now();
     let start = now - duration - chrono::Duration::seconds(now.timestamp() % 60);
-    let cfg = SimConfig { seed: opts.seed, start, duration, malformed_every: Some(997), ..SimConfig::default() };
-    Ok(Simulator::new(&assets, &cfg)?)
+    SimConfig { seed, start, duration, ..SimConfig::default() }
+}
+
+fn simulator(fleet: &Fleet, opts: &DemoOptions) -> Result<Simulator, DemoError> {
+    let duration = chrono::Duration::days(i64::from(opts.days.max(1)));
+    let cfg = SimConfig { malformed_every: Some(997), ..replay_ending_now(opts.seed, duration) };
+    Ok(Simulator::new(&sim_assets(fleet), &cfg)?)
 }
 
 fn progress(running: &Running, (then, before): (Instant, Snapshot)) -> (Instant, Snapshot) {

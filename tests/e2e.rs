@@ -30,15 +30,10 @@ struct Scenario {
 fn scenario(broker_url: &str, workers: usize) -> Scenario {
     let rules = common::rules();
     let fleet = Arc::new(Fleet::new(generate(&rules, FleetSpec { assets: ASSETS, seed: 11 })).unwrap());
-    let now = chrono::Utc::now();
-    let duration = chrono::Duration::days(3);
     let sim = SimConfig {
-        seed: 11,
-        start: now - duration - chrono::Duration::seconds(now.timestamp() % 60),
-        duration,
         interval: chrono::Duration::seconds(120),
         malformed_every: Some(501),
-        ..SimConfig::default()
+        ..upkeep::demo::replay_ending_now(11, chrono::Duration::days(3))
     };
     let faults = Simulator::new(&upkeep::demo::sim_assets(&fleet), &sim).unwrap().faults().to_vec();
     let dir = tempfile::tempdir().unwrap();

@@ -46,12 +46,7 @@ async fn outage(broker_host: &str, broker_port: u16) {
     let metrics = Arc::clone(&running.metrics);
     assert!(metrics.wait_subscribed(Duration::from_secs(10)).await, "engine never subscribed");
 
-    let now = chrono::Utc::now();
-    let sim = SimConfig {
-        start: now - chrono::Duration::hours(12),
-        duration: chrono::Duration::hours(12),
-        ..SimConfig::default()
-    };
+    let sim = upkeep::demo::replay_ending_now(SimConfig::default().seed, chrono::Duration::hours(12));
     let messages: Vec<_> = Simulator::new(&upkeep::demo::sim_assets(&fleet), &sim).unwrap().collect();
     let readings = |ms: &[device_sim::Message]| ms.iter().map(|m| m.readings as u64).sum::<u64>();
     let (before, during) = messages.split_at(messages.len() / 2);

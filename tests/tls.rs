@@ -40,12 +40,7 @@ async fn the_engine_consumes_over_tls_with_credentials_and_a_wrong_password_is_r
     let good = engine(&url, &env("UPKEEP_TEST_MQTT_PASSWORD"), &fleet, &dir, &run).await;
     assert!(good.metrics.wait_subscribed(Duration::from_secs(10)).await, "TLS + credentials must connect");
 
-    let now = chrono::Utc::now();
-    let sim = device_sim::SimConfig {
-        start: now - chrono::Duration::hours(1),
-        duration: chrono::Duration::hours(1),
-        ..device_sim::SimConfig::default()
-    };
+    let sim = upkeep::demo::replay_ending_now(1, chrono::Duration::hours(1));
     let sim = device_sim::Simulator::new(&upkeep::demo::sim_assets(&fleet), &sim).unwrap();
     let publish = device_sim::PublishConfig {
         broker_url: plain,

@@ -3,7 +3,7 @@
 
 use super::extract::{Json, Page, Path, Query};
 use super::{ApiError, AppState};
-use crate::model::{AssetId, EngineerId, Severity, TicketKind};
+use crate::model::{now_ms, AssetId, EngineerId, Severity, TicketKind};
 use crate::tickets::{TicketFilter, TicketState};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -59,7 +59,7 @@ pub async fn transition(
     if b.to == TicketState::Assigned {
         return Err(ApiError::bad_request("use /reassign to assign an engineer"));
     }
-    let t = s.db.transition(&id, b.to, &b.actor, &b.note, now()).await?;
+    let t = s.db.transition(&id, b.to, &b.actor, &b.note, now_ms()).await?;
     Ok(axum::Json(serde_json::to_value(t).unwrap_or_default()))
 }
 
@@ -85,7 +85,7 @@ pub async fn reassign(
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown_engineer", format!("no engineer '{}'", b.engineer_id))
     })?;
     let ticket = s.db.ticket(&id).await?.ok_or_else(|| ApiError::not_found("ticket", &id))?.ticket;
-    let now = now();
+    let now = now_ms();
     let travel =
         s.fleet.asset(ticket.asset_id.as_str()).map(|a| s.dispatcher.travel_minutes(&engineer.base, &a.location));
     let at_risk = travel.is_none_or(|m| now + (m * 60_000.0) as i64 > ticket.on_site_due);
@@ -120,8 +120,4 @@ fn require_actor(actor: &str, note: &str) -> Result<(), ApiError> {
         return Err(ApiError::bad_request("note is limited to 4000 bytes"));
     }
     Ok(())
-}
-
-fn now() -> i64 {
-    chrono::Utc::now().timestamp_millis()
 }

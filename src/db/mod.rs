@@ -93,7 +93,7 @@ impl Db {
                 }
                 sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
                     .bind(version)
-                    .bind(chrono::Utc::now().timestamp_millis())
+                    .bind(crate::model::now_ms())
                     .execute(&mut *tx)
                     .await?;
                 tx.commit().await

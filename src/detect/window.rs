@@ -167,12 +167,15 @@ impl MetricWindow {
             self.ts.pop_front();
             self.values.pop_front();
         }
-        for b in self.buckets.iter() {
-            let unlearned = self.next_unlearned.is_none_or(|n| b.start >= n);
-            if unlearned && b.start + p.bucket_ms <= watermark {
-                self.baseline.learn(b.level(), p);
-                self.next_unlearned = Some(b.start + p.bucket_ms);
+        // Buckets are sorted: the ones to learn follow the last learned one
+        // and end at the first still open, so only those are visited.
+        let first = self.next_unlearned.map_or(0, |n| self.buckets.partition_point(|b| b.start < n));
+        for b in self.buckets.range(first..) {
+            if b.start + p.bucket_ms > watermark {
+                break;
             }
+            self.baseline.learn(b.level(), p);
+            self.next_unlearned = Some(b.start + p.bucket_ms);
         }
         while self.buckets.front().is_some_and(|b| b.start + p.bucket_ms < newest - p.history_ms) {
             self.buckets.pop_front();
@@ -196,14 +199,6 @@ impl MetricWindow {
             .filter(|b| b.start >= since && b.count > 0)
             .map(|b| (b.start + p.bucket_ms / 2, b.level()))
             .collect()
-    }
-
-    pub fn len(&self) -> usize {
-        self.ts.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.ts.is_empty()
     }
 }
 
@@ -267,7 +262,7 @@ mod tests {
         let mut w = MetricWindow::default();
         let r = feed(&mut w, &[(10_000, 1.0), (11_000, 1.0), (5_000, 99.0)]);
         assert_eq!(r[2], Insert::Late);
-        assert_eq!(w.len(), 2);
+        assert_eq!(w.samples().0.len(), 2);
     }
 
     #[test]
@@ -275,7 +270,7 @@ mod tests {
         let mut w = MetricWindow::default();
         let r = feed(&mut w, &[(1_000, 1.0), (2_000, 2.0), (2_000, 2.0)]);
         assert_eq!(r[2], Insert::Duplicate);
-        assert_eq!(w.len(), 2);
+        assert_eq!(w.samples().0.len(), 2);
     }
 
     #[test]

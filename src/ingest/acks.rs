@@ -43,14 +43,6 @@ impl<M> AckQueue<M> {
         }
         self.queue.pop_front().map(|p| p.message)
     }
-
-    pub fn len(&self) -> usize {
-        self.queue.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.queue.is_empty()
-    }
 }
 
 #[cfg(test)]

@@ -19,6 +19,11 @@ use serde::{Deserialize, Serialize};
 /// Event time in milliseconds since the Unix epoch (UTC).
 pub type EpochMs = i64;
 
+/// The wall clock as `EpochMs` (when a person or the engine acts).
+pub fn now_ms() -> EpochMs {
+    chrono::Utc::now().timestamp_millis()
+}
+
 /// One decoded sensor value at an event time.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Reading {

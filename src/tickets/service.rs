@@ -8,7 +8,7 @@ use crate::detect::{EngineEvent, Finding};
 use crate::dispatch::{Dispatcher, Need};
 use crate::fleet::Fleet;
 use crate::ingest::{AckQueue, Delivery, MqttAcker, PendingAck};
-use crate::model::{EpochMs, TicketId};
+use crate::model::{now_ms, TicketId};
 use crate::rules::{Rule, RuleSet};
 use crate::telemetry::Metrics;
 use std::sync::Arc;
@@ -75,7 +75,8 @@ impl ServiceContext {
             on_site_due: detected_at + tier.on_site.as_millis(),
             evidence: serde_json::to_value(&f.evidence).unwrap_or_default(),
         };
-        let opening = with_retry(&self.metrics, "opening a ticket", || self.db.open_or_append(&new, now(), f.opened));
+        let opening =
+            with_retry(&self.metrics, "opening a ticket", || self.db.open_or_append(&new, now_ms(), f.opened));
         let Ok(outcome) = opening.await else { return };
         match outcome {
             OpenOutcome::Opened(id) => {
@@ -108,19 +109,19 @@ impl ServiceContext {
         let Ok(loads) = with_retry(&self.metrics, "reading engineer loads", || self.db.engineer_loads()).await else {
             return;
         };
-        let at = now().max(t.detected_at);
+        let at = now_ms().max(t.detected_at);
         let need = Need { site: asset.location, skills: &rule.skills, at, on_site_due: t.on_site_due };
         let choice = self.dispatcher.choose(need, &loads);
         let recorded = match &choice.engineer {
             Some(e) => with_retry(&self.metrics, "assigning", || {
-                self.db.assign(id.as_str(), e, &choice.note, choice.at_risk, "dispatch", now())
+                self.db.assign(id.as_str(), e, &choice.note, choice.at_risk, "dispatch", now_ms())
             })
             .await
             .map(drop),
             None => {
                 tracing::warn!(ticket = %id, note = %choice.note, "no engineer proposed");
                 with_retry(&self.metrics, "recording no assignment", || {
-                    self.db.mark_unassigned(id, &choice.note, now())
+                    self.db.mark_unassigned(id, &choice.note, now_ms())
                 })
                 .await
             }
@@ -143,8 +144,4 @@ impl ServiceContext {
             let _ = with_retry(&self.metrics, "noting parts", || self.db.set_parts_note(id, &note)).await;
         }
     }
-}
-
-fn now() -> EpochMs {
-    chrono::Utc::now().timestamp_millis()
 }

@@ -207,14 +207,7 @@ impl Db {
     }
 
     pub async fn ticket(&self, id: &str) -> Result<Option<TicketDetail>, StoreError> {
-        let Some(row) = sqlx::query(&format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?
-        else {
-            return Ok(None);
-        };
-        let ticket = ticket_from_row(&row)?;
+        let Some(ticket) = self.find_ticket(id).await? else { return Ok(None) };
         let evidence = sqlx::query("SELECT seq, at, body FROM ticket_evidence WHERE ticket_id = $1 ORDER BY seq")
             .bind(id)
             .fetch_all(&self.pool)
@@ -384,13 +377,16 @@ impl Db {
             .collect()
     }
 
-    async fn ticket_row(&self, id: &str) -> Result<Ticket, StoreError> {
+    async fn find_ticket(&self, id: &str) -> Result<Option<Ticket>, StoreError> {
         let row = sqlx::query(&format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE id = $1"))
             .bind(id)
             .fetch_optional(&self.pool)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(TicketId::new(id)))?;
-        Ok(ticket_from_row(&row)?)
+            .await?;
+        Ok(row.map(|r| ticket_from_row(&r)).transpose()?)
+    }
+
+    async fn ticket_row(&self, id: &str) -> Result<Ticket, StoreError> {
+        self.find_ticket(id).await?.ok_or_else(|| StoreError::NotFound(TicketId::new(id)))
     }
 }
 
