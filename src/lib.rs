@@ -15,6 +15,7 @@ pub mod decode;
 pub mod demo;
 pub mod detect;
 pub mod dispatch;
+pub mod eval;
 pub mod fleet;
 pub mod ingest;
 pub mod model;

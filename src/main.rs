@@ -1,6 +1,8 @@
 //! The `upkeep` command line: the demo, the production engine, and the
 //! config, rules and fleet tools.
 
+mod cli_eval;
+
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
@@ -55,6 +57,13 @@ enum Command {
         #[command(subcommand)]
         command: FleetCommand,
     },
+    /// Detection quality: benchmarks and the simulated fleet through the live detection code.
+    Eval {
+        #[command(subcommand)]
+        command: cli_eval::EvalCommand,
+        #[command(flatten)]
+        common: cli_eval::Common,
+    },
 }
 
 #[derive(Subcommand)]
@@ -95,6 +104,7 @@ async fn main() -> Result<()> {
         }
         Command::Run { config } => run(&config).await?,
         Command::GenerateConfig => print!("{DEFAULT_TOML}"),
+        Command::Eval { command, common } => cli_eval::run(command, common)?,
         Command::Rules { command: RulesCommand::Check { dir } } => {
             let dir = dir.unwrap_or_else(|| PathBuf::from("rules"));
             let set = rules(&dir)?;

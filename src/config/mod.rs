@@ -118,6 +118,25 @@ pub struct DetectConfig {
     pub baseline_warmup: Span,
     /// While a rule keeps firing, fresh evidence is attached at most this often.
     pub evidence_every: Span,
+    /// Recent samples per metric behind the robust (median/MAD) statistics of
+    /// the anomaly, robust and cusum detectors.
+    pub robust_samples: usize,
+    /// Rarity (distance to the nearest usual values, in robust sigmas) that
+    /// scores 0.5 on the anomaly score.
+    pub anomaly_z_half: f64,
+    /// The anomaly score above which an `anomaly` check without its own bound
+    /// fires. Chosen once on the development benchmark files (see README) and
+    /// shared by the live engine and `upkeep eval`.
+    pub anomaly_threshold: f64,
+    /// CUSUM statistic (sigmas) after which it restarts from zero.
+    pub cusum_reset: f64,
+    /// Sensor vectors averaged before a multivariate check is trusted.
+    pub joint_warmup: u32,
+    /// Half-life, in sensor vectors, of the learned joint distribution.
+    pub joint_half_life: u32,
+    /// Span (vectors) of the exponential smoothing applied before scoring;
+    /// 1 scores each vector as it comes.
+    pub joint_smoothing: u32,
 }
 
 /// Response and on-site deadlines per severity tier, from detection time.
@@ -242,6 +261,13 @@ impl Default for DetectConfig {
             baseline_half_life: Span::from_hours(24),
             baseline_warmup: Span::from_hours(6),
             evidence_every: Span::from_hours(1),
+            robust_samples: 2048,
+            anomaly_z_half: 1.0,
+            anomaly_threshold: 0.5,
+            cusum_reset: 40.0,
+            joint_warmup: 400,
+            joint_half_life: 5000,
+            joint_smoothing: 30,
         }
     }
 }
@@ -286,6 +312,15 @@ impl Config {
         }
         if d.history < d.bucket {
             return Err("detect.history must cover at least one detect.bucket".into());
+        }
+        if !(0.0..1.0).contains(&d.anomaly_threshold) || d.anomaly_z_half <= 0.0 || d.cusum_reset <= 0.0 {
+            return Err("detect.anomaly_threshold must be in [0, 1); anomaly_z_half and cusum_reset above 0".into());
+        }
+        if d.robust_samples < 16 || d.joint_warmup < 2 || d.joint_half_life == 0 || d.joint_smoothing == 0 {
+            return Err(
+                "detect.robust_samples must be >= 16, joint_warmup >= 2, joint_half_life and joint_smoothing >= 1"
+                    .into(),
+            );
         }
         if self.dispatch.speed_kmh <= 0.0 || self.dispatch.road_factor < 1.0 {
             return Err("dispatch.speed_kmh must be > 0 and dispatch.road_factor >= 1".into());

@@ -2,6 +2,8 @@
 //! state machine per rule of its model. Pure: no I/O, no clocks but event time.
 
 use super::detectors::{flat_for, held_beyond, hours_to_cross, median, slope_per_hour, z_score};
+use super::multivariate::Hotelling;
+use super::online::OnlineState;
 use super::window::{Insert, MetricWindow, WindowParams};
 use crate::model::{AssetId, EpochMs, FaultCode, MetricName, ModelId, Reading, RuleId, Severity, TicketKind};
 use crate::rules::{Bound, Check, Condition, Detector, Firing, ModelRules, Rule, RuleState, Timing};
@@ -64,17 +66,34 @@ pub struct AssetDetector {
     rules: Arc<ModelRules>,
     windows: Vec<MetricWindow>,
     states: Vec<RuleState>,
+    /// One learned joint distribution per multivariate metric set, and its
+    /// latest T^2 score.
+    joints: Vec<(Hotelling, Option<f64>)>,
+    /// Every rule's check outcomes at the latest evaluation.
+    last: Vec<Vec<CheckOutcome>>,
     newest: Option<EpochMs>,
 }
 
 impl AssetDetector {
     pub fn new(rules: Arc<ModelRules>) -> Self {
+        let mut windows = vec![MetricWindow::default(); rules.metrics.len()];
+        for (w, _) in windows.iter_mut().zip(&rules.streaming).filter(|(_, s)| **s) {
+            w.online = Some(Box::default());
+        }
         AssetDetector {
-            windows: vec![MetricWindow::default(); rules.metrics.len()],
+            windows,
             states: vec![RuleState::default(); rules.rules.len()],
+            joints: rules.joint_sets.iter().map(|s| (Hotelling::new(s.len()), None)).collect(),
+            last: vec![Vec::new(); rules.rules.len()],
             rules,
             newest: None,
         }
+    }
+
+    /// The check outcomes of rule `rule` (index in the model's rules) at the
+    /// latest evaluation, and whether the rule is firing (opened, not cleared).
+    pub fn last_evaluation(&self, rule: usize) -> (&[CheckOutcome], bool) {
+        (&self.last[rule], self.states[rule].is_firing())
     }
 
     /// Feeds one batch (any order within lateness) and evaluates the rules at
@@ -109,9 +128,18 @@ impl AssetDetector {
             for w in &mut self.windows {
                 w.advance(now, now - p.lateness_ms, buffer);
             }
+            self.learn_joints(p);
             self.evaluate(asset, now, p, evidence_every, findings);
         }
         counts
+    }
+
+    /// Scores, then learns, each multivariate set's vector of newest values.
+    fn learn_joints(&mut self, p: &WindowParams) {
+        for (set, (model, score)) in self.rules.joint_sets.iter().zip(&mut self.joints) {
+            let x: Option<Vec<f64>> = set.iter().map(|&s| self.windows[s].newest_value()).collect();
+            *score = x.and_then(|x| model.score_and_learn(&x, &p.joint));
+        }
     }
 
     fn evaluate(
@@ -128,8 +156,9 @@ impl AssetDetector {
             let active = self.condition(&rule.when, now, p, &mut checks);
             let timing = Timing { hold_for: rule.hold_for, clear_after: rule.clear_after, evidence_every };
             if let Some(firing) = self.states[i].step(now, active, timing) {
-                out.push(self.finding(asset, rule, firing, now, checks));
+                out.push(self.finding(asset, rule, firing, now, checks.clone()));
             }
+            self.last[i] = checks;
         }
     }
 
@@ -148,15 +177,39 @@ impl AssetDetector {
     }
 
     fn check(&mut self, check: &Check, now: EpochMs, p: &WindowParams) -> Option<CheckOutcome> {
-        let slot = self.rules.metric_slot(&check.metric)?;
-        let w = &mut self.windows[slot];
-        let (observed, fired) = observe(w, &check.detector, now, p)?;
-        Some(CheckOutcome {
-            metric: check.metric.clone(),
-            detector: detector_name(&check.detector).into(),
-            observed,
-            fired,
-        })
+        let (observed, fired) = match &check.detector {
+            Detector::Multivariate { bound, metrics } => {
+                let t2 = self.joints[self.rules.joint_set(metrics)?].1?;
+                (t2, bound.breached_by(t2))
+            }
+            Detector::Health { bound, metrics, weights, bias } => {
+                let hi = self.health_index(metrics, weights, *bias, now, p)?;
+                (hi, bound.breached_by(hi))
+            }
+            d => observe(&mut self.windows[self.rules.metric_slot(&check.metric)?], d, now, p)?,
+        };
+        Some(CheckOutcome { metric: check.metric.clone(), detector: check.detector.name().into(), observed, fired })
+    }
+
+    /// `bias + sum(weight * mean of the metric's recent window)`: the window
+    /// mean smooths sensor noise before the index is formed.
+    fn health_index(
+        &mut self,
+        metrics: &[MetricName],
+        weights: &[f64],
+        bias: f64,
+        now: EpochMs,
+        p: &WindowParams,
+    ) -> Option<f64> {
+        let mut hi = bias;
+        for (m, w) in metrics.iter().zip(weights) {
+            let (_, vs) = recent(&mut self.windows[self.rules.metric_slot(m)?], now, p.window_ms);
+            if vs.is_empty() {
+                return None;
+            }
+            hi += w * vs.iter().sum::<f64>() / vs.len() as f64;
+        }
+        Some(hi)
     }
 
     fn finding(
@@ -202,17 +255,6 @@ fn recent(w: &mut MetricWindow, now: EpochMs, window_ms: i64) -> (&[EpochMs], &[
     (&ts[from..], &vs[from..])
 }
 
-fn detector_name(d: &Detector) -> &'static str {
-    match d {
-        Detector::Threshold { .. } => "threshold",
-        Detector::Rate { .. } => "rate",
-        Detector::Baseline { .. } => "baseline",
-        Detector::Stale { .. } => "stale",
-        Detector::Flatline { .. } => "flatline",
-        Detector::Forecast { .. } => "forecast",
-    }
-}
-
 /// Runs one detector on one metric window: `(observed quantity, fired)`, or
 /// `None` while there is not enough data to say.
 fn observe(w: &mut MetricWindow, d: &Detector, now: EpochMs, p: &WindowParams) -> Option<(f64, bool)> {
@@ -252,7 +294,27 @@ fn observe(w: &mut MetricWindow, d: &Detector, now: EpochMs, p: &WindowParams) -
             let hours = hours_to_cross(&points, now, bound.limit(), rising)?;
             Some((hours, hours <= horizon.as_hours_f64()))
         }
+        Detector::Anomaly { bound } => {
+            let score = w.online.as_ref()?.anomaly_score(&p.online)?;
+            Some((score, bound.unwrap_or(Bound::Above(p.anomaly_threshold)).breached_by(score)))
+        }
+        Detector::Robust { bound } => streaming(w.online.as_deref(), bound, |o| o.z),
+        Detector::Cusum { bound } => streaming(w.online.as_deref(), bound, |o| o.cusum.statistic()),
+        Detector::Seasonal { bound } => {
+            let base = w.seasonal.at(now, p)?;
+            let z = z_score(median(recent(w, now, p.window_ms).1)?, base.mean, base.std());
+            Some((z, bound.breached_by(z)))
+        }
+        // Read several windows; evaluated by `AssetDetector::check`.
+        Detector::Multivariate { .. } | Detector::Health { .. } => None,
     }
+}
+
+/// A streaming statistic, once the robust reference is established.
+fn streaming(o: Option<&OnlineState>, bound: Bound, stat: impl Fn(&OnlineState) -> f64) -> Option<(f64, bool)> {
+    let o = o.filter(|o| o.reference.is_some())?;
+    let v = stat(o);
+    Some((v, bound.breached_by(v)))
 }
 
 #[cfg(test)]

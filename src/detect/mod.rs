@@ -6,6 +6,8 @@ mod dataflow;
 pub mod detectors;
 #[cfg(test)]
 mod fixtures;
+pub mod multivariate;
+pub mod online;
 mod window;
 
 pub use asset::{AssetDetector, BatchCounts, CheckOutcome, Evidence, Finding};

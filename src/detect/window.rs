@@ -4,6 +4,8 @@
 //! Memory is bounded per metric by `window / sample period` raw samples plus
 //! `history / bucket` buckets, whatever the message rate.
 
+use super::multivariate::MultivariateParams;
+use super::online::{OnlineParams, OnlineState};
 use crate::model::EpochMs;
 use std::collections::VecDeque;
 
@@ -18,6 +20,10 @@ pub struct WindowParams {
     pub baseline_alpha: f64,
     /// Closed buckets needed before the baseline is trusted.
     pub warmup_buckets: u32,
+    pub online: OnlineParams,
+    pub joint: MultivariateParams,
+    /// Bound of `anomaly` checks that give none.
+    pub anomaly_threshold: f64,
 }
 
 impl WindowParams {
@@ -31,6 +37,13 @@ impl WindowParams {
             lateness_ms: c.lateness.as_millis(),
             baseline_alpha: 1.0 - 0.5f64.powf(1.0 / half_life_buckets.max(1.0)),
             warmup_buckets: (c.baseline_warmup.as_millis() / bucket_ms).max(1) as u32,
+            online: OnlineParams { capacity: c.robust_samples, cusum_reset: c.cusum_reset, z_half: c.anomaly_z_half },
+            joint: MultivariateParams {
+                warmup: c.joint_warmup,
+                alpha: 1.0 - 0.5f64.powf(1.0 / f64::from(c.joint_half_life.max(1))),
+                smoothing: 2.0 / (f64::from(c.joint_smoothing.max(1)) + 1.0),
+            },
+            anomaly_threshold: c.anomaly_threshold,
         }
     }
 }
@@ -110,6 +123,41 @@ impl Baseline {
     }
 }
 
+/// Hours in a day: the seasonal profile keeps one baseline per hour of day.
+const SLOTS: usize = 24;
+const MS_PER_SLOT: i64 = 3_600_000;
+
+/// A baseline per hour of day (UTC), for signals that follow a daily cycle
+/// (load, ambient temperature): the night's level is judged against past
+/// nights, not against the daily mean.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct SeasonalProfile {
+    slots: [Baseline; SLOTS],
+}
+
+impl SeasonalProfile {
+    fn slot(t: EpochMs) -> usize {
+        (t.div_euclid(MS_PER_SLOT) as usize) % SLOTS
+    }
+
+    fn learn(&mut self, bucket_start: EpochMs, level: f64, p: &WindowParams) {
+        // Each slot sees one day's worth of its buckets per day, so it warms
+        // after `warmup_buckets` of its own, i.e. a few days.
+        self.slots[Self::slot(bucket_start)].learn(level, p);
+    }
+
+    /// The baseline for the hour of day of `t`, once that hour has been seen
+    /// on enough days.
+    pub fn at(&self, t: EpochMs, p: &WindowParams) -> Option<Baseline> {
+        let b = self.slots[Self::slot(t)];
+        let per_slot = (MS_PER_SLOT / p.bucket_ms).max(1) as u32;
+        (b.buckets >= per_slot * SEASONAL_WARM_DAYS).then_some(b)
+    }
+}
+
+/// Days of history each hour of day needs before the seasonal baseline is used.
+const SEASONAL_WARM_DAYS: u32 = 3;
+
 /// What happened to one inserted sample.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Insert {
@@ -131,6 +179,9 @@ pub struct MetricWindow {
     /// Newest event time ever seen, kept after the window empties (for staleness).
     last_seen: Option<EpochMs>,
     pub baseline: Baseline,
+    pub seasonal: SeasonalProfile,
+    /// Per-sample streaming statistics, kept only for metrics whose checks need them.
+    pub online: Option<Box<OnlineState>>,
 }
 
 impl MetricWindow {
@@ -147,6 +198,11 @@ impl MetricWindow {
         self.ts.insert(pos, ts);
         self.values.insert(pos, value);
         self.bucket_for(ts, p).add(value);
+        // Streaming statistics see samples in arrival order (reordering is
+        // bounded by the lateness, and a median is insensitive to it).
+        if let Some(o) = &mut self.online {
+            o.update(value, &p.online);
+        }
         self.last_seen = Some(self.last_seen.map_or(ts, |l| l.max(ts)));
         Insert::Accepted
     }
@@ -175,11 +231,17 @@ impl MetricWindow {
                 break;
             }
             self.baseline.learn(b.level(), p);
+            self.seasonal.learn(b.start, b.level(), p);
             self.next_unlearned = Some(b.start + p.bucket_ms);
         }
         while self.buckets.front().is_some_and(|b| b.start + p.bucket_ms < newest - p.history_ms) {
             self.buckets.pop_front();
         }
+    }
+
+    /// The value of the newest sample in the raw window.
+    pub fn newest_value(&self) -> Option<f64> {
+        self.values.back().copied()
     }
 
     /// Event time of the newest sample ever accepted, even if evicted since.
@@ -214,6 +276,7 @@ mod tests {
             lateness_ms: 2_000,
             baseline_alpha: 0.1,
             warmup_buckets: 2,
+            ..WindowParams::from_config(&crate::config::DetectConfig::default())
         }
     }
 

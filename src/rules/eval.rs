@@ -38,6 +38,11 @@ pub struct Timing {
 }
 
 impl RuleState {
+    /// Opened and not yet cleared.
+    pub fn is_firing(&self) -> bool {
+        matches!(self, RuleState::Active { .. } | RuleState::Clearing { .. })
+    }
+
     /// Advances with the condition's value at event time `now`.
     pub fn step(&mut self, now: EpochMs, active: bool, t: Timing) -> Option<Firing> {
         use RuleState::*;

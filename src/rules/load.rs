@@ -79,6 +79,9 @@ struct RawCondition {
     after: Option<Span>,
     horizon: Option<Span>,
     fit: Option<Span>,
+    metrics: Option<Vec<String>>,
+    weights: Option<Vec<f64>>,
+    bias: Option<f64>,
 }
 
 /// Parses and validates one rule file's text.
@@ -180,7 +183,8 @@ fn build_condition(raw: RawCondition) -> Located<Condition> {
             .collect()
     };
     let mut raw = raw;
-    match (raw.all.take(), raw.any.take(), raw.metric.is_some()) {
+    let is_check = raw.metric.is_some() || raw.metrics.is_some();
+    match (raw.all.take(), raw.any.take(), is_check) {
         (Some(_), Some(_), _) | (Some(_), _, true) | (_, Some(_), true) => {
             Err((None, "a condition is exactly one of: all = [...], any = [...], or a metric check".into()))
         }
@@ -190,12 +194,16 @@ fn build_condition(raw: RawCondition) -> Located<Condition> {
     }
 }
 
-fn build_check(raw: RawCondition) -> Located<Check> {
+fn build_check(mut raw: RawCondition) -> Located<Check> {
     let fail = |r: String| Err((None, r));
-    let Some(metric) = raw.metric.filter(|m| !m.trim().is_empty()) else {
-        return fail("a check needs 'metric' (or use all/any)".into());
+    let listed = raw.metrics.take().map(|ms| ms.into_iter().map(MetricName::new).collect::<Vec<_>>());
+    let metric = match (raw.metric.take(), &listed) {
+        (Some(m), None) if !m.trim().is_empty() => m,
+        (None, Some(ms)) if !ms.is_empty() => ms[0].to_string(),
+        (Some(_), Some(_)) => return fail("a check takes 'metric' or 'metrics', not both".into()),
+        _ => return fail("a check needs 'metric' (or use all/any)".into()),
     };
-    let Some(name) = raw.detector else {
+    let Some(name) = raw.detector.take() else {
         return fail(format!("check on '{metric}' needs 'detector'"));
     };
     let bound = match (raw.above, raw.below) {
@@ -204,42 +212,88 @@ fn build_check(raw: RawCondition) -> Located<Check> {
         (None, None) => None,
         _ => return fail(format!("check on '{metric}': give exactly one finite 'above' or 'below'")),
     };
+    let allowed: &[&str] = match name.as_str() {
+        "threshold" => &["bound", "held"],
+        "rate" | "baseline" | "anomaly" | "robust" | "cusum" | "seasonal" => &["bound"],
+        "stale" => &["after"],
+        "flatline" => &["held"],
+        "forecast" => &["bound", "horizon", "fit"],
+        "multivariate" => &["bound", "metrics"],
+        "health" => &["bound", "metrics", "weights", "bias"],
+        other => return fail(format!("unknown detector '{other}' ({})", DETECTORS.join(", "))),
+    };
+    let given = [("bound", bound.is_some()), ("held", raw.held.is_some()), ("after", raw.after.is_some())]
+        .into_iter()
+        .chain([("horizon", raw.horizon.is_some()), ("fit", raw.fit.is_some()), ("metrics", listed.is_some())])
+        .chain([("weights", raw.weights.is_some()), ("bias", raw.bias.is_some())]);
+    if let Some((key, _)) = given.filter(|(_, g)| *g).find(|(k, _)| !allowed.contains(k)) {
+        let key = if key == "bound" { "above/below" } else { key };
+        return fail(format!("detector '{name}' on '{metric}' does not take '{key}'"));
+    }
+    let detector = detector(&name, &metric, bound, listed, raw)?;
+    Ok(Check { metric: MetricName::new(metric), detector })
+}
+
+const DETECTORS: [&str; 12] = [
+    "threshold",
+    "rate",
+    "baseline",
+    "stale",
+    "flatline",
+    "forecast",
+    "anomaly",
+    "robust",
+    "cusum",
+    "seasonal",
+    "multivariate",
+    "health",
+];
+
+/// Builds a detector whose keys have been checked against what it takes.
+fn detector(
+    name: &str,
+    metric: &str,
+    bound: Option<Bound>,
+    listed: Option<Vec<MetricName>>,
+    raw: RawCondition,
+) -> Located<Detector> {
     let need_bound = || bound.ok_or((None, format!("detector '{name}' on '{metric}' needs 'above' or 'below'")));
     let need = |v: Option<Span>, key: &str| match v {
         Some(span) if span.as_millis() > 0 => Ok(span),
         Some(_) => Err((None, format!("detector '{name}' on '{metric}': '{key}' must be longer than 0"))),
         None => Err((None, format!("detector '{name}' on '{metric}' needs '{key}'"))),
     };
-    let allowed: &[&str] = match name.as_str() {
-        "threshold" => &["bound", "held"],
-        "rate" | "baseline" => &["bound"],
-        "stale" => &["after"],
-        "flatline" => &["held"],
-        "forecast" => &["bound", "horizon", "fit"],
-        other => {
-            return fail(format!("unknown detector '{other}' (threshold, rate, baseline, stale, flatline, forecast)"))
-        }
-    };
-    let given = [("bound", bound.is_some()), ("held", raw.held.is_some()), ("after", raw.after.is_some())]
-        .into_iter()
-        .chain([("horizon", raw.horizon.is_some()), ("fit", raw.fit.is_some())]);
-    if let Some((key, _)) = given.filter(|(_, g)| *g).find(|(k, _)| !allowed.contains(k)) {
-        let key = if key == "bound" { "above/below" } else { key };
-        return fail(format!("detector '{name}' on '{metric}' does not take '{key}'"));
-    }
-    let detector = match name.as_str() {
+    Ok(match name {
         "threshold" => Detector::Threshold { bound: need_bound()?, held: raw.held.unwrap_or_default() },
         "rate" => Detector::Rate { bound: need_bound()? },
         "baseline" => Detector::Baseline { bound: need_bound()? },
         "stale" => Detector::Stale { after: need(raw.after, "after")? },
         "flatline" => Detector::Flatline { held: need(raw.held, "held")? },
-        _ => Detector::Forecast {
+        "forecast" => Detector::Forecast {
             bound: need_bound()?,
             horizon: need(raw.horizon, "horizon")?,
             fit: need(raw.fit.or(Some(Span::from_hours(6))), "fit")?,
         },
-    };
-    Ok(Check { metric: MetricName::new(metric), detector })
+        "anomaly" => Detector::Anomaly { bound },
+        "robust" => Detector::Robust { bound: need_bound()? },
+        "cusum" => Detector::Cusum { bound: need_bound()? },
+        "seasonal" => Detector::Seasonal { bound: need_bound()? },
+        "multivariate" => match listed {
+            Some(metrics) if metrics.len() >= 2 => Detector::Multivariate { bound: need_bound()?, metrics },
+            _ => return Err((None, "detector 'multivariate' needs 'metrics' with at least two metrics".into())),
+        },
+        _ => {
+            let metrics = listed.unwrap_or_else(|| vec![MetricName::new(metric)]);
+            let weights = raw.weights.unwrap_or_default();
+            if weights.len() != metrics.len() || weights.iter().any(|w| !w.is_finite()) {
+                return Err((
+                    None,
+                    format!("detector 'health' needs one finite weight per metric ({})", metrics.len()),
+                ));
+            }
+            Detector::Health { bound: need_bound()?, metrics, weights, bias: raw.bias.unwrap_or(0.0) }
+        }
+    })
 }
 
 fn line_of(text: &str, offset: usize) -> usize {

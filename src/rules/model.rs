@@ -46,6 +46,55 @@ pub enum Detector {
     Flatline { held: Span },
     /// The trend over the last `fit` reaches the bound within `horizon`.
     Forecast { bound: Bound, horizon: Span, fit: Span },
+    /// The streaming anomaly score in [0, 1) (point deviation or accumulated
+    /// shift); without a bound, above `detect.anomaly_threshold` from config.
+    Anomaly { bound: Option<Bound> },
+    /// The newest sample's deviation from the median of recent samples, in
+    /// robust sigmas (MAD), signed.
+    Robust { bound: Bound },
+    /// The two-sided CUSUM statistic of robust residuals, in sigmas.
+    Cusum { bound: Bound },
+    /// Deviation of the window median from the baseline of the same hour of
+    /// day, in sigmas.
+    Seasonal { bound: Bound },
+    /// Hotelling's T^2 per dimension of the listed metrics' newest values
+    /// against their learned joint distribution (about 1 when normal).
+    Multivariate { bound: Bound, metrics: Vec<MetricName> },
+    /// A health index `bias + sum(weight * window mean)`, 1 healthy and 0 at
+    /// end of life when fitted that way (see `upkeep eval cmapss`).
+    Health { bound: Bound, metrics: Vec<MetricName>, weights: Vec<f64>, bias: f64 },
+}
+
+impl Detector {
+    /// Metrics the detector reads besides its check's own metric.
+    pub fn extra_metrics(&self) -> &[MetricName] {
+        match self {
+            Detector::Multivariate { metrics, .. } | Detector::Health { metrics, .. } => metrics,
+            _ => &[],
+        }
+    }
+
+    /// Whether the detector needs the per-sample streaming statistics.
+    pub fn is_streaming(&self) -> bool {
+        matches!(self, Detector::Anomaly { .. } | Detector::Robust { .. } | Detector::Cusum { .. })
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Detector::Threshold { .. } => "threshold",
+            Detector::Rate { .. } => "rate",
+            Detector::Baseline { .. } => "baseline",
+            Detector::Stale { .. } => "stale",
+            Detector::Flatline { .. } => "flatline",
+            Detector::Forecast { .. } => "forecast",
+            Detector::Anomaly { .. } => "anomaly",
+            Detector::Robust { .. } => "robust",
+            Detector::Cusum { .. } => "cusum",
+            Detector::Seasonal { .. } => "seasonal",
+            Detector::Multivariate { .. } => "multivariate",
+            Detector::Health { .. } => "health",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -106,14 +155,32 @@ pub struct ModelRules {
     pub metrics: Vec<MetricName>,
     /// The longest `held` of any check: raw windows must span at least this.
     pub longest_hold: Span,
+    /// Metric slots whose checks need per-sample streaming statistics.
+    pub streaming: Vec<bool>,
+    /// Distinct metric lists of multivariate checks, as metric slots; each
+    /// gets one learned joint distribution per asset.
+    pub joint_sets: Vec<Vec<usize>>,
 }
 
 impl ModelRules {
     pub fn new(model: ModelId, asset_prefix: String, rules: Vec<Rule>) -> Self {
+        let checks = || rules.iter().flat_map(|r| r.when.checks());
         let mut metrics: Vec<MetricName> =
-            rules.iter().flat_map(|r| r.when.checks()).map(|c| c.metric.clone()).collect();
+            checks().flat_map(|c| std::iter::once(&c.metric).chain(c.detector.extra_metrics())).cloned().collect();
         metrics.sort();
         metrics.dedup();
+        let slot = |m: &MetricName| metrics.binary_search(m).unwrap_or_default();
+        let mut streaming = vec![false; metrics.len()];
+        checks().filter(|c| c.detector.is_streaming()).for_each(|c| streaming[slot(&c.metric)] = true);
+        let mut joint_sets: Vec<Vec<usize>> = Vec::new();
+        for c in checks() {
+            if let Detector::Multivariate { metrics: ms, .. } = &c.detector {
+                let set: Vec<usize> = ms.iter().map(slot).collect();
+                if !joint_sets.contains(&set) {
+                    joint_sets.push(set);
+                }
+            }
+        }
         let longest_hold = rules
             .iter()
             .flat_map(|r| r.when.checks())
@@ -123,7 +190,13 @@ impl ModelRules {
             })
             .max()
             .unwrap_or_default();
-        ModelRules { model, asset_prefix, rules, metrics, longest_hold }
+        ModelRules { model, asset_prefix, rules, metrics, longest_hold, streaming, joint_sets }
+    }
+
+    /// Index into `joint_sets` of a multivariate check's metric list.
+    pub fn joint_set(&self, metrics: &[MetricName]) -> Option<usize> {
+        let set: Vec<usize> = metrics.iter().map(|m| self.metric_slot(m)).collect::<Option<_>>()?;
+        self.joint_sets.iter().position(|s| *s == set)
     }
 
     pub fn metric_slot(&self, metric: &MetricName) -> Option<usize> {

@@ -1,0 +1,55 @@
+//! Offline evaluation: replays benchmark files and the simulated fleet through
+//! the live window, detector and rule code (`replay`), writes each
+//! benchmark's own result format, scores it (`score`) and writes the report.
+
+pub mod data;
+pub mod nab;
+pub mod plot;
+mod progress;
+pub mod replay;
+pub mod score;
+pub mod skab;
+
+use crate::config::DetectConfig;
+use crate::detect::WindowParams;
+use crate::rules::{parse_file, ModelRules};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EvalError {
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{path}:{line}: {reason}")]
+    Format { path: PathBuf, line: usize, reason: String },
+    #[error(transparent)]
+    Rules(#[from] crate::rules::RuleError),
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Score(#[from] score::ScoreError),
+}
+
+/// Loads a benchmark rule file (one model, the rules are the detectors to try).
+pub fn load_rules(path: &Path) -> Result<Arc<ModelRules>, EvalError> {
+    let text = std::fs::read_to_string(path).map_err(|source| EvalError::Io { path: path.to_owned(), source })?;
+    Ok(Arc::new(parse_file(path, &text)?))
+}
+
+/// Window parameters of the live engine's detection settings.
+pub fn params(detect: &DetectConfig) -> WindowParams {
+    WindowParams::from_config(detect)
+}
+
+/// Creates `path` and its parents.
+pub fn create_dir(path: &Path) -> Result<(), EvalError> {
+    std::fs::create_dir_all(path).map_err(|source| EvalError::Io { path: path.to_owned(), source })
+}
+
+/// Writes `text` to `path`, creating its directory.
+pub fn write(path: &Path, text: impl AsRef<[u8]>) -> Result<(), EvalError> {
+    if let Some(dir) = path.parent() {
+        create_dir(dir)?;
+    }
+    std::fs::write(path, text).map_err(|source| EvalError::Io { path: path.to_owned(), source })
+}

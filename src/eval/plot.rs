@@ -1,0 +1,1 @@
+//! PNG line plots for the evaluation report.
