@@ -4,7 +4,7 @@ use anyhow::Result;
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
 use upkeep::config::Config;
-use upkeep::eval::{self, nab::NabOptions, skab::SkabOptions};
+use upkeep::eval::{self, bearings::BearingOptions, cmapss::CmapssOptions, nab::NabOptions, skab::SkabOptions};
 
 #[derive(Args)]
 pub struct Common {
@@ -40,6 +40,34 @@ pub enum EvalCommand {
         #[arg(long, default_value = "rules/benchmarks/skab.toml")]
         rules: PathBuf,
     },
+    /// C-MAPSS: fits a health-index rule on --train, predicts RUL per test unit (RUL_pred.txt) and scores it.
+    Cmapss {
+        #[arg(long)]
+        train: PathBuf,
+        /// Test units (truncated trajectories); without it, units of --train are cross-validated.
+        #[arg(long)]
+        test: Option<PathBuf>,
+        /// True RUL per test unit, one per line.
+        #[arg(long)]
+        rul: Option<PathBuf>,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 5)]
+        folds: usize,
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+    },
+    /// Run-to-failure bearings (FEMTO features, IMS test 2): the time a ticket would have opened, per bearing.
+    Bearings {
+        #[arg(long)]
+        femto: Option<PathBuf>,
+        #[arg(long)]
+        ims: Option<PathBuf>,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value = "rules/benchmarks/bearing.toml")]
+        rules: PathBuf,
+    },
 }
 
 pub fn run(command: EvalCommand, common: Common) -> Result<()> {
@@ -53,6 +81,14 @@ pub fn run(command: EvalCommand, common: Common) -> Result<()> {
         EvalCommand::Skab { data, out, rule, rules } => {
             let r = eval::skab::run(&SkabOptions { data, out, rules, rule }, &params)?;
             print!("{}", eval::skab::markdown(&r));
+        }
+        EvalCommand::Cmapss { train, test, rul, out, folds, seed } => {
+            let (r, _) = eval::cmapss::run(&CmapssOptions { train, test, rul, out, folds, seed }, &params)?;
+            print!("{}", eval::cmapss::markdown(&r));
+        }
+        EvalCommand::Bearings { femto, ims, out, rules } => {
+            let runs = eval::bearings::run(&BearingOptions { femto, ims, out, rules }, &params)?;
+            print!("{}", eval::bearings::markdown(&runs));
         }
     }
     Ok(())

@@ -65,11 +65,14 @@ pub fn read_timed_csv(path: &Path, sep: char) -> Result<Table, EvalError> {
 }
 
 /// C-MAPSS: space-separated `unit cycle setting1..3 sensor1..21`, one table per unit.
-/// Event time is the cycle number times `cycle_ms`.
+/// Event time is the cycle number times `cycle_ms`; the cycle is also a
+/// column (`cycle`), as a device reports its operating hours.
 pub fn read_cmapss(path: &Path, cycle_ms: i64) -> Result<Vec<(u32, Table)>, EvalError> {
     let text = read(path)?;
-    let columns: Vec<String> =
-        (1..=3).map(|i| format!("setting{i}")).chain((1..=21).map(|i| format!("sensor{i}"))).collect();
+    let columns: Vec<String> = std::iter::once("cycle".to_owned())
+        .chain((1..=3).map(|i| format!("setting{i}")))
+        .chain((1..=21).map(|i| format!("sensor{i}")))
+        .collect();
     let mut units: Vec<(u32, Table)> = Vec::new();
     for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
         let f: Vec<f64> = line.split_whitespace().map(|s| number(path, i + 1, s)).collect::<Result<_, _>>()?;
@@ -82,7 +85,7 @@ pub fn read_cmapss(path: &Path, cycle_ms: i64) -> Result<Vec<(u32, Table)>, Eval
         }
         let table = &mut units.last_mut().expect("pushed above").1;
         table.ts.push(f[1] as i64 * cycle_ms);
-        table.rows.push(f[2..].to_vec());
+        table.rows.push(f[1..].to_vec());
     }
     Ok(units)
 }
@@ -159,7 +162,8 @@ mod tests {
         let units = read_cmapss(&p, 1000).unwrap();
         assert_eq!(units.len(), 2);
         assert_eq!(units[0].1.ts, [1000, 2000]);
-        assert_eq!(units[0].1.rows[0].len(), 24);
+        assert_eq!(units[0].1.rows[0].len(), 25);
+        assert_eq!(units[0].1.rows[1][0], 2.0);
     }
 
     #[test]

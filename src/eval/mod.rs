@@ -2,6 +2,8 @@
 //! the live window, detector and rule code (`replay`), writes each
 //! benchmark's own result format, scores it (`score`) and writes the report.
 
+pub mod bearings;
+pub mod cmapss;
 pub mod data;
 pub mod nab;
 pub mod plot;

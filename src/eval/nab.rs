@@ -117,7 +117,7 @@ impl Scoring {
     }
 }
 
-fn bound_of(d: &Detector) -> Option<Bound> {
+pub(super) fn bound_of(d: &Detector) -> Option<Bound> {
     match d {
         Detector::Threshold { bound, .. }
         | Detector::Rate { bound }
