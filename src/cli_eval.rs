@@ -4,7 +4,9 @@ use anyhow::Result;
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
 use upkeep::config::Config;
-use upkeep::eval::{self, bearings::BearingOptions, cmapss::CmapssOptions, nab::NabOptions, skab::SkabOptions};
+use upkeep::eval::{
+    self, bearings::BearingOptions, cmapss::CmapssOptions, fleet::FleetOptions, nab::NabOptions, skab::SkabOptions,
+};
 
 #[derive(Args)]
 pub struct Common {
@@ -68,6 +70,22 @@ pub enum EvalCommand {
         #[arg(long, default_value = "rules/benchmarks/bearing.toml")]
         rules: PathBuf,
     },
+    /// The simulated fleet with injected faults: recall, lead time and false tickets against ground truth.
+    Fleet {
+        #[arg(long, default_value_t = 1000)]
+        assets: usize,
+        #[arg(long, default_value_t = 14)]
+        days: u32,
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        /// Shortest degradation time from onset to functional failure.
+        #[arg(long, default_value_t = 48)]
+        min_lead_hours: u32,
+        #[arg(long, default_value_t = 168)]
+        max_lead_hours: u32,
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 pub fn run(command: EvalCommand, common: Common) -> Result<()> {
@@ -89,6 +107,13 @@ pub fn run(command: EvalCommand, common: Common) -> Result<()> {
         EvalCommand::Bearings { femto, ims, out, rules } => {
             let runs = eval::bearings::run(&BearingOptions { femto, ims, out, rules }, &params)?;
             print!("{}", eval::bearings::markdown(&runs));
+        }
+        EvalCommand::Fleet { assets, days, seed, min_lead_hours, max_lead_hours, out } => {
+            let rules = upkeep::rules::load_dir(&config.rules.dir).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            let o = FleetOptions { assets, days, seed, min_lead_hours, max_lead_hours, out };
+            let r = eval::fleet::run(&o, &config, &rules)?;
+            print!("{}", eval::fleet::markdown(&r));
+            println!("({} readings in {:.1} s)", r.readings, r.seconds);
         }
     }
     Ok(())

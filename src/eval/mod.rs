@@ -5,6 +5,7 @@
 pub mod bearings;
 pub mod cmapss;
 pub mod data;
+pub mod fleet;
 pub mod nab;
 pub mod plot;
 mod progress;

@@ -214,7 +214,7 @@ fn layout(chart: &Chart, width: u32, height: u32) -> (Panel, Panel) {
 
 /// "Nice" tick values (1/2/5 x 10^k steps) inside [lo, hi], and the decimals needed to print them.
 fn ticks((lo, hi): (f64, f64)) -> (Vec<f64>, usize) {
-    let raw = (hi - lo) / 4.0;
+    let raw = (hi - lo) / 5.0;
     let mag = 10f64.powf(raw.log10().floor());
     let step = [1.0, 2.0, 5.0, 10.0].into_iter().map(|m| m * mag).find(|s| *s >= raw).unwrap_or(10.0 * mag);
     let decimals = (-step.log10().floor()).max(0.0) as usize;
@@ -410,7 +410,7 @@ mod tests {
 
     #[test]
     fn ticks_use_round_steps() {
-        assert_eq!(ticks((0.0, 10.0)), (vec![0.0, 5.0, 10.0], 0));
+        assert_eq!(ticks((0.0, 10.0)), (vec![0.0, 2.0, 4.0, 6.0, 8.0, 10.0], 0));
         assert_eq!(ticks((0.0, 1.0)).1, 1);
     }
 

@@ -17,7 +17,12 @@ impl Progress {
 
     /// Marks one more item done, naming it.
     pub fn step(&mut self, item: &str) {
-        self.done += 1;
+        self.step_to(self.done + 1, item);
+    }
+
+    /// Marks `done` items done (for runs that report every so often).
+    pub fn step_to(&mut self, done: usize, item: &str) {
+        self.done = done.min(self.total);
         if !self.shown {
             return;
         }
