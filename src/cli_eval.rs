@@ -5,7 +5,8 @@ use clap::{Args, Subcommand};
 use std::path::PathBuf;
 use upkeep::config::Config;
 use upkeep::eval::{
-    self, bearings::BearingOptions, cmapss::CmapssOptions, fleet::FleetOptions, nab::NabOptions, skab::SkabOptions,
+    self, bearings::BearingOptions, cmapss::CmapssOptions, fleet::FleetOptions, nab::NabOptions, report::ReportOptions,
+    skab::SkabOptions,
 };
 
 #[derive(Args)]
@@ -86,6 +87,19 @@ pub enum EvalCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Every evaluation on a datasets directory laid out as ../shared/datasets: OUT/report.md and plots.
+    Report {
+        #[arg(long, default_value = "../shared/datasets")]
+        datasets: PathBuf,
+        #[arg(long, default_value = "eval-out")]
+        out: PathBuf,
+        #[arg(long, default_value = "rules/benchmarks")]
+        benchmark_rules: PathBuf,
+        #[arg(long, default_value_t = 1000)]
+        fleet_assets: usize,
+        #[arg(long, default_value_t = 14)]
+        fleet_days: u32,
+    },
 }
 
 pub fn run(command: EvalCommand, common: Common) -> Result<()> {
@@ -108,8 +122,12 @@ pub fn run(command: EvalCommand, common: Common) -> Result<()> {
             let runs = eval::bearings::run(&BearingOptions { femto, ims, out, rules }, &params)?;
             print!("{}", eval::bearings::markdown(&runs));
         }
+        EvalCommand::Report { datasets, out, benchmark_rules, fleet_assets, fleet_days } => {
+            let o = ReportOptions { datasets, out, benchmark_rules, fleet_assets, fleet_days };
+            print!("{}", eval::report::run(&o, &config, &product_rules(&config)?)?);
+        }
         EvalCommand::Fleet { assets, days, seed, min_lead_hours, max_lead_hours, out } => {
-            let rules = upkeep::rules::load_dir(&config.rules.dir).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            let rules = product_rules(&config)?;
             let o = FleetOptions { assets, days, seed, min_lead_hours, max_lead_hours, out };
             let r = eval::fleet::run(&o, &config, &rules)?;
             print!("{}", eval::fleet::markdown(&r));
@@ -117,4 +135,10 @@ pub fn run(command: EvalCommand, common: Common) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The live engine's rules (the fleet evaluation plays the product's models).
+fn product_rules(config: &Config) -> Result<upkeep::rules::RuleSet> {
+    upkeep::rules::load_dir(&config.rules.dir)
+        .map_err(|errors| anyhow::anyhow!(errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")))
 }

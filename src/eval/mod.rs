@@ -10,6 +10,7 @@ pub mod nab;
 pub mod plot;
 mod progress;
 pub mod replay;
+pub mod report;
 pub mod score;
 pub mod skab;
 
@@ -31,6 +32,8 @@ pub enum EvalError {
     Invalid(String),
     #[error(transparent)]
     Score(#[from] score::ScoreError),
+    #[error(transparent)]
+    Plot(#[from] plot::PlotError),
 }
 
 /// Loads a benchmark rule file (one model, the rules are the detectors to try).
