@@ -141,17 +141,21 @@ impl SeasonalProfile {
     }
 
     fn learn(&mut self, bucket_start: EpochMs, level: f64, p: &WindowParams) {
-        // Each slot sees one day's worth of its buckets per day, so it warms
-        // after `warmup_buckets` of its own, i.e. a few days.
-        self.slots[Self::slot(bucket_start)].learn(level, p);
+        // A slot sees one day's worth of its buckets per day. It is trusted,
+        // and so learns anomalous buckets only slowly, from the same count on.
+        let slot_params = WindowParams { warmup_buckets: Self::warm_buckets(p), ..*p };
+        self.slots[Self::slot(bucket_start)].learn(level, &slot_params);
+    }
+
+    fn warm_buckets(p: &WindowParams) -> u32 {
+        (MS_PER_SLOT / p.bucket_ms).max(1) as u32 * SEASONAL_WARM_DAYS
     }
 
     /// The baseline for the hour of day of `t`, once that hour has been seen
     /// on enough days.
     pub fn at(&self, t: EpochMs, p: &WindowParams) -> Option<Baseline> {
         let b = self.slots[Self::slot(t)];
-        let per_slot = (MS_PER_SLOT / p.bucket_ms).max(1) as u32;
-        (b.buckets >= per_slot * SEASONAL_WARM_DAYS).then_some(b)
+        (b.buckets >= Self::warm_buckets(p)).then_some(b)
     }
 }
 
