@@ -316,3 +316,77 @@ pub fn markdown(r: &CmapssResult) -> String {
         r.protocol, r.rmse, r.nasa, r.units
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::DetectConfig;
+
+    /// A unit of `life` cycles whose sensor2 tracks the capped RUL exactly
+    /// (plus a constant sensor and bounded wiggle); the other sensors are flat.
+    fn unit_lines(unit: u32, life: u32) -> String {
+        (1..=life)
+            .map(|c| {
+                let rul = f64::from(life - c).min(RUL_CAP);
+                let wiggle = f64::from(c % 3) * 0.01;
+                let mut s: Vec<String> = vec![unit.to_string(), c.to_string(), "0".into(), "0".into(), "100".into()];
+                s.extend((1..=21).map(|k| match k {
+                    2 => format!("{}", 600.0 - rul + wiggle),
+                    _ => "1.0".into(),
+                }));
+                s.join(" ")
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+            + "\n"
+    }
+
+    #[test]
+    fn a_test_file_is_predicted_and_scored_against_its_rul_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let train: String = (1..=6).map(|u| unit_lines(u, 150 + 20 * u)).collect();
+        // Test units cut 40 and 200 cycles before their end (true RUL 40 and 200).
+        let full =
+            |u: u32, life: u32, keep: usize| unit_lines(u, life).lines().take(keep).collect::<Vec<_>>().join("\n");
+        let test = format!("{}\n{}\n", full(1, 200, 160), full(2, 400, 200));
+        for (name, text) in [("train.txt", train.as_str()), ("test.txt", test.as_str()), ("rul.txt", "40\n200\n")] {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        let o = CmapssOptions {
+            train: dir.path().join("train.txt"),
+            test: Some(dir.path().join("test.txt")),
+            rul: Some(dir.path().join("rul.txt")),
+            out: dir.path().join("out"),
+            folds: 3,
+            seed: 1,
+        };
+        let params = WindowParams::from_config(&DetectConfig::default());
+        let (r, _) = run(&o, &params).unwrap();
+        assert_eq!(r.units, 2);
+        // sensor2 is an exact (lagged by the window mean) image of the capped RUL.
+        assert!(r.rmse < 5.0, "{r:?}");
+        let preds = std::fs::read_to_string(dir.path().join("out/RUL_pred.txt")).unwrap();
+        let p: Vec<f64> = preds.lines().map(|l| l.parse().unwrap()).collect();
+        assert!((p[0] - 40.0).abs() < 5.0 && (p[1] - 125.0).abs() < 5.0, "{p:?}");
+        // The fitted rule is an ordinary rule file the engine loads.
+        let rule = std::fs::read_to_string(dir.path().join("out/health_rule.toml")).unwrap();
+        parse_file(Path::new("health_rule.toml"), &rule).unwrap();
+    }
+
+    #[test]
+    fn rul_is_read_from_the_health_level() {
+        assert_eq!(predict_rul(&[]), RUL_CAP);
+        assert_eq!(predict_rul(&[(1, 1.2)]), RUL_CAP);
+        assert!((predict_rul(&[(1, 0.5), (2, 0.4)]) - 50.0).abs() < 1e-9);
+        assert_eq!(predict_rul(&[(1, -0.1)]), 0.0);
+    }
+
+    #[test]
+    fn a_falling_index_has_a_trend_estimate_and_a_flat_one_none() {
+        let falling: Vec<(i64, f64)> = (0..40).map(|c| (c, 1.0 - 0.01 * c as f64)).collect();
+        // 0.61 at cycle 39, falling 0.01 per cycle: 61 cycles to 0.
+        assert!((trend_rul(&falling).unwrap() - 61.0).abs() < 1e-6);
+        let flat: Vec<(i64, f64)> = (0..40).map(|c| (c, 1.0 + if c % 2 == 0 { 0.01 } else { -0.01 })).collect();
+        assert_eq!(trend_rul(&flat), None);
+    }
+}
