@@ -56,6 +56,20 @@ pub struct FleetResult {
     pub sensor_checks_for_sensor_faults: usize,
     pub readings: u64,
     pub seconds: f64,
+    /// Every progressive fault: how long it degraded and how early it was ticketed.
+    pub faults: Vec<FaultOutcome>,
+    /// Repair tickets that should not have opened: asset, fault code, the
+    /// asset's injected fault (if any), hours after the start.
+    pub false_repairs: Vec<(String, String, Option<String>, f64)>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct FaultOutcome {
+    pub asset: String,
+    pub fault: String,
+    pub degradation_hours: f64,
+    /// Hours from the first repair ticket to functional failure; `None` if missed.
+    pub lead_hours: Option<f64>,
 }
 
 pub fn run(o: &FleetOptions, config: &Config, rules: &RuleSet) -> Result<FleetResult, EvalError> {
@@ -123,6 +137,7 @@ fn score(truth: &GroundTruth, opened: &HashMap<AssetId, Vec<Opened>>, o: &FleetO
         truth.faults.iter().map(|f| (f.asset_id.as_str(), f)).collect();
     let progressive: Vec<_> = truth.faults.iter().filter(|f| f.fault.is_progressive()).collect();
     let mut leads = Vec::new();
+    let mut outcomes = Vec::new();
     for f in &progressive {
         let failure = f.functional_failure.map_or(EpochMs::MAX, |t| t.timestamp_millis());
         let first = opened
@@ -132,20 +147,30 @@ fn score(truth: &GroundTruth, opened: &HashMap<AssetId, Vec<Opened>>, o: &FleetO
             .filter(|t| t.kind == TicketKind::Repair && t.at >= f.onset.timestamp_millis() && t.at < failure)
             .map(|t| t.at)
             .min();
-        leads.extend(first.map(|at| (failure - at) as f64 / 3_600_000.0));
+        let lead = first.map(|at| (failure - at) as f64 / 3_600_000.0);
+        leads.extend(lead);
+        outcomes.push(FaultOutcome {
+            asset: f.asset_id.clone(),
+            fault: f.fault.to_string(),
+            degradation_hours: (failure - f.onset.timestamp_millis()) as f64 / 3_600_000.0,
+            lead_hours: lead,
+        });
     }
     leads.sort_by(f64::total_cmp);
     let mut false_repairs = 0;
     let mut sensor_repairs = 0;
     let mut sensor_checks = 0;
+    let mut wrong = Vec::new();
     for (asset, tickets) in opened {
         let fault = by_asset.get(asset.as_str());
         for t in tickets.iter().filter(|t| t.kind == TicketKind::Repair) {
             match fault {
-                Some(f) if f.fault.is_progressive() && t.at >= f.onset.timestamp_millis() => {}
+                Some(f) if f.fault.is_progressive() && t.at >= f.onset.timestamp_millis() => continue,
                 Some(f) if !f.fault.is_progressive() => sensor_repairs += 1,
                 _ => false_repairs += 1,
             }
+            let hours = (t.at - truth.start.timestamp_millis()) as f64 / 3_600_000.0;
+            wrong.push((asset.to_string(), t.fault.to_string(), fault.map(|f| f.fault.to_string()), hours));
         }
         if fault.is_some_and(|f| !f.fault.is_progressive()) {
             sensor_checks += tickets.iter().filter(|t| t.kind == TicketKind::SensorCheck).count();
@@ -169,6 +194,8 @@ fn score(truth: &GroundTruth, opened: &HashMap<AssetId, Vec<Opened>>, o: &FleetO
         sensor_checks_for_sensor_faults: sensor_checks,
         readings: 0,
         seconds: 0.0,
+        faults: outcomes,
+        false_repairs: wrong,
     }
 }
 
