@@ -89,8 +89,7 @@ fn replay(
 ) -> Result<BearingRun, EvalError> {
     let mut r = Replay::new(Arc::clone(rules), *params, bearing, &t.columns);
     let rule = r.rule_index(rule_id).ok_or_else(|| EvalError::Invalid(format!("no rule '{rule_id}' for bearings")))?;
-    let threshold =
-        rules.rules[rule].when.checks().first().and_then(|c| super::nab::bound_of(&c.detector)).map(|b| b.limit());
+    let threshold = rules.rules[rule].when.checks().first().and_then(|c| c.detector.bound()).map(|b| b.limit());
     let mut run = BearingRun {
         dataset: dataset.into(),
         bearing: bearing.into(),

@@ -97,7 +97,7 @@ impl Scoring {
                 Scoring { limit: None, threshold: bound.map_or(p.anomaly_threshold, Bound::limit) }
             }
             // The check fires at |observed| > |limit|, where the squash gives 0.5.
-            Some(d) => Scoring { limit: bound_of(d).map(|b| b.limit().abs().max(1e-9)), threshold: 0.5 },
+            Some(d) => Scoring { limit: d.bound().map(|b| b.limit().abs().max(1e-9)), threshold: 0.5 },
             None => Scoring { limit: Some(1.0), threshold: 0.5 },
         }
     }
@@ -114,22 +114,6 @@ impl Scoring {
             (Some(o), None) => o.clamp(0.0, 1.0),
             (Some(o), Some(l)) => squash(o.abs() / l),
         }
-    }
-}
-
-pub(super) fn bound_of(d: &Detector) -> Option<Bound> {
-    match d {
-        Detector::Threshold { bound, .. }
-        | Detector::Rate { bound }
-        | Detector::Baseline { bound }
-        | Detector::Forecast { bound, .. }
-        | Detector::Robust { bound }
-        | Detector::Cusum { bound }
-        | Detector::Seasonal { bound }
-        | Detector::Multivariate { bound, .. }
-        | Detector::Health { bound, .. } => Some(*bound),
-        Detector::Anomaly { bound } => *bound,
-        Detector::Stale { .. } | Detector::Flatline { .. } => None,
     }
 }
 

@@ -79,6 +79,24 @@ impl Detector {
         matches!(self, Detector::Anomaly { .. } | Detector::Robust { .. } | Detector::Cusum { .. })
     }
 
+    /// The limit the detector's observed quantity is compared with; `None`
+    /// for detectors bounded by a duration (and for `anomaly` without one).
+    pub fn bound(&self) -> Option<Bound> {
+        match self {
+            Detector::Threshold { bound, .. }
+            | Detector::Rate { bound }
+            | Detector::Baseline { bound }
+            | Detector::Forecast { bound, .. }
+            | Detector::Robust { bound }
+            | Detector::Cusum { bound }
+            | Detector::Seasonal { bound }
+            | Detector::Multivariate { bound, .. }
+            | Detector::Health { bound, .. } => Some(*bound),
+            Detector::Anomaly { bound } => *bound,
+            Detector::Stale { .. } | Detector::Flatline { .. } => None,
+        }
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             Detector::Threshold { .. } => "threshold",
