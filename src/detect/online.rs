@@ -25,11 +25,18 @@ pub struct Robust {
 impl Robust {
     /// Median and scaled MAD of `values`; `None` for fewer than `MIN_SAMPLES`.
     pub fn of(values: &[f64]) -> Option<Self> {
+        Self::with_scratch(values, &mut Vec::new())
+    }
+
+    /// As `of`, reusing `scratch` so the hot path does not allocate.
+    fn with_scratch(values: &[f64], scratch: &mut Vec<f64>) -> Option<Self> {
         if values.len() < MIN_SAMPLES {
             return None;
         }
-        let mut v = values.to_vec();
-        let median = select_median(&mut v);
+        scratch.clear();
+        scratch.extend_from_slice(values);
+        let v = scratch;
+        let median = select_median(v);
         // Floor for quantised signals (MAD 0): a share of the 10-90% range,
         // which, unlike the full range, a few spikes do not inflate.
         let n = v.len();
@@ -37,7 +44,7 @@ impl Robust {
         let q90 = *v.select_nth_unstable_by(n * 9 / 10, f64::total_cmp).1;
         let floor = ((q90 - q10) * 0.1).max(median.abs() * 1e-3).max(1e-9);
         v.iter_mut().for_each(|x| *x = (*x - median).abs());
-        let mad = select_median(&mut v);
+        let mad = select_median(v);
         Some(Robust { median, sigma: (MAD_TO_SIGMA * mad).max(floor) })
     }
 
@@ -91,7 +98,14 @@ pub struct OnlineState {
     /// sits between its levels.
     pub rarity: f64,
     pub cusum: Cusum,
+    /// Samples since `reference` was computed.
+    stale_for: u32,
+    scratch: Vec<f64>,
 }
+
+/// The median and MAD of thousands of samples move little per sample: they
+/// are recomputed every this many samples (a quarter of the per-sample cost).
+const REFRESH_EVERY: u32 = 16;
 
 /// Settings of the streaming statistics, from `DetectConfig`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -107,7 +121,11 @@ pub struct OnlineParams {
 impl OnlineState {
     /// Scores `x` against the samples before it, then admits it to the ring.
     pub fn update(&mut self, x: f64, p: &OnlineParams) {
-        self.reference = Robust::of(self.ring.make_contiguous());
+        if self.reference.is_none() || self.stale_for >= REFRESH_EVERY {
+            self.reference = Robust::with_scratch(self.ring.make_contiguous(), &mut self.scratch);
+            self.stale_for = 0;
+        }
+        self.stale_for += 1;
         if let Some(r) = self.reference {
             // Clamp: one absurd sample must not dominate the CUSUM for hours.
             self.z = r.z(x).clamp(-50.0, 50.0);
@@ -115,7 +133,7 @@ impl OnlineState {
                 self.cusum.reset();
             }
             self.cusum.update(self.z);
-            self.rarity = nearest_distance(self.ring.make_contiguous(), x) / r.sigma;
+            self.rarity = nearest_distance(self.ring.make_contiguous(), x, &mut self.scratch) / r.sigma;
         }
         if self.ring.len() >= p.capacity.max(MIN_SAMPLES) {
             self.ring.pop_front();
@@ -138,8 +156,9 @@ impl OnlineState {
 const NEIGHBOURS: usize = 3;
 
 /// Distance from `x` to its `NEIGHBOURS`-th nearest value in `ring`.
-fn nearest_distance(ring: &[f64], x: f64) -> f64 {
-    let mut d: Vec<f64> = ring.iter().map(|h| (h - x).abs()).collect();
+fn nearest_distance(ring: &[f64], x: f64, d: &mut Vec<f64>) -> f64 {
+    d.clear();
+    d.extend(ring.iter().map(|h| (h - x).abs()));
     let k = NEIGHBOURS.min(d.len()) - 1;
     *d.select_nth_unstable_by(k, f64::total_cmp).1
 }
