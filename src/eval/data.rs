@@ -14,13 +14,6 @@ pub struct Table {
     pub rows: Vec<Vec<f64>>,
 }
 
-impl Table {
-    /// Values of column `c`.
-    pub fn column(&self, c: usize) -> Vec<f64> {
-        self.rows.iter().map(|r| r[c]).collect()
-    }
-}
-
 fn read(path: &Path) -> Result<String, EvalError> {
     std::fs::read_to_string(path).map_err(|source| EvalError::Io { path: path.to_owned(), source })
 }
@@ -145,7 +138,7 @@ mod tests {
         let t = read_timed_csv(&p, ',').unwrap();
         assert_eq!(t.columns, ["value"]);
         assert_eq!(t.ts[1] - t.ts[0], 300_000);
-        assert_eq!(t.column(0), [1.5, 2.0]);
+        assert_eq!(t.rows, [[1.5], [2.0]]);
     }
 
     #[test]
