@@ -80,6 +80,9 @@ impl AssetDetector {
         for (w, _) in windows.iter_mut().zip(&rules.streaming).filter(|(_, s)| **s) {
             w.online = Some(Box::default());
         }
+        for (w, _) in windows.iter_mut().zip(&rules.seasonal).filter(|(_, s)| **s) {
+            w.seasonal = Some(Box::default());
+        }
         AssetDetector {
             windows,
             states: vec![RuleState::default(); rules.rules.len()],
@@ -301,7 +304,7 @@ fn observe(w: &mut MetricWindow, d: &Detector, now: EpochMs, p: &WindowParams) -
         Detector::Robust { bound } => streaming(w.online.as_deref(), bound, |o| o.z),
         Detector::Cusum { bound } => streaming(w.online.as_deref(), bound, |o| o.cusum.statistic()),
         Detector::Seasonal { bound } => {
-            let base = w.seasonal.at(now, p)?;
+            let base = w.seasonal.as_ref()?.at(now, p)?;
             let z = z_score(median(recent(w, now, p.window_ms).1)?, base.mean, base.std());
             Some((z, bound.breached_by(z)))
         }

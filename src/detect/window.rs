@@ -183,8 +183,9 @@ pub struct MetricWindow {
     /// Newest event time ever seen, kept after the window empties (for staleness).
     last_seen: Option<EpochMs>,
     pub baseline: Baseline,
-    pub seasonal: SeasonalProfile,
-    /// Per-sample streaming statistics, kept only for metrics whose checks need them.
+    /// Hour-of-day baselines and per-sample streaming statistics, kept (on
+    /// the heap, off the hot path) only for metrics whose checks need them.
+    pub seasonal: Option<Box<SeasonalProfile>>,
     pub online: Option<Box<OnlineState>>,
 }
 
@@ -235,7 +236,9 @@ impl MetricWindow {
                 break;
             }
             self.baseline.learn(b.level(), p);
-            self.seasonal.learn(b.start, b.level(), p);
+            if let Some(s) = &mut self.seasonal {
+                s.learn(b.start, b.level(), p);
+            }
             self.next_unlearned = Some(b.start + p.bucket_ms);
         }
         while self.buckets.front().is_some_and(|b| b.start + p.bucket_ms < newest - p.history_ms) {

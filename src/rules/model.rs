@@ -175,6 +175,8 @@ pub struct ModelRules {
     pub longest_hold: Span,
     /// Metric slots whose checks need per-sample streaming statistics.
     pub streaming: Vec<bool>,
+    /// Metric slots read by `seasonal` checks (hour-of-day baselines).
+    pub seasonal: Vec<bool>,
     /// Distinct metric lists of multivariate checks, as metric slots; each
     /// gets one learned joint distribution per asset.
     pub joint_sets: Vec<Vec<usize>>,
@@ -190,6 +192,10 @@ impl ModelRules {
         let slot = |m: &MetricName| metrics.binary_search(m).unwrap_or_default();
         let mut streaming = vec![false; metrics.len()];
         checks().filter(|c| c.detector.is_streaming()).for_each(|c| streaming[slot(&c.metric)] = true);
+        let mut seasonal = vec![false; metrics.len()];
+        checks()
+            .filter(|c| matches!(c.detector, Detector::Seasonal { .. }))
+            .for_each(|c| seasonal[slot(&c.metric)] = true);
         let mut joint_sets: Vec<Vec<usize>> = Vec::new();
         for c in checks() {
             if let Detector::Multivariate { metrics: ms, .. } = &c.detector {
@@ -208,7 +214,7 @@ impl ModelRules {
             })
             .max()
             .unwrap_or_default();
-        ModelRules { model, asset_prefix, rules, metrics, longest_hold, streaming, joint_sets }
+        ModelRules { model, asset_prefix, rules, metrics, longest_hold, streaming, seasonal, joint_sets }
     }
 
     /// Index into `joint_sets` of a multivariate check's metric list.
