@@ -44,9 +44,7 @@ pub struct NabResult {
 pub fn run(o: &NabOptions, params: &WindowParams) -> Result<NabResult, EvalError> {
     let rules = load_rules(&o.rules)?;
     let rule = rules
-        .rules
-        .iter()
-        .position(|r| r.id.as_str() == o.detector)
+        .rule_index(&o.detector)
         .ok_or_else(|| EvalError::Invalid(format!("no rule '{}' in {}", o.detector, o.rules.display())))?;
     let scoring = Scoring::of(&rules, rule, params);
     let text = std::fs::read_to_string(&o.labels).map_err(|source| EvalError::Io { path: o.labels.clone(), source })?;

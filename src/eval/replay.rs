@@ -64,7 +64,7 @@ impl Replay {
 
     /// Index of the rule with id `id`.
     pub fn rule_index(&self, id: &str) -> Option<usize> {
-        self.rules.rules.iter().position(|r| r.id.as_str() == id)
+        self.rules.rule_index(id)
     }
 
     /// The state of rule `rule` after the last row fed.

@@ -190,12 +190,13 @@ impl ModelRules {
         metrics.sort();
         metrics.dedup();
         let slot = |m: &MetricName| metrics.binary_search(m).unwrap_or_default();
-        let mut streaming = vec![false; metrics.len()];
-        checks().filter(|c| c.detector.is_streaming()).for_each(|c| streaming[slot(&c.metric)] = true);
-        let mut seasonal = vec![false; metrics.len()];
-        checks()
-            .filter(|c| matches!(c.detector, Detector::Seasonal { .. }))
-            .for_each(|c| seasonal[slot(&c.metric)] = true);
+        let flagged = |wanted: fn(&Detector) -> bool| {
+            let mut flags = vec![false; metrics.len()];
+            checks().filter(|c| wanted(&c.detector)).for_each(|c| flags[slot(&c.metric)] = true);
+            flags
+        };
+        let streaming = flagged(Detector::is_streaming);
+        let seasonal = flagged(|d| matches!(d, Detector::Seasonal { .. }));
         let mut joint_sets: Vec<Vec<usize>> = Vec::new();
         for c in checks() {
             if let Detector::Multivariate { metrics: ms, .. } = &c.detector {
@@ -205,9 +206,7 @@ impl ModelRules {
                 }
             }
         }
-        let longest_hold = rules
-            .iter()
-            .flat_map(|r| r.when.checks())
+        let longest_hold = checks()
             .map(|c| match c.detector {
                 Detector::Threshold { held, .. } | Detector::Flatline { held } => held,
                 _ => Span(0),
@@ -217,10 +216,17 @@ impl ModelRules {
         ModelRules { model, asset_prefix, rules, metrics, longest_hold, streaming, seasonal, joint_sets }
     }
 
-    /// Index into `joint_sets` of a multivariate check's metric list.
+    /// Index into `joint_sets` of a multivariate check's metric list
+    /// (called per evaluation: compares in place, allocates nothing).
     pub fn joint_set(&self, metrics: &[MetricName]) -> Option<usize> {
-        let set: Vec<usize> = metrics.iter().map(|m| self.metric_slot(m)).collect::<Option<_>>()?;
-        self.joint_sets.iter().position(|s| *s == set)
+        self.joint_sets.iter().position(|set| {
+            set.len() == metrics.len() && set.iter().zip(metrics).all(|(&slot, m)| self.metrics[slot] == *m)
+        })
+    }
+
+    /// Index of the rule with id `id` in `rules`.
+    pub fn rule_index(&self, id: &str) -> Option<usize> {
+        self.rules.iter().position(|r| r.id.as_str() == id)
     }
 
     pub fn metric_slot(&self, metric: &MetricName) -> Option<usize> {
