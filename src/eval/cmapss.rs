@@ -7,11 +7,11 @@ use super::data::{read_cmapss, Table};
 use super::progress::Progress;
 use super::replay::Replay;
 use super::score::cmapss::{score, RulScore, RUL_CAP};
-use super::{write, EvalError};
+use super::{read, write, EvalError};
 use crate::detect::detectors::hours_to_cross;
 use crate::detect::multivariate::solve_spd;
 use crate::detect::WindowParams;
-use crate::rules::parse_file;
+use crate::rules::{parse_file, ModelRules};
 use ndarray::{Array1, Array2};
 use serde::Serialize;
 use std::fmt::Write as _;
@@ -76,11 +76,17 @@ pub struct CmapssResult {
 
 pub fn run(o: &CmapssOptions, params: &WindowParams) -> Result<(CmapssResult, Vec<UnitRun>), EvalError> {
     let train = read_cmapss(&o.train, CYCLE_MS)?;
-    let (runs, protocol) = match (&o.test, &o.rul) {
-        (Some(test), rul) => (test_runs(&train, &read_cmapss(test, CYCLE_MS)?, rul.as_deref(), params)?, "test file"),
-        (None, _) => (cross_validate(&train, o.folds.max(2), o.seed, params)?, "cross-validation"),
+    let all: Vec<&Table> = train.iter().map(|(_, t)| t).collect();
+    let model = fit(&all, params.window_ms)?;
+    let cv_seed = o.test.is_none().then_some(o.seed);
+    let (full, cut) = fold_runs(&train, o.folds.max(2), cv_seed, params)?;
+    let (runs, protocol) = match &o.test {
+        Some(test) => {
+            let rules = health_rules(&model)?;
+            (test_runs(&rules, &read_cmapss(test, CYCLE_MS)?, o.rul.as_deref(), params)?, "test file")
+        }
+        None => (cut, "cross-validation"),
     };
-    let full = full_runs(&train, o.folds.max(2), params)?;
     let scored: Vec<&UnitRun> = runs.iter().filter(|r| r.true_rul.is_some()).collect();
     let pred: Vec<f64> = scored.iter().map(|r| r.predicted_rul).collect();
     let truth: Vec<f64> = scored.iter().filter_map(|r| r.true_rul).collect();
@@ -96,7 +102,7 @@ pub fn run(o: &CmapssOptions, params: &WindowParams) -> Result<(CmapssResult, Ve
     };
     write(&o.out.join("RUL_pred.txt"), runs.iter().map(|r| format!("{:.1}\n", r.predicted_rul)).collect::<String>())?;
     write(&o.out.join("predictions.csv"), predictions_csv(&runs))?;
-    write(&o.out.join("health_rule.toml"), rule_toml(&fit(&train, params.window_ms)?))?;
+    write(&o.out.join("health_rule.toml"), rule_toml(&model))?;
     write(&o.out.join("scores.json"), serde_json::to_string_pretty(&result).unwrap_or_default())?;
     Ok((result, full))
 }
@@ -115,11 +121,11 @@ fn features(t: &Table, window_ms: i64) -> Vec<Vec<f64>> {
 
 /// Ridge regression of the capped, scaled RUL on standardised window means
 /// of the sensors that vary; weights are returned on the raw scale.
-pub fn fit(units: &[(u32, Table)], window_ms: i64) -> Result<HealthModel, EvalError> {
-    let columns = units.first().map(|u| u.1.columns.clone()).unwrap_or_default();
+pub fn fit(units: &[&Table], window_ms: i64) -> Result<HealthModel, EvalError> {
+    let columns = units.first().map(|t| t.columns.clone()).unwrap_or_default();
     let mut xs = Vec::new();
     let mut ys = Vec::new();
-    for (_, t) in units {
+    for t in units {
         let n = t.rows.len();
         for (i, f) in features(t, window_ms).into_iter().enumerate() {
             xs.push(f);
@@ -166,16 +172,20 @@ pub fn rule_toml(m: &HealthModel) -> String {
     )
 }
 
+/// The fitted model as loaded rules: the very text the engine would load.
+fn health_rules(model: &HealthModel) -> Result<Arc<ModelRules>, EvalError> {
+    Ok(Arc::new(parse_file(Path::new("health_rule.toml"), &rule_toml(model))?))
+}
+
 /// Replays `rows` of a unit through the health rule and predicts its RUL.
 fn replay_unit(
-    model: &HealthModel,
+    rules: &Arc<ModelRules>,
     unit: u32,
     t: &Table,
     rows: usize,
     params: &WindowParams,
 ) -> Result<UnitRun, EvalError> {
-    let rules = Arc::new(parse_file(Path::new("health_rule.toml"), &rule_toml(model))?);
-    let mut replay = Replay::new(rules, *params, &format!("FD-{unit}"), &t.columns);
+    let mut replay = Replay::new(Arc::clone(rules), *params, &format!("FD-{unit}"), &t.columns);
     let mut run = UnitRun {
         unit,
         cycles: rows,
@@ -215,20 +225,15 @@ pub fn trend_rul(health: &[(i64, f64)]) -> Option<f64> {
     hours_to_cross(&recent, now * CYCLE_MS, 0.0, false).map(|h| (h * 3_600_000.0 / CYCLE_MS as f64).min(RUL_CAP))
 }
 
-/// Fits on all training units and predicts every test unit at its last cycle.
+/// Predicts every test unit at its last cycle with the rule fitted on all training units.
 fn test_runs(
-    train: &[(u32, Table)],
+    rules: &Arc<ModelRules>,
     test: &[(u32, Table)],
     rul: Option<&Path>,
     params: &WindowParams,
 ) -> Result<Vec<UnitRun>, EvalError> {
-    let model = fit(train, params.window_ms)?;
     let truth: Vec<f64> = match rul {
-        Some(p) => std::fs::read_to_string(p)
-            .map_err(|source| EvalError::Io { path: p.to_owned(), source })?
-            .split_whitespace()
-            .filter_map(|s| s.parse().ok())
-            .collect(),
+        Some(p) => read(p)?.split_whitespace().filter_map(|s| s.parse().ok()).collect(),
         None => Vec::new(),
     };
     let mut progress = Progress::new("cmapss", test.len());
@@ -236,55 +241,45 @@ fn test_runs(
         .enumerate()
         .map(|(i, (unit, t))| {
             progress.step(&format!("unit {unit}"));
-            let mut run = replay_unit(&model, *unit, t, t.rows.len(), params)?;
+            let mut run = replay_unit(rules, *unit, t, t.rows.len(), params)?;
             run.true_rul = truth.get(i).copied();
             Ok(run)
         })
         .collect()
 }
 
-/// Units split into folds by position; each held-out unit is cut at a
-/// seeded random point (as the official test units are) and predicted by a
-/// model fitted on the other folds.
-fn cross_validate(
+/// Units split into folds by position, each replayed by a model fitted on
+/// the other folds (one fit per fold): to its failure (when would the
+/// ticket have opened?) and, with a seed, also cut at a seeded random cycle
+/// as the official test units are (cross-validation). Returns `(full, cut)`.
+fn fold_runs(
     train: &[(u32, Table)],
     folds: usize,
-    seed: u64,
+    seed: Option<u64>,
     params: &WindowParams,
-) -> Result<Vec<UnitRun>, EvalError> {
+) -> Result<(Vec<UnitRun>, Vec<UnitRun>), EvalError> {
     let mut progress = Progress::new("cmapss", train.len());
-    let mut runs = Vec::with_capacity(train.len());
+    let (mut full, mut cut_runs) = (Vec::with_capacity(train.len()), Vec::new());
     for fold in 0..folds {
-        let fit_on: Vec<(u32, Table)> =
-            train.iter().enumerate().filter(|(i, _)| i % folds != fold).map(|(_, u)| u.clone()).collect();
-        let model = fit(&fit_on, params.window_ms)?;
+        let fit_on: Vec<&Table> =
+            train.iter().enumerate().filter(|(i, _)| i % folds != fold).map(|(_, u)| &u.1).collect();
+        let rules = health_rules(&fit(&fit_on, params.window_ms)?)?;
         for (i, (unit, t)) in train.iter().enumerate().filter(|(i, _)| i % folds == fold) {
             progress.step(&format!("unit {unit}"));
-            let n = t.rows.len();
-            let cut = 31 + (splitmix(seed ^ (i as u64)) % (n as u64 - 31)) as usize;
-            let mut run = replay_unit(&model, *unit, t, cut, params)?;
-            run.true_rul = Some((n - cut) as f64);
-            runs.push(run);
+            full.push(replay_unit(&rules, *unit, t, t.rows.len(), params)?);
+            if let Some(seed) = seed {
+                let n = t.rows.len();
+                let span = (n as u64).saturating_sub(31).max(1);
+                let cut = (31 + (splitmix(seed ^ (i as u64)) % span) as usize).min(n);
+                let mut run = replay_unit(&rules, *unit, t, cut, params)?;
+                run.true_rul = Some((n - cut) as f64);
+                cut_runs.push(run);
+            }
         }
     }
-    runs.sort_by_key(|r| r.unit);
-    Ok(runs)
-}
-
-/// Every training unit replayed to its failure by a model fitted on the
-/// other folds: when would the ticket have opened?
-fn full_runs(train: &[(u32, Table)], folds: usize, params: &WindowParams) -> Result<Vec<UnitRun>, EvalError> {
-    let mut runs = Vec::with_capacity(train.len());
-    for fold in 0..folds {
-        let fit_on: Vec<(u32, Table)> =
-            train.iter().enumerate().filter(|(i, _)| i % folds != fold).map(|(_, u)| u.clone()).collect();
-        let model = fit(&fit_on, params.window_ms)?;
-        for (_, (unit, t)) in train.iter().enumerate().filter(|(i, _)| i % folds == fold) {
-            runs.push(replay_unit(&model, *unit, t, t.rows.len(), params)?);
-        }
-    }
-    runs.sort_by_key(|r| r.unit);
-    Ok(runs)
+    full.sort_by_key(|r| r.unit);
+    cut_runs.sort_by_key(|r| r.unit);
+    Ok((full, cut_runs))
 }
 
 /// A small, stable hash (splitmix64) so the cut points do not depend on a

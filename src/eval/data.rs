@@ -1,7 +1,7 @@
 //! Readers for the benchmark files: every one becomes a `Table` of event
 //! times and named numeric columns, with the benchmark's labels beside it.
 
-use super::EvalError;
+use super::{read, EvalError};
 use crate::model::EpochMs;
 use chrono::NaiveDateTime;
 use std::path::{Path, PathBuf};
@@ -12,10 +12,6 @@ pub struct Table {
     pub columns: Vec<String>,
     pub ts: Vec<EpochMs>,
     pub rows: Vec<Vec<f64>>,
-}
-
-fn read(path: &Path) -> Result<String, EvalError> {
-    std::fs::read_to_string(path).map_err(|source| EvalError::Io { path: path.to_owned(), source })
 }
 
 fn bad(path: &Path, line: usize, reason: impl Into<String>) -> EvalError {

@@ -38,8 +38,12 @@ pub enum EvalError {
 
 /// Loads a benchmark rule file (one model, the rules are the detectors to try).
 pub fn load_rules(path: &Path) -> Result<Arc<ModelRules>, EvalError> {
-    let text = std::fs::read_to_string(path).map_err(|source| EvalError::Io { path: path.to_owned(), source })?;
-    Ok(Arc::new(parse_file(path, &text)?))
+    Ok(Arc::new(parse_file(path, &read(path)?)?))
+}
+
+/// Reads a whole text file, naming it in the error.
+pub fn read(path: &Path) -> Result<String, EvalError> {
+    std::fs::read_to_string(path).map_err(|source| EvalError::Io { path: path.to_owned(), source })
 }
 
 /// Window parameters of the live engine's detection settings.

@@ -5,7 +5,7 @@ use super::data::{files_under, read_timed_csv, Table};
 use super::progress::Progress;
 use super::replay::{Replay, RuleView};
 use super::score::nab::{score_corpus, sweep, NabFile, PROFILES};
-use super::{load_rules, write, EvalError};
+use super::{load_rules, read, write, EvalError};
 use crate::detect::online::squash;
 use crate::detect::WindowParams;
 use crate::rules::{Bound, Detector, ModelRules};
@@ -47,8 +47,7 @@ pub fn run(o: &NabOptions, params: &WindowParams) -> Result<NabResult, EvalError
         .rule_index(&o.detector)
         .ok_or_else(|| EvalError::Invalid(format!("no rule '{}' in {}", o.detector, o.rules.display())))?;
     let scoring = Scoring::of(&rules, rule, params);
-    let text = std::fs::read_to_string(&o.labels).map_err(|source| EvalError::Io { path: o.labels.clone(), source })?;
-    let windows = super::score::nab::read_windows(&text)?;
+    let windows = super::score::nab::read_windows(&read(&o.labels)?)?;
     let paths = files_under(&o.data, "csv")?;
     let mut progress = Progress::new("nab", paths.len());
     let mut scored = Vec::with_capacity(paths.len());
