@@ -12,7 +12,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use upkeep::config::Config;
-use upkeep::eval::data::{read_timed_csv, Table};
+use upkeep::eval::data::{format_time, read_timed_csv, Table};
 use upkeep::eval::nab::{self, NabOptions};
 use upkeep::eval::replay::Replay;
 use upkeep::fleet::{generate, Fleet, FleetSpec};
@@ -36,8 +36,7 @@ fn write_series(dir: &Path, start: i64) -> std::path::PathBuf {
     let mut csv = String::from("timestamp,value\n");
     for i in 0..ROWS {
         let v = 50.0 + noise(i) + if i == 300 { 30.0 } else { 0.0 } + if i >= 1300 { 12.0 } else { 0.0 };
-        let when = chrono::DateTime::from_timestamp_millis(start + i as i64 * MINUTE).unwrap();
-        csv += &format!("{},{v}\n", when.format("%Y-%m-%d %H:%M:%S"));
+        csv += &format!("{},{v}\n", format_time(start + i as i64 * MINUTE));
     }
     let path = dir.join("data/synthetic/series.csv");
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();

@@ -72,10 +72,13 @@ pub fn median(values: &[f64]) -> Option<f64> {
     if values.is_empty() {
         return None;
     }
-    let mut v = values.to_vec();
+    Some(select_median(&mut values.to_vec()))
+}
+
+/// Median of `v`, reordering it in place (no copy; `v` must not be empty).
+pub fn select_median(v: &mut [f64]) -> f64 {
     let mid = v.len() / 2;
-    let (_, m, _) = v.select_nth_unstable_by(mid, f64::total_cmp);
-    Some(*m)
+    *v.select_nth_unstable_by(mid, f64::total_cmp).1
 }
 
 /// Deviation of `level` from a baseline, in standard deviations.

@@ -4,6 +4,7 @@
 //! sample lies from the values the signal has recently taken (nearest
 //! neighbours in the ring). Memory per metric is fixed by `capacity`.
 
+use super::detectors::select_median;
 use std::collections::VecDeque;
 
 /// MAD times this estimates the standard deviation of normal data.
@@ -52,11 +53,6 @@ impl Robust {
     pub fn z(&self, x: f64) -> f64 {
         (x - self.median) / self.sigma
     }
-}
-
-fn select_median(v: &mut [f64]) -> f64 {
-    let mid = v.len() / 2;
-    *v.select_nth_unstable_by(mid, f64::total_cmp).1
 }
 
 /// Two-sided CUSUM of standardised residuals (Page's test). Each side sums

@@ -7,7 +7,7 @@ use super::progress::Progress;
 use super::replay::Replay;
 use super::{load_rules, write, EvalError};
 use crate::detect::WindowParams;
-use crate::model::EpochMs;
+use crate::model::{EpochMs, Span};
 use crate::rules::ModelRules;
 use serde::Serialize;
 use std::fmt::Write as _;
@@ -45,7 +45,12 @@ pub struct BearingRun {
 impl BearingRun {
     /// Hours from ticket to the end of the run, for a failing bearing.
     pub fn lead_hours(&self) -> Option<f64> {
-        self.ticket.filter(|_| self.fails).map(|t| (self.end - t) as f64 / 3_600_000.0)
+        self.ticket.filter(|_| self.fails).map(|t| Span(self.end - t).as_hours_f64())
+    }
+
+    /// Hours since the start of the run at event time `t`.
+    pub fn hours_at(&self, t: EpochMs) -> f64 {
+        Span(t - self.start).as_hours_f64()
     }
 }
 
@@ -116,10 +121,9 @@ fn replay(
 fn tickets_csv(runs: &[BearingRun]) -> String {
     let mut s = String::from("dataset,bearing,fails,run_hours,ticket_hours,lead_hours\n");
     for r in runs {
-        let h = |t: EpochMs| (t - r.start) as f64 / 3_600_000.0;
-        let ticket = r.ticket.map_or(String::new(), |t| format!("{:.2}", h(t)));
+        let ticket = r.ticket.map_or(String::new(), |t| format!("{:.2}", r.hours_at(t)));
         let lead = r.lead_hours().map_or(String::new(), |l| format!("{l:.2}"));
-        let _ = writeln!(s, "{},{},{},{:.2},{ticket},{lead}", r.dataset, r.bearing, r.fails, h(r.end));
+        let _ = writeln!(s, "{},{},{},{:.2},{ticket},{lead}", r.dataset, r.bearing, r.fails, r.hours_at(r.end));
     }
     s
 }
@@ -130,8 +134,7 @@ pub fn markdown(runs: &[BearingRun]) -> String {
         "| data set | bearing | run ends in failure | run (h) | ticket after (h) | lead before end (h) |\n|---|---|---|---|---|---|\n",
     );
     for r in runs {
-        let h = |t: EpochMs| (t - r.start) as f64 / 3_600_000.0;
-        let ticket = r.ticket.map_or("no ticket".into(), |t| format!("{:.1}", h(t)));
+        let ticket = r.ticket.map_or("no ticket".into(), |t| format!("{:.1}", r.hours_at(t)));
         let lead = r.lead_hours().map_or("-".into(), |l| format!("{l:.1}"));
         let _ = writeln!(
             s,
@@ -139,7 +142,7 @@ pub fn markdown(runs: &[BearingRun]) -> String {
             r.dataset,
             r.bearing,
             if r.fails { "yes" } else { "no" },
-            h(r.end)
+            r.hours_at(r.end)
         );
     }
     s

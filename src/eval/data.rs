@@ -27,6 +27,11 @@ pub fn parse_time(s: &str) -> Option<EpochMs> {
         .map(|t| t.and_utc().timestamp_millis())
 }
 
+/// Epoch ms as `YYYY-MM-DD HH:MM:SS` (UTC), the benchmarks' own format.
+pub fn format_time(ts: EpochMs) -> impl std::fmt::Display {
+    chrono::DateTime::from_timestamp_millis(ts).unwrap_or_default().format("%Y-%m-%d %H:%M:%S")
+}
+
 fn number(path: &Path, line: usize, s: &str) -> Result<f64, EvalError> {
     s.trim().parse::<f64>().map_err(|_| bad(path, line, format!("'{s}' is not a number")))
 }

@@ -136,7 +136,6 @@ fn score(truth: &GroundTruth, opened: &HashMap<AssetId, Vec<Opened>>, o: &FleetO
     let by_asset: BTreeMap<&str, &device_sim::InjectedFault> =
         truth.faults.iter().map(|f| (f.asset_id.as_str(), f)).collect();
     let progressive: Vec<_> = truth.faults.iter().filter(|f| f.fault.is_progressive()).collect();
-    let mut leads = Vec::new();
     let mut outcomes = Vec::new();
     for f in &progressive {
         let failure = f.functional_failure.map_or(EpochMs::MAX, |t| t.timestamp_millis());
@@ -147,17 +146,15 @@ fn score(truth: &GroundTruth, opened: &HashMap<AssetId, Vec<Opened>>, o: &FleetO
             .filter(|t| t.kind == TicketKind::Repair && t.at >= f.onset.timestamp_millis() && t.at < failure)
             .map(|t| t.at)
             .min();
-        let lead = first.map(|at| (failure - at) as f64 / 3_600_000.0);
-        leads.extend(lead);
         outcomes.push(FaultOutcome {
             asset: f.asset_id.clone(),
             fault: f.fault.to_string(),
-            degradation_hours: (failure - f.onset.timestamp_millis()) as f64 / 3_600_000.0,
-            lead_hours: lead,
+            degradation_hours: Span(failure - f.onset.timestamp_millis()).as_hours_f64(),
+            lead_hours: first.map(|at| Span(failure - at).as_hours_f64()),
         });
     }
+    let mut leads: Vec<f64> = outcomes.iter().filter_map(|o| o.lead_hours).collect();
     leads.sort_by(f64::total_cmp);
-    let mut false_repairs = 0;
     let mut sensor_repairs = 0;
     let mut sensor_checks = 0;
     let mut wrong = Vec::new();
@@ -167,9 +164,9 @@ fn score(truth: &GroundTruth, opened: &HashMap<AssetId, Vec<Opened>>, o: &FleetO
             match fault {
                 Some(f) if f.fault.is_progressive() && t.at >= f.onset.timestamp_millis() => continue,
                 Some(f) if !f.fault.is_progressive() => sensor_repairs += 1,
-                _ => false_repairs += 1,
+                _ => {}
             }
-            let hours = (t.at - truth.start.timestamp_millis()) as f64 / 3_600_000.0;
+            let hours = Span(t.at - truth.start.timestamp_millis()).as_hours_f64();
             wrong.push((asset.to_string(), t.fault.to_string(), fault.map(|f| f.fault.to_string()), hours));
         }
         if fault.is_some_and(|f| !f.fault.is_progressive()) {
@@ -187,8 +184,8 @@ fn score(truth: &GroundTruth, opened: &HashMap<AssetId, Vec<Opened>>, o: &FleetO
         lead_median_hours: pct(0.5),
         lead_p5_hours: pct(0.05),
         lead_min_hours: leads.first().copied(),
-        false_repair_tickets: false_repairs + sensor_repairs,
-        false_repairs_per_1000_asset_days: 1000.0 * (false_repairs + sensor_repairs) as f64 / asset_days,
+        false_repair_tickets: wrong.len(),
+        false_repairs_per_1000_asset_days: 1000.0 * wrong.len() as f64 / asset_days,
         sensor_faults: truth.faults.len() - progressive.len(),
         repair_tickets_for_sensor_faults: sensor_repairs,
         sensor_checks_for_sensor_faults: sensor_checks,

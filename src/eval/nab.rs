@@ -1,7 +1,7 @@
 //! `upkeep eval nab`: every series of a NAB-style `data/` directory through
 //! one benchmark rule, written as NAB results files and scored.
 
-use super::data::{files_under, read_timed_csv, Table};
+use super::data::{files_under, format_time, read_timed_csv, Table};
 use super::progress::Progress;
 use super::replay::{Replay, RuleView};
 use super::score::nab::{score_corpus, sweep, NabFile, PROFILES};
@@ -141,7 +141,7 @@ fn results_csv(t: &Table, scores: &[f64], windows: &[(i64, i64)]) -> String {
     let mut s = String::from("timestamp,value,anomaly_score,label\n");
     for ((&ts, row), score) in t.ts.iter().zip(&t.rows).zip(scores) {
         let label = u8::from(windows.iter().any(|&(a, b)| a <= ts && ts <= b));
-        let when = chrono::DateTime::from_timestamp_millis(ts).unwrap_or_default().format("%Y-%m-%d %H:%M:%S");
+        let when = format_time(ts);
         let _ = writeln!(s, "{when},{},{score},{label}", row[0]);
     }
     s

@@ -136,13 +136,11 @@ fn plot_units(units: &[UnitRun], tables: &[(u32, Table)], dir: &Path) -> Result<
 
 fn plot_bearings(runs: &[BearingRun], dir: &Path) -> Result<(), EvalError> {
     create_dir(dir)?;
-    let hours = |pts: &[(i64, f64)], start: i64| -> Vec<(f64, f64)> {
-        pts.iter().map(|&(t, v)| ((t - start) as f64 / 3_600_000.0, v)).collect()
-    };
     for r in runs {
-        let (signal, observed) = (hours(&r.signal, r.start), hours(&r.observed, r.start));
-        let mut markers = vec![((r.end - r.start) as f64 / 3_600_000.0, if r.fails { "failure" } else { "end" }, END)];
-        markers.extend(r.ticket.map(|t| ((t - r.start) as f64 / 3_600_000.0, "ticket", TICKET)));
+        let hours = |pts: &[(i64, f64)]| -> Vec<(f64, f64)> { pts.iter().map(|&(t, v)| (r.hours_at(t), v)).collect() };
+        let (signal, observed) = (hours(&r.signal), hours(&r.observed));
+        let mut markers = vec![(r.hours_at(r.end), if r.fails { "failure" } else { "end" }, END)];
+        markers.extend(r.ticket.map(|t| (r.hours_at(t), "ticket", TICKET)));
         let title = format!("{} {}", r.dataset, r.bearing);
         let chart = Chart {
             title: &title,

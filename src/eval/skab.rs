@@ -1,7 +1,7 @@
 //! `upkeep eval skab`: each SKAB file through one benchmark rule (one pump
 //! testbed asset per file), written as per-row predictions and scored.
 
-use super::data::{files_under, read_timed_csv, Table};
+use super::data::{files_under, format_time, read_timed_csv, Table};
 use super::progress::Progress;
 use super::replay::Replay;
 use super::score::nab::PROFILES;
@@ -93,7 +93,7 @@ fn result_path(data: &Path, out: &Path, path: &Path) -> PathBuf {
 fn predictions_csv(p: &Predicted) -> String {
     let mut s = String::from("datetime;anomaly;changepoint\n");
     for ((&ts, &a), &c) in p.ts.iter().zip(&p.anomaly).zip(&p.changepoint) {
-        let when = chrono::DateTime::from_timestamp_millis(ts).unwrap_or_default().format("%Y-%m-%d %H:%M:%S");
+        let when = format_time(ts);
         let _ = writeln!(s, "{when};{};{}", u8::from(a), u8::from(c));
     }
     s
