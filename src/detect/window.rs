@@ -94,17 +94,19 @@ impl Baseline {
     /// only slowly, so a developing fault does not become the new normal.
     const FREEZE_SIGMAS: f64 = 4.0;
 
-    fn learn(&mut self, x: f64, p: &WindowParams) {
+    /// Folds in one closed bucket's level; the first `warmup` buckets are
+    /// averaged plainly, after that outliers are learned only slowly.
+    fn learn(&mut self, x: f64, alpha: f64, warmup: u32) {
         if self.buckets == 0 {
             *self = Baseline { mean: x, var: 0.0, buckets: 1 };
             return;
         }
-        let warm = self.buckets >= p.warmup_buckets;
+        let warm = self.buckets >= warmup;
         let outlier = warm && (x - self.mean).abs() > Self::FREEZE_SIGMAS * self.std();
         let alpha = match (warm, outlier) {
             (false, _) => 1.0 / (self.buckets as f64 + 1.0),
-            (true, false) => p.baseline_alpha,
-            (true, true) => p.baseline_alpha * 0.05,
+            (true, false) => alpha,
+            (true, true) => alpha * 0.05,
         };
         let d = x - self.mean;
         self.mean += alpha * d;
@@ -143,8 +145,7 @@ impl SeasonalProfile {
     fn learn(&mut self, bucket_start: EpochMs, level: f64, p: &WindowParams) {
         // A slot sees one day's worth of its buckets per day. It is trusted,
         // and so learns anomalous buckets only slowly, from the same count on.
-        let slot_params = WindowParams { warmup_buckets: Self::warm_buckets(p), ..*p };
-        self.slots[Self::slot(bucket_start)].learn(level, &slot_params);
+        self.slots[Self::slot(bucket_start)].learn(level, p.baseline_alpha, Self::warm_buckets(p));
     }
 
     fn warm_buckets(p: &WindowParams) -> u32 {
@@ -235,7 +236,7 @@ impl MetricWindow {
             if b.start + p.bucket_ms > watermark {
                 break;
             }
-            self.baseline.learn(b.level(), p);
+            self.baseline.learn(b.level(), p.baseline_alpha, p.warmup_buckets);
             if let Some(s) = &mut self.seasonal {
                 s.learn(b.start, b.level(), p);
             }
@@ -367,10 +368,10 @@ mod tests {
         let p = params();
         let mut base = Baseline::default();
         for x in [10.0, 10.2, 9.8, 10.1, 9.9] {
-            base.learn(x, &p);
+            base.learn(x, p.baseline_alpha, p.warmup_buckets);
         }
         let before = base.mean;
-        base.learn(100.0, &p);
+        base.learn(100.0, p.baseline_alpha, p.warmup_buckets);
         assert!((base.mean - before).abs() < 1.0, "{} -> {}", before, base.mean);
     }
 }

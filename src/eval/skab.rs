@@ -52,17 +52,14 @@ pub fn run(o: &SkabOptions, params: &WindowParams) -> Result<SkabResult, EvalErr
         let (Some(a), Some(c)) = (column(&table, "anomaly"), column(&table, "changepoint")) else {
             continue; // the anomaly-free run has no labels to score
         };
-        let sensors = Table {
-            columns: table.columns[..a.min(c)].to_vec(),
-            ts: table.ts.clone(),
-            rows: table.rows.iter().map(|r| r[..a.min(c)].to_vec()).collect(),
-        };
-        let mut replay = Replay::new(rules.clone(), *params, "testbed", &sensors.columns);
+        // The sensor columns come before the two label columns.
+        let sensors = a.min(c);
+        let mut replay = Replay::new(rules.clone(), *params, "testbed", &table.columns[..sensors]);
         let rule = replay.rule_index(&o.rule).ok_or_else(|| EvalError::Invalid(format!("no rule '{}'", o.rule)))?;
         let mut p = Predicted { truth: vec![], anomaly: vec![], changepoint: vec![], true_cps: vec![], ts: vec![] };
         let mut was = false;
-        for ((&ts, row), full) in sensors.ts.iter().zip(&sensors.rows).zip(&table.rows) {
-            replay.feed(ts, row);
+        for (&ts, full) in table.ts.iter().zip(&table.rows) {
+            replay.feed(ts, &full[..sensors]);
             let firing = replay.view(rule).firing;
             p.ts.push(ts);
             p.truth.push(full[a] > 0.5);
