@@ -5,8 +5,8 @@ use clap::{Args, Subcommand};
 use std::path::PathBuf;
 use upkeep::config::Config;
 use upkeep::eval::{
-    self, bearings::BearingOptions, cmapss::CmapssOptions, fleet::FleetOptions, nab::NabOptions, report::ReportOptions,
-    skab::SkabOptions,
+    self, bearings::BearingOptions, cmapss::CmapssOptions, fleet::FleetOptions, mlp::MlpParams, nab::NabOptions,
+    report::ReportOptions, skab::SkabOptions,
 };
 
 #[derive(Args)]
@@ -115,7 +115,10 @@ pub fn run(command: EvalCommand, common: Common) -> Result<()> {
             print!("{}", eval::skab::markdown(&r));
         }
         EvalCommand::Cmapss { train, test, rul, out, folds, seed } => {
-            let (r, _) = eval::cmapss::run(&CmapssOptions { train, test, rul, out, folds, seed }, &params)?;
+            let (r, _) = eval::cmapss::run(
+                &CmapssOptions { train, test, rul, out, folds, seed, mlp: MlpParams::default() },
+                &params,
+            )?;
             print!("{}", eval::cmapss::markdown(&r));
         }
         EvalCommand::Bearings { femto, ims, out, rules } => {

@@ -432,52 +432,59 @@ fn multivariate_fires_when_correlated_metrics_decouple_within_their_ranges() {
 
 // ---------------------------------------------------------------- 7. health
 
-#[test]
-fn health_is_bias_plus_weighted_window_means_and_fires_below_its_bound() {
-    // a wears down, b creeps up: HI = 0.25 + 0.1 mean(a) - 0.05 mean(b),
-    // 1.0 at the start, losing ~0.002 per minute.
-    const BIAS: f64 = 0.25;
-    const W: [f64; 2] = [0.1, -0.05];
-    let a = |m: i64| 10.0 - 0.01 * m as f64 + 0.1 * noise(11, m);
-    let b = |m: i64| 5.0 + 0.02 * m as f64 + 0.1 * noise(12, m);
-    let rules =
-        [("hi", r#"{ metrics = ["a", "b"], detector = "health", weights = [0.1, -0.05], bias = 0.25, below = 0.5 }"#)];
-    let mut e = Engine::new(&rules, params(|_| {}));
-    let mean = |f: &dyn Fn(i64) -> f64, m: i64| {
-        // The 30 min window holds the samples at m-30 ..= m: 31 of them.
-        let from = (m - 30).max(0);
-        (from..=m).map(f).sum::<f64>() / (m - from + 1) as f64
-    };
-    let mut expected_first = None;
-    for m in 0..400 {
-        e.feed(m, &[("a", a(m)), ("b", b(m))]);
-        let by_hand = BIAS + W[0] * mean(&a, m) + W[1] * mean(&b, m);
-        let observed = e.at("hi", m).observed().expect("health has a value from the first row");
-        assert!((observed - by_hand).abs() < 1e-9, "minute {m}: engine {observed}, by hand {by_hand}");
-        if by_hand < 0.5 && expected_first.is_none() {
-            expected_first = Some(m);
-        }
-    }
-    // Noise-free: 1 - 0.002 (m - 15) < 0.5 once m > 265.
-    let expected_first = expected_first.expect("the index degrades below 0.5");
-    assert!((260..=270).contains(&expected_first), "{expected_first}");
-    assert_eq!(e.first_fire("hi"), Some(expected_first));
-    assert!(e.steps("hi")[expected_first as usize..].iter().all(Step::fired));
+/// A health model over sensors `a, b` (features: smoothed level, short
+/// slope, whole-life slope, drift from start, each per sensor, then age),
+/// unstandardised, whose one network reads `1 - 0.1 relu(-drift of a) -
+/// 0.001 relu(age)`: the index falls with the wear of `a` and with age.
+fn wear_model(dir: &Path) -> String {
+    let mut w1 = vec![0.0; 9 * 2];
+    w1[6 * 2] = -1.0; // drift of a -> hidden 0
+    w1[8 * 2 + 1] = 1.0; // age -> hidden 1
+    let model = serde_json::json!({
+        "sensors": 2, "mean": vec![0.0; 9], "std": vec![1.0; 9],
+        "nets": [{ "w1": w1, "b1": [0.0, 0.0], "w2": [-0.1, -0.001], "b2": 1.0 }],
+    });
+    let path = dir.join("wear.json");
+    std::fs::write(&path, model.to_string()).unwrap();
+    path.display().to_string()
+}
 
-    // Exact arithmetic on constant inputs: 0.25 + 0.1 * 8 - 0.05 * 12 = 0.45.
+#[test]
+fn health_reads_the_fitted_model_on_streaming_features_and_fires_below_its_bound() {
+    let dir = tempfile::tempdir().unwrap();
+    let when = format!(
+        r#"{{ metrics = ["a", "b"], detector = "health", model = "{}", below = 0.5 }}"#,
+        wear_model(dir.path())
+    );
+    let rules = [("hi", when.as_str())];
+    // a wears down 0.01 per row from 10; b is noise around a constant.
+    let mut e = Engine::new(&rules, params(|_| {}));
+    for m in 0..400 {
+        e.feed(m, &[("a", 10.0 - 0.01 * m as f64), ("b", 5.0 + 0.1 * noise(12, m))]);
+    }
+    // Drift of a: its EWMA (lag 9.5 rows) minus the mean of rows 0..29 (at
+    // 14.5), i.e. -0.01 (m - 24); age m + 1. Index 1.023 - 0.002 m: below
+    // 0.5 from m = 262 (the EWMA's start-up transient is long gone).
+    let first = e.first_fire("hi").expect("the index falls below 0.5");
+    assert!((260..=264).contains(&first), "first fired at row {first}");
+    assert!(e.steps("hi")[first as usize..].iter().all(Step::fired));
+    let at_300 = e.at("hi", 300).observed().unwrap();
+    assert!((at_300 - (1.023 - 0.6)).abs() < 1e-3, "{at_300}");
+
+    // Exact on constant inputs: no drift, age 40: 1 - 0.04.
     let mut c = Engine::new(&rules, params(|_| {}));
     for m in 0..40 {
         c.feed(m, &[("a", 8.0), ("b", 12.0)]);
     }
-    let hi = c.at("hi", 39).observed().unwrap();
-    assert!((hi - 0.45).abs() < 1e-12, "{hi}");
-    assert!(c.at("hi", 39).fired());
+    let hi = c.at("hi", 39).observed().expect("health has a value from the first row");
+    assert!((hi - 0.96).abs() < 1e-12, "{hi}");
+    assert!(!c.at("hi", 39).fired());
 }
 
 // ---------------------------------------------------------------- loader
 
 #[test]
-fn the_loader_rejects_a_one_metric_multivariate_and_a_health_with_mismatched_weights() {
+fn the_loader_rejects_a_one_metric_multivariate_and_health_models_that_do_not_fit_the_rule() {
     let line_of = |text: &str, needle: &str| text[..text.find(needle).unwrap()].matches('\n').count() + 1;
 
     let text = rules_text(&[("joint", r#"{ metrics = ["a"], detector = "multivariate", above = 25.0 }"#)]);
@@ -486,19 +493,31 @@ fn the_loader_rejects_a_one_metric_multivariate_and_a_health_with_mismatched_wei
     assert_eq!(err.line, Some(line_of(&text, "when =")), "{err}");
     assert_eq!(err.file, Path::new("one.toml"));
 
-    let text = rules_text(&[(
-        "hi",
-        r#"{ metrics = ["a", "b"], detector = "health", weights = [0.1], bias = 1.0, below = 0.5 }"#,
-    )]);
-    let err = parse_file(Path::new("hi.toml"), &text).expect_err("one weight for two metrics");
-    assert!(err.reason.contains("'health' needs one finite weight per metric (2)"), "{err}");
-    assert_eq!(err.line, Some(line_of(&text, "when =")), "{err}");
+    let dir = tempfile::tempdir().unwrap();
+    let model = wear_model(dir.path());
+    let health = |metrics: &str, model: &str| {
+        rules_text(&[("hi", &format!(r#"{{ metrics = [{metrics}], detector = "health", {model} below = 0.5 }}"#))])
+    };
+    let cases = [
+        (health(r#""a", "b", "c""#, &format!(r#"model = "{model}","#)), "it reads 2 sensors, the rule lists 3"),
+        (health(r#""a", "b""#, r#"model = "missing.json","#), "missing.json"),
+        (health(r#""a", "b""#, ""), "'health' needs 'model'"),
+    ];
+    for (text, reason) in cases {
+        let err = parse_file(&dir.path().join("hi.toml"), &text).expect_err(reason);
+        assert!(err.reason.contains(reason), "{err}");
+        assert_eq!(err.line, Some(line_of(&text, "when =")), "{err}");
+    }
+    std::fs::write(dir.path().join("bad.json"), r#"{ "sensors": 2 }"#).unwrap();
+    let err = parse_file(&dir.path().join("hi.toml"), &health(r#""a", "b""#, r#"model = "bad.json","#)).unwrap_err();
+    assert!(err.reason.contains("bad.json") && err.reason.contains("missing field"), "{err}");
 
-    // The same checks, well formed, load.
+    // The same checks, well formed, load; a relative model file is found next to the rule file.
     let ok = rules_text(&[
         ("joint", r#"{ metrics = ["a", "b"], detector = "multivariate", above = 25.0 }"#),
-        ("hi", r#"{ metrics = ["a", "b"], detector = "health", weights = [0.1, 0.2], bias = 1.0, below = 0.5 }"#),
+        ("hi", r#"{ metrics = ["a", "b"], detector = "health", model = "wear.json", below = 0.5 }"#),
     ]);
-    let rules = parse_file(Path::new("ok.toml"), &ok).unwrap_or_else(|e| panic!("{e}"));
+    let rules = parse_file(&dir.path().join("ok.toml"), &ok).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(rules.joint_sets, [vec![0, 1]]);
+    assert_eq!(rules.health_sets, [vec![0, 1]]);
 }

@@ -2,6 +2,7 @@
 //! state machine per rule of its model. Pure: no I/O, no clocks but event time.
 
 use super::detectors::{flat_for, held_beyond, hours_to_cross, median, slope_per_hour, z_score};
+use super::health::HealthFeatures;
 use super::multivariate::Hotelling;
 use super::online::OnlineState;
 use super::window::{Insert, MetricWindow, WindowParams};
@@ -69,6 +70,9 @@ pub struct AssetDetector {
     /// One learned joint distribution per multivariate metric set, and its
     /// latest T^2 score.
     joints: Vec<(Hotelling, Option<f64>)>,
+    /// Streaming degradation features per health metric set, and the latest
+    /// feature vector.
+    healths: Vec<(HealthFeatures, Option<Vec<f64>>)>,
     /// Every rule's check outcomes at the latest evaluation.
     last: Vec<Vec<CheckOutcome>>,
     newest: Option<EpochMs>,
@@ -87,6 +91,7 @@ impl AssetDetector {
             windows,
             states: vec![RuleState::default(); rules.rules.len()],
             joints: rules.joint_sets.iter().map(|s| (Hotelling::new(s.len()), None)).collect(),
+            healths: rules.health_sets.iter().map(|s| (HealthFeatures::new(s.len()), None)).collect(),
             last: vec![Vec::new(); rules.rules.len()],
             rules,
             newest: None,
@@ -137,11 +142,20 @@ impl AssetDetector {
         counts
     }
 
-    /// Scores, then learns, each multivariate set's vector of newest values.
+    /// Scores, then learns, each multivariate set's vector of newest values;
+    /// advances each health set's features by its vector (one batch of an
+    /// asset is one operating cycle for them).
     fn learn_joints(&mut self, p: &WindowParams) {
+        let newest = |windows: &[MetricWindow], set: &[usize]| -> Option<Vec<f64>> {
+            set.iter().map(|&s| windows[s].newest_value()).collect()
+        };
         for (set, (model, score)) in self.rules.joint_sets.iter().zip(&mut self.joints) {
-            let x: Option<Vec<f64>> = set.iter().map(|&s| self.windows[s].newest_value()).collect();
-            *score = x.and_then(|x| model.score_and_learn(&x, &p.joint));
+            *score = newest(&self.windows, set).and_then(|x| model.score_and_learn(&x, &p.joint));
+        }
+        for (set, (state, features)) in self.rules.health_sets.iter().zip(&mut self.healths) {
+            if let Some(x) = newest(&self.windows, set) {
+                *features = Some(state.update(&x));
+            }
         }
     }
 
@@ -185,34 +199,14 @@ impl AssetDetector {
                 let t2 = self.joints[self.rules.joint_set(metrics)?].1?;
                 (t2, bound.breached_by(t2))
             }
-            Detector::Health { bound, metrics, weights, bias } => {
-                let hi = self.health_index(metrics, weights, *bias, now, p)?;
+            Detector::Health { bound, metrics, model } => {
+                let features = self.healths[self.rules.health_set(metrics)?].1.as_ref()?;
+                let hi = model.net.index(features);
                 (hi, bound.breached_by(hi))
             }
             d => observe(&mut self.windows[self.rules.metric_slot(&check.metric)?], d, now, p)?,
         };
         Some(CheckOutcome { metric: check.metric.clone(), detector: check.detector.name().into(), observed, fired })
-    }
-
-    /// `bias + sum(weight * mean of the metric's recent window)`: the window
-    /// mean smooths sensor noise before the index is formed.
-    fn health_index(
-        &mut self,
-        metrics: &[MetricName],
-        weights: &[f64],
-        bias: f64,
-        now: EpochMs,
-        p: &WindowParams,
-    ) -> Option<f64> {
-        let mut hi = bias;
-        for (m, w) in metrics.iter().zip(weights) {
-            let (_, vs) = recent(&mut self.windows[self.rules.metric_slot(m)?], now, p.window_ms);
-            if vs.is_empty() {
-                return None;
-            }
-            hi += w * vs.iter().sum::<f64>() / vs.len() as f64;
-        }
-        Some(hi)
     }
 
     fn finding(

@@ -6,6 +6,7 @@ mod dataflow;
 pub mod detectors;
 #[cfg(test)]
 mod fixtures;
+pub mod health;
 pub mod multivariate;
 pub mod online;
 mod window;

@@ -6,6 +6,7 @@ pub mod bearings;
 pub mod cmapss;
 pub mod data;
 pub mod fleet;
+pub mod mlp;
 pub mod nab;
 pub mod plot;
 mod progress;

@@ -8,6 +8,7 @@ use super::bearings::{self, BearingOptions, BearingRun};
 use super::cmapss::{self, CmapssOptions, UnitRun, TICKET_BELOW};
 use super::data::{read_cmapss, Table};
 use super::fleet::{self, FleetOptions};
+use super::mlp::MlpParams;
 use super::nab::{self, NabOptions};
 use super::plot::{write_png, Chart, Series};
 use super::skab::{self, SkabOptions};
@@ -54,8 +55,15 @@ pub fn run(o: &ReportOptions, config: &Config, rules: &RuleSet) -> Result<String
     };
     md += &format!("## SKAB\n\n{}\n", skab::markdown(&skab::run(&skab_opts, &params)?));
     let train = d.join("cmapss/train_FD001_dev.txt");
-    let cm_opts =
-        CmapssOptions { train: train.clone(), test: None, rul: None, out: o.out.join("cmapss"), folds: 5, seed: 7 };
+    let cm_opts = CmapssOptions {
+        train: train.clone(),
+        test: None,
+        rul: None,
+        out: o.out.join("cmapss"),
+        folds: 5,
+        seed: 7,
+        mlp: MlpParams::default(),
+    };
     let (cm, units) = cmapss::run(&cm_opts, &params)?;
     md += &format!("## C-MAPSS FD001\n\n{}\n", cmapss::markdown(&cm));
     plot_units(&units, &read_cmapss(&train, cmapss::CYCLE_MS)?, &o.out.join("plots/cmapss"))?;

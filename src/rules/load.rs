@@ -1,7 +1,8 @@
 //! Reads rule files: raw TOML first, then validated rule objects, so that
 //! every mistake is reported with the file, the line and the reason.
 
-use super::model::{Bound, Check, Condition, Detector, ModelRules, PartRef, Rule, RuleSet};
+use super::model::{Bound, Check, Condition, Detector, HealthModelFile, ModelRules, PartRef, Rule, RuleSet};
+use crate::detect::health::HealthNet;
 use crate::model::{FaultCode, MetricName, ModelId, PartNumber, RuleId, Severity, SkillName, Span, TicketKind};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashSet};
@@ -80,12 +81,13 @@ struct RawCondition {
     horizon: Option<Span>,
     fit: Option<Span>,
     metrics: Option<Vec<String>>,
-    weights: Option<Vec<f64>>,
-    bias: Option<f64>,
+    model: Option<String>,
 }
 
-/// Parses and validates one rule file's text.
+/// Parses and validates one rule file's text; files it names (health
+/// models) are read relative to `path`'s directory.
 pub fn parse_file(path: &Path, text: &str) -> Result<ModelRules, RuleError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
     let at = |span: std::ops::Range<usize>, reason: String| RuleError {
         file: path.to_owned(),
         line: Some(line_of(text, span.start)),
@@ -104,7 +106,8 @@ pub fn parse_file(path: &Path, text: &str) -> Result<ModelRules, RuleError> {
     let mut rules = Vec::with_capacity(raw.rules.len());
     for spanned in raw.rules {
         let span = spanned.span();
-        let rule = build_rule(spanned.into_inner()).map_err(|(s, reason)| at(s.unwrap_or(span.clone()), reason))?;
+        let rule =
+            build_rule(spanned.into_inner(), dir).map_err(|(s, reason)| at(s.unwrap_or(span.clone()), reason))?;
         if !seen.insert(rule.id.clone()) {
             return Err(at(span, format!("duplicate rule id '{}'", rule.id)));
         }
@@ -123,7 +126,7 @@ pub fn parse_file(path: &Path, text: &str) -> Result<ModelRules, RuleError> {
 
 type Located<T> = Result<T, (Option<std::ops::Range<usize>>, String)>;
 
-fn build_rule(raw: RawRule) -> Located<Rule> {
+fn build_rule(raw: RawRule, dir: &Path) -> Located<Rule> {
     let id_span = raw.id.span();
     let id = raw.id.into_inner();
     if id.trim().is_empty() || raw.fault.trim().is_empty() {
@@ -145,7 +148,7 @@ fn build_rule(raw: RawRule) -> Located<Rule> {
         ));
     }
     let when_span = raw.when.span();
-    let when = build_condition(raw.when.into_inner()).map_err(|(s, r)| (s.or(Some(when_span)), r))?;
+    let when = build_condition(raw.when.into_inner(), dir).map_err(|(s, r)| (s.or(Some(when_span)), r))?;
     Ok(Rule {
         id: RuleId::new(id),
         fault: FaultCode::new(raw.fault),
@@ -169,7 +172,7 @@ fn build_part(raw: Spanned<RawPart>) -> Located<PartRef> {
     Ok(PartRef { part: PartNumber::new(p.part), qty: p.qty })
 }
 
-fn build_condition(raw: RawCondition) -> Located<Condition> {
+fn build_condition(raw: RawCondition, dir: &Path) -> Located<Condition> {
     let group = |items: Vec<Spanned<RawCondition>>| -> Located<Vec<Condition>> {
         if items.is_empty() {
             return Err((None, "'all' and 'any' need at least one condition".into()));
@@ -178,7 +181,7 @@ fn build_condition(raw: RawCondition) -> Located<Condition> {
             .into_iter()
             .map(|c| {
                 let span = c.span();
-                build_condition(c.into_inner()).map_err(|(s, r)| (s.or(Some(span)), r))
+                build_condition(c.into_inner(), dir).map_err(|(s, r)| (s.or(Some(span)), r))
             })
             .collect()
     };
@@ -190,11 +193,11 @@ fn build_condition(raw: RawCondition) -> Located<Condition> {
         }
         (Some(all), None, false) => Ok(Condition::All(group(all)?)),
         (None, Some(any), false) => Ok(Condition::Any(group(any)?)),
-        (None, None, _) => build_check(raw).map(Condition::Check),
+        (None, None, _) => build_check(raw, dir).map(Condition::Check),
     }
 }
 
-fn build_check(mut raw: RawCondition) -> Located<Check> {
+fn build_check(mut raw: RawCondition, dir: &Path) -> Located<Check> {
     let fail = |r: String| Err((None, r));
     let listed = raw.metrics.take().map(|ms| ms.into_iter().map(MetricName::new).collect::<Vec<_>>());
     let metric = match (raw.metric.take(), &listed) {
@@ -219,18 +222,18 @@ fn build_check(mut raw: RawCondition) -> Located<Check> {
         "flatline" => &["held"],
         "forecast" => &["bound", "horizon", "fit"],
         "multivariate" => &["bound", "metrics"],
-        "health" => &["bound", "metrics", "weights", "bias"],
+        "health" => &["bound", "metrics", "model"],
         other => return fail(format!("unknown detector '{other}' ({})", DETECTORS.join(", "))),
     };
     let given = [("bound", bound.is_some()), ("held", raw.held.is_some()), ("after", raw.after.is_some())]
         .into_iter()
         .chain([("horizon", raw.horizon.is_some()), ("fit", raw.fit.is_some()), ("metrics", listed.is_some())])
-        .chain([("weights", raw.weights.is_some()), ("bias", raw.bias.is_some())]);
+        .chain([("model", raw.model.is_some())]);
     if let Some((key, _)) = given.filter(|(_, g)| *g).find(|(k, _)| !allowed.contains(k)) {
         let key = if key == "bound" { "above/below" } else { key };
         return fail(format!("detector '{name}' on '{metric}' does not take '{key}'"));
     }
-    let detector = detector(&name, &metric, bound, listed, raw)?;
+    let detector = detector(&name, &metric, bound, listed, raw, dir)?;
     Ok(Check { metric: MetricName::new(metric), detector })
 }
 
@@ -256,6 +259,7 @@ fn detector(
     bound: Option<Bound>,
     listed: Option<Vec<MetricName>>,
     raw: RawCondition,
+    dir: &Path,
 ) -> Located<Detector> {
     let need_bound = || bound.ok_or((None, format!("detector '{name}' on '{metric}' needs 'above' or 'below'")));
     let need = |v: Option<Span>, key: &str| match v {
@@ -284,16 +288,26 @@ fn detector(
         },
         _ => {
             let metrics = listed.unwrap_or_else(|| vec![MetricName::new(metric)]);
-            let weights = raw.weights.unwrap_or_default();
-            if weights.len() != metrics.len() || weights.iter().any(|w| !w.is_finite()) {
-                return Err((
-                    None,
-                    format!("detector 'health' needs one finite weight per metric ({})", metrics.len()),
-                ));
-            }
-            Detector::Health { bound: need_bound()?, metrics, weights, bias: raw.bias.unwrap_or(0.0) }
+            let file = raw.model.ok_or((None, "detector 'health' needs 'model' (a fitted model file)".into()))?;
+            let model = health_model(dir, file, metrics.len()).map_err(|r| (None, r))?;
+            Detector::Health { bound: need_bound()?, metrics, model }
         }
     })
+}
+
+/// Loads a health model file named relative to the rule file's directory
+/// and checks it reads as many sensors as the rule lists.
+fn health_model(dir: &Path, file: String, sensors: usize) -> Result<HealthModelFile, String> {
+    let path = dir.join(&file);
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("health model '{}': {e}", path.display()))?;
+    let net: HealthNet = serde_json::from_str(&text).map_err(|e| format!("health model '{}': {e}", path.display()))?;
+    let invalid = net.invalid().or_else(|| {
+        (net.sensors != sensors).then(|| format!("it reads {} sensors, the rule lists {sensors}", net.sensors))
+    });
+    match invalid {
+        Some(reason) => Err(format!("health model '{}': {reason}", path.display())),
+        None => Ok(HealthModelFile { file, net: std::sync::Arc::new(net) }),
+    }
 }
 
 fn line_of(text: &str, offset: usize) -> usize {

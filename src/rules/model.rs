@@ -1,5 +1,6 @@
 //! Validated rule objects, built by the loader from the raw file contents.
 
+use crate::detect::health::HealthNet;
 use crate::model::{FaultCode, MetricName, ModelId, PartNumber, RuleId, Severity, SkillName, Span, TicketKind};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -60,9 +61,10 @@ pub enum Detector {
     /// Hotelling's T^2 per dimension of the listed metrics' newest values
     /// against their learned joint distribution (about 1 when normal).
     Multivariate { bound: Bound, metrics: Vec<MetricName> },
-    /// A health index `bias + sum(weight * window mean)`, 1 healthy and 0 at
-    /// end of life when fitted that way (see `upkeep eval cmapss`).
-    Health { bound: Bound, metrics: Vec<MetricName>, weights: Vec<f64>, bias: f64 },
+    /// A health index read by a fitted model from streaming degradation
+    /// features of the listed metrics: 1 healthy, 0 at end of life (see
+    /// `detect::health` and `upkeep eval cmapss`).
+    Health { bound: Bound, metrics: Vec<MetricName>, model: HealthModelFile },
 }
 
 impl Detector {
@@ -113,6 +115,15 @@ impl Detector {
             Detector::Health { .. } => "health",
         }
     }
+}
+
+/// A fitted health model, loaded from a file named relative to its rule file.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HealthModelFile {
+    /// The file as the rule names it.
+    pub file: String,
+    #[serde(skip)]
+    pub net: Arc<HealthNet>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -180,6 +191,9 @@ pub struct ModelRules {
     /// Distinct metric lists of multivariate checks, as metric slots; each
     /// gets one learned joint distribution per asset.
     pub joint_sets: Vec<Vec<usize>>,
+    /// Distinct metric lists of health checks, as metric slots; each gets
+    /// one streaming feature state per asset.
+    pub health_sets: Vec<Vec<usize>>,
 }
 
 impl ModelRules {
@@ -197,15 +211,18 @@ impl ModelRules {
         };
         let streaming = flagged(Detector::is_streaming);
         let seasonal = flagged(|d| matches!(d, Detector::Seasonal { .. }));
-        let mut joint_sets: Vec<Vec<usize>> = Vec::new();
-        for c in checks() {
-            if let Detector::Multivariate { metrics: ms, .. } = &c.detector {
-                let set: Vec<usize> = ms.iter().map(slot).collect();
-                if !joint_sets.contains(&set) {
-                    joint_sets.push(set);
+        let sets = |wanted: fn(&Detector) -> bool| {
+            let mut sets: Vec<Vec<usize>> = Vec::new();
+            for c in checks().filter(|c| wanted(&c.detector)) {
+                let set: Vec<usize> = c.detector.extra_metrics().iter().map(slot).collect();
+                if !sets.contains(&set) {
+                    sets.push(set);
                 }
             }
-        }
+            sets
+        };
+        let joint_sets = sets(|d| matches!(d, Detector::Multivariate { .. }));
+        let health_sets = sets(|d| matches!(d, Detector::Health { .. }));
         let longest_hold = checks()
             .map(|c| match c.detector {
                 Detector::Threshold { held, .. } | Detector::Flatline { held } => held,
@@ -213,13 +230,22 @@ impl ModelRules {
             })
             .max()
             .unwrap_or_default();
-        ModelRules { model, asset_prefix, rules, metrics, longest_hold, streaming, seasonal, joint_sets }
+        ModelRules { model, asset_prefix, rules, metrics, longest_hold, streaming, seasonal, joint_sets, health_sets }
     }
 
     /// Index into `joint_sets` of a multivariate check's metric list
     /// (called per evaluation: compares in place, allocates nothing).
     pub fn joint_set(&self, metrics: &[MetricName]) -> Option<usize> {
-        self.joint_sets.iter().position(|set| {
+        self.find_set(&self.joint_sets, metrics)
+    }
+
+    /// Index into `health_sets` of a health check's metric list.
+    pub fn health_set(&self, metrics: &[MetricName]) -> Option<usize> {
+        self.find_set(&self.health_sets, metrics)
+    }
+
+    fn find_set(&self, sets: &[Vec<usize>], metrics: &[MetricName]) -> Option<usize> {
+        sets.iter().position(|set| {
             set.len() == metrics.len() && set.iter().zip(metrics).all(|(&slot, m)| self.metrics[slot] == *m)
         })
     }
