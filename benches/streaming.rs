@@ -1,14 +1,16 @@
 //! Per-sample cost of the streaming benchmark detectors through the live
 //! per-asset code (`Replay` drives `AssetDetector`): the NAB `anomaly` rule
-//! (median/MAD and nearest neighbours over a 2048-sample ring) and the SKAB
-//! `multivariate` rule (8-sensor MEWMA T^2, one Cholesky per vector).
+//! (median/MAD and nearest neighbours over a 2048-sample ring), the SKAB
+//! `multivariate` rule (6-sensor MEWMA T^2, one Cholesky per vector) and a
+//! C-MAPSS-sized `health` rule (14 sensors, 5 networks of 32 hidden units).
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::path::Path;
 use std::sync::Arc;
 use upkeep::config::DetectConfig;
+use upkeep::detect::health::{feature_count, HealthNet, Mlp};
 use upkeep::eval::replay::Replay;
-use upkeep::rules::parse_file;
+use upkeep::rules::{parse_file, ModelRules};
 
 const ROWS: usize = 4000;
 
@@ -16,9 +18,39 @@ fn noise(i: usize) -> f64 {
     ((i * 7919 + 13) % 211) as f64 / 105.0 - 1.0
 }
 
-fn replay_rows(c: &mut Criterion, name: &str, file: &str, columns: &[&str]) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/benchmarks").join(file);
-    let rules = Arc::new(parse_file(&path, &std::fs::read_to_string(&path).unwrap()).unwrap());
+fn load(path: &Path) -> Arc<ModelRules> {
+    Arc::new(parse_file(path, &std::fs::read_to_string(path).unwrap()).unwrap())
+}
+
+fn benchmark_rules(file: &str) -> Arc<ModelRules> {
+    load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/benchmarks").join(file))
+}
+
+/// A health rule over `sensors` metrics with a model of C-MAPSS's size
+/// (weights are arbitrary: the cost does not depend on them).
+fn health_rules(dir: &Path, sensors: &[String]) -> Arc<ModelRules> {
+    let f = feature_count(sensors.len());
+    let weight = |i: usize| noise(i) * 0.1;
+    let net = |k: usize| Mlp {
+        w1: (0..f * 32).map(|i| weight(i + k)).collect(),
+        b1: vec![0.0; 32],
+        w2: (0..32).map(weight).collect(),
+        b2: 0.5,
+    };
+    let model =
+        HealthNet { sensors: sensors.len(), mean: vec![10.0; f], std: vec![1.0; f], nets: (0..5).map(net).collect() };
+    std::fs::write(dir.join("m.json"), serde_json::to_string(&model).unwrap()).unwrap();
+    let metrics: Vec<String> = sensors.iter().map(|s| format!("\"{s}\"")).collect();
+    let text = format!(
+        "model = \"turbofan\"\nasset_prefix = \"FD\"\n[[rule]]\nid = \"health\"\nfault = \"wear\"\nseverity = \"major\"\n\
+         description = \"bench\"\nskills = {{ turbine = 1 }}\nwhen = {{ metrics = [{}], detector = \"health\", model = \"m.json\", below = 0.24 }}\n",
+        metrics.join(", ")
+    );
+    std::fs::write(dir.join("health.toml"), text).unwrap();
+    load(&dir.join("health.toml"))
+}
+
+fn replay_rows(c: &mut Criterion, name: &str, rules: Arc<ModelRules>, columns: &[&str]) {
     let params = upkeep::eval::params(&DetectConfig::default());
     let columns: Vec<String> = columns.iter().map(|c| c.to_string()).collect();
     let rows: Vec<Vec<f64>> =
@@ -38,7 +70,7 @@ fn replay_rows(c: &mut Criterion, name: &str, file: &str, columns: &[&str]) {
 }
 
 fn bench(c: &mut Criterion) {
-    replay_rows(c, "anomaly_rule_rows", "nab.toml", &["value"]);
+    replay_rows(c, "anomaly_rule_rows", benchmark_rules("nab.toml"), &["value"]);
     let skab = [
         "Accelerometer1RMS",
         "Accelerometer2RMS",
@@ -49,7 +81,11 @@ fn bench(c: &mut Criterion) {
         "Voltage",
         "Volume Flow RateRMS",
     ];
-    replay_rows(c, "multivariate_8_sensor_rows", "skab.toml", &skab);
+    replay_rows(c, "multivariate_6_of_8_sensor_rows", benchmark_rules("skab.toml"), &skab);
+    let dir = tempfile::tempdir().unwrap();
+    let sensors: Vec<String> = (1..=14).map(|i| format!("sensor{i}")).collect();
+    let columns: Vec<&str> = sensors.iter().map(String::as_str).collect();
+    replay_rows(c, "health_14_sensor_rows", health_rules(dir.path(), &sensors), &columns);
 }
 
 criterion_group!(benches, bench);
