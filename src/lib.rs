@@ -4,7 +4,7 @@
 //! `ingest` (MQTT) -> `decode` (bytes to readings, dead letters) ->
 //! `detect` (windows, detectors, timely dataflow) -> `rules` (conditions to
 //! findings) -> `tickets` (lifecycle, store) -> `dispatch` (engineer and
-//! parts) -> `api` (HTTP). `fleet` is the registry, `config` the settings,
+//! parts) -> `api` (HTTP); `sinks` write to InfluxDB. `fleet` is the registry, `config` the settings,
 //! `telemetry` the engine's own metrics, `app` the wiring.
 
 pub mod api;
@@ -21,5 +21,6 @@ pub mod ingest;
 pub mod model;
 pub mod rules;
 pub mod shutdown;
+pub mod sinks;
 pub mod telemetry;
 pub mod tickets;

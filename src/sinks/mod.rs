@@ -1,0 +1,4 @@
+//! Where upkeep's outputs go besides its own database: InfluxDB, for the
+//! dashboards operations watch.
+
+pub mod line_protocol;
