@@ -54,6 +54,8 @@ pub enum EncodeError {
     NoFields(String),
     #[error("{0}: names must not contain line breaks")]
     LineBreak(String),
+    #[error("{0}: a backslash in a name must be followed by an ordinary character")]
+    Backslash(String),
 }
 
 impl Point {
@@ -83,8 +85,13 @@ impl Point {
         let names = std::iter::once(self.measurement.as_str())
             .chain(self.tags.iter().flat_map(|(k, v)| [k.as_str(), v.as_str()]))
             .chain(self.fields.iter().map(|(k, _)| k.as_str()));
-        if names.into_iter().any(|n| n.contains(['\n', '\r'])) {
-            return Err(EncodeError::LineBreak(self.measurement.clone()));
+        for name in names {
+            if name.contains(['\n', '\r']) {
+                return Err(EncodeError::LineBreak(self.measurement.clone()));
+            }
+            if !backslashes_representable(name) {
+                return Err(EncodeError::Backslash(self.measurement.clone()));
+            }
         }
         let fields: Vec<&(String, FieldValue)> = self
             .fields
@@ -122,9 +129,20 @@ impl Point {
 /// Characters escaped in tag keys, tag values and field keys.
 const KEY_SPECIALS: &[char] = &[',', '=', ' '];
 
+/// Whether every backslash in `name` is followed by an ordinary character.
+fn backslashes_representable(name: &str) -> bool {
+    let mut chars = name.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\\' && chars.peek().is_none_or(|n| *n == '\\' || KEY_SPECIALS.contains(n)) {
+            return false;
+        }
+    }
+    true
+}
+
 fn escape(s: &str, specials: &[char], out: &mut String) {
     for c in s.chars() {
-        if c == '\\' || specials.contains(&c) {
+        if specials.contains(&c) {
             out.push('\\');
         }
         out.push(c);

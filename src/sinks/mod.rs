@@ -1,4 +1,5 @@
 //! Where upkeep's outputs go besides its own database: InfluxDB, for the
 //! dashboards operations watch.
 
+pub mod influx;
 pub mod line_protocol;
