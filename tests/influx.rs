@@ -1,14 +1,19 @@
 //! The InfluxDB writer against a real server (`UPKEEP_TEST_INFLUX_URL`, the
 //! v1 API and InfluxQL of Debian's InfluxDB 1.6; required when `CI=true`).
 //! The v2 API cannot be started here (no InfluxDB 2 package): its request
-//! shape is checked on a plain TCP listener that records the request.
+//! shape is checked on a plain TCP listener that records the request. The
+//! sink's queue is tested for overload (InfluxDB down, producers never wait)
+//! and for an outage followed by recovery (through a link that drops).
 
 mod common;
 
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use upkeep::sinks::influx::{InfluxApi, InfluxTarget, InfluxWriter, WriteError};
 use upkeep::sinks::line_protocol::{FieldValue, Point, Precision};
+use upkeep::sinks::queue::{InfluxSink, SinkMetrics, SinkSettings};
 
 async fn influxql(base: &str, db: &str, q: &str) -> serde_json::Value {
     let client = reqwest::Client::new();
@@ -151,4 +156,106 @@ async fn v2_writes_to_its_endpoint_with_org_bucket_and_token() {
     let err = writer(&base, api).write("m v=1i 7\n".into(), Precision::Ms).await.unwrap_err();
     server.await.unwrap();
     assert!(matches!(err, WriteError::Rejected { status: 503, .. }) && err.is_retriable(), "{err}");
+}
+
+fn settings(queue_points: usize) -> SinkSettings {
+    SinkSettings {
+        batch_points: 100,
+        flush_every: Duration::from_millis(50),
+        queue_points,
+        precision: Precision::Ms,
+        max_backoff: Duration::from_millis(200),
+    }
+}
+
+fn numbered(i: i64) -> Point {
+    Point::new("sink_test", 1_700_000_000_000 + i).tag("asset", "PMP-001").field("v", FieldValue::Int(i))
+}
+
+#[tokio::test]
+async fn a_sink_that_cannot_write_never_holds_up_its_producers_and_counts_what_it_drops() {
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let metrics = Arc::new(SinkMetrics::default());
+    let (trigger, stop) = upkeep::shutdown::channel();
+    let (sink, task) = InfluxSink::start(writer(&base, v1("db")), settings(1000), Arc::clone(&metrics), stop);
+    // `send` is synchronous: 100,000 points while InfluxDB is down.
+    for i in 0..100_000 {
+        sink.send(numbered(i));
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let dropped = metrics.points_dropped.load(Relaxed);
+    // At most the queue and one batch in flight are held; the rest is counted.
+    assert!((100_000 - 1000 - 100..=100_000 - 1000).contains(&dropped), "{dropped}");
+    assert!(metrics.write_retries.load(Relaxed) >= 1);
+    let mut text = String::new();
+    metrics.render(&mut text);
+    assert!(text.contains(&format!("upkeep_influx_points_dropped_total {dropped}\n")), "{text}");
+    assert!(text.contains("upkeep_influx_write_retries_total "), "{text}");
+    // Shutdown does not wait out the outage.
+    trigger.fire();
+    tokio::time::timeout(Duration::from_secs(10), task).await.expect("sink stops during an outage").unwrap();
+}
+
+/// Forwards connections on `addr` to `upstream` until `down` fires: InfluxDB
+/// as seen through a link that can fail and come back on the same address.
+async fn link(addr: std::net::SocketAddr, upstream: String, mut down: upkeep::shutdown::Shutdown) {
+    let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (mut inbound, _) = accepted.unwrap();
+                let upstream = upstream.clone();
+                tokio::spawn(async move {
+                    let mut outbound = tokio::net::TcpStream::connect(upstream).await.unwrap();
+                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                });
+            }
+            () = down.wait() => return,
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_influxdb_outage_is_survived_and_the_queued_points_written_when_it_returns() {
+    let Some(base) = common::server("UPKEEP_TEST_INFLUX_URL") else {
+        return;
+    };
+    let db = format!("upkeep_test_{}", uuid::Uuid::new_v4().simple());
+    influxql(&base, "", &format!("CREATE DATABASE {db}")).await;
+    let upstream = base.trim_start_matches("http://").trim_end_matches('/').to_owned();
+    let probe = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = probe.local_addr().unwrap();
+    drop(probe);
+
+    let metrics = Arc::new(SinkMetrics::default());
+    let (trigger, stop) = upkeep::shutdown::channel();
+    let (sink, task) =
+        InfluxSink::start(writer(&format!("http://{addr}"), v1(&db)), settings(10_000), Arc::clone(&metrics), stop);
+    // Written while the link is down: retried with backoff, held in the queue.
+    for i in 0..2_000 {
+        sink.send(numbered(i));
+    }
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(metrics.points_written.load(Relaxed), 0);
+    assert!(metrics.write_retries.load(Relaxed) >= 2);
+    assert!(metrics.lag_ms.load(Relaxed) > 0);
+
+    let (link_down, link_state) = upkeep::shutdown::channel();
+    let proxy = tokio::spawn(link(addr, upstream, link_state));
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while metrics.points_written.load(Relaxed) < 2_000 {
+        assert!(std::time::Instant::now() < deadline, "backlog not written: {metrics:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let r = influxql(&base, &db, "SELECT count(\"v\"), sum(\"v\") FROM \"sink_test\"").await;
+    assert_eq!(r["results"][0]["series"][0]["values"][0][1], 2_000, "{r}");
+    assert_eq!(r["results"][0]["series"][0]["values"][0][2], 1_999 * 2_000 / 2, "{r}");
+    assert_eq!(metrics.points_dropped.load(Relaxed), 0);
+    assert_eq!(metrics.lag_ms.load(Relaxed), 0);
+    trigger.fire();
+    task.await.unwrap();
+    link_down.fire();
+    proxy.await.unwrap();
 }

@@ -3,3 +3,4 @@
 
 pub mod influx;
 pub mod line_protocol;
+pub mod queue;

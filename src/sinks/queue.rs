@@ -1,0 +1,232 @@
+//! The InfluxDB sink's queue: producers hand points over without ever
+//! waiting (a bounded channel; what does not fit is counted and logged),
+//! one task encodes them into batches by size and time and writes each
+//! batch, backing off while InfluxDB is unreachable or failing. Ingestion
+//! never slows down for the sink; an outage costs at most the queue.
+
+use super::influx::{InfluxWriter, WriteError};
+use super::line_protocol::{Point, Precision};
+use crate::shutdown::Shutdown;
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc::{self, error::TrySendError};
+
+/// How the sink batches and retries.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SinkSettings {
+    /// Points per write request at most.
+    pub batch_points: usize,
+    /// A partial batch is written after this long.
+    pub flush_every: Duration,
+    /// Points waiting in the queue at most; more are dropped and counted.
+    pub queue_points: usize,
+    pub precision: Precision,
+    /// Longest wait between retries of a failing write.
+    pub max_backoff: Duration,
+}
+
+/// What the sink did, for `/metrics`.
+#[derive(Debug, Default)]
+pub struct SinkMetrics {
+    pub points_written: AtomicU64,
+    pub batches_written: AtomicU64,
+    /// Points in the last batch written.
+    pub last_batch_points: AtomicU64,
+    /// Write attempts that failed and were retried.
+    pub write_retries: AtomicU64,
+    /// Points in batches InfluxDB refused for good (bad request, no database).
+    pub points_rejected: AtomicU64,
+    /// Points dropped because the queue was full.
+    pub points_dropped: AtomicU64,
+    /// Points that could not be encoded (no finite field, bad name).
+    pub points_invalid: AtomicU64,
+    /// Milliseconds the oldest unwritten point of the current batch has waited.
+    pub lag_ms: AtomicI64,
+}
+
+impl SinkMetrics {
+    /// Prometheus text exposition of the sink's counters and gauges.
+    pub fn render(&self, out: &mut String) {
+        let counters: [(&str, &str, &AtomicU64); 6] = [
+            ("upkeep_influx_points_written_total", "Points written to InfluxDB", &self.points_written),
+            ("upkeep_influx_batches_written_total", "Write requests InfluxDB accepted", &self.batches_written),
+            ("upkeep_influx_write_retries_total", "Failed writes retried after a backoff", &self.write_retries),
+            (
+                "upkeep_influx_points_rejected_total",
+                "Points in batches InfluxDB refused for good",
+                &self.points_rejected,
+            ),
+            (
+                "upkeep_influx_points_dropped_total",
+                "Points dropped because the sink queue was full",
+                &self.points_dropped,
+            ),
+            ("upkeep_influx_points_invalid_total", "Points that could not be encoded", &self.points_invalid),
+        ];
+        for (name, help, c) in counters {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}", c.load(Relaxed));
+        }
+        let gauges: [(&str, &str, i64); 2] = [
+            (
+                "upkeep_influx_last_batch_points",
+                "Points in the last batch written",
+                self.last_batch_points.load(Relaxed) as i64,
+            ),
+            (
+                "upkeep_influx_lag_seconds",
+                "How long the oldest unwritten point has waited",
+                self.lag_ms.load(Relaxed) / 1000,
+            ),
+        ];
+        for (name, help, v) in gauges {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {v}");
+        }
+    }
+}
+
+/// The producers' end: cheap to clone, never waits.
+#[derive(Debug, Clone)]
+pub struct InfluxSink {
+    tx: mpsc::Sender<Point>,
+    metrics: Arc<SinkMetrics>,
+}
+
+impl InfluxSink {
+    /// Starts the writing task; it drains the queue and returns after `stop`.
+    pub fn start(
+        writer: InfluxWriter,
+        settings: SinkSettings,
+        metrics: Arc<SinkMetrics>,
+        stop: Shutdown,
+    ) -> (Self, tokio::task::JoinHandle<()>) {
+        let (tx, rx) = mpsc::channel(settings.queue_points.max(1));
+        let task = tokio::spawn(run(writer, settings, Arc::clone(&metrics), rx, stop));
+        (InfluxSink { tx, metrics }, task)
+    }
+
+    /// Queues a point; a full queue drops it (counted, logged every 10,000th).
+    pub fn send(&self, point: Point) {
+        if let Err(TrySendError::Full(_) | TrySendError::Closed(_)) = self.tx.try_send(point) {
+            let dropped = self.metrics.points_dropped.fetch_add(1, Relaxed);
+            if dropped % 10_000 == 0 {
+                tracing::warn!(dropped = dropped + 1, "InfluxDB sink queue full: points dropped");
+            }
+        }
+    }
+}
+
+/// Points encoded for one write, and when the oldest was queued.
+struct Batch {
+    lines: String,
+    points: u64,
+    since: Option<Instant>,
+}
+
+async fn run(
+    writer: InfluxWriter,
+    s: SinkSettings,
+    metrics: Arc<SinkMetrics>,
+    mut rx: mpsc::Receiver<Point>,
+    mut stop: Shutdown,
+) {
+    let mut batch = Batch { lines: String::new(), points: 0, since: None };
+    let mut tick = tokio::time::interval(s.flush_every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            point = rx.recv() => match point {
+                Some(p) => add(&mut batch, &p, s.precision, &metrics),
+                None => break,
+            },
+            _ = tick.tick() => {}
+            () = stop.wait() => break,
+        }
+        let due = batch.since.is_some_and(|t| t.elapsed() >= s.flush_every);
+        if batch.points as usize >= s.batch_points || (due && batch.points > 0) {
+            flush(&writer, &s, &metrics, &mut batch, Some(&mut stop)).await;
+        }
+    }
+    // Drain what was queued before the stop, without waiting out outages.
+    rx.close();
+    while let Some(p) = rx.recv().await {
+        add(&mut batch, &p, s.precision, &metrics);
+        if batch.points as usize >= s.batch_points {
+            flush(&writer, &s, &metrics, &mut batch, None).await;
+        }
+    }
+    flush(&writer, &s, &metrics, &mut batch, None).await;
+}
+
+fn add(batch: &mut Batch, p: &Point, precision: Precision, metrics: &SinkMetrics) {
+    match p.encode(precision, &mut batch.lines) {
+        Ok(()) => {
+            batch.points += 1;
+            batch.since.get_or_insert_with(Instant::now);
+        }
+        Err(e) => {
+            let invalid = metrics.points_invalid.fetch_add(1, Relaxed);
+            if invalid % 1000 == 0 {
+                tracing::warn!(error = %e, invalid = invalid + 1, "point not written to InfluxDB");
+            }
+        }
+    }
+}
+
+/// Writes the batch, retrying with exponential backoff while the error is
+/// retriable. With a `stop`, retrying ends when it fires; without, after
+/// one attempt (shutdown must not hang on an outage).
+async fn flush(
+    writer: &InfluxWriter,
+    s: &SinkSettings,
+    metrics: &SinkMetrics,
+    batch: &mut Batch,
+    mut stop: Option<&mut Shutdown>,
+) {
+    if batch.points == 0 {
+        return;
+    }
+    let mut backoff = Duration::from_millis(200);
+    loop {
+        if let Some(since) = batch.since {
+            metrics.lag_ms.store(since.elapsed().as_millis() as i64, Relaxed);
+        }
+        match writer.write(batch.lines.clone(), s.precision).await {
+            Ok(()) => {
+                metrics.points_written.fetch_add(batch.points, Relaxed);
+                metrics.batches_written.fetch_add(1, Relaxed);
+                metrics.last_batch_points.store(batch.points, Relaxed);
+                metrics.lag_ms.store(0, Relaxed);
+                break;
+            }
+            Err(e) if e.is_retriable() && stop.is_some() => {
+                metrics.write_retries.fetch_add(1, Relaxed);
+                tracing::warn!(error = %e, points = batch.points, retry_in_ms = backoff.as_millis() as u64, "InfluxDB write failed");
+                let stopped = match stop.as_deref_mut() {
+                    Some(st) => tokio::select! {
+                        () = tokio::time::sleep(backoff) => false,
+                        () = st.wait() => true,
+                    },
+                    None => true,
+                };
+                if stopped {
+                    stop = None;
+                }
+                backoff = (backoff * 2).min(s.max_backoff);
+            }
+            Err(e) => {
+                give_up(&e, batch.points, metrics);
+                break;
+            }
+        }
+    }
+    batch.lines.clear();
+    batch.points = 0;
+    batch.since = None;
+}
+
+fn give_up(e: &WriteError, points: u64, metrics: &SinkMetrics) {
+    metrics.points_rejected.fetch_add(points, Relaxed);
+    tracing::error!(error = %e, points, "InfluxDB write dropped");
+}
