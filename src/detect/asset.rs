@@ -70,9 +70,8 @@ pub struct AssetDetector {
     /// One learned joint distribution per multivariate metric set, and its
     /// latest T^2 score.
     joints: Vec<(Hotelling, Option<f64>)>,
-    /// Streaming degradation features per health metric set, and the latest
-    /// feature vector.
-    healths: Vec<(HealthFeatures, Option<Vec<f64>>)>,
+    /// Streaming degradation features per health metric set.
+    healths: Vec<HealthFeatures>,
     /// Every rule's check outcomes at the latest evaluation.
     last: Vec<Vec<CheckOutcome>>,
     newest: Option<EpochMs>,
@@ -91,7 +90,7 @@ impl AssetDetector {
             windows,
             states: vec![RuleState::default(); rules.rules.len()],
             joints: rules.joint_sets.iter().map(|s| (Hotelling::new(s.len()), None)).collect(),
-            healths: rules.health_sets.iter().map(|s| (HealthFeatures::new(s.len()), None)).collect(),
+            healths: rules.health_sets.iter().map(|s| HealthFeatures::new(s.len())).collect(),
             last: vec![Vec::new(); rules.rules.len()],
             rules,
             newest: None,
@@ -136,7 +135,7 @@ impl AssetDetector {
             for w in &mut self.windows {
                 w.advance(now, now - p.lateness_ms, buffer);
             }
-            self.learn_joints(p);
+            self.learn_sets(p);
             self.evaluate(asset, now, p, evidence_every, findings);
         }
         counts
@@ -145,16 +144,16 @@ impl AssetDetector {
     /// Scores, then learns, each multivariate set's vector of newest values;
     /// advances each health set's features by its vector (one batch of an
     /// asset is one operating cycle for them).
-    fn learn_joints(&mut self, p: &WindowParams) {
+    fn learn_sets(&mut self, p: &WindowParams) {
         let newest = |windows: &[MetricWindow], set: &[usize]| -> Option<Vec<f64>> {
             set.iter().map(|&s| windows[s].newest_value()).collect()
         };
         for (set, (model, score)) in self.rules.joint_sets.iter().zip(&mut self.joints) {
             *score = newest(&self.windows, set).and_then(|x| model.score_and_learn(&x, &p.joint));
         }
-        for (set, (state, features)) in self.rules.health_sets.iter().zip(&mut self.healths) {
+        for (set, state) in self.rules.health_sets.iter().zip(&mut self.healths) {
             if let Some(x) = newest(&self.windows, set) {
-                *features = Some(state.update(&x));
+                state.update(&x);
             }
         }
     }
@@ -200,8 +199,8 @@ impl AssetDetector {
                 (t2, bound.breached_by(t2))
             }
             Detector::Health { bound, metrics, model } => {
-                let features = self.healths[self.rules.health_set(metrics)?].1.as_ref()?;
-                let hi = model.net.index(features);
+                let features = self.healths[self.rules.health_set(metrics)?].features()?;
+                let hi = model.net.index(&features);
                 (hi, bound.breached_by(hi))
             }
             d => observe(&mut self.windows[self.rules.metric_slot(&check.metric)?], d, now, p)?,

@@ -31,7 +31,8 @@ pub struct HealthFeatures {
     updates: u32,
     ewma: Vec<f64>,
     base_sum: Vec<f64>,
-    recent: VecDeque<Vec<f64>>,
+    /// The last `SLOPE_CYCLES` vectors, flattened oldest first.
+    recent: VecDeque<f64>,
     /// First vector: whole-life sums are kept relative to it for precision.
     first: Vec<f64>,
     sum_t: f64,
@@ -46,7 +47,7 @@ impl HealthFeatures {
             updates: 0,
             ewma: vec![0.0; d],
             base_sum: vec![0.0; d],
-            recent: VecDeque::with_capacity(SLOPE_CYCLES),
+            recent: VecDeque::with_capacity(SLOPE_CYCLES * d),
             first: Vec::new(),
             sum_t: 0.0,
             sum_tt: 0.0,
@@ -55,9 +56,8 @@ impl HealthFeatures {
         }
     }
 
-    /// Learns one sensor vector (one operating cycle) and returns the
-    /// feature vector after it.
-    pub fn update(&mut self, x: &[f64]) -> Vec<f64> {
+    /// Learns one sensor vector (one operating cycle).
+    pub fn update(&mut self, x: &[f64]) {
         let t = f64::from(self.updates);
         if self.updates == 0 {
             self.ewma.copy_from_slice(x);
@@ -71,10 +71,10 @@ impl HealthFeatures {
         if self.updates <= BASE_CYCLES {
             self.base_sum.iter_mut().zip(x).for_each(|(b, v)| *b += v);
         }
-        if self.recent.len() == SLOPE_CYCLES {
-            self.recent.pop_front();
+        if self.recent.len() == SLOPE_CYCLES * x.len() {
+            self.recent.drain(..x.len());
         }
-        self.recent.push_back(x.to_vec());
+        self.recent.extend(x);
         self.sum_t += t;
         self.sum_tt += t * t;
         for (i, v) in x.iter().enumerate() {
@@ -82,10 +82,13 @@ impl HealthFeatures {
             self.sum_x[i] += centred;
             self.sum_tx[i] += t * centred;
         }
-        self.features()
     }
 
-    fn features(&self) -> Vec<f64> {
+    /// The features after the last update; `None` before the first.
+    pub fn features(&self) -> Option<Vec<f64>> {
+        if self.updates == 0 {
+            return None;
+        }
         let d = self.ewma.len();
         let n = f64::from(self.updates);
         let base_n = f64::from(self.updates.min(BASE_CYCLES));
@@ -102,20 +105,22 @@ impl HealthFeatures {
         }));
         f.extend((0..d).map(|i| self.ewma[i] - self.base_sum[i] / base_n));
         f.push(n);
-        f
+        Some(f)
     }
 
     /// Least-squares slope per update over the recent vectors.
     fn short_slope(&self, i: usize) -> f64 {
-        let m = self.recent.len();
+        let d = self.ewma.len();
+        let m = self.recent.len() / d;
         if m < 2 {
             return 0.0;
         }
+        let values = || self.recent.iter().skip(i).step_by(d);
         let centre = (m - 1) as f64 / 2.0;
-        let mean = self.recent.iter().map(|r| r[i]).sum::<f64>() / m as f64;
-        let (num, den) = self.recent.iter().enumerate().fold((0.0, 0.0), |(num, den), (j, r)| {
+        let mean = values().sum::<f64>() / m as f64;
+        let (num, den) = values().enumerate().fold((0.0, 0.0), |(num, den), (j, v)| {
             let s = j as f64 - centre;
-            (num + s * (r[i] - mean), den + s * s)
+            (num + s * (v - mean), den + s * s)
         });
         num / den
     }
@@ -191,10 +196,10 @@ mod tests {
 
     fn fed(rows: impl Iterator<Item = Vec<f64>>) -> (HealthFeatures, Vec<f64>) {
         let mut h = HealthFeatures::new(1);
-        let mut last = Vec::new();
         for r in rows {
-            last = h.update(&r);
+            h.update(&r);
         }
+        let last = h.features().expect("fed at least once");
         (h, last)
     }
 
@@ -214,6 +219,7 @@ mod tests {
 
     #[test]
     fn a_constant_has_no_trend_and_the_first_update_is_defined() {
+        assert_eq!(HealthFeatures::new(1).features(), None);
         let (_, first) = fed(std::iter::once(vec![3.0]));
         assert_eq!(first, vec![3.0, 0.0, 0.0, 0.0, 1.0]);
         let (_, f) = fed(std::iter::repeat_n(vec![3.0], 50));

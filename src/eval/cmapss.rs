@@ -120,7 +120,8 @@ pub fn fit(units: &[&Table], p: &MlpParams) -> Result<HealthModel, EvalError> {
     for t in units {
         let mut state = HealthFeatures::new(used.len());
         for (i, r) in t.rows.iter().enumerate() {
-            rows.push(state.update(&used.iter().map(|&c| r[c]).collect::<Vec<_>>()));
+            state.update(&used.iter().map(|&c| r[c]).collect::<Vec<_>>());
+            rows.extend(state.features());
             ys.push(((t.rows.len() - 1 - i) as f64).min(RUL_CAP) / RUL_CAP);
         }
     }
