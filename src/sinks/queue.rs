@@ -7,7 +7,7 @@
 use super::influx::{InfluxWriter, WriteError};
 use super::line_protocol::{Point, Precision};
 use crate::shutdown::Shutdown;
-use std::fmt::Write as _;
+use crate::telemetry::prometheus::{single, Kind};
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -66,23 +66,12 @@ impl SinkMetrics {
             ("upkeep_influx_points_invalid_total", "Points that could not be encoded", &self.points_invalid),
         ];
         for (name, help, c) in counters {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}", c.load(Relaxed));
+            single(out, name, Kind::Counter, help, c.load(Relaxed));
         }
-        let gauges: [(&str, &str, i64); 2] = [
-            (
-                "upkeep_influx_last_batch_points",
-                "Points in the last batch written",
-                self.last_batch_points.load(Relaxed) as i64,
-            ),
-            (
-                "upkeep_influx_lag_seconds",
-                "How long the oldest unwritten point has waited",
-                self.lag_ms.load(Relaxed) / 1000,
-            ),
-        ];
-        for (name, help, v) in gauges {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {v}");
-        }
+        let last = self.last_batch_points.load(Relaxed);
+        single(out, "upkeep_influx_last_batch_points", Kind::Gauge, "Points in the last batch written", last);
+        let lag = self.lag_ms.load(Relaxed) / 1000;
+        single(out, "upkeep_influx_lag_seconds", Kind::Gauge, "How long the oldest unwritten point has waited", lag);
     }
 }
 

@@ -2,6 +2,7 @@
 //! Labels are bounded enums (dead-letter reason, severity); asset ids are
 //! never labels.
 
+use super::prometheus::{header, single, Kind};
 use crate::decode::DeadLetterReason;
 use crate::detect::BatchCounts;
 use crate::model::Severity;
@@ -125,25 +126,21 @@ impl Metrics {
             ("upkeep_store_errors_total", "Database errors (retried)", &self.store_errors),
         ];
         for (name, help, c) in counters {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}", c.load(Relaxed));
+            single(&mut out, name, Kind::Counter, help, c.load(Relaxed));
         }
-        let _ = writeln!(
-            out,
-            "# HELP upkeep_mqtt_connected 1 while connected to the broker\n# TYPE upkeep_mqtt_connected gauge"
-        );
-        let _ = writeln!(out, "upkeep_mqtt_connected {}", self.mqtt_connected.load(Relaxed));
-        let _ = writeln!(out, "# HELP upkeep_mqtt_subscribed 1 once the telemetry subscription is granted\n# TYPE upkeep_mqtt_subscribed gauge");
-        let _ = writeln!(out, "upkeep_mqtt_subscribed {}", self.mqtt_subscribed.load(Relaxed));
-        let _ = writeln!(
-            out,
-            "# HELP upkeep_ingest_running 1 while decode and detection run\n# TYPE upkeep_ingest_running gauge"
-        );
-        let _ = writeln!(out, "upkeep_ingest_running {}", self.ingest_running.load(Relaxed));
-        let _ = writeln!(out, "# HELP upkeep_dead_letters_total Invalid messages kept aside, by reason\n# TYPE upkeep_dead_letters_total counter");
+        let gauges: [(&str, &str, &AtomicI64); 3] = [
+            ("upkeep_mqtt_connected", "1 while connected to the broker", &self.mqtt_connected),
+            ("upkeep_mqtt_subscribed", "1 once the telemetry subscription is granted", &self.mqtt_subscribed),
+            ("upkeep_ingest_running", "1 while decode and detection run", &self.ingest_running),
+        ];
+        for (name, help, g) in gauges {
+            single(&mut out, name, Kind::Gauge, help, g.load(Relaxed));
+        }
+        header(&mut out, "upkeep_dead_letters_total", Kind::Counter, "Invalid messages kept aside, by reason");
         for r in DeadLetterReason::ALL {
             let _ = writeln!(out, "upkeep_dead_letters_total{{reason=\"{}\"}} {}", r.as_str(), self.dead_letters(r));
         }
-        let _ = writeln!(out, "# HELP upkeep_tickets_opened_total Tickets opened, by severity\n# TYPE upkeep_tickets_opened_total counter");
+        header(&mut out, "upkeep_tickets_opened_total", Kind::Counter, "Tickets opened, by severity");
         for s in Severity::ALL {
             let _ = writeln!(
                 out,
@@ -159,10 +156,7 @@ impl Metrics {
     fn render_latency(&self, out: &mut String) {
         let r = self.latency.lock().unwrap_or_else(|p| p.into_inner());
         let name = "upkeep_ticket_open_latency_seconds";
-        let _ = writeln!(
-            out,
-            "# HELP {name} From the triggering message's arrival to the ticket's commit\n# TYPE {name} summary"
-        );
+        header(out, name, Kind::Summary, "From the triggering message's arrival to the ticket's commit");
         let mut sorted = r.samples.clone();
         sorted.sort_by(f64::total_cmp);
         for q in [0.5, 0.9, 0.99] {

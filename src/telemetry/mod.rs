@@ -1,6 +1,7 @@
 //! The engine's own observability: tracing set-up and Prometheus metrics.
 
 mod metrics;
+pub mod prometheus;
 
 pub use metrics::{Metrics, Snapshot};
 
