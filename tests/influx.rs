@@ -22,6 +22,19 @@ async fn influxql(base: &str, db: &str, q: &str) -> serde_json::Value {
     serde_json::from_str(&r.text().await.unwrap()).unwrap()
 }
 
+/// A database of its own for one test.
+async fn fresh_database(base: &str) -> String {
+    let db = format!("upkeep_test_{}", uuid::Uuid::new_v4().simple());
+    influxql(base, "", &format!("CREATE DATABASE {db}")).await;
+    db
+}
+
+/// A loopback address nothing listens on (bound, then released).
+async fn vacant_address() -> std::net::SocketAddr {
+    let probe = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    probe.local_addr().unwrap()
+}
+
 fn writer(base: &str, api: InfluxApi) -> InfluxWriter {
     InfluxWriter::new(InfluxTarget { url: base.to_owned(), api }, Duration::from_secs(5)).unwrap()
 }
@@ -43,8 +56,7 @@ async fn points_written_through_v1_read_back_with_their_tags_types_and_times() {
     let Some(base) = common::server("UPKEEP_TEST_INFLUX_URL") else {
         return;
     };
-    let db = format!("upkeep_test_{}", uuid::Uuid::new_v4().simple());
-    influxql(&base, "", &format!("CREATE DATABASE {db}")).await;
+    let db = fresh_database(&base).await;
     let t0 = 1_700_000_000_000;
     let points = [
         Point::new("telemetry raw", t0)
@@ -97,19 +109,23 @@ async fn errors_say_whether_a_retry_can_help() {
     assert!(matches!(&err, WriteError::Rejected { status: 404, body } if body.contains("database not found")), "{err}");
     assert!(!err.is_retriable());
     // Text that is not line protocol is rejected with the reason.
-    let db = format!("upkeep_test_{}", uuid::Uuid::new_v4().simple());
-    influxql(&base, "", &format!("CREATE DATABASE {db}")).await;
+    let db = fresh_database(&base).await;
     let err = writer(&base, v1(&db)).write("not line protocol\n".into(), Precision::Ms).await.unwrap_err();
     assert!(matches!(&err, WriteError::Rejected { status: 400, .. }) && !err.is_retriable(), "{err}");
     // Nothing listening: an outage, worth retrying.
-    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = closed.local_addr().unwrap();
-    drop(closed);
+    let addr = vacant_address().await;
     let err = writer(&format!("http://{addr}"), v1(&db)).write(line, Precision::Ms).await.unwrap_err();
     assert!(matches!(err, WriteError::Unreachable(_)) && err.is_retriable(), "{err}");
 }
 
-/// Accepts one HTTP request, answers `status`, and returns the request text.
+/// A server answering one HTTP request with `status`: its base URL, and a
+/// task that returns the request text.
+async fn recording_server(status: &'static str) -> (String, tokio::task::JoinHandle<String>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    (base, tokio::spawn(record_one(listener, status)))
+}
+
 async fn record_one(listener: tokio::net::TcpListener, status: &'static str) -> String {
     let (mut socket, _) = listener.accept().await.unwrap();
     let mut request = Vec::new();
@@ -135,9 +151,7 @@ async fn record_one(listener: tokio::net::TcpListener, status: &'static str) -> 
 
 #[tokio::test]
 async fn v2_writes_to_its_endpoint_with_org_bucket_and_token() {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let server = tokio::spawn(record_one(listener, "204 No Content"));
+    let (base, server) = recording_server("204 No Content").await;
     let api = InfluxApi::V2 { org: "acme ops".into(), bucket: "upkeep".into(), token: "s3cret".into() };
     let line = lines(&[Point::new("m", 7).field("v", FieldValue::Int(1))], Precision::Ms);
     writer(&base, api.clone()).write(line, Precision::Ms).await.unwrap();
@@ -150,9 +164,7 @@ async fn v2_writes_to_its_endpoint_with_org_bucket_and_token() {
     assert!(request.ends_with("\r\n\r\nm v=1i 7\n"), "{request}");
 
     // A server in trouble is worth retrying.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let server = tokio::spawn(record_one(listener, "503 Service Unavailable"));
+    let (base, server) = recording_server("503 Service Unavailable").await;
     let err = writer(&base, api).write("m v=1i 7\n".into(), Precision::Ms).await.unwrap_err();
     server.await.unwrap();
     assert!(matches!(err, WriteError::Rejected { status: 503, .. }) && err.is_retriable(), "{err}");
@@ -174,9 +186,7 @@ fn numbered(i: i64) -> Point {
 
 #[tokio::test]
 async fn a_sink_that_cannot_write_never_holds_up_its_producers_and_counts_what_it_drops() {
-    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", closed.local_addr().unwrap());
-    drop(closed);
+    let base = format!("http://{}", vacant_address().await);
     let metrics = Arc::new(SinkMetrics::default());
     let (trigger, stop) = upkeep::shutdown::channel();
     let (sink, task) = InfluxSink::start(writer(&base, v1("db")), settings(1000), Arc::clone(&metrics), stop);
@@ -222,12 +232,9 @@ async fn an_influxdb_outage_is_survived_and_the_queued_points_written_when_it_re
     let Some(base) = common::server("UPKEEP_TEST_INFLUX_URL") else {
         return;
     };
-    let db = format!("upkeep_test_{}", uuid::Uuid::new_v4().simple());
-    influxql(&base, "", &format!("CREATE DATABASE {db}")).await;
+    let db = fresh_database(&base).await;
     let upstream = base.trim_start_matches("http://").trim_end_matches('/').to_owned();
-    let probe = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = probe.local_addr().unwrap();
-    drop(probe);
+    let addr = vacant_address().await;
 
     let metrics = Arc::new(SinkMetrics::default());
     let (trigger, stop) = upkeep::shutdown::channel();

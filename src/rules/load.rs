@@ -299,15 +299,19 @@ fn detector(
 /// and checks it reads as many sensors as the rule lists.
 fn health_model(dir: &Path, file: String, sensors: usize) -> Result<HealthModelFile, String> {
     let path = dir.join(&file);
-    let text = std::fs::read_to_string(&path).map_err(|e| format!("health model '{}': {e}", path.display()))?;
-    let net: HealthNet = serde_json::from_str(&text).map_err(|e| format!("health model '{}': {e}", path.display()))?;
-    let invalid = net.invalid().or_else(|| {
-        (net.sensors != sensors).then(|| format!("it reads {} sensors, the rule lists {sensors}", net.sensors))
-    });
-    match invalid {
-        Some(reason) => Err(format!("health model '{}': {reason}", path.display())),
-        None => Ok(HealthModelFile { file, net: std::sync::Arc::new(net) }),
-    }
+    let read = || -> Result<HealthNet, String> {
+        let net: HealthNet = serde_json::from_str(&std::fs::read_to_string(&path).map_err(|e| e.to_string())?)
+            .map_err(|e| e.to_string())?;
+        match net.invalid() {
+            Some(reason) => Err(reason),
+            None if net.sensors != sensors => {
+                Err(format!("it reads {} sensors, the rule lists {sensors}", net.sensors))
+            }
+            None => Ok(net),
+        }
+    };
+    let net = read().map_err(|reason| format!("health model '{}': {reason}", path.display()))?;
+    Ok(HealthModelFile { file, net: std::sync::Arc::new(net) })
 }
 
 fn line_of(text: &str, offset: usize) -> usize {

@@ -4,7 +4,7 @@
 //! batch, backing off while InfluxDB is unreachable or failing. Ingestion
 //! never slows down for the sink; an outage costs at most the queue.
 
-use super::influx::{InfluxWriter, WriteError};
+use super::influx::InfluxWriter;
 use super::line_protocol::{Point, Precision};
 use crate::shutdown::Shutdown;
 use crate::telemetry::prometheus::{single, Kind};
@@ -192,20 +192,20 @@ async fn flush(
             Err(e) if e.is_retriable() && stop.is_some() => {
                 metrics.write_retries.fetch_add(1, Relaxed);
                 tracing::warn!(error = %e, points = batch.points, retry_in_ms = backoff.as_millis() as u64, "InfluxDB write failed");
-                let stopped = match stop.as_deref_mut() {
-                    Some(st) => tokio::select! {
-                        () = tokio::time::sleep(backoff) => false,
-                        () = st.wait() => true,
-                    },
-                    None => true,
+                // After a stop fires here the batch gets one last attempt.
+                let st = stop.take().expect("guarded by is_some");
+                let stopped = tokio::select! {
+                    () = tokio::time::sleep(backoff) => false,
+                    () = st.wait() => true,
                 };
-                if stopped {
-                    stop = None;
+                if !stopped {
+                    stop = Some(st);
                 }
                 backoff = (backoff * 2).min(s.max_backoff);
             }
             Err(e) => {
-                give_up(&e, batch.points, metrics);
+                metrics.points_rejected.fetch_add(batch.points, Relaxed);
+                tracing::error!(error = %e, points = batch.points, "InfluxDB write dropped");
                 break;
             }
         }
@@ -213,9 +213,4 @@ async fn flush(
     batch.lines.clear();
     batch.points = 0;
     batch.since = None;
-}
-
-fn give_up(e: &WriteError, points: u64, metrics: &SinkMetrics) {
-    metrics.points_rejected.fetch_add(points, Relaxed);
-    tracing::error!(error = %e, points, "InfluxDB write dropped");
 }

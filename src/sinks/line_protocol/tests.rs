@@ -1,5 +1,6 @@
 use super::*;
-use crate::eval::mlp::SplitMix;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 
 fn line(p: &Point, precision: Precision) -> Result<String, EncodeError> {
     let mut out = String::new();
@@ -143,17 +144,17 @@ fn parse(line: &str) -> Point {
     }
 }
 
-fn random_text(rng: &mut SplitMix, min: usize) -> String {
+fn random_text(rng: &mut StdRng, min: usize) -> String {
     const ALPHABET: &[char] = &['a', 'Z', '0', '_', ' ', ',', '=', '"', '\\', 'é', '-', '.'];
-    let len = min + (rng.next_u64() % 6) as usize;
-    (0..len).map(|_| ALPHABET[(rng.next_u64() % ALPHABET.len() as u64) as usize]).collect()
+    let len = min + rng.random_range(0..6);
+    (0..len).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())]).collect()
 }
 
-fn random_value(rng: &mut SplitMix) -> FieldValue {
-    match rng.next_u64() % 4 {
-        0 => FieldValue::Float(f64::from_bits(rng.next_u64())),
-        1 => FieldValue::Int(rng.next_u64() as i64),
-        2 => FieldValue::Bool(rng.next_u64() % 2 == 0),
+fn random_value(rng: &mut StdRng) -> FieldValue {
+    match rng.random_range(0..4) {
+        0 => FieldValue::Float(f64::from_bits(rng.random())),
+        1 => FieldValue::Int(rng.random()),
+        2 => FieldValue::Bool(rng.random()),
         _ => FieldValue::Str(random_text(rng, 0)),
     }
 }
@@ -169,18 +170,18 @@ fn normalised(p: &Point) -> Point {
 
 #[test]
 fn random_points_parse_back_to_what_was_encoded() {
-    let mut rng = SplitMix::new(42);
+    let mut rng = StdRng::seed_from_u64(42);
     let (mut encoded, mut backslashed) = (0, 0);
     for _ in 0..3000 {
-        let mut p = Point::new(random_text(&mut rng, 1), (rng.next_u64() % (1 << 45)) as i64);
-        for _ in 0..rng.next_u64() % 4 {
+        let mut p = Point::new(random_text(&mut rng, 1), rng.random_range(0..1 << 45));
+        for _ in 0..rng.random_range(0..4) {
             p.tags.push((random_text(&mut rng, 0), random_text(&mut rng, 0)));
         }
         // Distinct tag keys, as a point has.
         p.tags.dedup_by(|a, b| a.0 == b.0);
         p.tags.sort_by(|a, b| a.0.cmp(&b.0));
         p.tags.dedup_by(|a, b| a.0 == b.0);
-        for _ in 0..1 + rng.next_u64() % 4 {
+        for _ in 0..rng.random_range(1..5) {
             p.fields.push((random_text(&mut rng, 0), random_value(&mut rng)));
         }
         match line(&p, Precision::Ms) {
