@@ -9,6 +9,7 @@ use std::path::Path;
 use std::sync::Arc;
 use upkeep::config::DetectConfig;
 use upkeep::detect::health::{feature_count, HealthNet, Mlp};
+use upkeep::eval::cmapss::{self, HealthModel};
 use upkeep::eval::replay::Replay;
 use upkeep::rules::{parse_file, ModelRules};
 
@@ -18,16 +19,14 @@ fn noise(i: usize) -> f64 {
     ((i * 7919 + 13) % 211) as f64 / 105.0 - 1.0
 }
 
-fn load(path: &Path) -> Arc<ModelRules> {
-    Arc::new(parse_file(path, &std::fs::read_to_string(path).unwrap()).unwrap())
-}
-
 fn benchmark_rules(file: &str) -> Arc<ModelRules> {
-    load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/benchmarks").join(file))
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/benchmarks").join(file);
+    Arc::new(parse_file(&path, &std::fs::read_to_string(&path).unwrap()).unwrap())
 }
 
 /// A health rule over `sensors` metrics with a model of C-MAPSS's size
-/// (weights are arbitrary: the cost does not depend on them).
+/// (weights are arbitrary: the cost does not depend on them), written and
+/// loaded as `upkeep eval cmapss` does.
 fn health_rules(dir: &Path, sensors: &[String]) -> Arc<ModelRules> {
     let f = feature_count(sensors.len());
     let weight = |i: usize| noise(i) * 0.1;
@@ -37,17 +36,9 @@ fn health_rules(dir: &Path, sensors: &[String]) -> Arc<ModelRules> {
         w2: (0..32).map(weight).collect(),
         b2: 0.5,
     };
-    let model =
+    let net =
         HealthNet { sensors: sensors.len(), mean: vec![10.0; f], std: vec![1.0; f], nets: (0..5).map(net).collect() };
-    std::fs::write(dir.join("m.json"), serde_json::to_string(&model).unwrap()).unwrap();
-    let metrics: Vec<String> = sensors.iter().map(|s| format!("\"{s}\"")).collect();
-    let text = format!(
-        "model = \"turbofan\"\nasset_prefix = \"FD\"\n[[rule]]\nid = \"health\"\nfault = \"wear\"\nseverity = \"major\"\n\
-         description = \"bench\"\nskills = {{ turbine = 1 }}\nwhen = {{ metrics = [{}], detector = \"health\", model = \"m.json\", below = 0.24 }}\n",
-        metrics.join(", ")
-    );
-    std::fs::write(dir.join("health.toml"), text).unwrap();
-    load(&dir.join("health.toml"))
+    cmapss::health_rules(&HealthModel { metrics: sensors.to_vec(), net }, dir).unwrap()
 }
 
 fn replay_rows(c: &mut Criterion, name: &str, rules: Arc<ModelRules>, columns: &[&str]) {

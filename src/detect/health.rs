@@ -94,7 +94,7 @@ impl HealthFeatures {
         let base_n = f64::from(self.updates.min(BASE_CYCLES));
         let mut f = Vec::with_capacity(feature_count(d));
         f.extend_from_slice(&self.ewma);
-        f.extend((0..d).map(|i| self.short_slope(i)));
+        f.extend(self.short_slopes());
         let spread = self.sum_tt - self.sum_t * self.sum_t / n;
         f.extend((0..d).map(|i| {
             if self.updates < 2 {
@@ -108,21 +108,25 @@ impl HealthFeatures {
         Some(f)
     }
 
-    /// Least-squares slope per update over the recent vectors.
-    fn short_slope(&self, i: usize) -> f64 {
+    /// Least-squares slope per update of each sensor over the recent
+    /// vectors (two sequential passes over the ring).
+    fn short_slopes(&self) -> Vec<f64> {
         let d = self.ewma.len();
         let m = self.recent.len() / d;
         if m < 2 {
-            return 0.0;
+            return vec![0.0; d];
         }
-        let values = || self.recent.iter().skip(i).step_by(d);
+        let mut mean = vec![0.0; d];
+        for (k, v) in self.recent.iter().enumerate() {
+            mean[k % d] += v / m as f64;
+        }
         let centre = (m - 1) as f64 / 2.0;
-        let mean = values().sum::<f64>() / m as f64;
-        let (num, den) = values().enumerate().fold((0.0, 0.0), |(num, den), (j, v)| {
-            let s = j as f64 - centre;
-            (num + s * (v - mean), den + s * s)
-        });
-        num / den
+        let mut num = vec![0.0; d];
+        for (k, v) in self.recent.iter().enumerate() {
+            num[k % d] += ((k / d) as f64 - centre) * (v - mean[k % d]);
+        }
+        let den: f64 = (0..m).map(|j| (j as f64 - centre).powi(2)).sum();
+        num.into_iter().map(|n| n / den).collect()
     }
 }
 

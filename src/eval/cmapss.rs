@@ -166,7 +166,7 @@ pub fn rule_toml(m: &HealthModel) -> String {
 
 /// Writes the fitted model's rule and model files to `dir` and loads them
 /// back as the engine would.
-fn health_rules(model: &HealthModel, dir: &Path) -> Result<Arc<ModelRules>, EvalError> {
+pub fn health_rules(model: &HealthModel, dir: &Path) -> Result<Arc<ModelRules>, EvalError> {
     create_dir(dir)?;
     write(&dir.join(MODEL_FILE), serde_json::to_string(&model.net).unwrap_or_default())?;
     let text = rule_toml(model);
