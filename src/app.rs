@@ -10,6 +10,8 @@ use crate::fleet::Fleet;
 use crate::ingest::{self, MqttError};
 use crate::rules::RuleSet;
 use crate::shutdown::{self, Trigger};
+use crate::sinks::feed::{Feeds, FeedsStopper};
+use crate::sinks::influx::WriteError;
 use crate::telemetry::Metrics;
 use crate::tickets::{self, ServiceContext};
 use std::net::SocketAddr;
@@ -24,6 +26,8 @@ pub enum AppError {
     Db(#[from] DbError),
     #[error(transparent)]
     Mqtt(#[from] MqttError),
+    #[error("InfluxDB sink: {0}")]
+    Influx(#[from] WriteError),
     #[error("cannot listen on {addr}: {source}")]
     Listen { addr: String, source: std::io::Error },
 }
@@ -35,15 +39,20 @@ pub struct Running {
     pub db: Db,
     trigger: Trigger,
     tasks: Vec<JoinHandle<()>>,
+    feeds: Option<FeedsStopper>,
 }
 
 impl Running {
     /// Stops taking messages, lets detection and ticketing finish what they
-    /// hold, acknowledges it, then stops the API.
+    /// hold, acknowledges it, then stops the API; the InfluxDB feeds write
+    /// their last points after that.
     pub async fn stop(self) {
         self.trigger.fire();
         for t in self.tasks {
             let _ = t.await;
+        }
+        if let Some(feeds) = self.feeds {
+            feeds.stop().await;
         }
     }
 }
@@ -56,6 +65,12 @@ pub async fn start(config: &Config, fleet: Arc<Fleet>, rules: Arc<RuleSet>) -> R
     let db = connect_db(config, &metrics).await?;
     crate::db::with_retry(&metrics, "seeding depot stock", || db.seed_stock(fleet.depots())).await?;
     let (trigger, stop) = shutdown::channel();
+    let (feeds, feeds_stopper) =
+        match Feeds::start(&config.influx, Arc::clone(&fleet), db.clone(), Arc::clone(&metrics.influx))? {
+            Some((f, stopper)) => (Some(f), Some(stopper)),
+            None => (None, None),
+        };
+    let (telemetry_feed, score_tap) = feeds.map(|f| (f.telemetry, f.scores)).unzip();
 
     let params = WindowParams::from_config(&config.detect);
     let (engine, engine_events) = detect::start(
@@ -64,6 +79,7 @@ pub async fn start(config: &Config, fleet: Arc<Fleet>, rules: Arc<RuleSet>) -> R
         config.detect.evidence_every,
         config.detect.workers,
         Arc::clone(&metrics),
+        score_tap,
     );
     let (acker, event_loop) = ingest::connect(&config.mqtt, Arc::clone(&metrics))?;
     let (deliveries_tx, deliveries_rx) = unbounded_channel();
@@ -80,6 +96,7 @@ pub async fn start(config: &Config, fleet: Arc<Fleet>, rules: Arc<RuleSet>) -> R
         limits: config.decode.clone(),
         db: db.clone(),
         metrics: Arc::clone(&metrics),
+        telemetry: telemetry_feed,
     };
     let dispatcher = Arc::new(Dispatcher::new(Arc::clone(&fleet), config.dispatch.clone()));
     let service = ServiceContext {
@@ -107,8 +124,8 @@ pub async fn start(config: &Config, fleet: Arc<Fleet>, rules: Arc<RuleSet>) -> R
             }
         }),
     ];
-    tracing::info!(api = %api_addr, mqtt = %config.mqtt.url, "upkeep engine started");
-    Ok(Running { api_addr, metrics, db, trigger, tasks })
+    tracing::info!(api = %api_addr, mqtt = %config.mqtt.url, influx = ?config.influx.url, "upkeep engine started");
+    Ok(Running { api_addr, metrics, db, trigger, tasks, feeds: feeds_stopper })
 }
 
 /// Waits for the database while it is unreachable (an outage at start-up

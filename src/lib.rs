@@ -4,7 +4,8 @@
 //! `ingest` (MQTT) -> `decode` (bytes to readings, dead letters) ->
 //! `detect` (windows, detectors, timely dataflow) -> `rules` (conditions to
 //! findings) -> `tickets` (lifecycle, store) -> `dispatch` (engineer and
-//! parts) -> `api` (HTTP); `sinks` write to InfluxDB. `fleet` is the registry, `config` the settings,
+//! parts) -> `api` (HTTP); `kpi` computes the after-sales KPIs and `sinks`
+//! write telemetry, detector outputs, ticket events and KPIs to InfluxDB. `fleet` is the registry, `config` the settings,
 //! `telemetry` the engine's own metrics, `app` the wiring.
 
 pub mod api;
@@ -18,6 +19,7 @@ pub mod dispatch;
 pub mod eval;
 pub mod fleet;
 pub mod ingest;
+pub mod kpi;
 pub mod model;
 pub mod rules;
 pub mod shutdown;

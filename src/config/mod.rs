@@ -2,6 +2,9 @@
 //! overrides (`UPKEEP__SECTION__KEY=value`), validated once at start-up.
 
 mod env;
+mod influx;
+
+pub use influx::{InfluxApiKind, InfluxConfig};
 
 use crate::model::{Severity, Span};
 use serde::{Deserialize, Serialize};
@@ -31,6 +34,7 @@ pub struct Config {
     pub detect: DetectConfig,
     pub sla: SlaConfig,
     pub dispatch: DispatchConfig,
+    pub influx: InfluxConfig,
 }
 
 /// Connection to the telemetry broker.
@@ -187,6 +191,7 @@ impl Default for Config {
             detect: DetectConfig::default(),
             sla: SlaConfig::default(),
             dispatch: DispatchConfig { road_factor: 1.3, speed_kmh: 60.0 },
+            influx: InfluxConfig::default(),
         }
     }
 }
@@ -336,6 +341,7 @@ impl Config {
                         would make every later reading late"
                 .into());
         }
+        self.influx.validate()?;
         if self.mqtt.reconnect_min > self.mqtt.reconnect_max {
             return Err("mqtt.reconnect_min must not exceed mqtt.reconnect_max".into());
         }

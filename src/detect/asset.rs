@@ -75,6 +75,18 @@ pub struct AssetDetector {
     /// Every rule's check outcomes at the latest evaluation.
     last: Vec<Vec<CheckOutcome>>,
     newest: Option<EpochMs>,
+    /// Event time the outcomes were last taken as scores.
+    scored_at: Option<EpochMs>,
+}
+
+/// Every check's latest outcome on one asset: the detector outputs
+/// (scores, forecasts, health) that dashboards show beside the telemetry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AssetScores {
+    pub asset: AssetId,
+    pub model: ModelId,
+    pub at: EpochMs,
+    pub checks: Vec<(RuleId, CheckOutcome)>,
 }
 
 impl AssetDetector {
@@ -94,6 +106,7 @@ impl AssetDetector {
             last: vec![Vec::new(); rules.rules.len()],
             rules,
             newest: None,
+            scored_at: None,
         }
     }
 
@@ -101,6 +114,24 @@ impl AssetDetector {
     /// latest evaluation, and whether the rule is firing (opened, not cleared).
     pub fn last_evaluation(&self, rule: usize) -> (&[CheckOutcome], bool) {
         (&self.last[rule], self.states[rule].is_firing())
+    }
+
+    /// The latest outcomes once `every_ms` of event time has passed since
+    /// they were last taken (0 = at every evaluation).
+    pub fn take_scores(&mut self, asset: &AssetId, every_ms: i64) -> Option<AssetScores> {
+        let now = self.newest?;
+        if self.scored_at.is_some_and(|t| now - t < every_ms) {
+            return None;
+        }
+        self.scored_at = Some(now);
+        let checks = self
+            .rules
+            .rules
+            .iter()
+            .zip(&self.last)
+            .flat_map(|(rule, outcomes)| outcomes.iter().map(|o| (rule.id.clone(), o.clone())))
+            .collect();
+        Some(AssetScores { asset: asset.clone(), model: self.rules.model.clone(), at: now, checks })
     }
 
     /// Feeds one batch (any order within lateness) and evaluates the rules at

@@ -3,7 +3,7 @@
 //! exactly one worker, and the probe's frontier tells when every batch up to
 //! a sequence number has passed detection (so its MQTT message may be acked).
 
-use super::asset::{AssetDetector, BatchCounts, Finding};
+use super::asset::{AssetDetector, AssetScores, BatchCounts, Finding};
 use super::window::WindowParams;
 use crate::model::{AssetId, ModelId, Reading, Span};
 use crate::rules::RuleSet;
@@ -40,6 +40,14 @@ pub enum EngineEvent {
     Done(u64),
 }
 
+/// Where detector outputs go (besides findings), and how often per asset.
+/// A callback keeps detection unaware of the sinks; it must not block.
+#[derive(Clone)]
+pub struct ScoreTap {
+    pub every: Span,
+    pub send: Arc<dyn Fn(AssetScores) + Send + Sync>,
+}
+
 /// Feeds the engine; dropping it shuts the engine down after it drains.
 pub struct EngineHandle {
     input: Sender<AssetBatch>,
@@ -73,6 +81,7 @@ pub fn start(
     evidence_every: Span,
     workers: usize,
     metrics: Arc<Metrics>,
+    scores: Option<ScoreTap>,
 ) -> (EngineHandle, UnboundedReceiver<EngineEvent>) {
     let (input_tx, input_rx) = std::sync::mpsc::channel::<AssetBatch>();
     let (events_tx, events_rx) = unbounded_channel();
@@ -88,6 +97,7 @@ pub fn start(
                     evidence_every,
                     metrics: Arc::clone(&metrics),
                     events: events_tx.clone(),
+                    scores: scores.clone(),
                 };
                 let probe = ProbeHandle::new();
                 let mut input = worker.dataflow::<u64, _, _>(|scope| {
@@ -140,6 +150,7 @@ struct WorkerContext {
     evidence_every: Span,
     metrics: Arc<Metrics>,
     events: UnboundedSender<EngineEvent>,
+    scores: Option<ScoreTap>,
 }
 
 impl WorkerContext {
@@ -162,6 +173,11 @@ impl WorkerContext {
             total.duplicate += c.duplicate;
             total.late += c.late;
             total.unmonitored += c.unmonitored;
+            if let Some(tap) = &self.scores {
+                if let Some(s) = detector.take_scores(&batch.asset, tap.every.as_millis()) {
+                    (tap.send)(s);
+                }
+            }
             out.extend(findings.drain(..).map(|f| (f, batch.received_us)));
         }
         self.metrics.record_detection(&total, out.len() as u64);
@@ -234,7 +250,7 @@ mod tests {
     fn two_workers_detect_every_asset_and_report_progress_in_order() {
         let params = WindowParams::from_config(&crate::config::DetectConfig::default());
         let metrics = Arc::new(Metrics::default());
-        let (engine, mut events) = start(rules(), params, Span::from_hours(1), 2, Arc::clone(&metrics));
+        let (engine, mut events) = start(rules(), params, Span::from_hours(1), 2, Arc::clone(&metrics), None);
         let (assets, minutes) = (40, 60i64);
         let mut seq = 0;
         for m in 0..minutes {

@@ -11,6 +11,6 @@ pub mod multivariate;
 pub mod online;
 mod window;
 
-pub use asset::{AssetDetector, BatchCounts, CheckOutcome, Evidence, Finding};
-pub use dataflow::{start, AssetBatch, EngineEvent, EngineHandle};
+pub use asset::{AssetDetector, AssetScores, BatchCounts, CheckOutcome, Evidence, Finding};
+pub use dataflow::{start, AssetBatch, EngineEvent, EngineHandle, ScoreTap};
 pub use window::{Insert, MetricWindow, WindowParams};

@@ -4,6 +4,8 @@
 
 mod stock;
 
+pub(crate) use stock::part_line_from_row;
+
 pub(crate) use stock::release_reserved;
 
 use crate::config::DispatchConfig;

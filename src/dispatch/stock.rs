@@ -6,7 +6,9 @@ use crate::db::{col, Db, DbError};
 use crate::fleet::Depot;
 use crate::model::{DepotId, PartNumber, TicketId};
 use crate::rules::PartRef;
+use crate::kpi::StockLevel;
 use crate::tickets::PartLine;
+use sqlx::any::AnyRow;
 
 impl Db {
     /// Loads the fleet file's stock for depots and parts not yet known;
@@ -102,14 +104,20 @@ impl Db {
         .bind(ticket)
         .fetch_all(&self.pool)
         .await?;
+        rows.iter().map(part_line_from_row).collect()
+    }
+
+    /// Units on hand of every part at every depot.
+    pub async fn stock_levels(&self) -> Result<Vec<StockLevel>, DbError> {
+        let rows = sqlx::query("SELECT depot_id, part, on_hand FROM depot_stock ORDER BY depot_id, part")
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter()
             .map(|r| {
-                Ok(PartLine {
-                    part: col(r, "part")?,
-                    qty: col(r, "qty")?,
-                    depot_id: col(r, "depot_id")?,
-                    status: col(r, "status")?,
-                    note: col(r, "note")?,
+                Ok(StockLevel {
+                    depot: DepotId::new(col::<String>(r, "depot_id")?),
+                    part: PartNumber::new(col::<String>(r, "part")?),
+                    on_hand: col(r, "on_hand")?,
                 })
             })
             .collect()
@@ -173,4 +181,15 @@ pub(crate) async fn release_reserved(tx: &mut sqlx::Transaction<'_, sqlx::Any>, 
         .execute(&mut **tx)
         .await?;
     Ok(())
+}
+
+/// A `ticket_parts` row (columns part, qty, depot_id, status, note).
+pub(crate) fn part_line_from_row(r: &AnyRow) -> Result<PartLine, DbError> {
+    Ok(PartLine {
+        part: col(r, "part")?,
+        qty: col(r, "qty")?,
+        depot_id: col(r, "depot_id")?,
+        status: col(r, "status")?,
+        note: col(r, "note")?,
+    })
 }

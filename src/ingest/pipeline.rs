@@ -7,9 +7,11 @@ use crate::db::{with_retry, Db};
 use crate::decode::{DeadLetter, Decoder};
 use crate::detect::{AssetBatch, EngineHandle};
 use crate::fleet::Fleet;
+use crate::sinks::feed::TelemetryFeed;
 use crate::telemetry::Metrics;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
 pub struct PipelineContext {
@@ -17,11 +19,16 @@ pub struct PipelineContext {
     pub limits: DecodeConfig,
     pub db: Db,
     pub metrics: Arc<Metrics>,
+    /// Telemetry for InfluxDB, when a sink is configured.
+    pub telemetry: Option<TelemetryFeed>,
 }
+
+/// A rollup bucket nobody added to for this long (wall clock) is written.
+const IDLE_FLUSH: Duration = Duration::from_secs(10);
 
 /// Runs until the deliveries channel closes; then closes the engine's input.
 pub async fn run(
-    ctx: PipelineContext,
+    mut ctx: PipelineContext,
     mut deliveries: UnboundedReceiver<Delivery>,
     engine: EngineHandle,
     pending: UnboundedSender<PendingAck<Delivery>>,
@@ -29,12 +36,28 @@ pub async fn run(
     let mut seq = 0u64;
     let mut decoder = Decoder::new(ctx.limits.clone());
     ctx.metrics.ingest_running.store(1, Ordering::Relaxed);
-    while let Some(d) = deliveries.recv().await {
+    let mut idle = tokio::time::interval(IDLE_FLUSH);
+    loop {
+        let d = tokio::select! {
+            d = deliveries.recv() => match d {
+                Some(d) => d,
+                None => break,
+            },
+            _ = idle.tick() => {
+                if let Some(feed) = &mut ctx.telemetry {
+                    feed.flush_idle(IDLE_FLUSH);
+                }
+                continue;
+            }
+        };
         seq += 1;
         ctx.metrics.messages_received.fetch_add(1, Ordering::Relaxed);
         let now = chrono::Utc::now();
         match decoder.decode(&d.publish.topic, &d.publish.payload, ctx.fleet.as_ref(), now.timestamp_millis()) {
             Ok(decoded) => {
+                if let Some(feed) = &mut ctx.telemetry {
+                    feed.observe(&decoded.asset, &decoded.model, &decoded.readings);
+                }
                 let _ = pending.send(PendingAck { seq, needs_engine: true, message: d });
                 let batch = AssetBatch {
                     seq,
@@ -71,5 +94,8 @@ pub async fn run(
         }
     }
     ctx.metrics.ingest_running.store(0, Ordering::Relaxed);
+    if let Some(feed) = &mut ctx.telemetry {
+        feed.flush_all();
+    }
     tokio::task::spawn_blocking(move || engine.shutdown()).await.ok();
 }

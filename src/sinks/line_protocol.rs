@@ -58,6 +58,37 @@ pub enum EncodeError {
     Backslash(String),
 }
 
+impl From<f64> for FieldValue {
+    fn from(v: f64) -> Self {
+        FieldValue::Float(v)
+    }
+}
+impl From<i64> for FieldValue {
+    fn from(v: i64) -> Self {
+        FieldValue::Int(v)
+    }
+}
+impl From<u64> for FieldValue {
+    fn from(v: u64) -> Self {
+        FieldValue::Int(i64::try_from(v).unwrap_or(i64::MAX))
+    }
+}
+impl From<u32> for FieldValue {
+    fn from(v: u32) -> Self {
+        FieldValue::Int(i64::from(v))
+    }
+}
+impl From<bool> for FieldValue {
+    fn from(v: bool) -> Self {
+        FieldValue::Bool(v)
+    }
+}
+impl From<&str> for FieldValue {
+    fn from(v: &str) -> Self {
+        FieldValue::Str(v.to_owned())
+    }
+}
+
 impl Point {
     pub fn new(measurement: impl Into<String>, time: EpochMs) -> Self {
         Point { measurement: measurement.into(), tags: Vec::new(), fields: Vec::new(), time }
@@ -68,8 +99,8 @@ impl Point {
         self
     }
 
-    pub fn field(mut self, key: impl Into<String>, value: FieldValue) -> Self {
-        self.fields.push((key.into(), value));
+    pub fn field(mut self, key: impl Into<String>, value: impl Into<FieldValue>) -> Self {
+        self.fields.push((key.into(), value.into()));
         self
     }
 

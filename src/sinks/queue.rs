@@ -42,6 +42,8 @@ pub struct SinkMetrics {
     pub points_dropped: AtomicU64,
     /// Points that could not be encoded (no finite field, bad name).
     pub points_invalid: AtomicU64,
+    /// Readings left out of their rollup bucket: it had been written already.
+    pub rollup_late: AtomicU64,
     /// Milliseconds the oldest unwritten point of the current batch has waited.
     pub lag_ms: AtomicI64,
 }
@@ -49,7 +51,7 @@ pub struct SinkMetrics {
 impl SinkMetrics {
     /// Prometheus text exposition of the sink's counters and gauges.
     pub fn render(&self, out: &mut String) {
-        let counters: [(&str, &str, &AtomicU64); 6] = [
+        let counters: [(&str, &str, &AtomicU64); 7] = [
             ("upkeep_influx_points_written_total", "Points written to InfluxDB", &self.points_written),
             ("upkeep_influx_batches_written_total", "Write requests InfluxDB accepted", &self.batches_written),
             ("upkeep_influx_write_retries_total", "Failed writes retried after a backoff", &self.write_retries),
@@ -64,6 +66,11 @@ impl SinkMetrics {
                 &self.points_dropped,
             ),
             ("upkeep_influx_points_invalid_total", "Points that could not be encoded", &self.points_invalid),
+            (
+                "upkeep_influx_rollup_late_total",
+                "Readings that arrived after their rollup bucket was written",
+                &self.rollup_late,
+            ),
         ];
         for (name, help, c) in counters {
             single(out, name, Kind::Counter, help, c.load(Relaxed));
@@ -93,6 +100,10 @@ impl InfluxSink {
         let (tx, rx) = mpsc::channel(settings.queue_points.max(1));
         let task = tokio::spawn(run(writer, settings, Arc::clone(&metrics), rx, stop));
         (InfluxSink { tx, metrics }, task)
+    }
+
+    pub fn metrics(&self) -> &SinkMetrics {
+        &self.metrics
     }
 
     /// Queues a point; a full queue drops it (counted, logged every 10,000th).

@@ -33,6 +33,8 @@ pub struct Metrics {
     dead_letters: [AtomicU64; DeadLetterReason::ALL.len()],
     tickets_opened: [AtomicU64; 3],
     latency: Mutex<Reservoir>,
+    /// The InfluxDB sink's own counters (zero while no sink is configured).
+    pub influx: std::sync::Arc<crate::sinks::queue::SinkMetrics>,
 }
 
 #[derive(Default)]
@@ -150,6 +152,7 @@ impl Metrics {
             );
         }
         self.render_latency(&mut out);
+        self.influx.render(&mut out);
         out
     }
 

@@ -2,10 +2,12 @@
 //! that turns findings into tickets, dispatches them and acknowledges the
 //! MQTT messages they came from.
 
+mod history;
 mod service;
 mod state;
 mod store;
 
+pub use history::StoredHistory;
 pub use service::{run as run_service, ServiceContext};
 pub use state::TicketState;
 pub use store::{

@@ -134,8 +134,8 @@ pub struct TicketFilter {
     pub offset: i64,
 }
 
-const OPEN_STATES: &str = "('open', 'assigned', 'accepted', 'en_route', 'on_site')";
-const TICKET_COLUMNS: &str = "id, asset_id, model, fault_code, rule_id, kind, severity, state, description, \
+pub(super) const OPEN_STATES: &str = "('open', 'assigned', 'accepted', 'en_route', 'on_site')";
+pub(super) const TICKET_COLUMNS: &str = "id, asset_id, model, fault_code, rule_id, kind, severity, state, description, \
      detected_at, response_due, on_site_due, engineer_id, assignment_note, parts_note, deadline_at_risk, \
      evidence_count, created_at, updated_at";
 
@@ -229,17 +229,7 @@ impl Db {
         .fetch_all(&self.pool)
         .await?
         .iter()
-        .map(|r| {
-            Ok(EventRecord {
-                seq: col(r, "seq")?,
-                at: col(r, "at")?,
-                kind: col(r, "kind")?,
-                from_state: col(r, "from_state")?,
-                to_state: col(r, "to_state")?,
-                actor: col(r, "actor")?,
-                detail: col(r, "detail")?,
-            })
-        })
+        .map(event_from_row)
         .collect::<Result<_, DbError>>()?;
         let parts = self.ticket_parts(id).await?;
         Ok(Some(TicketDetail { ticket, evidence, events, parts }))
@@ -474,7 +464,20 @@ where
     s.parse().map_err(|e: T::Err| DbError::Corrupt(e.to_string()))
 }
 
-fn ticket_from_row(r: &AnyRow) -> Result<Ticket, DbError> {
+/// A `ticket_events` row (columns seq, at, kind, from_state, to_state, actor, detail).
+pub(super) fn event_from_row(r: &AnyRow) -> Result<EventRecord, DbError> {
+    Ok(EventRecord {
+        seq: col(r, "seq")?,
+        at: col(r, "at")?,
+        kind: col(r, "kind")?,
+        from_state: col(r, "from_state")?,
+        to_state: col(r, "to_state")?,
+        actor: col(r, "actor")?,
+        detail: col(r, "detail")?,
+    })
+}
+
+pub(super) fn ticket_from_row(r: &AnyRow) -> Result<Ticket, DbError> {
     Ok(Ticket {
         id: TicketId::new(col::<String>(r, "id")?),
         asset_id: AssetId::new(col::<String>(r, "asset_id")?),

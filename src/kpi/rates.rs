@@ -1,0 +1,165 @@
+//! Rate KPIs (share of tickets meeting a target) and repair times, per
+//! period and group.
+
+use super::{Group, Period, TicketHistory, DAY_MS, HOUR_MS, REPEAT_WITHIN_MS};
+use crate::model::{AssetId, EpochMs, FaultCode};
+use crate::tickets::TicketState;
+use std::collections::{BTreeMap, HashMap};
+
+/// The rate KPIs; each is "tickets meeting the target / tickets decided".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RateKpi {
+    /// Accepted by an engineer within 1 h of detection.
+    Response1h,
+    /// Resolved within 24 h of detection.
+    Completion24h,
+    /// Every part the ticket needs reserved from a depot (tickets needing parts).
+    Parts24h,
+    /// Resolved and the same fault not detected again on the unit within 30 days.
+    FirstTimeFix,
+    /// Accepted before the ticket's response deadline.
+    ResponseSla,
+    /// Engineer on site before the ticket's on-site deadline.
+    OnSiteSla,
+}
+
+impl RateKpi {
+    pub const ALL: [RateKpi; 6] = [
+        RateKpi::Response1h,
+        RateKpi::Completion24h,
+        RateKpi::Parts24h,
+        RateKpi::FirstTimeFix,
+        RateKpi::ResponseSla,
+        RateKpi::OnSiteSla,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RateKpi::Response1h => "response_1h",
+            RateKpi::Completion24h => "completion_24h",
+            RateKpi::Parts24h => "parts_24h",
+            RateKpi::FirstTimeFix => "first_time_fix",
+            RateKpi::ResponseSla => "response_sla",
+            RateKpi::OnSiteSla => "on_site_sla",
+        }
+    }
+
+    /// When the ticket's outcome became known, and whether it met the
+    /// target; `None` while undecided (or never counted: cancelled tickets,
+    /// tickets without parts for `Parts24h`).
+    fn outcome(self, h: &TicketHistory, repeats: &Repeats, now: EpochMs) -> Option<(EpochMs, bool)> {
+        if h.cancelled() {
+            return None;
+        }
+        let t = &h.ticket;
+        match self {
+            RateKpi::Response1h => by_deadline(h.reached(TicketState::Accepted), t.detected_at + HOUR_MS, now),
+            RateKpi::Completion24h => by_deadline(h.reached(TicketState::Resolved), t.detected_at + DAY_MS, now),
+            RateKpi::ResponseSla => by_deadline(h.reached(TicketState::Accepted), t.response_due, now),
+            RateKpi::OnSiteSla => by_deadline(h.reached(TicketState::OnSite), t.on_site_due, now),
+            RateKpi::Parts24h => {
+                let available = (!h.parts.is_empty()).then(|| h.parts.iter().all(|p| p.depot_id.is_some()))?;
+                let at = if available { t.detected_at } else { t.detected_at + DAY_MS };
+                (at <= now).then_some((at, available))
+            }
+            RateKpi::FirstTimeFix => {
+                let resolved = h.reached(TicketState::Resolved)?;
+                Some((resolved, !repeats.detected_within(&t.asset_id, &t.fault_code, resolved, REPEAT_WITHIN_MS)))
+            }
+        }
+    }
+}
+
+/// Met when `done` came by `deadline`; missed once the deadline passed.
+fn by_deadline(done: Option<EpochMs>, deadline: EpochMs, now: EpochMs) -> Option<(EpochMs, bool)> {
+    match done {
+        Some(at) if at <= deadline => Some((at, true)),
+        _ if deadline <= now => Some((deadline, false)),
+        _ => None,
+    }
+}
+
+/// Detection times per unit and fault, to find repeat repairs.
+struct Repeats(HashMap<(AssetId, FaultCode), Vec<EpochMs>>);
+
+impl Repeats {
+    fn new(histories: &[TicketHistory]) -> Self {
+        let mut map: HashMap<(AssetId, FaultCode), Vec<EpochMs>> = HashMap::new();
+        for h in histories.iter().filter(|h| !h.cancelled()) {
+            map.entry((h.ticket.asset_id.clone(), h.ticket.fault_code.clone())).or_default().push(h.ticket.detected_at);
+        }
+        Repeats(map)
+    }
+
+    fn detected_within(&self, asset: &AssetId, fault: &FaultCode, after: EpochMs, within: i64) -> bool {
+        self.0
+            .get(&(asset.clone(), fault.clone()))
+            .is_some_and(|ts| ts.iter().any(|&t| t > after && t <= after + within))
+    }
+}
+
+/// One KPI's count in one period and group.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RateRow {
+    pub kpi: RateKpi,
+    pub period: Period,
+    pub start: EpochMs,
+    pub group: Group,
+    pub met: u64,
+    pub total: u64,
+}
+
+/// Every rate KPI per `period` for the periods from `from` up to `now`
+/// (the current, still growing, period included). Only non-empty rows.
+pub fn rates(histories: &[TicketHistory], period: Period, from: EpochMs, now: EpochMs) -> Vec<RateRow> {
+    let repeats = Repeats::new(histories);
+    let first = period.start_of(from);
+    let mut counts: BTreeMap<(RateKpi, EpochMs, Group), (u64, u64)> = BTreeMap::new();
+    for h in histories {
+        for kpi in RateKpi::ALL {
+            let Some((at, met)) = kpi.outcome(h, &repeats, now) else { continue };
+            if at < first || at > now {
+                continue;
+            }
+            let c = counts.entry((kpi, period.start_of(at), h.group())).or_default();
+            c.0 += u64::from(met);
+            c.1 += 1;
+        }
+    }
+    counts
+        .into_iter()
+        .map(|((kpi, start, group), (met, total))| RateRow { kpi, period, start, group, met, total })
+        .collect()
+}
+
+/// Tickets resolved in one period and group, and their summed repair cycle
+/// (detection to resolution).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RepairTimeRow {
+    pub period: Period,
+    pub start: EpochMs,
+    pub group: Group,
+    pub tickets: u64,
+    pub hours_sum: f64,
+}
+
+impl RepairTimeRow {
+    pub fn mean_hours(&self) -> f64 {
+        self.hours_sum / self.tickets.max(1) as f64
+    }
+}
+
+/// Mean time to repair per `period`: tickets by the period they were resolved in.
+pub fn repair_times(histories: &[TicketHistory], period: Period, from: EpochMs, now: EpochMs) -> Vec<RepairTimeRow> {
+    let first = period.start_of(from);
+    let mut sums: BTreeMap<(EpochMs, Group), (u64, f64)> = BTreeMap::new();
+    for h in histories {
+        let Some(resolved) = h.reached(TicketState::Resolved).filter(|&t| t >= first && t <= now) else { continue };
+        let s = sums.entry((period.start_of(resolved), h.group())).or_default();
+        s.0 += 1;
+        s.1 += (resolved - h.ticket.detected_at) as f64 / HOUR_MS as f64;
+    }
+    sums.into_iter()
+        .map(|((start, group), (tickets, hours_sum))| RepairTimeRow { period, start, group, tickets, hours_sum })
+        .collect()
+}

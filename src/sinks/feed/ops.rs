@@ -1,0 +1,85 @@
+//! The operations feed: every `kpi_every` it reads the ticket histories,
+//! writes the events of tickets that changed, the KPI periods of the
+//! lookback (rewritten while they fill; InfluxDB keeps the last write of a
+//! series and time) and the snapshots of the present.
+
+use super::kpi_points as kp;
+use super::points;
+use crate::db::Db;
+use crate::fleet::Fleet;
+use crate::kpi::{self, Period, TicketHistory};
+use crate::model::{EpochMs, SiteId};
+use crate::shutdown::Shutdown;
+use crate::sinks::queue::InfluxSink;
+use crate::tickets::StoredHistory;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Transitions committed while a pass read the database are caught by the
+/// next pass: events are rewritten from this long before the previous one.
+const EVENT_OVERLAP_MS: i64 = 60_000;
+
+pub struct OpsFeed {
+    pub sink: InfluxSink,
+    pub db: Db,
+    pub fleet: Arc<Fleet>,
+    pub every: Duration,
+    pub lookback_ms: i64,
+}
+
+impl OpsFeed {
+    /// Runs until `stop`, then makes one last pass so the final state is written.
+    pub async fn run(self, mut stop: Shutdown) {
+        let mut tick = tokio::time::interval(self.every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut events_since = None;
+        loop {
+            let stopping = tokio::select! {
+                _ = tick.tick() => false,
+                () = stop.wait() => true,
+            };
+            let now = chrono::Utc::now().timestamp_millis();
+            match self.pass(now, events_since).await {
+                Ok(()) => events_since = Some(now - EVENT_OVERLAP_MS),
+                Err(e) => tracing::warn!(error = %e, "KPI pass failed; retried at the next tick"),
+            }
+            if stopping {
+                break;
+            }
+        }
+    }
+
+    /// One pass at wall-clock `now`; events of tickets updated since
+    /// `events_since` (all within the lookback on the first pass).
+    pub async fn pass(&self, now: EpochMs, events_since: Option<EpochMs>) -> Result<(), crate::tickets::StoreError> {
+        let since = now - self.lookback_ms.max(kpi::TRAILING_MS) - kpi::REPEAT_WITHIN_MS;
+        let histories: Vec<TicketHistory> =
+            self.db.ticket_histories(since).await?.into_iter().map(|h| self.with_site(h)).collect();
+        let changed_since = events_since.unwrap_or(now - self.lookback_ms);
+        for h in histories.iter().filter(|h| h.ticket.updated_at >= changed_since) {
+            points::ticket_events(h).for_each(|p| self.sink.send(p));
+        }
+        let from = now - self.lookback_ms;
+        for period in Period::ALL {
+            kpi::rates(&histories, period, from, now).iter().for_each(|r| self.sink.send(kp::rate(r)));
+            kpi::repair_times(&histories, period, from, now).iter().for_each(|r| self.sink.send(kp::repair_time(r)));
+        }
+        for (group, row) in kpi::open_tickets(&histories, now) {
+            self.sink.send(kp::open(&group, &row, now));
+        }
+        kpi::repair_rate(&self.fleet, &histories, now).iter().for_each(|r| self.sink.send(kp::repair_rate(r, now)));
+        kpi::fault_share(&histories, now).iter().for_each(|r| self.sink.send(kp::fault(r, now)));
+        kpi::site_health(&self.fleet, &histories).iter().for_each(|r| self.sink.send(kp::site(r, now)));
+        let loads = self.db.engineer_loads().await?;
+        kpi::engineer_load(&self.fleet, &loads, now).iter().for_each(|r| self.sink.send(kp::engineer(r, now)));
+        let levels = self.db.stock_levels().await?;
+        kpi::parts_stock(&self.fleet, levels).iter().for_each(|r| self.sink.send(kp::part(r, now)));
+        Ok(())
+    }
+
+    fn with_site(&self, h: StoredHistory) -> TicketHistory {
+        let site =
+            self.fleet.asset(h.ticket.asset_id.as_str()).map_or_else(|| SiteId::new("unknown"), |a| a.site.clone());
+        TicketHistory { ticket: h.ticket, site, events: h.events, parts: h.parts }
+    }
+}
