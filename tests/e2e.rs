@@ -5,11 +5,9 @@
 mod common;
 
 use chrono::{DateTime, Utc};
-use device_sim::{FaultKind, InjectedFault, PublishConfig, PublishStats, SimConfig, Simulator};
+use device_sim::{FaultKind, InjectedFault, PublishStats, SimConfig, Simulator};
 use std::collections::{BTreeSet, HashMap};
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 use upkeep::app::{self, Running};
 use upkeep::config::Config;
 use upkeep::db::Db;
@@ -50,33 +48,9 @@ fn scenario(broker_url: &str, workers: usize) -> Scenario {
     Scenario { fleet, rules, sim, faults, config, _dir: dir }
 }
 
-/// Publishes the whole simulated period and waits until the engine has
-/// acknowledged every message (acks follow detection and ticket commits).
 async fn play(s: &Scenario, running: &Running) -> PublishStats {
     let sim = Simulator::new(&upkeep::demo::sim_assets(&s.fleet), &s.sim).unwrap();
-    let prefix = s.config.mqtt.topic_filter.trim_end_matches("/+").to_owned();
-    let cfg = PublishConfig {
-        broker_url: s.config.mqtt.url.clone(),
-        client_id: format!("{}-sim", s.config.mqtt.client_id),
-        topic_prefix: prefix,
-        ..PublishConfig::default()
-    };
-    let before = running.metrics.messages_acked.load(Ordering::Relaxed);
-    assert!(running.metrics.wait_subscribed(Duration::from_secs(10)).await, "engine never subscribed");
-    let stats = device_sim::publish(sim, &cfg, |_| {}).await.unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while running.metrics.messages_acked.load(Ordering::Relaxed) - before < stats.messages {
-        let m = &running.metrics;
-        assert!(
-            Instant::now() < deadline,
-            "engine did not acknowledge every message in time: published {}, received {}, acked {} (since {before})",
-            stats.messages,
-            m.messages_received.load(Ordering::Relaxed),
-            m.messages_acked.load(Ordering::Relaxed),
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    stats
+    common::play(sim, &s.config, running).await
 }
 
 fn expected_fault_code(f: FaultKind) -> &'static str {

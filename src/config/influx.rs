@@ -68,7 +68,7 @@ impl Default for InfluxConfig {
             rollup: Span::from_mins(1),
             scores_every: Span::from_mins(5),
             kpi_every: Span::from_mins(1),
-            kpi_lookback: Span::from_hours(24 * 7),
+            kpi_lookback: Span::from_hours(24 * 30),
         }
     }
 }

@@ -4,9 +4,9 @@
 
 use crate::db::{col, Db, DbError};
 use crate::fleet::Depot;
+use crate::kpi::StockLevel;
 use crate::model::{DepotId, PartNumber, TicketId};
 use crate::rules::PartRef;
-use crate::kpi::StockLevel;
 use crate::tickets::PartLine;
 use sqlx::any::AnyRow;
 

@@ -5,10 +5,15 @@
 //! known: when it met the target, or when the target's window closed
 //! without it. Periods (hours, days) are therefore final once they have
 //! passed, sums over periods are exact, and a dashboard can divide summed
-//! `met` by summed `total` over any range.
+//! `met` by summed `total` over any range. The exception is the first-time
+//! fix: it counts in the period of the repair, as the field reports it, and
+//! a repeat of the fault within 30 days turns it into a miss there later
+//! (the feed rewrites periods within its lookback, 30 days by default).
 
 mod rates;
 mod snapshot;
+#[cfg(test)]
+mod tests;
 
 pub use rates::{rates, repair_times, RateKpi, RateRow, RepairTimeRow};
 pub use snapshot::{

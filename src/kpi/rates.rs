@@ -70,11 +70,11 @@ impl RateKpi {
     }
 }
 
-/// Met when `done` came by `deadline`; missed once the deadline passed.
+/// Met when `done` came by `deadline` (inclusive); missed once it passed.
 fn by_deadline(done: Option<EpochMs>, deadline: EpochMs, now: EpochMs) -> Option<(EpochMs, bool)> {
     match done {
         Some(at) if at <= deadline => Some((at, true)),
-        _ if deadline <= now => Some((deadline, false)),
+        _ if deadline < now => Some((deadline, false)),
         _ => None,
     }
 }

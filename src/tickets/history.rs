@@ -21,10 +21,11 @@ impl Db {
     /// however old, with their histories; oldest detection first.
     pub async fn ticket_histories(&self, since: EpochMs) -> Result<Vec<StoredHistory>, StoreError> {
         let chosen = format!("detected_at >= $1 OR state IN {OPEN_STATES}");
-        let tickets = sqlx::query(&format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE {chosen} ORDER BY detected_at, id"))
-            .bind(since)
-            .fetch_all(&self.pool)
-            .await?;
+        let tickets =
+            sqlx::query(&format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE {chosen} ORDER BY detected_at, id"))
+                .bind(since)
+                .fetch_all(&self.pool)
+                .await?;
         let mut out = Vec::with_capacity(tickets.len());
         let mut index = HashMap::with_capacity(tickets.len());
         for row in &tickets {

@@ -135,7 +135,8 @@ pub struct TicketFilter {
 }
 
 pub(super) const OPEN_STATES: &str = "('open', 'assigned', 'accepted', 'en_route', 'on_site')";
-pub(super) const TICKET_COLUMNS: &str = "id, asset_id, model, fault_code, rule_id, kind, severity, state, description, \
+pub(super) const TICKET_COLUMNS: &str =
+    "id, asset_id, model, fault_code, rule_id, kind, severity, state, description, \
      detected_at, response_due, on_site_due, engineer_id, assignment_note, parts_note, deadline_at_risk, \
      evidence_count, created_at, updated_at";
 

@@ -44,3 +44,52 @@ pub async fn postgres(admin_url: &str) -> Db {
     let base = admin_url.rsplit_once('/').map_or(admin_url, |(b, _)| b);
     Db::connect(&format!("{base}/{name}"), 8).await.unwrap()
 }
+
+/// Runs one InfluxQL statement on the server at `base` and returns its JSON answer.
+pub async fn influxql(base: &str, db: &str, q: &str) -> serde_json::Value {
+    let client = reqwest::Client::new();
+    let r = client.post(format!("{base}/query")).query(&[("db", db), ("q", q), ("epoch", "ms")]).send().await.unwrap();
+    assert!(r.status().is_success(), "{q}: {}", r.status());
+    serde_json::from_str(&r.text().await.unwrap()).unwrap()
+}
+
+/// An InfluxDB database of its own for one test.
+pub async fn fresh_influx_database(base: &str) -> String {
+    let db = format!("upkeep_test_{}", uuid::Uuid::new_v4().simple());
+    influxql(base, "", &format!("CREATE DATABASE {db}")).await;
+    db
+}
+
+/// Publishes the whole simulated period and waits until the engine has
+/// acknowledged every message (acks follow detection and ticket commits).
+pub async fn play(
+    sim: device_sim::Simulator,
+    config: &upkeep::config::Config,
+    running: &upkeep::app::Running,
+) -> device_sim::PublishStats {
+    use std::sync::atomic::Ordering;
+    use std::time::{Duration, Instant};
+    let prefix = config.mqtt.topic_filter.trim_end_matches("/+").to_owned();
+    let cfg = device_sim::PublishConfig {
+        broker_url: config.mqtt.url.clone(),
+        client_id: format!("{}-sim", config.mqtt.client_id),
+        topic_prefix: prefix,
+        ..device_sim::PublishConfig::default()
+    };
+    let before = running.metrics.messages_acked.load(Ordering::Relaxed);
+    assert!(running.metrics.wait_subscribed(Duration::from_secs(10)).await, "engine never subscribed");
+    let stats = device_sim::publish(sim, &cfg, |_| {}).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while running.metrics.messages_acked.load(Ordering::Relaxed) - before < stats.messages {
+        let m = &running.metrics;
+        assert!(
+            Instant::now() < deadline,
+            "engine did not acknowledge every message in time: published {}, received {}, acked {} (since {before})",
+            stats.messages,
+            m.messages_received.load(Ordering::Relaxed),
+            m.messages_acked.load(Ordering::Relaxed),
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    stats
+}

@@ -29,11 +29,9 @@ pub fn target(c: &InfluxConfig) -> Option<InfluxTarget> {
         InfluxApiKind::V1 => {
             InfluxApi::V1 { database: c.database.clone(), username: c.username.clone(), password: c.password.clone() }
         }
-        InfluxApiKind::V2 => InfluxApi::V2 {
-            org: c.org.clone(),
-            bucket: c.bucket.clone(),
-            token: c.token.clone().unwrap_or_default(),
-        },
+        InfluxApiKind::V2 => {
+            InfluxApi::V2 { org: c.org.clone(), bucket: c.bucket.clone(), token: c.token.clone().unwrap_or_default() }
+        }
     };
     Some(InfluxTarget { url: c.url.clone()?, api })
 }

@@ -1,7 +1,8 @@
-//! The operations feed: every `kpi_every` it reads the ticket histories,
-//! writes the events of tickets that changed, the KPI periods of the
-//! lookback (rewritten while they fill; InfluxDB keeps the last write of a
-//! series and time) and the snapshots of the present.
+//! The operations feed: every `kpi_every` it reads the ticket histories and
+//! writes the ticket events and KPI periods of the lookback, and snapshots
+//! of the present. Rewriting is idempotent (InfluxDB keeps the last write of
+//! a series and time), so periods still filling and events recorded late or
+//! back-dated are always right, at the cost of a few points per ticket.
 
 use super::kpi_points as kp;
 use super::points;
@@ -14,10 +15,6 @@ use crate::sinks::queue::InfluxSink;
 use crate::tickets::StoredHistory;
 use std::sync::Arc;
 use std::time::Duration;
-
-/// Transitions committed while a pass read the database are caught by the
-/// next pass: events are rewritten from this long before the previous one.
-const EVENT_OVERLAP_MS: i64 = 60_000;
 
 pub struct OpsFeed {
     pub sink: InfluxSink,
@@ -32,16 +29,14 @@ impl OpsFeed {
     pub async fn run(self, mut stop: Shutdown) {
         let mut tick = tokio::time::interval(self.every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut events_since = None;
         loop {
             let stopping = tokio::select! {
                 _ = tick.tick() => false,
                 () = stop.wait() => true,
             };
             let now = chrono::Utc::now().timestamp_millis();
-            match self.pass(now, events_since).await {
-                Ok(()) => events_since = Some(now - EVENT_OVERLAP_MS),
-                Err(e) => tracing::warn!(error = %e, "KPI pass failed; retried at the next tick"),
+            if let Err(e) = self.pass(now).await {
+                tracing::warn!(error = %e, "KPI pass failed; retried at the next tick");
             }
             if stopping {
                 break;
@@ -49,17 +44,15 @@ impl OpsFeed {
         }
     }
 
-    /// One pass at wall-clock `now`; events of tickets updated since
-    /// `events_since` (all within the lookback on the first pass).
-    pub async fn pass(&self, now: EpochMs, events_since: Option<EpochMs>) -> Result<(), crate::tickets::StoreError> {
+    /// One pass at wall-clock `now`.
+    pub async fn pass(&self, now: EpochMs) -> Result<(), crate::tickets::StoreError> {
         let since = now - self.lookback_ms.max(kpi::TRAILING_MS) - kpi::REPEAT_WITHIN_MS;
         let histories: Vec<TicketHistory> =
             self.db.ticket_histories(since).await?.into_iter().map(|h| self.with_site(h)).collect();
-        let changed_since = events_since.unwrap_or(now - self.lookback_ms);
-        for h in histories.iter().filter(|h| h.ticket.updated_at >= changed_since) {
-            points::ticket_events(h).for_each(|p| self.sink.send(p));
-        }
         let from = now - self.lookback_ms;
+        for h in &histories {
+            points::ticket_events(h).filter(|p| p.time >= from).for_each(|p| self.sink.send(p));
+        }
         for period in Period::ALL {
             kpi::rates(&histories, period, from, now).iter().for_each(|r| self.sink.send(kp::rate(r)));
             kpi::repair_times(&histories, period, from, now).iter().for_each(|r| self.sink.send(kp::repair_time(r)));
