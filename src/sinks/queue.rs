@@ -97,9 +97,16 @@ impl InfluxSink {
         metrics: Arc<SinkMetrics>,
         stop: Shutdown,
     ) -> (Self, tokio::task::JoinHandle<()>) {
-        let (tx, rx) = mpsc::channel(settings.queue_points.max(1));
-        let task = tokio::spawn(run(writer, settings, Arc::clone(&metrics), rx, stop));
-        (InfluxSink { tx, metrics }, task)
+        let (sink, rx) = Self::detached(settings.queue_points, metrics);
+        let task = tokio::spawn(run(writer, settings, Arc::clone(&sink.metrics), rx, stop));
+        (sink, task)
+    }
+
+    /// A sink whose queue the caller drains: what producers feed, without a
+    /// server (tests, benchmarks).
+    pub fn detached(queue_points: usize, metrics: Arc<SinkMetrics>) -> (Self, mpsc::Receiver<Point>) {
+        let (tx, rx) = mpsc::channel(queue_points.max(1));
+        (InfluxSink { tx, metrics }, rx)
     }
 
     pub fn metrics(&self) -> &SinkMetrics {

@@ -7,6 +7,8 @@ mod kpi_points;
 mod ops;
 pub mod points;
 mod telemetry;
+#[cfg(test)]
+mod tests;
 
 pub use ops::OpsFeed;
 pub use telemetry::{Bucket, TelemetryFeed};
