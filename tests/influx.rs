@@ -96,7 +96,7 @@ async fn errors_say_whether_a_retry_can_help() {
     assert!(!err.is_retriable());
     // Text that is not line protocol is rejected with the reason.
     let db = common::fresh_influx_database(&base).await;
-    let err = writer(&base, v1(&db)).write("not line protocol\n".into(), Precision::Ms).await.unwrap_err();
+    let err = writer(&base, v1(&db)).write("not line protocol\n", Precision::Ms).await.unwrap_err();
     assert!(matches!(&err, WriteError::Rejected { status: 400, .. }) && !err.is_retriable(), "{err}");
     // Nothing listening: an outage, worth retrying.
     let addr = vacant_address().await;
@@ -151,7 +151,7 @@ async fn v2_writes_to_its_endpoint_with_org_bucket_and_token() {
 
     // A server in trouble is worth retrying.
     let (base, server) = recording_server("503 Service Unavailable").await;
-    let err = writer(&base, api).write("m v=1i 7\n".into(), Precision::Ms).await.unwrap_err();
+    let err = writer(&base, api).write("m v=1i 7\n", Precision::Ms).await.unwrap_err();
     server.await.unwrap();
     assert!(matches!(err, WriteError::Rejected { status: 503, .. }) && err.is_retriable(), "{err}");
 }

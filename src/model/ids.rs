@@ -33,6 +33,13 @@ macro_rules! string_id {
             }
         }
 
+        /// The shared text, without a copy (e.g. as an InfluxDB tag value).
+        impl From<&$name> for Arc<str> {
+            fn from(value: &$name) -> Self {
+                Arc::clone(&value.0)
+            }
+        }
+
         impl std::borrow::Borrow<str> for $name {
             fn borrow(&self) -> &str {
                 &self.0

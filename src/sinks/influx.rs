@@ -67,7 +67,7 @@ impl InfluxWriter {
     }
 
     /// Sends one batch of encoded lines.
-    pub async fn write(&self, lines: String, precision: Precision) -> Result<(), WriteError> {
+    pub async fn write(&self, lines: impl Into<reqwest::Body>, precision: Precision) -> Result<(), WriteError> {
         let base = self.target.url.trim_end_matches('/');
         let request = match &self.target.api {
             InfluxApi::V1 { database, username, password } => {

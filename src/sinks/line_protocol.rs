@@ -7,7 +7,12 @@
 //! so it cannot escape the separator after it.
 
 use crate::model::EpochMs;
+use std::borrow::Cow;
 use std::fmt::Write as _;
+use std::sync::Arc;
+
+/// Measurement names and keys: mostly constants, so no allocation.
+pub type Name = Cow<'static, str>;
 
 /// A field value, typed as InfluxDB stores it.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,9 +27,10 @@ pub enum FieldValue {
 /// fields (the values) and its time.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Point {
-    pub measurement: String,
-    pub tags: Vec<(String, String)>,
-    pub fields: Vec<(String, FieldValue)>,
+    pub measurement: Name,
+    /// Values are shared: ids (assets, metrics, sites) are tagged without a copy.
+    pub tags: Vec<(Name, Arc<str>)>,
+    pub fields: Vec<(Name, FieldValue)>,
     pub time: EpochMs,
 }
 
@@ -90,16 +96,16 @@ impl From<&str> for FieldValue {
 }
 
 impl Point {
-    pub fn new(measurement: impl Into<String>, time: EpochMs) -> Self {
-        Point { measurement: measurement.into(), tags: Vec::new(), fields: Vec::new(), time }
+    pub fn new(measurement: impl Into<Name>, time: EpochMs) -> Self {
+        Point { measurement: measurement.into(), tags: Vec::with_capacity(8), fields: Vec::with_capacity(4), time }
     }
 
-    pub fn tag(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+    pub fn tag(mut self, key: impl Into<Name>, value: impl Into<Arc<str>>) -> Self {
         self.tags.push((key.into(), value.into()));
         self
     }
 
-    pub fn field(mut self, key: impl Into<String>, value: impl Into<FieldValue>) -> Self {
+    pub fn field(mut self, key: impl Into<Name>, value: impl Into<FieldValue>) -> Self {
         self.fields.push((key.into(), value.into()));
         self
     }
@@ -113,36 +119,30 @@ impl Point {
         if self.measurement.is_empty() {
             return Err(EncodeError::EmptyMeasurement);
         }
-        let names = std::iter::once(self.measurement.as_str())
-            .chain(self.tags.iter().flat_map(|(k, v)| [k.as_str(), v.as_str()]))
-            .chain(self.fields.iter().map(|(k, _)| k.as_str()));
-        for name in names {
+        let names = std::iter::once(self.measurement.as_ref())
+            .chain(self.tags.iter().flat_map(|(k, v)| [k.as_ref(), v.as_ref()]))
+            .chain(self.fields.iter().map(|(k, _)| k.as_ref()));
+        for name in names.filter(|n| n.contains(['\n', '\r', '\\'])) {
             if name.contains(['\n', '\r']) {
-                return Err(EncodeError::LineBreak(self.measurement.clone()));
+                return Err(EncodeError::LineBreak(self.measurement.to_string()));
             }
             if !backslashes_representable(name) {
-                return Err(EncodeError::Backslash(self.measurement.clone()));
+                return Err(EncodeError::Backslash(self.measurement.to_string()));
             }
         }
-        let fields: Vec<&(String, FieldValue)> = self
-            .fields
-            .iter()
-            .filter(|(k, v)| !k.is_empty() && !matches!(v, FieldValue::Float(f) if !f.is_finite()))
-            .collect();
-        if fields.is_empty() {
-            return Err(EncodeError::NoFields(self.measurement.clone()));
+        let kept = |(k, v): &&(Name, FieldValue)| !k.is_empty() && !matches!(v, FieldValue::Float(f) if !f.is_finite());
+        if !self.fields.iter().any(|f| kept(&f)) {
+            return Err(EncodeError::NoFields(self.measurement.to_string()));
         }
         escape(&self.measurement, &[',', ' '], out);
-        let mut tags: Vec<&(String, String)> =
-            self.tags.iter().filter(|(k, v)| !k.is_empty() && !v.is_empty()).collect();
-        tags.sort_by(|a, b| a.0.cmp(&b.0));
-        for (k, v) in tags {
-            out.push(',');
-            escape(k, KEY_SPECIALS, out);
-            out.push('=');
-            escape(v, KEY_SPECIALS, out);
+        if self.tags.is_sorted_by(|a, b| a.0 <= b.0) {
+            write_tags(self.tags.iter(), out);
+        } else {
+            let mut tags: Vec<&(Name, Arc<str>)> = self.tags.iter().collect();
+            tags.sort_by(|a, b| a.0.cmp(&b.0));
+            write_tags(tags.into_iter(), out);
         }
-        for (i, (k, v)) in fields.into_iter().enumerate() {
+        for (i, (k, v)) in self.fields.iter().filter(kept).enumerate() {
             out.push(if i == 0 { ' ' } else { ',' });
             escape(k, KEY_SPECIALS, out);
             out.push('=');
@@ -154,6 +154,16 @@ impl Point {
         };
         let _ = writeln!(out, " {time}");
         Ok(())
+    }
+}
+
+/// Tags in the order given, empty keys and values left out.
+fn write_tags<'a>(tags: impl Iterator<Item = &'a (Name, Arc<str>)>, out: &mut String) {
+    for (k, v) in tags.filter(|(k, v)| !k.is_empty() && !v.is_empty()) {
+        out.push(',');
+        escape(k, KEY_SPECIALS, out);
+        out.push('=');
+        escape(v, KEY_SPECIALS, out);
     }
 }
 
@@ -172,6 +182,10 @@ fn backslashes_representable(name: &str) -> bool {
 }
 
 fn escape(s: &str, specials: &[char], out: &mut String) {
+    if !s.contains(specials) {
+        out.push_str(s);
+        return;
+    }
     for c in s.chars() {
         if specials.contains(&c) {
             out.push('\\');

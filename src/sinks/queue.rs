@@ -131,6 +131,15 @@ struct Batch {
     since: Option<Instant>,
 }
 
+/// Bytes per encoded point to reserve up front (most lines are shorter).
+const LINE_BYTES: usize = 160;
+
+impl Batch {
+    fn new(points: usize) -> Self {
+        Batch { lines: String::with_capacity(points.min(100_000) * LINE_BYTES), points: 0, since: None }
+    }
+}
+
 async fn run(
     writer: InfluxWriter,
     s: SinkSettings,
@@ -138,20 +147,28 @@ async fn run(
     mut rx: mpsc::Receiver<Point>,
     mut stop: Shutdown,
 ) {
-    let mut batch = Batch { lines: String::new(), points: 0, since: None };
+    let mut batch = Batch::new(s.batch_points);
     let mut tick = tokio::time::interval(s.flush_every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // Points are taken from the queue in bulk: one wake-up per many points.
+    let mut taken = Vec::with_capacity(s.batch_points.min(4096));
     loop {
         tokio::select! {
-            point = rx.recv() => match point {
-                Some(p) => add(&mut batch, &p, s.precision, &metrics),
-                None => break,
+            n = rx.recv_many(&mut taken, s.batch_points.min(4096)) => {
+                if n == 0 {
+                    break;
+                }
+                for p in taken.drain(..) {
+                    add(&mut batch, &p, s.precision, &metrics);
+                    if batch.points as usize >= s.batch_points {
+                        flush(&writer, &s, &metrics, &mut batch, Some(&mut stop)).await;
+                    }
+                }
             },
             _ = tick.tick() => {}
             () = stop.wait() => break,
         }
-        let due = batch.since.is_some_and(|t| t.elapsed() >= s.flush_every);
-        if batch.points as usize >= s.batch_points || (due && batch.points > 0) {
+        if batch.since.is_some_and(|t| t.elapsed() >= s.flush_every) {
             flush(&writer, &s, &metrics, &mut batch, Some(&mut stop)).await;
         }
     }
@@ -195,11 +212,13 @@ async fn flush(
         return;
     }
     let mut backoff = Duration::from_millis(200);
+    // Handed to the client as shared bytes: a retry sends them again without a copy.
+    let body = bytes::Bytes::from(std::mem::replace(&mut batch.lines, Batch::new(s.batch_points).lines));
     loop {
         if let Some(since) = batch.since {
             metrics.lag_ms.store(since.elapsed().as_millis() as i64, Relaxed);
         }
-        match writer.write(batch.lines.clone(), s.precision).await {
+        match writer.write(body.clone(), s.precision).await {
             Ok(()) => {
                 metrics.points_written.fetch_add(batch.points, Relaxed);
                 metrics.batches_written.fetch_add(1, Relaxed);
@@ -228,7 +247,6 @@ async fn flush(
             }
         }
     }
-    batch.lines.clear();
     batch.points = 0;
     batch.since = None;
 }

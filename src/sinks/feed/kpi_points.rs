@@ -6,11 +6,8 @@ use crate::kpi::{EngineerRow, FaultRow, Group, ModelRate, OpenRow, PartRow, Rate
 use crate::model::EpochMs;
 use crate::sinks::line_protocol::Point;
 
-fn grouped(measurement: &str, g: &Group, time: EpochMs) -> Point {
-    Point::new(measurement, time)
-        .tag("site", g.site.as_str())
-        .tag("model", g.model.as_str())
-        .tag("severity", g.severity.as_str())
+fn grouped(measurement: &'static str, g: &Group, time: EpochMs) -> Point {
+    Point::new(measurement, time).tag("model", &g.model).tag("severity", g.severity.as_str()).tag("site", &g.site)
 }
 
 pub fn rate(r: &RateRow) -> Point {

@@ -126,14 +126,14 @@ fn parse(line: &str) -> Point {
     while let Some(r) = rest.strip_prefix(',') {
         let (k, r) = read_name(r, &['=']);
         let (v, r) = read_name(&r[1..], &[',', ' ']);
-        p.tags.push((k, v));
+        p.tags.push((k.into(), v.into()));
         rest = r;
     }
     rest = &rest[1..];
     loop {
         let (k, r) = read_name(rest, &['=']);
         let (v, r) = read_value(&r[1..]);
-        p.fields.push((k, v));
+        p.fields.push((k.into(), v));
         match r.strip_prefix(',') {
             Some(r) => rest = r,
             None => {
@@ -175,14 +175,14 @@ fn random_points_parse_back_to_what_was_encoded() {
     for _ in 0..3000 {
         let mut p = Point::new(random_text(&mut rng, 1), rng.random_range(0..1 << 45));
         for _ in 0..rng.random_range(0..4) {
-            p.tags.push((random_text(&mut rng, 0), random_text(&mut rng, 0)));
+            p.tags.push((random_text(&mut rng, 0).into(), random_text(&mut rng, 0).into()));
         }
         // Distinct tag keys, as a point has.
         p.tags.dedup_by(|a, b| a.0 == b.0);
         p.tags.sort_by(|a, b| a.0.cmp(&b.0));
         p.tags.dedup_by(|a, b| a.0 == b.0);
         for _ in 0..rng.random_range(1..5) {
-            p.fields.push((random_text(&mut rng, 0), random_value(&mut rng)));
+            p.fields.push((random_text(&mut rng, 0).into(), random_value(&mut rng)));
         }
         match line(&p, Precision::Ms) {
             Ok(text) => {
