@@ -36,7 +36,15 @@ pub struct DemoOptions {
     pub data_dir: PathBuf,
     /// Stop after this long (wall clock); `None` runs until Ctrl-C.
     pub duration: Option<Duration>,
+    /// Messages per second the simulator publishes at most; `None`: as fast
+    /// as the engine takes them, or `INFLUX_PACE` with the InfluxDB sink on.
+    pub rate: Option<f64>,
 }
+
+/// Messages per second of the replay when the InfluxDB sink is on: what the
+/// local InfluxDB 1.6 took on the 2-core box without the sink dropping
+/// points (about 70 k points/s; see README, "Benchmarks and load").
+const INFLUX_PACE: f64 = 1000.0;
 
 /// Runs the demo until `stop` is set or the duration has passed.
 pub async fn run(
@@ -60,9 +68,14 @@ pub async fn run(
     let sim = simulator(&fleet, &opts)?;
     let truth_path = opts.data_dir.join("truth.json");
     let mut truth = sim.truth();
+    let rate = opts.rate.or(config.influx.url.as_ref().map(|_| INFLUX_PACE));
+    if let Some(r) = rate {
+        println!("replaying at most {r} messages/s (--rate)");
+    }
     let publish_cfg = PublishConfig {
         broker_url: config.mqtt.url.clone(),
         client_id: "upkeep-demo-sim".into(),
+        rate,
         ..PublishConfig::default()
     };
     let mut publisher = tokio::spawn(async move { device_sim::publish(sim, &publish_cfg, |_| {}).await });

@@ -39,6 +39,10 @@ enum Command {
         duration: Option<Span>,
         #[arg(long, default_value = "upkeep-demo")]
         data_dir: PathBuf,
+        /// Messages per second to replay at most (default: as fast as the
+        /// engine takes them; 1000 when the InfluxDB sink is on, so InfluxDB keeps up).
+        #[arg(long)]
+        rate: Option<f64>,
     },
     /// The production engine against an external broker and database.
     Run {
@@ -91,10 +95,10 @@ enum FleetCommand {
 async fn main() -> Result<()> {
     upkeep::telemetry::init_tracing();
     match Cli::parse().command {
-        Command::Demo { config, assets, days, seed, duration, data_dir } => {
+        Command::Demo { config, assets, days, seed, duration, data_dir, rate } => {
             let config = Config::load(config.as_deref())?;
             let rules = rules(&config.rules.dir)?;
-            let opts = DemoOptions { assets, days, seed, data_dir, duration: duration.map(Span::as_std) };
+            let opts = DemoOptions { assets, days, seed, data_dir, duration: duration.map(Span::as_std), rate };
             let (trigger, stop) = upkeep::shutdown::channel();
             tokio::spawn(async move {
                 terminated().await;

@@ -147,3 +147,22 @@ fn a_stuck_sensor_is_seen_even_when_held_longer_than_the_window() {
     assert_eq!(opened[0].rule.as_str(), "stuck");
     assert!(opened[0].evidence.at >= 720 * MIN, "2 h after it got stuck");
 }
+
+#[test]
+fn scores_are_every_checks_latest_outcome_at_most_once_per_interval() {
+    let mut d = detector();
+    let asset = AssetId::new("P-1");
+    assert!(d.take_scores(&asset, 30 * MIN).is_none(), "nothing evaluated yet");
+    run(&mut d, 0..10, healthy);
+    let first = d.take_scores(&asset, 30 * MIN).expect("first evaluation is due");
+    assert_eq!((first.asset.as_str(), first.at), ("P-1", 9 * MIN));
+    let evaluated: usize = (0..d.rules.rules.len()).map(|i| d.last_evaluation(i).0.len()).sum();
+    assert!(evaluated > 0);
+    assert_eq!(first.checks.len(), evaluated, "one entry per check evaluated");
+    assert!(first.checks.iter().all(|(rule, _)| d.rules.rules.iter().any(|r| &r.id == rule)));
+    // 20 minutes of event time later: not yet due; after 30 minutes: due.
+    run(&mut d, 10..30, healthy);
+    assert!(d.take_scores(&asset, 30 * MIN).is_none());
+    run(&mut d, 30..40, healthy);
+    assert_eq!(d.take_scores(&asset, 30 * MIN).map(|s| s.at), Some(39 * MIN));
+}
