@@ -23,11 +23,16 @@ pub struct OpenRow {
     pub on_site_breached: u64,
 }
 
+/// Every group with a ticket in `histories` gets a row, zero when none is
+/// open: a dashboard then shows 0 rather than no data.
 pub fn open_tickets(histories: &[TicketHistory], now: EpochMs) -> BTreeMap<Group, OpenRow> {
     let mut rows: BTreeMap<Group, OpenRow> = BTreeMap::new();
-    for h in histories.iter().filter(|h| h.ticket.state.is_open()) {
+    for h in histories {
         let t = &h.ticket;
         let row = rows.entry(h.group()).or_default();
+        if !t.state.is_open() {
+            continue;
+        }
         row.open += 1;
         let on_site = h.reached(TicketState::OnSite).is_some();
         let late_on_site = !on_site && now > t.on_site_due;

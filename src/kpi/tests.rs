@@ -580,7 +580,7 @@ fn open_tickets_count_breaches_and_risk_per_group() {
             b + 13 * H,
             b + 13 * H + 30 * MIN,
         ),
-        // a group with only a resolved ticket gets no row
+        // a group with only a resolved ticket gets a row of zeros (a dashboard shows 0)
         resolved(ticket("q", On { site: "S3", asset: "C1", ..PUMP }, d), d + H),
     ];
     let rows = open_tickets(&hs, now);
@@ -594,6 +594,7 @@ fn open_tickets_count_breaches_and_risk_per_group() {
             group("S2", "pump", Severity::Emergency),
             OpenRow { open: 1, at_risk: 1, response_breached: 0, on_site_breached: 0 },
         ),
+        (group("S3", "pump", Severity::Major), OpenRow::default()),
     ]);
     assert_eq!(rows, expected);
 }

@@ -1,6 +1,9 @@
 //! The zero-setup demo: an embedded broker, a generated fleet, the simulator
 //! publishing degrading telemetry faster than real time, the engine and its
-//! API, with a live progress line. Everything stays on loopback.
+//! API, a simulated service team working the tickets, with a live progress
+//! line. Everything stays on loopback.
+
+mod field;
 
 use crate::app::{self, AppError, Running};
 use crate::config::Config;
@@ -61,6 +64,9 @@ pub async fn run(
     let running = app::start(&config, Arc::clone(&fleet), rules).await?;
     println!("upkeep demo: embedded broker on 127.0.0.1:{port}, database {}", config.database.url);
     println!("API on http://{0} (try http://{0}/api/v1/tickets?state=assigned)", running.api_addr);
+    println!("a simulated service team accepts, travels to, repairs and closes the assigned tickets");
+    let (field_trigger, field_stop) = crate::shutdown::channel();
+    let field_team = tokio::spawn(field::run(running.db.clone(), opts.seed, field_stop));
 
     if !running.metrics.wait_subscribed(Duration::from_secs(10)).await {
         tracing::warn!("the engine is not subscribed yet; early simulated messages may be missed");
@@ -111,6 +117,8 @@ pub async fn run(
         tracing::warn!(error = %e, "cannot write ground truth");
     }
     let final_snapshot = running.metrics.snapshot();
+    field_trigger.fire();
+    let _ = field_team.await;
     running.stop().await;
     println!(
         "stopped: {} readings, {} dead letters, tickets opened {} (ground truth in {})",

@@ -1,0 +1,129 @@
+//! The demo's service team: engineers who accept the tickets dispatch gave
+//! them, travel, repair and close, so the after-sales KPIs have something to
+//! measure. Each ticket follows its own plan (random, reproducible from the
+//! seed and the ticket id) of minutes after detection; a step is taken once
+//! its time has come, stamped with that time (the replay runs in the past).
+//! Tickets nobody could be assigned wait for a dispatcher, as in real life.
+
+use crate::db::Db;
+use crate::model::{EpochMs, TicketId};
+use crate::shutdown::Shutdown;
+use crate::tickets::{StoreError, TicketFilter, TicketState};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use std::hash::{Hash, Hasher};
+use std::time::Duration;
+
+const MIN: i64 = 60_000;
+const ACTOR: &str = "demo field team";
+
+/// Minutes after detection of each step; `cancel`: a false alarm the
+/// engineer cancels instead of accepting.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Plan {
+    accept: i64,
+    depart: i64,
+    arrive: i64,
+    resolve: i64,
+    close: i64,
+    cancel: bool,
+}
+
+fn plan(ticket: &TicketId, seed: u64) -> Plan {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (ticket, seed).hash(&mut h);
+    let mut rng = StdRng::seed_from_u64(h.finish());
+    // Most accept within the hour; a few are late. Travel and repair vary
+    // enough that some miss the on-site deadline or the 24-hour completion.
+    let accept = if rng.random_bool(0.9) { rng.random_range(5..55) } else { rng.random_range(60..240) };
+    let depart = accept + rng.random_range(10..40);
+    let arrive = depart + rng.random_range(30..720);
+    let resolve = arrive + rng.random_range(45..480);
+    Plan { accept, depart, arrive, resolve, close: resolve + rng.random_range(60..1440), cancel: rng.random_bool(0.05) }
+}
+
+/// The next step from `state`, and its minute in the plan.
+fn next(state: TicketState, p: &Plan) -> Option<(TicketState, i64)> {
+    use TicketState::*;
+    match state {
+        Assigned if p.cancel => Some((Cancelled, p.accept)),
+        Assigned => Some((Accepted, p.accept)),
+        Accepted => Some((EnRoute, p.depart)),
+        EnRoute => Some((OnSite, p.arrive)),
+        OnSite => Some((Resolved, p.resolve)),
+        Resolved => Some((Closed, p.close)),
+        Open | Closed | Cancelled => None,
+    }
+}
+
+/// Takes every step that is due at `now`, one per ticket.
+async fn step(db: &Db, seed: u64, now: EpochMs) -> Result<usize, StoreError> {
+    let mut taken = 0;
+    let states = [TicketState::Assigned, TicketState::Accepted, TicketState::EnRoute, TicketState::OnSite];
+    for state in states.into_iter().chain([TicketState::Resolved]) {
+        let filter = TicketFilter { state: Some(state), limit: 10_000, ..Default::default() };
+        for t in db.list_tickets(&filter).await? {
+            let Some((to, minute)) = next(state, &plan(&t.id, seed)) else { continue };
+            let at = t.detected_at + minute * MIN;
+            if at > now {
+                continue;
+            }
+            match db.transition(t.id.as_str(), to, ACTOR, "", at).await {
+                // A dispatcher may have moved it meanwhile: their call stands.
+                Ok(_) | Err(StoreError::InvalidTransition { .. } | StoreError::Conflict(_)) => taken += 1,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok(taken)
+}
+
+/// Works the tickets every two seconds until `stop`.
+pub async fn run(db: Db, seed: u64, mut stop: Shutdown) {
+    let mut tick = tokio::time::interval(Duration::from_secs(2));
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            () = stop.wait() => return,
+        }
+        if let Err(e) = step(&db, seed, chrono::Utc::now().timestamp_millis()).await {
+            tracing::warn!(error = %e, "demo field team could not update a ticket");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plans_are_reproducible_ordered_and_mostly_on_time() {
+        let ids: Vec<TicketId> = (0..500).map(|i| TicketId::new(format!("TK-{i}"))).collect();
+        let plans: Vec<Plan> = ids.iter().map(|id| plan(id, 7)).collect();
+        assert_eq!(plans[3], plan(&ids[3], 7));
+        assert_ne!(plans[3], plan(&ids[3], 8));
+        for p in &plans {
+            assert!(p.accept < p.depart && p.depart < p.arrive && p.arrive < p.resolve && p.resolve < p.close);
+        }
+        let within_hour = plans.iter().filter(|p| p.accept <= 60).count();
+        let cancelled = plans.iter().filter(|p| p.cancel).count();
+        assert!((400..=490).contains(&within_hour), "{within_hour} of 500 accepted within the hour");
+        assert!((5..=50).contains(&cancelled), "{cancelled} of 500 cancelled");
+    }
+
+    #[test]
+    fn the_team_walks_the_lifecycle_and_leaves_unassigned_tickets_alone() {
+        let p = Plan { accept: 1, depart: 2, arrive: 3, resolve: 4, close: 5, cancel: false };
+        let mut state = TicketState::Assigned;
+        let mut path = vec![state];
+        while let Some((to, _)) = next(state, &p) {
+            assert!(state.can_become(to), "{state} -> {to}");
+            state = to;
+            path.push(state);
+        }
+        assert_eq!(state, TicketState::Closed);
+        assert_eq!(path.len(), 6);
+        assert_eq!(next(TicketState::Open, &p), None);
+        assert_eq!(next(TicketState::Assigned, &Plan { cancel: true, ..p }).map(|n| n.0), Some(TicketState::Cancelled));
+    }
+}
