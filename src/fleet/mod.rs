@@ -163,6 +163,11 @@ impl Fleet {
     pub fn asset(&self, id: &str) -> Option<&Asset> {
         self.assets.get(id).map(|&i| &self.file.assets[i])
     }
+    /// The asset's site; `unknown` for an asset not in the registry (its
+    /// data is still shown, under that site).
+    pub fn site_of(&self, asset: &str) -> SiteId {
+        self.asset(asset).map_or_else(|| SiteId::new("unknown"), |a| a.site.clone())
+    }
     pub fn engineer(&self, id: &str) -> Option<&Engineer> {
         self.engineers.get(id).map(|&i| &self.file.engineers[i])
     }

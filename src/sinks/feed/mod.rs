@@ -20,7 +20,6 @@ use crate::config::{InfluxApiKind, InfluxConfig};
 use crate::db::Db;
 use crate::detect::ScoreTap;
 use crate::fleet::Fleet;
-use crate::model::SiteId;
 use crate::shutdown::{self, Trigger};
 use std::sync::Arc;
 use tokio::task::JoinHandle;
@@ -71,7 +70,7 @@ impl Feeds {
         let scores = ScoreTap {
             every: c.scores_every,
             send: Arc::new(move |s| {
-                let site = tap_fleet.asset(s.asset.as_str()).map_or_else(|| SiteId::new("unknown"), |a| a.site.clone());
+                let site = tap_fleet.site_of(s.asset.as_str());
                 points::scores(&s, &site).for_each(|p| tap_sink.send(p));
             }),
         };

@@ -9,7 +9,7 @@ use super::points;
 use crate::db::Db;
 use crate::fleet::Fleet;
 use crate::kpi::{self, Period, TicketHistory};
-use crate::model::{EpochMs, SiteId};
+use crate::model::EpochMs;
 use crate::shutdown::Shutdown;
 use crate::sinks::queue::InfluxSink;
 use crate::tickets::StoredHistory;
@@ -71,8 +71,7 @@ impl OpsFeed {
     }
 
     fn with_site(&self, h: StoredHistory) -> TicketHistory {
-        let site =
-            self.fleet.asset(h.ticket.asset_id.as_str()).map_or_else(|| SiteId::new("unknown"), |a| a.site.clone());
+        let site = self.fleet.site_of(h.ticket.asset_id.as_str());
         TicketHistory { ticket: h.ticket, site, events: h.events, parts: h.parts }
     }
 }

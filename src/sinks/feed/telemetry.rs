@@ -68,7 +68,7 @@ impl TelemetryFeed {
         let fleet = &self.fleet;
         let series = self.assets.entry(asset.clone()).or_insert_with(|| AssetSeries {
             model: model.clone(),
-            site: fleet.asset(asset.as_str()).map_or_else(|| SiteId::new("unknown"), |a| a.site.clone()),
+            site: fleet.site_of(asset.as_str()),
             metrics: HashMap::new(),
         });
         let now = Instant::now();
