@@ -105,6 +105,7 @@ pub async fn start(config: &Config, fleet: Arc<Fleet>, rules: Arc<RuleSet>) -> R
         dispatcher: Arc::clone(&dispatcher),
         rules: Arc::clone(&rules),
         sla: config.sla.clone(),
+        repeat_limit: config.repairs.repeat_limit,
         metrics: Arc::clone(&metrics),
     };
     let state = AppState { db: db.clone(), fleet, rules, dispatcher, metrics: Arc::clone(&metrics) };

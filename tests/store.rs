@@ -11,7 +11,7 @@ use upkeep::model::{
     AssetId, DepotId, EngineerId, FaultCode, GeoPoint, ModelId, PartNumber, RuleId, Severity, TicketId, TicketKind,
 };
 use upkeep::rules::PartRef;
-use upkeep::tickets::{NewTicket, OpenOutcome, StoreError, TicketFilter, TicketState};
+use upkeep::tickets::{NewTicket, OpenOutcome, Remedy, StoreError, TicketFilter, TicketState};
 
 fn new_ticket(asset: &str, fault: &str) -> NewTicket {
     NewTicket {
@@ -95,6 +95,41 @@ async fn lifecycle_is_validated_and_recorded(db: &Db) {
         .await
         .unwrap();
     assert_eq!(closed.len(), 1);
+}
+
+/// Opens a repair ticket and takes it to `resolved` at `at`.
+async fn repaired(db: &Db, asset: &str, fault: &str, kind: TicketKind, at: i64) -> TicketId {
+    let id = opened(db.open_or_append(&NewTicket { kind, ..new_ticket(asset, fault) }, at, true).await.unwrap());
+    db.assign(id.as_str(), &EngineerId::new("ENG-1"), "nearest", false, "dispatch", at).await.unwrap();
+    for to in [TicketState::Accepted, TicketState::EnRoute, TicketState::OnSite, TicketState::Resolved] {
+        db.transition(id.as_str(), to, "ENG-1", "", at + 1).await.unwrap();
+    }
+    id
+}
+
+async fn repeat_repairs_are_counted_and_the_remedy_recorded(db: &Db) {
+    for at in [10_000, 20_000, 30_000] {
+        repaired(db, "PMP-R", "SEAL_LEAK", TicketKind::Repair, at).await;
+    }
+    // Neither another fault, another unit, a sensor check nor an unresolved ticket counts.
+    repaired(db, "PMP-R", "BEARING_WEAR", TicketKind::Repair, 40_000).await;
+    repaired(db, "PMP-S", "SEAL_LEAK", TicketKind::Repair, 40_000).await;
+    repaired(db, "PMP-R", "SEAL_LEAK", TicketKind::SensorCheck, 40_000).await;
+    let id = opened(db.open_or_append(&new_ticket("PMP-R", "SEAL_LEAK"), 50_000, true).await.unwrap());
+    let prior = db.prior_repairs(&AssetId::new("PMP-R"), &FaultCode::new("SEAL_LEAK"), &id).await.unwrap();
+    assert_eq!(prior, [10_001, 20_001, 30_001], "resolution times of the earlier repairs");
+    let (remedy, note) = upkeep::tickets::remedy::decide(
+        TicketKind::Repair,
+        &AssetId::new("PMP-R"),
+        &FaultCode::new("SEAL_LEAK"),
+        &prior,
+        3,
+    );
+    assert_eq!(remedy, Remedy::ExchangeOrRefund);
+    db.set_remedy(&id, remedy, &note, 50_001).await.unwrap();
+    let d = db.ticket(id.as_str()).await.unwrap().unwrap();
+    assert_eq!((d.ticket.remedy, d.ticket.remedy_note.as_str()), (Remedy::ExchangeOrRefund, note.as_str()));
+    assert_eq!(d.events.last().map(|e| (e.kind.as_str(), e.detail.as_str())), Some(("remedy", note.as_str())));
 }
 
 async fn engineer_loads_count_open_tickets(db: &Db) {
@@ -224,6 +259,7 @@ async fn dead_letters_keep_the_raw_bytes(db: &Db) {
 async fn suite(db: Db) {
     one_open_ticket_per_asset_and_fault(&db).await;
     lifecycle_is_validated_and_recorded(&db).await;
+    repeat_repairs_are_counted_and_the_remedy_recorded(&db).await;
     engineer_loads_count_open_tickets(&db).await;
     parts_are_reserved_nearest_first_then_requested(&db).await;
     the_last_unit_is_never_oversold(&db).await;

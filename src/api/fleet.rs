@@ -3,6 +3,7 @@
 
 use super::extract::{Page, Path, Query};
 use super::{ApiError, AppState};
+use crate::kpi::{self, TicketHistory};
 use crate::model::AssetId;
 use crate::tickets::TicketFilter;
 use axum::extract::State;
@@ -69,4 +70,25 @@ pub async fn depots(State(s): State<AppState>, Query(q): Query<PageQuery>) -> Re
         items.push(json!({ "id": d.id, "name": d.name, "class": d.class, "location": d.location, "on_hand": stock }));
     }
     Ok(axum::Json(page.wrap(items)))
+}
+
+/// Repair rate per model over the trailing 30 days (units with a repair
+/// resolved / units installed); a model above 7% is flagged.
+pub async fn models(State(s): State<AppState>) -> Result<axum::Json<Value>, ApiError> {
+    let now = crate::model::now_ms();
+    let stored = s.db.ticket_histories(now - 2 * kpi::TRAILING_MS).await?;
+    let histories: Vec<TicketHistory> = stored.into_iter().map(|h| TicketHistory::from_stored(h, &s.fleet)).collect();
+    let items: Vec<Value> = kpi::repair_rate(&s.fleet, &histories, now)
+        .iter()
+        .map(|r| {
+            json!({
+                "model": r.model,
+                "units": r.units,
+                "repaired_units": r.repaired_units,
+                "repair_rate": r.rate(),
+                "flagged": r.flagged(),
+            })
+        })
+        .collect();
+    Ok(axum::Json(json!({ "window_days": 30, "flag_above": kpi::REPAIR_RATE_FLAG, "items": items })))
 }

@@ -45,6 +45,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/assets/{id}", get(fleet::asset))
         .route("/api/v1/engineers", get(fleet::engineers))
         .route("/api/v1/depots", get(fleet::depots))
+        .route("/api/v1/models", get(fleet::models))
         .route("/api/v1/dead-letters", get(ops::dead_letters))
         .fallback(ops::not_found)
         .with_state(state)

@@ -1,7 +1,7 @@
 use super::*;
 use crate::fleet::{generate, FleetSpec};
 use crate::model::{FaultCode, ModelId, RuleId, Severity, TicketKind};
-use crate::tickets::{NewTicket, OpenOutcome};
+use crate::tickets::{NewTicket, OpenOutcome, TicketState};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
@@ -202,8 +202,38 @@ async fn the_openapi_document_lists_every_route() {
         "/api/v1/assets/{id}",
         "/api/v1/engineers",
         "/api/v1/depots",
+        "/api/v1/models",
         "/api/v1/dead-letters",
     ] {
         assert!(paths.contains_key(p), "{p} missing from openapi.json");
+    }
+}
+
+#[tokio::test]
+async fn models_report_the_repair_rate_and_flag_above_seven_percent() {
+    let h = harness().await;
+    let id = open_ticket(&h).await;
+    let db = &h.state.db;
+    let now = crate::model::now_ms();
+    let engineer = h.state.fleet.engineers()[0].id.clone();
+    db.assign(&id, &engineer, "test", false, "dispatcher", now).await.unwrap();
+    for to in [TicketState::Accepted, TicketState::EnRoute, TicketState::OnSite, TicketState::Resolved] {
+        db.transition(&id, to, "engineer", "", now).await.unwrap();
+    }
+    let (status, body) = call(&h, "GET", "/api/v1/models", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let repaired_model = h.state.fleet.assets()[0].model.to_string();
+    let units = h.state.fleet.assets().iter().filter(|a| a.model.as_str() == repaired_model).count() as f64;
+    let items = body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 5, "every model of the fleet: {body}");
+    for m in items {
+        if m["model"] == repaired_model.as_str() {
+            // One unit of a handful repaired: far above 7%.
+            assert_eq!(m["repaired_units"], 1);
+            assert_eq!(m["repair_rate"].as_f64(), Some(1.0 / units));
+            assert_eq!(m["flagged"], true);
+        } else {
+            assert_eq!((m["repaired_units"].as_u64(), m["flagged"].as_bool()), (Some(0), Some(false)), "{m}");
+        }
     }
 }

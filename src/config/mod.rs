@@ -34,6 +34,7 @@ pub struct Config {
     pub detect: DetectConfig,
     pub sla: SlaConfig,
     pub dispatch: DispatchConfig,
+    pub repairs: RepairsConfig,
     pub influx: InfluxConfig,
 }
 
@@ -178,6 +179,20 @@ pub struct DispatchConfig {
     pub speed_kmh: f64,
 }
 
+/// Repeat repairs: after `repeat_limit` repairs of the same fault on one unit
+/// the next ticket recommends an exchange or refund (0 turns this off).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RepairsConfig {
+    pub repeat_limit: u32,
+}
+
+impl Default for RepairsConfig {
+    fn default() -> Self {
+        RepairsConfig { repeat_limit: 3 }
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -191,6 +206,7 @@ impl Default for Config {
             detect: DetectConfig::default(),
             sla: SlaConfig::default(),
             dispatch: DispatchConfig { road_factor: 1.3, speed_kmh: 60.0 },
+            repairs: RepairsConfig::default(),
             influx: InfluxConfig::default(),
         }
     }

@@ -21,8 +21,9 @@ pub use snapshot::{
     OpenRow, PartRow, SiteRow, StockLevel,
 };
 
+use crate::fleet::Fleet;
 use crate::model::{EpochMs, ModelId, Severity, SiteId};
-use crate::tickets::{EventRecord, PartLine, Ticket, TicketState};
+use crate::tickets::{EventRecord, PartLine, StoredHistory, Ticket, TicketState};
 
 const HOUR_MS: i64 = 3_600_000;
 const DAY_MS: i64 = 24 * HOUR_MS;
@@ -45,6 +46,16 @@ pub struct TicketHistory {
 }
 
 impl TicketHistory {
+    /// A stored history with its asset's site from the fleet.
+    pub fn from_stored(h: StoredHistory, fleet: &Fleet) -> Self {
+        TicketHistory {
+            site: fleet.site_of(h.ticket.asset_id.as_str()),
+            ticket: h.ticket,
+            events: h.events,
+            parts: h.parts,
+        }
+    }
+
     /// When the ticket first entered `state`.
     pub fn reached(&self, state: TicketState) -> Option<EpochMs> {
         self.events.iter().find(|e| e.to_state.as_deref() == Some(state.as_str())).map(|e| e.at)

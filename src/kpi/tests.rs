@@ -56,6 +56,8 @@ fn ticket(id: &str, on: On, detected: EpochMs) -> TicketHistory {
         assignment_note: String::new(),
         parts_note: String::new(),
         deadline_at_risk: false,
+        remedy: crate::tickets::Remedy::Repair,
+        remedy_note: String::new(),
         evidence_count: 1,
         created_at: detected,
         updated_at: detected,

@@ -17,10 +17,10 @@ pub struct StoredHistory {
 }
 
 impl Db {
-    /// Every ticket detected at or after `since`, and every open ticket
-    /// however old, with their histories; oldest detection first.
+    /// Every ticket detected or changed at or after `since`, and every open
+    /// ticket however old, with their histories; oldest detection first.
     pub async fn ticket_histories(&self, since: EpochMs) -> Result<Vec<StoredHistory>, StoreError> {
-        let chosen = format!("detected_at >= $1 OR state IN {OPEN_STATES}");
+        let chosen = format!("detected_at >= $1 OR updated_at >= $1 OR state IN {OPEN_STATES}");
         let tickets =
             sqlx::query(&format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE {chosen} ORDER BY detected_at, id"))
                 .bind(since)

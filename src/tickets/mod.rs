@@ -3,11 +3,13 @@
 //! MQTT messages they came from.
 
 mod history;
+pub mod remedy;
 mod service;
 mod state;
 mod store;
 
 pub use history::StoredHistory;
+pub use remedy::Remedy;
 pub use service::{run as run_service, ServiceContext};
 pub use state::TicketState;
 pub use store::{

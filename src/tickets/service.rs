@@ -1,6 +1,7 @@
 //! Findings to tickets: open (or append evidence), pre-assign an engineer,
 //! reserve parts; then acknowledge the MQTT messages whose batches are done.
 
+use super::remedy::{self, Remedy};
 use super::store::{NewTicket, OpenOutcome};
 use crate::config::SlaConfig;
 use crate::db::{with_retry, Db};
@@ -20,6 +21,8 @@ pub struct ServiceContext {
     pub rules: Arc<RuleSet>,
     pub dispatcher: Arc<Dispatcher>,
     pub sla: SlaConfig,
+    /// Repairs of one fault on one unit after which an exchange is recommended.
+    pub repeat_limit: u32,
     pub metrics: Arc<Metrics>,
 }
 
@@ -81,6 +84,7 @@ impl ServiceContext {
         match outcome {
             OpenOutcome::Opened(id) => {
                 tracing::info!(ticket = %id, asset = %f.asset, fault = %f.fault, severity = %f.severity, "ticket opened");
+                self.recommend(&id, &new).await;
                 self.dispatch(&id, rule, &new).await;
                 let latency_s = (chrono::Utc::now().timestamp_micros() - received_us) as f64 / 1e6;
                 self.metrics.record_ticket_opened(f.severity, latency_s);
@@ -93,6 +97,26 @@ impl ServiceContext {
                 }
             }
             OpenOutcome::NotOpen => {}
+        }
+    }
+
+    /// Repeat repairs: counts the earlier repairs of this fault on this unit
+    /// (the store's resolved tickets and the asset file's service history)
+    /// and records an exchange-or-refund recommendation at the limit.
+    async fn recommend(&self, id: &TicketId, t: &NewTicket) {
+        let reading =
+            with_retry(&self.metrics, "reading repair history", || self.db.prior_repairs(&t.asset, &t.fault, id));
+        let Ok(mut prior) = reading.await else { return };
+        if let Some(asset) = self.fleet.asset(t.asset.as_str()) {
+            let recorded = asset.history.iter().filter(|r| r.fault == t.fault);
+            prior.extend(recorded.map(|r| r.date.and_time(chrono::NaiveTime::MIN).and_utc().timestamp_millis()));
+        }
+        let (remedy, note) = remedy::decide(t.kind, &t.asset, &t.fault, &prior, self.repeat_limit);
+        if remedy != Remedy::Repair {
+            tracing::info!(ticket = %id, %remedy, %note, "repeat repair");
+            let _ =
+                with_retry(&self.metrics, "recording the remedy", || self.db.set_remedy(id, remedy, &note, now_ms()))
+                    .await;
         }
     }
 
@@ -143,5 +167,62 @@ impl ServiceContext {
                 lines.iter().map(|l| format!("{} x{}: {}", l.part, l.qty, l.note)).collect::<Vec<_>>().join("; ");
             let _ = with_retry(&self.metrics, "noting parts", || self.db.set_parts_note(id, &note)).await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::Evidence;
+    use crate::fleet::{generate, FleetSpec, ServiceRecord};
+    use crate::model::TicketKind;
+    use crate::tickets::TicketFilter;
+
+    /// A repair finding of the first repair rule of `asset`'s model.
+    fn finding(rules: &RuleSet, fleet: &Fleet, asset: usize) -> Finding {
+        let a = &fleet.assets()[asset];
+        let rule = rules.for_model(&a.model).unwrap().rules.iter().find(|r| r.kind == TicketKind::Repair).unwrap();
+        Finding {
+            asset: a.id.clone(),
+            model: a.model.clone(),
+            rule: rule.id.clone(),
+            fault: rule.fault.clone(),
+            kind: rule.kind,
+            severity: rule.severity,
+            opened: true,
+            evidence: Evidence { at: now_ms(), checks: Vec::new(), windows: Vec::new() },
+        }
+    }
+
+    #[tokio::test]
+    async fn an_asset_file_with_three_repairs_of_the_fault_makes_the_ticket_recommend_an_exchange() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::connect(&format!("sqlite://{}", dir.path().join("s.db").display()), 2).await.unwrap();
+        let rules =
+            Arc::new(crate::rules::load_dir(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules")).unwrap());
+        let mut file = generate(&rules, FleetSpec { assets: 10, seed: 3 });
+        let fault = finding(&rules, &Fleet::new(file.clone()).unwrap(), 0).fault;
+        let day = |d| chrono::NaiveDate::from_ymd_opt(2026, 3, d).unwrap();
+        file.assets[0].history =
+            (1..=3).map(|d| ServiceRecord { date: day(d), fault: fault.clone(), note: "repaired".into() }).collect();
+        let fleet = Arc::new(Fleet::new(file).unwrap());
+        db.seed_stock(fleet.depots()).await.unwrap();
+        let ctx = ServiceContext {
+            db: db.clone(),
+            dispatcher: Arc::new(Dispatcher::new(Arc::clone(&fleet), Default::default())),
+            fleet: Arc::clone(&fleet),
+            rules: Arc::clone(&rules),
+            sla: SlaConfig::default(),
+            repeat_limit: 3,
+            metrics: Arc::new(Metrics::default()),
+        };
+        ctx.apply(&finding(&rules, &fleet, 0), 0).await;
+        ctx.apply(&finding(&rules, &fleet, 1), 0).await;
+        let tickets = db.list_tickets(&TicketFilter { limit: 10, ..Default::default() }).await.unwrap();
+        let remedy_of = |i: usize| tickets.iter().find(|t| t.asset_id == fleet.assets()[i].id).map(|t| t.remedy);
+        assert_eq!(remedy_of(0), Some(Remedy::ExchangeOrRefund));
+        assert_eq!(remedy_of(1), Some(Remedy::Repair), "no repair history: an ordinary repair");
+        let t = tickets.iter().find(|t| t.asset_id == fleet.assets()[0].id).unwrap();
+        assert!(t.remedy_note.contains("2026-03-01, 2026-03-02, 2026-03-03"), "{}", t.remedy_note);
     }
 }

@@ -1,6 +1,7 @@
 //! Ticket persistence on `Db`: opening (at most one open ticket per asset and
 //! fault), evidence, lifecycle transitions and their event history.
 
+use super::remedy::Remedy;
 use super::TicketState;
 use crate::db::{col, Db, DbError};
 use crate::model::{AssetId, EngineerId, EpochMs, FaultCode, ModelId, RuleId, Severity, TicketId, TicketKind};
@@ -52,6 +53,9 @@ pub struct Ticket {
     pub parts_note: String,
     /// No qualified engineer can reach the site before the on-site deadline.
     pub deadline_at_risk: bool,
+    /// Repair, or exchange/refund after repeated repairs (see `remedy`).
+    pub remedy: Remedy,
+    pub remedy_note: String,
     pub evidence_count: i64,
     pub created_at: EpochMs,
     pub updated_at: EpochMs,
@@ -138,7 +142,7 @@ pub(super) const OPEN_STATES: &str = "('open', 'assigned', 'accepted', 'en_route
 pub(super) const TICKET_COLUMNS: &str =
     "id, asset_id, model, fault_code, rule_id, kind, severity, state, description, \
      detected_at, response_due, on_site_due, engineer_id, assignment_note, parts_note, deadline_at_risk, \
-     evidence_count, created_at, updated_at";
+     remedy, remedy_note, evidence_count, created_at, updated_at";
 
 impl Db {
     /// Opens a ticket (when `may_open`), or appends the evidence to the one
@@ -394,12 +398,12 @@ async fn lock(tx: &mut Transaction<'_, Any>, id: &str) -> Result<(i64, TicketSta
 }
 
 /// One entry of a ticket's history.
-struct Event<'a> {
-    kind: &'a str,
-    from: Option<TicketState>,
-    to: Option<TicketState>,
-    actor: &'a str,
-    detail: &'a str,
+pub(super) struct Event<'a> {
+    pub kind: &'a str,
+    pub from: Option<TicketState>,
+    pub to: Option<TicketState>,
+    pub actor: &'a str,
+    pub detail: &'a str,
 }
 
 async fn insert_event(
@@ -427,7 +431,7 @@ async fn insert_event(
 }
 
 /// Appends an event that does not depend on the current state.
-async fn record_event(
+pub(super) async fn record_event(
     tx: &mut Transaction<'_, Any>,
     id: &TicketId,
     at: EpochMs,
@@ -496,6 +500,8 @@ pub(super) fn ticket_from_row(r: &AnyRow) -> Result<Ticket, DbError> {
         assignment_note: col(r, "assignment_note")?,
         parts_note: col(r, "parts_note")?,
         deadline_at_risk: col::<i64>(r, "deadline_at_risk")? != 0,
+        remedy: parse(&col::<String>(r, "remedy")?)?,
+        remedy_note: col(r, "remedy_note")?,
         evidence_count: col(r, "evidence_count")?,
         created_at: col(r, "created_at")?,
         updated_at: col(r, "updated_at")?,

@@ -12,7 +12,6 @@ use crate::kpi::{self, Period, TicketHistory};
 use crate::model::EpochMs;
 use crate::shutdown::Shutdown;
 use crate::sinks::queue::InfluxSink;
-use crate::tickets::StoredHistory;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -47,8 +46,13 @@ impl OpsFeed {
     /// One pass at wall-clock `now`.
     pub async fn pass(&self, now: EpochMs) -> Result<(), crate::tickets::StoreError> {
         let since = now - self.lookback_ms.max(kpi::TRAILING_MS) - kpi::REPEAT_WITHIN_MS;
-        let histories: Vec<TicketHistory> =
-            self.db.ticket_histories(since).await?.into_iter().map(|h| self.with_site(h)).collect();
+        let histories: Vec<TicketHistory> = self
+            .db
+            .ticket_histories(since)
+            .await?
+            .into_iter()
+            .map(|h| TicketHistory::from_stored(h, &self.fleet))
+            .collect();
         let from = now - self.lookback_ms;
         for h in &histories {
             points::ticket_events(h).filter(|p| p.time >= from).for_each(|p| self.sink.send(p));
@@ -68,10 +72,5 @@ impl OpsFeed {
         let levels = self.db.stock_levels().await?;
         kpi::parts_stock(&self.fleet, levels).iter().for_each(|r| self.sink.send(kp::part(r, now)));
         Ok(())
-    }
-
-    fn with_site(&self, h: StoredHistory) -> TicketHistory {
-        let site = self.fleet.site_of(h.ticket.asset_id.as_str());
-        TicketHistory { ticket: h.ticket, site, events: h.events, parts: h.parts }
     }
 }

@@ -1,0 +1,136 @@
+//! Repeat repairs: the same fault repaired `repeat_limit` times on one unit
+//! (3 in the after-sales brief) makes the next ticket recommend an exchange
+//! or a refund instead of another repair.
+
+use super::store::{record_event, Event};
+use super::StoreError;
+use crate::db::{col, Db};
+use crate::model::{AssetId, EpochMs, FaultCode, TicketId, TicketKind};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Remedy {
+    Repair,
+    /// Exchange the unit or refund it, per the customer's policy.
+    ExchangeOrRefund,
+}
+
+impl Remedy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Remedy::Repair => "repair",
+            Remedy::ExchangeOrRefund => "exchange_or_refund",
+        }
+    }
+}
+
+impl fmt::Display for Remedy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Remedy {
+    type Err = crate::model::UnknownVariant;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        [Remedy::Repair, Remedy::ExchangeOrRefund]
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| crate::model::UnknownVariant { what: "remedy", value: s.to_owned() })
+    }
+}
+
+/// The remedy for a new ticket given the earlier repairs of the same fault
+/// on the same unit (their dates), and why.
+pub fn decide(kind: TicketKind, asset: &AssetId, fault: &FaultCode, prior: &[EpochMs], limit: u32) -> (Remedy, String) {
+    if kind != TicketKind::Repair || limit == 0 || prior.len() < limit as usize {
+        return (Remedy::Repair, String::new());
+    }
+    let mut dates: Vec<String> = prior
+        .iter()
+        .map(|&t| {
+            chrono::DateTime::from_timestamp_millis(t).map_or_else(|| t.to_string(), |d| d.date_naive().to_string())
+        })
+        .collect();
+    dates.sort();
+    let note = format!(
+        "{fault} already repaired {} times on {asset} ({}): recommend exchange or refund instead of another repair",
+        prior.len(),
+        dates.join(", ")
+    );
+    (Remedy::ExchangeOrRefund, note)
+}
+
+impl Db {
+    /// When earlier repairs of `fault` on `asset` were resolved (repair
+    /// tickets only, `except` aside).
+    pub async fn prior_repairs(
+        &self,
+        asset: &AssetId,
+        fault: &FaultCode,
+        except: &TicketId,
+    ) -> Result<Vec<EpochMs>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT e.at FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id \
+             WHERE t.asset_id = $1 AND t.fault_code = $2 AND t.kind = 'repair' AND t.id <> $3 \
+             AND e.to_state = 'resolved' ORDER BY e.at",
+        )
+        .bind(asset.as_str())
+        .bind(fault.as_str())
+        .bind(except.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Ok(col::<i64>(r, "at")?)).collect()
+    }
+
+    /// Records the remedy on the ticket, with an event when it is not a plain repair.
+    pub async fn set_remedy(&self, id: &TicketId, remedy: Remedy, note: &str, now: EpochMs) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE tickets SET remedy = $1, remedy_note = $2, updated_at = $3 WHERE id = $4")
+            .bind(remedy.as_str())
+            .bind(note)
+            .bind(now)
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        if remedy != Remedy::Repair {
+            let event = Event { kind: "remedy", from: None, to: None, actor: "engine", detail: note };
+            record_event(&mut tx, id, now, &event).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DAY: i64 = 86_400_000;
+
+    #[test]
+    fn the_limit_th_repeat_turns_the_next_ticket_into_an_exchange() {
+        let (asset, fault) = (AssetId::new("PMP-1"), FaultCode::new("BEARING_WEAR"));
+        let decide =
+            |n: i64, kind, limit| decide(kind, &asset, &fault, &(1..=n).map(|i| i * DAY).collect::<Vec<_>>(), limit);
+        assert_eq!(decide(0, TicketKind::Repair, 3).0, Remedy::Repair);
+        assert_eq!(decide(2, TicketKind::Repair, 3).0, Remedy::Repair);
+        let (remedy, note) = decide(3, TicketKind::Repair, 3);
+        assert_eq!(remedy, Remedy::ExchangeOrRefund);
+        assert!(note.contains("3 times") && note.contains("1970-01-02") && note.contains("PMP-1"), "{note}");
+        assert_eq!(decide(5, TicketKind::Repair, 3).0, Remedy::ExchangeOrRefund);
+        assert_eq!(decide(2, TicketKind::Repair, 2).0, Remedy::ExchangeOrRefund, "the limit is configurable");
+        assert_eq!(decide(9, TicketKind::SensorCheck, 3).0, Remedy::Repair, "sensor checks are not repairs");
+        assert_eq!(decide(9, TicketKind::Repair, 0).0, Remedy::Repair, "0 turns the rule off");
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for r in [Remedy::Repair, Remedy::ExchangeOrRefund] {
+            assert_eq!(r.as_str().parse::<Remedy>().unwrap(), r);
+        }
+    }
+}
