@@ -11,7 +11,7 @@ use upkeep::model::{
     AssetId, DepotId, EngineerId, FaultCode, GeoPoint, ModelId, PartNumber, RuleId, Severity, TicketId, TicketKind,
 };
 use upkeep::rules::PartRef;
-use upkeep::tickets::{NewTicket, OpenOutcome, Remedy, StoreError, TicketFilter, TicketState};
+use upkeep::tickets::{AfterSales, NewTicket, OpenOutcome, Remedy, StoreError, TicketFilter, TicketState, Warranty};
 
 fn new_ticket(asset: &str, fault: &str) -> NewTicket {
     NewTicket {
@@ -126,10 +126,21 @@ async fn repeat_repairs_are_counted_and_the_remedy_recorded(db: &Db) {
         3,
     );
     assert_eq!(remedy, Remedy::ExchangeOrRefund);
-    db.set_remedy(&id, remedy, &note, 50_001).await.unwrap();
+    let before = db.ticket(id.as_str()).await.unwrap().unwrap().ticket;
+    assert_eq!((before.warranty, before.remedy), (Warranty::Unknown, Remedy::Repair), "not yet assessed");
+    let after = AfterSales {
+        warranty: Warranty::OutOfWarranty,
+        warranty_note: "warranty ended".into(),
+        remedy,
+        remedy_note: note.clone(),
+    };
+    db.set_after_sales(&id, &after, 50_001).await.unwrap();
     let d = db.ticket(id.as_str()).await.unwrap().unwrap();
     assert_eq!((d.ticket.remedy, d.ticket.remedy_note.as_str()), (Remedy::ExchangeOrRefund, note.as_str()));
-    assert_eq!(d.events.last().map(|e| (e.kind.as_str(), e.detail.as_str())), Some(("remedy", note.as_str())));
+    assert_eq!((d.ticket.warranty, d.ticket.warranty_note.as_str()), (Warranty::OutOfWarranty, "warranty ended"));
+    let last = d.events.last().unwrap();
+    assert_eq!(last.kind, "assessed");
+    assert!(last.detail.starts_with("out_of_warranty: warranty ended; exchange_or_refund: "), "{}", last.detail);
 }
 
 async fn engineer_loads_count_open_tickets(db: &Db) {

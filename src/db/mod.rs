@@ -6,8 +6,11 @@ use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 
 /// Migrations in order; each runs once, in a transaction.
-const MIGRATIONS: &[(i64, &str)] =
-    &[(1, include_str!("../../migrations/0001_init.sql")), (2, include_str!("../../migrations/0002_remedy.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../migrations/0001_init.sql")),
+    (2, include_str!("../../migrations/0002_remedy.sql")),
+    (3, include_str!("../../migrations/0003_warranty.sql")),
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {

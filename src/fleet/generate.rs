@@ -2,7 +2,7 @@
 //! sites around cities, engineers on a three-shift rota covering every skill
 //! the rules ask for, and depots stocked by ABC class.
 
-use super::{Asset, Depot, DepotClass, Engineer, FleetFile, Part, Shift};
+use super::{Asset, Depot, DepotClass, Engineer, ExclusionKind, FleetFile, Part, Shift, WarrantyExclusion};
 use crate::model::{AssetId, DepotId, EngineerId, GeoPoint, PartNumber, SiteId, SkillName};
 use crate::rules::RuleSet;
 use chrono::{Duration, NaiveDate, NaiveTime};
@@ -71,7 +71,19 @@ fn asset(rng: &mut StdRng, model: &crate::model::ModelId, prefix: &str, n: usize
         installed,
         warranty_until: installed + Duration::days(2 * 365),
         history: Vec::new(),
+        exclusions: exclusions(n, installed),
     }
+}
+
+/// One asset in 29 has had an unauthorised repair (which voids its
+/// warranty). Derived from the index, not the random stream, so the rest of
+/// a fleet generated from a seed stays the same.
+fn exclusions(n: usize, installed: NaiveDate) -> Vec<WarrantyExclusion> {
+    if n % 29 != 7 {
+        return Vec::new();
+    }
+    let date = installed + Duration::days(180);
+    vec![WarrantyExclusion { kind: ExclusionKind::UnauthorisedRepair, date, note: "repaired by a third party".into() }]
 }
 
 /// Three 8-hour shifts, seven days a week (a rota); every fourth engineer is

@@ -42,6 +42,31 @@ pub struct Asset {
     pub warranty_until: NaiveDate,
     #[serde(default)]
     pub history: Vec<ServiceRecord>,
+    /// Facts that void the warranty, as recorded (site visits, inspections).
+    #[serde(default)]
+    pub exclusions: Vec<WarrantyExclusion>,
+}
+
+/// What voids a warranty (the after-sales brief's "not covered" list).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExclusionKind {
+    /// The unit's serial number does not match the record.
+    SerialMismatch,
+    /// Repaired or modified by an unauthorised party.
+    UnauthorisedRepair,
+    /// Misuse or installation against the instructions.
+    Misuse,
+    ForceMajeure,
+    /// Damage caused by people.
+    Damage,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WarrantyExclusion {
+    pub kind: ExclusionKind,
+    pub date: NaiveDate,
+    pub note: String,
 }
 
 /// A past service visit recorded before upkeep took over the asset.

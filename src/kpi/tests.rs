@@ -56,6 +56,8 @@ fn ticket(id: &str, on: On, detected: EpochMs) -> TicketHistory {
         assignment_note: String::new(),
         parts_note: String::new(),
         deadline_at_risk: false,
+        warranty: crate::tickets::Warranty::InWarranty,
+        warranty_note: String::new(),
         remedy: crate::tickets::Remedy::Repair,
         remedy_note: String::new(),
         evidence_count: 1,
@@ -151,6 +153,7 @@ fn asset(id: &str, model: &str, site: &str, lat: f64, lon: f64) -> Asset {
         installed: NaiveDate::from_ymd_opt(2025, 1, 15).unwrap(),
         warranty_until: NaiveDate::from_ymd_opt(2027, 1, 15).unwrap(),
         history: Vec::new(),
+        exclusions: Vec::new(),
     }
 }
 

@@ -47,6 +47,9 @@ struct RawRule {
     kind: TicketKind,
     severity: Severity,
     description: String,
+    /// The fault is in a core component (warranty: exchanged, not repaired, in the first year).
+    #[serde(default)]
+    core: bool,
     #[serde(rename = "for", default)]
     hold_for: Span,
     clear_after: Option<Span>,
@@ -155,6 +158,7 @@ fn build_rule(raw: RawRule, dir: &Path) -> Located<Rule> {
         kind: raw.kind,
         severity: raw.severity,
         description: raw.description,
+        core: raw.core,
         hold_for: raw.hold_for,
         clear_after: raw.clear_after.unwrap_or(raw.hold_for),
         skills: skills.into_iter().map(|(k, v)| (SkillName::new(k), v)).collect(),

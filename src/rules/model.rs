@@ -164,6 +164,9 @@ pub struct Rule {
     pub kind: TicketKind,
     pub severity: Severity,
     pub description: String,
+    /// A fault of a core component: in warranty and within the first year
+    /// after installation the unit is exchanged, not repaired.
+    pub core: bool,
     /// The condition must hold this long (event time) before the rule fires.
     pub hold_for: Span,
     /// Once firing, the condition must stay false this long before the rule clears.

@@ -7,11 +7,13 @@ pub mod remedy;
 mod service;
 mod state;
 mod store;
+pub mod warranty;
 
 pub use history::StoredHistory;
-pub use remedy::Remedy;
+pub use remedy::{AfterSales, Remedy};
 pub use service::{run as run_service, ServiceContext};
 pub use state::TicketState;
 pub use store::{
     EventRecord, EvidenceRecord, NewTicket, OpenOutcome, PartLine, StoreError, Ticket, TicketDetail, TicketFilter,
 };
+pub use warranty::Warranty;

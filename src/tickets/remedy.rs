@@ -3,6 +3,7 @@
 //! or a refund instead of another repair.
 
 use super::store::{record_event, Event};
+use super::warranty::Warranty;
 use super::StoreError;
 use crate::db::{col, Db};
 use crate::model::{AssetId, EpochMs, FaultCode, TicketId, TicketKind};
@@ -14,7 +15,9 @@ use std::str::FromStr;
 #[serde(rename_all = "snake_case")]
 pub enum Remedy {
     Repair,
-    /// Exchange the unit or refund it, per the customer's policy.
+    /// Exchange the unit (warranty: a core component failed in its first year).
+    Exchange,
+    /// Exchange the unit or refund it, per the customer's policy (repeat repairs).
     ExchangeOrRefund,
 }
 
@@ -22,6 +25,7 @@ impl Remedy {
     pub fn as_str(self) -> &'static str {
         match self {
             Remedy::Repair => "repair",
+            Remedy::Exchange => "exchange",
             Remedy::ExchangeOrRefund => "exchange_or_refund",
         }
     }
@@ -36,7 +40,7 @@ impl fmt::Display for Remedy {
 impl FromStr for Remedy {
     type Err = crate::model::UnknownVariant;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        [Remedy::Repair, Remedy::ExchangeOrRefund]
+        [Remedy::Repair, Remedy::Exchange, Remedy::ExchangeOrRefund]
             .into_iter()
             .find(|r| r.as_str() == s)
             .ok_or_else(|| crate::model::UnknownVariant { what: "remedy", value: s.to_owned() })
@@ -86,23 +90,38 @@ impl Db {
         rows.iter().map(|r| Ok(col::<i64>(r, "at")?)).collect()
     }
 
-    /// Records the remedy on the ticket, with an event when it is not a plain repair.
-    pub async fn set_remedy(&self, id: &TicketId, remedy: Remedy, note: &str, now: EpochMs) -> Result<(), StoreError> {
+    /// Records the after-sales assessment on the ticket, and in its history.
+    pub async fn set_after_sales(&self, id: &TicketId, a: &AfterSales, now: EpochMs) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("UPDATE tickets SET remedy = $1, remedy_note = $2, updated_at = $3 WHERE id = $4")
-            .bind(remedy.as_str())
-            .bind(note)
-            .bind(now)
-            .bind(id.as_str())
-            .execute(&mut *tx)
-            .await?;
-        if remedy != Remedy::Repair {
-            let event = Event { kind: "remedy", from: None, to: None, actor: "engine", detail: note };
-            record_event(&mut tx, id, now, &event).await?;
-        }
+        sqlx::query(
+            "UPDATE tickets SET warranty = $1, warranty_note = $2, remedy = $3, remedy_note = $4, updated_at = $5 \
+             WHERE id = $6",
+        )
+        .bind(a.warranty.as_str())
+        .bind(&a.warranty_note)
+        .bind(a.remedy.as_str())
+        .bind(&a.remedy_note)
+        .bind(now)
+        .bind(id.as_str())
+        .execute(&mut *tx)
+        .await?;
+        let detail = format!("{}: {}; {}: {}", a.warranty, a.warranty_note, a.remedy, a.remedy_note);
+        let event =
+            Event { kind: "assessed", from: None, to: None, actor: "engine", detail: detail.trim_end_matches(": ") };
+        record_event(&mut tx, id, now, &event).await?;
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// What a ticket settles besides the repair, decided when it opens:
+/// warranty position and remedy, each with its reason.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AfterSales {
+    pub warranty: Warranty,
+    pub warranty_note: String,
+    pub remedy: Remedy,
+    pub remedy_note: String,
 }
 
 #[cfg(test)]
@@ -129,7 +148,7 @@ mod tests {
 
     #[test]
     fn names_round_trip() {
-        for r in [Remedy::Repair, Remedy::ExchangeOrRefund] {
+        for r in [Remedy::Repair, Remedy::Exchange, Remedy::ExchangeOrRefund] {
             assert_eq!(r.as_str().parse::<Remedy>().unwrap(), r);
         }
     }

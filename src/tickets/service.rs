@@ -1,8 +1,9 @@
 //! Findings to tickets: open (or append evidence), pre-assign an engineer,
 //! reserve parts; then acknowledge the MQTT messages whose batches are done.
 
-use super::remedy::{self, Remedy};
+use super::remedy::{self, AfterSales, Remedy};
 use super::store::{NewTicket, OpenOutcome};
+use super::warranty::{self, Assessment, Warranty};
 use crate::config::SlaConfig;
 use crate::db::{with_retry, Db};
 use crate::detect::{EngineEvent, Finding};
@@ -84,7 +85,7 @@ impl ServiceContext {
         match outcome {
             OpenOutcome::Opened(id) => {
                 tracing::info!(ticket = %id, asset = %f.asset, fault = %f.fault, severity = %f.severity, "ticket opened");
-                self.recommend(&id, &new).await;
+                self.assess(&id, rule, &new).await;
                 self.dispatch(&id, rule, &new).await;
                 let latency_s = (chrono::Utc::now().timestamp_micros() - received_us) as f64 / 1e6;
                 self.metrics.record_ticket_opened(f.severity, latency_s);
@@ -100,24 +101,37 @@ impl ServiceContext {
         }
     }
 
-    /// Repeat repairs: counts the earlier repairs of this fault on this unit
-    /// (the store's resolved tickets and the asset file's service history)
-    /// and records an exchange-or-refund recommendation at the limit.
-    async fn recommend(&self, id: &TicketId, t: &NewTicket) {
+    /// The after-sales decision: warranty from the asset file; the remedy
+    /// from repeat repairs (earlier repairs of this fault on this unit, in
+    /// the store and the asset's service history) or else the warranty.
+    async fn assess(&self, id: &TicketId, rule: &Rule, t: &NewTicket) {
         let reading =
             with_retry(&self.metrics, "reading repair history", || self.db.prior_repairs(&t.asset, &t.fault, id));
         let Ok(mut prior) = reading.await else { return };
-        if let Some(asset) = self.fleet.asset(t.asset.as_str()) {
-            let recorded = asset.history.iter().filter(|r| r.fault == t.fault);
+        let asset = self.fleet.asset(t.asset.as_str());
+        let on = chrono::DateTime::from_timestamp_millis(t.detected_at).unwrap_or_default().date_naive();
+        let assessed = asset.map_or_else(
+            || Assessment { warranty: Warranty::Unknown, note: "unit not in the registry".into() },
+            |a| warranty::assess(a, on),
+        );
+        if let Some(a) = asset {
+            let recorded = a.history.iter().filter(|r| r.fault == t.fault);
             prior.extend(recorded.map(|r| r.date.and_time(chrono::NaiveTime::MIN).and_utc().timestamp_millis()));
         }
-        let (remedy, note) = remedy::decide(t.kind, &t.asset, &t.fault, &prior, self.repeat_limit);
-        if remedy != Remedy::Repair {
-            tracing::info!(ticket = %id, %remedy, %note, "repeat repair");
-            let _ =
-                with_retry(&self.metrics, "recording the remedy", || self.db.set_remedy(id, remedy, &note, now_ms()))
-                    .await;
+        let mut remedy = remedy::decide(t.kind, &t.asset, &t.fault, &prior, self.repeat_limit);
+        if remedy.0 == Remedy::Repair {
+            remedy = asset.and_then(|a| warranty::remedy(&assessed, a, on, rule.core)).unwrap_or(remedy);
         }
+        let after = AfterSales {
+            warranty: assessed.warranty,
+            warranty_note: assessed.note,
+            remedy: remedy.0,
+            remedy_note: remedy.1,
+        };
+        let _ = with_retry(&self.metrics, "recording the after-sales assessment", || {
+            self.db.set_after_sales(id, &after, now_ms())
+        })
+        .await;
     }
 
     fn rule(&self, f: &Finding) -> Option<&Rule> {
@@ -224,5 +238,11 @@ mod tests {
         assert_eq!(remedy_of(1), Some(Remedy::Repair), "no repair history: an ordinary repair");
         let t = tickets.iter().find(|t| t.asset_id == fleet.assets()[0].id).unwrap();
         assert!(t.remedy_note.contains("2026-03-01, 2026-03-02, 2026-03-03"), "{}", t.remedy_note);
+        // Every ticket carries its unit's warranty position as of detection.
+        let today = chrono::DateTime::from_timestamp_millis(t.detected_at).unwrap().date_naive();
+        for t in &tickets {
+            let expected = warranty::assess(fleet.asset(t.asset_id.as_str()).unwrap(), today);
+            assert_eq!((t.warranty, &t.warranty_note), (expected.warranty, &expected.note));
+        }
     }
 }

@@ -2,6 +2,7 @@
 //! fault), evidence, lifecycle transitions and their event history.
 
 use super::remedy::Remedy;
+use super::warranty::Warranty;
 use super::TicketState;
 use crate::db::{col, Db, DbError};
 use crate::model::{AssetId, EngineerId, EpochMs, FaultCode, ModelId, RuleId, Severity, TicketId, TicketKind};
@@ -53,7 +54,9 @@ pub struct Ticket {
     pub parts_note: String,
     /// No qualified engineer can reach the site before the on-site deadline.
     pub deadline_at_risk: bool,
-    /// Repair, or exchange/refund after repeated repairs (see `remedy`).
+    pub warranty: Warranty,
+    pub warranty_note: String,
+    /// Repair, exchange (warranty) or exchange/refund (repeat repairs).
     pub remedy: Remedy,
     pub remedy_note: String,
     pub evidence_count: i64,
@@ -142,7 +145,7 @@ pub(super) const OPEN_STATES: &str = "('open', 'assigned', 'accepted', 'en_route
 pub(super) const TICKET_COLUMNS: &str =
     "id, asset_id, model, fault_code, rule_id, kind, severity, state, description, \
      detected_at, response_due, on_site_due, engineer_id, assignment_note, parts_note, deadline_at_risk, \
-     remedy, remedy_note, evidence_count, created_at, updated_at";
+     warranty, warranty_note, remedy, remedy_note, evidence_count, created_at, updated_at";
 
 impl Db {
     /// Opens a ticket (when `may_open`), or appends the evidence to the one
@@ -500,6 +503,8 @@ pub(super) fn ticket_from_row(r: &AnyRow) -> Result<Ticket, DbError> {
         assignment_note: col(r, "assignment_note")?,
         parts_note: col(r, "parts_note")?,
         deadline_at_risk: col::<i64>(r, "deadline_at_risk")? != 0,
+        warranty: parse(&col::<String>(r, "warranty")?)?,
+        warranty_note: col(r, "warranty_note")?,
         remedy: parse(&col::<String>(r, "remedy")?)?,
         remedy_note: col(r, "remedy_note")?,
         evidence_count: col(r, "evidence_count")?,

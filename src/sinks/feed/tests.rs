@@ -133,6 +133,8 @@ fn ticket_events_carry_the_ticket_engineer_and_time_since_detection() {
         assignment_note: String::new(),
         parts_note: String::new(),
         deadline_at_risk: false,
+        warranty: crate::tickets::Warranty::InWarranty,
+        warranty_note: String::new(),
         remedy: crate::tickets::Remedy::Repair,
         remedy_note: String::new(),
         evidence_count: 1,
