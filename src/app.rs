@@ -106,6 +106,7 @@ pub async fn start(config: &Config, fleet: Arc<Fleet>, rules: Arc<RuleSet>) -> R
         rules: Arc::clone(&rules),
         sla: config.sla.clone(),
         repeat_limit: config.repairs.repeat_limit,
+        quote: config.quote.clone(),
         metrics: Arc::clone(&metrics),
     };
     let state = AppState { db: db.clone(), fleet, rules, dispatcher, metrics: Arc::clone(&metrics) };

@@ -57,6 +57,9 @@ async fn work_tickets(db: &Db, engineer: &EngineerId, tickets: &[Ticket], now: E
             if at(minutes) > now {
                 break;
             }
+            if state == TicketState::EnRoute && t.quote.is_some() {
+                db.accept_quote(&t.id, "customer", at(minutes)).await.unwrap();
+            }
             db.transition(t.id.as_str(), state, "engineer", "", at(minutes)).await.unwrap();
         }
     }

@@ -11,6 +11,7 @@ use upkeep::model::{
     AssetId, DepotId, EngineerId, FaultCode, GeoPoint, ModelId, PartNumber, RuleId, Severity, TicketId, TicketKind,
 };
 use upkeep::rules::PartRef;
+use upkeep::tickets::quote::{Quote, QuoteLine};
 use upkeep::tickets::{AfterSales, NewTicket, OpenOutcome, Remedy, StoreError, TicketFilter, TicketState, Warranty};
 
 fn new_ticket(asset: &str, fault: &str) -> NewTicket {
@@ -143,6 +144,26 @@ async fn repeat_repairs_are_counted_and_the_remedy_recorded(db: &Db) {
     assert!(last.detail.starts_with("out_of_warranty: warranty ended; exchange_or_refund: "), "{}", last.detail);
 }
 
+async fn quoted_work_starts_only_once_the_customer_accepts(db: &Db) {
+    let id = opened(db.open_or_append(&new_ticket("PMP-Q", "BEARING_WEAR"), 1, true).await.unwrap());
+    db.assign(id.as_str(), &EngineerId::new("ENG-1"), "nearest", false, "dispatch", 2).await.unwrap();
+    db.transition(id.as_str(), TicketState::Accepted, "ENG-1", "", 3).await.unwrap();
+    // Without a quote, nothing to accept.
+    assert!(matches!(db.accept_quote(&id, "customer", 4).await, Err(StoreError::NoQuoteToAccept(_))));
+    let line = QuoteLine { item: "labour, skill level 2".into(), qty: 3.0, unit_price: 80.0, amount: 240.0 };
+    let quote = Quote { currency: "EUR".into(), lines: vec![line], total: 240.0 };
+    db.set_quote(&id, &quote, 4).await.unwrap();
+    let err = db.transition(id.as_str(), TicketState::EnRoute, "ENG-1", "", 5).await.unwrap_err();
+    assert!(matches!(err, StoreError::QuoteNotAccepted(_)), "{err}");
+    db.accept_quote(&id, "customer", 6).await.unwrap();
+    assert!(matches!(db.accept_quote(&id, "customer", 7).await, Err(StoreError::NoQuoteToAccept(_))), "accepted once");
+    db.transition(id.as_str(), TicketState::EnRoute, "ENG-1", "", 8).await.unwrap();
+    let d = db.ticket(id.as_str()).await.unwrap().unwrap();
+    assert_eq!((d.ticket.quote.as_ref(), d.ticket.quote_accepted_at), (Some(&quote), Some(6)));
+    let kinds: Vec<&str> = d.events.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(kinds[kinds.len() - 3..], ["quoted", "quote_accepted", "transition"]);
+}
+
 async fn engineer_loads_count_open_tickets(db: &Db) {
     for (asset, eng) in [("A-1", "ENG-7"), ("A-2", "ENG-7"), ("A-3", "ENG-8")] {
         let id = opened(db.open_or_append(&new_ticket(asset, "F"), 1, true).await.unwrap());
@@ -271,6 +292,7 @@ async fn suite(db: Db) {
     one_open_ticket_per_asset_and_fault(&db).await;
     lifecycle_is_validated_and_recorded(&db).await;
     repeat_repairs_are_counted_and_the_remedy_recorded(&db).await;
+    quoted_work_starts_only_once_the_customer_accepts(&db).await;
     engineer_loads_count_open_tickets(&db).await;
     parts_are_reserved_nearest_first_then_requested(&db).await;
     the_last_unit_is_never_oversold(&db).await;

@@ -55,6 +55,8 @@ impl From<crate::tickets::StoreError> for ApiError {
             E::NotFound(id) => ApiError::not_found("ticket", id.as_str()),
             E::InvalidTransition { .. } => ApiError::new(StatusCode::CONFLICT, "invalid_transition", e.to_string()),
             E::Conflict(_) => ApiError::new(StatusCode::CONFLICT, "concurrent_update", e.to_string()),
+            E::QuoteNotAccepted(_) => ApiError::new(StatusCode::CONFLICT, "quote_not_accepted", e.to_string()),
+            E::NoQuoteToAccept(_) => ApiError::new(StatusCode::CONFLICT, "no_quote_to_accept", e.to_string()),
             E::Db(db) => db.into(),
         }
     }

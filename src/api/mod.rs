@@ -41,6 +41,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/tickets/{id}", get(tickets::one))
         .route("/api/v1/tickets/{id}/transition", post(tickets::transition))
         .route("/api/v1/tickets/{id}/reassign", post(tickets::reassign))
+        .route("/api/v1/tickets/{id}/quote/accept", post(tickets::accept_quote))
         .route("/api/v1/assets", get(fleet::assets))
         .route("/api/v1/assets/{id}", get(fleet::asset))
         .route("/api/v1/engineers", get(fleet::engineers))

@@ -198,6 +198,7 @@ async fn the_openapi_document_lists_every_route() {
         "/api/v1/tickets/{id}",
         "/api/v1/tickets/{id}/transition",
         "/api/v1/tickets/{id}/reassign",
+        "/api/v1/tickets/{id}/quote/accept",
         "/api/v1/assets",
         "/api/v1/assets/{id}",
         "/api/v1/engineers",
@@ -236,4 +237,32 @@ async fn models_report_the_repair_rate_and_flag_above_seven_percent() {
             assert_eq!((m["repaired_units"].as_u64(), m["flagged"].as_bool()), (Some(0), Some(false)), "{m}");
         }
     }
+}
+
+#[tokio::test]
+async fn a_quoted_ticket_waits_for_the_customers_acceptance() {
+    let h = harness().await;
+    let id = open_ticket(&h).await;
+    let db = &h.state.db;
+    let engineer = h.state.fleet.engineers()[0].id.clone();
+    db.assign(&id, &engineer, "test", false, "dispatcher", 2_000).await.unwrap();
+    db.transition(&id, TicketState::Accepted, "engineer", "", 3_000).await.unwrap();
+    let quote = crate::tickets::quote::build(
+        &crate::tickets::quote::Job { parts: &[], level: 2, travel_minutes: 30.0 },
+        &crate::config::QuoteConfig::default(),
+    );
+    db.set_quote(&crate::model::TicketId::new(&id), &quote, 4_000).await.unwrap();
+    let go = json!({"to": "en_route", "actor": "engineer"});
+    let (status, body) = call(&h, "POST", &format!("/api/v1/tickets/{id}/transition"), Some(go.clone())).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("quote_not_accepted")));
+    let accept = json!({"actor": "customer: J. Doe"});
+    let (status, body) = call(&h, "POST", &format!("/api/v1/tickets/{id}/quote/accept"), Some(accept.clone())).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body["quote_accepted_at"].is_i64() && body["quote"]["total"].as_f64() == Some(quote.total), "{body}");
+    let (status, _) = call(&h, "POST", &format!("/api/v1/tickets/{id}/transition"), Some(go)).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = call(&h, "POST", &format!("/api/v1/tickets/{id}/quote/accept"), Some(accept.clone())).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("no_quote_to_accept")));
+    let (status, _) = call(&h, "POST", "/api/v1/tickets/TK-none/quote/accept", Some(accept)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }

@@ -1,5 +1,6 @@
 //! Ticket endpoints: list with filters, one with evidence and history, the
-//! lifecycle actions and a manual reassignment.
+//! lifecycle actions, a manual reassignment and the customer's acceptance of
+//! a quote.
 
 use super::extract::{Json, Page, Path, Query};
 use super::{ApiError, AppState};
@@ -109,6 +110,26 @@ pub async fn reassign(
         note.push_str(&format!("; {}", b.note));
     }
     let t = s.db.assign(&id, &engineer.id, &note, at_risk, &b.actor, now).await?;
+    Ok(axum::Json(serde_json::to_value(t).unwrap_or_default()))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptQuoteBody {
+    /// Who accepted on the customer's side.
+    actor: String,
+}
+
+/// The customer accepts the ticket's out-of-warranty quote; work may start.
+pub async fn accept_quote(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    Json(b): Json<AcceptQuoteBody>,
+) -> Result<axum::Json<Value>, ApiError> {
+    require_actor(&b.actor, "")?;
+    s.db.ticket(&id).await?.ok_or_else(|| ApiError::not_found("ticket", &id))?;
+    s.db.accept_quote(&crate::model::TicketId::new(&id), &b.actor, now_ms()).await?;
+    let t = s.db.ticket(&id).await?.ok_or_else(|| ApiError::not_found("ticket", &id))?.ticket;
     Ok(axum::Json(serde_json::to_value(t).unwrap_or_default()))
 }
 

@@ -35,6 +35,7 @@ pub struct Config {
     pub sla: SlaConfig,
     pub dispatch: DispatchConfig,
     pub repairs: RepairsConfig,
+    pub quote: QuoteConfig,
     pub influx: InfluxConfig,
 }
 
@@ -187,6 +188,29 @@ pub struct RepairsConfig {
     pub repeat_limit: u32,
 }
 
+/// Prices of out-of-warranty quotes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct QuoteConfig {
+    pub currency: String,
+    /// Labour per hour by the certified level the repair needs (1, 2, 3).
+    pub labour_per_hour: [f64; 3],
+    /// Hours of labour quoted per repair.
+    pub repair_hours: f64,
+    pub travel_per_hour: f64,
+}
+
+impl Default for QuoteConfig {
+    fn default() -> Self {
+        QuoteConfig {
+            currency: "EUR".into(),
+            labour_per_hour: [60.0, 80.0, 100.0],
+            repair_hours: 3.0,
+            travel_per_hour: 50.0,
+        }
+    }
+}
+
 impl Default for RepairsConfig {
     fn default() -> Self {
         RepairsConfig { repeat_limit: 3 }
@@ -207,6 +231,7 @@ impl Default for Config {
             sla: SlaConfig::default(),
             dispatch: DispatchConfig { road_factor: 1.3, speed_kmh: 60.0 },
             repairs: RepairsConfig::default(),
+            quote: QuoteConfig::default(),
             influx: InfluxConfig::default(),
         }
     }

@@ -68,6 +68,13 @@ async fn step(db: &Db, seed: u64, now: EpochMs) -> Result<usize, StoreError> {
             if at > now {
                 continue;
             }
+            if to == TicketState::EnRoute && t.quote.is_some() && t.quote_accepted_at.is_none() {
+                // The customer agrees to the out-of-warranty quote before the engineer sets off.
+                match db.accept_quote(&t.id, "customer (demo)", at).await {
+                    Ok(()) | Err(StoreError::NoQuoteToAccept(_)) => {}
+                    Err(e) => return Err(e),
+                }
+            }
             match db.transition(t.id.as_str(), to, ACTOR, "", at).await {
                 // A dispatcher may have moved it meanwhile: their call stands.
                 Ok(_) | Err(StoreError::InvalidTransition { .. } | StoreError::Conflict(_)) => taken += 1,

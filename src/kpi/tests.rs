@@ -60,6 +60,8 @@ fn ticket(id: &str, on: On, detected: EpochMs) -> TicketHistory {
         warranty_note: String::new(),
         remedy: crate::tickets::Remedy::Repair,
         remedy_note: String::new(),
+        quote: None,
+        quote_accepted_at: None,
         evidence_count: 1,
         created_at: detected,
         updated_at: detected,

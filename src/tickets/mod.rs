@@ -3,6 +3,7 @@
 //! MQTT messages they came from.
 
 mod history;
+pub mod quote;
 pub mod remedy;
 mod service;
 mod state;

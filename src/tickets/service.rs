@@ -1,16 +1,17 @@
 //! Findings to tickets: open (or append evidence), pre-assign an engineer,
 //! reserve parts; then acknowledge the MQTT messages whose batches are done.
 
+use super::quote;
 use super::remedy::{self, AfterSales, Remedy};
 use super::store::{NewTicket, OpenOutcome};
 use super::warranty::{self, Assessment, Warranty};
-use crate::config::SlaConfig;
+use crate::config::{QuoteConfig, SlaConfig};
 use crate::db::{with_retry, Db};
 use crate::detect::{EngineEvent, Finding};
-use crate::dispatch::{Dispatcher, Need};
+use crate::dispatch::{Choice, Dispatcher, Need};
 use crate::fleet::Fleet;
 use crate::ingest::{AckQueue, Delivery, MqttAcker, PendingAck};
-use crate::model::{now_ms, TicketId};
+use crate::model::{now_ms, TicketId, TicketKind};
 use crate::rules::{Rule, RuleSet};
 use crate::telemetry::Metrics;
 use std::sync::Arc;
@@ -24,6 +25,7 @@ pub struct ServiceContext {
     pub sla: SlaConfig,
     /// Repairs of one fault on one unit after which an exchange is recommended.
     pub repeat_limit: u32,
+    pub quote: QuoteConfig,
     pub metrics: Arc<Metrics>,
 }
 
@@ -85,8 +87,12 @@ impl ServiceContext {
         match outcome {
             OpenOutcome::Opened(id) => {
                 tracing::info!(ticket = %id, asset = %f.asset, fault = %f.fault, severity = %f.severity, "ticket opened");
-                self.assess(&id, rule, &new).await;
-                self.dispatch(&id, rule, &new).await;
+                let warranty = self.assess(&id, rule, &new).await;
+                let choice = self.dispatch(&id, rule, &new).await;
+                let covered = warranty.is_none_or(|w| matches!(w, Warranty::InWarranty | Warranty::Unknown));
+                if !covered && new.kind == TicketKind::Repair {
+                    self.send_quote(&id, rule, choice.map_or(0.0, |c| c.travel_minutes)).await;
+                }
                 let latency_s = (chrono::Utc::now().timestamp_micros() - received_us) as f64 / 1e6;
                 self.metrics.record_ticket_opened(f.severity, latency_s);
             }
@@ -104,10 +110,10 @@ impl ServiceContext {
     /// The after-sales decision: warranty from the asset file; the remedy
     /// from repeat repairs (earlier repairs of this fault on this unit, in
     /// the store and the asset's service history) or else the warranty.
-    async fn assess(&self, id: &TicketId, rule: &Rule, t: &NewTicket) {
+    async fn assess(&self, id: &TicketId, rule: &Rule, t: &NewTicket) -> Option<Warranty> {
         let reading =
             with_retry(&self.metrics, "reading repair history", || self.db.prior_repairs(&t.asset, &t.fault, id));
-        let Ok(mut prior) = reading.await else { return };
+        let Ok(mut prior) = reading.await else { return None };
         let asset = self.fleet.asset(t.asset.as_str());
         let on = chrono::DateTime::from_timestamp_millis(t.detected_at).unwrap_or_default().date_naive();
         let assessed = asset.map_or_else(
@@ -128,10 +134,22 @@ impl ServiceContext {
             remedy: remedy.0,
             remedy_note: remedy.1,
         };
-        let _ = with_retry(&self.metrics, "recording the after-sales assessment", || {
+        let recorded = with_retry(&self.metrics, "recording the after-sales assessment", || {
             self.db.set_after_sales(id, &after, now_ms())
-        })
-        .await;
+        });
+        recorded.await.ok().map(|()| after.warranty)
+    }
+
+    /// Quotes work the warranty does not cover: the rule's parts at list
+    /// price, labour at its highest skill level, the engineer's travel.
+    async fn send_quote(&self, id: &TicketId, rule: &Rule, travel_minutes: f64) {
+        let catalogue = &self.fleet.file().parts;
+        let price =
+            |p: &crate::rules::PartRef| catalogue.iter().find(|c| c.number == p.part).map_or(0.0, |c| c.list_price);
+        let parts: Vec<(String, u32, f64)> = rule.parts.iter().map(|p| (p.part.to_string(), p.qty, price(p))).collect();
+        let level = rule.skills.values().copied().max().unwrap_or(1);
+        let q = quote::build(&quote::Job { parts: &parts, level, travel_minutes }, &self.quote);
+        let _ = with_retry(&self.metrics, "recording the quote", || self.db.set_quote(id, &q, now_ms())).await;
     }
 
     fn rule(&self, f: &Finding) -> Option<&Rule> {
@@ -142,11 +160,9 @@ impl ServiceContext {
     /// Shift and arrival are judged from now (or the detection time, if a
     /// replay runs ahead of the clock): a backlog must not pick someone whose
     /// shift ended meanwhile.
-    async fn dispatch(&self, id: &TicketId, rule: &Rule, t: &NewTicket) {
-        let Some(asset) = self.fleet.asset(t.asset.as_str()) else { return };
-        let Ok(loads) = with_retry(&self.metrics, "reading engineer loads", || self.db.engineer_loads()).await else {
-            return;
-        };
+    async fn dispatch(&self, id: &TicketId, rule: &Rule, t: &NewTicket) -> Option<Choice> {
+        let asset = self.fleet.asset(t.asset.as_str())?;
+        let loads = with_retry(&self.metrics, "reading engineer loads", || self.db.engineer_loads()).await.ok()?;
         let at = now_ms().max(t.detected_at);
         let need = Need { site: asset.location, skills: &rule.skills, at, on_site_due: t.on_site_due };
         let choice = self.dispatcher.choose(need, &loads);
@@ -165,7 +181,7 @@ impl ServiceContext {
             }
         };
         if recorded.is_err() {
-            return;
+            return None;
         }
         let depots = self.dispatcher.depots_by_distance(&asset.location);
         let mut lines = Vec::with_capacity(rule.parts.len());
@@ -181,6 +197,7 @@ impl ServiceContext {
                 lines.iter().map(|l| format!("{} x{}: {}", l.part, l.qty, l.note)).collect::<Vec<_>>().join("; ");
             let _ = with_retry(&self.metrics, "noting parts", || self.db.set_parts_note(id, &note)).await;
         }
+        Some(choice)
     }
 }
 
@@ -219,6 +236,10 @@ mod tests {
         let day = |d| chrono::NaiveDate::from_ymd_opt(2026, 3, d).unwrap();
         file.assets[0].history =
             (1..=3).map(|d| ServiceRecord { date: day(d), fault: fault.clone(), note: "repaired".into() }).collect();
+        // Unit 0 in warranty for decades yet; unit 1's ended in 2020.
+        file.assets[0].warranty_until = chrono::NaiveDate::from_ymd_opt(2099, 1, 1).unwrap();
+        file.assets[1].warranty_until = chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
+        file.assets[1].exclusions.clear();
         let fleet = Arc::new(Fleet::new(file).unwrap());
         db.seed_stock(fleet.depots()).await.unwrap();
         let ctx = ServiceContext {
@@ -228,6 +249,7 @@ mod tests {
             rules: Arc::clone(&rules),
             sla: SlaConfig::default(),
             repeat_limit: 3,
+            quote: QuoteConfig::default(),
             metrics: Arc::new(Metrics::default()),
         };
         ctx.apply(&finding(&rules, &fleet, 0), 0).await;
@@ -238,6 +260,16 @@ mod tests {
         assert_eq!(remedy_of(1), Some(Remedy::Repair), "no repair history: an ordinary repair");
         let t = tickets.iter().find(|t| t.asset_id == fleet.assets()[0].id).unwrap();
         assert!(t.remedy_note.contains("2026-03-01, 2026-03-02, 2026-03-03"), "{}", t.remedy_note);
+        // Work the warranty does not cover is quoted; covered work is not.
+        let warranty_of = |i: usize| tickets.iter().find(|t| t.asset_id == fleet.assets()[i].id).map(|t| t.warranty);
+        assert_eq!((warranty_of(0), warranty_of(1)), (Some(Warranty::InWarranty), Some(Warranty::OutOfWarranty)));
+        for t in &tickets {
+            let quoted = t.quote.as_ref().map(|q| q.total);
+            match t.warranty {
+                Warranty::OutOfWarranty | Warranty::Excluded => assert!(quoted.is_some_and(|x| x > 0.0), "{t:?}"),
+                _ => assert_eq!(quoted, None),
+            }
+        }
         // Every ticket carries its unit's warranty position as of detection.
         let today = chrono::DateTime::from_timestamp_millis(t.detected_at).unwrap().date_naive();
         for t in &tickets {

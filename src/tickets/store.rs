@@ -1,6 +1,7 @@
 //! Ticket persistence on `Db`: opening (at most one open ticket per asset and
 //! fault), evidence, lifecycle transitions and their event history.
 
+use super::quote::Quote;
 use super::remedy::Remedy;
 use super::warranty::Warranty;
 use super::TicketState;
@@ -21,6 +22,10 @@ pub enum StoreError {
     InvalidTransition { from: TicketState, to: TicketState },
     #[error("ticket {0} changed concurrently; retry")]
     Conflict(TicketId),
+    #[error("ticket {0} has a quote the customer has not accepted: work cannot start")]
+    QuoteNotAccepted(TicketId),
+    #[error("ticket {0} has no quote waiting for acceptance")]
+    NoQuoteToAccept(TicketId),
 }
 
 impl crate::db::Transient for StoreError {
@@ -59,6 +64,9 @@ pub struct Ticket {
     /// Repair, exchange (warranty) or exchange/refund (repeat repairs).
     pub remedy: Remedy,
     pub remedy_note: String,
+    /// Out-of-warranty work: the price, accepted (when) by the customer or not yet.
+    pub quote: Option<Quote>,
+    pub quote_accepted_at: Option<EpochMs>,
     pub evidence_count: i64,
     pub created_at: EpochMs,
     pub updated_at: EpochMs,
@@ -145,7 +153,7 @@ pub(super) const OPEN_STATES: &str = "('open', 'assigned', 'accepted', 'en_route
 pub(super) const TICKET_COLUMNS: &str =
     "id, asset_id, model, fault_code, rule_id, kind, severity, state, description, \
      detected_at, response_due, on_site_due, engineer_id, assignment_note, parts_note, deadline_at_risk, \
-     warranty, warranty_note, remedy, remedy_note, evidence_count, created_at, updated_at";
+     warranty, warranty_note, remedy, remedy_note, quote, quote_accepted_at, evidence_count, created_at, updated_at";
 
 impl Db {
     /// Opens a ticket (when `may_open`), or appends the evidence to the one
@@ -286,6 +294,9 @@ impl Db {
         if !from.can_become(to) {
             return Err(StoreError::InvalidTransition { from, to });
         }
+        if to == TicketState::EnRoute && quote_pending(&mut tx, id).await? {
+            return Err(StoreError::QuoteNotAccepted(TicketId::new(id)));
+        }
         sqlx::query(
             "UPDATE tickets SET state = $1, updated_at = $2, \
              engineer_id = CASE WHEN $3 = 1 THEN NULL ELSE engineer_id END WHERE id = $4",
@@ -400,6 +411,17 @@ async fn lock(tx: &mut Transaction<'_, Any>, id: &str) -> Result<(i64, TicketSta
     Ok((col(&row, "version")?, parse(&col::<String>(&row, "state")?)?))
 }
 
+/// Whether the ticket has a quote the customer has not accepted yet.
+async fn quote_pending(tx: &mut Transaction<'_, Any>, id: &str) -> Result<bool, StoreError> {
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS n FROM tickets WHERE id = $1 AND quote IS NOT NULL AND quote_accepted_at IS NULL",
+    )
+    .bind(id)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(col::<i64>(&row, "n")? > 0)
+}
+
 /// One entry of a ticket's history.
 pub(super) struct Event<'a> {
     pub kind: &'a str,
@@ -507,6 +529,10 @@ pub(super) fn ticket_from_row(r: &AnyRow) -> Result<Ticket, DbError> {
         warranty_note: col(r, "warranty_note")?,
         remedy: parse(&col::<String>(r, "remedy")?)?,
         remedy_note: col(r, "remedy_note")?,
+        quote: col::<Option<String>>(r, "quote")?
+            .map(|q| serde_json::from_str(&q).map_err(|e| DbError::Corrupt(e.to_string())))
+            .transpose()?,
+        quote_accepted_at: col(r, "quote_accepted_at")?,
         evidence_count: col(r, "evidence_count")?,
         created_at: col(r, "created_at")?,
         updated_at: col(r, "updated_at")?,

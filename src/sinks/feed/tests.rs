@@ -137,6 +137,8 @@ fn ticket_events_carry_the_ticket_engineer_and_time_since_detection() {
         warranty_note: String::new(),
         remedy: crate::tickets::Remedy::Repair,
         remedy_note: String::new(),
+        quote: None,
+        quote_accepted_at: None,
         evidence_count: 1,
         created_at: detected,
         updated_at: detected,
