@@ -5,6 +5,7 @@ mod error;
 mod extract;
 mod fleet;
 mod ops;
+mod progress;
 mod tickets;
 
 pub use error::ApiError;
@@ -48,6 +49,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/depots", get(fleet::depots))
         .route("/api/v1/models", get(fleet::models))
         .route("/api/v1/dead-letters", get(ops::dead_letters))
+        .route("/api/v1/progress/{code}", get(progress::progress))
         .fallback(ops::not_found)
         .with_state(state)
 }

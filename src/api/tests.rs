@@ -205,6 +205,7 @@ async fn the_openapi_document_lists_every_route() {
         "/api/v1/depots",
         "/api/v1/models",
         "/api/v1/dead-letters",
+        "/api/v1/progress/{code}",
     ] {
         assert!(paths.contains_key(p), "{p} missing from openapi.json");
     }
@@ -265,4 +266,53 @@ async fn a_quoted_ticket_waits_for_the_customers_acceptance() {
     assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("no_quote_to_accept")));
     let (status, _) = call(&h, "POST", "/api/v1/tickets/TK-none/quote/accept", Some(accept)).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_progress_code_reveals_its_own_ticket_and_nothing_else() {
+    let h = harness().await;
+    let first = open_ticket(&h).await;
+    let db = &h.state.db;
+    // A second ticket on another asset, assigned with an internal note.
+    let other_asset = h.state.fleet.assets()[1].clone();
+    let t = NewTicket {
+        asset: other_asset.id.clone(),
+        model: other_asset.model.clone(),
+        fault: FaultCode::new("SEAL_LEAK"),
+        rule: RuleId::new("pump.seal_leak"),
+        kind: TicketKind::Repair,
+        severity: Severity::General,
+        description: "Seal leak".into(),
+        detected_at: 5_000,
+        response_due: 6_000,
+        on_site_due: 7_000,
+        evidence: json!({"checks": []}),
+    };
+    let OpenOutcome::Opened(second) = db.open_or_append(&t, 5_000, true).await.unwrap() else { panic!() };
+    let engineer = h.state.fleet.engineers()[0].id.clone();
+    db.assign(second.as_str(), &engineer, "internal: customer is difficult", false, "dispatcher", 5_500).await.unwrap();
+    let code = |id: &str| {
+        let db = db.clone();
+        let id = id.to_owned();
+        async move { db.ticket(&id).await.unwrap().unwrap().ticket.progress_code.unwrap() }
+    };
+    let (a, b) = (code(&first).await, code(second.as_str()).await);
+    assert_ne!(a, b);
+    assert_eq!(a.len(), 16);
+    let (status, body) = call(&h, "GET", &format!("/api/v1/progress/{b}"), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!((body["ticket"].as_str(), body["state"].as_str()), (Some(second.as_str()), Some("assigned")));
+    assert_eq!(body["engineer_assigned"], true);
+    let states: Vec<&str> = body["history"].as_array().unwrap().iter().map(|e| e["state"].as_str().unwrap()).collect();
+    assert_eq!(states, ["open", "assigned"]);
+    let text = body.to_string();
+    for hidden in ["internal", engineer.as_str(), first.as_str(), "evidence", "assignment_note"] {
+        assert!(!text.contains(hidden), "{hidden} leaked: {text}");
+    }
+    let (status, body) = call(&h, "GET", &format!("/api/v1/progress/{a}"), None).await;
+    assert_eq!((status, body["ticket"].as_str()), (StatusCode::OK, Some(first.as_str())));
+    for wrong in [a.to_lowercase(), format!("{a}X"), "A".repeat(200), String::new()] {
+        let (status, _) = call(&h, "GET", &format!("/api/v1/progress/{wrong}"), None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{wrong}");
+    }
 }

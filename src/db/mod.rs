@@ -11,6 +11,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../../migrations/0002_remedy.sql")),
     (3, include_str!("../../migrations/0003_warranty.sql")),
     (4, include_str!("../../migrations/0004_quote.sql")),
+    (5, include_str!("../../migrations/0005_progress_code.sql")),
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -62,6 +62,7 @@ fn ticket(id: &str, on: On, detected: EpochMs) -> TicketHistory {
         remedy_note: String::new(),
         quote: None,
         quote_accepted_at: None,
+        progress_code: None,
         evidence_count: 1,
         created_at: detected,
         updated_at: detected,

@@ -67,6 +67,8 @@ pub struct Ticket {
     /// Out-of-warranty work: the price, accepted (when) by the customer or not yet.
     pub quote: Option<Quote>,
     pub quote_accepted_at: Option<EpochMs>,
+    /// Given to the customer: `GET /api/v1/progress/{code}` shows this ticket only.
+    pub progress_code: Option<String>,
     pub evidence_count: i64,
     pub created_at: EpochMs,
     pub updated_at: EpochMs,
@@ -153,7 +155,8 @@ pub(super) const OPEN_STATES: &str = "('open', 'assigned', 'accepted', 'en_route
 pub(super) const TICKET_COLUMNS: &str =
     "id, asset_id, model, fault_code, rule_id, kind, severity, state, description, \
      detected_at, response_due, on_site_due, engineer_id, assignment_note, parts_note, deadline_at_risk, \
-     warranty, warranty_note, remedy, remedy_note, quote, quote_accepted_at, evidence_count, created_at, updated_at";
+     warranty, warranty_note, remedy, remedy_note, quote, quote_accepted_at, progress_code, evidence_count, created_at, \
+     updated_at";
 
 impl Db {
     /// Opens a ticket (when `may_open`), or appends the evidence to the one
@@ -167,8 +170,8 @@ impl Db {
             let id = TicketId::new(format!("TK-{}", &uuid::Uuid::new_v4().simple().to_string()[..16]));
             let inserted = sqlx::query(
                 "INSERT INTO tickets (id, asset_id, model, fault_code, rule_id, kind, severity, state, description, \
-                 detected_at, response_due, on_site_due, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', $8, $9, $10, $11, $12, $12) ON CONFLICT DO NOTHING",
+                 detected_at, response_due, on_site_due, created_at, updated_at, progress_code) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', $8, $9, $10, $11, $12, $12, $13) ON CONFLICT DO NOTHING",
             )
             .bind(id.as_str())
             .bind(t.asset.as_str())
@@ -182,6 +185,7 @@ impl Db {
             .bind(t.response_due)
             .bind(t.on_site_due)
             .bind(now)
+            .bind(new_progress_code())
             .execute(&mut *tx)
             .await?
             .rows_affected();
@@ -220,6 +224,18 @@ impl Db {
         append_evidence(&mut tx, &id, t.detected_at, &t.evidence).await?;
         tx.commit().await?;
         Ok(OpenOutcome::Appended { id, undispatched })
+    }
+
+    /// The ticket a customer's progress code names.
+    pub async fn ticket_by_progress_code(&self, code: &str) -> Result<Option<TicketDetail>, StoreError> {
+        let row = sqlx::query("SELECT id FROM tickets WHERE progress_code = $1")
+            .bind(code)
+            .fetch_optional(&self.pool)
+            .await?;
+        match row {
+            Some(r) => self.ticket(&col::<String>(&r, "id")?).await,
+            None => Ok(None),
+        }
     }
 
     pub async fn ticket(&self, id: &str) -> Result<Option<TicketDetail>, StoreError> {
@@ -411,6 +427,14 @@ async fn lock(tx: &mut Transaction<'_, Any>, id: &str) -> Result<(i64, TicketSta
     Ok((col(&row, "version")?, parse(&col::<String>(&row, "state")?)?))
 }
 
+/// 16 base-32 characters from a random UUID (74 random bits): not
+/// guessable, easy to read out over the phone (no 0/O, 1/I).
+fn new_progress_code() -> String {
+    const ALPHABET: &[u8; 32] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let bits = uuid::Uuid::new_v4().as_u128();
+    (0..16).map(|i| ALPHABET[((bits >> (5 * i)) & 31) as usize] as char).collect()
+}
+
 /// Whether the ticket has a quote the customer has not accepted yet.
 async fn quote_pending(tx: &mut Transaction<'_, Any>, id: &str) -> Result<bool, StoreError> {
     let row = sqlx::query(
@@ -533,6 +557,7 @@ pub(super) fn ticket_from_row(r: &AnyRow) -> Result<Ticket, DbError> {
             .map(|q| serde_json::from_str(&q).map_err(|e| DbError::Corrupt(e.to_string())))
             .transpose()?,
         quote_accepted_at: col(r, "quote_accepted_at")?,
+        progress_code: col(r, "progress_code")?,
         evidence_count: col(r, "evidence_count")?,
         created_at: col(r, "created_at")?,
         updated_at: col(r, "updated_at")?,

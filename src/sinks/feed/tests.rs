@@ -139,6 +139,7 @@ fn ticket_events_carry_the_ticket_engineer_and_time_since_detection() {
         remedy_note: String::new(),
         quote: None,
         quote_accepted_at: None,
+        progress_code: None,
         evidence_count: 1,
         created_at: detected,
         updated_at: detected,
