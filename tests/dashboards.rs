@@ -17,6 +17,7 @@ use upkeep::config::Config;
 use upkeep::db::Db;
 use upkeep::fleet::{generate, Fleet, FleetSpec};
 use upkeep::model::{EngineerId, EpochMs, Span};
+use upkeep::tickets::report::ServiceReport;
 use upkeep::tickets::{Ticket, TicketFilter, TicketState};
 
 const ASSETS: usize = 100;
@@ -60,10 +61,25 @@ async fn work_tickets(db: &Db, engineer: &EngineerId, tickets: &[Ticket], now: E
             if state == TicketState::EnRoute && t.quote.is_some() {
                 db.accept_quote(&t.id, "customer", at(minutes)).await.unwrap();
             }
-            db.transition(t.id.as_str(), state, "engineer", "", at(minutes)).await.unwrap();
+            if state == TicketState::Resolved {
+                db.resolve_with_report(&t.id, &report(at(minutes)), "engineer", at(minutes)).await.unwrap();
+            } else {
+                db.transition(t.id.as_str(), state, "engineer", "", at(minutes)).await.unwrap();
+            }
         }
     }
     (met, decided)
+}
+
+fn report(repaired_at: EpochMs) -> ServiceReport {
+    ServiceReport {
+        cause: "wear".into(),
+        fix: "part replaced".into(),
+        prevention: String::new(),
+        parts_used: Vec::new(),
+        first_time_fix: true,
+        repaired_at,
+    }
 }
 
 /// Every InfluxQL statement in a dashboard: panel targets, template

@@ -12,6 +12,7 @@ use upkeep::model::{
 };
 use upkeep::rules::PartRef;
 use upkeep::tickets::quote::{Quote, QuoteLine};
+use upkeep::tickets::report::{PartUsed, ServiceReport};
 use upkeep::tickets::{AfterSales, NewTicket, OpenOutcome, Remedy, StoreError, TicketFilter, TicketState, Warranty};
 
 fn new_ticket(asset: &str, fault: &str) -> NewTicket {
@@ -27,6 +28,17 @@ fn new_ticket(asset: &str, fault: &str) -> NewTicket {
         response_due: 1_000 + 4 * 3_600_000,
         on_site_due: 1_000 + 24 * 3_600_000,
         evidence: serde_json::json!({"checks": [{"metric": "vibration_rms_mm_s", "observed": 5.1}]}),
+    }
+}
+
+fn report(repaired_at: i64) -> ServiceReport {
+    ServiceReport {
+        cause: "worn bearing".into(),
+        fix: "bearing replaced".into(),
+        prevention: "grease monthly".into(),
+        parts_used: Vec::new(),
+        first_time_fix: true,
+        repaired_at,
     }
 }
 
@@ -66,11 +78,13 @@ async fn lifecycle_is_validated_and_recorded(db: &Db) {
     let t = db.transition(id.as_str(), TicketState::Open, "ENG-2", "declined", 5).await.unwrap();
     assert_eq!((t.state, t.engineer_id), (TicketState::Open, None), "declining frees the ticket");
     db.assign(id.as_str(), &EngineerId::new("ENG-3"), "next nearest", false, "dispatch", 6).await.unwrap();
-    for to in
-        [TicketState::Accepted, TicketState::EnRoute, TicketState::OnSite, TicketState::Resolved, TicketState::Closed]
-    {
+    for to in [TicketState::Accepted, TicketState::EnRoute, TicketState::OnSite] {
         db.transition(id.as_str(), to, "ENG-3", "", 7).await.unwrap();
     }
+    let err = db.transition(id.as_str(), TicketState::Resolved, "ENG-3", "", 7).await.unwrap_err();
+    assert!(matches!(err, StoreError::ReportRequired), "resolving takes the service report: {err}");
+    db.resolve_with_report(&id, &report(7), "ENG-3", 7).await.unwrap();
+    db.transition(id.as_str(), TicketState::Closed, "ENG-3", "", 7).await.unwrap();
     let d = db.ticket(id.as_str()).await.unwrap().unwrap();
     let kinds: Vec<_> = d.events.iter().map(|e| e.kind.as_str()).collect();
     assert_eq!(
@@ -102,9 +116,10 @@ async fn lifecycle_is_validated_and_recorded(db: &Db) {
 async fn repaired(db: &Db, asset: &str, fault: &str, kind: TicketKind, at: i64) -> TicketId {
     let id = opened(db.open_or_append(&NewTicket { kind, ..new_ticket(asset, fault) }, at, true).await.unwrap());
     db.assign(id.as_str(), &EngineerId::new("ENG-1"), "nearest", false, "dispatch", at).await.unwrap();
-    for to in [TicketState::Accepted, TicketState::EnRoute, TicketState::OnSite, TicketState::Resolved] {
+    for to in [TicketState::Accepted, TicketState::EnRoute, TicketState::OnSite] {
         db.transition(id.as_str(), to, "ENG-1", "", at + 1).await.unwrap();
     }
+    db.resolve_with_report(&id, &report(at + 1), "ENG-1", at + 1).await.unwrap();
     id
 }
 
@@ -215,6 +230,32 @@ async fn parts_are_reserved_nearest_first_then_requested(db: &Db) {
     assert_eq!(db.ticket_parts(t1.as_str()).await.unwrap()[0].status, "released");
 }
 
+/// The report says which reserved parts were used: those are consumed, the
+/// rest go back to their depot.
+async fn a_report_consumes_the_parts_used_and_releases_the_rest(db: &Db) {
+    db.seed_stock(&[depot("d-rep", "GASKET", 4), depot("d-rep", "FILTER", 4)]).await.unwrap();
+    let order = [(DepotId::new("d-rep"), 1.0)];
+    let id = opened(db.open_or_append(&new_ticket("R-1", "LEAK"), 1, true).await.unwrap());
+    for part in ["GASKET", "FILTER"] {
+        db.reserve_part(&id, &PartRef { part: PartNumber::new(part), qty: 2 }, &order).await.unwrap();
+    }
+    db.assign(id.as_str(), &EngineerId::new("ENG-1"), "nearest", false, "dispatch", 2).await.unwrap();
+    for to in [TicketState::Accepted, TicketState::EnRoute, TicketState::OnSite] {
+        db.transition(id.as_str(), to, "ENG-1", "", 3).await.unwrap();
+    }
+    let used = ServiceReport { parts_used: vec![PartUsed { part: "GASKET".into(), qty: 2 }], ..report(4) };
+    let filed = db.resolve_with_report(&id, &used, "ENG-1", 4 + 3 * 3_600_000).await.unwrap();
+    assert!(filed.late, "filed 3 h after the repair: late");
+    let status: Vec<(String, String)> =
+        db.ticket_parts(id.as_str()).await.unwrap().into_iter().map(|l| (l.part, l.status)).collect();
+    assert_eq!(status, [("FILTER".into(), "released".into()), ("GASKET".into(), "consumed".into())]);
+    let on_hand =
+        |p: &'static str| async move { db.on_hand(&DepotId::new("d-rep"), &PartNumber::new(p)).await.unwrap() };
+    assert_eq!((on_hand("GASKET").await, on_hand("FILTER").await), (2, 4));
+    let t = db.ticket(id.as_str()).await.unwrap().unwrap().ticket;
+    assert_eq!(t.service_report.map(|r| (r.report.cause, r.late)), Some(("worn bearing".into(), true)));
+}
+
 /// Many tickets race for the last units: exactly the stock is handed out.
 async fn the_last_unit_is_never_oversold(db: &Db) {
     db.seed_stock(&[depot("solo", "LAST", 5)]).await.unwrap();
@@ -293,6 +334,7 @@ async fn suite(db: Db) {
     lifecycle_is_validated_and_recorded(&db).await;
     repeat_repairs_are_counted_and_the_remedy_recorded(&db).await;
     quoted_work_starts_only_once_the_customer_accepts(&db).await;
+    a_report_consumes_the_parts_used_and_releases_the_rest(&db).await;
     engineer_loads_count_open_tickets(&db).await;
     parts_are_reserved_nearest_first_then_requested(&db).await;
     the_last_unit_is_never_oversold(&db).await;

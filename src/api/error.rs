@@ -57,6 +57,10 @@ impl From<crate::tickets::StoreError> for ApiError {
             E::Conflict(_) => ApiError::new(StatusCode::CONFLICT, "concurrent_update", e.to_string()),
             E::QuoteNotAccepted(_) => ApiError::new(StatusCode::CONFLICT, "quote_not_accepted", e.to_string()),
             E::NoQuoteToAccept(_) => ApiError::new(StatusCode::CONFLICT, "no_quote_to_accept", e.to_string()),
+            E::ReportRequired => ApiError::new(StatusCode::CONFLICT, "report_required", e.to_string()),
+            E::Invalid(_) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_record", e.to_string()),
+            E::NotClosed(_) => ApiError::new(StatusCode::CONFLICT, "not_closed", e.to_string()),
+            E::FollowUpExists(_) => ApiError::new(StatusCode::CONFLICT, "follow_up_exists", e.to_string()),
             E::Db(db) => db.into(),
         }
     }

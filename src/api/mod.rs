@@ -43,6 +43,8 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/tickets/{id}/transition", post(tickets::transition))
         .route("/api/v1/tickets/{id}/reassign", post(tickets::reassign))
         .route("/api/v1/tickets/{id}/quote/accept", post(tickets::accept_quote))
+        .route("/api/v1/tickets/{id}/report", post(tickets::report))
+        .route("/api/v1/tickets/{id}/follow-up", post(tickets::follow_up))
         .route("/api/v1/assets", get(fleet::assets))
         .route("/api/v1/assets/{id}", get(fleet::asset))
         .route("/api/v1/engineers", get(fleet::engineers))

@@ -113,14 +113,43 @@ async fn a_ticket_walks_its_lifecycle_and_every_step_is_an_event() {
     let note = t["assignment_note"].as_str().unwrap();
     assert!(note.contains("manual assignment by dispatcher-1") && note.contains("min travel"), "{note}");
     assert_eq!(t["deadline_at_risk"], true, "the test ticket's on-site deadline is long past");
-    for to in ["accepted", "en_route", "on_site", "resolved", "closed"] {
+    for to in ["accepted", "en_route", "on_site"] {
         let (s, t) = call(&h, "POST", &format!("{path}/transition"), Some(json!({"to": to, "actor": "eng"}))).await;
         assert_eq!((s, t["state"].as_str()), (StatusCode::OK, Some(to)), "{t}");
     }
+    // Resolving takes the service report.
+    let (s, body) =
+        call(&h, "POST", &format!("{path}/transition"), Some(json!({"to": "resolved", "actor": "eng"}))).await;
+    assert_eq!((s, body["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("report_required")));
+    let incomplete = json!({"actor": "eng", "cause": "", "fix": "x", "first_time_fix": true, "repaired_at": 1});
+    let (s, body) = call(&h, "POST", &format!("{path}/report"), Some(incomplete)).await;
+    assert_eq!((s, body["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_record")));
+    let report = json!({"actor": "eng", "cause": "worn bearing", "fix": "bearing replaced", "prevention": "grease monthly",
+        "parts_used": [], "first_time_fix": true, "repaired_at": crate::model::now_ms() - 60_000});
+    let (s, t) = call(&h, "POST", &format!("{path}/report"), Some(report)).await;
+    assert_eq!((s, t["state"].as_str()), (StatusCode::OK, Some("resolved")), "{t}");
+    assert_eq!(
+        (t["service_report"]["cause"].as_str(), t["service_report"]["late"].as_bool()),
+        (Some("worn bearing"), Some(false))
+    );
+    let rating = json!({"actor": "customer", "rating": 5, "comment": "quick"});
+    let (s, body) = call(&h, "POST", &format!("{path}/follow-up"), Some(rating.clone())).await;
+    assert_eq!((s, body["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("not_closed")));
+    let (s, _) = call(&h, "POST", &format!("{path}/transition"), Some(json!({"to": "closed", "actor": "eng"}))).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, body) = call(&h, "POST", &format!("{path}/follow-up"), Some(json!({"actor": "c", "rating": 6}))).await;
+    assert_eq!((s, body["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_record")));
+    let (s, t) = call(&h, "POST", &format!("{path}/follow-up"), Some(rating.clone())).await;
+    assert_eq!((s, t["follow_up"]["rating"].as_u64()), (StatusCode::OK, Some(5)), "{t}");
+    let (s, body) = call(&h, "POST", &format!("{path}/follow-up"), Some(rating)).await;
+    assert_eq!((s, body["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("follow_up_exists")));
     let (_, detail) = call(&h, "GET", &path, None).await;
     let kinds: Vec<_> =
         detail["events"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap().to_owned()).collect();
-    assert_eq!(kinds, ["opened", "assigned", "transition", "transition", "transition", "transition", "transition"]);
+    assert_eq!(
+        kinds,
+        ["opened", "assigned", "transition", "transition", "transition", "transition", "transition", "follow_up"]
+    );
     assert_eq!(detail["evidence"].as_array().unwrap().len(), 1);
 }
 
@@ -199,6 +228,8 @@ async fn the_openapi_document_lists_every_route() {
         "/api/v1/tickets/{id}/transition",
         "/api/v1/tickets/{id}/reassign",
         "/api/v1/tickets/{id}/quote/accept",
+        "/api/v1/tickets/{id}/report",
+        "/api/v1/tickets/{id}/follow-up",
         "/api/v1/assets",
         "/api/v1/assets/{id}",
         "/api/v1/engineers",
@@ -219,9 +250,18 @@ async fn models_report_the_repair_rate_and_flag_above_seven_percent() {
     let now = crate::model::now_ms();
     let engineer = h.state.fleet.engineers()[0].id.clone();
     db.assign(&id, &engineer, "test", false, "dispatcher", now).await.unwrap();
-    for to in [TicketState::Accepted, TicketState::EnRoute, TicketState::OnSite, TicketState::Resolved] {
+    for to in [TicketState::Accepted, TicketState::EnRoute, TicketState::OnSite] {
         db.transition(&id, to, "engineer", "", now).await.unwrap();
     }
+    let report = crate::tickets::report::ServiceReport {
+        cause: "worn bearing".into(),
+        fix: "replaced".into(),
+        prevention: String::new(),
+        parts_used: Vec::new(),
+        first_time_fix: true,
+        repaired_at: now,
+    };
+    db.resolve_with_report(&crate::model::TicketId::new(&id), &report, "engineer", now).await.unwrap();
     let (status, body) = call(&h, "GET", "/api/v1/models", None).await;
     assert_eq!(status, StatusCode::OK);
     let repaired_model = h.state.fleet.assets()[0].model.to_string();

@@ -4,7 +4,9 @@
 
 use super::extract::{Json, Page, Path, Query};
 use super::{ApiError, AppState};
+use crate::model::TicketId;
 use crate::model::{now_ms, AssetId, EngineerId, Severity, TicketKind};
+use crate::tickets::report::{FollowUp, PartUsed, ServiceReport};
 use crate::tickets::{TicketFilter, TicketState};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -128,9 +130,66 @@ pub async fn accept_quote(
 ) -> Result<axum::Json<Value>, ApiError> {
     require_actor(&b.actor, "")?;
     s.db.ticket(&id).await?.ok_or_else(|| ApiError::not_found("ticket", &id))?;
-    s.db.accept_quote(&crate::model::TicketId::new(&id), &b.actor, now_ms()).await?;
+    s.db.accept_quote(&TicketId::new(&id), &b.actor, now_ms()).await?;
     let t = s.db.ticket(&id).await?.ok_or_else(|| ApiError::not_found("ticket", &id))?.ticket;
     Ok(axum::Json(serde_json::to_value(t).unwrap_or_default()))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportBody {
+    /// The engineer filing it.
+    actor: String,
+    cause: String,
+    fix: String,
+    #[serde(default)]
+    prevention: String,
+    #[serde(default)]
+    parts_used: Vec<PartUsed>,
+    first_time_fix: bool,
+    repaired_at: crate::model::EpochMs,
+}
+
+/// Resolves an on-site ticket with the engineer's service report.
+pub async fn report(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    Json(b): Json<ReportBody>,
+) -> Result<axum::Json<Value>, ApiError> {
+    require_actor(&b.actor, &b.cause)?;
+    s.db.ticket(&id).await?.ok_or_else(|| ApiError::not_found("ticket", &id))?;
+    let report = ServiceReport {
+        cause: b.cause,
+        fix: b.fix,
+        prevention: b.prevention,
+        parts_used: b.parts_used,
+        first_time_fix: b.first_time_fix,
+        repaired_at: b.repaired_at,
+    };
+    s.db.resolve_with_report(&TicketId::new(&id), &report, &b.actor, now_ms()).await?;
+    one(State(s), Path(id)).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FollowUpBody {
+    actor: String,
+    rating: u8,
+    #[serde(default)]
+    comment: String,
+}
+
+/// The customer's rating and comment on a closed ticket.
+pub async fn follow_up(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    Json(b): Json<FollowUpBody>,
+) -> Result<axum::Json<Value>, ApiError> {
+    require_actor(&b.actor, &b.comment)?;
+    s.db.ticket(&id).await?.ok_or_else(|| ApiError::not_found("ticket", &id))?;
+    let f = FollowUp { rating: b.rating, comment: b.comment, recorded_by: b.actor, recorded_at: now_ms() };
+    s.db.record_follow_up(&TicketId::new(&id), &f).await?;
+    one(State(s), Path(id)).await
 }
 
 fn require_actor(actor: &str, note: &str) -> Result<(), ApiError> {

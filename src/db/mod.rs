@@ -12,6 +12,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("../../migrations/0003_warranty.sql")),
     (4, include_str!("../../migrations/0004_quote.sql")),
     (5, include_str!("../../migrations/0005_progress_code.sql")),
+    (6, include_str!("../../migrations/0006_report.sql")),
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -63,6 +63,8 @@ fn ticket(id: &str, on: On, detected: EpochMs) -> TicketHistory {
         quote: None,
         quote_accepted_at: None,
         progress_code: None,
+        service_report: None,
+        follow_up: None,
         evidence_count: 1,
         created_at: detected,
         updated_at: detected,

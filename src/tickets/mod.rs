@@ -5,6 +5,7 @@
 mod history;
 pub mod quote;
 pub mod remedy;
+pub mod report;
 mod service;
 mod state;
 mod store;

@@ -3,6 +3,7 @@
 
 use super::quote::Quote;
 use super::remedy::Remedy;
+use super::report::{FiledReport, FollowUp};
 use super::warranty::Warranty;
 use super::TicketState;
 use crate::db::{col, Db, DbError};
@@ -26,6 +27,14 @@ pub enum StoreError {
     QuoteNotAccepted(TicketId),
     #[error("ticket {0} has no quote waiting for acceptance")]
     NoQuoteToAccept(TicketId),
+    #[error("a ticket is resolved with its service report (POST .../report)")]
+    ReportRequired,
+    #[error(transparent)]
+    Invalid(#[from] super::report::InvalidRecord),
+    #[error("ticket {0} is not closed: follow-ups are for closed tickets")]
+    NotClosed(TicketId),
+    #[error("ticket {0} already has its follow-up")]
+    FollowUpExists(TicketId),
 }
 
 impl crate::db::Transient for StoreError {
@@ -69,6 +78,8 @@ pub struct Ticket {
     pub quote_accepted_at: Option<EpochMs>,
     /// Given to the customer: `GET /api/v1/progress/{code}` shows this ticket only.
     pub progress_code: Option<String>,
+    pub service_report: Option<FiledReport>,
+    pub follow_up: Option<FollowUp>,
     pub evidence_count: i64,
     pub created_at: EpochMs,
     pub updated_at: EpochMs,
@@ -155,8 +166,8 @@ pub(super) const OPEN_STATES: &str = "('open', 'assigned', 'accepted', 'en_route
 pub(super) const TICKET_COLUMNS: &str =
     "id, asset_id, model, fault_code, rule_id, kind, severity, state, description, \
      detected_at, response_due, on_site_due, engineer_id, assignment_note, parts_note, deadline_at_risk, \
-     warranty, warranty_note, remedy, remedy_note, quote, quote_accepted_at, progress_code, evidence_count, created_at, \
-     updated_at";
+     warranty, warranty_note, remedy, remedy_note, quote, quote_accepted_at, progress_code, service_report, follow_up, \
+     evidence_count, created_at, updated_at";
 
 impl Db {
     /// Opens a ticket (when `may_open`), or appends the evidence to the one
@@ -310,6 +321,9 @@ impl Db {
         if !from.can_become(to) {
             return Err(StoreError::InvalidTransition { from, to });
         }
+        if to == TicketState::Resolved {
+            return Err(StoreError::ReportRequired);
+        }
         if to == TicketState::EnRoute && quote_pending(&mut tx, id).await? {
             return Err(StoreError::QuoteNotAccepted(TicketId::new(id)));
         }
@@ -418,7 +432,7 @@ impl Db {
 /// Takes the ticket's row lock (its first statement is a write, so SQLite
 /// takes the write lock too) and returns the next event sequence number and
 /// the current state. Writers on one ticket are thereby serialised.
-async fn lock(tx: &mut Transaction<'_, Any>, id: &str) -> Result<(i64, TicketState), StoreError> {
+pub(super) async fn lock(tx: &mut Transaction<'_, Any>, id: &str) -> Result<(i64, TicketState), StoreError> {
     let row = sqlx::query("UPDATE tickets SET version = version + 1 WHERE id = $1 RETURNING version, state")
         .bind(id)
         .fetch_optional(&mut **tx)
@@ -455,7 +469,7 @@ pub(super) struct Event<'a> {
     pub detail: &'a str,
 }
 
-async fn insert_event(
+pub(super) async fn insert_event(
     tx: &mut Transaction<'_, Any>,
     id: &TicketId,
     seq: i64,
@@ -531,6 +545,13 @@ pub(super) fn event_from_row(r: &AnyRow) -> Result<EventRecord, DbError> {
     })
 }
 
+/// A nullable column holding a JSON document.
+fn json_col<T: serde::de::DeserializeOwned>(r: &AnyRow, name: &str) -> Result<Option<T>, DbError> {
+    col::<Option<String>>(r, name)?
+        .map(|text| serde_json::from_str(&text).map_err(|e| DbError::Corrupt(format!("{name}: {e}"))))
+        .transpose()
+}
+
 pub(super) fn ticket_from_row(r: &AnyRow) -> Result<Ticket, DbError> {
     Ok(Ticket {
         id: TicketId::new(col::<String>(r, "id")?),
@@ -553,11 +574,11 @@ pub(super) fn ticket_from_row(r: &AnyRow) -> Result<Ticket, DbError> {
         warranty_note: col(r, "warranty_note")?,
         remedy: parse(&col::<String>(r, "remedy")?)?,
         remedy_note: col(r, "remedy_note")?,
-        quote: col::<Option<String>>(r, "quote")?
-            .map(|q| serde_json::from_str(&q).map_err(|e| DbError::Corrupt(e.to_string())))
-            .transpose()?,
+        quote: json_col(r, "quote")?,
         quote_accepted_at: col(r, "quote_accepted_at")?,
         progress_code: col(r, "progress_code")?,
+        service_report: json_col(r, "service_report")?,
+        follow_up: json_col(r, "follow_up")?,
         evidence_count: col(r, "evidence_count")?,
         created_at: col(r, "created_at")?,
         updated_at: col(r, "updated_at")?,

@@ -140,6 +140,8 @@ fn ticket_events_carry_the_ticket_engineer_and_time_since_detection() {
         quote: None,
         quote_accepted_at: None,
         progress_code: None,
+        service_report: None,
+        follow_up: None,
         evidence_count: 1,
         created_at: detected,
         updated_at: detected,
