@@ -15,7 +15,8 @@ pub enum RateKpi {
     Completion24h,
     /// Every part the ticket needs reserved from a depot (tickets needing parts).
     Parts24h,
-    /// Resolved and the same fault not detected again on the unit within 30 days.
+    /// Resolved at the first visit (the service report says so) and the same
+    /// fault not detected again on the unit within 30 days.
     FirstTimeFix,
     /// Accepted before the ticket's response deadline.
     ResponseSla,
@@ -64,7 +65,9 @@ impl RateKpi {
             }
             RateKpi::FirstTimeFix => {
                 let resolved = h.reached(TicketState::Resolved)?;
-                Some((resolved, !repeats.detected_within(&t.asset_id, &t.fault_code, resolved, REPEAT_WITHIN_MS)))
+                let reported = t.service_report.as_ref().is_none_or(|r| r.report.first_time_fix);
+                let repeated = repeats.detected_within(&t.asset_id, &t.fault_code, resolved, REPEAT_WITHIN_MS);
+                Some((resolved, reported && !repeated))
             }
         }
     }

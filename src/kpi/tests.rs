@@ -817,3 +817,30 @@ fn site_health_locates_sites_and_counts_assets_needing_attention() {
     assert!((s3.latitude - 2.0).abs() < 1e-9 && (s3.longitude - 3.0).abs() < 1e-9, "{s3:?}");
     assert_eq!((s3.assets, s3.assets_attention, s3.worst, s3.health()), (2, 0, None, 1.0));
 }
+
+#[test]
+fn a_report_saying_the_first_visit_did_not_fix_it_is_a_first_time_fix_miss() {
+    use crate::tickets::report::{FiledReport, ServiceReport};
+    let b = base();
+    let r = b + 10 * H;
+    let with_report = |id: &str, asset: &'static str, first: bool| {
+        let mut h = resolved(ticket(id, On { asset, ..PUMP }, b + 2 * H), r);
+        let report = ServiceReport {
+            cause: "wear".into(),
+            fix: "replaced".into(),
+            prevention: String::new(),
+            parts_used: Vec::new(),
+            first_time_fix: first,
+            repaired_at: r,
+        };
+        h.ticket.service_report = Some(FiledReport { report, filed_by: "eng".into(), filed_at: r, late: false });
+        h
+    };
+    // T1 reported fixed first time, T2 not; T3 has no report (counted by repeats only): 2 of 3 met.
+    let hs = [
+        with_report("T1", "A1", true),
+        with_report("T2", "A2", false),
+        resolved(ticket("T3", On { asset: "A3", ..PUMP }, b + 2 * H), r),
+    ];
+    assert_eq!(tally(&rates(&hs, Period::Day, b, r + H), FirstTimeFix), (2, 3));
+}
