@@ -13,6 +13,7 @@ use crate::shutdown::{self, Trigger};
 use crate::sinks::feed::{Feeds, FeedsStopper};
 use crate::sinks::influx::WriteError;
 use crate::telemetry::Metrics;
+use crate::tickets::escalation::Escalator;
 use crate::tickets::{self, ServiceContext};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -109,8 +110,16 @@ pub async fn start(config: &Config, fleet: Arc<Fleet>, rules: Arc<RuleSet>) -> R
         quote: config.quote.clone(),
         metrics: Arc::clone(&metrics),
     };
+    let escalator = Escalator {
+        db: db.clone(),
+        fleet: Arc::clone(&fleet),
+        rules: Arc::clone(&rules),
+        dispatcher: Arc::clone(&dispatcher),
+        config: config.escalation.clone(),
+    };
     let state = AppState { db: db.clone(), fleet, rules, dispatcher, metrics: Arc::clone(&metrics) };
     let api_stop = stop.clone();
+    let timer_stop = stop.clone();
     // The connection outlives the service so its last acks still go out.
     let (service_done, connection_stop) = shutdown::channel();
     let tasks = vec![
@@ -120,6 +129,7 @@ pub async fn start(config: &Config, fleet: Arc<Fleet>, rules: Arc<RuleSet>) -> R
             tickets::run_service(service, engine_events, pending_rx, acker).await;
             service_done.fire();
         }),
+        tokio::spawn(escalator.run(timer_stop)),
         tokio::spawn(async move {
             if let Err(e) = api::serve(listener, state, api_stop).await {
                 tracing::error!(error = %e, "API server failed");

@@ -36,6 +36,7 @@ pub struct Config {
     pub dispatch: DispatchConfig,
     pub repairs: RepairsConfig,
     pub quote: QuoteConfig,
+    pub escalation: EscalationConfig,
     pub influx: InfluxConfig,
 }
 
@@ -188,6 +189,38 @@ pub struct RepairsConfig {
     pub repeat_limit: u32,
 }
 
+/// What happens to a ticket nobody accepted by its response deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EscalationAction {
+    /// Take it from the engineer who did not accept and dispatch it to another.
+    Reassign,
+    /// One severity tier up (never down).
+    RaiseSeverity,
+    /// An `escalated` event and a warning for the supervisor.
+    NotifySupervisor,
+}
+
+/// SLA timers, run on the wall clock.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EscalationConfig {
+    pub actions: Vec<EscalationAction>,
+    /// A ticket not yet on site is flagged at risk this long before its on-site deadline.
+    pub at_risk_within: Span,
+    pub check_every: Span,
+}
+
+impl Default for EscalationConfig {
+    fn default() -> Self {
+        EscalationConfig {
+            actions: vec![EscalationAction::Reassign, EscalationAction::NotifySupervisor],
+            at_risk_within: Span::from_hours(2),
+            check_every: Span::from_mins(1),
+        }
+    }
+}
+
 /// Prices of out-of-warranty quotes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -232,6 +265,7 @@ impl Default for Config {
             dispatch: DispatchConfig { road_factor: 1.3, speed_kmh: 60.0 },
             repairs: RepairsConfig::default(),
             quote: QuoteConfig::default(),
+            escalation: EscalationConfig::default(),
             influx: InfluxConfig::default(),
         }
     }

@@ -13,6 +13,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../../migrations/0004_quote.sql")),
     (5, include_str!("../../migrations/0005_progress_code.sql")),
     (6, include_str!("../../migrations/0006_report.sql")),
+    (7, include_str!("../../migrations/0007_escalation.sql")),
 ];
 
 #[derive(Debug, thiserror::Error)]

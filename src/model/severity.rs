@@ -16,6 +16,14 @@ pub enum Severity {
 impl Severity {
     pub const ALL: [Severity; 3] = [Severity::General, Severity::Major, Severity::Emergency];
 
+    /// The next tier up; emergency stays emergency.
+    pub fn raised(self) -> Severity {
+        match self {
+            Severity::General => Severity::Major,
+            Severity::Major | Severity::Emergency => Severity::Emergency,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::General => "general",

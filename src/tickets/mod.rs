@@ -2,6 +2,7 @@
 //! that turns findings into tickets, dispatches them and acknowledges the
 //! MQTT messages they came from.
 
+pub mod escalation;
 mod history;
 pub mod quote;
 pub mod remedy;

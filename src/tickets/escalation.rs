@@ -1,0 +1,241 @@
+//! SLA timers on the wall clock, not on telemetry: a ticket nobody accepted
+//! by its response deadline is escalated once (reassigned, severity raised,
+//! supervisor notified: as configured), and a ticket not yet on site close
+//! to its on-site deadline is flagged at risk before it is missed. `pass`
+//! takes the time as an argument, so tests drive the clock.
+
+use super::store::{lock, record_event, Event, OPEN_STATES, TICKET_COLUMNS};
+use super::{StoreError, Ticket};
+use crate::config::{EscalationAction, EscalationConfig};
+use crate::db::Db;
+use crate::dispatch::{Dispatcher, Need};
+use crate::fleet::Fleet;
+use crate::model::{EpochMs, TicketId};
+use crate::rules::RuleSet;
+use crate::shutdown::Shutdown;
+use std::sync::Arc;
+
+impl Db {
+    /// Open or assigned tickets past their response deadline, not yet escalated.
+    pub async fn response_overdue(&self, now: EpochMs) -> Result<Vec<Ticket>, StoreError> {
+        self.tickets_where("state IN ('open', 'assigned') AND response_due < $1 AND escalated_at IS NULL", now).await
+    }
+
+    /// Tickets not yet on site whose on-site deadline is within reach of `horizon`, not yet flagged.
+    pub async fn nearing_on_site_deadline(&self, horizon: EpochMs) -> Result<Vec<Ticket>, StoreError> {
+        self.tickets_where(
+            "state IN ('open', 'assigned', 'accepted', 'en_route') AND on_site_due <= $1 AND deadline_at_risk = 0",
+            horizon,
+        )
+        .await
+    }
+
+    async fn tickets_where(&self, condition: &str, at: EpochMs) -> Result<Vec<Ticket>, StoreError> {
+        let rows = sqlx::query(&format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE {condition} ORDER BY on_site_due"))
+            .bind(at)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| super::store::ticket_from_row(r).map_err(StoreError::from)).collect()
+    }
+
+    /// Marks the ticket escalated (once), optionally one severity tier up.
+    pub async fn escalate(&self, id: &TicketId, raise: bool, detail: &str, now: EpochMs) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let (_, state) = lock(&mut tx, id.as_str()).await?;
+        let sql = format!(
+            "UPDATE tickets SET escalated_at = $1, updated_at = $1, \
+             severity = CASE WHEN $2 = 1 THEN (CASE severity WHEN 'general' THEN 'major' ELSE 'emergency' END) \
+             ELSE severity END WHERE id = $3 AND escalated_at IS NULL AND state IN {OPEN_STATES}"
+        );
+        let updated = sqlx::query(&sql)
+            .bind(now)
+            .bind(i64::from(raise))
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if updated == 0 || !state.is_open() {
+            return Ok(false);
+        }
+        record_event(&mut tx, id, now, &Event { kind: "escalated", from: None, to: None, actor: "sla timer", detail })
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Flags the ticket at risk of missing its on-site deadline.
+    pub async fn flag_at_risk(&self, id: &TicketId, detail: &str, now: EpochMs) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE tickets SET deadline_at_risk = 1, updated_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        record_event(&mut tx, id, now, &Event { kind: "at_risk", from: None, to: None, actor: "sla timer", detail })
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// What the timer needs to act.
+pub struct Escalator {
+    pub db: Db,
+    pub fleet: Arc<Fleet>,
+    pub rules: Arc<RuleSet>,
+    pub dispatcher: Arc<Dispatcher>,
+    pub config: EscalationConfig,
+}
+
+/// What one pass did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct PassCounts {
+    pub escalated: usize,
+    pub reassigned: usize,
+    pub flagged_at_risk: usize,
+}
+
+impl Escalator {
+    /// Every `check_every` until `stop`.
+    pub async fn run(self, mut stop: Shutdown) {
+        let mut tick = tokio::time::interval(self.config.check_every.as_std());
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                () = stop.wait() => return,
+            }
+            if let Err(e) = self.pass(crate::model::now_ms()).await {
+                tracing::warn!(error = %e, "SLA timer pass failed; retried at the next tick");
+            }
+        }
+    }
+
+    /// One pass at `now`.
+    pub async fn pass(&self, now: EpochMs) -> Result<PassCounts, StoreError> {
+        let mut counts = PassCounts::default();
+        let has = |a| self.config.actions.contains(&a);
+        for t in self.db.response_overdue(now).await? {
+            let late_min = (now - t.response_due) / 60_000;
+            let detail = format!("not accepted {late_min} min after its response deadline");
+            if !self.db.escalate(&t.id, has(EscalationAction::RaiseSeverity), &detail, now).await? {
+                continue;
+            }
+            counts.escalated += 1;
+            if has(EscalationAction::NotifySupervisor) {
+                tracing::warn!(ticket = %t.id, asset = %t.asset_id, severity = %t.severity, %detail, "escalated to the supervisor");
+            }
+            if has(EscalationAction::Reassign) && self.reassign(&t, now).await? {
+                counts.reassigned += 1;
+            }
+        }
+        let horizon = now + self.config.at_risk_within.as_millis();
+        for t in self.db.nearing_on_site_deadline(horizon).await? {
+            let left = (t.on_site_due - now) / 60_000;
+            let detail = if left >= 0 {
+                format!("no engineer on site {left} min before the on-site deadline")
+            } else {
+                format!("on-site deadline missed by {} min", -left)
+            };
+            self.db.flag_at_risk(&t.id, &detail, now).await?;
+            counts.flagged_at_risk += 1;
+        }
+        Ok(counts)
+    }
+
+    /// Takes the ticket from the engineer who did not accept it (their slot
+    /// counts as full) and dispatches it again.
+    async fn reassign(&self, t: &Ticket, now: EpochMs) -> Result<bool, StoreError> {
+        let (Some(asset), Some(rule)) = (
+            self.fleet.asset(t.asset_id.as_str()),
+            self.rules.for_model(&t.model).and_then(|m| m.rules.iter().find(|r| r.id == t.rule_id)),
+        ) else {
+            return Ok(false);
+        };
+        let mut loads = self.db.engineer_loads().await?;
+        if let Some(e) = t.engineer_id.as_ref().and_then(|id| self.fleet.engineer(id.as_str())) {
+            loads.insert(e.id.clone(), e.capacity);
+        }
+        let need = Need { site: asset.location, skills: &rule.skills, at: now, on_site_due: t.on_site_due };
+        let choice = self.dispatcher.choose(need, &loads);
+        let Some(engineer) = choice.engineer.filter(|e| Some(e) != t.engineer_id.as_ref()) else { return Ok(false) };
+        let note = format!("escalation: {}", choice.note);
+        self.db.assign(t.id.as_str(), &engineer, &note, choice.at_risk, "sla timer", now).await?;
+        Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fleet::{generate, FleetSpec};
+    use crate::model::{EngineerId, Severity, TicketKind};
+    use crate::tickets::{NewTicket, OpenOutcome};
+
+    const MIN: i64 = 60_000;
+
+    #[tokio::test]
+    async fn an_unaccepted_ticket_is_escalated_once_and_a_late_one_flagged_before_its_deadline() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::connect(&format!("sqlite://{}", dir.path().join("e.db").display()), 2).await.unwrap();
+        let rules =
+            Arc::new(crate::rules::load_dir(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules")).unwrap());
+        let mut file = generate(&rules, FleetSpec { assets: 10, seed: 4 });
+        // Round-the-clock shifts, so who is on duty does not depend on when the test runs.
+        for e in &mut file.engineers {
+            e.shift = crate::fleet::Shift::every_day(chrono::NaiveTime::MIN, chrono::NaiveTime::MIN);
+        }
+        let fleet = Arc::new(Fleet::new(file).unwrap());
+        let asset = &fleet.assets()[0];
+        let rule = rules.for_model(&asset.model).unwrap().rules.iter().find(|r| r.kind == TicketKind::Repair).unwrap();
+        let t0 = crate::model::now_ms();
+        let new = NewTicket {
+            asset: asset.id.clone(),
+            model: asset.model.clone(),
+            fault: rule.fault.clone(),
+            rule: rule.id.clone(),
+            kind: TicketKind::Repair,
+            severity: Severity::General,
+            description: rule.description.clone(),
+            detected_at: t0,
+            response_due: t0 + 60 * MIN,
+            on_site_due: t0 + 24 * 60 * MIN,
+            evidence: serde_json::json!({}),
+        };
+        let OpenOutcome::Opened(id) = db.open_or_append(&new, t0, true).await.unwrap() else { panic!() };
+        let dispatcher = Arc::new(Dispatcher::new(Arc::clone(&fleet), Default::default()));
+        let first: EngineerId = dispatcher
+            .choose(
+                Need { site: asset.location, skills: &rule.skills, at: t0, on_site_due: new.on_site_due },
+                &Default::default(),
+            )
+            .engineer
+            .unwrap();
+        db.assign(id.as_str(), &first, "nearest", false, "dispatch", t0).await.unwrap();
+        let config = EscalationConfig {
+            actions: vec![
+                EscalationAction::Reassign,
+                EscalationAction::RaiseSeverity,
+                EscalationAction::NotifySupervisor,
+            ],
+            ..EscalationConfig::default()
+        };
+        let timer = Escalator { db: db.clone(), fleet, rules, dispatcher, config };
+
+        assert_eq!(timer.pass(t0 + 30 * MIN).await.unwrap(), PassCounts::default(), "within the response deadline");
+        let counts = timer.pass(t0 + 61 * MIN).await.unwrap();
+        assert_eq!((counts.escalated, counts.reassigned, counts.flagged_at_risk), (1, 1, 0));
+        let d = db.ticket(id.as_str()).await.unwrap().unwrap();
+        assert_eq!(d.ticket.severity, Severity::Major, "raised one tier");
+        assert!(d.ticket.engineer_id.as_ref().is_some_and(|e| e != &first), "taken from {first}");
+        let kinds: Vec<&str> = d.events.iter().map(|e| e.kind.as_str()).collect();
+        assert_eq!(kinds, ["opened", "assigned", "escalated", "reassigned"]);
+        assert_eq!(timer.pass(t0 + 62 * MIN).await.unwrap().escalated, 0, "escalated once");
+
+        // Two hours before the on-site deadline, nobody on site: flagged, once.
+        assert_eq!(timer.pass(t0 + 21 * 60 * MIN).await.unwrap().flagged_at_risk, 0);
+        assert_eq!(timer.pass(t0 + 22 * 60 * MIN + MIN).await.unwrap().flagged_at_risk, 1);
+        assert_eq!(timer.pass(t0 + 22 * 60 * MIN + 2 * MIN).await.unwrap().flagged_at_risk, 0);
+        let t = db.ticket(id.as_str()).await.unwrap().unwrap().ticket;
+        assert!(t.deadline_at_risk);
+    }
+}
