@@ -4,7 +4,7 @@
 //! to its on-site deadline is flagged at risk before it is missed. `pass`
 //! takes the time as an argument, so tests drive the clock.
 
-use super::store::{lock, record_event, Event, OPEN_STATES, TICKET_COLUMNS};
+use super::store::{lock, record_event, update_if, Event, OPEN_STATES, TICKET_COLUMNS};
 use super::{StoreError, Ticket};
 use crate::config::{EscalationAction, EscalationConfig};
 use crate::db::Db;
@@ -59,6 +59,21 @@ impl Db {
         }
         record_event(&mut tx, id, now, &Event { kind: "escalated", from: None, to: None, actor: "sla timer", detail })
             .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// One severity tier up (emergency stays), with the reason; never down.
+    pub async fn raise_severity(&self, id: &TicketId, detail: &str, now: EpochMs) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        lock(&mut tx, id.as_str()).await?;
+        let sql = "UPDATE tickets SET severity = CASE severity WHEN 'general' THEN 'major' ELSE 'emergency' END, \
+                   updated_at = $1 WHERE id = $2 AND severity <> 'emergency'";
+        if !update_if(&mut tx, sql, now, id).await? {
+            return Ok(false);
+        }
+        let event = Event { kind: "severity_raised", from: None, to: None, actor: "engine", detail };
+        record_event(&mut tx, id, now, &event).await?;
         tx.commit().await?;
         Ok(true)
     }

@@ -3,7 +3,7 @@
 //! repair needs, and travel. The customer accepts before the engineer sets
 //! off (the store refuses `en_route` until then).
 
-use super::store::{record_event, Event};
+use super::store::{record_event, update_if, Event};
 use super::StoreError;
 use crate::config::QuoteConfig;
 use crate::db::Db;
@@ -83,16 +83,9 @@ impl Db {
     /// The customer's acceptance of the ticket's quote.
     pub async fn accept_quote(&self, id: &TicketId, actor: &str, now: EpochMs) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        let updated = sqlx::query(
-            "UPDATE tickets SET quote_accepted_at = $1, updated_at = $1 WHERE id = $2 AND quote IS NOT NULL \
-             AND quote_accepted_at IS NULL",
-        )
-        .bind(now)
-        .bind(id.as_str())
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if updated == 0 {
+        let sql = "UPDATE tickets SET quote_accepted_at = $1, updated_at = $1 WHERE id = $2 AND quote IS NOT NULL \
+                   AND quote_accepted_at IS NULL";
+        if !update_if(&mut tx, sql, now, id).await? {
             return Err(StoreError::NoQuoteToAccept(id.clone()));
         }
         record_event(&mut tx, id, now, &Event { kind: "quote_accepted", from: None, to: None, actor, detail: "" })

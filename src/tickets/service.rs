@@ -102,6 +102,7 @@ impl ServiceContext {
                     tracing::warn!(ticket = %id, "ticket was never dispatched (engine stopped in between); dispatching now");
                     self.dispatch(&id, rule, &new).await;
                 }
+                self.raise_if_worse(&id, f).await;
             }
             OpenOutcome::NotOpen => {}
         }
@@ -150,6 +151,21 @@ impl ServiceContext {
         let level = rule.skills.values().copied().max().unwrap_or(1);
         let q = quote::build(&quote::Job { parts: &parts, level, travel_minutes }, &self.quote);
         let _ = with_retry(&self.metrics, "recording the quote", || self.db.set_quote(id, &q, now_ms())).await;
+    }
+
+    /// Severity rises (never falls) when fresh evidence forecasts the
+    /// threshold crossing before the ticket's on-site deadline.
+    async fn raise_if_worse(&self, id: &TicketId, f: &Finding) {
+        let Some(crossing) = forecast_crossing(f) else { return };
+        let Ok(Some(d)) = self.db.ticket(id.as_str()).await else { return };
+        if crossing >= d.ticket.on_site_due || !d.ticket.state.is_open() {
+            return;
+        }
+        let hours = (crossing - f.evidence.at) as f64 / 3_600_000.0;
+        let detail = format!("forecast: threshold crossed in {hours:.1} h, before the on-site deadline");
+        if let Ok(true) = self.db.raise_severity(id, &detail, now_ms()).await {
+            tracing::warn!(ticket = %id, %detail, "severity raised");
+        }
     }
 
     fn rule(&self, f: &Finding) -> Option<&Rule> {
@@ -201,6 +217,16 @@ impl ServiceContext {
     }
 }
 
+/// The earliest time a firing forecast check predicts its threshold is crossed.
+fn forecast_crossing(f: &Finding) -> Option<crate::model::EpochMs> {
+    f.evidence
+        .checks
+        .iter()
+        .filter(|c| c.detector == "forecast" && c.fired && c.observed.is_finite() && c.observed >= 0.0)
+        .map(|c| f.evidence.at + (c.observed * 3_600_000.0) as i64)
+        .min()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -208,6 +234,19 @@ mod tests {
     use crate::fleet::{generate, FleetSpec, ServiceRecord};
     use crate::model::TicketKind;
     use crate::tickets::TicketFilter;
+
+    fn context(db: &Db, fleet: &Arc<Fleet>, rules: &Arc<RuleSet>) -> ServiceContext {
+        ServiceContext {
+            db: db.clone(),
+            dispatcher: Arc::new(Dispatcher::new(Arc::clone(fleet), Default::default())),
+            fleet: Arc::clone(fleet),
+            rules: Arc::clone(rules),
+            sla: SlaConfig::default(),
+            repeat_limit: 3,
+            quote: QuoteConfig::default(),
+            metrics: Arc::new(Metrics::default()),
+        }
+    }
 
     /// A repair finding of the first repair rule of `asset`'s model.
     fn finding(rules: &RuleSet, fleet: &Fleet, asset: usize) -> Finding {
@@ -242,16 +281,7 @@ mod tests {
         file.assets[1].exclusions.clear();
         let fleet = Arc::new(Fleet::new(file).unwrap());
         db.seed_stock(fleet.depots()).await.unwrap();
-        let ctx = ServiceContext {
-            db: db.clone(),
-            dispatcher: Arc::new(Dispatcher::new(Arc::clone(&fleet), Default::default())),
-            fleet: Arc::clone(&fleet),
-            rules: Arc::clone(&rules),
-            sla: SlaConfig::default(),
-            repeat_limit: 3,
-            quote: QuoteConfig::default(),
-            metrics: Arc::new(Metrics::default()),
-        };
+        let ctx = context(&db, &fleet, &rules);
         ctx.apply(&finding(&rules, &fleet, 0), 0).await;
         ctx.apply(&finding(&rules, &fleet, 1), 0).await;
         let tickets = db.list_tickets(&TicketFilter { limit: 10, ..Default::default() }).await.unwrap();
@@ -276,5 +306,49 @@ mod tests {
             let expected = warranty::assess(fleet.asset(t.asset_id.as_str()).unwrap(), today);
             assert_eq!((t.warranty, &t.warranty_note), (expected.warranty, &expected.note));
         }
+    }
+
+    #[tokio::test]
+    async fn a_forecast_of_failure_before_the_on_site_deadline_raises_the_severity_never_lowers_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::connect(&format!("sqlite://{}", dir.path().join("s.db").display()), 2).await.unwrap();
+        let rules =
+            Arc::new(crate::rules::load_dir(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules")).unwrap());
+        let fleet = Arc::new(Fleet::new(generate(&rules, FleetSpec { assets: 10, seed: 3 })).unwrap());
+        let ctx = context(&db, &fleet, &rules);
+        let mut f = finding(&rules, &fleet, 2);
+        f.severity = crate::model::Severity::General;
+        ctx.apply(&f, 0).await;
+        let severity =
+            || async { db.list_tickets(&TicketFilter { limit: 10, ..Default::default() }).await.unwrap()[0].severity };
+        let opened_as = severity().await;
+        let forecast = |hours: f64| crate::detect::CheckOutcome {
+            metric: crate::model::MetricName::new("vibration_rms_mm_s"),
+            detector: "forecast".into(),
+            observed: hours,
+            fired: true,
+        };
+        // Crossing forecast far beyond the on-site deadline: unchanged.
+        let later = Finding {
+            opened: false,
+            evidence: Evidence { checks: vec![forecast(500.0)], ..f.evidence.clone() },
+            ..f.clone()
+        };
+        ctx.apply(&later, 0).await;
+        assert_eq!(severity().await, opened_as);
+        // Crossing in 2 h, well before it: one tier up, then again, then it stays at emergency.
+        let worse = Finding {
+            opened: false,
+            evidence: Evidence { checks: vec![forecast(2.0)], ..f.evidence.clone() },
+            ..f.clone()
+        };
+        ctx.apply(&worse, 0).await;
+        assert_eq!(severity().await, opened_as.raised());
+        ctx.apply(&worse, 0).await;
+        ctx.apply(&worse, 0).await;
+        assert_eq!(severity().await, crate::model::Severity::Emergency);
+        // Milder evidence never lowers it.
+        ctx.apply(&later, 0).await;
+        assert_eq!(severity().await, crate::model::Severity::Emergency);
     }
 }

@@ -449,6 +449,18 @@ fn new_progress_code() -> String {
     (0..16).map(|i| ALPHABET[((bits >> (5 * i)) & 31) as usize] as char).collect()
 }
 
+/// Runs an `UPDATE` binding `$1` = `now` and `$2` = the ticket id; whether
+/// its condition held (a row changed).
+pub(super) async fn update_if(
+    tx: &mut Transaction<'_, Any>,
+    sql: &str,
+    now: EpochMs,
+    id: &TicketId,
+) -> Result<bool, StoreError> {
+    let changed = sqlx::query(sql).bind(now).bind(id.as_str()).execute(&mut **tx).await?.rows_affected();
+    Ok(changed > 0)
+}
+
 /// Whether the ticket has a quote the customer has not accepted yet.
 async fn quote_pending(tx: &mut Transaction<'_, Any>, id: &str) -> Result<bool, StoreError> {
     let row = sqlx::query(
