@@ -129,7 +129,6 @@ pub async fn accept_quote(
     Json(b): Json<AcceptQuoteBody>,
 ) -> Result<axum::Json<Value>, ApiError> {
     require_actor(&b.actor, "")?;
-    s.db.ticket(&id).await?.ok_or_else(|| ApiError::not_found("ticket", &id))?;
     s.db.accept_quote(&TicketId::new(&id), &b.actor, now_ms()).await?;
     let t = s.db.ticket(&id).await?.ok_or_else(|| ApiError::not_found("ticket", &id))?.ticket;
     Ok(axum::Json(serde_json::to_value(t).unwrap_or_default()))
@@ -157,7 +156,6 @@ pub async fn report(
     Json(b): Json<ReportBody>,
 ) -> Result<axum::Json<Value>, ApiError> {
     require_actor(&b.actor, &b.cause)?;
-    s.db.ticket(&id).await?.ok_or_else(|| ApiError::not_found("ticket", &id))?;
     let report = ServiceReport {
         cause: b.cause,
         fix: b.fix,
@@ -186,7 +184,6 @@ pub async fn follow_up(
     Json(b): Json<FollowUpBody>,
 ) -> Result<axum::Json<Value>, ApiError> {
     require_actor(&b.actor, &b.comment)?;
-    s.db.ticket(&id).await?.ok_or_else(|| ApiError::not_found("ticket", &id))?;
     let f = FollowUp { rating: b.rating, comment: b.comment, recorded_by: b.actor, recorded_at: now_ms() };
     s.db.record_follow_up(&TicketId::new(&id), &f).await?;
     one(State(s), Path(id)).await

@@ -4,7 +4,7 @@
 //! to its on-site deadline is flagged at risk before it is missed. `pass`
 //! takes the time as an argument, so tests drive the clock.
 
-use super::store::{lock, record_event, update_if, Event, OPEN_STATES, TICKET_COLUMNS};
+use super::store::{record_event, update_if, Event, OPEN_STATES, TICKET_COLUMNS};
 use super::{StoreError, Ticket};
 use crate::config::{EscalationAction, EscalationConfig};
 use crate::db::Db;
@@ -14,6 +14,9 @@ use crate::model::{EpochMs, TicketId};
 use crate::rules::RuleSet;
 use crate::shutdown::Shutdown;
 use std::sync::Arc;
+
+/// The next severity tier, in SQL (as `Severity::raised`).
+const RAISED_SEVERITY: &str = "CASE severity WHEN 'general' THEN 'major' ELSE 'emergency' END";
 
 impl Db {
     /// Open or assigned tickets past their response deadline, not yet escalated.
@@ -41,20 +44,12 @@ impl Db {
     /// Marks the ticket escalated (once), optionally one severity tier up.
     pub async fn escalate(&self, id: &TicketId, raise: bool, detail: &str, now: EpochMs) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let (_, state) = lock(&mut tx, id.as_str()).await?;
+        let severity = if raise { format!(", severity = {RAISED_SEVERITY}") } else { String::new() };
         let sql = format!(
-            "UPDATE tickets SET escalated_at = $1, updated_at = $1, \
-             severity = CASE WHEN $2 = 1 THEN (CASE severity WHEN 'general' THEN 'major' ELSE 'emergency' END) \
-             ELSE severity END WHERE id = $3 AND escalated_at IS NULL AND state IN {OPEN_STATES}"
+            "UPDATE tickets SET escalated_at = $1, updated_at = $1{severity} \
+             WHERE id = $2 AND escalated_at IS NULL AND state IN {OPEN_STATES}"
         );
-        let updated = sqlx::query(&sql)
-            .bind(now)
-            .bind(i64::from(raise))
-            .bind(id.as_str())
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if updated == 0 || !state.is_open() {
+        if !update_if(&mut tx, &sql, now, id).await? {
             return Ok(false);
         }
         record_event(&mut tx, id, now, &Event { kind: "escalated", from: None, to: None, actor: "sla timer", detail })
@@ -63,13 +58,27 @@ impl Db {
         Ok(true)
     }
 
-    /// One severity tier up (emergency stays), with the reason; never down.
-    pub async fn raise_severity(&self, id: &TicketId, detail: &str, now: EpochMs) -> Result<bool, StoreError> {
+    /// One severity tier up (never down) when `crossing`, a forecast of the
+    /// failure, falls before the open ticket's on-site deadline.
+    pub async fn raise_severity_before(
+        &self,
+        id: &TicketId,
+        crossing: EpochMs,
+        detail: &str,
+        now: EpochMs,
+    ) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
-        lock(&mut tx, id.as_str()).await?;
-        let sql = "UPDATE tickets SET severity = CASE severity WHEN 'general' THEN 'major' ELSE 'emergency' END, \
-                   updated_at = $1 WHERE id = $2 AND severity <> 'emergency'";
-        if !update_if(&mut tx, sql, now, id).await? {
+        let raised = sqlx::query(&format!(
+            "UPDATE tickets SET severity = {RAISED_SEVERITY}, updated_at = $1 \
+             WHERE id = $2 AND severity <> 'emergency' AND on_site_due > $3 AND state IN {OPEN_STATES}"
+        ))
+        .bind(now)
+        .bind(id.as_str())
+        .bind(crossing)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if raised == 0 {
             return Ok(false);
         }
         let event = Event { kind: "severity_raised", from: None, to: None, actor: "engine", detail };

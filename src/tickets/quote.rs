@@ -3,7 +3,7 @@
 //! repair needs, and travel. The customer accepts before the engineer sets
 //! off (the store refuses `en_route` until then).
 
-use super::store::{record_event, update_if, Event};
+use super::store::{insert_event, lock, record_event, update_if, Event};
 use super::StoreError;
 use crate::config::QuoteConfig;
 use crate::db::Db;
@@ -80,15 +80,16 @@ impl Db {
         Ok(())
     }
 
-    /// The customer's acceptance of the ticket's quote.
+    /// The customer's acceptance of the ticket's quote (`NotFound` for no such ticket).
     pub async fn accept_quote(&self, id: &TicketId, actor: &str, now: EpochMs) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
+        let (seq, _) = lock(&mut tx, id.as_str()).await?;
         let sql = "UPDATE tickets SET quote_accepted_at = $1, updated_at = $1 WHERE id = $2 AND quote IS NOT NULL \
                    AND quote_accepted_at IS NULL";
         if !update_if(&mut tx, sql, now, id).await? {
             return Err(StoreError::NoQuoteToAccept(id.clone()));
         }
-        record_event(&mut tx, id, now, &Event { kind: "quote_accepted", from: None, to: None, actor, detail: "" })
+        insert_event(&mut tx, id, seq, now, &Event { kind: "quote_accepted", from: None, to: None, actor, detail: "" })
             .await?;
         tx.commit().await?;
         Ok(())

@@ -96,15 +96,15 @@ impl Db {
         actor: &str,
         now: EpochMs,
     ) -> Result<FiledReport, StoreError> {
-        report.validate(now).map_err(StoreError::Invalid)?;
+        let mut tx = self.pool.begin().await?;
+        let (seq, from) = lock(&mut tx, id.as_str()).await?;
+        report.validate(now)?;
         let filed = FiledReport {
             report: report.clone(),
             filed_by: actor.to_owned(),
             filed_at: now,
             late: now - report.repaired_at > REPORT_DUE_MS,
         };
-        let mut tx = self.pool.begin().await?;
-        let (seq, from) = lock(&mut tx, id.as_str()).await?;
         if !from.can_become(TicketState::Resolved) {
             return Err(StoreError::InvalidTransition { from, to: TicketState::Resolved });
         }
@@ -133,11 +133,11 @@ impl Db {
 
     /// The customer's follow-up of a closed ticket; one per ticket.
     pub async fn record_follow_up(&self, id: &TicketId, f: &FollowUp) -> Result<(), StoreError> {
-        if !(1..=5).contains(&f.rating) {
-            return Err(StoreError::Invalid(InvalidRecord::Rating));
-        }
         let mut tx = self.pool.begin().await?;
         let (seq, state) = lock(&mut tx, id.as_str()).await?;
+        if !(1..=5).contains(&f.rating) {
+            return Err(InvalidRecord::Rating.into());
+        }
         if state != TicketState::Closed {
             return Err(StoreError::NotClosed(id.clone()));
         }

@@ -157,13 +157,9 @@ impl ServiceContext {
     /// threshold crossing before the ticket's on-site deadline.
     async fn raise_if_worse(&self, id: &TicketId, f: &Finding) {
         let Some(crossing) = forecast_crossing(f) else { return };
-        let Ok(Some(d)) = self.db.ticket(id.as_str()).await else { return };
-        if crossing >= d.ticket.on_site_due || !d.ticket.state.is_open() {
-            return;
-        }
         let hours = (crossing - f.evidence.at) as f64 / 3_600_000.0;
         let detail = format!("forecast: threshold crossed in {hours:.1} h, before the on-site deadline");
-        if let Ok(true) = self.db.raise_severity(id, &detail, now_ms()).await {
+        if let Ok(true) = self.db.raise_severity_before(id, crossing, &detail, now_ms()).await {
             tracing::warn!(ticket = %id, %detail, "severity raised");
         }
     }
