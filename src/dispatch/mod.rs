@@ -4,7 +4,7 @@
 
 mod stock;
 
-pub(crate) use stock::part_line_from_row;
+pub(crate) use stock::{part_line_from_row, PART_COLUMNS};
 
 pub(crate) use stock::release_reserved;
 

@@ -98,12 +98,10 @@ impl Db {
     }
 
     pub async fn ticket_parts(&self, ticket: &str) -> Result<Vec<PartLine>, DbError> {
-        let rows = sqlx::query(
-            "SELECT part, qty, depot_id, status, note FROM ticket_parts WHERE ticket_id = $1 ORDER BY part",
-        )
-        .bind(ticket)
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = sqlx::query(&format!("SELECT {PART_COLUMNS} FROM ticket_parts WHERE ticket_id = $1 ORDER BY part"))
+            .bind(ticket)
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(part_line_from_row).collect()
     }
 
@@ -183,7 +181,10 @@ pub(crate) async fn release_reserved(tx: &mut sqlx::Transaction<'_, sqlx::Any>, 
     Ok(())
 }
 
-/// A `ticket_parts` row (columns part, qty, depot_id, status, note).
+/// The columns `part_line_from_row` reads.
+pub(crate) const PART_COLUMNS: &str = "part, qty, depot_id, status, note";
+
+/// A `ticket_parts` row (`PART_COLUMNS`).
 pub(crate) fn part_line_from_row(r: &AnyRow) -> Result<PartLine, DbError> {
     Ok(PartLine {
         part: col(r, "part")?,

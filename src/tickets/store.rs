@@ -265,15 +265,14 @@ impl Db {
                 })
             })
             .collect::<Result<_, DbError>>()?;
-        let events = sqlx::query(
-            "SELECT seq, at, kind, from_state, to_state, actor, detail FROM ticket_events WHERE ticket_id = $1 ORDER BY seq",
-        )
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(event_from_row)
-        .collect::<Result<_, DbError>>()?;
+        let events =
+            sqlx::query(&format!("SELECT {EVENT_COLUMNS} FROM ticket_events WHERE ticket_id = $1 ORDER BY seq"))
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(event_from_row)
+                .collect::<Result<_, DbError>>()?;
         let parts = self.ticket_parts(id).await?;
         Ok(Some(TicketDetail { ticket, evidence, events, parts }))
     }
@@ -544,7 +543,10 @@ where
     s.parse().map_err(|e: T::Err| DbError::Corrupt(e.to_string()))
 }
 
-/// A `ticket_events` row (columns seq, at, kind, from_state, to_state, actor, detail).
+/// The columns `event_from_row` reads.
+pub(super) const EVENT_COLUMNS: &str = "seq, at, kind, from_state, to_state, actor, detail";
+
+/// A `ticket_events` row (`EVENT_COLUMNS`).
 pub(super) fn event_from_row(r: &AnyRow) -> Result<EventRecord, DbError> {
     Ok(EventRecord {
         seq: col(r, "seq")?,
