@@ -136,8 +136,13 @@ const LINE_BYTES: usize = 160;
 
 impl Batch {
     fn new(points: usize) -> Self {
-        Batch { lines: String::with_capacity(points.min(100_000) * LINE_BYTES), points: 0, since: None }
+        Batch { lines: lines_buffer(points), points: 0, since: None }
     }
+}
+
+/// Room for a batch of `points` encoded lines.
+fn lines_buffer(points: usize) -> String {
+    String::with_capacity(points.min(100_000) * LINE_BYTES)
 }
 
 async fn run(
@@ -213,7 +218,7 @@ async fn flush(
     }
     let mut backoff = Duration::from_millis(200);
     // Handed to the client as shared bytes: a retry sends them again without a copy.
-    let body = bytes::Bytes::from(std::mem::replace(&mut batch.lines, Batch::new(s.batch_points).lines));
+    let body = bytes::Bytes::from(std::mem::replace(&mut batch.lines, lines_buffer(s.batch_points)));
     loop {
         if let Some(since) = batch.since {
             metrics.lag_ms.store(since.elapsed().as_millis() as i64, Relaxed);

@@ -103,6 +103,15 @@ pub struct EventRecord {
     pub detail: String,
 }
 
+impl EventRecord {
+    /// The engineer an `assigned` or `reassigned` event named (`Db::assign`
+    /// writes its detail as `"{engineer}: {note}"`).
+    pub fn assigned_engineer(&self) -> Option<&str> {
+        matches!(self.kind.as_str(), "assigned" | "reassigned")
+            .then(|| self.detail.split(':').next().unwrap_or_default())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PartLine {
     pub part: String,
@@ -379,6 +388,7 @@ impl Db {
         .execute(&mut *tx)
         .await?;
         let kind = if from == TicketState::Open { "assigned" } else { "reassigned" };
+        // `EventRecord::assigned_engineer` reads the engineer back from this.
         let detail = format!("{engineer}: {note}");
         let id = TicketId::new(id);
         let event = Event { kind, from: Some(from), to: Some(TicketState::Assigned), actor, detail: &detail };

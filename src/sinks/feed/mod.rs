@@ -5,13 +5,14 @@
 
 mod kpi_points;
 mod ops;
-pub mod points;
+mod points;
 mod telemetry;
 #[cfg(test)]
 mod tests;
 
-pub use ops::OpsFeed;
-pub use telemetry::{Bucket, TelemetryFeed};
+pub use telemetry::TelemetryFeed;
+
+use ops::OpsFeed;
 
 use super::influx::{InfluxApi, InfluxTarget, InfluxWriter, WriteError};
 use super::line_protocol::Precision;
@@ -25,7 +26,7 @@ use std::sync::Arc;
 use tokio::task::JoinHandle;
 
 /// The configured write target.
-pub fn target(c: &InfluxConfig) -> Option<InfluxTarget> {
+fn target(c: &InfluxConfig) -> Option<InfluxTarget> {
     let api = match c.api {
         InfluxApiKind::V1 => {
             InfluxApi::V1 { database: c.database.clone(), username: c.username.clone(), password: c.password.clone() }
@@ -37,7 +38,7 @@ pub fn target(c: &InfluxConfig) -> Option<InfluxTarget> {
     Some(InfluxTarget { url: c.url.clone()?, api })
 }
 
-pub fn settings(c: &InfluxConfig) -> SinkSettings {
+fn settings(c: &InfluxConfig) -> SinkSettings {
     SinkSettings {
         batch_points: c.batch_points,
         flush_every: c.flush_every.as_std(),

@@ -70,11 +70,7 @@ pub fn event_name(e: &EventRecord) -> &str {
 pub fn ticket_events(h: &TicketHistory) -> impl Iterator<Item = Point> + '_ {
     let t = &h.ticket;
     h.events.iter().map(move |e| {
-        let engineer = if e.kind == "assigned" || e.kind == "reassigned" {
-            e.detail.split(':').next().unwrap_or_default()
-        } else {
-            t.engineer_id.as_ref().map_or("", |id| id.as_str())
-        };
+        let engineer = e.assigned_engineer().or(t.engineer_id.as_ref().map(|id| id.as_str())).unwrap_or_default();
         Point::new("ticket_event", e.at)
             .tag("asset", &t.asset_id)
             .tag("event", event_name(e))
