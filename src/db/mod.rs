@@ -174,6 +174,14 @@ where
     }
 }
 
+/// A fresh SQLite database in a temporary directory, kept while the guard lives (for tests).
+#[cfg(test)]
+pub(crate) async fn temp_sqlite() -> (Db, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let db = Db::connect(&format!("sqlite://{}", dir.path().join("test.db").display()), 2).await.expect("SQLite opens");
+    (db, dir)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -114,7 +114,7 @@ fn depots_come_nearest_first() {
 
 #[test]
 fn coverage_gaps_name_missing_skills_and_parts() {
-    let rules = crate::rules::load_dir(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules")).unwrap();
+    let rules = crate::rules::shipped();
     let full = Fleet::new(crate::fleet::generate(&rules, crate::fleet::FleetSpec { assets: 50, seed: 2 })).unwrap();
     assert!(coverage_gaps(&full, &rules).is_empty(), "{:?}", coverage_gaps(&full, &rules));
     let mut thin = full.file().clone();

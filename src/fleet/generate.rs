@@ -152,7 +152,7 @@ mod tests {
     use crate::fleet::Fleet;
 
     fn rules() -> RuleSet {
-        crate::rules::load_dir(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules")).unwrap()
+        crate::rules::shipped()
     }
 
     #[test]

@@ -4,9 +4,7 @@
 
 use super::*;
 use crate::fleet::{Asset, DepotClass, Engineer, Fleet, FleetFile, Part, Shift};
-use crate::model::{
-    AssetId, DepotId, EngineerId, FaultCode, GeoPoint, PartNumber, RuleId, SkillName, TicketId, TicketKind,
-};
+use crate::model::{AssetId, DepotId, EngineerId, GeoPoint, PartNumber, SkillName, TicketKind};
 use chrono::{NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -40,34 +38,8 @@ const PUMP: On<'static> = On { site: "S1", asset: "A1", model: "pump", fault: "B
 /// site due 24 h later, with its `opened` event.
 fn ticket(id: &str, on: On, detected: EpochMs) -> TicketHistory {
     let ticket = Ticket {
-        id: TicketId::new(id),
-        asset_id: AssetId::new(on.asset),
-        model: ModelId::new(on.model),
-        fault_code: FaultCode::new(on.fault),
-        rule_id: RuleId::new(format!("{}.{}", on.model, on.fault.to_lowercase())),
-        kind: TicketKind::Repair,
         severity: on.severity,
-        state: S::Open,
-        description: format!("{} on {}", on.fault, on.asset),
-        detected_at: detected,
-        response_due: detected + 4 * H,
-        on_site_due: detected + 24 * H,
-        engineer_id: None,
-        assignment_note: String::new(),
-        parts_note: String::new(),
-        deadline_at_risk: false,
-        warranty: crate::tickets::Warranty::InWarranty,
-        warranty_note: String::new(),
-        remedy: crate::tickets::Remedy::Repair,
-        remedy_note: String::new(),
-        quote: None,
-        quote_accepted_at: None,
-        progress_code: None,
-        service_report: None,
-        follow_up: None,
-        evidence_count: 1,
-        created_at: detected,
-        updated_at: detected,
+        ..crate::tickets::fixtures::ticket(id, on.asset, on.model, on.fault, detected)
     };
     let opened = EventRecord {
         seq: 1,

@@ -9,3 +9,9 @@ mod model;
 pub use eval::{Firing, RuleState, Timing};
 pub use load::{load_dir, parse_file, RuleError};
 pub use model::{Bound, Check, Condition, Detector, ModelRules, PartRef, Rule, RuleSet};
+
+/// The rule files shipped in `rules/` (for tests).
+#[cfg(test)]
+pub(crate) fn shipped() -> RuleSet {
+    load_dir(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules")).expect("shipped rules load")
+}

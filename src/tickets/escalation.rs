@@ -199,10 +199,8 @@ mod tests {
 
     #[tokio::test]
     async fn an_unaccepted_ticket_is_escalated_once_and_a_late_one_flagged_before_its_deadline() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = Db::connect(&format!("sqlite://{}", dir.path().join("e.db").display()), 2).await.unwrap();
-        let rules =
-            Arc::new(crate::rules::load_dir(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules")).unwrap());
+        let (db, _dir) = crate::db::temp_sqlite().await;
+        let rules = Arc::new(crate::rules::shipped());
         let mut file = generate(&rules, FleetSpec { assets: 10, seed: 4 });
         // Round-the-clock shifts, so who is on duty does not depend on when the test runs.
         for e in &mut file.engineers {

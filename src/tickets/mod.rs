@@ -3,6 +3,8 @@
 //! MQTT messages they came from.
 
 pub mod escalation;
+#[cfg(test)]
+pub(crate) mod fixtures;
 mod history;
 pub mod quote;
 pub mod remedy;

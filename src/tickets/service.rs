@@ -262,10 +262,8 @@ mod tests {
 
     #[tokio::test]
     async fn an_asset_file_with_three_repairs_of_the_fault_makes_the_ticket_recommend_an_exchange() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = Db::connect(&format!("sqlite://{}", dir.path().join("s.db").display()), 2).await.unwrap();
-        let rules =
-            Arc::new(crate::rules::load_dir(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules")).unwrap());
+        let (db, _dir) = crate::db::temp_sqlite().await;
+        let rules = Arc::new(crate::rules::shipped());
         let mut file = generate(&rules, FleetSpec { assets: 10, seed: 3 });
         let fault = finding(&rules, &Fleet::new(file.clone()).unwrap(), 0).fault;
         let day = |d| chrono::NaiveDate::from_ymd_opt(2026, 3, d).unwrap();
@@ -306,10 +304,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_forecast_of_failure_before_the_on_site_deadline_raises_the_severity_never_lowers_it() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = Db::connect(&format!("sqlite://{}", dir.path().join("s.db").display()), 2).await.unwrap();
-        let rules =
-            Arc::new(crate::rules::load_dir(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules")).unwrap());
+        let (db, _dir) = crate::db::temp_sqlite().await;
+        let rules = Arc::new(crate::rules::shipped());
         let fleet = Arc::new(Fleet::new(generate(&rules, FleetSpec { assets: 10, seed: 3 })).unwrap());
         let ctx = context(&db, &fleet, &rules);
         let mut f = finding(&rules, &fleet, 2);

@@ -146,7 +146,7 @@ fn zero_durations_duplicate_faults_and_parts_are_rejected() {
 
 #[test]
 fn core_components_are_marked_on_their_rules_and_default_to_false() {
-    let set = crate::rules::load_dir(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules")).unwrap();
+    let set = crate::rules::shipped();
     let core: Vec<String> =
         set.sorted_models().iter().flat_map(|m| m.rules.iter().filter(|r| r.core).map(|r| r.id.to_string())).collect();
     assert_eq!(core, ["elevator.motor_overheat", "compressor.overheat", "spindle.bearing_wear"]);

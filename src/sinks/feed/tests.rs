@@ -2,7 +2,7 @@ use super::points::{event_name, ticket_events};
 use super::TelemetryFeed;
 use crate::fleet::{generate, Fleet, FleetSpec};
 use crate::kpi::TicketHistory;
-use crate::model::{AssetId, EngineerId, MetricName, ModelId, Reading, SiteId, TicketId};
+use crate::model::{AssetId, EngineerId, MetricName, ModelId, Reading, SiteId};
 use crate::sinks::line_protocol::{FieldValue, Point};
 use crate::sinks::queue::{InfluxSink, SinkMetrics};
 use crate::tickets::{EventRecord, Ticket, TicketState};
@@ -13,7 +13,7 @@ use tokio::sync::mpsc::Receiver;
 const T0: i64 = 1_700_000_040_000; // a whole minute
 
 fn fleet() -> Arc<Fleet> {
-    let rules = crate::rules::load_dir(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules")).unwrap();
+    let rules = crate::rules::shipped();
     Arc::new(Fleet::new(generate(&rules, FleetSpec { assets: 3, seed: 1 })).unwrap())
 }
 
@@ -117,34 +117,9 @@ fn events_are_named_by_the_state_they_led_to() {
 fn ticket_events_carry_the_ticket_engineer_and_time_since_detection() {
     let detected = T0;
     let ticket = Ticket {
-        id: TicketId::new("TK-1"),
-        asset_id: AssetId::new("PMP-1"),
-        model: ModelId::new("centrifugal_pump"),
-        fault_code: crate::model::FaultCode::new("BEARING_WEAR"),
-        rule_id: crate::model::RuleId::new("bearing"),
-        kind: crate::model::TicketKind::Repair,
-        severity: crate::model::Severity::Major,
         state: TicketState::OnSite,
-        description: String::new(),
-        detected_at: detected,
-        response_due: detected + 4 * 3_600_000,
-        on_site_due: detected + 24 * 3_600_000,
         engineer_id: Some(EngineerId::new("ENG-2")),
-        assignment_note: String::new(),
-        parts_note: String::new(),
-        deadline_at_risk: false,
-        warranty: crate::tickets::Warranty::InWarranty,
-        warranty_note: String::new(),
-        remedy: crate::tickets::Remedy::Repair,
-        remedy_note: String::new(),
-        quote: None,
-        quote_accepted_at: None,
-        progress_code: None,
-        service_report: None,
-        follow_up: None,
-        evidence_count: 1,
-        created_at: detected,
-        updated_at: detected,
+        ..crate::tickets::fixtures::ticket("TK-1", "PMP-1", "centrifugal_pump", "BEARING_WEAR", detected)
     };
     let events = vec![
         event(1, detected, "opened", None, Some("open"), "bearing"),
