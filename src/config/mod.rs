@@ -179,6 +179,10 @@ pub struct DispatchConfig {
     pub road_factor: f64,
     /// Average travel speed on roads.
     pub speed_kmh: f64,
+    /// Fairness of load: each open ticket an engineer already holds counts
+    /// as this many minutes of extra time to site when choosing, so work
+    /// spreads over engineers who can all make the deadline.
+    pub fairness_minutes_per_job: f64,
 }
 
 /// Repeat repairs: after `repeat_limit` repairs of the same fault on one unit
@@ -262,7 +266,7 @@ impl Default for Config {
             decode: DecodeConfig::default(),
             detect: DetectConfig::default(),
             sla: SlaConfig::default(),
-            dispatch: DispatchConfig { road_factor: 1.3, speed_kmh: 60.0 },
+            dispatch: DispatchConfig { road_factor: 1.3, speed_kmh: 60.0, fairness_minutes_per_job: 30.0 },
             repairs: RepairsConfig::default(),
             quote: QuoteConfig::default(),
             escalation: EscalationConfig::default(),

@@ -1,21 +1,25 @@
-//! Pre-assignment: the nearest engineer who holds every required skill at
-//! the required level, is on shift and has capacity; and the parts, reserved
-//! at the nearest depot that has them.
+//! Pre-assignment: the engineer who holds every required skill at the
+//! required level, has capacity and can be on site soonest (with a fairness
+//! weight on the load they already carry); the flying team as the reserve for
+//! emergencies; and the parts, reserved at the nearest depot that has them.
+//! `plan` re-plans many tickets at once with an optimal assignment.
 
+mod plan;
+mod search;
 mod stock;
 
-pub(crate) use stock::{part_line_from_row, PART_COLUMNS};
-
-pub(crate) use stock::release_reserved;
+pub use plan::{plan_cost, PlanCost, MISS_COST};
+pub(crate) use stock::{part_line_from_row, release_reserved, PART_COLUMNS};
 
 use crate::config::DispatchConfig;
 use crate::fleet::{Engineer, Fleet};
-use crate::model::{DepotId, EngineerId, EpochMs, GeoPoint, SkillName};
+use crate::model::{DepotId, EngineerId, EpochMs, GeoPoint, Severity, SkillName};
 use rstar::{PointDistance, RTree, RTreeObject, AABB};
+use search::{Rejection, Search};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-/// An engineer's base on the unit sphere, for nearest-first search.
+/// An engineer's starting point on the unit sphere, for nearest-first search.
 struct Located {
     point: [f64; 3],
     index: usize,
@@ -39,6 +43,8 @@ impl PointDistance for Located {
 pub struct Choice {
     pub engineer: Option<EngineerId>,
     pub travel_minutes: f64,
+    /// When the engineer can be on site (shift start plus travel).
+    pub arrival: Option<EpochMs>,
     /// The chosen engineer (or nobody) cannot be on site before the deadline.
     pub at_risk: bool,
     pub note: String,
@@ -49,8 +55,27 @@ pub struct Choice {
 pub struct Need<'a> {
     pub site: GeoPoint,
     pub skills: &'a BTreeMap<SkillName, u8>,
+    pub severity: Severity,
     pub at: EpochMs,
     pub on_site_due: EpochMs,
+}
+
+/// One qualified engineer with capacity, judged for one ticket.
+#[derive(Debug, Clone, Copy)]
+pub struct Offer {
+    /// Index into `Fleet::engineers`.
+    pub engineer: usize,
+    pub travel_minutes: f64,
+    /// Earliest time on site: the next moment at work plus travel.
+    pub arrival: EpochMs,
+    pub load: u32,
+    pub flying: bool,
+}
+
+impl Offer {
+    pub fn on_time(&self, need: &Need<'_>) -> bool {
+        self.arrival <= need.on_site_due
+    }
 }
 
 pub struct Dispatcher {
@@ -65,58 +90,103 @@ impl Dispatcher {
             .engineers()
             .iter()
             .enumerate()
-            .map(|(index, e)| Located { point: e.base.unit_vector(), index })
+            .map(|(index, e)| Located { point: e.start_point().unit_vector(), index })
             .collect();
         Dispatcher { engineers: RTree::bulk_load(located), fleet, config }
+    }
+
+    pub fn fleet(&self) -> &Fleet {
+        &self.fleet
     }
 
     pub fn travel_minutes(&self, from: &GeoPoint, to: &GeoPoint) -> f64 {
         from.distance_km(to) * self.config.road_factor / self.config.speed_kmh * 60.0
     }
 
-    /// Walks engineers nearest-first and takes the first who qualifies.
-    pub fn choose(&self, need: Need<'_>, loads: &HashMap<EngineerId, u32>) -> Choice {
-        let at = chrono::DateTime::from_timestamp_millis(need.at).unwrap_or_default();
-        let mut rejected = Rejections::default();
-        for located in self.engineers.nearest_neighbor_iter(&need.site.unit_vector()) {
-            let e = &self.fleet.engineers()[located.index];
-            let load = loads.get(&e.id).copied().unwrap_or(0);
-            if let Some(missing) = missing_skill(e, need.skills) {
-                rejected.skills += 1;
-                rejected.example_skill.get_or_insert(missing);
-            } else if !e.shift.covers(at) {
-                rejected.shift += 1;
-            } else if load >= e.capacity {
-                rejected.capacity += 1;
-            } else {
-                return self.chosen(e, load, need);
-            }
-        }
-        Choice { engineer: None, travel_minutes: 0.0, at_risk: true, note: rejected.explain() }
+    /// Engineers nearest-first from `site` with their travel time; travel
+    /// never decreases along the walk, which lets callers stop early.
+    fn nearest<'s>(&'s self, site: &GeoPoint) -> impl Iterator<Item = (usize, f64)> + 's {
+        let site = *site;
+        self.engineers.nearest_neighbor_iter(&site.unit_vector()).map(move |l| {
+            let e = &self.fleet.engineers()[l.index];
+            (l.index, self.travel_minutes(&e.start_point(), &site))
+        })
     }
 
-    fn chosen(&self, e: &Engineer, load: u32, need: Need<'_>) -> Choice {
-        let km = e.base.distance_km(&need.site);
-        let minutes = self.travel_minutes(&e.base, &need.site);
-        let arrival = need.at + (minutes * 60_000.0) as i64;
-        let at_risk = arrival > need.on_site_due;
-        let verdict = if at_risk {
-            "cannot reach the site before the on-site deadline"
-        } else {
+    /// Whether engineer `index` can take the ticket, and when they would be
+    /// on site; or why not.
+    fn offer(
+        &self,
+        index: usize,
+        travel_minutes: f64,
+        need: &Need<'_>,
+        loads: &HashMap<EngineerId, u32>,
+    ) -> Result<Offer, Rejection> {
+        let e = &self.fleet.engineers()[index];
+        let load = loads.get(&e.id).copied().unwrap_or(0);
+        if let Some(missing) = missing_skills(e, need.skills).into_iter().next() {
+            return Err(Rejection::Skill(missing));
+        }
+        if e.flying && need.severity != Severity::Emergency {
+            return Err(Rejection::FlyingReserve);
+        }
+        if load >= e.capacity {
+            return Err(Rejection::Capacity);
+        }
+        let at = chrono::DateTime::from_timestamp_millis(need.at).unwrap_or_default();
+        let start = e.available_from(at).ok_or(Rejection::OffRoster)?;
+        let arrival = start.timestamp_millis() + (travel_minutes * 60_000.0) as i64;
+        Ok(Offer { engineer: index, travel_minutes, arrival, load, flying: e.flying })
+    }
+
+    /// Walks engineers nearest-first and keeps the best offer: a local
+    /// engineer on time with the least time to site plus the fairness weight
+    /// of their load; else the flying team on time; else whoever is there
+    /// soonest (flagged at risk). Stops as soon as nobody further can win.
+    pub fn choose(&self, need: Need<'_>, loads: &HashMap<EngineerId, u32>) -> Choice {
+        let mut search = Search::new(&need, self.config.fairness_minutes_per_job);
+        for (index, travel) in self.nearest(&need.site) {
+            if search.settled(travel) {
+                break;
+            }
+            match self.offer(index, travel, &need, loads) {
+                Ok(offer) => search.consider(offer),
+                Err(why) => search.reject(why),
+            }
+        }
+        match search.best() {
+            Some(offer) => self.chosen(&offer, &need, search.why(&offer)),
+            None => {
+                Choice { engineer: None, travel_minutes: 0.0, arrival: None, at_risk: true, note: search.rejections() }
+            }
+        }
+    }
+
+    fn chosen(&self, offer: &Offer, need: &Need<'_>, why: &str) -> Choice {
+        let e = &self.fleet.engineers()[offer.engineer];
+        let on_time = offer.on_time(need);
+        let verdict = if on_time {
             "arrives before the on-site deadline"
+        } else {
+            "cannot reach the site before the on-site deadline"
         };
+        let wait = (offer.arrival - need.at) as f64 / 60_000.0 - offer.travel_minutes;
+        let shift = if wait >= 1.0 { format!("starts in {:.1} h, ", wait / 60.0) } else { "on shift, ".into() };
         let skills: Vec<String> =
             need.skills.iter().map(|(s, lvl)| format!("{s} {}/{lvl}", e.skills.get(s).copied().unwrap_or(0))).collect();
+        let km = e.start_point().distance_km(&need.site);
         Choice {
             engineer: Some(e.id.clone()),
-            travel_minutes: minutes,
-            at_risk,
+            travel_minutes: offer.travel_minutes,
+            arrival: Some(offer.arrival),
+            at_risk: !on_time,
             note: format!(
-                "nearest qualified engineer on shift with capacity: {} ({}), {km:.1} km, ~{minutes:.0} min travel; \
-                 skills [{}]; load {load}/{}; {verdict}",
+                "{why}: {} ({}), {shift}{km:.1} km, ~{:.0} min travel; skills [{}]; load {}/{}; {verdict}",
                 e.id,
                 e.name,
+                offer.travel_minutes,
                 skills.join(", "),
+                offer.load,
                 e.capacity
             ),
         }
@@ -152,31 +222,9 @@ pub fn coverage_gaps(fleet: &Fleet, rules: &crate::rules::RuleSet) -> Vec<String
     gaps.into_iter().collect()
 }
 
-fn missing_skill(e: &Engineer, needed: &BTreeMap<SkillName, u8>) -> Option<SkillName> {
-    missing_skills(e, needed).into_iter().next()
-}
-
 /// The required skills `e` lacks at the required level.
 pub fn missing_skills(e: &Engineer, needed: &BTreeMap<SkillName, u8>) -> Vec<SkillName> {
     needed.iter().filter(|(s, lvl)| e.skills.get(*s).is_none_or(|have| have < *lvl)).map(|(s, _)| s.clone()).collect()
-}
-
-#[derive(Default)]
-struct Rejections {
-    skills: u32,
-    shift: u32,
-    capacity: u32,
-    example_skill: Option<SkillName>,
-}
-
-impl Rejections {
-    fn explain(&self) -> String {
-        let skill = self.example_skill.as_ref().map_or(String::new(), |s| format!(" (e.g. {s})"));
-        format!(
-            "no engineer can be proposed: {} lack a required skill{skill}, {} are off shift, {} are at capacity",
-            self.skills, self.shift, self.capacity
-        )
-    }
 }
 
 #[cfg(test)]

@@ -88,6 +88,7 @@ fn exclusions(n: usize, installed: NaiveDate) -> Vec<WarrantyExclusion> {
 
 /// Three 8-hour shifts, seven days a week (a rota); every fourth engineer is
 /// a senior holding every skill at level 3, so each shift covers all skills.
+/// One in 25 seniors' slots is the flying team (kept for emergencies).
 fn engineer(rng: &mut StdRng, i: usize, skills: &BTreeSet<SkillName>) -> Engineer {
     let t = |h| NaiveTime::from_hms_opt(h, 0, 0).unwrap_or_default();
     let (start, end) = [(t(6), t(14)), (t(14), t(22)), (t(22), t(6))][i % 3];
@@ -105,6 +106,9 @@ fn engineer(rng: &mut StdRng, i: usize, skills: &BTreeSet<SkillName>) -> Enginee
         skills: held,
         shift: Shift::every_day(start, end),
         capacity: 4,
+        days_off: Vec::new(),
+        flying: i % 25 == 12,
+        position: None,
     }
 }
 

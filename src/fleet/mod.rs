@@ -87,6 +87,37 @@ pub struct Engineer {
     pub shift: Shift,
     /// Open tickets the engineer can hold at once.
     pub capacity: u32,
+    /// Dates the engineer does not work (leave, training), whatever the shift.
+    #[serde(default)]
+    pub days_off: Vec<NaiveDate>,
+    /// A member of the senior flying team: kept for emergencies, sent
+    /// across regions when no local engineer can be on site in time.
+    #[serde(default)]
+    pub flying: bool,
+    /// Last known position (from the field app); travel starts here when
+    /// known, else at the home base.
+    #[serde(default)]
+    pub position: Option<GeoPoint>,
+}
+
+impl Engineer {
+    /// Where travel to a new job starts.
+    pub fn start_point(&self) -> GeoPoint {
+        self.position.unwrap_or(self.base)
+    }
+
+    /// The first moment at or after `at` when the engineer is at work: now
+    /// if on shift, else the next shift start that is not a day off. `None`
+    /// when nothing is rostered in the next 14 days.
+    pub fn available_from(&self, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let working = |t: DateTime<Utc>| self.shift.covers(t) && !self.days_off.contains(&self.shift.day_of(t));
+        if working(at) {
+            return Some(at);
+        }
+        (0..=14)
+            .map(|d| (at.date_naive() + chrono::Duration::days(d)).and_time(self.shift.start).and_utc())
+            .find(|&start| start > at && working(start))
+    }
 }
 
 /// Working days and hours (UTC); `end` before `start` is a night shift.
@@ -102,6 +133,17 @@ impl Shift {
     pub fn every_day(start: NaiveTime, end: NaiveTime) -> Shift {
         use Weekday::*;
         Shift { days: vec![Mon, Tue, Wed, Thu, Fri, Sat, Sun], start, end }
+    }
+
+    /// The date of the shift that `at` falls in (a night shift belongs to
+    /// the day it starts on).
+    pub fn day_of(&self, at: DateTime<Utc>) -> NaiveDate {
+        let overnight = self.start > self.end && at.time() < self.end;
+        if overnight {
+            at.date_naive() - chrono::Duration::days(1)
+        } else {
+            at.date_naive()
+        }
     }
 
     /// Whether the engineer works at `at`. A night shift belongs to the day

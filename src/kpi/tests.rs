@@ -142,6 +142,9 @@ fn engineer(id: &str, shift: Shift, capacity: u32) -> Engineer {
         skills: BTreeMap::from([(SkillName::new("mechanical"), 2)]),
         shift,
         capacity,
+        days_off: Vec::new(),
+        flying: false,
+        position: None,
     }
 }
 

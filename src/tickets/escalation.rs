@@ -179,7 +179,13 @@ impl Escalator {
         if let Some(e) = t.engineer_id.as_ref().and_then(|id| self.fleet.engineer(id.as_str())) {
             loads.insert(e.id.clone(), e.capacity);
         }
-        let need = Need { site: asset.location, skills: &rule.skills, at: now, on_site_due: t.on_site_due };
+        let need = Need {
+            site: asset.location,
+            skills: &rule.skills,
+            severity: t.severity,
+            at: now,
+            on_site_due: t.on_site_due,
+        };
         let choice = self.dispatcher.choose(need, &loads);
         let Some(engineer) = choice.engineer.filter(|e| Some(e) != t.engineer_id.as_ref()) else { return Ok(false) };
         let note = format!("escalation: {}", choice.note);
@@ -227,7 +233,13 @@ mod tests {
         let dispatcher = Arc::new(Dispatcher::new(Arc::clone(&fleet), Default::default()));
         let first: EngineerId = dispatcher
             .choose(
-                Need { site: asset.location, skills: &rule.skills, at: t0, on_site_due: new.on_site_due },
+                Need {
+                    site: asset.location,
+                    skills: &rule.skills,
+                    severity: new.severity,
+                    at: t0,
+                    on_site_due: new.on_site_due,
+                },
                 &Default::default(),
             )
             .engineer

@@ -176,7 +176,8 @@ impl ServiceContext {
         let asset = self.fleet.asset(t.asset.as_str())?;
         let loads = with_retry(&self.metrics, "reading engineer loads", || self.db.engineer_loads()).await.ok()?;
         let at = now_ms().max(t.detected_at);
-        let need = Need { site: asset.location, skills: &rule.skills, at, on_site_due: t.on_site_due };
+        let need =
+            Need { site: asset.location, skills: &rule.skills, severity: t.severity, at, on_site_due: t.on_site_due };
         let choice = self.dispatcher.choose(need, &loads);
         let recorded = match &choice.engineer {
             Some(e) => with_retry(&self.metrics, "assigning", || {
