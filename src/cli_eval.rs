@@ -100,6 +100,25 @@ pub enum EvalCommand {
         #[arg(long, default_value_t = 14)]
         fleet_days: u32,
     },
+    /// A generated day of tickets through the live dispatch (with storm re-planning) against the offline optimum.
+    Dispatch {
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Engineers in the region (50 to 10,000); about a third as many tickets.
+        #[arg(long, default_value_t = 500)]
+        engineers: usize,
+        /// Minutes after assignment at which engineers accept (re-plans move only unaccepted tickets).
+        #[arg(long, default_value_t = 30)]
+        accept_minutes: i64,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
 }
 
 pub fn run(command: EvalCommand, common: Common) -> Result<()> {
@@ -124,6 +143,14 @@ pub fn run(command: EvalCommand, common: Common) -> Result<()> {
         EvalCommand::Bearings { femto, ims, out, rules } => {
             let runs = eval::bearings::run(&BearingOptions { femto, ims, out, rules }, &params)?;
             print!("{}", eval::bearings::markdown(&runs));
+        }
+        EvalCommand::Dispatch { seed, engineers, accept_minutes, format } => {
+            let o = eval::dispatch::DispatchOptions { seed, engineers, accept_minutes };
+            let r = eval::dispatch::run(&o, &config.dispatch, &config.sla)?;
+            match format {
+                Format::Text => print!("{}", eval::dispatch::text(&r)),
+                Format::Json => println!("{}", serde_json::to_string(&r)?),
+            }
         }
         EvalCommand::Report { datasets, out, benchmark_rules, fleet_assets, fleet_days } => {
             let o = ReportOptions { datasets, out, benchmark_rules, fleet_assets, fleet_days };

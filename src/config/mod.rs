@@ -183,6 +183,10 @@ pub struct DispatchConfig {
     /// as this many minutes of extra time to site when choosing, so work
     /// spreads over engineers who can all make the deadline.
     pub fairness_minutes_per_job: f64,
+    /// An alarm storm: this many tickets opened within `replan_window`
+    /// re-plans every assigned, not yet accepted ticket together.
+    pub replan_storm: u32,
+    pub replan_window: Span,
 }
 
 /// Repeat repairs: after `repeat_limit` repairs of the same fault on one unit
@@ -266,7 +270,13 @@ impl Default for Config {
             decode: DecodeConfig::default(),
             detect: DetectConfig::default(),
             sla: SlaConfig::default(),
-            dispatch: DispatchConfig { road_factor: 1.3, speed_kmh: 60.0, fairness_minutes_per_job: 30.0 },
+            dispatch: DispatchConfig {
+                road_factor: 1.3,
+                speed_kmh: 60.0,
+                fairness_minutes_per_job: 30.0,
+                replan_storm: 10,
+                replan_window: Span::from_mins(15),
+            },
             repairs: RepairsConfig::default(),
             quote: QuoteConfig::default(),
             escalation: EscalationConfig::default(),

@@ -29,10 +29,7 @@ fn dispatcher(engineers: Vec<Engineer>) -> Dispatcher {
     };
     let file =
         FleetFile { assets: vec![], engineers, depots: vec![depot("far", 52.0), depot("near", 50.1)], parts: vec![] };
-    Dispatcher::new(
-        Arc::new(Fleet::new(file).unwrap()),
-        DispatchConfig { road_factor: 1.3, speed_kmh: 60.0, fairness_minutes_per_job: 30.0 },
-    )
+    Dispatcher::new(Arc::new(Fleet::new(file).unwrap()), DispatchConfig::default())
 }
 
 fn noon() -> EpochMs {

@@ -5,6 +5,7 @@
 pub mod bearings;
 pub mod cmapss;
 pub mod data;
+pub mod dispatch;
 pub mod fleet;
 pub mod mlp;
 pub mod nab;
