@@ -75,7 +75,7 @@ pub fn run(o: &DispatchOptions, dispatch: &DispatchConfig, sla: &SlaConfig) -> R
     let sc = scenario::generate(o.seed, o.engineers, sla);
     let fleet = Arc::new(Fleet::new(sc.fleet.clone()).map_err(|e| EvalError::Invalid(e.to_string()))?);
     let d = Dispatcher::new(Arc::clone(&fleet), dispatch.clone());
-    let needs: Vec<Need<'_>> = sc.tickets.iter().map(need).collect();
+    let needs: Vec<Need<'_>> = sc.tickets.iter().map(ScenarioTicket::need).collect();
     let live = Replay::new(&d, dispatch, o.accept_minutes * 60_000).run(&needs);
     let started = Instant::now();
     let optimal = d.plan(&needs, &HashMap::new());
@@ -107,10 +107,6 @@ pub fn run(o: &DispatchOptions, dispatch: &DispatchConfig, sla: &SlaConfig) -> R
         replan_max_ms: live.replan_max_ms,
         optimal_solve_s,
     })
-}
-
-fn need(t: &ScenarioTicket) -> Need<'_> {
-    Need { site: t.site, skills: &t.skills, severity: t.severity, at: t.at, on_site_due: t.on_site_due }
 }
 
 fn figures(choices: &[Choice], dispatch: &DispatchConfig) -> Figures {

@@ -3,6 +3,7 @@
 //! team and the depots with stock. Everything follows from the seed.
 
 use crate::config::SlaConfig;
+use crate::dispatch::Need;
 use crate::fleet::{Depot, DepotClass, Engineer, FleetFile, Part, Shift, CITIES};
 use crate::model::{DepotId, EngineerId, EpochMs, GeoPoint, PartNumber, Severity, SkillName};
 use chrono::{Duration, NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
@@ -24,6 +25,13 @@ pub struct ScenarioTicket {
     pub on_site_due: EpochMs,
     /// Part of the alarm storm.
     pub storm: bool,
+}
+
+impl ScenarioTicket {
+    /// What the dispatcher is asked for this ticket.
+    pub fn need(&self) -> Need<'_> {
+        Need { site: self.site, skills: &self.skills, severity: self.severity, at: self.at, on_site_due: self.on_site_due }
+    }
 }
 
 pub struct Scenario {
