@@ -13,7 +13,8 @@ use crate::shutdown::{self, Trigger};
 use crate::sinks::feed::{Feeds, FeedsStopper};
 use crate::sinks::influx::WriteError;
 use crate::telemetry::Metrics;
-use crate::tickets::escalation::Escalator;
+use crate::tickets::escalation::{Escalator, StormConfig};
+use crate::tickets::redispatch::Redispatch;
 use crate::tickets::{self, ServiceContext};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -110,14 +111,15 @@ pub async fn start(config: &Config, fleet: Arc<Fleet>, rules: Arc<RuleSet>) -> R
         quote: config.quote.clone(),
         metrics: Arc::clone(&metrics),
     };
-    let escalator = Escalator {
+    let redispatch = Arc::new(Redispatch {
         db: db.clone(),
         fleet: Arc::clone(&fleet),
         rules: Arc::clone(&rules),
         dispatcher: Arc::clone(&dispatcher),
-        config: config.escalation.clone(),
-    };
-    let state = AppState { db: db.clone(), fleet, rules, dispatcher, metrics: Arc::clone(&metrics) };
+    });
+    let storm = StormConfig { tickets: config.dispatch.replan_storm, window: config.dispatch.replan_window };
+    let escalator = Escalator::new(Arc::clone(&redispatch), config.escalation.clone(), storm);
+    let state = AppState { db: db.clone(), fleet, rules, dispatcher, redispatch, metrics: Arc::clone(&metrics) };
     let api_stop = stop.clone();
     let timer_stop = stop.clone();
     // The connection outlives the service so its last acks still go out.

@@ -189,6 +189,26 @@ async fn engineer_loads_count_open_tickets(db: &Db) {
     assert_eq!(loads.get(&EngineerId::new("ENG-8")), Some(&1));
 }
 
+async fn declines_and_absences_are_recorded(db: &Db) {
+    let eng = EngineerId::new("ENG-D");
+    let id = opened(db.open_or_append(&new_ticket("A-D", "F"), 1, true).await.unwrap());
+    db.assign(id.as_str(), &eng, "", false, "dispatch", 2).await.unwrap();
+    let other = db.decline(id.as_str(), &EngineerId::new("ENG-X"), "not mine", 3).await;
+    assert!(matches!(other, Err(StoreError::NotHolder { .. })), "{other:?}");
+    let t = db.decline(id.as_str(), &eng, "no ladder", 3).await.unwrap();
+    assert_eq!((t.state, t.engineer_id), (TicketState::Open, None));
+    assert!(matches!(db.decline(id.as_str(), &eng, "again", 4).await, Err(StoreError::InvalidTransition { .. })));
+    assert_eq!(db.decliners().await.unwrap().get(&id), Some(&vec![eng.clone()]));
+
+    db.set_unavailable(&eng, 10, 20, "off sick", "dispatcher").await.unwrap();
+    db.set_unavailable(&eng, 10, 30, "still off sick", "dispatcher").await.unwrap();
+    assert!(db.unavailable_engineers(9).await.unwrap().is_empty());
+    assert_eq!(db.unavailable_engineers(25).await.unwrap(), vec![eng.clone()], "the later absence replaced the first");
+    assert!(db.unavailable_engineers(30).await.unwrap().is_empty());
+    assert!(db.set_available(&eng).await.unwrap());
+    assert!(!db.set_available(&eng).await.unwrap());
+}
+
 fn depot(id: &str, part: &str, qty: u32) -> Depot {
     Depot {
         id: DepotId::new(id),
@@ -336,6 +356,7 @@ async fn suite(db: Db) {
     quoted_work_starts_only_once_the_customer_accepts(&db).await;
     a_report_consumes_the_parts_used_and_releases_the_rest(&db).await;
     engineer_loads_count_open_tickets(&db).await;
+    declines_and_absences_are_recorded(&db).await;
     parts_are_reserved_nearest_first_then_requested(&db).await;
     the_last_unit_is_never_oversold(&db).await;
     concurrent_openings_yield_one_ticket(&db).await;

@@ -61,6 +61,7 @@ impl From<crate::tickets::StoreError> for ApiError {
             E::Invalid(_) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_record", e.to_string()),
             E::NotClosed(_) => ApiError::new(StatusCode::CONFLICT, "not_closed", e.to_string()),
             E::FollowUpExists(_) => ApiError::new(StatusCode::CONFLICT, "follow_up_exists", e.to_string()),
+            E::NotHolder { .. } => ApiError::new(StatusCode::CONFLICT, "not_holder", e.to_string()),
             E::Db(db) => db.into(),
         }
     }

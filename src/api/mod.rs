@@ -1,6 +1,7 @@
 //! The HTTP API for dispatchers and operations (axum). `app(state)` builds
 //! the router; tests drive it with `oneshot`, no socket needed.
 
+mod engineers;
 mod error;
 mod extract;
 mod fleet;
@@ -29,6 +30,8 @@ pub struct AppState {
     pub fleet: Arc<Fleet>,
     pub rules: Arc<crate::rules::RuleSet>,
     pub dispatcher: Arc<crate::dispatch::Dispatcher>,
+    /// Declines, drop-outs and re-plans.
+    pub redispatch: Arc<crate::tickets::redispatch::Redispatch>,
     pub metrics: Arc<Metrics>,
 }
 
@@ -42,6 +45,10 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/tickets/{id}", get(tickets::one))
         .route("/api/v1/tickets/{id}/transition", post(tickets::transition))
         .route("/api/v1/tickets/{id}/reassign", post(tickets::reassign))
+        .route("/api/v1/tickets/{id}/decline", post(tickets::decline))
+        .route("/api/v1/engineers/{id}/unavailable", post(engineers::unavailable))
+        .route("/api/v1/engineers/{id}/available", post(engineers::available))
+        .route("/api/v1/replan", post(engineers::replan))
         .route("/api/v1/tickets/{id}/quote/accept", post(tickets::accept_quote))
         .route("/api/v1/tickets/{id}/report", post(tickets::report))
         .route("/api/v1/tickets/{id}/follow-up", post(tickets::follow_up))

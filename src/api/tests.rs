@@ -23,7 +23,14 @@ async fn harness() -> Harness {
     db.seed_stock(fleet.depots()).await.unwrap();
     let metrics = Arc::new(Metrics::default());
     metrics.ingest_running.store(1, std::sync::atomic::Ordering::Relaxed);
-    Harness { state: AppState { db, fleet, rules: Arc::new(rules), dispatcher, metrics }, _dir: dir }
+    let rules = Arc::new(rules);
+    let redispatch = Arc::new(crate::tickets::redispatch::Redispatch {
+        db: db.clone(),
+        fleet: Arc::clone(&fleet),
+        rules: Arc::clone(&rules),
+        dispatcher: Arc::clone(&dispatcher),
+    });
+    Harness { state: AppState { db, fleet, rules, dispatcher, redispatch, metrics }, _dir: dir }
 }
 
 async fn call(h: &Harness, method: &str, uri: &str, body: Option<Value>) -> (StatusCode, Value) {
@@ -218,26 +225,11 @@ async fn the_openapi_document_lists_every_route() {
     let h = harness().await;
     let (_, doc) = call(&h, "GET", "/openapi.json", None).await;
     let paths = doc["paths"].as_object().unwrap();
-    for p in [
-        "/",
-        "/health",
-        "/metrics",
-        "/openapi.json",
-        "/api/v1/tickets",
-        "/api/v1/tickets/{id}",
-        "/api/v1/tickets/{id}/transition",
-        "/api/v1/tickets/{id}/reassign",
-        "/api/v1/tickets/{id}/quote/accept",
-        "/api/v1/tickets/{id}/report",
-        "/api/v1/tickets/{id}/follow-up",
-        "/api/v1/assets",
-        "/api/v1/assets/{id}",
-        "/api/v1/engineers",
-        "/api/v1/depots",
-        "/api/v1/models",
-        "/api/v1/dead-letters",
-        "/api/v1/progress/{code}",
-    ] {
+    // Every route the router declares, read from its source.
+    let routes: Vec<&str> =
+        include_str!("mod.rs").split(".route(\"").skip(1).filter_map(|r| r.split('"').next()).collect();
+    assert!(routes.len() >= 20, "{routes:?}");
+    for p in routes {
         assert!(paths.contains_key(p), "{p} missing from openapi.json");
     }
 }
@@ -355,4 +347,56 @@ async fn a_progress_code_reveals_its_own_ticket_and_nothing_else() {
         let (status, _) = call(&h, "GET", &format!("/api/v1/progress/{wrong}"), None).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{wrong}");
     }
+}
+
+#[tokio::test]
+async fn an_engineer_declines_and_the_ticket_goes_to_someone_else() {
+    let h = harness().await;
+    let id = open_ticket(&h).await;
+    let first = h.state.fleet.engineers()[0].id.to_string();
+    let reassign = json!({"engineer_id": first, "actor": "dispatcher"});
+    call(&h, "POST", &format!("/api/v1/tickets/{id}/reassign"), Some(reassign)).await;
+    let uri = format!("/api/v1/tickets/{id}/decline");
+    let (status, body) = call(&h, "POST", &uri, Some(json!({"engineer_id": first, "reason": ""}))).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("bad_request")));
+    let other = h.state.fleet.engineers()[1].id.to_string();
+    let (status, body) = call(&h, "POST", &uri, Some(json!({"engineer_id": other, "reason": "busy"}))).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("not_holder")));
+
+    let (status, body) = call(&h, "POST", &uri, Some(json!({"engineer_id": first, "reason": "no ladder"}))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_ne!(body["engineer_id"].as_str(), Some(first.as_str()), "{body}");
+    let (_, detail) = call(&h, "GET", &format!("/api/v1/tickets/{id}"), None).await;
+    let kinds: Vec<&str> = detail["events"].as_array().unwrap().iter().filter_map(|e| e["kind"].as_str()).collect();
+    assert!(kinds.ends_with(&["declined", "assigned"]), "{kinds:?}");
+    let (status, _) =
+        call(&h, "POST", "/api/v1/tickets/TK-none/decline", Some(json!({"engineer_id": first, "reason": "x"}))).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn an_engineer_who_drops_out_loses_their_tickets_to_a_replan_and_can_come_back() {
+    let h = harness().await;
+    let id = open_ticket(&h).await;
+    let sick = h.state.fleet.engineers()[0].id.to_string();
+    call(&h, "POST", &format!("/api/v1/tickets/{id}/reassign"), Some(json!({"engineer_id": sick, "actor": "d"}))).await;
+    let uri = format!("/api/v1/engineers/{sick}/unavailable");
+    let (status, _) =
+        call(&h, "POST", &uri, Some(json!({"actor": "d", "reason": "x", "until": "2020-01-01T00:00:00Z"}))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "a past return date");
+    let (status, body) = call(&h, "POST", &uri, Some(json!({"actor": "dispatcher", "reason": "off sick"}))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!((body["available"].as_bool(), body["replan"]["withdrawn"].as_u64()), (Some(false), Some(1)));
+    let (_, t) = call(&h, "GET", &format!("/api/v1/tickets/{id}"), None).await;
+    assert_ne!(t["engineer_id"].as_str(), Some(sick.as_str()), "{t}");
+    assert!(t["events"].as_array().unwrap().iter().any(|e| e["kind"] == "withdrawn"));
+
+    let (status, body) =
+        call(&h, "POST", &format!("/api/v1/engineers/{sick}/available"), Some(json!({"actor": "d"}))).await;
+    assert_eq!((status, body["was_absent"].as_bool()), (StatusCode::OK, Some(true)));
+    let (status, _) =
+        call(&h, "POST", "/api/v1/engineers/E-none/unavailable", Some(json!({"actor": "d", "reason": "x"}))).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, body) = call(&h, "POST", "/api/v1/replan", Some(json!({"actor": "dispatcher"}))).await;
+    assert_eq!((status, body["replan"]["considered"].as_u64()), (StatusCode::OK, Some(1)), "{body}");
 }

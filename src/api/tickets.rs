@@ -89,8 +89,10 @@ pub async fn reassign(
     })?;
     let ticket = s.db.ticket(&id).await?.ok_or_else(|| ApiError::not_found("ticket", &id))?.ticket;
     let now = now_ms();
-    let travel =
-        s.fleet.asset(ticket.asset_id.as_str()).map(|a| s.dispatcher.travel_minutes(&engineer.base, &a.location));
+    let travel = s
+        .fleet
+        .asset(ticket.asset_id.as_str())
+        .map(|a| s.dispatcher.travel_minutes(&engineer.start_point(), &a.location));
     let at_risk = travel.is_none_or(|m| now + (m * 60_000.0) as i64 > ticket.on_site_due);
     let rule = s.rules.for_model(&ticket.model).and_then(|m| m.rules.iter().find(|r| r.id == ticket.rule_id));
     let missing = rule.map(|r| crate::dispatch::missing_skills(engineer, &r.skills)).unwrap_or_default();
@@ -112,6 +114,32 @@ pub async fn reassign(
         note.push_str(&format!("; {}", b.note));
     }
     let t = s.db.assign(&id, &engineer.id, &note, at_risk, &b.actor, now).await?;
+    Ok(axum::Json(serde_json::to_value(t).unwrap_or_default()))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeclineBody {
+    engineer_id: String,
+    reason: String,
+}
+
+/// The assigned engineer declines: the ticket goes back to open and is
+/// dispatched again at once, never to them.
+pub async fn decline(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    Json(b): Json<DeclineBody>,
+) -> Result<axum::Json<Value>, ApiError> {
+    require_actor(&b.engineer_id, &b.reason)?;
+    if b.reason.trim().is_empty() {
+        return Err(ApiError::bad_request("reason must say why the engineer declines"));
+    }
+    let now = now_ms();
+    let declined = s.db.decline(&id, &EngineerId::new(&b.engineer_id), &b.reason, now).await?;
+    let why = format!("declined by {}", b.engineer_id);
+    s.redispatch.redispatch(&declined, None, "dispatch", &why, now).await?;
+    let t = s.db.ticket(&id).await?.ok_or_else(|| ApiError::not_found("ticket", &id))?.ticket;
     Ok(axum::Json(serde_json::to_value(t).unwrap_or_default()))
 }
 
@@ -189,7 +217,7 @@ pub async fn follow_up(
     one(State(s), Path(id)).await
 }
 
-fn require_actor(actor: &str, note: &str) -> Result<(), ApiError> {
+pub(super) fn require_actor(actor: &str, note: &str) -> Result<(), ApiError> {
     if actor.trim().is_empty() || actor.len() > 200 {
         return Err(ApiError::bad_request("actor must name who takes the action (at most 200 bytes)"));
     }

@@ -14,6 +14,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("../../migrations/0005_progress_code.sql")),
     (6, include_str!("../../migrations/0006_report.sql")),
     (7, include_str!("../../migrations/0007_escalation.sql")),
+    (8, include_str!("../../migrations/0008_availability.sql")),
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -58,6 +58,9 @@ pub struct Need<'a> {
     pub severity: Severity,
     pub at: EpochMs,
     pub on_site_due: EpochMs,
+    /// Engineers who declined this ticket or are unavailable (off sick,
+    /// dropped out): never offered it.
+    pub excluded: &'a [EngineerId],
 }
 
 /// One qualified engineer with capacity, judged for one ticket.
@@ -124,6 +127,9 @@ impl Dispatcher {
     ) -> Result<Offer, Rejection> {
         let e = &self.fleet.engineers()[index];
         let load = loads.get(&e.id).copied().unwrap_or(0);
+        if need.excluded.contains(&e.id) {
+            return Err(Rejection::Excluded);
+        }
         if let Some(missing) = missing_skills(e, need.skills).into_iter().next() {
             return Err(Rejection::Skill(missing));
         }

@@ -13,6 +13,8 @@ pub(super) enum Rejection {
     Capacity,
     /// Not rostered in the next 14 days.
     OffRoster,
+    /// Declined the ticket or unavailable.
+    Excluded,
 }
 
 pub(super) struct Search {
@@ -27,6 +29,7 @@ pub(super) struct Search {
     reserve: u32,
     capacity: u32,
     off: u32,
+    excluded: u32,
     example_skill: Option<SkillName>,
 }
 
@@ -43,6 +46,7 @@ impl Search {
             reserve: 0,
             capacity: 0,
             off: 0,
+            excluded: 0,
             example_skill: None,
         }
     }
@@ -77,6 +81,7 @@ impl Search {
             Rejection::FlyingReserve => self.reserve += 1,
             Rejection::Capacity => self.capacity += 1,
             Rejection::OffRoster => self.off += 1,
+            Rejection::Excluded => self.excluded += 1,
         }
     }
 
@@ -111,8 +116,9 @@ impl Search {
         let example = self.example_skill.as_ref().map_or(String::new(), |s| format!(" (e.g. {s})"));
         format!(
             "no engineer can be proposed: {} lack a required skill{example}, {} are at capacity, \
-             {} are the flying team (emergencies only), {} are off the roster for 14 days",
-            self.skill, self.capacity, self.reserve, self.off
+             {} are the flying team (emergencies only), {} are off the roster for 14 days, \
+             {} declined it or are unavailable",
+            self.skill, self.capacity, self.reserve, self.off, self.excluded
         )
     }
 }

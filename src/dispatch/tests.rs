@@ -43,6 +43,7 @@ fn need(skills: &BTreeMap<SkillName, u8>, hours_to_deadline: i64) -> Need<'_> {
         severity: Severity::General,
         at: noon(),
         on_site_due: noon() + hours_to_deadline * 3_600_000,
+        excluded: &[],
     }
 }
 
@@ -105,6 +106,24 @@ fn when_nobody_qualifies_the_reasons_are_counted() {
         "{}",
         c.note
     );
+}
+
+#[test]
+fn an_engineer_who_declined_or_dropped_out_is_never_offered_the_ticket() {
+    let d = dispatcher(vec![
+        engineer("declined", 50.01, &[("mechanical", 3)], (0, 23), 3),
+        engineer("next", 50.4, &[("mechanical", 3)], (0, 23), 3),
+    ]);
+    let s = skills(&[("mechanical", 1)]);
+    let excluded = [EngineerId::new("declined")];
+    let c = d.choose(Need { excluded: &excluded, ..need(&s, 24) }, &HashMap::new());
+    assert_eq!(c.engineer, Some(EngineerId::new("next")));
+    let both = [EngineerId::new("declined"), EngineerId::new("next")];
+    let none = d.choose(Need { excluded: &both, ..need(&s, 24) }, &HashMap::new());
+    assert_eq!(none.engineer, None);
+    assert!(none.note.contains("2 declined it or are unavailable"), "{}", none.note);
+    let planned = d.plan(&[Need { excluded: &excluded, ..need(&s, 24) }], &HashMap::new());
+    assert_eq!(planned[0].engineer, Some(EngineerId::new("next")), "the batch plan honours it too");
 }
 
 #[test]

@@ -1,18 +1,18 @@
 //! SLA timers on the wall clock, not on telemetry: a ticket nobody accepted
 //! by its response deadline is escalated once (reassigned, severity raised,
 //! supervisor notified: as configured), and a ticket not yet on site close
-//! to its on-site deadline is flagged at risk before it is missed. `pass`
-//! takes the time as an argument, so tests drive the clock.
+//! to its on-site deadline is flagged at risk before it is missed. An
+//! alarm storm (many tickets at once) re-plans every ticket not yet
+//! accepted. `pass` takes the time as an argument, so tests drive the clock.
 
+use super::redispatch::Redispatch;
 use super::store::{record_event, update_if, Event, OPEN_STATES, TICKET_COLUMNS};
 use super::{StoreError, Ticket};
 use crate::config::{EscalationAction, EscalationConfig};
 use crate::db::Db;
-use crate::dispatch::{Dispatcher, Need};
-use crate::fleet::Fleet;
-use crate::model::{EpochMs, TicketId};
-use crate::rules::RuleSet;
+use crate::model::{EpochMs, Span, TicketId};
 use crate::shutdown::Shutdown;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
 /// The next severity tier, in SQL (as `Severity::raised`).
@@ -33,7 +33,7 @@ impl Db {
         .await
     }
 
-    async fn tickets_where(&self, condition: &str, at: EpochMs) -> Result<Vec<Ticket>, StoreError> {
+    pub(super) async fn tickets_where(&self, condition: &str, at: EpochMs) -> Result<Vec<Ticket>, StoreError> {
         let rows = sqlx::query(&format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE {condition} ORDER BY on_site_due"))
             .bind(at)
             .fetch_all(&self.pool)
@@ -104,11 +104,19 @@ impl Db {
 
 /// What the timer needs to act.
 pub struct Escalator {
-    pub db: Db,
-    pub fleet: Arc<Fleet>,
-    pub rules: Arc<RuleSet>,
-    pub dispatcher: Arc<Dispatcher>,
+    pub redispatch: Arc<Redispatch>,
     pub config: EscalationConfig,
+    pub storm: StormConfig,
+    /// When the last storm re-plan ran: at most one per window.
+    last_replan: AtomicI64,
+}
+
+/// An alarm storm: `tickets` tickets created within `window` re-plan every
+/// ticket not yet accepted (0 turns it off).
+#[derive(Debug, Clone, Copy)]
+pub struct StormConfig {
+    pub tickets: u32,
+    pub window: Span,
 }
 
 /// What one pass did.
@@ -117,9 +125,15 @@ pub struct PassCounts {
     pub escalated: usize,
     pub reassigned: usize,
     pub flagged_at_risk: usize,
+    /// Tickets given another engineer by a storm re-plan.
+    pub replanned: usize,
 }
 
 impl Escalator {
+    pub fn new(redispatch: Arc<Redispatch>, config: EscalationConfig, storm: StormConfig) -> Self {
+        Escalator { redispatch, config, storm, last_replan: AtomicI64::new(EpochMs::MIN) }
+    }
+
     /// Every `check_every` until `stop`.
     pub async fn run(self, mut stop: Shutdown) {
         let mut tick = tokio::time::interval(self.config.check_every.as_std());
@@ -136,70 +150,65 @@ impl Escalator {
 
     /// One pass at `now`.
     pub async fn pass(&self, now: EpochMs) -> Result<PassCounts, StoreError> {
-        let mut counts = PassCounts::default();
+        let mut counts = PassCounts { replanned: self.storm_replan(now).await?, ..PassCounts::default() };
         let has = |a| self.config.actions.contains(&a);
-        for t in self.db.response_overdue(now).await? {
+        let db = &self.redispatch.db;
+        for t in db.response_overdue(now).await? {
             let late_min = (now - t.response_due) / 60_000;
             let detail = format!("not accepted {late_min} min after its response deadline");
-            if !self.db.escalate(&t.id, has(EscalationAction::RaiseSeverity), &detail, now).await? {
+            if !db.escalate(&t.id, has(EscalationAction::RaiseSeverity), &detail, now).await? {
                 continue;
             }
             counts.escalated += 1;
             if has(EscalationAction::NotifySupervisor) {
                 tracing::warn!(ticket = %t.id, asset = %t.asset_id, severity = %t.severity, %detail, "escalated to the supervisor");
             }
-            if has(EscalationAction::Reassign) && self.reassign(&t, now).await? {
+            let lapsed = t.engineer_id.as_ref();
+            if has(EscalationAction::Reassign)
+                && self.redispatch.redispatch(&t, lapsed, "sla timer", "escalation", now).await?.is_some()
+            {
                 counts.reassigned += 1;
             }
         }
         let horizon = now + self.config.at_risk_within.as_millis();
-        for t in self.db.nearing_on_site_deadline(horizon).await? {
+        for t in db.nearing_on_site_deadline(horizon).await? {
             let left = (t.on_site_due - now) / 60_000;
             let detail = if left >= 0 {
                 format!("no engineer on site {left} min before the on-site deadline")
             } else {
                 format!("on-site deadline missed by {} min", -left)
             };
-            self.db.flag_at_risk(&t.id, &detail, now).await?;
+            db.flag_at_risk(&t.id, &detail, now).await?;
             counts.flagged_at_risk += 1;
         }
         Ok(counts)
     }
 
-    /// Takes the ticket from the engineer who did not accept it (their slot
-    /// counts as full) and dispatches it again.
-    async fn reassign(&self, t: &Ticket, now: EpochMs) -> Result<bool, StoreError> {
-        let (Some(asset), Some(rule)) = (
-            self.fleet.asset(t.asset_id.as_str()),
-            self.rules.for_model(&t.model).and_then(|m| m.rules.iter().find(|r| r.id == t.rule_id)),
-        ) else {
-            return Ok(false);
-        };
-        let mut loads = self.db.engineer_loads().await?;
-        if let Some(e) = t.engineer_id.as_ref().and_then(|id| self.fleet.engineer(id.as_str())) {
-            loads.insert(e.id.clone(), e.capacity);
+    /// Re-plans everything not yet accepted when an alarm storm has
+    /// opened `storm.tickets` tickets within `storm.window`; once per window.
+    async fn storm_replan(&self, now: EpochMs) -> Result<usize, StoreError> {
+        let window = self.storm.window.as_millis();
+        if self.storm.tickets == 0 || now.saturating_sub(self.last_replan.load(Ordering::Relaxed)) < window {
+            return Ok(0);
         }
-        let need = Need {
-            site: asset.location,
-            skills: &rule.skills,
-            severity: t.severity,
-            at: now,
-            on_site_due: t.on_site_due,
-        };
-        let choice = self.dispatcher.choose(need, &loads);
-        let Some(engineer) = choice.engineer.filter(|e| Some(e) != t.engineer_id.as_ref()) else { return Ok(false) };
-        let note = format!("escalation: {}", choice.note);
-        self.db.assign(t.id.as_str(), &engineer, &note, choice.at_risk, "sla timer", now).await?;
-        Ok(true)
+        let created = self.redispatch.db.created_since(now - window).await?;
+        if created < self.storm.tickets as usize {
+            return Ok(0);
+        }
+        self.last_replan.store(now, Ordering::Relaxed);
+        let why = format!("alarm storm: {created} tickets within {}", self.storm.window);
+        let r = self.redispatch.replan(&why, now).await?;
+        tracing::warn!(%why, considered = r.considered, moved = r.moved, "storm re-plan");
+        Ok(r.moved)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fleet::{generate, FleetSpec};
-    use crate::model::{EngineerId, Severity, TicketKind};
-    use crate::tickets::{NewTicket, OpenOutcome};
+    use crate::dispatch::{Dispatcher, Need};
+    use crate::model::{EngineerId, Severity};
+    use crate::tickets::OpenOutcome;
 
     const MIN: i64 = 60_000;
 
@@ -207,28 +216,11 @@ mod tests {
     async fn an_unaccepted_ticket_is_escalated_once_and_a_late_one_flagged_before_its_deadline() {
         let (db, _dir) = crate::db::temp_sqlite().await;
         let rules = Arc::new(crate::rules::shipped());
-        let mut file = generate(&rules, FleetSpec { assets: 10, seed: 4 });
-        // Round-the-clock shifts, so who is on duty does not depend on when the test runs.
-        for e in &mut file.engineers {
-            e.shift = crate::fleet::Shift::every_day(chrono::NaiveTime::MIN, chrono::NaiveTime::MIN);
-        }
-        let fleet = Arc::new(Fleet::new(file).unwrap());
+        let fleet = crate::tickets::fixtures::fleet_on_duty(&rules, 10, 4);
         let asset = &fleet.assets()[0];
-        let rule = rules.for_model(&asset.model).unwrap().rules.iter().find(|r| r.kind == TicketKind::Repair).unwrap();
         let t0 = crate::model::now_ms();
-        let new = NewTicket {
-            asset: asset.id.clone(),
-            model: asset.model.clone(),
-            fault: rule.fault.clone(),
-            rule: rule.id.clone(),
-            kind: TicketKind::Repair,
-            severity: Severity::General,
-            description: rule.description.clone(),
-            detected_at: t0,
-            response_due: t0 + 60 * MIN,
-            on_site_due: t0 + 24 * 60 * MIN,
-            evidence: serde_json::json!({}),
-        };
+        let new = crate::tickets::fixtures::new_ticket(&rules, asset, t0);
+        let rule = rules.for_model(&asset.model).unwrap().rules.iter().find(|r| r.id == new.rule).unwrap();
         let OpenOutcome::Opened(id) = db.open_or_append(&new, t0, true).await.unwrap() else { panic!() };
         let dispatcher = Arc::new(Dispatcher::new(Arc::clone(&fleet), Default::default()));
         let first: EngineerId = dispatcher
@@ -239,6 +231,7 @@ mod tests {
                     severity: new.severity,
                     at: t0,
                     on_site_due: new.on_site_due,
+                    excluded: &[],
                 },
                 &Default::default(),
             )
@@ -253,7 +246,8 @@ mod tests {
             ],
             ..EscalationConfig::default()
         };
-        let timer = Escalator { db: db.clone(), fleet, rules, dispatcher, config };
+        let redispatch = Arc::new(Redispatch { db: db.clone(), fleet, rules, dispatcher });
+        let timer = Escalator::new(redispatch, config, StormConfig { tickets: 0, window: Span::from_mins(15) });
 
         assert_eq!(timer.pass(t0 + 30 * MIN).await.unwrap(), PassCounts::default(), "within the response deadline");
         let counts = timer.pass(t0 + 61 * MIN).await.unwrap();

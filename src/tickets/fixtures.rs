@@ -39,3 +39,37 @@ pub(crate) fn ticket(id: &str, asset: &str, model: &str, fault: &str, detected: 
         updated_at: detected,
     }
 }
+
+/// A generated fleet whose engineers all work round the clock, so who is on
+/// duty does not depend on when a test runs.
+pub(crate) fn fleet_on_duty(
+    rules: &crate::rules::RuleSet,
+    assets: usize,
+    seed: u64,
+) -> std::sync::Arc<crate::fleet::Fleet> {
+    let mut file = crate::fleet::generate(rules, crate::fleet::FleetSpec { assets, seed });
+    for e in &mut file.engineers {
+        e.shift = crate::fleet::Shift::every_day(chrono::NaiveTime::MIN, chrono::NaiveTime::MIN);
+    }
+    std::sync::Arc::new(crate::fleet::Fleet::new(file).expect("a generated fleet is valid"))
+}
+
+/// A general repair ticket for `asset` from the first repair rule of its
+/// model, detected at `at`: response due 1 h, on site 24 h later.
+pub(crate) fn new_ticket(rules: &crate::rules::RuleSet, asset: &crate::fleet::Asset, at: EpochMs) -> super::NewTicket {
+    let rule = rules.for_model(&asset.model).and_then(|m| m.rules.iter().find(|r| r.kind == TicketKind::Repair));
+    let rule = rule.expect("every shipped model has a repair rule");
+    super::NewTicket {
+        asset: asset.id.clone(),
+        model: asset.model.clone(),
+        fault: rule.fault.clone(),
+        rule: rule.id.clone(),
+        kind: TicketKind::Repair,
+        severity: Severity::General,
+        description: rule.description.clone(),
+        detected_at: at,
+        response_due: at + HOUR,
+        on_site_due: at + 24 * HOUR,
+        evidence: serde_json::json!({}),
+    }
+}

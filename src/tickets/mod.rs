@@ -7,6 +7,7 @@ pub mod escalation;
 pub(crate) mod fixtures;
 mod history;
 pub mod quote;
+pub mod redispatch;
 pub mod remedy;
 pub mod report;
 mod service;

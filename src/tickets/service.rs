@@ -175,9 +175,17 @@ impl ServiceContext {
     async fn dispatch(&self, id: &TicketId, rule: &Rule, t: &NewTicket) -> Option<Choice> {
         let asset = self.fleet.asset(t.asset.as_str())?;
         let loads = with_retry(&self.metrics, "reading engineer loads", || self.db.engineer_loads()).await.ok()?;
+        let absent =
+            with_retry(&self.metrics, "reading absences", || self.db.unavailable_engineers(now_ms())).await.ok()?;
         let at = now_ms().max(t.detected_at);
-        let need =
-            Need { site: asset.location, skills: &rule.skills, severity: t.severity, at, on_site_due: t.on_site_due };
+        let need = Need {
+            site: asset.location,
+            skills: &rule.skills,
+            severity: t.severity,
+            at,
+            on_site_due: t.on_site_due,
+            excluded: &absent,
+        };
         let choice = self.dispatcher.choose(need, &loads);
         let recorded = match &choice.engineer {
             Some(e) => with_retry(&self.metrics, "assigning", || {

@@ -35,6 +35,8 @@ pub enum StoreError {
     NotClosed(TicketId),
     #[error("ticket {0} already has its follow-up")]
     FollowUpExists(TicketId),
+    #[error("ticket {ticket} is not held by engineer {engineer}")]
+    NotHolder { ticket: TicketId, engineer: EngineerId },
 }
 
 impl crate::db::Transient for StoreError {

@@ -30,7 +30,14 @@ pub struct ScenarioTicket {
 impl ScenarioTicket {
     /// What the dispatcher is asked for this ticket.
     pub fn need(&self) -> Need<'_> {
-        Need { site: self.site, skills: &self.skills, severity: self.severity, at: self.at, on_site_due: self.on_site_due }
+        Need {
+            site: self.site,
+            skills: &self.skills,
+            severity: self.severity,
+            at: self.at,
+            on_site_due: self.on_site_due,
+            excluded: &[],
+        }
     }
 }
 

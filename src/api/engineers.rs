@@ -1,0 +1,70 @@
+//! Engineer availability and re-planning: an engineer drops out (their
+//! tickets not yet started are re-planned without them) or comes back, and
+//! a dispatcher re-plans every ticket not yet accepted on demand.
+
+use super::extract::{Json, Path};
+use super::tickets::require_actor;
+use super::{ApiError, AppState};
+use crate::model::{now_ms, EpochMs};
+use axum::extract::State;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnavailableBody {
+    actor: String,
+    reason: String,
+    /// When they are back (RFC 3339); until then, or until `available`, if absent.
+    until: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// The engineer drops out now: tickets they hold and have not started on
+/// site go back to open and everything not yet accepted is re-planned.
+pub async fn unavailable(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    Json(b): Json<UnavailableBody>,
+) -> Result<axum::Json<Value>, ApiError> {
+    require_actor(&b.actor, &b.reason)?;
+    if b.reason.trim().is_empty() {
+        return Err(ApiError::bad_request("reason must say why the engineer is unavailable"));
+    }
+    let engineer = s.fleet.engineer(&id).ok_or_else(|| ApiError::not_found("engineer", &id))?;
+    let now = now_ms();
+    let back_at = b.until.map_or(EpochMs::MAX, |t| t.timestamp_millis());
+    if back_at <= now {
+        return Err(ApiError::bad_request("until must be in the future"));
+    }
+    let replan = s.redispatch.drop_out(&engineer.id, back_at, &b.reason, &b.actor, now).await?;
+    Ok(axum::Json(json!({ "engineer_id": engineer.id, "available": false, "until": b.until, "replan": replan })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActorBody {
+    actor: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// The engineer is back before their absence ran out.
+pub async fn available(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    Json(b): Json<ActorBody>,
+) -> Result<axum::Json<Value>, ApiError> {
+    require_actor(&b.actor, &b.reason)?;
+    let engineer = s.fleet.engineer(&id).ok_or_else(|| ApiError::not_found("engineer", &id))?;
+    let was_absent = s.db.set_available(&engineer.id).await?;
+    tracing::info!(engineer = %engineer.id, actor = %b.actor, was_absent, "engineer available again");
+    Ok(axum::Json(json!({ "engineer_id": engineer.id, "available": true, "was_absent": was_absent })))
+}
+
+/// A dispatcher re-plans every ticket not yet accepted, together.
+pub async fn replan(State(s): State<AppState>, Json(b): Json<ActorBody>) -> Result<axum::Json<Value>, ApiError> {
+    require_actor(&b.actor, &b.reason)?;
+    let why = if b.reason.is_empty() { format!("requested by {}", b.actor) } else { b.reason.clone() };
+    let replan = s.redispatch.replan(&why, now_ms()).await?;
+    Ok(axum::Json(json!({ "replan": replan })))
+}

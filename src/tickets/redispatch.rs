@@ -1,0 +1,302 @@
+//! Dispatch after the first choice: an engineer declines a ticket or drops
+//! out (off sick, van broken), or an alarm storm makes the one-by-one
+//! choices of the last minutes worth re-planning together. A re-plan takes
+//! every ticket nobody has accepted yet (open or assigned) and solves their
+//! assignment optimally (`Dispatcher::plan`: fewest SLA misses, then least
+//! travel); a ticket moves only when the plan gives it someone else, and
+//! every move is an event in its history.
+
+use super::store::{insert_event, lock, Event};
+use super::{StoreError, Ticket, TicketState};
+use crate::db::{col, Db};
+use crate::dispatch::{Choice, Dispatcher, Need};
+use crate::fleet::Fleet;
+use crate::model::{EngineerId, EpochMs, TicketId};
+use crate::rules::RuleSet;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// States an engineer has taken on but not started on site: what a drop-out
+/// hands back.
+const NOT_STARTED: [TicketState; 3] = [TicketState::Assigned, TicketState::Accepted, TicketState::EnRoute];
+
+/// What a re-plan did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Replan {
+    /// Tickets nobody had accepted, planned together.
+    pub considered: usize,
+    /// Given to another engineer (or assigned for the first time).
+    pub moved: usize,
+    /// Taken back to open: no qualified engineer with free capacity left.
+    pub unassigned: usize,
+    /// Accepted, en route or started by the engineer who dropped out: back to open first.
+    pub withdrawn: usize,
+}
+
+impl Db {
+    /// Marks `engineer` unavailable from `since` to `back_at`, replacing any earlier absence.
+    pub async fn set_unavailable(
+        &self,
+        engineer: &EngineerId,
+        since: EpochMs,
+        back_at: EpochMs,
+        reason: &str,
+        actor: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO engineer_absences (engineer_id, since, back_at, reason, actor) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (engineer_id) DO UPDATE SET since = excluded.since, back_at = excluded.back_at, \
+             reason = excluded.reason, actor = excluded.actor",
+        )
+        .bind(engineer.as_str())
+        .bind(since)
+        .bind(back_at)
+        .bind(reason)
+        .bind(actor)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Ends `engineer`'s absence; whether there was one.
+    pub async fn set_available(&self, engineer: &EngineerId) -> Result<bool, StoreError> {
+        let gone = sqlx::query("DELETE FROM engineer_absences WHERE engineer_id = $1")
+            .bind(engineer.as_str())
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(gone > 0)
+    }
+
+    /// Engineers absent at `now`.
+    pub async fn unavailable_engineers(&self, now: EpochMs) -> Result<Vec<EngineerId>, StoreError> {
+        let rows = sqlx::query("SELECT engineer_id FROM engineer_absences WHERE since <= $1 AND back_at > $1")
+            .bind(now)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| Ok(EngineerId::new(col::<String>(r, "engineer_id")?))).collect()
+    }
+
+    /// Who declined which ticket not yet accepted.
+    pub async fn decliners(&self) -> Result<HashMap<TicketId, Vec<EngineerId>>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT e.ticket_id, e.actor FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id \
+             WHERE e.kind = 'declined' AND t.state IN ('open', 'assigned')",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out: HashMap<TicketId, Vec<EngineerId>> = HashMap::new();
+        for r in &rows {
+            let ticket = TicketId::new(col::<String>(r, "ticket_id")?);
+            out.entry(ticket).or_default().push(EngineerId::new(col::<String>(r, "actor")?));
+        }
+        Ok(out)
+    }
+
+    /// The assigned engineer declines: the ticket goes back to open, with
+    /// the reason, and is never offered to them again.
+    pub async fn decline(
+        &self,
+        id: &str,
+        engineer: &EngineerId,
+        reason: &str,
+        now: EpochMs,
+    ) -> Result<Ticket, StoreError> {
+        let detail = format!("declined by {engineer}: {reason}");
+        let event = Event { kind: "declined", from: None, to: None, actor: engineer.as_str(), detail: &detail };
+        self.reopen(&TicketId::new(id), &[TicketState::Assigned], Some(engineer), event, now).await?;
+        self.ticket(id).await?.map(|d| d.ticket).ok_or_else(|| StoreError::NotFound(TicketId::new(id)))
+    }
+
+    /// Takes the ticket from its engineer back to `open` if it is in one of
+    /// `from` (and held by `holder`, when given), recording `event`.
+    async fn reopen(
+        &self,
+        id: &TicketId,
+        from: &[TicketState],
+        holder: Option<&EngineerId>,
+        event: Event<'_>,
+        now: EpochMs,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let (seq, state) = lock(&mut tx, id.as_str()).await?;
+        if !from.contains(&state) {
+            return Err(StoreError::InvalidTransition { from: state, to: TicketState::Open });
+        }
+        let held = sqlx::query("SELECT engineer_id FROM tickets WHERE id = $1")
+            .bind(id.as_str())
+            .fetch_one(&mut *tx)
+            .await
+            .map(|r| col::<Option<String>>(&r, "engineer_id"))??;
+        if let Some(h) = holder.filter(|h| held.as_deref() != Some(h.as_str())) {
+            return Err(StoreError::NotHolder { ticket: id.clone(), engineer: h.clone() });
+        }
+        sqlx::query(
+            "UPDATE tickets SET state = 'open', engineer_id = NULL, assignment_note = $1, updated_at = $2 WHERE id = $3",
+        )
+        .bind(event.detail)
+        .bind(now)
+        .bind(id.as_str())
+        .execute(&mut *tx)
+        .await?;
+        let event = Event { from: Some(state), to: Some(TicketState::Open), ..event };
+        insert_event(&mut tx, id, seq, now, &event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Tickets nobody has accepted yet, soonest on-site deadline first.
+    async fn not_yet_accepted(&self) -> Result<Vec<Ticket>, StoreError> {
+        self.tickets_where("state IN ('open', 'assigned') AND created_at <= $1", i64::MAX).await
+    }
+
+    /// Tickets `engineer` holds and has not started on site.
+    async fn held_not_started(&self, engineer: &EngineerId) -> Result<Vec<TicketId>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id FROM tickets WHERE engineer_id = $1 AND state IN ('assigned', 'accepted', 'en_route')",
+        )
+        .bind(engineer.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Ok(TicketId::new(col::<String>(r, "id")?))).collect()
+    }
+
+    /// Tickets created after `since`: the storm detector's count.
+    pub async fn created_since(&self, since: EpochMs) -> Result<usize, StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM tickets WHERE created_at > $1")
+            .bind(since)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(col::<i64>(&row, "n")? as usize)
+    }
+}
+
+/// Everything a second dispatch needs.
+pub struct Redispatch {
+    pub db: Db,
+    pub fleet: Arc<Fleet>,
+    pub rules: Arc<RuleSet>,
+    pub dispatcher: Arc<Dispatcher>,
+}
+
+impl Redispatch {
+    /// What `t` needs from an engineer at `at`, unless its asset or rule is gone.
+    fn need<'a>(&'a self, t: &Ticket, at: EpochMs, excluded: &'a [EngineerId]) -> Option<Need<'a>> {
+        let asset = self.fleet.asset(t.asset_id.as_str())?;
+        let rule = self.rules.for_model(&t.model)?.rules.iter().find(|r| r.id == t.rule_id)?;
+        Some(Need {
+            site: asset.location,
+            skills: &rule.skills,
+            severity: t.severity,
+            at,
+            on_site_due: t.on_site_due,
+            excluded,
+        })
+    }
+
+    /// Who must not get `t`: the absent and whoever declined it.
+    fn excluded(t: &Ticket, absent: &[EngineerId], declined: &HashMap<TicketId, Vec<EngineerId>>) -> Vec<EngineerId> {
+        absent.iter().chain(declined.get(&t.id).into_iter().flatten()).cloned().collect()
+    }
+
+    /// Dispatches `t` again, never to `not` (the engineer who let it lapse),
+    /// the absent or those who declined it. An open ticket nobody can take
+    /// records why; an assigned one keeps its engineer. The new engineer, if any.
+    pub async fn redispatch(
+        &self,
+        t: &Ticket,
+        not: Option<&EngineerId>,
+        actor: &str,
+        why: &str,
+        now: EpochMs,
+    ) -> Result<Option<EngineerId>, StoreError> {
+        let (absent, declined) = (self.db.unavailable_engineers(now).await?, self.db.decliners().await?);
+        let mut excluded = Self::excluded(t, &absent, &declined);
+        excluded.extend(not.cloned());
+        let Some(need) = self.need(t, now, &excluded) else { return Ok(None) };
+        let choice = self.dispatcher.choose(need, &self.db.engineer_loads().await?);
+        let note = format!("{why}: {}", choice.note);
+        match &choice.engineer {
+            Some(e) => {
+                self.db.assign(t.id.as_str(), e, &note, choice.at_risk, actor, now).await?;
+            }
+            None if t.state == TicketState::Open => self.db.mark_unassigned(&t.id, &note, now).await?,
+            None => {}
+        }
+        Ok(choice.engineer)
+    }
+
+    /// Re-plans every ticket nobody has accepted yet, together.
+    pub async fn replan(&self, why: &str, now: EpochMs) -> Result<Replan, StoreError> {
+        let tickets = self.db.not_yet_accepted().await?;
+        let (absent, declined) = (self.db.unavailable_engineers(now).await?, self.db.decliners().await?);
+        let mut loads = self.db.engineer_loads().await?;
+        for e in tickets.iter().filter_map(|t| t.engineer_id.as_ref()) {
+            if let Some(l) = loads.get_mut(e) {
+                *l = l.saturating_sub(1);
+            }
+        }
+        let excluded: Vec<Vec<EngineerId>> = tickets.iter().map(|t| Self::excluded(t, &absent, &declined)).collect();
+        let (planned, needs): (Vec<&Ticket>, Vec<Need<'_>>) =
+            tickets.iter().zip(&excluded).filter_map(|(t, x)| Some((t, self.need(t, now, x)?))).unzip();
+        let choices = self.dispatcher.plan(&needs, &loads);
+        let mut out = Replan { considered: needs.len(), ..Replan::default() };
+        for (t, c) in planned.into_iter().zip(choices) {
+            self.apply(t, &c, why, now, &mut out).await?;
+        }
+        tracing::info!(%why, considered = out.considered, moved = out.moved, unassigned = out.unassigned, "re-planned");
+        Ok(out)
+    }
+
+    /// Applies one planned choice; a ticket accepted meanwhile stays as it is.
+    async fn apply(&self, t: &Ticket, c: &Choice, why: &str, now: EpochMs, out: &mut Replan) -> Result<(), StoreError> {
+        if c.engineer == t.engineer_id {
+            return Ok(());
+        }
+        let note = format!("re-plan ({why}): {}", c.note);
+        let done = match &c.engineer {
+            Some(e) => self.db.assign(t.id.as_str(), e, &note, c.at_risk, "replan", now).await.map(drop),
+            None => {
+                let event = Event { kind: "unassigned", from: None, to: None, actor: "replan", detail: &note };
+                self.db.reopen(&t.id, &[TicketState::Assigned], None, event, now).await
+            }
+        };
+        match done {
+            Ok(()) if c.engineer.is_some() => out.moved += 1,
+            Ok(()) => out.unassigned += 1,
+            Err(StoreError::InvalidTransition { .. }) => {}
+            Err(e) => return Err(e),
+        }
+        Ok(())
+    }
+
+    /// `engineer` drops out until `back_at`: what they hold and have not
+    /// started on site goes back to open, then everything not accepted is
+    /// re-planned without them.
+    pub async fn drop_out(
+        &self,
+        engineer: &EngineerId,
+        back_at: EpochMs,
+        reason: &str,
+        actor: &str,
+        now: EpochMs,
+    ) -> Result<Replan, StoreError> {
+        self.db.set_unavailable(engineer, now, back_at, reason, actor).await?;
+        let detail = format!("{engineer} unavailable: {reason}");
+        let mut withdrawn = 0;
+        for id in self.db.held_not_started(engineer).await? {
+            let event = Event { kind: "withdrawn", from: None, to: None, actor, detail: &detail };
+            match self.db.reopen(&id, &NOT_STARTED, Some(engineer), event, now).await {
+                Ok(()) => withdrawn += 1,
+                Err(StoreError::InvalidTransition { .. } | StoreError::NotHolder { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let replan = self.replan(&detail, now).await?;
+        Ok(Replan { withdrawn, ..replan })
+    }
+}
+
+#[cfg(test)]
+mod tests;
