@@ -6,6 +6,7 @@ mod common;
 use std::collections::BTreeMap;
 use upkeep::db::Db;
 use upkeep::decode::{DeadLetter, DeadLetterReason};
+use upkeep::dispatch::Delivery;
 use upkeep::fleet::{Depot, DepotClass};
 use upkeep::model::{
     AssetId, DepotId, EngineerId, FaultCode, GeoPoint, ModelId, PartNumber, RuleId, Severity, TicketId, TicketKind,
@@ -209,6 +210,18 @@ async fn declines_and_absences_are_recorded(db: &Db) {
     assert!(!db.set_available(&eng).await.unwrap());
 }
 
+/// Depots as dispatch orders them for a site: `(id, km)`, nearest first,
+/// each arriving an hour per km after detection.
+fn deliveries(list: &[(&str, f64)]) -> Vec<Delivery> {
+    list.iter()
+        .map(|(id, km)| Delivery { depot: DepotId::new(*id), km: *km, eta: 1_000 + (km * 3_600_000.0) as i64 })
+        .collect()
+}
+
+/// An on-site deadline no depot misses, and a purchase in 7 days.
+const DUE: i64 = 1_000 + 24 * 3_600_000;
+const PURCHASE: (i64, u32) = (1_000 + 7 * 86_400_000, 7);
+
 fn depot(id: &str, part: &str, qty: u32) -> Depot {
     Depot {
         id: DepotId::new(id),
@@ -222,11 +235,14 @@ fn depot(id: &str, part: &str, qty: u32) -> Depot {
 async fn parts_are_reserved_nearest_first_then_requested(db: &Db) {
     db.seed_stock(&[depot("near", "BRG", 1), depot("far", "BRG", 5)]).await.unwrap();
     db.seed_stock(&[depot("near", "BRG", 99)]).await.unwrap();
-    let order = [(DepotId::new("near"), 1.0), (DepotId::new("far"), 50.0)];
+    let order = deliveries(&[("near", 1.0), ("far", 30.0)]);
     let need = PartRef { part: PartNumber::new("BRG"), qty: 2 };
     let t1 = opened(db.open_or_append(&new_ticket("B-1", "F"), 1, true).await.unwrap());
-    let line = db.reserve_part(&t1, &need, &order).await.unwrap();
+    let line = db.reserve_part(&t1, &need, &order, DUE, PURCHASE).await.unwrap();
     assert_eq!(line.depot_id.as_deref(), Some("far"), "near holds only 1 of the 2 needed");
+    assert!(line.note.starts_with("transfer from far (30.0 km away)"), "{}", line.note);
+    assert!(line.note.contains("6.0 h after the on-site deadline"), "due in 24 h, there in 30: {}", line.note);
+    assert_eq!(line.eta, Some(1_000 + 30 * 3_600_000));
     assert_eq!(
         db.on_hand(&DepotId::new("near"), &PartNumber::new("BRG")).await.unwrap(),
         1,
@@ -234,13 +250,14 @@ async fn parts_are_reserved_nearest_first_then_requested(db: &Db) {
     );
     let one = PartRef { part: PartNumber::new("BRG"), qty: 1 };
     let t2 = opened(db.open_or_append(&new_ticket("B-2", "F"), 1, true).await.unwrap());
-    assert_eq!(db.reserve_part(&t2, &one, &order).await.unwrap().depot_id.as_deref(), Some("near"));
+    assert_eq!(db.reserve_part(&t2, &one, &order, DUE, PURCHASE).await.unwrap().depot_id.as_deref(), Some("near"));
     let t3 = opened(db.open_or_append(&new_ticket("B-3", "F"), 1, true).await.unwrap());
     let big = PartRef { part: PartNumber::new("BRG"), qty: 10 };
-    let req = db.reserve_part(&t3, &big, &order).await.unwrap();
-    assert_eq!((req.status.as_str(), req.depot_id), ("requested", None));
+    let req = db.reserve_part(&t3, &big, &order, DUE, PURCHASE).await.unwrap();
+    assert_eq!((req.status.as_str(), req.depot_id, req.eta), ("requested", None, Some(PURCHASE.0)));
+    assert!(req.note.contains("purchase request raised, supplier lead time 7 d"), "{}", req.note);
     assert_eq!(db.ticket_parts(t1.as_str()).await.unwrap().len(), 1);
-    let again = db.reserve_part(&t1, &need, &order).await.unwrap();
+    let again = db.reserve_part(&t1, &need, &order, DUE, PURCHASE).await.unwrap();
     assert_eq!(again.depot_id.as_deref(), Some("far"), "reserving twice is idempotent");
     assert_eq!(db.on_hand(&DepotId::new("far"), &PartNumber::new("BRG")).await.unwrap(), 3);
 
@@ -254,10 +271,10 @@ async fn parts_are_reserved_nearest_first_then_requested(db: &Db) {
 /// rest go back to their depot.
 async fn a_report_consumes_the_parts_used_and_releases_the_rest(db: &Db) {
     db.seed_stock(&[depot("d-rep", "GASKET", 4), depot("d-rep", "FILTER", 4)]).await.unwrap();
-    let order = [(DepotId::new("d-rep"), 1.0)];
+    let order = deliveries(&[("d-rep", 1.0)]);
     let id = opened(db.open_or_append(&new_ticket("R-1", "LEAK"), 1, true).await.unwrap());
     for part in ["GASKET", "FILTER"] {
-        db.reserve_part(&id, &PartRef { part: PartNumber::new(part), qty: 2 }, &order).await.unwrap();
+        db.reserve_part(&id, &PartRef { part: PartNumber::new(part), qty: 2 }, &order, DUE, PURCHASE).await.unwrap();
     }
     db.assign(id.as_str(), &EngineerId::new("ENG-1"), "nearest", false, "dispatch", 2).await.unwrap();
     for to in [TicketState::Accepted, TicketState::EnRoute, TicketState::OnSite] {
@@ -279,7 +296,7 @@ async fn a_report_consumes_the_parts_used_and_releases_the_rest(db: &Db) {
 /// Many tickets race for the last units: exactly the stock is handed out.
 async fn the_last_unit_is_never_oversold(db: &Db) {
     db.seed_stock(&[depot("solo", "LAST", 5)]).await.unwrap();
-    let order = [(DepotId::new("solo"), 1.0)];
+    let order = deliveries(&[("solo", 1.0)]);
     let mut tickets = Vec::new();
     for i in 0..40 {
         tickets.push(opened(db.open_or_append(&new_ticket(&format!("R-{i}"), "F"), 1, true).await.unwrap()));
@@ -290,7 +307,7 @@ async fn the_last_unit_is_never_oversold(db: &Db) {
             let (db, order) = (db.clone(), order.clone());
             tokio::spawn(async move {
                 let need = PartRef { part: PartNumber::new("LAST"), qty: 1 };
-                db.reserve_part(&t, &need, &order).await.unwrap().status
+                db.reserve_part(&t, &need, &order, DUE, PURCHASE).await.unwrap().status
             })
         })
         .collect();

@@ -72,6 +72,18 @@ pub async fn depots(State(s): State<AppState>, Query(q): Query<PageQuery>) -> Re
     Ok(axum::Json(page.wrap(items)))
 }
 
+/// Parts below their safety stock at a depot and what to do about each:
+/// lend from the nearest depot with surplus, else purchase.
+pub async fn replenishment(
+    State(s): State<AppState>,
+    Query(q): Query<PageQuery>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let page = Page::new(q.limit, q.offset)?;
+    let levels = s.db.stock_levels().await?;
+    let suggestions = crate::dispatch::replenishment(&s.fleet, &levels);
+    Ok(axum::Json(page.wrap(page.slice(&suggestions))))
+}
+
 /// Repair rate per model over the trailing 30 days (units with a repair
 /// resolved / units installed); a model above 7% is flagged.
 pub async fn models(State(s): State<AppState>) -> Result<axum::Json<Value>, ApiError> {

@@ -56,6 +56,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/assets/{id}", get(fleet::asset))
         .route("/api/v1/engineers", get(fleet::engineers))
         .route("/api/v1/depots", get(fleet::depots))
+        .route("/api/v1/parts/replenishment", get(fleet::replenishment))
         .route("/api/v1/models", get(fleet::models))
         .route("/api/v1/dead-letters", get(ops::dead_letters))
         .route("/api/v1/progress/{code}", get(progress::progress))

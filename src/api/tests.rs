@@ -400,3 +400,30 @@ async fn an_engineer_who_drops_out_loses_their_tickets_to_a_replan_and_can_come_
     let (status, body) = call(&h, "POST", "/api/v1/replan", Some(json!({"actor": "dispatcher"}))).await;
     assert_eq!((status, body["replan"]["considered"].as_u64()), (StatusCode::OK, Some(1)), "{body}");
 }
+
+#[tokio::test]
+async fn stock_drawn_below_safety_shows_up_as_a_replenishment_suggestion() {
+    let h = harness().await;
+    let depot = &h.state.fleet.depots()[0];
+    let (part, &stocked) = depot.stock.iter().next().unwrap();
+    let safety = i64::from(h.state.fleet.part(part).unwrap().safety_stock);
+    let route = [crate::dispatch::Delivery { depot: depot.id.clone(), km: 1.0, eta: 0 }];
+    let need = crate::rules::PartRef { part: part.clone(), qty: stocked.saturating_sub(1).max(1) };
+    let id = crate::model::TicketId::new(open_ticket(&h).await);
+    let line = h.state.db.reserve_part(&id, &need, &route, 1, (2, 7)).await.unwrap();
+    assert_eq!(line.status, "reserved", "{line:?}");
+    let on_hand = h.state.db.on_hand(&depot.id, part).await.unwrap();
+    assert!(on_hand < safety, "{on_hand} left, safety {safety}");
+
+    let (status, body) = call(&h, "GET", "/api/v1/parts/replenishment?limit=1000", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let item = body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["depot"] == depot.id.as_str() && i["part"] == part.as_str())
+        .cloned()
+        .unwrap_or_else(|| panic!("no suggestion for {} at {}: {body}", part, depot.id));
+    assert_eq!(item["quantity"].as_i64(), Some(2 * safety - on_hand));
+    assert!(matches!(item["action"]["kind"].as_str(), Some("transfer" | "purchase")), "{item}");
+}

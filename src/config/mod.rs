@@ -187,6 +187,8 @@ pub struct DispatchConfig {
     /// re-plans every assigned, not yet accepted ticket together.
     pub replan_storm: u32,
     pub replan_window: Span,
+    /// Picking and packing at a depot before a part leaves for a site.
+    pub parts_handling: Span,
 }
 
 /// Repeat repairs: after `repeat_limit` repairs of the same fault on one unit
@@ -276,6 +278,7 @@ impl Default for Config {
                 fairness_minutes_per_job: 30.0,
                 replan_storm: 10,
                 replan_window: Span::from_mins(15),
+                parts_handling: Span::from_hours(2),
             },
             repairs: RepairsConfig::default(),
             quote: QuoteConfig::default(),

@@ -15,6 +15,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("../../migrations/0006_report.sql")),
     (7, include_str!("../../migrations/0007_escalation.sql")),
     (8, include_str!("../../migrations/0008_availability.sql")),
+    (9, include_str!("../../migrations/0009_parts_eta.sql")),
 ];
 
 #[derive(Debug, thiserror::Error)]

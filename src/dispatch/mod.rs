@@ -4,16 +4,18 @@
 //! emergencies; and the parts, reserved at the nearest depot that has them.
 //! `plan` re-plans many tickets at once with an optimal assignment.
 
+mod parts;
 mod plan;
 mod search;
 mod stock;
 
+pub use parts::{purchase_note, replenishment, reservation_note, Delivery, Replenishment, Restock};
 pub use plan::{plan_cost, PlanCost, MISS_COST};
 pub(crate) use stock::{part_line_from_row, release_reserved, PART_COLUMNS};
 
 use crate::config::DispatchConfig;
 use crate::fleet::{Engineer, Fleet};
-use crate::model::{DepotId, EngineerId, EpochMs, GeoPoint, Severity, SkillName};
+use crate::model::{EngineerId, EpochMs, GeoPoint, Severity, SkillName};
 use rstar::{PointDistance, RTree, RTreeObject, AABB};
 use search::{Rejection, Search};
 use std::collections::{BTreeMap, HashMap};
@@ -196,13 +198,6 @@ impl Dispatcher {
                 e.capacity
             ),
         }
-    }
-
-    /// Depots ordered by distance from `site`, with that distance in km.
-    pub fn depots_by_distance(&self, site: &GeoPoint) -> Vec<(DepotId, f64)> {
-        let mut v: Vec<_> = self.fleet.depots().iter().map(|d| (d.id.clone(), d.location.distance_km(site))).collect();
-        v.sort_by(|a, b| a.1.total_cmp(&b.1));
-        v
     }
 }
 

@@ -2,10 +2,11 @@
 //! is taken by one conditional UPDATE, so two tickets racing for the last
 //! unit cannot both get it (on SQLite and PostgreSQL alike).
 
+use super::{purchase_note, reservation_note, Delivery};
 use crate::db::{col, Db, DbError};
 use crate::fleet::Depot;
 use crate::kpi::StockLevel;
-use crate::model::{DepotId, PartNumber, TicketId};
+use crate::model::{DepotId, EpochMs, PartNumber, TicketId};
 use crate::rules::PartRef;
 use crate::tickets::PartLine;
 use sqlx::any::AnyRow;
@@ -40,46 +41,60 @@ impl Db {
         row.map_or(Ok(0), |r| col(&r, "on_hand"))
     }
 
-    /// Reserves `need` at the first depot (in the given order) holding
-    /// enough, or records a parts request when none does. Idempotent per
-    /// ticket and part: a second call returns the line already recorded.
+    /// Reserves `need` at the first depot of `deliveries` (soonest first)
+    /// holding enough, noting when it arrives against `on_site_due`; or
+    /// records a purchase request expected at `purchase_eta` when none
+    /// does. Idempotent per ticket and part: a second call returns the
+    /// line already recorded.
     pub async fn reserve_part(
         &self,
         ticket: &TicketId,
         need: &PartRef,
-        depots: &[(DepotId, f64)],
+        deliveries: &[Delivery],
+        on_site_due: EpochMs,
+        purchase: (EpochMs, u32),
     ) -> Result<PartLine, DbError> {
         if let Some(line) = self.ticket_parts(ticket.as_str()).await?.into_iter().find(|l| l.part == need.part.as_str())
         {
             return Ok(line);
         }
-        for (depot, km) in depots {
+        for (i, d) in deliveries.iter().enumerate() {
             let mut tx = self.pool.begin().await?;
             let taken = sqlx::query(
                 "UPDATE depot_stock SET on_hand = on_hand - $1 WHERE depot_id = $2 AND part = $3 AND on_hand >= $1",
             )
             .bind(i64::from(need.qty))
-            .bind(depot.as_str())
+            .bind(d.depot.as_str())
             .bind(need.part.as_str())
             .execute(&mut *tx)
             .await?
             .rows_affected();
             if taken == 1 {
-                let note =
-                    format!("reserved at {depot}, {km:.1} km away: the nearest depot with {} in stock", need.qty);
-                return match insert_line(&mut tx, ticket, need, Some(depot), "reserved", note).await? {
-                    Some(line) => {
-                        tx.commit().await?;
-                        Ok(line)
-                    }
-                    None => self.existing_line(ticket, need).await,
+                let line = Line {
+                    depot: Some(&d.depot),
+                    status: "reserved",
+                    note: reservation_note(deliveries, i, need.qty, on_site_due),
+                    eta: d.eta,
                 };
+                return self.record_line(tx, ticket, need, line).await;
             }
             tx.rollback().await?;
         }
-        let mut tx = self.pool.begin().await?;
-        let note = format!("no depot holds {} of {}: parts request raised", need.qty, need.part);
-        match insert_line(&mut tx, ticket, need, None, "requested", note).await? {
+        let (eta, lead_days) = purchase;
+        let note = purchase_note(&need.part, need.qty, eta, lead_days);
+        let tx = self.pool.begin().await?;
+        self.record_line(tx, ticket, need, Line { depot: None, status: "requested", note, eta }).await
+    }
+
+    /// Commits the line, or returns the one a concurrent call recorded first.
+    async fn record_line(
+        &self,
+        mut tx: sqlx::Transaction<'_, sqlx::Any>,
+        ticket: &TicketId,
+        need: &PartRef,
+        line: Line<'_>,
+    ) -> Result<PartLine, DbError> {
+        match insert_line(&mut tx, ticket, need, line).await? {
             Some(line) => {
                 tx.commit().await?;
                 Ok(line)
@@ -132,34 +147,42 @@ impl Db {
     }
 }
 
+/// A part line about to be recorded.
+struct Line<'a> {
+    depot: Option<&'a DepotId>,
+    status: &'static str,
+    note: String,
+    eta: EpochMs,
+}
+
 /// Records the line; `None` when the ticket already has one for this part.
 async fn insert_line(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     ticket: &TicketId,
     need: &PartRef,
-    depot: Option<&DepotId>,
-    status: &str,
-    note: String,
+    line: Line<'_>,
 ) -> Result<Option<PartLine>, DbError> {
     let inserted = sqlx::query(
-        "INSERT INTO ticket_parts (ticket_id, part, qty, depot_id, status, note) VALUES ($1, $2, $3, $4, $5, $6) \
-         ON CONFLICT DO NOTHING",
+        "INSERT INTO ticket_parts (ticket_id, part, qty, depot_id, status, note, eta) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
     )
     .bind(ticket.as_str())
     .bind(need.part.as_str())
     .bind(i64::from(need.qty))
-    .bind(depot.map(|d| d.as_str()))
-    .bind(status)
-    .bind(&note)
+    .bind(line.depot.map(|d| d.as_str()))
+    .bind(line.status)
+    .bind(&line.note)
+    .bind(line.eta)
     .execute(&mut **tx)
     .await?
     .rows_affected();
     Ok((inserted == 1).then(|| PartLine {
         part: need.part.to_string(),
         qty: i64::from(need.qty),
-        depot_id: depot.map(|d| d.to_string()),
-        status: status.to_owned(),
-        note,
+        depot_id: line.depot.map(|d| d.to_string()),
+        status: line.status.to_owned(),
+        note: line.note,
+        eta: Some(line.eta),
     }))
 }
 
@@ -182,7 +205,7 @@ pub(crate) async fn release_reserved(tx: &mut sqlx::Transaction<'_, sqlx::Any>, 
 }
 
 /// The columns `part_line_from_row` reads.
-pub(crate) const PART_COLUMNS: &str = "part, qty, depot_id, status, note";
+pub(crate) const PART_COLUMNS: &str = "part, qty, depot_id, status, note, eta";
 
 /// A `ticket_parts` row (`PART_COLUMNS`).
 pub(crate) fn part_line_from_row(r: &AnyRow) -> Result<PartLine, DbError> {
@@ -192,5 +215,6 @@ pub(crate) fn part_line_from_row(r: &AnyRow) -> Result<PartLine, DbError> {
         depot_id: col(r, "depot_id")?,
         status: col(r, "status")?,
         note: col(r, "note")?,
+        eta: col(r, "eta")?,
     })
 }

@@ -1,5 +1,6 @@
 use super::*;
 use crate::fleet::{Depot, DepotClass, FleetFile, Shift};
+use crate::model::{DepotId, PartNumber};
 use chrono::{NaiveTime, TimeZone, Utc};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -299,11 +300,23 @@ fn travel_time_uses_road_factor_and_speed() {
 }
 
 #[test]
-fn depots_come_nearest_first() {
+fn parts_arrive_from_the_nearest_depot_first_after_handling_and_the_road() {
     let d = dispatcher(vec![]);
-    let order: Vec<_> =
-        d.depots_by_distance(&GeoPoint { lat: 50.0, lon: 10.0 }).into_iter().map(|(id, _)| id.to_string()).collect();
+    let site = GeoPoint { lat: 50.0, lon: 10.0 };
+    let v = d.deliveries(&site, noon());
+    let order: Vec<_> = v.iter().map(|x| x.depot.to_string()).collect();
     assert_eq!(order, ["near", "far"]);
+    let road_ms = (v[1].km * 1.3 * 60_000.0) as i64;
+    assert!((v[1].eta - (noon() + 2 * 3_600_000 + road_ms)).abs() <= 1, "2 h handling, then 60 km/h on roads");
+
+    let note = crate::dispatch::reservation_note(&v, 1, 2, v[1].eta - 3_600_000);
+    assert!(note.starts_with("transfer from far"), "{note}");
+    assert!(
+        note.contains("1 nearer depot(s) hold fewer than 2") && note.contains("1.0 h after the on-site deadline"),
+        "{note}"
+    );
+    let on_time = crate::dispatch::reservation_note(&v, 0, 1, v[0].eta);
+    assert!(on_time.contains("the nearest depot") && on_time.contains("before the on-site deadline"), "{on_time}");
 }
 
 #[test]
@@ -321,4 +334,51 @@ fn coverage_gaps_name_missing_skills_and_parts() {
     let gaps = coverage_gaps(&Fleet::new(thin).unwrap(), &rules);
     assert!(gaps.iter().any(|g| g.contains("refrigeration")), "{gaps:?}");
     assert!(gaps.iter().any(|g| g.contains("BRG-6206")), "{gaps:?}");
+}
+
+#[test]
+fn stock_below_safety_is_lent_from_the_nearest_surplus_else_purchased() {
+    use crate::fleet::Part;
+    use crate::kpi::StockLevel;
+    let part = |n: &str, safety| Part {
+        number: PartNumber::new(n),
+        description: n.into(),
+        class: DepotClass::A,
+        list_price: 10.0,
+        safety_stock: safety,
+        lead_time_days: 3,
+    };
+    let depot = |id: &str, lat: f64| Depot {
+        id: DepotId::new(id),
+        name: id.into(),
+        class: DepotClass::B,
+        location: GeoPoint { lat, lon: 10.0 },
+        stock: Default::default(),
+    };
+    let file = FleetFile {
+        assets: vec![],
+        engineers: vec![],
+        depots: vec![depot("low", 50.0), depot("near-rich", 50.5), depot("far-rich", 53.0)],
+        parts: vec![part("BRG", 4), part("SEAL", 2)],
+    };
+    let fleet = Fleet::new(file).unwrap();
+    let level = |d: &str, p: &str, n| StockLevel { depot: DepotId::new(d), part: PartNumber::new(p), on_hand: n };
+    let levels = [
+        level("low", "BRG", 1),
+        level("near-rich", "BRG", 9),
+        level("far-rich", "BRG", 40),
+        level("low", "SEAL", 1),
+        level("near-rich", "SEAL", 2),
+        level("far-rich", "SEAL", 2),
+    ];
+    let s = crate::dispatch::replenishment(&fleet, &levels);
+    assert_eq!(s.len(), 2, "{s:?}");
+    // BRG: 3 below safety 4, restore 8 -> 7 units; near-rich has only 5 spare, far-rich 36.
+    assert_eq!((s[0].part.as_str(), s[0].quantity), ("BRG", 7));
+    assert!(
+        matches!(&s[0].action, crate::dispatch::Restock::Transfer { from, .. } if from.as_str() == "far-rich"),
+        "{s:?}"
+    );
+    // SEAL: nobody has spare above their own safety stock: purchase 3 at list price.
+    assert_eq!(s[1].action, crate::dispatch::Restock::Purchase { lead_time_days: 3, cost: 30.0 });
 }

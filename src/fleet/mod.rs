@@ -239,6 +239,10 @@ impl Fleet {
     pub fn engineer(&self, id: &str) -> Option<&Engineer> {
         self.engineers.get(id).map(|&i| &self.file.engineers[i])
     }
+    /// The catalogue entry of a part (a catalogue is tens of parts: a scan).
+    pub fn part(&self, number: &PartNumber) -> Option<&Part> {
+        self.file.parts.iter().find(|p| &p.number == number)
+    }
 }
 
 fn index<T, K: std::hash::Hash + Eq + std::fmt::Display>(

@@ -13,7 +13,8 @@ pub enum RateKpi {
     Response1h,
     /// Resolved within 24 h of detection.
     Completion24h,
-    /// Every part the ticket needs reserved from a depot (tickets needing parts).
+    /// Every part the ticket needs on site within 24 h of detection, by
+    /// its expected arrival (tickets needing parts).
     Parts24h,
     /// Resolved at the first visit (the service report says so) and the same
     /// fault not detected again on the unit within 30 days.
@@ -59,7 +60,10 @@ impl RateKpi {
             RateKpi::ResponseSla => by_deadline(h.reached(TicketState::Accepted), t.response_due, now),
             RateKpi::OnSiteSla => by_deadline(h.reached(TicketState::OnSite), t.on_site_due, now),
             RateKpi::Parts24h => {
-                let available = (!h.parts.is_empty()).then(|| h.parts.iter().all(|p| p.depot_id.is_some()))?;
+                let in_a_day = |p: &crate::tickets::PartLine| {
+                    p.eta.map_or(p.depot_id.is_some(), |eta| eta <= t.detected_at + DAY_MS)
+                };
+                let available = (!h.parts.is_empty()).then(|| h.parts.iter().all(in_a_day))?;
                 let at = if available { t.detected_at } else { t.detected_at + DAY_MS };
                 (at <= now).then_some((at, available))
             }

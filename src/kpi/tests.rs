@@ -102,6 +102,7 @@ fn part(number: &str, depot: Option<&str>) -> PartLine {
         depot_id: depot.map(Into::into),
         status: if depot.is_some() { "reserved" } else { "requested" }.into(),
         note: String::new(),
+        eta: None,
     }
 }
 

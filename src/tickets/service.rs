@@ -144,9 +144,7 @@ impl ServiceContext {
     /// Quotes work the warranty does not cover: the rule's parts at list
     /// price, labour at its highest skill level, the engineer's travel.
     async fn send_quote(&self, id: &TicketId, rule: &Rule, travel_minutes: f64) {
-        let catalogue = &self.fleet.file().parts;
-        let price =
-            |p: &crate::rules::PartRef| catalogue.iter().find(|c| c.number == p.part).map_or(0.0, |c| c.list_price);
+        let price = |p: &crate::rules::PartRef| self.fleet.part(&p.part).map_or(0.0, |c| c.list_price);
         let parts: Vec<(String, u32, f64)> = rule.parts.iter().map(|p| (p.part.to_string(), p.qty, price(p))).collect();
         let level = rule.skills.values().copied().max().unwrap_or(1);
         let q = quote::build(&quote::Job { parts: &parts, level, travel_minutes }, &self.quote);
@@ -166,6 +164,21 @@ impl ServiceContext {
 
     fn rule(&self, f: &Finding) -> Option<&Rule> {
         self.rules.for_model(&f.model)?.rules.iter().find(|r| r.id == f.rule)
+    }
+
+    /// A reservation that took a depot below the part's safety stock is
+    /// logged; `GET /api/v1/parts/replenishment` lists what to do about it.
+    async fn warn_below_safety(&self, line: &crate::tickets::PartLine) {
+        let (Some(depot), Some(part)) = (&line.depot_id, self.fleet.part(&crate::model::PartNumber::new(&line.part)))
+        else {
+            return;
+        };
+        let depot = crate::model::DepotId::new(depot);
+        if let Ok(on_hand) = self.db.on_hand(&depot, &part.number).await {
+            if on_hand < i64::from(part.safety_stock) {
+                tracing::warn!(%depot, part = %part.number, on_hand, safety_stock = part.safety_stock, "stock below safety level: replenishment suggested");
+            }
+        }
     }
 
     /// Proposes the engineer and reserves the parts, storing the reasons.
@@ -204,12 +217,14 @@ impl ServiceContext {
         if recorded.is_err() {
             return None;
         }
-        let depots = self.dispatcher.depots_by_distance(&asset.location);
+        let deliveries = self.dispatcher.deliveries(&asset.location, at);
         let mut lines = Vec::with_capacity(rule.parts.len());
         for part in &rule.parts {
-            if let Ok(line) =
-                with_retry(&self.metrics, "reserving parts", || self.db.reserve_part(id, part, &depots)).await
-            {
+            let lead_days = self.fleet.part(&part.part).map_or(PURCHASE_DAYS_UNKNOWN, |p| p.lead_time_days);
+            let purchase = (at + i64::from(lead_days) * 86_400_000, lead_days);
+            let reserving = || self.db.reserve_part(id, part, &deliveries, t.on_site_due, purchase);
+            if let Ok(line) = with_retry(&self.metrics, "reserving parts", reserving).await {
+                self.warn_below_safety(&line).await;
                 lines.push(line);
             }
         }
@@ -221,6 +236,9 @@ impl ServiceContext {
         Some(choice)
     }
 }
+
+/// Supplier lead time assumed for a part missing from the catalogue.
+const PURCHASE_DAYS_UNKNOWN: u32 = 14;
 
 /// The earliest time a firing forecast check predicts its threshold is crossed.
 fn forecast_crossing(f: &Finding) -> Option<crate::model::EpochMs> {

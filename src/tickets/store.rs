@@ -121,6 +121,8 @@ pub struct PartLine {
     pub depot_id: Option<String>,
     pub status: String,
     pub note: String,
+    /// When the parts are expected on site.
+    pub eta: Option<EpochMs>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -7,9 +7,9 @@ pub mod scenario;
 
 use super::EvalError;
 use crate::config::{DispatchConfig, SlaConfig};
-use crate::dispatch::{Choice, Dispatcher, Need};
+use crate::dispatch::{Choice, Delivery, Dispatcher, Need};
 use crate::fleet::Fleet;
-use crate::model::{EngineerId, EpochMs, PartNumber};
+use crate::model::{DepotId, EngineerId, EpochMs, PartNumber};
 use scenario::{Scenario, ScenarioTicket};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -64,9 +64,6 @@ pub struct DispatchReport {
     pub replan_max_ms: f64,
     pub optimal_solve_s: f64,
 }
-
-/// Handling time at a depot before a part leaves.
-const HANDLING_MS: EpochMs = 2 * 3_600_000;
 
 pub fn run(o: &DispatchOptions, dispatch: &DispatchConfig, sla: &SlaConfig) -> Result<DispatchReport, EvalError> {
     if o.engineers == 0 {
@@ -199,33 +196,26 @@ impl<'d> Replay<'d> {
 /// each line from the nearest depot with stock (handling plus road time),
 /// else bought in at the part's lead time.
 fn parts_within_24h(sc: &Scenario, d: &Dispatcher) -> f64 {
-    let mut stock: BTreeMap<(usize, PartNumber), u32> = BTreeMap::new();
-    for (i, depot) in sc.fleet.depots.iter().enumerate() {
+    let mut stock: BTreeMap<(DepotId, PartNumber), u32> = BTreeMap::new();
+    for depot in &sc.fleet.depots {
         for (p, q) in &depot.stock {
-            stock.insert((i, p.clone()), *q);
+            stock.insert((depot.id.clone(), p.clone()), *q);
         }
     }
     let lead = |p: &PartNumber| sc.fleet.parts.iter().find(|c| &c.number == p).map_or(30, |c| c.lead_time_days);
     let (mut needing, mut met) = (0, 0);
     for t in sc.tickets.iter().filter(|t| !t.parts.is_empty()) {
         needing += 1;
+        let deliveries = d.deliveries(&t.site, t.at);
         let mut on_site_by = t.at;
         for (part, qty) in &t.parts {
-            let mut depots: Vec<(usize, f64)> = sc
-                .fleet
-                .depots
-                .iter()
-                .enumerate()
-                .map(|(i, dep)| (i, d.travel_minutes(&dep.location, &t.site)))
-                .collect();
-            depots.sort_by(|a, b| a.1.total_cmp(&b.1));
-            let from = depots.into_iter().find(|(i, _)| stock.get(&(*i, part.clone())).is_some_and(|s| s >= qty));
-            let eta = match from {
-                Some((i, minutes)) => {
-                    if let Some(s) = stock.get_mut(&(i, part.clone())) {
+            let has = |dl: &&Delivery| stock.get(&(dl.depot.clone(), part.clone())).is_some_and(|s| s >= qty);
+            let eta = match deliveries.iter().find(has) {
+                Some(dl) => {
+                    if let Some(s) = stock.get_mut(&(dl.depot.clone(), part.clone())) {
                         *s -= qty;
                     }
-                    t.at + HANDLING_MS + (minutes * 60_000.0) as EpochMs
+                    dl.eta
                 }
                 None => t.at + i64::from(lead(part)) * 86_400_000,
             };
