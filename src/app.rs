@@ -30,6 +30,8 @@ pub enum AppError {
     Mqtt(#[from] MqttError),
     #[error("InfluxDB sink: {0}")]
     Influx(#[from] WriteError),
+    #[error("SLA: {0}")]
+    Sla(#[from] crate::sla::SlaError),
     #[error("cannot listen on {addr}: {source}")]
     Listen { addr: String, source: std::io::Error },
 }
@@ -63,6 +65,7 @@ pub async fn start(config: &Config, fleet: Arc<Fleet>, rules: Arc<RuleSet>) -> R
     for gap in crate::dispatch::coverage_gaps(&fleet, &rules) {
         tracing::warn!(%gap, "rules ask for what the fleet cannot supply");
     }
+    let sla = crate::sla::Sla::new(&config.sla, &fleet.file().contracts)?;
     let metrics = Arc::new(Metrics::default());
     let db = connect_db(config, &metrics).await?;
     crate::db::with_retry(&metrics, "seeding depot stock", || db.seed_stock(fleet.depots())).await?;
@@ -106,7 +109,7 @@ pub async fn start(config: &Config, fleet: Arc<Fleet>, rules: Arc<RuleSet>) -> R
         fleet: Arc::clone(&fleet),
         dispatcher: Arc::clone(&dispatcher),
         rules: Arc::clone(&rules),
-        sla: config.sla.clone(),
+        sla,
         repeat_limit: config.repairs.repeat_limit,
         quote: config.quote.clone(),
         metrics: Arc::clone(&metrics),

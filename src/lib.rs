@@ -24,5 +24,6 @@ pub mod model;
 pub mod rules;
 pub mod shutdown;
 pub mod sinks;
+pub mod sla;
 pub mod telemetry;
 pub mod tickets;

@@ -28,6 +28,8 @@ fn new_ticket(asset: &str, fault: &str) -> NewTicket {
         detected_at: 1_000,
         response_due: 1_000 + 4 * 3_600_000,
         on_site_due: 1_000 + 24 * 3_600_000,
+        resolution_due: 1_000 + 48 * 3_600_000,
+        sla_tier: "major".into(),
         evidence: serde_json::json!({"checks": [{"metric": "vibration_rms_mm_s", "observed": 5.1}]}),
     }
 }

@@ -31,6 +31,8 @@ pub async fn progress(State(s): State<AppState>, Path(code): Path<String>) -> Re
         "detected_at": t.detected_at,
         "response_due": t.response_due,
         "on_site_due": t.on_site_due,
+        "resolution_due": t.resolution_due,
+        "sla_tier": t.sla_tier,
         "engineer_assigned": t.engineer_id.is_some(),
         "warranty": t.warranty,
         "remedy": t.remedy,

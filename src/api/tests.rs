@@ -55,6 +55,8 @@ async fn open_ticket(h: &Harness) -> String {
         detected_at: 1_000,
         response_due: 2_000,
         on_site_due: 3_000,
+        resolution_due: 4_000,
+        sla_tier: "major".into(),
         evidence: json!({"checks": []}),
     };
     match h.state.db.open_or_append(&t, 1_000, true).await.unwrap() {
@@ -318,6 +320,8 @@ async fn a_progress_code_reveals_its_own_ticket_and_nothing_else() {
         detected_at: 5_000,
         response_due: 6_000,
         on_site_due: 7_000,
+        resolution_due: 8_000,
+        sla_tier: "major".into(),
         evidence: json!({"checks": []}),
     };
     let OpenOutcome::Opened(second) = db.open_or_append(&t, 5_000, true).await.unwrap() else { panic!() };

@@ -6,8 +6,12 @@ mod influx;
 
 pub use influx::{InfluxApiKind, InfluxConfig};
 
-use crate::model::{Severity, Span};
+pub use crate::sla::{CalendarConfig, SlaConfig, SlaTier};
+
+use crate::model::Span;
+use chrono::{NaiveTime, Weekday};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The commented default configuration printed by `upkeep generate-config`.
@@ -144,32 +148,6 @@ pub struct DetectConfig {
     /// Span (vectors) of the exponential smoothing applied before scoring;
     /// 1 scores each vector as it comes.
     pub joint_smoothing: u32,
-}
-
-/// Response and on-site deadlines per severity tier, from detection time.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct SlaConfig {
-    pub emergency: SlaTier,
-    pub major: SlaTier,
-    pub general: SlaTier,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SlaTier {
-    pub response: Span,
-    pub on_site: Span,
-}
-
-impl SlaConfig {
-    pub fn tier(&self, severity: Severity) -> SlaTier {
-        match severity {
-            Severity::Emergency => self.emergency,
-            Severity::Major => self.major,
-            Severity::General => self.general,
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -371,8 +349,25 @@ impl Default for DetectConfig {
 
 impl Default for SlaConfig {
     fn default() -> Self {
-        let tier = |r, o| SlaTier { response: Span::from_hours(r), on_site: Span::from_hours(o) };
-        SlaConfig { emergency: tier(1, 12), major: tier(4, 24), general: tier(8, 48) }
+        let tier = |r, o, res| SlaTier {
+            response: Span::from_hours(r),
+            on_site: Span::from_hours(o),
+            resolution: Span::from_hours(res),
+            calendar: crate::sla::ROUND_THE_CLOCK.into(),
+        };
+        let business_hours = CalendarConfig {
+            days: vec![Weekday::Mon, Weekday::Tue, Weekday::Wed, Weekday::Thu, Weekday::Fri],
+            start: NaiveTime::from_hms_opt(8, 0, 0).unwrap_or_default(),
+            end: NaiveTime::from_hms_opt(17, 0, 0).unwrap_or_default(),
+            utc_offset: "+01:00".into(),
+            holidays: ["2026-12-25", "2026-12-26", "2027-01-01"].iter().filter_map(|d| d.parse().ok()).collect(),
+        };
+        SlaConfig {
+            emergency: tier(1, 12, 24),
+            major: tier(4, 24, 48),
+            general: tier(8, 48, 120),
+            calendars: BTreeMap::from([("business_hours".to_owned(), business_hours)]),
+        }
     }
 }
 
@@ -448,6 +443,7 @@ fn parse_table(text: &str, origin: &str) -> Result<toml::Table, ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Severity;
 
     #[test]
     fn the_commented_default_file_equals_the_built_in_defaults() {
@@ -475,5 +471,6 @@ mod tests {
         assert_eq!(sla.tier(Severity::Emergency).on_site, Span::from_hours(12));
         assert_eq!(sla.tier(Severity::Major).response, Span::from_hours(4));
         assert_eq!(sla.tier(Severity::General).on_site, Span::from_hours(48));
+        assert_eq!(sla.tier(Severity::General).resolution, Span::from_hours(120));
     }
 }

@@ -16,6 +16,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("../../migrations/0007_escalation.sql")),
     (8, include_str!("../../migrations/0008_availability.sql")),
     (9, include_str!("../../migrations/0009_parts_eta.sql")),
+    (10, include_str!("../../migrations/0010_sla.sql")),
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -28,8 +28,13 @@ fn dispatcher(engineers: Vec<Engineer>) -> Dispatcher {
         location: GeoPoint { lat, lon: 10.0 },
         stock: BTreeMap::new(),
     };
-    let file =
-        FleetFile { assets: vec![], engineers, depots: vec![depot("far", 52.0), depot("near", 50.1)], parts: vec![] };
+    let file = FleetFile {
+        assets: vec![],
+        engineers,
+        depots: vec![depot("far", 52.0), depot("near", 50.1)],
+        parts: vec![],
+        contracts: vec![],
+    };
     Dispatcher::new(Arc::new(Fleet::new(file).unwrap()), DispatchConfig::default())
 }
 
@@ -360,6 +365,7 @@ fn stock_below_safety_is_lent_from_the_nearest_surplus_else_purchased() {
         engineers: vec![],
         depots: vec![depot("low", 50.0), depot("near-rich", 50.5), depot("far-rich", 53.0)],
         parts: vec![part("BRG", 4), part("SEAL", 2)],
+        contracts: vec![],
     };
     let fleet = Fleet::new(file).unwrap();
     let level = |d: &str, p: &str, n| StockLevel { depot: DepotId::new(d), part: PartNumber::new(p), on_hand: n };

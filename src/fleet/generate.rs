@@ -2,9 +2,13 @@
 //! sites around cities, engineers on a three-shift rota covering every skill
 //! the rules ask for, and depots stocked by ABC class.
 
-use super::{Asset, Depot, DepotClass, Engineer, ExclusionKind, FleetFile, Part, Shift, WarrantyExclusion};
-use crate::model::{AssetId, DepotId, EngineerId, GeoPoint, PartNumber, SiteId, SkillName};
+use super::{
+    Asset, Contract, ContractTier, Depot, DepotClass, Engineer, ExclusionKind, FleetFile, Part, Shift,
+    WarrantyExclusion,
+};
+use crate::model::{AssetId, DepotId, EngineerId, GeoPoint, PartNumber, Severity, SiteId, SkillName, Span};
 use crate::rules::RuleSet;
+use crate::sla::SlaTier;
 use chrono::{Duration, NaiveDate, NaiveTime};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -50,7 +54,35 @@ pub fn generate(rules: &RuleSet, spec: FleetSpec) -> FleetFile {
     let parts: Vec<Part> = part_numbers.into_iter().enumerate().map(|(i, n)| part(i, n)).collect();
     let engineers = (0..(spec.assets / 8).max(12)).map(|i| engineer(&mut rng, i, &skills)).collect();
     let depots = depots(&mut rng, &parts);
-    FleetFile { assets, engineers, depots, parts }
+    FleetFile { assets, engineers, depots, parts, contracts: contracts() }
+}
+
+/// Every fourth customer has a contract: a `platinum` emergency tier
+/// faster than the standard one, and its general faults handled in office
+/// hours.
+fn contracts() -> Vec<Contract> {
+    let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default();
+    let tier = |name: &str, r, o, res, calendar: &str| ContractTier {
+        name: name.into(),
+        sla: SlaTier {
+            response: Span::from_mins(r),
+            on_site: Span::from_hours(o),
+            resolution: Span::from_hours(res),
+            calendar: calendar.into(),
+        },
+    };
+    (1..=10)
+        .map(|i| Contract {
+            id: format!("CT-{i:04}"),
+            customer: format!("Customer {}", 4 * i),
+            from: day(2025, 1, 1),
+            until: day(2027, 12, 31),
+            tiers: BTreeMap::from([
+                (Severity::Emergency, tier("platinum", 30, 4, 12, crate::sla::ROUND_THE_CLOCK)),
+                (Severity::General, tier("office hours", 240, 16, 40, "business_hours")),
+            ]),
+        })
+        .collect()
 }
 
 fn near(rng: &mut StdRng, city: usize, spread: f64) -> GeoPoint {

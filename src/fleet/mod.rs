@@ -29,6 +29,33 @@ pub struct FleetFile {
     pub engineers: Vec<Engineer>,
     pub depots: Vec<Depot>,
     pub parts: Vec<Part>,
+    /// Service contracts by customer; customers without one get the standard tiers.
+    #[serde(default)]
+    pub contracts: Vec<Contract>,
+}
+
+/// A customer's service contract: its own, named SLA tier for each
+/// severity it covers, in force from `from` to `until` (inclusive).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Contract {
+    pub id: String,
+    pub customer: String,
+    pub from: NaiveDate,
+    pub until: NaiveDate,
+    pub tiers: BTreeMap<crate::model::Severity, ContractTier>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContractTier {
+    /// As the contract calls it: `platinum`, `gold`, `office hours`.
+    pub name: String,
+    pub sla: crate::sla::SlaTier,
+}
+
+impl Contract {
+    pub fn in_force(&self, day: NaiveDate) -> bool {
+        self.from <= day && day <= self.until
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -238,6 +265,10 @@ impl Fleet {
     }
     pub fn engineer(&self, id: &str) -> Option<&Engineer> {
         self.engineers.get(id).map(|&i| &self.file.engineers[i])
+    }
+    /// The customer's contract in force on `day`, if any.
+    pub fn contract(&self, customer: &str, day: NaiveDate) -> Option<&Contract> {
+        self.file.contracts.iter().find(|c| c.customer == customer && c.in_force(day))
     }
     /// The catalogue entry of a part (a catalogue is tens of parts: a scan).
     pub fn part(&self, number: &PartNumber) -> Option<&Part> {

@@ -161,7 +161,7 @@ fn catalogue_part(number: &str, class: DepotClass, safety_stock: u32) -> Part {
 }
 
 fn fleet(assets: Vec<Asset>, engineers: Vec<Engineer>, parts: Vec<Part>) -> Fleet {
-    Fleet::new(FleetFile { assets, engineers, depots: Vec::new(), parts }).unwrap()
+    Fleet::new(FleetFile { assets, engineers, depots: Vec::new(), parts, contracts: Vec::new() }).unwrap()
 }
 
 fn hm(h: u32, m: u32) -> NaiveTime {

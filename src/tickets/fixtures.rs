@@ -21,6 +21,8 @@ pub(crate) fn ticket(id: &str, asset: &str, model: &str, fault: &str, detected: 
         detected_at: detected,
         response_due: detected + 4 * HOUR,
         on_site_due: detected + 24 * HOUR,
+        resolution_due: Some(detected + 48 * HOUR),
+        sla_tier: "major".into(),
         engineer_id: None,
         assignment_note: String::new(),
         parts_note: String::new(),
@@ -70,6 +72,8 @@ pub(crate) fn new_ticket(rules: &crate::rules::RuleSet, asset: &crate::fleet::As
         detected_at: at,
         response_due: at + HOUR,
         on_site_due: at + 24 * HOUR,
+        resolution_due: at + 48 * HOUR,
+        sla_tier: "general".into(),
         evidence: serde_json::json!({}),
     }
 }

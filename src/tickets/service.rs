@@ -5,7 +5,7 @@ use super::quote;
 use super::remedy::{self, AfterSales, Remedy};
 use super::store::{NewTicket, OpenOutcome};
 use super::warranty::{self, Assessment, Warranty};
-use crate::config::{QuoteConfig, SlaConfig};
+use crate::config::QuoteConfig;
 use crate::db::{with_retry, Db};
 use crate::detect::{EngineEvent, Finding};
 use crate::dispatch::{Choice, Dispatcher, Need};
@@ -13,6 +13,7 @@ use crate::fleet::Fleet;
 use crate::ingest::{AckQueue, Delivery, MqttAcker, PendingAck};
 use crate::model::{now_ms, TicketId, TicketKind};
 use crate::rules::{Rule, RuleSet};
+use crate::sla::Sla;
 use crate::telemetry::Metrics;
 use std::sync::Arc;
 use tokio::sync::mpsc::UnboundedReceiver;
@@ -22,7 +23,8 @@ pub struct ServiceContext {
     pub fleet: Arc<Fleet>,
     pub rules: Arc<RuleSet>,
     pub dispatcher: Arc<Dispatcher>,
-    pub sla: SlaConfig,
+    /// Deadlines: standard tiers, or the customer's contract.
+    pub sla: Sla,
     /// Repairs of one fault on one unit after which an exchange is recommended.
     pub repeat_limit: u32,
     pub quote: QuoteConfig,
@@ -66,8 +68,11 @@ impl ServiceContext {
             tracing::error!(rule = %f.rule, "finding for a rule that is not loaded");
             return;
         };
-        let tier = self.sla.tier(f.severity);
         let detected_at = f.evidence.at;
+        let asset = self.fleet.asset(f.asset.as_str());
+        let day = chrono::DateTime::from_timestamp_millis(detected_at).unwrap_or_default().date_naive();
+        let contract = asset.and_then(|a| self.fleet.contract(&a.customer, day));
+        let due = self.sla.deadlines(f.severity, detected_at, contract);
         let new = NewTicket {
             asset: f.asset.clone(),
             model: f.model.clone(),
@@ -77,8 +82,10 @@ impl ServiceContext {
             severity: f.severity,
             description: rule.description.clone(),
             detected_at,
-            response_due: detected_at + tier.response.as_millis(),
-            on_site_due: detected_at + tier.on_site.as_millis(),
+            response_due: due.response_due,
+            on_site_due: due.on_site_due,
+            resolution_due: due.resolution_due,
+            sla_tier: due.tier,
             evidence: serde_json::to_value(&f.evidence).unwrap_or_default(),
         };
         let opening =
@@ -253,6 +260,7 @@ fn forecast_crossing(f: &Finding) -> Option<crate::model::EpochMs> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::SlaConfig;
     use crate::detect::Evidence;
     use crate::fleet::{generate, FleetSpec, ServiceRecord};
     use crate::model::TicketKind;
@@ -264,7 +272,7 @@ mod tests {
             dispatcher: Arc::new(Dispatcher::new(Arc::clone(fleet), Default::default())),
             fleet: Arc::clone(fleet),
             rules: Arc::clone(rules),
-            sla: SlaConfig::default(),
+            sla: Sla::new(&SlaConfig::default(), &fleet.file().contracts).unwrap(),
             repeat_limit: 3,
             quote: QuoteConfig::default(),
             metrics: Arc::new(Metrics::default()),
@@ -327,6 +335,30 @@ mod tests {
             let expected = warranty::assess(fleet.asset(t.asset_id.as_str()).unwrap(), today);
             assert_eq!((t.warranty, &t.warranty_note), (expected.warranty, &expected.note));
         }
+    }
+
+    #[tokio::test]
+    async fn a_customer_with_a_contract_gets_its_tier_and_deadlines_others_the_standard_ones() {
+        let (db, _dir) = crate::db::temp_sqlite().await;
+        let rules = Arc::new(crate::rules::shipped());
+        let mut file = generate(&rules, FleetSpec { assets: 10, seed: 3 });
+        let contract = file.contracts[0].clone();
+        file.assets[0].customer = contract.customer.clone();
+        file.assets[1].customer = "Customer without contract".into();
+        let fleet = Arc::new(Fleet::new(file).unwrap());
+        let ctx = context(&db, &fleet, &rules);
+        for i in [0, 1] {
+            let f = Finding { severity: crate::model::Severity::Emergency, ..finding(&rules, &fleet, i) };
+            ctx.apply(&f, 0).await;
+        }
+        let tickets = db.list_tickets(&TicketFilter { limit: 10, ..Default::default() }).await.unwrap();
+        let of = |i: usize| tickets.iter().find(|t| t.asset_id == fleet.assets()[i].id).unwrap();
+        let (covered, standard) = (of(0), of(1));
+        assert_eq!(covered.sla_tier, format!("contract {}: platinum", contract.id));
+        assert_eq!(covered.on_site_due - covered.detected_at, 4 * 3_600_000, "the contract's 4 h");
+        assert_eq!(covered.resolution_due, Some(covered.detected_at + 12 * 3_600_000));
+        assert_eq!(standard.sla_tier, "emergency");
+        assert_eq!(standard.on_site_due - standard.detected_at, 12 * 3_600_000, "the standard 12 h");
     }
 
     #[tokio::test]

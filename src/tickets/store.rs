@@ -65,6 +65,10 @@ pub struct Ticket {
     pub detected_at: EpochMs,
     pub response_due: EpochMs,
     pub on_site_due: EpochMs,
+    /// Absent on tickets opened before resolution deadlines were kept.
+    pub resolution_due: Option<EpochMs>,
+    /// The tier the deadlines came from: `major`, or a contract's own.
+    pub sla_tier: String,
     pub engineer_id: Option<EngineerId>,
     pub assignment_note: String,
     pub parts_note: String,
@@ -147,6 +151,8 @@ pub struct NewTicket {
     pub detected_at: EpochMs,
     pub response_due: EpochMs,
     pub on_site_due: EpochMs,
+    pub resolution_due: EpochMs,
+    pub sla_tier: String,
     pub evidence: serde_json::Value,
 }
 
@@ -178,7 +184,7 @@ pub struct TicketFilter {
 pub(super) const OPEN_STATES: &str = "('open', 'assigned', 'accepted', 'en_route', 'on_site')";
 pub(super) const TICKET_COLUMNS: &str =
     "id, asset_id, model, fault_code, rule_id, kind, severity, state, description, \
-     detected_at, response_due, on_site_due, engineer_id, assignment_note, parts_note, deadline_at_risk, \
+     detected_at, response_due, on_site_due, resolution_due, sla_tier, engineer_id, assignment_note, parts_note, deadline_at_risk, \
      warranty, warranty_note, remedy, remedy_note, quote, quote_accepted_at, progress_code, service_report, follow_up, \
      evidence_count, created_at, updated_at";
 
@@ -194,8 +200,9 @@ impl Db {
             let id = TicketId::new(format!("TK-{}", &uuid::Uuid::new_v4().simple().to_string()[..16]));
             let inserted = sqlx::query(
                 "INSERT INTO tickets (id, asset_id, model, fault_code, rule_id, kind, severity, state, description, \
-                 detected_at, response_due, on_site_due, created_at, updated_at, progress_code) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', $8, $9, $10, $11, $12, $12, $13) ON CONFLICT DO NOTHING",
+                 detected_at, response_due, on_site_due, created_at, updated_at, progress_code, resolution_due, \
+                 sla_tier) VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', $8, $9, $10, $11, $12, $12, $13, $14, $15) \
+                 ON CONFLICT DO NOTHING",
             )
             .bind(id.as_str())
             .bind(t.asset.as_str())
@@ -210,6 +217,8 @@ impl Db {
             .bind(t.on_site_due)
             .bind(now)
             .bind(new_progress_code())
+            .bind(t.resolution_due)
+            .bind(&t.sla_tier)
             .execute(&mut *tx)
             .await?
             .rows_affected();
@@ -594,6 +603,8 @@ pub(super) fn ticket_from_row(r: &AnyRow) -> Result<Ticket, DbError> {
         detected_at: col(r, "detected_at")?,
         response_due: col(r, "response_due")?,
         on_site_due: col(r, "on_site_due")?,
+        resolution_due: col(r, "resolution_due")?,
+        sla_tier: col(r, "sla_tier")?,
         engineer_id: col::<Option<String>>(r, "engineer_id")?.map(EngineerId::new),
         assignment_note: col(r, "assignment_note")?,
         parts_note: col(r, "parts_note")?,

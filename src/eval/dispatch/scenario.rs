@@ -66,7 +66,7 @@ pub fn generate(seed: u64, engineers: usize, sla: &SlaConfig) -> Scenario {
     let mut tickets: Vec<ScenarioTicket> =
         (0..count).map(|i| ticket(&mut rng, i % 10 < 3, storm_city, storm_at, sla)).collect();
     tickets.sort_by_key(|t| t.at);
-    Scenario { fleet: FleetFile { assets: Vec::new(), engineers, depots, parts }, tickets }
+    Scenario { fleet: FleetFile { assets: Vec::new(), engineers, depots, parts, contracts: Vec::new() }, tickets }
 }
 
 fn near(rng: &mut StdRng, city: usize, spread: f64) -> GeoPoint {

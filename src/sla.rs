@@ -1,0 +1,182 @@
+//! Service-level agreements: a tier's response, on-site and resolution
+//! times, counted on its calendar (round the clock, or business hours that
+//! skip nights, weekends and holidays), from the standard tiers per
+//! severity or from the customer's contract where one is in force. The
+//! ticket stores the resulting deadlines; the SLA timer watches them on the
+//! wall clock.
+
+use crate::fleet::Contract;
+use crate::model::{EpochMs, Severity, Span};
+use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveTime, Weekday};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The calendar that needs no definition: every hour counts.
+pub const ROUND_THE_CLOCK: &str = "24x7";
+
+/// One tier's times, counted on `calendar`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlaTier {
+    pub response: Span,
+    pub on_site: Span,
+    pub resolution: Span,
+    #[serde(default = "round_the_clock")]
+    pub calendar: String,
+}
+
+fn round_the_clock() -> String {
+    ROUND_THE_CLOCK.to_owned()
+}
+
+/// Working hours: `days` from `start` to `end` local time at `utc_offset`
+/// (e.g. "+01:00"), except `holidays`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarConfig {
+    pub days: Vec<Weekday>,
+    pub start: NaiveTime,
+    pub end: NaiveTime,
+    pub utc_offset: String,
+    #[serde(default)]
+    pub holidays: Vec<NaiveDate>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum SlaError {
+    #[error("calendar '{0}': {1}")]
+    Calendar(String, String),
+    #[error("{0} uses calendar '{1}', which is not defined under [sla.calendars]")]
+    UnknownCalendar(String, String),
+}
+
+/// A calendar ready to count: round the clock, or working hours.
+#[derive(Debug, Clone)]
+pub enum Calendar {
+    RoundTheClock,
+    Hours { days: Vec<Weekday>, start: NaiveTime, end: NaiveTime, offset: FixedOffset, holidays: Vec<NaiveDate> },
+}
+
+impl Calendar {
+    pub fn from_config(name: &str, c: &CalendarConfig) -> Result<Calendar, SlaError> {
+        let bad = |why: &str| SlaError::Calendar(name.to_owned(), why.to_owned());
+        if c.days.is_empty() {
+            return Err(bad("no working days"));
+        }
+        if c.start >= c.end {
+            return Err(bad("start must be before end (one shift within a day)"));
+        }
+        let offset: FixedOffset = c.utc_offset.parse().map_err(|_| bad("utc_offset must look like +01:00"))?;
+        Ok(Calendar::Hours { days: c.days.clone(), start: c.start, end: c.end, offset, holidays: c.holidays.clone() })
+    }
+
+    /// The moment `span` of counted time after `from`.
+    pub fn add(&self, from: EpochMs, span: Span) -> EpochMs {
+        let Calendar::Hours { days, start, end, offset, holidays } = self else {
+            return from + span.as_millis();
+        };
+        let Some(mut t) = DateTime::from_timestamp_millis(from).map(|t| t.with_timezone(offset)) else {
+            return from + span.as_millis();
+        };
+        let mut left = Duration::milliseconds(span.as_millis());
+        // At most ten years of days: a calendar always has working days.
+        for _ in 0..3660 {
+            let day = t.date_naive();
+            if days.contains(&day.weekday()) && !holidays.contains(&day) {
+                let local = |time: NaiveTime| day.and_time(time).and_local_timezone(*offset).single();
+                if let (Some(open), Some(close)) = (local(*start), local(*end)) {
+                    let begin = t.max(open);
+                    if begin < close {
+                        if left <= close - begin {
+                            return (begin + left).timestamp_millis();
+                        }
+                        left -= close - begin;
+                    }
+                }
+            }
+            let next = day.succ_opt().and_then(|d| d.and_time(NaiveTime::MIN).and_local_timezone(*offset).single());
+            let Some(next) = next else { break };
+            t = next;
+        }
+        from + span.as_millis()
+    }
+}
+
+/// The deadlines a ticket carries, and the tier they came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deadlines {
+    /// `major`, or `contract CT-0007: platinum`.
+    pub tier: String,
+    pub response_due: EpochMs,
+    pub on_site_due: EpochMs,
+    pub resolution_due: EpochMs,
+}
+
+/// The standard tiers (one per severity) and the named calendars
+/// (`[sla]`, `[sla.calendars.NAME]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SlaConfig {
+    pub emergency: SlaTier,
+    pub major: SlaTier,
+    pub general: SlaTier,
+    pub calendars: BTreeMap<String, CalendarConfig>,
+}
+
+impl SlaConfig {
+    pub fn tier(&self, severity: Severity) -> &SlaTier {
+        match severity {
+            Severity::Emergency => &self.emergency,
+            Severity::Major => &self.major,
+            Severity::General => &self.general,
+        }
+    }
+}
+
+/// The configured tiers with their calendars built, giving deadlines.
+#[derive(Debug, Clone)]
+pub struct Sla {
+    config: SlaConfig,
+    calendars: BTreeMap<String, Calendar>,
+}
+
+impl Sla {
+    /// Checks every calendar and that every tier (standard or in one of
+    /// `contracts`) names a defined one.
+    pub fn new(config: &SlaConfig, contracts: &[Contract]) -> Result<Sla, SlaError> {
+        let mut built = BTreeMap::from([(ROUND_THE_CLOCK.to_owned(), Calendar::RoundTheClock)]);
+        for (name, c) in &config.calendars {
+            built.insert(name.clone(), Calendar::from_config(name, c)?);
+        }
+        let standard = Severity::ALL.into_iter().map(|s| (format!("tier {s}"), config.tier(s)));
+        let contracted =
+            contracts.iter().flat_map(|c| c.tiers.values().map(move |t| (format!("contract {}", c.id), &t.sla)));
+        for (owner, tier) in standard.chain(contracted) {
+            if !built.contains_key(&tier.calendar) {
+                return Err(SlaError::UnknownCalendar(owner, tier.calendar.clone()));
+            }
+        }
+        Ok(Sla { config: config.clone(), calendars: built })
+    }
+
+    /// Deadlines for a ticket of `severity` detected at `at`, under the
+    /// customer's `contract` when it is in force that day and covers the
+    /// severity, else the standard tier.
+    pub fn deadlines(&self, severity: Severity, at: EpochMs, contract: Option<&Contract>) -> Deadlines {
+        let day = DateTime::from_timestamp_millis(at).map(|t| t.date_naive());
+        let (name, tier) = contract
+            .filter(|c| day.is_some_and(|d| c.in_force(d)))
+            .and_then(|c| c.tiers.get(&severity).map(|t| (format!("contract {}: {}", c.id, t.name), &t.sla)))
+            .unwrap_or_else(|| (severity.as_str().to_owned(), self.config.tier(severity)));
+        let calendar = self.calendars.get(&tier.calendar).unwrap_or(&Calendar::RoundTheClock);
+        Deadlines {
+            tier: if tier.calendar == ROUND_THE_CLOCK { name } else { format!("{name} ({})", tier.calendar) },
+            response_due: calendar.add(at, tier.response),
+            on_site_due: calendar.add(at, tier.on_site),
+            resolution_due: calendar.add(at, tier.resolution),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
