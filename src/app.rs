@@ -110,7 +110,7 @@ pub async fn start(config: &Config, fleet: Arc<Fleet>, rules: Arc<RuleSet>) -> R
         dispatcher: Arc::clone(&dispatcher),
         rules: Arc::clone(&rules),
         sla,
-        repeat_limit: config.repairs.repeat_limit,
+        repairs: config.repairs.clone(),
         quote: config.quote.clone(),
         metrics: Arc::clone(&metrics),
     };

@@ -175,6 +175,9 @@ pub struct DispatchConfig {
 #[serde(default, deny_unknown_fields)]
 pub struct RepairsConfig {
     pub repeat_limit: u32,
+    /// Warranty policy: a unit failing in warranty this soon after
+    /// installation (dead on arrival) is refunded (0 turns this off).
+    pub refund_within: Span,
 }
 
 /// What happens to a ticket nobody accepted by its response deadline.
@@ -196,6 +199,9 @@ pub struct EscalationConfig {
     pub actions: Vec<EscalationAction>,
     /// A ticket not yet on site is flagged at risk this long before its on-site deadline.
     pub at_risk_within: Span,
+    /// On site this long without a service report: the report is overdue
+    /// (a repair takes about 3 h and its report is due 2 h after it).
+    pub report_overdue_after: Span,
     pub check_every: Span,
 }
 
@@ -204,6 +210,7 @@ impl Default for EscalationConfig {
         EscalationConfig {
             actions: vec![EscalationAction::Reassign, EscalationAction::NotifySupervisor],
             at_risk_within: Span::from_hours(2),
+            report_overdue_after: Span::from_hours(5),
             check_every: Span::from_mins(1),
         }
     }
@@ -234,7 +241,7 @@ impl Default for QuoteConfig {
 
 impl Default for RepairsConfig {
     fn default() -> Self {
-        RepairsConfig { repeat_limit: 3 }
+        RepairsConfig { repeat_limit: 3, refund_within: Span::from_hours(30 * 24) }
     }
 }
 

@@ -87,6 +87,28 @@ impl Db {
         Ok(true)
     }
 
+    /// Tickets on site since before `since` with no service report, not yet flagged.
+    pub async fn report_overdue(&self, since: EpochMs) -> Result<Vec<TicketId>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT t.id FROM tickets t WHERE t.state = 'on_site' \
+             AND EXISTS (SELECT 1 FROM ticket_events e WHERE e.ticket_id = t.id AND e.to_state = 'on_site' AND e.at < $1) \
+             AND NOT EXISTS (SELECT 1 FROM ticket_events x WHERE x.ticket_id = t.id AND x.kind = 'report_overdue')",
+        )
+        .bind(since)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Ok(TicketId::new(crate::db::col::<String>(r, "id")?))).collect()
+    }
+
+    /// Records that the ticket's service report is overdue (once: `report_overdue` selects unflagged ones).
+    pub async fn flag_report_overdue(&self, id: &TicketId, detail: &str, now: EpochMs) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let event = Event { kind: "report_overdue", from: None, to: None, actor: "sla timer", detail };
+        record_event(&mut tx, id, now, &event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Flags the ticket at risk of missing its on-site deadline.
     pub async fn flag_at_risk(&self, id: &TicketId, detail: &str, now: EpochMs) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
@@ -127,6 +149,8 @@ pub struct PassCounts {
     pub flagged_at_risk: usize,
     /// Tickets given another engineer by a storm re-plan.
     pub replanned: usize,
+    /// On site too long without a service report.
+    pub reports_overdue: usize,
 }
 
 impl Escalator {
@@ -181,6 +205,13 @@ impl Escalator {
             db.flag_at_risk(&t.id, &detail, now).await?;
             counts.flagged_at_risk += 1;
         }
+        let after = self.config.report_overdue_after;
+        for id in db.report_overdue(now - after.as_millis()).await? {
+            let detail = format!("on site for more than {after} without a service report: report overdue");
+            db.flag_report_overdue(&id, &detail, now).await?;
+            tracing::warn!(ticket = %id, %detail, "service report overdue");
+            counts.reports_overdue += 1;
+        }
         Ok(counts)
     }
 
@@ -208,7 +239,7 @@ mod tests {
     use super::*;
     use crate::dispatch::{Dispatcher, Need};
     use crate::model::{EngineerId, Severity};
-    use crate::tickets::OpenOutcome;
+    use crate::tickets::{OpenOutcome, TicketState};
 
     const MIN: i64 = 60_000;
 
@@ -265,5 +296,31 @@ mod tests {
         assert_eq!(timer.pass(t0 + 22 * 60 * MIN + 2 * MIN).await.unwrap().flagged_at_risk, 0);
         let t = db.ticket(id.as_str()).await.unwrap().unwrap().ticket;
         assert!(t.deadline_at_risk);
+    }
+
+    #[tokio::test]
+    async fn a_ticket_on_site_too_long_without_its_report_is_flagged_once() {
+        let (db, _dir) = crate::db::temp_sqlite().await;
+        let rules = Arc::new(crate::rules::shipped());
+        let fleet = crate::tickets::fixtures::fleet_on_duty(&rules, 10, 4);
+        let t0 = crate::model::now_ms();
+        let new = crate::tickets::fixtures::new_ticket(&rules, &fleet.assets()[0], t0);
+        let OpenOutcome::Opened(id) = db.open_or_append(&new, t0, true).await.unwrap() else { panic!() };
+        let engineer = fleet.engineers()[0].id.clone();
+        db.assign(id.as_str(), &engineer, "test", false, "dispatch", t0).await.unwrap();
+        for to in [TicketState::Accepted, TicketState::EnRoute, TicketState::OnSite] {
+            db.transition(id.as_str(), to, engineer.as_str(), "", t0 + MIN).await.unwrap();
+        }
+        let dispatcher = Arc::new(Dispatcher::new(Arc::clone(&fleet), Default::default()));
+        let redispatch = Arc::new(Redispatch { db: db.clone(), fleet, rules, dispatcher });
+        let config = EscalationConfig { actions: vec![], ..EscalationConfig::default() };
+        let timer = Escalator::new(redispatch, config, StormConfig { tickets: 0, window: Span::from_mins(15) });
+
+        assert_eq!(timer.pass(t0 + 4 * 60 * MIN).await.unwrap().reports_overdue, 0, "within 5 h on site");
+        assert_eq!(timer.pass(t0 + 5 * 60 * MIN + 2 * MIN).await.unwrap().reports_overdue, 1);
+        assert_eq!(timer.pass(t0 + 6 * 60 * MIN).await.unwrap().reports_overdue, 0, "flagged once");
+        let events = db.ticket(id.as_str()).await.unwrap().unwrap().events;
+        let flagged = events.iter().find(|e| e.kind == "report_overdue").unwrap();
+        assert!(flagged.detail.contains("without a service report"), "{}", flagged.detail);
     }
 }

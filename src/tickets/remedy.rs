@@ -19,6 +19,8 @@ pub enum Remedy {
     Exchange,
     /// Exchange the unit or refund it, per the customer's policy (repeat repairs).
     ExchangeOrRefund,
+    /// Refund the unit (warranty: it failed within the refund period after installation).
+    Refund,
 }
 
 impl Remedy {
@@ -27,6 +29,7 @@ impl Remedy {
             Remedy::Repair => "repair",
             Remedy::Exchange => "exchange",
             Remedy::ExchangeOrRefund => "exchange_or_refund",
+            Remedy::Refund => "refund",
         }
     }
 }
@@ -40,7 +43,7 @@ impl fmt::Display for Remedy {
 impl FromStr for Remedy {
     type Err = crate::model::UnknownVariant;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        [Remedy::Repair, Remedy::Exchange, Remedy::ExchangeOrRefund]
+        [Remedy::Repair, Remedy::Exchange, Remedy::ExchangeOrRefund, Remedy::Refund]
             .into_iter()
             .find(|r| r.as_str() == s)
             .ok_or_else(|| crate::model::UnknownVariant { what: "remedy", value: s.to_owned() })

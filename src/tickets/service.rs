@@ -5,7 +5,7 @@ use super::quote;
 use super::remedy::{self, AfterSales, Remedy};
 use super::store::{NewTicket, OpenOutcome};
 use super::warranty::{self, Assessment, Warranty};
-use crate::config::QuoteConfig;
+use crate::config::{QuoteConfig, RepairsConfig};
 use crate::db::{with_retry, Db};
 use crate::detect::{EngineEvent, Finding};
 use crate::dispatch::{Choice, Dispatcher, Need};
@@ -25,8 +25,8 @@ pub struct ServiceContext {
     pub dispatcher: Arc<Dispatcher>,
     /// Deadlines: standard tiers, or the customer's contract.
     pub sla: Sla,
-    /// Repairs of one fault on one unit after which an exchange is recommended.
-    pub repeat_limit: u32,
+    /// Repeat repairs and the warranty's refund policy.
+    pub repairs: RepairsConfig,
     pub quote: QuoteConfig,
     pub metrics: Arc<Metrics>,
 }
@@ -132,9 +132,10 @@ impl ServiceContext {
             let recorded = a.history.iter().filter(|r| r.fault == t.fault);
             prior.extend(recorded.map(|r| r.date.and_time(chrono::NaiveTime::MIN).and_utc().timestamp_millis()));
         }
-        let mut remedy = remedy::decide(t.kind, &t.asset, &t.fault, &prior, self.repeat_limit);
-        if remedy.0 == Remedy::Repair {
-            remedy = asset.and_then(|a| warranty::remedy(&assessed, a, on, rule.core)).unwrap_or(remedy);
+        let mut remedy = remedy::decide(t.kind, &t.asset, &t.fault, &prior, self.repairs.repeat_limit);
+        if remedy.0 == Remedy::Repair && t.kind == TicketKind::Repair {
+            let policy = warranty::Policy { core: rule.core, refund_within: self.repairs.refund_within };
+            remedy = asset.and_then(|a| warranty::remedy(&assessed, a, on, &policy)).unwrap_or(remedy);
         }
         let after = AfterSales {
             warranty: assessed.warranty,
@@ -273,7 +274,7 @@ mod tests {
             fleet: Arc::clone(fleet),
             rules: Arc::clone(rules),
             sla: Sla::new(&SlaConfig::default(), &fleet.file().contracts).unwrap(),
-            repeat_limit: 3,
+            repairs: RepairsConfig::default(),
             quote: QuoteConfig::default(),
             metrics: Arc::new(Metrics::default()),
         }

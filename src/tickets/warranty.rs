@@ -75,11 +75,32 @@ pub fn assess(asset: &Asset, on: NaiveDate) -> Assessment {
     }
 }
 
-/// The warranty's own remedy, when it has one: a core component failing
-/// within a year of installation is exchanged.
-pub fn remedy(a: &Assessment, asset: &Asset, on: NaiveDate, core: bool) -> Option<(Remedy, String)> {
+/// What the warranty policy says about one fault.
+#[derive(Debug, Clone, Copy)]
+pub struct Policy {
+    /// The fault is of a core component (the rule says so).
+    pub core: bool,
+    /// A unit failing this soon after installation is refunded (0: never).
+    pub refund_within: crate::model::Span,
+}
+
+/// The warranty's own remedy, when it has one: a unit failing within the
+/// refund period after installation (dead on arrival) is refunded; a core
+/// component failing within a year of installation is exchanged.
+pub fn remedy(a: &Assessment, asset: &Asset, on: NaiveDate, policy: &Policy) -> Option<(Remedy, String)> {
+    if a.warranty != Warranty::InWarranty {
+        return None;
+    }
+    let days = (on - asset.installed).num_days();
+    if days >= 0 && days * 86_400_000 < policy.refund_within.as_millis() {
+        let note = format!(
+            "failed {days} days after installation ({}), within the {} refund period: refund",
+            asset.installed, policy.refund_within
+        );
+        return Some((Remedy::Refund, note));
+    }
     let first_year_end = asset.installed.checked_add_months(Months::new(12))?;
-    (a.warranty == Warranty::InWarranty && core && on <= first_year_end).then(|| {
+    (policy.core && on <= first_year_end).then(|| {
         let note = format!(
             "core component failed within the first year (installed {}): exchange, not repair",
             asset.installed
@@ -137,12 +158,18 @@ mod tests {
             (vec![excluded(Damage, date(2025, 9, 1))], date(2025, 10, 1), false, Excluded, None),
             // A fact recorded after the fault does not void it retroactively.
             (vec![excluded(Misuse, date(2025, 11, 1))], date(2025, 10, 1), false, InWarranty, None),
+            // Dead on arrival (installed 2025-03-01, 30-day refund period): refunded, core or not.
+            (vec![], date(2025, 3, 15), false, InWarranty, Some(Remedy::Refund)),
+            (vec![], date(2025, 3, 30), true, InWarranty, Some(Remedy::Refund)), // day 29
+            (vec![], date(2025, 3, 31), true, InWarranty, Some(Remedy::Exchange)), // day 30: past it
+            (vec![excluded(Misuse, date(2025, 3, 2))], date(2025, 3, 15), false, Excluded, None),
         ];
         for (i, (exclusions, on, core, warranty, expected)) in cases.into_iter().enumerate() {
             let a = asset(exclusions);
             let assessed = assess(&a, on);
             assert_eq!(assessed.warranty, warranty, "case {i}: {}", assessed.note);
-            assert_eq!(remedy(&assessed, &a, on, core).map(|r| r.0), expected, "case {i}");
+            let policy = Policy { core, refund_within: crate::model::Span::from_hours(30 * 24) };
+            assert_eq!(remedy(&assessed, &a, on, &policy).map(|r| r.0), expected, "case {i}");
         }
     }
 
