@@ -104,6 +104,10 @@ pub async fn start(config: &Config, fleet: Arc<Fleet>, rules: Arc<RuleSet>) -> R
         telemetry: telemetry_feed,
     };
     let dispatcher = Arc::new(Dispatcher::new(Arc::clone(&fleet), config.dispatch.clone()));
+    let reported = crate::db::with_retry(&metrics, "reading engineer positions", || db.engineer_positions()).await?;
+    for (engineer, at) in reported {
+        dispatcher.move_engineer(&engineer, at);
+    }
     let service = ServiceContext {
         db: db.clone(),
         fleet: Arc::clone(&fleet),

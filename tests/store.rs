@@ -210,6 +210,13 @@ async fn declines_and_absences_are_recorded(db: &Db) {
     assert!(db.unavailable_engineers(30).await.unwrap().is_empty());
     assert!(db.set_available(&eng).await.unwrap());
     assert!(!db.set_available(&eng).await.unwrap());
+
+    let (here, there) = (GeoPoint { lat: 50.1, lon: 8.6 }, GeoPoint { lat: 52.5, lon: 13.4 });
+    assert!(db.set_position(&eng, 100, here).await.unwrap());
+    assert!(!db.set_position(&eng, 50, there).await.unwrap(), "an older report is ignored");
+    assert_eq!(db.engineer_positions().await.unwrap(), vec![(eng.clone(), here)]);
+    assert!(db.set_position(&eng, 200, there).await.unwrap());
+    assert_eq!(db.engineer_positions().await.unwrap(), vec![(eng, there)]);
 }
 
 /// Depots as dispatch orders them for a site: `(id, km)`, nearest first,

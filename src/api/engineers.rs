@@ -1,11 +1,12 @@
-//! Engineer availability and re-planning: an engineer drops out (their
-//! tickets not yet started are re-planned without them) or comes back, and
-//! a dispatcher re-plans every ticket not yet accepted on demand.
+//! Engineer availability, position and re-planning: an engineer drops out
+//! (their tickets not yet started are re-planned without them) or comes
+//! back, their app reports where they are, and a dispatcher re-plans every
+//! ticket not yet accepted on demand.
 
 use super::extract::{Json, Path};
 use super::tickets::require_actor;
 use super::{ApiError, AppState};
-use crate::model::{now_ms, EpochMs};
+use crate::model::{now_ms, EpochMs, GeoPoint};
 use axum::extract::State;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -38,6 +39,37 @@ pub async fn unavailable(
     }
     let replan = s.redispatch.drop_out(&engineer.id, back_at, &b.reason, &b.actor, now).await?;
     Ok(axum::Json(json!({ "engineer_id": engineer.id, "available": false, "until": b.until, "replan": replan })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PositionBody {
+    lat: f64,
+    lon: f64,
+    /// When the position was taken (RFC 3339); now if absent. An older
+    /// report than the one stored is ignored.
+    at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// The engineer's app reports where they are: their next journey starts there.
+pub async fn position(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    Json(b): Json<PositionBody>,
+) -> Result<axum::Json<Value>, ApiError> {
+    if !(-90.0..=90.0).contains(&b.lat) || !(-180.0..=180.0).contains(&b.lon) {
+        return Err(ApiError::bad_request("lat must be within [-90, 90] and lon within [-180, 180]"));
+    }
+    let engineer = s.fleet.engineer(&id).ok_or_else(|| ApiError::not_found("engineer", &id))?;
+    let at = b.at.map_or_else(now_ms, |t| t.timestamp_millis());
+    let to = GeoPoint { lat: b.lat, lon: b.lon };
+    let latest = s.db.set_position(&engineer.id, at, to).await?;
+    if latest {
+        s.dispatcher.move_engineer(&engineer.id, to);
+    }
+    Ok(axum::Json(
+        json!({ "engineer_id": engineer.id, "position": s.dispatcher.position(&engineer.id), "latest": latest }),
+    ))
 }
 
 #[derive(Deserialize)]

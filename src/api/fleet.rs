@@ -53,7 +53,10 @@ pub async fn engineers(State(s): State<AppState>, Query(q): Query<PageQuery>) ->
     let items = page
         .slice(s.fleet.engineers())
         .into_iter()
-        .map(|e| json!({ "load": loads.get(&e.id).copied().unwrap_or(0), "engineer": e }))
+        .map(|e| {
+            let load = loads.get(&e.id).copied().unwrap_or(0);
+            json!({ "load": load, "position": s.dispatcher.position(&e.id), "engineer": e })
+        })
         .collect();
     Ok(axum::Json(page.wrap(items)))
 }

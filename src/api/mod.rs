@@ -48,6 +48,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/tickets/{id}/decline", post(tickets::decline))
         .route("/api/v1/engineers/{id}/unavailable", post(engineers::unavailable))
         .route("/api/v1/engineers/{id}/available", post(engineers::available))
+        .route("/api/v1/engineers/{id}/position", post(engineers::position))
         .route("/api/v1/replan", post(engineers::replan))
         .route("/api/v1/tickets/{id}/quote/accept", post(tickets::accept_quote))
         .route("/api/v1/tickets/{id}/report", post(tickets::report))

@@ -431,3 +431,22 @@ async fn stock_drawn_below_safety_shows_up_as_a_replenishment_suggestion() {
     assert_eq!(item["quantity"].as_i64(), Some(2 * safety - on_hand));
     assert!(matches!(item["action"]["kind"].as_str(), Some("transfer" | "purchase")), "{item}");
 }
+
+#[tokio::test]
+async fn an_engineers_reported_position_is_kept_and_shown() {
+    let h = harness().await;
+    let id = h.state.fleet.engineers()[0].id.to_string();
+    let uri = format!("/api/v1/engineers/{id}/position");
+    let (status, body) = call(&h, "POST", &uri, Some(json!({"lat": 48.14, "lon": 11.58}))).await;
+    assert_eq!((status, body["latest"].as_bool()), (StatusCode::OK, Some(true)), "{body}");
+    let old = json!({"lat": 1.0, "lon": 1.0, "at": "2020-01-01T00:00:00Z"});
+    let (_, body) = call(&h, "POST", &uri, Some(old)).await;
+    assert_eq!((body["latest"].as_bool(), body["position"]["lat"].as_f64()), (Some(false), Some(48.14)));
+    let (status, _) = call(&h, "POST", &uri, Some(json!({"lat": 91.0, "lon": 0.0}))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) =
+        call(&h, "POST", "/api/v1/engineers/E-none/position", Some(json!({"lat": 1.0, "lon": 1.0}))).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, list) = call(&h, "GET", "/api/v1/engineers?limit=1", None).await;
+    assert_eq!(list["items"][0]["position"]["lon"].as_f64(), Some(11.58), "{list}");
+}

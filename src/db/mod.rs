@@ -17,6 +17,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (8, include_str!("../../migrations/0008_availability.sql")),
     (9, include_str!("../../migrations/0009_parts_eta.sql")),
     (10, include_str!("../../migrations/0010_sla.sql")),
+    (11, include_str!("../../migrations/0011_positions.sql")),
 ];
 
 #[derive(Debug, thiserror::Error)]

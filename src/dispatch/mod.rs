@@ -6,6 +6,7 @@
 
 mod parts;
 mod plan;
+mod positions;
 mod search;
 mod stock;
 
@@ -16,29 +17,10 @@ pub(crate) use stock::{part_line_from_row, release_reserved, PART_COLUMNS};
 use crate::config::DispatchConfig;
 use crate::fleet::{Engineer, Fleet};
 use crate::model::{EngineerId, EpochMs, GeoPoint, Severity, SkillName};
-use rstar::{PointDistance, RTree, RTreeObject, AABB};
+use positions::Positions;
 use search::{Rejection, Search};
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
-
-/// An engineer's starting point on the unit sphere, for nearest-first search.
-struct Located {
-    point: [f64; 3],
-    index: usize,
-}
-
-impl RTreeObject for Located {
-    type Envelope = AABB<[f64; 3]>;
-    fn envelope(&self) -> Self::Envelope {
-        AABB::from_point(self.point)
-    }
-}
-
-impl PointDistance for Located {
-    fn distance_2(&self, p: &[f64; 3]) -> f64 {
-        self.point.iter().zip(p).map(|(a, b)| (a - b).powi(2)).sum()
-    }
-}
+use std::sync::{Arc, RwLock};
 
 /// The choice made for one ticket, with its reason for the dispatcher.
 #[derive(Debug, Clone, PartialEq)]
@@ -85,19 +67,31 @@ impl Offer {
 
 pub struct Dispatcher {
     fleet: Arc<Fleet>,
-    engineers: RTree<Located>,
+    /// Read by every choice, written when an engineer reports a position.
+    positions: RwLock<Positions>,
     config: DispatchConfig,
 }
 
 impl Dispatcher {
     pub fn new(fleet: Arc<Fleet>, config: DispatchConfig) -> Self {
-        let located = fleet
-            .engineers()
-            .iter()
-            .enumerate()
-            .map(|(index, e)| Located { point: e.start_point().unit_vector(), index })
-            .collect();
-        Dispatcher { engineers: RTree::bulk_load(located), fleet, config }
+        Dispatcher { positions: RwLock::new(Positions::new(&fleet)), fleet, config }
+    }
+
+    fn positions(&self) -> std::sync::RwLockReadGuard<'_, Positions> {
+        self.positions.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Where the engineer's next journey starts.
+    pub fn position(&self, engineer: &EngineerId) -> Option<GeoPoint> {
+        let index = self.fleet.engineer_index(engineer.as_str())?;
+        Some(self.positions().point(index))
+    }
+
+    /// The engineer reported being at `to`; false for an unknown engineer.
+    pub fn move_engineer(&self, engineer: &EngineerId, to: GeoPoint) -> bool {
+        let Some(index) = self.fleet.engineer_index(engineer.as_str()) else { return false };
+        self.positions.write().unwrap_or_else(std::sync::PoisonError::into_inner).set(index, to);
+        true
     }
 
     pub fn fleet(&self) -> &Fleet {
@@ -110,12 +104,9 @@ impl Dispatcher {
 
     /// Engineers nearest-first from `site` with their travel time; travel
     /// never decreases along the walk, which lets callers stop early.
-    fn nearest<'s>(&'s self, site: &GeoPoint) -> impl Iterator<Item = (usize, f64)> + 's {
+    fn nearest<'a>(&'a self, positions: &'a Positions, site: &GeoPoint) -> impl Iterator<Item = (usize, f64)> + 'a {
         let site = *site;
-        self.engineers.nearest_neighbor_iter(&site.unit_vector()).map(move |l| {
-            let e = &self.fleet.engineers()[l.index];
-            (l.index, self.travel_minutes(&e.start_point(), &site))
-        })
+        positions.nearest(&site).map(move |(index, from)| (index, self.travel_minutes(&from, &site)))
     }
 
     /// Whether engineer `index` can take the ticket, and when they would be
@@ -153,7 +144,8 @@ impl Dispatcher {
     /// soonest (flagged at risk). Stops as soon as nobody further can win.
     pub fn choose(&self, need: Need<'_>, loads: &HashMap<EngineerId, u32>) -> Choice {
         let mut search = Search::new(&need, self.config.fairness_minutes_per_job);
-        for (index, travel) in self.nearest(&need.site) {
+        let positions = self.positions();
+        for (index, travel) in self.nearest(&positions, &need.site) {
             if search.settled(travel) {
                 break;
             }
@@ -182,7 +174,7 @@ impl Dispatcher {
         let shift = if wait >= 1.0 { format!("starts in {:.1} h, ", wait / 60.0) } else { "on shift, ".into() };
         let skills: Vec<String> =
             need.skills.iter().map(|(s, lvl)| format!("{s} {}/{lvl}", e.skills.get(s).copied().unwrap_or(0))).collect();
-        let km = e.start_point().distance_km(&need.site);
+        let km = offer.travel_minutes / 60.0 * self.config.speed_kmh / self.config.road_factor;
         Choice {
             engineer: Some(e.id.clone()),
             travel_minutes: offer.travel_minutes,

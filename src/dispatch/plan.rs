@@ -132,7 +132,8 @@ impl Dispatcher {
     fn candidates(&self, need: &Need<'_>, loads: &HashMap<EngineerId, u32>, batch: usize) -> Vec<Offer> {
         let (mut on_time_slots, mut all_slots) = (0usize, 0usize);
         let mut out = Vec::new();
-        for (index, travel) in self.nearest(&need.site) {
+        let positions = self.positions();
+        for (index, travel) in self.nearest(&positions, &need.site) {
             let past_reach = need.at + (travel * 60_000.0) as i64 > need.on_site_due;
             if on_time_slots >= batch || (past_reach && all_slots >= batch) {
                 break;

@@ -133,6 +133,23 @@ fn an_engineer_who_declined_or_dropped_out_is_never_offered_the_ticket() {
 }
 
 #[test]
+fn a_reported_position_moves_where_the_journey_starts() {
+    let d = dispatcher(vec![
+        engineer("near-base", 50.3, &[("mechanical", 3)], (0, 23), 3),
+        engineer("far-base", 53.0, &[("mechanical", 3)], (0, 23), 3),
+    ]);
+    let s = skills(&[("mechanical", 1)]);
+    assert_eq!(d.choose(need(&s, 24), &HashMap::new()).engineer, Some(EngineerId::new("near-base")));
+    let far = EngineerId::new("far-base");
+    assert!(d.move_engineer(&far, GeoPoint { lat: 50.01, lon: 10.0 }), "now on a job next door");
+    let c = d.choose(need(&s, 24), &HashMap::new());
+    assert_eq!(c.engineer, Some(far.clone()));
+    assert!(c.note.contains(" 1.1 km"), "{}", c.note);
+    assert_eq!(d.position(&far), Some(GeoPoint { lat: 50.01, lon: 10.0 }));
+    assert!(!d.move_engineer(&EngineerId::new("nobody"), GeoPoint { lat: 0.0, lon: 0.0 }));
+}
+
+#[test]
 fn an_engineer_off_shift_or_on_a_day_off_counts_from_the_next_shift_start() {
     let mut on_leave = engineer("on-leave", 50.01, &[("mechanical", 3)], (0, 0), 3);
     on_leave.days_off = vec![chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()];

@@ -264,7 +264,11 @@ impl Fleet {
         self.asset(asset).map_or_else(|| SiteId::new("unknown"), |a| a.site.clone())
     }
     pub fn engineer(&self, id: &str) -> Option<&Engineer> {
-        self.engineers.get(id).map(|&i| &self.file.engineers[i])
+        self.engineer_index(id).map(|i| &self.file.engineers[i])
+    }
+    /// The engineer's index in `engineers()`.
+    pub fn engineer_index(&self, id: &str) -> Option<usize> {
+        self.engineers.get(id).copied()
     }
     /// The customer's contract in force on `day`, if any.
     pub fn contract(&self, customer: &str, day: NaiveDate) -> Option<&Contract> {
