@@ -8,6 +8,7 @@ mod parts;
 mod plan;
 mod positions;
 mod search;
+mod skills;
 mod stock;
 
 pub use parts::{purchase_note, replenishment, reservation_note, Delivery, Replenishment, Restock};
@@ -19,6 +20,7 @@ use crate::fleet::{Engineer, Fleet};
 use crate::model::{EngineerId, EpochMs, GeoPoint, Severity, SkillName};
 use positions::Positions;
 use search::{Rejection, Search};
+use skills::{Required, SkillTable};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
 
@@ -69,12 +71,13 @@ pub struct Dispatcher {
     fleet: Arc<Fleet>,
     /// Read by every choice, written when an engineer reports a position.
     positions: RwLock<Positions>,
+    skills: SkillTable,
     config: DispatchConfig,
 }
 
 impl Dispatcher {
     pub fn new(fleet: Arc<Fleet>, config: DispatchConfig) -> Self {
-        Dispatcher { positions: RwLock::new(Positions::new(&fleet)), fleet, config }
+        Dispatcher { positions: RwLock::new(Positions::new(&fleet)), skills: SkillTable::new(&fleet), fleet, config }
     }
 
     fn positions(&self) -> std::sync::RwLockReadGuard<'_, Positions> {
@@ -99,36 +102,42 @@ impl Dispatcher {
     }
 
     pub fn travel_minutes(&self, from: &GeoPoint, to: &GeoPoint) -> f64 {
-        from.distance_km(to) * self.config.road_factor / self.config.speed_kmh * 60.0
+        self.minutes_for_km(from.distance_km(to))
+    }
+
+    /// Road minutes for `km` of great-circle distance.
+    fn minutes_for_km(&self, km: f64) -> f64 {
+        km * self.config.road_factor / self.config.speed_kmh * 60.0
     }
 
     /// Engineers nearest-first from `site` with their travel time; travel
     /// never decreases along the walk, which lets callers stop early.
     fn nearest<'a>(&'a self, positions: &'a Positions, site: &GeoPoint) -> impl Iterator<Item = (usize, f64)> + 'a {
-        let site = *site;
-        positions.nearest(&site).map(move |(index, from)| (index, self.travel_minutes(&from, &site)))
+        positions.nearest(site).map(|(index, km)| (index, self.minutes_for_km(km)))
     }
 
     /// Whether engineer `index` can take the ticket, and when they would be
     /// on site; or why not.
-    fn offer(
+    /// The checks run cheapest first (no allocation, the load's hash
+    /// lookup only for the qualified): this runs for every engineer walked.
+    fn offer<'n>(
         &self,
         index: usize,
         travel_minutes: f64,
-        need: &Need<'_>,
+        (need, required): (&Need<'n>, &Required<'n>),
         loads: &HashMap<EngineerId, u32>,
-    ) -> Result<Offer, Rejection> {
+    ) -> Result<Offer, Rejection<'n>> {
         let e = &self.fleet.engineers()[index];
-        let load = loads.get(&e.id).copied().unwrap_or(0);
-        if need.excluded.contains(&e.id) {
-            return Err(Rejection::Excluded);
-        }
-        if let Some(missing) = missing_skills(e, need.skills).into_iter().next() {
+        if let Some(missing) = self.skills.first_missing(index, required) {
             return Err(Rejection::Skill(missing));
         }
         if e.flying && need.severity != Severity::Emergency {
             return Err(Rejection::FlyingReserve);
         }
+        if need.excluded.contains(&e.id) {
+            return Err(Rejection::Excluded);
+        }
+        let load = loads.get(&e.id).copied().unwrap_or(0);
         if load >= e.capacity {
             return Err(Rejection::Capacity);
         }
@@ -145,11 +154,12 @@ impl Dispatcher {
     pub fn choose(&self, need: Need<'_>, loads: &HashMap<EngineerId, u32>) -> Choice {
         let mut search = Search::new(&need, self.config.fairness_minutes_per_job);
         let positions = self.positions();
+        let required = self.skills.required(need.skills);
         for (index, travel) in self.nearest(&positions, &need.site) {
             if search.settled(travel) {
                 break;
             }
-            match self.offer(index, travel, &need, loads) {
+            match self.offer(index, travel, (&need, &required), loads) {
                 Ok(offer) => search.consider(offer),
                 Err(why) => search.reject(why),
             }

@@ -133,12 +133,13 @@ impl Dispatcher {
         let (mut on_time_slots, mut all_slots) = (0usize, 0usize);
         let mut out = Vec::new();
         let positions = self.positions();
+        let required = self.skills.required(need.skills);
         for (index, travel) in self.nearest(&positions, &need.site) {
             let past_reach = need.at + (travel * 60_000.0) as i64 > need.on_site_due;
             if on_time_slots >= batch || (past_reach && all_slots >= batch) {
                 break;
             }
-            let Ok(offer) = self.offer(index, travel, need, loads) else { continue };
+            let Ok(offer) = self.offer(index, travel, (need, &required), loads) else { continue };
             let free = (self.fleet.engineers()[index].capacity - offer.load) as usize;
             all_slots += free;
             if offer.on_time(need) {

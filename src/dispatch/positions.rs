@@ -44,9 +44,12 @@ impl Positions {
         self.points[index]
     }
 
-    /// Engineers nearest-first from `site`, with where they start.
-    pub(super) fn nearest(&self, site: &GeoPoint) -> impl Iterator<Item = (usize, GeoPoint)> + '_ {
-        self.tree.nearest_neighbor_iter(&site.unit_vector()).map(|l| (l.index, self.points[l.index]))
+    /// Engineers nearest-first from `site`, with their great-circle km
+    /// (from the chord the tree measured: no trigonometry per engineer).
+    pub(super) fn nearest(&self, site: &GeoPoint) -> impl Iterator<Item = (usize, f64)> + '_ {
+        self.tree
+            .nearest_neighbor_iter_with_distance_2(&site.unit_vector())
+            .map(|(l, d2)| (l.index, km_from_chord2(d2)))
     }
 
     /// Engineer `index` is now at `to`.
@@ -55,6 +58,12 @@ impl Positions {
         self.tree.insert(Located { point: to.unit_vector(), index });
         self.points[index] = to;
     }
+}
+
+/// Great-circle km between two points whose unit vectors are `d2` apart
+/// (squared chord): the haversine of `GeoPoint::distance_km` in another form.
+fn km_from_chord2(d2: f64) -> f64 {
+    2.0 * crate::model::EARTH_RADIUS_KM * (d2.sqrt() / 2.0).min(1.0).asin()
 }
 
 impl crate::db::Db {

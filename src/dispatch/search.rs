@@ -6,8 +6,8 @@ use super::{Need, Offer};
 use crate::model::{EpochMs, SkillName};
 
 /// Why an engineer cannot take a ticket at all.
-pub(super) enum Rejection {
-    Skill(SkillName),
+pub(super) enum Rejection<'n> {
+    Skill(&'n SkillName),
     /// A flying-team member, kept for emergencies.
     FlyingReserve,
     Capacity,
@@ -72,11 +72,11 @@ impl Search {
         }
     }
 
-    pub(super) fn reject(&mut self, why: Rejection) {
+    pub(super) fn reject(&mut self, why: Rejection<'_>) {
         match why {
             Rejection::Skill(s) => {
                 self.skill += 1;
-                self.example_skill.get_or_insert(s);
+                self.example_skill.get_or_insert_with(|| s.clone());
             }
             Rejection::FlyingReserve => self.reserve += 1,
             Rejection::Capacity => self.capacity += 1,

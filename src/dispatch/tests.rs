@@ -198,7 +198,8 @@ fn the_flying_team_takes_emergencies_only_when_no_local_engineer_is_in_time() {
 fn exhaustive(d: &Dispatcher, need: &Need<'_>, loads: &HashMap<EngineerId, u32>) -> Option<EngineerId> {
     let mut search = Search::new(need, d.config.fairness_minutes_per_job);
     for (i, e) in d.fleet.engineers().iter().enumerate() {
-        if let Ok(o) = d.offer(i, d.travel_minutes(&e.start_point(), &need.site), need, loads) {
+        let required = d.skills.required(need.skills);
+        if let Ok(o) = d.offer(i, d.travel_minutes(&e.start_point(), &need.site), (need, &required), loads) {
             search.consider(o);
         }
     }
@@ -251,7 +252,9 @@ fn the_early_stopping_search_picks_what_judging_everyone_picks() {
 /// The plan cost of assigning ticket `t` to engineer `e` (None: not allowed).
 fn cost(d: &Dispatcher, need: &Need<'_>, e: usize) -> Option<i64> {
     let eng = &d.fleet.engineers()[e];
-    let offer = d.offer(e, d.travel_minutes(&eng.start_point(), &need.site), need, &HashMap::new()).ok()?;
+    let required = d.skills.required(need.skills);
+    let offer =
+        d.offer(e, d.travel_minutes(&eng.start_point(), &need.site), (need, &required), &HashMap::new()).ok()?;
     Some(plan_cost(&offer, need))
 }
 

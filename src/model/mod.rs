@@ -32,6 +32,9 @@ pub struct Reading {
     pub value: f64,
 }
 
+/// The mean Earth radius used for great-circle distances.
+pub const EARTH_RADIUS_KM: f64 = 6371.0;
+
 /// A geographic position in degrees (WGS84).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct GeoPoint {
@@ -42,7 +45,6 @@ pub struct GeoPoint {
 impl GeoPoint {
     /// Great-circle distance in kilometres (haversine on a spherical Earth).
     pub fn distance_km(&self, other: &GeoPoint) -> f64 {
-        const EARTH_RADIUS_KM: f64 = 6371.0;
         let (lat1, lat2) = (self.lat.to_radians(), other.lat.to_radians());
         let dlat = lat2 - lat1;
         let dlon = (other.lon - self.lon).to_radians();
