@@ -202,6 +202,13 @@ async fn declines_and_absences_are_recorded(db: &Db) {
     assert_eq!((t.state, t.engineer_id), (TicketState::Open, None));
     assert!(matches!(db.decline(id.as_str(), &eng, "again", 4).await, Err(StoreError::InvalidTransition { .. })));
     assert_eq!(db.decliners().await.unwrap().get(&id), Some(&vec![eng.clone()]));
+    // SLA flags are raised once per ticket.
+    let due = db.nearing_resolution_deadline(i64::MAX).await.unwrap();
+    assert!(due.iter().any(|t| t.id == id));
+    db.flag(&id, "resolution_at_risk", "test", 5).await.unwrap();
+    let due = db.nearing_resolution_deadline(i64::MAX).await.unwrap();
+    assert!(!due.iter().any(|t| t.id == id), "flagged once");
+    assert!(!db.report_overdue(i64::MAX).await.unwrap().contains(&id), "not on site");
 
     db.set_unavailable(&eng, 10, 20, "off sick", "dispatcher").await.unwrap();
     db.set_unavailable(&eng, 10, 30, "still off sick", "dispatcher").await.unwrap();

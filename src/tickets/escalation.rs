@@ -87,23 +87,47 @@ impl Db {
         Ok(true)
     }
 
-    /// Tickets on site since before `since` with no service report, not yet flagged.
-    pub async fn report_overdue(&self, since: EpochMs) -> Result<Vec<TicketId>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT t.id FROM tickets t WHERE t.state = 'on_site' \
-             AND EXISTS (SELECT 1 FROM ticket_events e WHERE e.ticket_id = t.id AND e.to_state = 'on_site' AND e.at < $1) \
-             AND NOT EXISTS (SELECT 1 FROM ticket_events x WHERE x.ticket_id = t.id AND x.kind = 'report_overdue')",
-        )
-        .bind(since)
+    /// Ticket ids matching `condition` (on `t`, binding `$1` = `at`) that
+    /// have no `kind` event yet: each such flag is raised once.
+    async fn not_yet_flagged(&self, condition: &str, at: EpochMs, kind: &str) -> Result<Vec<TicketId>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT t.id FROM tickets t WHERE {condition} \
+             AND NOT EXISTS (SELECT 1 FROM ticket_events x WHERE x.ticket_id = t.id AND x.kind = $2) ORDER BY t.id"
+        ))
+        .bind(at)
+        .bind(kind)
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(|r| Ok(TicketId::new(crate::db::col::<String>(r, "id")?))).collect()
     }
 
-    /// Records that the ticket's service report is overdue (once: `report_overdue` selects unflagged ones).
-    pub async fn flag_report_overdue(&self, id: &TicketId, detail: &str, now: EpochMs) -> Result<(), StoreError> {
+    /// Tickets on site since before `since` with no service report, not yet flagged.
+    pub async fn report_overdue(&self, since: EpochMs) -> Result<Vec<TicketId>, StoreError> {
+        let on_site_before = "t.state = 'on_site' AND EXISTS \
+             (SELECT 1 FROM ticket_events e WHERE e.ticket_id = t.id AND e.to_state = 'on_site' AND e.at < $1)";
+        self.not_yet_flagged(on_site_before, since, "report_overdue").await
+    }
+
+    /// Unresolved tickets whose resolution deadline falls before `horizon`, not yet flagged.
+    pub async fn nearing_resolution_deadline(&self, horizon: EpochMs) -> Result<Vec<Ticket>, StoreError> {
+        let ids = self
+            .not_yet_flagged(
+                &format!("t.state IN {OPEN_STATES} AND t.resolution_due IS NOT NULL AND t.resolution_due <= $1"),
+                horizon,
+                "resolution_at_risk",
+            )
+            .await?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            out.extend(self.ticket(id.as_str()).await?.map(|d| d.ticket));
+        }
+        Ok(out)
+    }
+
+    /// Records a once-only SLA flag (`kind`) in the ticket's history.
+    pub async fn flag(&self, id: &TicketId, kind: &str, detail: &str, now: EpochMs) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        let event = Event { kind: "report_overdue", from: None, to: None, actor: "sla timer", detail };
+        let event = Event { kind, from: None, to: None, actor: "sla timer", detail };
         record_event(&mut tx, id, now, &event).await?;
         tx.commit().await?;
         Ok(())
@@ -151,6 +175,8 @@ pub struct PassCounts {
     pub replanned: usize,
     /// On site too long without a service report.
     pub reports_overdue: usize,
+    /// Not resolved close to the resolution deadline.
+    pub resolution_at_risk: usize,
 }
 
 impl Escalator {
@@ -205,10 +231,21 @@ impl Escalator {
             db.flag_at_risk(&t.id, &detail, now).await?;
             counts.flagged_at_risk += 1;
         }
+        for t in db.nearing_resolution_deadline(horizon).await? {
+            let left = (t.resolution_due.unwrap_or(now) - now) / 60_000;
+            let detail = if left >= 0 {
+                format!("not resolved {left} min before the resolution deadline")
+            } else {
+                format!("resolution deadline missed by {} min", -left)
+            };
+            db.flag(&t.id, "resolution_at_risk", &detail, now).await?;
+            tracing::warn!(ticket = %t.id, %detail, "resolution deadline at risk");
+            counts.resolution_at_risk += 1;
+        }
         let after = self.config.report_overdue_after;
         for id in db.report_overdue(now - after.as_millis()).await? {
             let detail = format!("on site for more than {after} without a service report: report overdue");
-            db.flag_report_overdue(&id, &detail, now).await?;
+            db.flag(&id, "report_overdue", &detail, now).await?;
             tracing::warn!(ticket = %id, %detail, "service report overdue");
             counts.reports_overdue += 1;
         }
@@ -299,7 +336,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_ticket_on_site_too_long_without_its_report_is_flagged_once() {
+    async fn a_report_overdue_and_a_resolution_deadline_at_risk_are_each_flagged_once() {
         let (db, _dir) = crate::db::temp_sqlite().await;
         let rules = Arc::new(crate::rules::shipped());
         let fleet = crate::tickets::fixtures::fleet_on_duty(&rules, 10, 4);
@@ -322,5 +359,13 @@ mod tests {
         let events = db.ticket(id.as_str()).await.unwrap().unwrap().events;
         let flagged = events.iter().find(|e| e.kind == "report_overdue").unwrap();
         assert!(flagged.detail.contains("without a service report"), "{}", flagged.detail);
+
+        // Resolution due 48 h after detection: flagged 2 h before, once.
+        assert_eq!(timer.pass(t0 + 45 * 60 * MIN).await.unwrap().resolution_at_risk, 0);
+        assert_eq!(timer.pass(t0 + 46 * 60 * MIN + MIN).await.unwrap().resolution_at_risk, 1);
+        assert_eq!(timer.pass(t0 + 50 * 60 * MIN).await.unwrap().resolution_at_risk, 0);
+        let events = db.ticket(id.as_str()).await.unwrap().unwrap().events;
+        let at_risk = events.iter().find(|e| e.kind == "resolution_at_risk").unwrap();
+        assert_eq!(at_risk.detail, "not resolved 119 min before the resolution deadline");
     }
 }

@@ -228,7 +228,9 @@ impl Redispatch {
     }
 
     /// Re-plans every ticket nobody has accepted yet, together.
-    pub async fn replan(&self, why: &str, now: EpochMs) -> Result<Replan, StoreError> {
+    /// The solve runs on the blocking pool: at 10,000 engineers a storm's
+    /// batch takes seconds, which must not stall the async workers.
+    pub async fn replan(self: &Arc<Self>, why: &str, now: EpochMs) -> Result<Replan, StoreError> {
         let tickets = self.db.not_yet_accepted().await?;
         let (absent, declined) = (self.db.unavailable_engineers(now).await?, self.db.decliners().await?);
         let mut loads = self.db.engineer_loads().await?;
@@ -237,16 +239,42 @@ impl Redispatch {
                 *l = l.saturating_sub(1);
             }
         }
-        let excluded: Vec<Vec<EngineerId>> = tickets.iter().map(|t| Self::excluded(t, &absent, &declined)).collect();
-        let (planned, needs): (Vec<&Ticket>, Vec<Need<'_>>) =
-            tickets.iter().zip(&excluded).filter_map(|(t, x)| Some((t, self.need(t, now, x)?))).unzip();
-        let choices = self.dispatcher.plan(&needs, &loads);
-        let mut out = Replan { considered: needs.len(), ..Replan::default() };
-        for (t, c) in planned.into_iter().zip(choices) {
-            self.apply(t, &c, why, now, &mut out).await?;
+        let me = Arc::clone(self);
+        let solving = tokio::task::spawn_blocking(move || {
+            let planned = me.solve(&tickets, &absent, &declined, &loads, now);
+            (tickets, planned)
+        });
+        let (tickets, planned) = match solving.await {
+            Ok(done) => done,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(_) => return Ok(Replan::default()),
+        };
+        let mut out = Replan { considered: planned.len(), ..Replan::default() };
+        for (i, c) in planned {
+            self.apply(&tickets[i], &c, why, now, &mut out).await?;
         }
         tracing::info!(%why, considered = out.considered, moved = out.moved, unassigned = out.unassigned, "re-planned");
         Ok(out)
+    }
+
+    /// The optimal assignment of `tickets` (those whose asset and rule are
+    /// known), by index into `tickets`.
+    fn solve(
+        &self,
+        tickets: &[Ticket],
+        absent: &[EngineerId],
+        declined: &HashMap<TicketId, Vec<EngineerId>>,
+        loads: &HashMap<EngineerId, u32>,
+        now: EpochMs,
+    ) -> Vec<(usize, Choice)> {
+        let excluded: Vec<Vec<EngineerId>> = tickets.iter().map(|t| Self::excluded(t, absent, declined)).collect();
+        let (planned, needs): (Vec<usize>, Vec<Need<'_>>) = tickets
+            .iter()
+            .zip(&excluded)
+            .enumerate()
+            .filter_map(|(i, (t, x))| Some((i, self.need(t, now, x)?)))
+            .unzip();
+        planned.into_iter().zip(self.dispatcher.plan(&needs, loads)).collect()
     }
 
     /// Applies one planned choice; a ticket accepted meanwhile stays as it is.
@@ -275,7 +303,7 @@ impl Redispatch {
     /// started on site goes back to open, then everything not accepted is
     /// re-planned without them.
     pub async fn drop_out(
-        &self,
+        self: &Arc<Self>,
         engineer: &EngineerId,
         back_at: EpochMs,
         reason: &str,
