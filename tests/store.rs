@@ -221,9 +221,10 @@ async fn declines_and_absences_are_recorded(db: &Db) {
     let (here, there) = (GeoPoint { lat: 50.1, lon: 8.6 }, GeoPoint { lat: 52.5, lon: 13.4 });
     assert!(db.set_position(&eng, 100, here).await.unwrap());
     assert!(!db.set_position(&eng, 50, there).await.unwrap(), "an older report is ignored");
-    assert_eq!(db.engineer_positions().await.unwrap(), vec![(eng.clone(), here)]);
+    assert_eq!(db.engineer_positions(0).await.unwrap(), vec![(eng.clone(), here, 100)]);
     assert!(db.set_position(&eng, 200, there).await.unwrap());
-    assert_eq!(db.engineer_positions().await.unwrap(), vec![(eng, there)]);
+    assert_eq!(db.engineer_positions(0).await.unwrap(), vec![(eng.clone(), there, 200)]);
+    assert!(db.engineer_positions(201).await.unwrap().is_empty(), "stale at start: not restored");
 }
 
 /// Depots as dispatch orders them for a site: `(id, km)`, nearest first,

@@ -64,8 +64,9 @@ pub async fn position(
     let at = b.at.map_or_else(now_ms, |t| t.timestamp_millis());
     let to = GeoPoint { lat: b.lat, lon: b.lon };
     let latest = s.db.set_position(&engineer.id, at, to).await?;
-    if latest {
-        s.dispatcher.move_engineer(&engineer.id, to);
+    let fresh = at >= now_ms() - s.dispatcher.position_fresh_for().as_millis();
+    if latest && fresh {
+        s.dispatcher.move_engineer(&engineer.id, to, at);
     }
     Ok(axum::Json(
         json!({ "engineer_id": engineer.id, "position": s.dispatcher.position(&engineer.id), "latest": latest }),

@@ -167,6 +167,9 @@ pub struct DispatchConfig {
     pub replan_window: Span,
     /// Picking and packing at a depot before a part leaves for a site.
     pub parts_handling: Span,
+    /// A reported position older than this no longer says where an
+    /// engineer starts (yesterday's last job site): home base again.
+    pub position_fresh_for: Span,
 }
 
 /// Repeat repairs: after `repeat_limit` repairs of the same fault on one unit
@@ -264,6 +267,7 @@ impl Default for Config {
                 replan_storm: 10,
                 replan_window: Span::from_mins(15),
                 parts_handling: Span::from_hours(2),
+                position_fresh_for: Span::from_hours(12),
             },
             repairs: RepairsConfig::default(),
             quote: QuoteConfig::default(),

@@ -90,11 +90,23 @@ impl Dispatcher {
         Some(self.positions().point(index))
     }
 
-    /// The engineer reported being at `to`; false for an unknown engineer.
-    pub fn move_engineer(&self, engineer: &EngineerId, to: GeoPoint) -> bool {
+    /// The engineer reported being at `to` at `at`; false for an unknown engineer.
+    pub fn move_engineer(&self, engineer: &EngineerId, to: GeoPoint, at: EpochMs) -> bool {
         let Some(index) = self.fleet.engineer_index(engineer.as_str()) else { return false };
-        self.positions.write().unwrap_or_else(std::sync::PoisonError::into_inner).set(index, to);
+        self.positions.write().unwrap_or_else(std::sync::PoisonError::into_inner).set(index, to, at);
         true
+    }
+
+    /// Positions reported longer than `position_fresh_for` before `now`
+    /// are forgotten: those engineers start from home again. How many.
+    pub fn expire_positions(&self, now: EpochMs) -> usize {
+        let before = now - self.config.position_fresh_for.as_millis();
+        self.positions.write().unwrap_or_else(std::sync::PoisonError::into_inner).expire(before)
+    }
+
+    /// How long a reported position counts.
+    pub fn position_fresh_for(&self) -> crate::model::Span {
+        self.config.position_fresh_for
     }
 
     pub fn fleet(&self) -> &Fleet {

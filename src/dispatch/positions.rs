@@ -4,7 +4,7 @@
 //! moved in place when a new position arrives.
 
 use crate::fleet::Fleet;
-use crate::model::GeoPoint;
+use crate::model::{EpochMs, GeoPoint};
 use rstar::{PointDistance, RTree, RTreeObject, AABB};
 
 /// An engineer's starting point on the unit sphere.
@@ -31,13 +31,18 @@ pub(super) struct Positions {
     tree: RTree<Located>,
     /// By index into `Fleet::engineers`.
     points: Vec<GeoPoint>,
+    /// Where each starts without a report: the fleet file's position or base.
+    home: Vec<GeoPoint>,
+    /// When each reported position was taken (`None`: at home).
+    reported: Vec<Option<EpochMs>>,
 }
 
 impl Positions {
     pub(super) fn new(fleet: &Fleet) -> Positions {
         let points: Vec<GeoPoint> = fleet.engineers().iter().map(|e| e.start_point()).collect();
         let located = points.iter().enumerate().map(|(index, p)| Located { point: p.unit_vector(), index }).collect();
-        Positions { tree: RTree::bulk_load(located), points }
+        let reported = vec![None; points.len()];
+        Positions { tree: RTree::bulk_load(located), home: points.clone(), points, reported }
     }
 
     pub(super) fn point(&self, index: usize) -> GeoPoint {
@@ -52,8 +57,26 @@ impl Positions {
             .map(|(l, d2)| (l.index, km_from_chord2(d2)))
     }
 
-    /// Engineer `index` is now at `to`.
-    pub(super) fn set(&mut self, index: usize, to: GeoPoint) {
+    /// Engineer `index` reported being at `to` at `at`.
+    pub(super) fn set(&mut self, index: usize, to: GeoPoint, at: EpochMs) {
+        self.place(index, to);
+        self.reported[index] = Some(at);
+    }
+
+    /// Reports taken before `before` no longer say where anyone starts
+    /// (yesterday's last job site): those engineers start from home again.
+    /// How many were reset.
+    pub(super) fn expire(&mut self, before: EpochMs) -> usize {
+        let stale: Vec<usize> =
+            (0..self.points.len()).filter(|&i| self.reported[i].is_some_and(|t| t < before)).collect();
+        for &i in &stale {
+            self.place(i, self.home[i]);
+            self.reported[i] = None;
+        }
+        stale.len()
+    }
+
+    fn place(&mut self, index: usize, to: GeoPoint) {
         self.tree.remove(&Located { point: self.points[index].unit_vector(), index });
         self.tree.insert(Located { point: to.unit_vector(), index });
         self.points[index] = to;
@@ -89,13 +112,21 @@ impl crate::db::Db {
         Ok(changed > 0)
     }
 
-    /// Every stored position, to restore the dispatcher's at start.
-    pub async fn engineer_positions(&self) -> Result<Vec<(crate::model::EngineerId, GeoPoint)>, crate::db::DbError> {
-        let rows = sqlx::query("SELECT engineer_id, lat, lon FROM engineer_positions").fetch_all(&self.pool).await?;
+    /// Every position reported at or after `since`, to restore the dispatcher's at start.
+    pub async fn engineer_positions(
+        &self,
+        since: EpochMs,
+    ) -> Result<Vec<(crate::model::EngineerId, GeoPoint, EpochMs)>, crate::db::DbError> {
+        let rows =
+            sqlx::query("SELECT engineer_id, lat, lon, at FROM engineer_positions WHERE at >= $1 ORDER BY engineer_id")
+                .bind(since)
+                .fetch_all(&self.pool)
+                .await?;
         rows.iter()
             .map(|r| {
                 let id = crate::model::EngineerId::new(crate::db::col::<String>(r, "engineer_id")?);
-                Ok((id, GeoPoint { lat: crate::db::col(r, "lat")?, lon: crate::db::col(r, "lon")? }))
+                let at = GeoPoint { lat: crate::db::col(r, "lat")?, lon: crate::db::col(r, "lon")? };
+                Ok((id, at, crate::db::col(r, "at")?))
             })
             .collect()
     }

@@ -177,6 +177,8 @@ pub struct PassCounts {
     pub reports_overdue: usize,
     /// Not resolved close to the resolution deadline.
     pub resolution_at_risk: usize,
+    /// Engineers whose reported position went stale: home base again.
+    pub positions_expired: usize,
 }
 
 impl Escalator {
@@ -200,7 +202,9 @@ impl Escalator {
 
     /// One pass at `now`.
     pub async fn pass(&self, now: EpochMs) -> Result<PassCounts, StoreError> {
-        let mut counts = PassCounts { replanned: self.storm_replan(now).await?, ..PassCounts::default() };
+        let positions_expired = self.redispatch.dispatcher.expire_positions(now);
+        let replanned = self.storm_replan(now).await?;
+        let mut counts = PassCounts { replanned, positions_expired, ..PassCounts::default() };
         let has = |a| self.config.actions.contains(&a);
         let db = &self.redispatch.db;
         for t in db.response_overdue(now).await? {
