@@ -222,6 +222,43 @@ async fn the_console_page_is_served_at_the_root() {
     assert!(html.contains("upkeep dispatch") && html.contains("/api/v1/tickets"));
 }
 
+/// `path` with every `${...}` or `{...}` segment as `*`, query dropped.
+fn shape(path: &str) -> Vec<String> {
+    let path = path.split('?').next().unwrap_or_default();
+    path.split('/').map(|seg| if seg.contains('{') { "*".to_owned() } else { seg.to_owned() }).collect()
+}
+
+/// The string literal starting at `text`, up to its closing quote outside
+/// any `${...}` interpolation.
+fn literal_from(text: &str) -> &str {
+    let mut depth = 0;
+    for (i, c) in text.char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' => depth -= 1,
+            '`' | '\'' | '"' if depth == 0 => return &text[..i],
+            _ => {}
+        }
+    }
+    text
+}
+
+#[tokio::test]
+async fn every_path_the_console_calls_is_a_documented_route() {
+    let h = harness().await;
+    let (_, doc) = call(&h, "GET", "/openapi.json", None).await;
+    let routes: Vec<Vec<String>> = doc["paths"].as_object().unwrap().keys().map(|p| shape(p)).collect();
+    let called: Vec<&str> = CONSOLE.match_indices("/api/v1/").map(|(at, _)| literal_from(&CONSOLE[at..])).collect();
+    assert!(called.len() >= 4, "{called:?}");
+    for path in called {
+        let wanted = shape(path);
+        let fits = |r: &Vec<String>| {
+            r.len() == wanted.len() && r.iter().zip(&wanted).all(|(a, b)| a == b || a == "*" || b == "*")
+        };
+        assert!(routes.iter().any(fits), "the console calls {path}, which is no route");
+    }
+}
+
 #[tokio::test]
 async fn the_openapi_document_lists_every_route() {
     let h = harness().await;
