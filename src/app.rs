@@ -119,12 +119,8 @@ pub async fn start(config: &Config, fleet: Arc<Fleet>, rules: Arc<RuleSet>) -> R
         quote: config.quote.clone(),
         metrics: Arc::clone(&metrics),
     };
-    let redispatch = Arc::new(Redispatch {
-        db: db.clone(),
-        fleet: Arc::clone(&fleet),
-        rules: Arc::clone(&rules),
-        dispatcher: Arc::clone(&dispatcher),
-    });
+    let redispatch =
+        Arc::new(Redispatch::new(db.clone(), Arc::clone(&fleet), Arc::clone(&rules), Arc::clone(&dispatcher)));
     let storm = StormConfig { tickets: config.dispatch.replan_storm, window: config.dispatch.replan_window };
     let escalator = Escalator::new(Arc::clone(&redispatch), config.escalation.clone(), storm);
     let state = AppState { db: db.clone(), fleet, rules, dispatcher, redispatch, metrics: Arc::clone(&metrics) };

@@ -51,6 +51,10 @@ pub struct PositionBody {
     at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
+/// A device clock this far ahead is tolerated; further, and a report would
+/// shadow every real one until that time.
+const CLOCK_SKEW_MS: EpochMs = 5 * 60_000;
+
 /// The engineer's app reports where they are: their next journey starts there.
 pub async fn position(
     State(s): State<AppState>,
@@ -61,10 +65,14 @@ pub async fn position(
         return Err(ApiError::bad_request("lat must be within [-90, 90] and lon within [-180, 180]"));
     }
     let engineer = s.fleet.engineer(&id).ok_or_else(|| ApiError::not_found("engineer", &id))?;
-    let at = b.at.map_or_else(now_ms, |t| t.timestamp_millis());
+    let now = now_ms();
+    let at = b.at.map_or(now, |t| t.timestamp_millis());
+    if at > now + CLOCK_SKEW_MS {
+        return Err(ApiError::bad_request("at lies in the future: check the device clock"));
+    }
     let to = GeoPoint { lat: b.lat, lon: b.lon };
     let latest = s.db.set_position(&engineer.id, at, to).await?;
-    let fresh = at >= now_ms() - s.dispatcher.position_fresh_for().as_millis();
+    let fresh = at >= now - s.dispatcher.position_fresh_for().as_millis();
     if latest && fresh {
         s.dispatcher.move_engineer(&engineer.id, to, at);
     }

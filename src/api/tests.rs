@@ -24,12 +24,12 @@ async fn harness() -> Harness {
     let metrics = Arc::new(Metrics::default());
     metrics.ingest_running.store(1, std::sync::atomic::Ordering::Relaxed);
     let rules = Arc::new(rules);
-    let redispatch = Arc::new(crate::tickets::redispatch::Redispatch {
-        db: db.clone(),
-        fleet: Arc::clone(&fleet),
-        rules: Arc::clone(&rules),
-        dispatcher: Arc::clone(&dispatcher),
-    });
+    let redispatch = Arc::new(crate::tickets::redispatch::Redispatch::new(
+        db.clone(),
+        Arc::clone(&fleet),
+        Arc::clone(&rules),
+        Arc::clone(&dispatcher),
+    ));
     Harness { state: AppState { db, fleet, rules, dispatcher, redispatch, metrics }, _dir: dir }
 }
 
@@ -413,6 +413,9 @@ async fn an_engineer_declines_and_the_ticket_goes_to_someone_else() {
     let (status, _) =
         call(&h, "POST", "/api/v1/tickets/TK-none/decline", Some(json!({"engineer_id": first, "reason": "x"}))).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    let uri = format!("/api/v1/tickets/{id}/transition");
+    let (status, body) = call(&h, "POST", &uri, Some(json!({"to": "open", "actor": "d"}))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "back to open only by /decline: {body}");
 }
 
 #[tokio::test]
@@ -481,6 +484,9 @@ async fn an_engineers_reported_position_is_kept_and_shown() {
     assert_eq!((body["latest"].as_bool(), body["position"]["lat"].as_f64()), (Some(false), Some(48.14)));
     let (status, _) = call(&h, "POST", &uri, Some(json!({"lat": 91.0, "lon": 0.0}))).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
+    let future = json!({"lat": 1.0, "lon": 1.0, "at": "2099-01-01T00:00:00Z"});
+    let (status, body) = call(&h, "POST", &uri, Some(future)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "a clock far ahead would shadow every real report: {body}");
     let (status, _) =
         call(&h, "POST", "/api/v1/engineers/E-none/position", Some(json!({"lat": 1.0, "lon": 1.0}))).await;
     assert_eq!(status, StatusCode::NOT_FOUND);

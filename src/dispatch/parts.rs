@@ -100,37 +100,31 @@ pub enum Restock {
 pub fn replenishment(fleet: &Fleet, levels: &[StockLevel]) -> Vec<Replenishment> {
     let catalogue: HashMap<&PartNumber, _> = fleet.file().parts.iter().map(|p| (&p.number, p)).collect();
     let location: HashMap<&DepotId, GeoPoint> = fleet.depots().iter().map(|d| (&d.id, d.location)).collect();
-    let mut out: Vec<Replenishment> = levels
-        .iter()
-        .filter_map(|l| {
-            let part = catalogue.get(&l.part)?;
-            let safety = i64::from(part.safety_stock);
-            if l.on_hand >= safety {
-                return None;
+    let safety = |l: &StockLevel| catalogue.get(&l.part).map(|p| i64::from(p.safety_stock));
+    let mut short: Vec<&StockLevel> = levels.iter().filter(|l| safety(l).is_some_and(|s| l.on_hand < s)).collect();
+    short.sort_by_key(|l| (l.on_hand - safety(l).unwrap_or(0), &l.depot, &l.part));
+    // Units already promised by a lender: its surplus is lent only once.
+    let mut lent: HashMap<(&DepotId, &PartNumber), i64> = HashMap::new();
+    let mut out = Vec::with_capacity(short.len());
+    for l in short {
+        let (Some(part), Some(here)) = (catalogue.get(&l.part), location.get(&l.depot)) else { continue };
+        let safety_stock = i64::from(part.safety_stock);
+        let quantity = 2 * safety_stock - l.on_hand;
+        let spare = |o: &StockLevel| o.on_hand - safety_stock - lent.get(&(&o.depot, &o.part)).copied().unwrap_or(0);
+        let lender = levels
+            .iter()
+            .filter(|o| o.part == l.part && o.depot != l.depot && spare(o) >= quantity)
+            .filter_map(|o| Some((o, location.get(&o.depot)?.distance_km(here))))
+            .min_by(|a, b| a.1.total_cmp(&b.1));
+        let action = match lender {
+            Some((o, km)) => {
+                *lent.entry((&o.depot, &o.part)).or_insert(0) += quantity;
+                Restock::Transfer { from: o.depot.clone(), km, from_on_hand: o.on_hand }
             }
-            let quantity = 2 * safety - l.on_hand;
-            let here = location.get(&l.depot)?;
-            let lender = levels
-                .iter()
-                .filter(|o| o.part == l.part && o.depot != l.depot && o.on_hand - safety >= quantity)
-                .filter_map(|o| Some((o, location.get(&o.depot)?.distance_km(here))))
-                .min_by(|a, b| a.1.total_cmp(&b.1));
-            let action = match lender {
-                Some((o, km)) => Restock::Transfer { from: o.depot.clone(), km, from_on_hand: o.on_hand },
-                None => {
-                    Restock::Purchase { lead_time_days: part.lead_time_days, cost: part.list_price * quantity as f64 }
-                }
-            };
-            Some(Replenishment {
-                depot: l.depot.clone(),
-                part: l.part.clone(),
-                on_hand: l.on_hand,
-                safety_stock: safety,
-                quantity,
-                action,
-            })
-        })
-        .collect();
-    out.sort_by_key(|r| (r.on_hand - r.safety_stock, r.depot.to_string(), r.part.to_string()));
+            None => Restock::Purchase { lead_time_days: part.lead_time_days, cost: part.list_price * quantity as f64 },
+        };
+        let (depot, number) = (l.depot.clone(), l.part.clone());
+        out.push(Replenishment { depot, part: number, on_hand: l.on_hand, safety_stock, quantity, action });
+    }
     out
 }

@@ -57,8 +57,12 @@ impl Positions {
             .map(|(l, d2)| (l.index, km_from_chord2(d2)))
     }
 
-    /// Engineer `index` reported being at `to` at `at`.
+    /// Engineer `index` reported being at `to` at `at`; a report older
+    /// than the one held (two requests racing) changes nothing.
     pub(super) fn set(&mut self, index: usize, to: GeoPoint, at: EpochMs) {
+        if self.reported[index].is_some_and(|held| held > at) {
+            return;
+        }
         self.place(index, to);
         self.reported[index] = Some(at);
     }

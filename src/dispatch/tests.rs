@@ -147,6 +147,8 @@ fn a_reported_position_moves_where_the_journey_starts() {
     assert!(c.note.contains(" 1.1 km"), "{}", c.note);
     assert_eq!(d.position(&far), Some(GeoPoint { lat: 50.01, lon: 10.0 }));
     assert!(!d.move_engineer(&EngineerId::new("nobody"), GeoPoint { lat: 0.0, lon: 0.0 }, noon()));
+    d.move_engineer(&far, GeoPoint { lat: 60.0, lon: 10.0 }, noon() - 1);
+    assert_eq!(d.position(&far), Some(GeoPoint { lat: 50.01, lon: 10.0 }), "an older report arriving late loses");
     // Twelve hours on, the report no longer counts: home base again.
     assert_eq!(d.expire_positions(noon() + 11 * 3_600_000), 0);
     assert_eq!(d.expire_positions(noon() + 13 * 3_600_000), 1);
@@ -412,4 +414,10 @@ fn stock_below_safety_is_lent_from_the_nearest_surplus_else_purchased() {
     );
     // SEAL: nobody has spare above their own safety stock: purchase 3 at list price.
     assert_eq!(s[1].action, crate::dispatch::Restock::Purchase { lead_time_days: 3, cost: 30.0 });
+
+    // Two depots short of BRG, one lender with 11 spare: lent once (7 units), the other buys.
+    let two_short = [level("low", "BRG", 1), level("near-rich", "BRG", 1), level("far-rich", "BRG", 15)];
+    let s = crate::dispatch::replenishment(&fleet, &two_short);
+    let lends = s.iter().filter(|r| matches!(r.action, crate::dispatch::Restock::Transfer { .. })).count();
+    assert_eq!((s.len(), lends), (2, 1), "{s:?}");
 }

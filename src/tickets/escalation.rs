@@ -24,10 +24,13 @@ impl Db {
         self.tickets_where("state IN ('open', 'assigned') AND response_due < $1 AND escalated_at IS NULL", now).await
     }
 
-    /// Tickets not yet on site whose on-site deadline is within reach of `horizon`, not yet flagged.
+    /// Tickets not yet on site whose on-site deadline is within reach of
+    /// `horizon`, not yet flagged (by event: a reassignment resets the
+    /// dispatcher's `deadline_at_risk` verdict, not the timer's flag).
     pub async fn nearing_on_site_deadline(&self, horizon: EpochMs) -> Result<Vec<Ticket>, StoreError> {
         self.tickets_where(
-            "state IN ('open', 'assigned', 'accepted', 'en_route') AND on_site_due <= $1 AND deadline_at_risk = 0",
+            "state IN ('open', 'assigned', 'accepted', 'en_route') AND on_site_due <= $1 AND NOT EXISTS \
+             (SELECT 1 FROM ticket_events x WHERE x.ticket_id = tickets.id AND x.kind = 'at_risk')",
             horizon,
         )
         .await
@@ -47,7 +50,7 @@ impl Db {
         let severity = if raise { format!(", severity = {RAISED_SEVERITY}") } else { String::new() };
         let sql = format!(
             "UPDATE tickets SET escalated_at = $1, updated_at = $1{severity} \
-             WHERE id = $2 AND escalated_at IS NULL AND state IN {OPEN_STATES}"
+             WHERE id = $2 AND escalated_at IS NULL AND state IN ('open', 'assigned')"
         );
         if !update_if(&mut tx, &sql, now, id).await? {
             return Ok(false);
@@ -217,6 +220,9 @@ impl Escalator {
             if has(EscalationAction::NotifySupervisor) {
                 tracing::warn!(ticket = %t.id, asset = %t.asset_id, severity = %t.severity, %detail, "escalated to the supervisor");
             }
+            // Dispatch again at the severity just set (an emergency may take the flying team).
+            let raised = has(EscalationAction::RaiseSeverity);
+            let t = Ticket { severity: if raised { t.severity.raised() } else { t.severity }, ..t };
             let lapsed = t.engineer_id.as_ref();
             if has(EscalationAction::Reassign)
                 && self.redispatch.redispatch(&t, lapsed, "sla timer", "escalation", now).await?.is_some()
@@ -267,9 +273,9 @@ impl Escalator {
         if created < self.storm.tickets as usize {
             return Ok(0);
         }
-        self.last_replan.store(now, Ordering::Relaxed);
         let why = format!("alarm storm: {created} tickets within {}", self.storm.window);
         let r = self.redispatch.replan(&why, now).await?;
+        self.last_replan.store(now, Ordering::Relaxed);
         tracing::warn!(%why, considered = r.considered, moved = r.moved, "storm re-plan");
         Ok(r.moved)
     }
@@ -318,7 +324,7 @@ mod tests {
             ],
             ..EscalationConfig::default()
         };
-        let redispatch = Arc::new(Redispatch { db: db.clone(), fleet, rules, dispatcher });
+        let redispatch = Arc::new(Redispatch::new(db.clone(), fleet, rules, dispatcher));
         let timer = Escalator::new(redispatch, config, StormConfig { tickets: 0, window: Span::from_mins(15) });
 
         assert_eq!(timer.pass(t0 + 30 * MIN).await.unwrap(), PassCounts::default(), "within the response deadline");
@@ -337,6 +343,9 @@ mod tests {
         assert_eq!(timer.pass(t0 + 22 * 60 * MIN + 2 * MIN).await.unwrap().flagged_at_risk, 0);
         let t = db.ticket(id.as_str()).await.unwrap().unwrap().ticket;
         assert!(t.deadline_at_risk);
+        // A reassignment resets the dispatcher's verdict, not the timer's flag: still once.
+        db.assign(id.as_str(), &first, "back", false, "dispatcher", t0 + 22 * 60 * MIN + 3 * MIN).await.unwrap();
+        assert_eq!(timer.pass(t0 + 22 * 60 * MIN + 4 * MIN).await.unwrap().flagged_at_risk, 0);
     }
 
     #[tokio::test]
@@ -353,7 +362,7 @@ mod tests {
             db.transition(id.as_str(), to, engineer.as_str(), "", t0 + MIN).await.unwrap();
         }
         let dispatcher = Arc::new(Dispatcher::new(Arc::clone(&fleet), Default::default()));
-        let redispatch = Arc::new(Redispatch { db: db.clone(), fleet, rules, dispatcher });
+        let redispatch = Arc::new(Redispatch::new(db.clone(), fleet, rules, dispatcher));
         let config = EscalationConfig { actions: vec![], ..EscalationConfig::default() };
         let timer = Escalator::new(redispatch, config, StormConfig { tickets: 0, window: Span::from_mins(15) });
 

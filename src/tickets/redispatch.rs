@@ -6,7 +6,7 @@
 //! travel); a ticket moves only when the plan gives it someone else, and
 //! every move is an event in its history.
 
-use super::store::{insert_event, lock, Event};
+use super::store::{insert_event, lock, Assignment, Event};
 use super::{StoreError, Ticket, TicketState};
 use crate::db::{col, Db};
 use crate::dispatch::{Choice, Dispatcher, Need};
@@ -172,15 +172,28 @@ impl Db {
     }
 }
 
+/// The ticket moved on since it was read (accepted, reassigned, declined):
+/// a decision taken from that read is dropped, not an error.
+fn changed_meanwhile(e: &StoreError) -> bool {
+    matches!(e, StoreError::InvalidTransition { .. } | StoreError::NotHolder { .. } | StoreError::Conflict(_))
+}
+
 /// Everything a second dispatch needs.
 pub struct Redispatch {
     pub db: Db,
     pub fleet: Arc<Fleet>,
     pub rules: Arc<RuleSet>,
     pub dispatcher: Arc<Dispatcher>,
+    /// One re-plan or drop-out at a time: two plans from the same snapshot
+    /// would hand out the same free slot twice.
+    planning: tokio::sync::Mutex<()>,
 }
 
 impl Redispatch {
+    pub fn new(db: Db, fleet: Arc<Fleet>, rules: Arc<RuleSet>, dispatcher: Arc<Dispatcher>) -> Redispatch {
+        Redispatch { db, fleet, rules, dispatcher, planning: tokio::sync::Mutex::new(()) }
+    }
+
     /// What `t` needs from an engineer at `at`, unless its asset or rule is gone.
     fn need<'a>(&'a self, t: &Ticket, at: EpochMs, excluded: &'a [EngineerId]) -> Option<Need<'a>> {
         let asset = self.fleet.asset(t.asset_id.as_str())?;
@@ -219,7 +232,12 @@ impl Redispatch {
         let note = format!("{why}: {}", choice.note);
         match &choice.engineer {
             Some(e) => {
-                self.db.assign(t.id.as_str(), e, &note, choice.at_risk, actor, now).await?;
+                let a = Assignment { engineer: e, note: &note, at_risk: choice.at_risk, actor };
+                match self.db.assign_if(t.id.as_str(), Some(t.engineer_id.as_ref()), &a, now).await {
+                    Ok(_) => {}
+                    Err(e) if changed_meanwhile(&e) => return Ok(None),
+                    Err(e) => return Err(e),
+                }
             }
             None if t.state == TicketState::Open => self.db.mark_unassigned(&t.id, &note, now).await?,
             None => {}
@@ -231,17 +249,17 @@ impl Redispatch {
     /// The solve runs on the blocking pool: at 10,000 engineers a storm's
     /// batch takes seconds, which must not stall the async workers.
     pub async fn replan(self: &Arc<Self>, why: &str, now: EpochMs) -> Result<Replan, StoreError> {
+        let _one_at_a_time = self.planning.lock().await;
+        self.replan_locked(why, now).await
+    }
+
+    async fn replan_locked(self: &Arc<Self>, why: &str, now: EpochMs) -> Result<Replan, StoreError> {
         let tickets = self.db.not_yet_accepted().await?;
         let (absent, declined) = (self.db.unavailable_engineers(now).await?, self.db.decliners().await?);
-        let mut loads = self.db.engineer_loads().await?;
-        for e in tickets.iter().filter_map(|t| t.engineer_id.as_ref()) {
-            if let Some(l) = loads.get_mut(e) {
-                *l = l.saturating_sub(1);
-            }
-        }
+        let loads = self.db.engineer_loads().await?;
         let me = Arc::clone(self);
         let solving = tokio::task::spawn_blocking(move || {
-            let planned = me.solve(&tickets, &absent, &declined, &loads, now);
+            let planned = me.solve(&tickets, &absent, &declined, loads, now);
             (tickets, planned)
         });
         let (tickets, planned) = match solving.await {
@@ -258,13 +276,14 @@ impl Redispatch {
     }
 
     /// The optimal assignment of `tickets` (those whose asset and rule are
-    /// known), by index into `tickets`.
+    /// known), by index into `tickets`. The planned tickets' own slots are
+    /// free for the plan; the others keep theirs.
     fn solve(
         &self,
         tickets: &[Ticket],
         absent: &[EngineerId],
         declined: &HashMap<TicketId, Vec<EngineerId>>,
-        loads: &HashMap<EngineerId, u32>,
+        mut loads: HashMap<EngineerId, u32>,
         now: EpochMs,
     ) -> Vec<(usize, Choice)> {
         let excluded: Vec<Vec<EngineerId>> = tickets.iter().map(|t| Self::excluded(t, absent, declined)).collect();
@@ -274,26 +293,36 @@ impl Redispatch {
             .enumerate()
             .filter_map(|(i, (t, x))| Some((i, self.need(t, now, x)?)))
             .unzip();
-        planned.into_iter().zip(self.dispatcher.plan(&needs, loads)).collect()
+        for e in planned.iter().filter_map(|&i| tickets[i].engineer_id.as_ref()) {
+            if let Some(l) = loads.get_mut(e) {
+                *l = l.saturating_sub(1);
+            }
+        }
+        planned.into_iter().zip(self.dispatcher.plan(&needs, &loads)).collect()
     }
 
-    /// Applies one planned choice; a ticket accepted meanwhile stays as it is.
+    /// Applies one planned choice, only if the ticket is as the plan saw
+    /// it: one accepted, reassigned or declined meanwhile stays as it is.
     async fn apply(&self, t: &Ticket, c: &Choice, why: &str, now: EpochMs, out: &mut Replan) -> Result<(), StoreError> {
         if c.engineer == t.engineer_id {
             return Ok(());
         }
         let note = format!("re-plan ({why}): {}", c.note);
+        let held = t.engineer_id.as_ref();
         let done = match &c.engineer {
-            Some(e) => self.db.assign(t.id.as_str(), e, &note, c.at_risk, "replan", now).await.map(drop),
+            Some(e) => {
+                let a = Assignment { engineer: e, note: &note, at_risk: c.at_risk, actor: "replan" };
+                self.db.assign_if(t.id.as_str(), Some(held), &a, now).await.map(drop)
+            }
             None => {
                 let event = Event { kind: "unassigned", from: None, to: None, actor: "replan", detail: &note };
-                self.db.reopen(&t.id, &[TicketState::Assigned], None, event, now).await
+                self.db.reopen(&t.id, &[TicketState::Assigned], held, event, now).await
             }
         };
         match done {
             Ok(()) if c.engineer.is_some() => out.moved += 1,
             Ok(()) => out.unassigned += 1,
-            Err(StoreError::InvalidTransition { .. }) => {}
+            Err(e) if changed_meanwhile(&e) => {}
             Err(e) => return Err(e),
         }
         Ok(())
@@ -310,6 +339,7 @@ impl Redispatch {
         actor: &str,
         now: EpochMs,
     ) -> Result<Replan, StoreError> {
+        let _one_at_a_time = self.planning.lock().await;
         self.db.set_unavailable(engineer, now, back_at, reason, actor).await?;
         let detail = format!("{engineer} unavailable: {reason}");
         let mut withdrawn = 0;
@@ -317,11 +347,11 @@ impl Redispatch {
             let event = Event { kind: "withdrawn", from: None, to: None, actor, detail: &detail };
             match self.db.reopen(&id, &NOT_STARTED, Some(engineer), event, now).await {
                 Ok(()) => withdrawn += 1,
-                Err(StoreError::InvalidTransition { .. } | StoreError::NotHolder { .. }) => {}
+                Err(e) if changed_meanwhile(&e) => {}
                 Err(e) => return Err(e),
             }
         }
-        let replan = self.replan(&detail, now).await?;
+        let replan = self.replan_locked(&detail, now).await?;
         Ok(Replan { withdrawn, ..replan })
     }
 }

@@ -138,6 +138,15 @@ pub struct TicketDetail {
     pub parts: Vec<PartLine>,
 }
 
+/// Who gets a ticket, why, and who decided.
+#[derive(Debug, Clone, Copy)]
+pub struct Assignment<'a> {
+    pub engineer: &'a EngineerId,
+    pub note: &'a str,
+    pub at_risk: bool,
+    pub actor: &'a str,
+}
+
 /// A ticket about to be opened from a finding.
 #[derive(Debug, Clone)]
 pub struct NewTicket {
@@ -384,10 +393,32 @@ impl Db {
         actor: &str,
         now: EpochMs,
     ) -> Result<Ticket, StoreError> {
+        let a = Assignment { engineer, note, at_risk, actor };
+        self.assign_if(id, None, &a, now).await
+    }
+
+    /// `assign`, only while the ticket is still held by `expected` (when
+    /// given: `Some(None)` = nobody): a plan computed from a snapshot must
+    /// not overwrite what changed since (409 `concurrent_update`).
+    pub(super) async fn assign_if(
+        &self,
+        id: &str,
+        expected: Option<Option<&EngineerId>>,
+        a: &Assignment<'_>,
+        now: EpochMs,
+    ) -> Result<Ticket, StoreError> {
+        let Assignment { engineer, note, at_risk, actor } = *a;
         let mut tx = self.pool.begin().await?;
         let (seq, from) = lock(&mut tx, id).await?;
         if !matches!(from, TicketState::Open | TicketState::Assigned) {
             return Err(StoreError::InvalidTransition { from, to: TicketState::Assigned });
+        }
+        if let Some(expected) = expected {
+            let held =
+                sqlx::query("SELECT engineer_id FROM tickets WHERE id = $1").bind(id).fetch_one(&mut *tx).await?;
+            if col::<Option<String>>(&held, "engineer_id")?.as_deref() != expected.map(|e| e.as_str()) {
+                return Err(StoreError::Conflict(TicketId::new(id)));
+            }
         }
         sqlx::query(
             "UPDATE tickets SET state = 'assigned', engineer_id = $1, assignment_note = $2, deadline_at_risk = $3, \

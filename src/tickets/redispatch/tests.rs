@@ -17,7 +17,7 @@ async fn setup() -> Setup {
     let rules = Arc::new(crate::rules::shipped());
     let fleet = fleet_on_duty(&rules, 30, 5);
     let dispatcher = Arc::new(Dispatcher::new(Arc::clone(&fleet), DispatchConfig::default()));
-    Setup { r: Arc::new(Redispatch { db, fleet, rules, dispatcher }), _dir: dir }
+    Setup { r: Arc::new(Redispatch::new(db, fleet, rules, dispatcher)), _dir: dir }
 }
 
 /// Opens a ticket for asset `i` at `at`, unassigned.
@@ -153,4 +153,23 @@ async fn an_alarm_storm_replans_poor_assignments_once_per_window() {
     // After it, four tickets are no longer a storm within the last 15 minutes.
     assert_eq!(timer.pass(t0 + 30 * MIN).await.unwrap().replanned, 0);
     assert_eq!(ticket(r, &ids[0]).await.engineer_id, Some(far));
+}
+
+#[tokio::test]
+async fn a_plan_made_from_a_snapshot_never_overwrites_what_changed_since() {
+    let s = setup().await;
+    let r = &s.r;
+    let t0 = crate::model::now_ms();
+    let id = open(r, 0, t0).await;
+    let snapshot = ticket(r, &id).await;
+    let far = farthest_qualified(r, &snapshot);
+    // A dispatcher assigns it while a re-plan still holds the unassigned snapshot.
+    r.db.assign(id.as_str(), &far, "by hand", false, "dispatcher", t0).await.unwrap();
+    let planned = Assignment { engineer: &r.fleet.engineers()[0].id, note: "plan", at_risk: false, actor: "replan" };
+    let stale = r.db.assign_if(id.as_str(), Some(None), &planned, t0 + MIN).await;
+    assert!(matches!(stale, Err(StoreError::Conflict(_))), "{stale:?}");
+    assert_eq!(ticket(r, &id).await.engineer_id, Some(far.clone()), "the dispatcher's choice stands");
+    // Re-dispatching from the stale snapshot changes nothing either.
+    assert_eq!(r.redispatch(&snapshot, None, "dispatch", "stale", t0 + MIN).await.unwrap(), None);
+    assert_eq!(ticket(r, &id).await.engineer_id, Some(far));
 }
