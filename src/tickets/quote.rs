@@ -83,7 +83,7 @@ impl Db {
     /// The customer's acceptance of the ticket's quote (`NotFound` for no such ticket).
     pub async fn accept_quote(&self, id: &TicketId, actor: &str, now: EpochMs) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        let (seq, _) = lock(&mut tx, id.as_str()).await?;
+        let seq = lock(&mut tx, id.as_str()).await?.seq;
         let sql = "UPDATE tickets SET quote_accepted_at = $1, updated_at = $1 WHERE id = $2 AND quote IS NOT NULL \
                    AND quote_accepted_at IS NULL";
         if !update_if(&mut tx, sql, now, id).await? {

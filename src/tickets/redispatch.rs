@@ -6,7 +6,7 @@
 //! travel); a ticket moves only when the plan gives it someone else, and
 //! every move is an event in its history.
 
-use super::store::{insert_event, lock, Assignment, Event};
+use super::store::{insert_event, lock, Assignment, Event, Locked};
 use super::{StoreError, Ticket, TicketState};
 use crate::db::{col, Db};
 use crate::dispatch::{Choice, Dispatcher, Need};
@@ -120,16 +120,11 @@ impl Db {
         now: EpochMs,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        let (seq, state) = lock(&mut tx, id.as_str()).await?;
+        let Locked { seq, state, engineer: held } = lock(&mut tx, id.as_str()).await?;
         if !from.contains(&state) {
             return Err(StoreError::InvalidTransition { from: state, to: TicketState::Open });
         }
-        let held = sqlx::query("SELECT engineer_id FROM tickets WHERE id = $1")
-            .bind(id.as_str())
-            .fetch_one(&mut *tx)
-            .await
-            .map(|r| col::<Option<String>>(&r, "engineer_id"))??;
-        if let Some(h) = holder.filter(|h| held.as_deref() != Some(h.as_str())) {
+        if let Some(h) = holder.filter(|h| held.as_ref() != Some(*h)) {
             return Err(StoreError::NotHolder { ticket: id.clone(), engineer: h.clone() });
         }
         sqlx::query(

@@ -4,7 +4,7 @@
 //! names are consumed and other reservations released. A closed ticket gets
 //! one follow-up record from the customer (rating, comment).
 
-use super::store::{insert_event, lock, Event};
+use super::store::{insert_event, lock, Event, Locked};
 use super::{StoreError, TicketState};
 use crate::db::Db;
 use crate::model::{EpochMs, TicketId};
@@ -97,7 +97,7 @@ impl Db {
         now: EpochMs,
     ) -> Result<FiledReport, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let (seq, from) = lock(&mut tx, id.as_str()).await?;
+        let Locked { seq, state: from, .. } = lock(&mut tx, id.as_str()).await?;
         report.validate(now)?;
         let filed = FiledReport {
             report: report.clone(),
@@ -134,7 +134,7 @@ impl Db {
     /// The customer's follow-up of a closed ticket; one per ticket.
     pub async fn record_follow_up(&self, id: &TicketId, f: &FollowUp) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        let (seq, state) = lock(&mut tx, id.as_str()).await?;
+        let Locked { seq, state, .. } = lock(&mut tx, id.as_str()).await?;
         if !(1..=5).contains(&f.rating) {
             return Err(InvalidRecord::Rating.into());
         }

@@ -347,7 +347,7 @@ impl Db {
         now: EpochMs,
     ) -> Result<Ticket, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let (seq, from) = lock(&mut tx, id).await?;
+        let Locked { seq, state: from, .. } = lock(&mut tx, id).await?;
         if !from.can_become(to) {
             return Err(StoreError::InvalidTransition { from, to });
         }
@@ -409,16 +409,12 @@ impl Db {
     ) -> Result<Ticket, StoreError> {
         let Assignment { engineer, note, at_risk, actor } = *a;
         let mut tx = self.pool.begin().await?;
-        let (seq, from) = lock(&mut tx, id).await?;
+        let Locked { seq, state: from, engineer: held } = lock(&mut tx, id).await?;
         if !matches!(from, TicketState::Open | TicketState::Assigned) {
             return Err(StoreError::InvalidTransition { from, to: TicketState::Assigned });
         }
-        if let Some(expected) = expected {
-            let held =
-                sqlx::query("SELECT engineer_id FROM tickets WHERE id = $1").bind(id).fetch_one(&mut *tx).await?;
-            if col::<Option<String>>(&held, "engineer_id")?.as_deref() != expected.map(|e| e.as_str()) {
-                return Err(StoreError::Conflict(TicketId::new(id)));
-            }
+        if expected.is_some_and(|e| e != held.as_ref()) {
+            return Err(StoreError::Conflict(TicketId::new(id)));
         }
         sqlx::query(
             "UPDATE tickets SET state = 'assigned', engineer_id = $1, assignment_note = $2, deadline_at_risk = $3, \
@@ -482,16 +478,30 @@ impl Db {
     }
 }
 
+/// A ticket under its row lock, as it stands.
+pub(super) struct Locked {
+    /// The next event sequence number.
+    pub seq: i64,
+    pub state: TicketState,
+    /// Who holds it now.
+    pub engineer: Option<EngineerId>,
+}
+
 /// Takes the ticket's row lock (its first statement is a write, so SQLite
-/// takes the write lock too) and returns the next event sequence number and
-/// the current state. Writers on one ticket are thereby serialised.
-pub(super) async fn lock(tx: &mut Transaction<'_, Any>, id: &str) -> Result<(i64, TicketState), StoreError> {
-    let row = sqlx::query("UPDATE tickets SET version = version + 1 WHERE id = $1 RETURNING version, state")
-        .bind(id)
-        .fetch_optional(&mut **tx)
-        .await?
-        .ok_or_else(|| StoreError::NotFound(TicketId::new(id)))?;
-    Ok((col(&row, "version")?, parse(&col::<String>(&row, "state")?)?))
+/// takes the write lock too) and returns what the writer checks against.
+/// Writers on one ticket are thereby serialised.
+pub(super) async fn lock(tx: &mut Transaction<'_, Any>, id: &str) -> Result<Locked, StoreError> {
+    let row =
+        sqlx::query("UPDATE tickets SET version = version + 1 WHERE id = $1 RETURNING version, state, engineer_id")
+            .bind(id)
+            .fetch_optional(&mut **tx)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(TicketId::new(id)))?;
+    Ok(Locked {
+        seq: col(&row, "version")?,
+        state: parse(&col::<String>(&row, "state")?)?,
+        engineer: col::<Option<String>>(&row, "engineer_id")?.map(EngineerId::new),
+    })
 }
 
 /// 16 base-32 characters from a random UUID (74 random bits): not
@@ -565,7 +575,7 @@ pub(super) async fn record_event(
     at: EpochMs,
     e: &Event<'_>,
 ) -> Result<(), StoreError> {
-    let (seq, _) = lock(tx, id.as_str()).await?;
+    let seq = lock(tx, id.as_str()).await?.seq;
     insert_event(tx, id, seq, at, e).await
 }
 
