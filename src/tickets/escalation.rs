@@ -28,12 +28,8 @@ impl Db {
     /// `horizon`, not yet flagged (by event: a reassignment resets the
     /// dispatcher's `deadline_at_risk` verdict, not the timer's flag).
     pub async fn nearing_on_site_deadline(&self, horizon: EpochMs) -> Result<Vec<Ticket>, StoreError> {
-        self.tickets_where(
-            "state IN ('open', 'assigned', 'accepted', 'en_route') AND on_site_due <= $1 AND NOT EXISTS \
-             (SELECT 1 FROM ticket_events x WHERE x.ticket_id = tickets.id AND x.kind = 'at_risk')",
-            horizon,
-        )
-        .await
+        let not_on_site = "state IN ('open', 'assigned', 'accepted', 'en_route') AND on_site_due <= $1";
+        self.not_yet_flagged(not_on_site, horizon, "at_risk").await
     }
 
     pub(super) async fn tickets_where(&self, condition: &str, at: EpochMs) -> Result<Vec<Ticket>, StoreError> {
@@ -90,41 +86,31 @@ impl Db {
         Ok(true)
     }
 
-    /// Ticket ids matching `condition` (on `t`, binding `$1` = `at`) that
-    /// have no `kind` event yet: each such flag is raised once.
-    async fn not_yet_flagged(&self, condition: &str, at: EpochMs, kind: &str) -> Result<Vec<TicketId>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "SELECT t.id FROM tickets t WHERE {condition} \
-             AND NOT EXISTS (SELECT 1 FROM ticket_events x WHERE x.ticket_id = t.id AND x.kind = $2) ORDER BY t.id"
-        ))
-        .bind(at)
-        .bind(kind)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(|r| Ok(TicketId::new(crate::db::col::<String>(r, "id")?))).collect()
+    /// Tickets matching `condition` (binding `$1` = `at`) that have no
+    /// `kind` event yet: each such flag is raised once.
+    async fn not_yet_flagged(
+        &self,
+        condition: &str,
+        at: EpochMs,
+        kind: &'static str,
+    ) -> Result<Vec<Ticket>, StoreError> {
+        let unflagged = format!(
+            "{condition} AND NOT EXISTS (SELECT 1 FROM ticket_events x WHERE x.ticket_id = tickets.id AND x.kind = '{kind}')"
+        );
+        self.tickets_where(&unflagged, at).await
     }
 
     /// Tickets on site since before `since` with no service report, not yet flagged.
     pub async fn report_overdue(&self, since: EpochMs) -> Result<Vec<TicketId>, StoreError> {
-        let on_site_before = "t.state = 'on_site' AND EXISTS \
-             (SELECT 1 FROM ticket_events e WHERE e.ticket_id = t.id AND e.to_state = 'on_site' AND e.at < $1)";
-        self.not_yet_flagged(on_site_before, since, "report_overdue").await
+        let on_site_before = "state = 'on_site' AND EXISTS \
+             (SELECT 1 FROM ticket_events e WHERE e.ticket_id = tickets.id AND e.to_state = 'on_site' AND e.at < $1)";
+        Ok(self.not_yet_flagged(on_site_before, since, "report_overdue").await?.into_iter().map(|t| t.id).collect())
     }
 
     /// Unresolved tickets whose resolution deadline falls before `horizon`, not yet flagged.
     pub async fn nearing_resolution_deadline(&self, horizon: EpochMs) -> Result<Vec<Ticket>, StoreError> {
-        let ids = self
-            .not_yet_flagged(
-                &format!("t.state IN {OPEN_STATES} AND t.resolution_due IS NOT NULL AND t.resolution_due <= $1"),
-                horizon,
-                "resolution_at_risk",
-            )
-            .await?;
-        let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            out.extend(self.ticket(id.as_str()).await?.map(|d| d.ticket));
-        }
-        Ok(out)
+        let unresolved = format!("state IN {OPEN_STATES} AND resolution_due IS NOT NULL AND resolution_due <= $1");
+        self.not_yet_flagged(&unresolved, horizon, "resolution_at_risk").await
     }
 
     /// Records a once-only SLA flag (`kind`) in the ticket's history.
@@ -148,6 +134,16 @@ impl Db {
             .await?;
         tx.commit().await?;
         Ok(())
+    }
+}
+
+/// `"{pending} N min before the {deadline} deadline"`, or how long ago it was missed.
+fn countdown(due: EpochMs, now: EpochMs, pending: &str, deadline: &str) -> String {
+    let left = (due - now) / 60_000;
+    if left >= 0 {
+        format!("{pending} {left} min before the {deadline} deadline")
+    } else {
+        format!("{deadline} deadline missed by {} min", -left)
     }
 }
 
@@ -232,22 +228,12 @@ impl Escalator {
         }
         let horizon = now + self.config.at_risk_within.as_millis();
         for t in db.nearing_on_site_deadline(horizon).await? {
-            let left = (t.on_site_due - now) / 60_000;
-            let detail = if left >= 0 {
-                format!("no engineer on site {left} min before the on-site deadline")
-            } else {
-                format!("on-site deadline missed by {} min", -left)
-            };
+            let detail = countdown(t.on_site_due, now, "no engineer on site", "on-site");
             db.flag_at_risk(&t.id, &detail, now).await?;
             counts.flagged_at_risk += 1;
         }
         for t in db.nearing_resolution_deadline(horizon).await? {
-            let left = (t.resolution_due.unwrap_or(now) - now) / 60_000;
-            let detail = if left >= 0 {
-                format!("not resolved {left} min before the resolution deadline")
-            } else {
-                format!("resolution deadline missed by {} min", -left)
-            };
+            let detail = countdown(t.resolution_due.unwrap_or(now), now, "not resolved", "resolution");
             db.flag(&t.id, "resolution_at_risk", &detail, now).await?;
             tracing::warn!(ticket = %t.id, %detail, "resolution deadline at risk");
             counts.resolution_at_risk += 1;
