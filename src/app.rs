@@ -104,10 +104,10 @@ pub async fn start(config: &Config, fleet: Arc<Fleet>, rules: Arc<RuleSet>) -> R
         telemetry: telemetry_feed,
     };
     let dispatcher = Arc::new(Dispatcher::new(Arc::clone(&fleet), config.dispatch.clone()));
-    let fresh_since = crate::model::now_ms() - config.dispatch.position_fresh_for.as_millis();
-    let reading = || db.engineer_positions(fresh_since);
+    let now = crate::model::now_ms();
+    let reading = || db.engineer_positions(dispatcher.fresh_since(now));
     for (engineer, to, at) in crate::db::with_retry(&metrics, "reading engineer positions", reading).await? {
-        dispatcher.move_engineer(&engineer, to, at);
+        dispatcher.move_engineer(&engineer, to, at, now);
     }
     let service = ServiceContext {
         db: db.clone(),

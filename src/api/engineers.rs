@@ -72,9 +72,8 @@ pub async fn position(
     }
     let to = GeoPoint { lat: b.lat, lon: b.lon };
     let latest = s.db.set_position(&engineer.id, at, to).await?;
-    let fresh = at >= now - s.dispatcher.position_fresh_for().as_millis();
-    if latest && fresh {
-        s.dispatcher.move_engineer(&engineer.id, to, at);
+    if latest {
+        s.dispatcher.move_engineer(&engineer.id, to, at, now);
     }
     Ok(axum::Json(
         json!({ "engineer_id": engineer.id, "position": s.dispatcher.position(&engineer.id), "latest": latest }),

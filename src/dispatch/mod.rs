@@ -90,23 +90,27 @@ impl Dispatcher {
         Some(self.positions().point(index))
     }
 
-    /// The engineer reported being at `to` at `at`; false for an unknown engineer.
-    pub fn move_engineer(&self, engineer: &EngineerId, to: GeoPoint, at: EpochMs) -> bool {
+    /// The engineer reported being at `to` at `at`; false for an unknown
+    /// engineer or a report already stale at `now`.
+    pub fn move_engineer(&self, engineer: &EngineerId, to: GeoPoint, at: EpochMs, now: EpochMs) -> bool {
         let Some(index) = self.fleet.engineer_index(engineer.as_str()) else { return false };
+        if at < self.fresh_since(now) {
+            return false;
+        }
         self.positions.write().unwrap_or_else(std::sync::PoisonError::into_inner).set(index, to, at);
         true
     }
 
-    /// Positions reported longer than `position_fresh_for` before `now`
-    /// are forgotten: those engineers start from home again. How many.
-    pub fn expire_positions(&self, now: EpochMs) -> usize {
-        let before = now - self.config.position_fresh_for.as_millis();
-        self.positions.write().unwrap_or_else(std::sync::PoisonError::into_inner).expire(before)
+    /// Positions reported before this no longer count at `now`
+    /// (`position_fresh_for` earlier).
+    pub fn fresh_since(&self, now: EpochMs) -> EpochMs {
+        now - self.config.position_fresh_for.as_millis()
     }
 
-    /// How long a reported position counts.
-    pub fn position_fresh_for(&self) -> crate::model::Span {
-        self.config.position_fresh_for
+    /// Positions gone stale by `now` are forgotten: those engineers start
+    /// from home again. How many.
+    pub fn expire_positions(&self, now: EpochMs) -> usize {
+        self.positions.write().unwrap_or_else(std::sync::PoisonError::into_inner).expire(self.fresh_since(now))
     }
 
     pub fn fleet(&self) -> &Fleet {

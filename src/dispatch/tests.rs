@@ -141,13 +141,13 @@ fn a_reported_position_moves_where_the_journey_starts() {
     let s = skills(&[("mechanical", 1)]);
     assert_eq!(d.choose(need(&s, 24), &HashMap::new()).engineer, Some(EngineerId::new("near-base")));
     let far = EngineerId::new("far-base");
-    assert!(d.move_engineer(&far, GeoPoint { lat: 50.01, lon: 10.0 }, noon()), "now on a job next door");
+    assert!(d.move_engineer(&far, GeoPoint { lat: 50.01, lon: 10.0 }, noon(), noon()), "now on a job next door");
     let c = d.choose(need(&s, 24), &HashMap::new());
     assert_eq!(c.engineer, Some(far.clone()));
     assert!(c.note.contains(" 1.1 km"), "{}", c.note);
     assert_eq!(d.position(&far), Some(GeoPoint { lat: 50.01, lon: 10.0 }));
-    assert!(!d.move_engineer(&EngineerId::new("nobody"), GeoPoint { lat: 0.0, lon: 0.0 }, noon()));
-    d.move_engineer(&far, GeoPoint { lat: 60.0, lon: 10.0 }, noon() - 1);
+    assert!(!d.move_engineer(&EngineerId::new("nobody"), GeoPoint { lat: 0.0, lon: 0.0 }, noon(), noon()));
+    d.move_engineer(&far, GeoPoint { lat: 60.0, lon: 10.0 }, noon() - 1, noon());
     assert_eq!(d.position(&far), Some(GeoPoint { lat: 50.01, lon: 10.0 }), "an older report arriving late loses");
     // Twelve hours on, the report no longer counts: home base again.
     assert_eq!(d.expire_positions(noon() + 11 * 3_600_000), 0);
