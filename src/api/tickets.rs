@@ -94,9 +94,12 @@ pub async fn reassign(
     })?;
     let ticket = s.db.ticket(&id).await?.ok_or_else(|| ApiError::not_found("ticket", &id))?.ticket;
     let now = now_ms();
-    let travel = s.fleet.asset(ticket.asset_id.as_str()).map(|a| {
-        s.dispatcher.travel_minutes(&s.dispatcher.position(&engineer.id).unwrap_or(engineer.base), &a.location)
-    });
+    let from = s.dispatcher.position(&engineer.id);
+    let travel = s
+        .fleet
+        .asset(ticket.asset_id.as_str())
+        .zip(from)
+        .map(|(a, from)| s.dispatcher.travel_minutes(&from, &a.location));
     let at_risk = travel.is_none_or(|m| now + (m * 60_000.0) as i64 > ticket.on_site_due);
     let rule = s.rules.for_model(&ticket.model).and_then(|m| m.rules.iter().find(|r| r.id == ticket.rule_id));
     let missing = rule.map(|r| crate::dispatch::missing_skills(engineer, &r.skills)).unwrap_or_default();

@@ -29,8 +29,9 @@ impl Dispatcher {
             .depots()
             .iter()
             .map(|d| {
-                let travel = (self.travel_minutes(&d.location, site) * 60_000.0) as EpochMs;
-                Delivery { depot: d.id.clone(), km: d.location.distance_km(site), eta: at + handling + travel }
+                let km = d.location.distance_km(site);
+                let travel = (self.minutes_for_km(km) * 60_000.0) as EpochMs;
+                Delivery { depot: d.id.clone(), km, eta: at + handling + travel }
             })
             .collect();
         v.sort_by_key(|d| d.eta);

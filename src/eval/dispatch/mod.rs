@@ -94,7 +94,7 @@ pub fn run(o: &DispatchOptions, dispatch: &DispatchConfig, sla: &SlaConfig) -> R
         sla_misses_optimal: b.sla_misses,
         travel_road_km: l.travel_road_km,
         travel_road_km_optimal: b.travel_road_km,
-        parts_within_24h: parts_within_24h(&sc, &d),
+        parts_within_24h: parts_within_24h(&sc, &fleet, &d),
         live: l,
         optimal: b,
         storm_replans: live.replans,
@@ -195,14 +195,14 @@ impl<'d> Replay<'d> {
 /// Share of tickets needing parts whose parts reach the site within 24 h:
 /// each line from the nearest depot with stock (handling plus road time),
 /// else bought in at the part's lead time.
-fn parts_within_24h(sc: &Scenario, d: &Dispatcher) -> f64 {
+fn parts_within_24h(sc: &Scenario, fleet: &Fleet, d: &Dispatcher) -> f64 {
     let mut stock: BTreeMap<(DepotId, PartNumber), u32> = BTreeMap::new();
     for depot in &sc.fleet.depots {
         for (p, q) in &depot.stock {
             stock.insert((depot.id.clone(), p.clone()), *q);
         }
     }
-    let lead = |p: &PartNumber| sc.fleet.parts.iter().find(|c| &c.number == p).map_or(30, |c| c.lead_time_days);
+    let lead = |p: &PartNumber| fleet.part(p).map_or(30, |c| c.lead_time_days);
     let (mut needing, mut met) = (0, 0);
     for t in sc.tickets.iter().filter(|t| !t.parts.is_empty()) {
         needing += 1;
