@@ -72,9 +72,7 @@ impl Calendar {
 
     /// The moment `span` of counted time after `from`.
     pub fn add(&self, from: EpochMs, span: Span) -> EpochMs {
-        let Calendar::Hours { days, start, end, offset, holidays } = self else {
-            return from + span.as_millis();
-        };
+        let Calendar::Hours { offset, .. } = self else { return from + span.as_millis() };
         let Some(mut t) = DateTime::from_timestamp_millis(from).map(|t| t.with_timezone(offset)) else {
             return from + span.as_millis();
         };
@@ -82,23 +80,32 @@ impl Calendar {
         // At most ten years of days: a calendar always has working days.
         for _ in 0..3660 {
             let day = t.date_naive();
-            if days.contains(&day.weekday()) && !holidays.contains(&day) {
-                let local = |time: NaiveTime| day.and_time(time).and_local_timezone(*offset).single();
-                if let (Some(open), Some(close)) = (local(*start), local(*end)) {
-                    let begin = t.max(open);
-                    if begin < close {
-                        if left <= close - begin {
-                            return (begin + left).timestamp_millis();
-                        }
-                        left -= close - begin;
-                    }
+            if let Some((open, close)) = self.hours_on(day) {
+                let begin = t.max(open);
+                if begin < close && left <= close - begin {
+                    return (begin + left).timestamp_millis();
                 }
+                left -= (close - begin).max(Duration::zero());
             }
-            let next = day.succ_opt().and_then(|d| d.and_time(NaiveTime::MIN).and_local_timezone(*offset).single());
-            let Some(next) = next else { break };
+            let Some(next) = day.succ_opt().and_then(|d| self.local(d, NaiveTime::MIN)) else { break };
             t = next;
         }
         from + span.as_millis()
+    }
+
+    /// The working hours of `day`, unless it is no working day.
+    fn hours_on(&self, day: NaiveDate) -> Option<(DateTime<FixedOffset>, DateTime<FixedOffset>)> {
+        let Calendar::Hours { days, start, end, holidays, .. } = self else { return None };
+        if !days.contains(&day.weekday()) || holidays.contains(&day) {
+            return None;
+        }
+        Some((self.local(day, *start)?, self.local(day, *end)?))
+    }
+
+    /// `time` on `day` in the calendar's zone.
+    fn local(&self, day: NaiveDate, time: NaiveTime) -> Option<DateTime<FixedOffset>> {
+        let Calendar::Hours { offset, .. } = self else { return None };
+        day.and_time(time).and_local_timezone(*offset).single()
     }
 }
 
