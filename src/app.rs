@@ -3,11 +3,11 @@
 
 use crate::api::{self, AppState};
 use crate::config::Config;
-use crate::db::{Db, DbError, Transient};
-use crate::detect::{self, WindowParams};
+use crate::db::{Classify, Db, DbError, ErrorClass, Failure, Retry};
+use crate::detect::{self, EngineSize, WindowParams};
 use crate::dispatch::Dispatcher;
 use crate::fleet::Fleet;
-use crate::ingest::{self, MqttError};
+use crate::ingest::{self, Budget, Limits, MqttError};
 use crate::rules::RuleSet;
 use crate::shutdown::{self, Trigger};
 use crate::sinks::feed::{Feeds, FeedsStopper};
@@ -19,7 +19,7 @@ use crate::tickets::{self, ServiceContext};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc::unbounded_channel;
+use tokio::sync::mpsc::channel;
 use tokio::task::JoinHandle;
 
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +34,19 @@ pub enum AppError {
     Sla(#[from] crate::sla::SlaError),
     #[error("cannot listen on {addr}: {source}")]
     Listen { addr: String, source: std::io::Error },
+    #[error("database {url}: {source}")]
+    Database { url: String, source: DbError },
+    #[error("stopped before the engine was up")]
+    Abandoned,
+}
+
+impl<E: Into<AppError>> From<Failure<E>> for AppError {
+    fn from(f: Failure<E>) -> Self {
+        match f {
+            Failure::Data(e) => e.into(),
+            Failure::Abandoned => AppError::Abandoned,
+        }
+    }
 }
 
 /// A running engine.
@@ -42,6 +55,10 @@ pub struct Running {
     pub metrics: Arc<Metrics>,
     pub db: Db,
     trigger: Trigger,
+    /// Fired when draining takes longer than `drain_timeout`: store retries
+    /// give up and what is left stays unacknowledged.
+    abandon: Trigger,
+    drain_timeout: Duration,
     tasks: Vec<JoinHandle<()>>,
     feeds: Option<FeedsStopper>,
 }
@@ -52,8 +69,23 @@ impl Running {
     /// their last points after that.
     pub async fn stop(self) {
         self.trigger.fire();
-        for t in self.tasks {
-            let _ = t.await;
+        let mut tasks = self.tasks;
+        let drained = tokio::time::timeout(self.drain_timeout, async {
+            for t in &mut tasks {
+                let _ = t.await;
+            }
+        });
+        if drained.await.is_err() {
+            tracing::warn!(
+                timeout_ms = self.drain_timeout.as_millis() as u64,
+                "draining took too long: what is not committed stays unacknowledged"
+            );
+            self.abandon.fire();
+            for t in tasks {
+                if !t.is_finished() {
+                    let _ = t.await;
+                }
+            }
         }
         if let Some(feeds) = self.feeds {
             feeds.stop().await;
@@ -67,9 +99,11 @@ pub async fn start(config: &Config, fleet: Arc<Fleet>, rules: Arc<RuleSet>) -> R
     }
     let sla = crate::sla::Sla::new(&config.sla, &fleet.file().contracts)?;
     let metrics = Arc::new(Metrics::default());
-    let db = connect_db(config, &metrics).await?;
-    crate::db::with_retry(&metrics, "seeding depot stock", || db.seed_stock(fleet.depots())).await?;
     let (trigger, stop) = shutdown::channel();
+    let (abandon, abandoned) = shutdown::channel();
+    let db = connect_db(config, &metrics, stop.clone()).await?;
+    let retry = Retry::new(Arc::clone(&metrics), abandoned, config.database.call_timeout.as_std());
+    retry.committed("seeding depot stock", || db.seed_stock(fleet.depots())).await?;
     let (feeds, feeds_stopper) =
         match Feeds::start(&config.influx, Arc::clone(&fleet), db.clone(), Arc::clone(&metrics.influx))? {
             Some((f, stopper)) => (Some(f), Some(stopper)),
@@ -78,17 +112,17 @@ pub async fn start(config: &Config, fleet: Arc<Fleet>, rules: Arc<RuleSet>) -> R
     let (telemetry_feed, score_tap) = feeds.map(|f| (f.telemetry, f.scores)).unzip();
 
     let params = WindowParams::from_config(&config.detect);
-    let (engine, engine_events) = detect::start(
-        Arc::clone(&rules),
-        params,
-        config.detect.evidence_every,
-        config.detect.workers,
-        Arc::clone(&metrics),
-        score_tap,
-    );
-    let (acker, event_loop) = ingest::connect(&config.mqtt, Arc::clone(&metrics))?;
-    let (deliveries_tx, deliveries_rx) = unbounded_channel();
-    let (pending_tx, pending_rx) = unbounded_channel();
+    let held = Limits { messages: config.ingest.held_messages, bytes: config.ingest.held_bytes };
+    // Every queue on the data path holds at most the budget's messages (plus
+    // the slack of one poll); none can grow past it.
+    let queued = held.messages + 64;
+    let size = EngineSize { workers: config.detect.workers, queued };
+    let (engine, engine_events) =
+        detect::start(Arc::clone(&rules), params, config.detect.evidence_every, size, Arc::clone(&metrics), score_tap);
+    let budget = Budget::new(held, Arc::clone(&metrics));
+    let (acker, event_loop) = ingest::connect(&config.mqtt, Arc::clone(&metrics), budget)?;
+    let (deliveries_tx, deliveries_rx) = channel(queued);
+    let (pending_tx, pending_rx) = channel(queued);
 
     let listener = tokio::net::TcpListener::bind(&config.api.listen)
         .await
@@ -101,12 +135,13 @@ pub async fn start(config: &Config, fleet: Arc<Fleet>, rules: Arc<RuleSet>) -> R
         limits: config.decode.clone(),
         db: db.clone(),
         metrics: Arc::clone(&metrics),
+        retry: retry.clone(),
         telemetry: telemetry_feed,
     };
     let dispatcher = Arc::new(Dispatcher::new(Arc::clone(&fleet), config.dispatch.clone()));
     let now = crate::model::now_ms();
     let reading = || db.engineer_positions(dispatcher.fresh_since(now));
-    for (engineer, to, at) in crate::db::with_retry(&metrics, "reading engineer positions", reading).await? {
+    for (engineer, to, at) in retry.committed("reading engineer positions", reading).await? {
         dispatcher.move_engineer(&engineer, to, at, now);
     }
     let service = ServiceContext {
@@ -118,6 +153,7 @@ pub async fn start(config: &Config, fleet: Arc<Fleet>, rules: Arc<RuleSet>) -> R
         repairs: config.repairs.clone(),
         quote: config.quote.clone(),
         metrics: Arc::clone(&metrics),
+        retry,
     };
     let redispatch =
         Arc::new(Redispatch::new(db.clone(), Arc::clone(&fleet), Arc::clone(&rules), Arc::clone(&dispatcher)));
@@ -143,23 +179,47 @@ pub async fn start(config: &Config, fleet: Arc<Fleet>, rules: Arc<RuleSet>) -> R
         }),
     ];
     tracing::info!(api = %api_addr, mqtt = %config.mqtt.url, influx = ?config.influx.url, "upkeep engine started");
-    Ok(Running { api_addr, metrics, db, trigger, tasks, feeds: feeds_stopper })
+    let drain_timeout = config.ingest.drain_timeout.as_std();
+    Ok(Running { api_addr, metrics, db, trigger, abandon, drain_timeout, tasks, feeds: feeds_stopper })
 }
 
 /// Waits for the database while it is unreachable (an outage at start-up
-/// is survived like one later); a malformed URL fails at once.
-async fn connect_db(config: &Config, metrics: &Metrics) -> Result<Db, AppError> {
-    let mut delay = Duration::from_millis(200);
+/// is survived like one later); wrong settings (URL, credentials, a missing
+/// database) fail at once, naming the URL.
+async fn connect_db(config: &Config, metrics: &Metrics, mut stop: shutdown::Shutdown) -> Result<Db, AppError> {
+    let url = &config.database.url;
+    let mut backoff = crate::retry::Backoff::new(Duration::from_millis(200), Duration::from_secs(10));
     loop {
-        match Db::connect(&config.database.url, config.database.max_connections).await {
+        match Db::connect(url, config.database.max_connections).await {
             Ok(db) => return Ok(db),
-            Err(e) if e.is_transient() => {
+            Err(e) if matches!(e.class(), ErrorClass::Retry { .. }) => {
                 metrics.store_errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                tracing::warn!(error = %e, retry_in_ms = delay.as_millis() as u64, "database not reachable yet");
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(10));
+                tracing::warn!(database = %redacted(url), error = %e, "database not reachable yet; retrying");
+                if !backoff.wait(&mut stop).await {
+                    return Err(AppError::Abandoned);
+                }
             }
-            Err(e) => return Err(e.into()),
+            Err(source) => return Err(AppError::Database { url: redacted(url), source }),
         }
+    }
+}
+
+/// The URL without its password, for logs and errors.
+fn redacted(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let Some((userinfo, host)) = rest.rsplit_once('@') else { return url.to_owned() };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn passwords_never_reach_the_logs() {
+        assert_eq!(super::redacted("postgres://u:secret@db:5432/x"), "postgres://u:***@db:5432/x");
+        assert_eq!(super::redacted("postgres://u@db:5432/x"), "postgres://u@db:5432/x");
+        assert_eq!(super::redacted("sqlite://upkeep.db"), "sqlite://upkeep.db");
     }
 }

@@ -21,6 +21,7 @@ pub mod fleet;
 pub mod ingest;
 pub mod kpi;
 pub mod model;
+pub mod retry;
 pub mod rules;
 pub mod shutdown;
 pub mod sinks;

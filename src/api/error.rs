@@ -29,7 +29,8 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        if self.status.is_server_error() {
+        // A 503 is a state reported (not ready, database away), not a fault.
+        if self.status.is_server_error() && self.status != StatusCode::SERVICE_UNAVAILABLE {
             tracing::error!(code = self.code, message = %self.message, "API error");
         }
         let body = json!({ "error": { "code": self.code, "message": self.message } });
@@ -39,8 +40,8 @@ impl IntoResponse for ApiError {
 
 impl From<crate::db::DbError> for ApiError {
     fn from(e: crate::db::DbError) -> Self {
-        use crate::db::Transient;
-        if e.is_transient() {
+        use crate::db::Classify;
+        if e.is_retry() {
             ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "database_unavailable", e.to_string())
         } else {
             ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())

@@ -1,5 +1,5 @@
-//! Operations endpoints: health, Prometheus metrics, the OpenAPI document
-//! and the dead letters.
+//! Operations endpoints: liveness and readiness, Prometheus metrics, the
+//! OpenAPI document, dead letters and dead findings.
 
 use super::extract::{Page, Query};
 use super::{ApiError, AppState, CONSOLE, OPENAPI};
@@ -10,11 +10,14 @@ use axum::response::IntoResponse;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 
-/// 200 while the database answers and ingest runs; MQTT state is reported,
-/// not required (the engine survives broker outages).
+/// How long a probe waits for the database: both routes answer within 1 s.
+const PING_TIMEOUT: Duration = Duration::from_millis(500);
+
+/// Liveness: 200 while ingest runs, whatever its dependencies do (the engine
+/// survives their outages); their state is reported, not required.
 pub async fn health(State(s): State<AppState>) -> Result<axum::Json<Value>, ApiError> {
-    s.db.ping().await?;
     if s.metrics.ingest_running.load(Ordering::Relaxed) != 1 {
         return Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -22,8 +25,40 @@ pub async fn health(State(s): State<AppState>) -> Result<axum::Json<Value>, ApiE
             "the ingest pipeline is not running",
         ));
     }
+    let database = if database_answers(&s).await { "ok" } else { "unreachable" };
     let mqtt = s.metrics.mqtt_connected.load(Ordering::Relaxed) == 1;
-    Ok(axum::Json(json!({ "status": "ok", "database": "ok", "mqtt_connected": mqtt })))
+    Ok(axum::Json(json!({ "status": "ok", "database": database, "mqtt_connected": mqtt })))
+}
+
+/// Readiness: 503 naming every failing component while it lasts: the
+/// database (not answering, or a store call waiting out an error), the
+/// broker (not connected or not subscribed), the backlog (intake paused on a
+/// full budget), ingest (stopped).
+pub async fn ready(State(s): State<AppState>) -> Result<axum::Json<Value>, ApiError> {
+    let m = &s.metrics;
+    let mut failing = Vec::new();
+    if m.ingest_running.load(Ordering::Relaxed) != 1 {
+        failing.push("ingest: not running");
+    }
+    if !database_answers(&s).await {
+        failing.push("database: not answering");
+    } else if m.store_retrying.load(Ordering::Relaxed) > 0 {
+        failing.push("database: writes are being retried");
+    }
+    if m.mqtt_connected.load(Ordering::Relaxed) != 1 || m.mqtt_subscribed.load(Ordering::Relaxed) != 1 {
+        failing.push("broker: not connected and subscribed");
+    }
+    if m.intake_paused.load(Ordering::Relaxed) == 1 {
+        failing.push("backlog: the held budget is full");
+    }
+    if failing.is_empty() {
+        return Ok(axum::Json(json!({ "status": "ready" })));
+    }
+    Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "not_ready", failing.join("; ")))
+}
+
+async fn database_answers(s: &AppState) -> bool {
+    matches!(tokio::time::timeout(PING_TIMEOUT, s.db.ping()).await, Ok(Ok(())))
 }
 
 pub async fn metrics(State(s): State<AppState>) -> impl IntoResponse {
@@ -72,5 +107,23 @@ pub async fn dead_letters(
                     "detail": d.detail, "payload_text": text, "payload_hex": hex, "payload_len": d.payload.len() })
         })
         .collect();
+    Ok(axum::Json(page.wrap(items)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+/// Findings kept aside because a write failed on their data, newest first.
+pub async fn dead_findings(
+    State(s): State<AppState>,
+    Query(q): Query<PageQuery>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let page = Page::new(q.limit, q.offset)?;
+    let found = s.db.dead_findings(page.limit, page.offset).await?;
+    let items = found.into_iter().map(|d| serde_json::to_value(d).unwrap_or_default()).collect();
     Ok(axum::Json(page.wrap(items)))
 }

@@ -493,3 +493,51 @@ async fn an_engineers_reported_position_is_kept_and_shown() {
     let (_, list) = call(&h, "GET", "/api/v1/engineers?limit=1", None).await;
     assert_eq!(list["items"][0]["position"]["lon"].as_f64(), Some(11.58), "{list}");
 }
+
+#[tokio::test]
+async fn readiness_names_every_failing_component_and_health_stays_live() {
+    use std::sync::atomic::Ordering::Relaxed;
+    let h = harness().await;
+    let m = &h.state.metrics;
+    m.mqtt_connected.store(1, Relaxed);
+    m.mqtt_subscribed.store(1, Relaxed);
+    let (status, body) = call(&h, "GET", "/ready", None).await;
+    assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("ready")));
+    m.mqtt_connected.store(0, Relaxed);
+    m.intake_paused.store(1, Relaxed);
+    m.store_retrying.store(1, Relaxed);
+    let (status, body) = call(&h, "GET", "/ready", None).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::SERVICE_UNAVAILABLE, Some("not_ready")));
+    let message = body["error"]["message"].as_str().unwrap();
+    for component in ["broker", "backlog", "database: writes are being retried"] {
+        assert!(message.contains(component), "{component} missing from {message}");
+    }
+    let (status, body) = call(&h, "GET", "/health", None).await;
+    assert_eq!((status, body["database"].as_str()), (StatusCode::OK, Some("ok")), "liveness does not depend on them");
+}
+
+#[tokio::test]
+async fn dead_findings_are_listed_newest_first() {
+    let h = harness().await;
+    let asset = &h.state.fleet.assets()[0];
+    let finding = crate::detect::Finding {
+        asset: asset.id.clone(),
+        model: asset.model.clone(),
+        rule: crate::model::RuleId::new("pump.bearing_wear"),
+        fault: crate::model::FaultCode::new("BEARING_WEAR"),
+        kind: crate::model::TicketKind::Repair,
+        severity: crate::model::Severity::Major,
+        opened: true,
+        evidence: crate::detect::Evidence { at: 5, checks: Vec::new(), windows: Vec::new() },
+    };
+    for (at, reason) in [(1, "older"), (2, "newer")] {
+        let d = crate::tickets::DeadFinding::new(&finding, crate::tickets::DeadFindingStage::Open, reason, at);
+        h.state.db.insert_dead_finding(&d).await.unwrap();
+    }
+    let (status, body) = call(&h, "GET", "/api/v1/dead-findings?limit=10", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let items = body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    assert_eq!((items[0]["reason"].as_str(), items[0]["stage"].as_str()), (Some("newer"), Some("open")));
+    assert_eq!(items[1]["finding"]["asset"], asset.id.as_str());
+}

@@ -29,6 +29,7 @@ pub enum ConfigError {
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     pub mqtt: MqttConfig,
+    pub ingest: IngestConfig,
     pub broker: EmbeddedBrokerConfig,
     pub database: DatabaseConfig,
     pub api: ApiConfig,
@@ -58,10 +59,28 @@ pub struct MqttConfig {
     /// with `mqtts://`, the system's trust roots are used.
     pub ca_file: Option<PathBuf>,
     pub keep_alive: Span,
-    /// QoS 1 messages the broker may have in flight to us before it waits for acks.
-    pub max_inflight: u16,
     pub reconnect_min: Span,
     pub reconnect_max: Span,
+}
+
+/// The bound on what the engine holds between the broker socket and the
+/// ack (decoded, in detection, in ticketing). When it is full the engine
+/// stops reading and the broker keeps the backlog; set the broker's own
+/// in-flight limit for this client at or below `held_messages`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IngestConfig {
+    pub held_messages: usize,
+    pub held_bytes: usize,
+    /// At shutdown, how long held messages may take to be committed and
+    /// acknowledged; what is left is not acked and the broker redelivers it.
+    pub drain_timeout: Span,
+}
+
+impl Default for IngestConfig {
+    fn default() -> Self {
+        IngestConfig { held_messages: 1000, held_bytes: 64 << 20, drain_timeout: Span::from_secs(6) }
+    }
 }
 
 /// The broker `upkeep demo` embeds so the demo needs no installed server.
@@ -77,6 +96,8 @@ pub struct DatabaseConfig {
     /// `sqlite://path.db` (created if missing) or `postgres://...`.
     pub url: String,
     pub max_connections: u32,
+    /// A store call without an answer this long is cancelled and retried.
+    pub call_timeout: Span,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -252,8 +273,13 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             mqtt: MqttConfig::default(),
+            ingest: IngestConfig::default(),
             broker: EmbeddedBrokerConfig { port: 18831 },
-            database: DatabaseConfig { url: "sqlite://upkeep.db".into(), max_connections: 8 },
+            database: DatabaseConfig {
+                url: "sqlite://upkeep.db".into(),
+                max_connections: 8,
+                call_timeout: Span::from_secs(10),
+            },
             api: ApiConfig { listen: "127.0.0.1:8080".into() },
             fleet: FleetConfig { path: "fleet.json".into() },
             rules: RulesConfig { dir: "rules".into() },
@@ -287,7 +313,6 @@ impl Default for MqttConfig {
             password: None,
             ca_file: None,
             keep_alive: Span::from_secs(30),
-            max_inflight: 100,
             reconnect_min: Span(500),
             reconnect_max: Span::from_secs(30),
         }
@@ -430,6 +455,11 @@ impl Config {
         }
         if self.mqtt.client_id.trim().is_empty() {
             return Err("mqtt.client_id must not be empty: the persistent session is keyed by it".into());
+        }
+        if self.ingest.held_messages == 0 || self.ingest.held_bytes < self.decode.max_payload_bytes {
+            return Err("ingest.held_messages must be at least 1 and ingest.held_bytes at least \
+                        decode.max_payload_bytes (one message must fit)"
+                .into());
         }
         if self.mqtt.keep_alive < Span::from_secs(5) {
             return Err("mqtt.keep_alive must be at least 5s".into());

@@ -1,6 +1,13 @@
 //! The database: one connection pool and one set of migrations for SQLite
 //! (the default, a file in WAL mode) and PostgreSQL (several engines share it).
-//! Queries live with the stage they serve (`tickets`, `dispatch`, `decode`).
+//! Queries live with the stage they serve (`tickets`, `dispatch`, `decode`);
+//! how their errors are classed and retried lives here.
+
+mod class;
+mod retry;
+
+pub use class::{Classify, ErrorClass};
+pub use retry::{Failure, Retry};
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
@@ -18,6 +25,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (9, include_str!("../../migrations/0009_parts_eta.sql")),
     (10, include_str!("../../migrations/0010_sla.sql")),
     (11, include_str!("../../migrations/0011_positions.sql")),
+    (12, include_str!("../../migrations/0012_dead_findings.sql")),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -28,27 +36,6 @@ pub enum DbError {
     Migration { version: i64, source: sqlx::Error },
     #[error("corrupt row: {0}")]
     Corrupt(String),
-}
-
-/// Errors that may pass by themselves (a server restarting, a lock held,
-/// a serialization conflict), as opposed to ones a retry repeats forever.
-pub trait Transient {
-    fn is_transient(&self) -> bool;
-}
-
-impl Transient for DbError {
-    fn is_transient(&self) -> bool {
-        match self {
-            DbError::Sqlx(sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::Protocol(_)) => true,
-            // SQLite BUSY/LOCKED (5, 6 and extended codes); PostgreSQL
-            // serialization failure, deadlock, shutdown, not yet accepting.
-            DbError::Sqlx(sqlx::Error::Database(e)) => e.code().is_some_and(|c| {
-                let sqlite_busy = c.parse::<u32>().is_ok_and(|n| matches!(n & 0xff, 5 | 6));
-                sqlite_busy || matches!(c.as_ref(), "40001" | "40P01" | "57P01" | "57P02" | "57P03" | "08006" | "08001")
-            }),
-            _ => false,
-        }
-    }
 }
 
 /// Which engine the URL selected.
@@ -75,7 +62,13 @@ impl Db {
             }
             _ => url.to_owned(),
         };
-        let pool = AnyPoolOptions::new().max_connections(max_connections.max(1)).connect(&url).await?;
+        // A bounded wait for a connection: during an outage a call fails (and is
+        // retried or answered 503) instead of hanging for sqlx's 30 s default.
+        let pool = AnyPoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .acquire_timeout(std::time::Duration::from_secs(5))
+            .connect(&url)
+            .await?;
         if engine == Engine::Sqlite {
             sqlx::query("PRAGMA journal_mode=WAL").execute(&pool).await?;
         }
@@ -147,35 +140,6 @@ where
     T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
 {
     row.try_get(name).map_err(DbError::from)
-}
-
-/// Runs `op` until it succeeds or fails for good. Transient failures are
-/// retried with backoff from 100 ms to 10 s, so a database outage stalls the
-/// stage instead of losing work; a permanent failure is returned at once
-/// (a retry would repeat it forever and stall everything behind it).
-/// Every failure is logged and counted.
-pub async fn with_retry<T, E, F, Fut>(metrics: &crate::telemetry::Metrics, what: &str, mut op: F) -> Result<T, E>
-where
-    E: std::fmt::Display + Transient,
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T, E>>,
-{
-    let mut delay = std::time::Duration::from_millis(100);
-    loop {
-        match op().await {
-            Ok(v) => return Ok(v),
-            Err(e) => {
-                metrics.store_errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                if !e.is_transient() {
-                    tracing::error!(error = %e, "{what} failed");
-                    return Err(e);
-                }
-                tracing::warn!(error = %e, retry_in_ms = delay.as_millis() as u64, "{what} failed; retrying");
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(std::time::Duration::from_secs(10));
-            }
-        }
-    }
 }
 
 /// A fresh SQLite database in a temporary directory, kept while the guard lives (for tests).

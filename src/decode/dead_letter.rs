@@ -59,9 +59,11 @@ pub struct DeadLetter {
 use crate::db::{col, Db, DbError};
 
 impl Db {
+    /// Idempotent: a redelivered message (same topic and bytes) is kept once.
     pub async fn insert_dead_letter(&self, d: &DeadLetter) -> Result<(), DbError> {
         sqlx::query(
-            "INSERT INTO dead_letters (id, received_at, topic, reason, detail, payload_hex) VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO dead_letters (id, received_at, topic, reason, detail, payload_hex) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING",
         )
         .bind(&d.id)
         .bind(d.received_at)
@@ -124,7 +126,7 @@ impl DeadLetter {
             detail.push_str(&format!(" (payload of {} bytes cut to the first {KEPT_PAYLOAD})", payload.len()));
         }
         DeadLetter {
-            id: uuid::Uuid::new_v4().simple().to_string(),
+            id: content_id(topic, payload),
             received_at,
             topic: clean(topic),
             reason,
@@ -137,6 +139,17 @@ impl DeadLetter {
     pub fn payload_hex(&self) -> String {
         to_hex(&self.payload)
     }
+}
+
+/// A stable 128-bit FNV-1a hash of topic and payload: the broker's
+/// redelivery of a dead letter (after a crash or reconnect) maps to the row
+/// already stored. Identical bytes on one topic are one dead letter.
+fn content_id(topic: &str, payload: &[u8]) -> String {
+    const OFFSET: u128 = 0x6c62272e07bb014262b821756295c58d;
+    const PRIME: u128 = 0x0000000001000000000000000000013b;
+    let bytes = topic.as_bytes().iter().chain([0xffu8].iter()).chain(payload);
+    let hash = bytes.fold(OFFSET, |h, &b| (h ^ u128::from(b)).wrapping_mul(PRIME));
+    format!("{hash:032x}")
 }
 
 fn to_hex(bytes: &[u8]) -> String {
@@ -157,6 +170,16 @@ mod tests {
         assert!(!d.topic.contains('\0') && !d.detail.contains('\0'));
         assert_eq!(d.payload.len(), KEPT_PAYLOAD);
         assert!(d.detail.contains("cut"));
+    }
+
+    #[test]
+    fn a_redelivered_message_has_the_same_id_and_another_message_does_not() {
+        let a = DeadLetter::new("t/1", DeadLetterReason::InvalidJson, "x", b"{oops", 1);
+        let again = DeadLetter::new("t/1", DeadLetterReason::InvalidJson, "x", b"{oops", 2);
+        assert_eq!(a.id, again.id);
+        assert_ne!(a.id, DeadLetter::new("t/2", DeadLetterReason::InvalidJson, "x", b"{oops", 1).id);
+        assert_ne!(a.id, DeadLetter::new("t/1", DeadLetterReason::InvalidJson, "x", b"{oops!", 1).id);
+        assert_eq!(a.id.len(), 32);
     }
 
     #[test]

@@ -41,7 +41,7 @@ pub struct MetricSamples {
 }
 
 /// A rule that fired (or keeps firing) on an asset.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Finding {
     pub asset: AssetId,
     pub model: ModelId,

@@ -11,13 +11,13 @@ use crate::telemetry::Metrics;
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, VecDeque};
 use std::hash::{Hash, Hasher};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use timely::dataflow::channels::pact::Exchange;
 use timely::dataflow::operators::{Input, Inspect, Operator, Probe};
 use timely::dataflow::ProbeHandle;
-use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
+use tokio::sync::mpsc::{channel, Receiver as EventReceiver, Sender as EventSender};
 
 /// The decoded readings of one message for one asset.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -50,7 +50,7 @@ pub struct ScoreTap {
 
 /// Feeds the engine; dropping it shuts the engine down after it drains.
 pub struct EngineHandle {
-    input: Sender<AssetBatch>,
+    input: SyncSender<AssetBatch>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -60,13 +60,25 @@ pub struct EngineHandle {
 pub struct EngineStopped;
 
 impl EngineHandle {
-    pub fn send(&self, batch: AssetBatch) -> Result<(), EngineStopped> {
-        self.input.send(batch).map_err(|_| EngineStopped)
+    /// Queues a batch. The queue holds as many batches as the ingest budget
+    /// holds messages, so it is full only in a burst the budget let through;
+    /// then this waits without blocking the runtime.
+    pub async fn send(&self, mut batch: AssetBatch) -> Result<(), EngineStopped> {
+        loop {
+            match self.input.try_send(batch) {
+                Ok(()) => return Ok(()),
+                Err(TrySendError::Full(b)) => {
+                    batch = b;
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
+                Err(TrySendError::Disconnected(_)) => return Err(EngineStopped),
+            }
+        }
     }
 
     /// Closes the input and waits for the workers to finish what they hold.
     pub fn shutdown(mut self) {
-        let (dead, _) = std::sync::mpsc::channel();
+        let (dead, _) = std::sync::mpsc::sync_channel(0);
         drop(std::mem::replace(&mut self.input, dead));
         if let Some(t) = self.thread.take() {
             let _ = t.join();
@@ -74,22 +86,33 @@ impl EngineHandle {
     }
 }
 
-/// Starts `workers` timely workers on their own threads.
+/// How the engine is run: its workers and how many batches it queues (the
+/// ingest budget's messages: every queued batch is a held message).
+#[derive(Debug, Clone, Copy)]
+pub struct EngineSize {
+    pub workers: usize,
+    pub queued: usize,
+}
+
+/// Starts the timely workers on their own threads.
 pub fn start(
     rules: Arc<RuleSet>,
     params: WindowParams,
     evidence_every: Span,
-    workers: usize,
+    size: EngineSize,
     metrics: Arc<Metrics>,
     scores: Option<ScoreTap>,
-) -> (EngineHandle, UnboundedReceiver<EngineEvent>) {
-    let (input_tx, input_rx) = std::sync::mpsc::channel::<AssetBatch>();
-    let (events_tx, events_rx) = unbounded_channel();
+) -> (EngineHandle, EventReceiver<EngineEvent>) {
+    let workers = size.workers.max(1);
+    let (input_tx, input_rx) = std::sync::mpsc::sync_channel::<AssetBatch>(size.queued.max(1));
+    // Per epoch: a findings event from each worker and one Done; epochs never
+    // outnumber queued batches, so the workers do not wait on this in practice.
+    let (events_tx, events_rx) = channel((workers + 1) * size.queued.max(1) + 16);
     let input_rx = Arc::new(Mutex::new(Some(input_rx)));
     let thread = std::thread::Builder::new()
         .name("detect".into())
         .spawn(move || {
-            let config = timely::Config::process(workers.max(1));
+            let config = timely::Config::process(workers);
             let result = timely::execute(config, move |worker| {
                 let ctx = WorkerContext {
                     rules: Arc::clone(&rules),
@@ -116,7 +139,7 @@ pub fn start(
                         .container::<Vec<(Finding, i64)>>()
                         .inspect_core(move |event| {
                             if let Ok((_, findings)) = event {
-                                let _ = sink.send(EngineEvent::Findings(findings.clone()));
+                                let _ = sink.blocking_send(EngineEvent::Findings(findings.clone()));
                             }
                         })
                         .probe_with(&probe);
@@ -149,7 +172,7 @@ struct WorkerContext {
     params: WindowParams,
     evidence_every: Span,
     metrics: Arc<Metrics>,
-    events: UnboundedSender<EngineEvent>,
+    events: EventSender<EngineEvent>,
     scores: Option<ScoreTap>,
 }
 
@@ -192,7 +215,7 @@ fn feed(
     input: &mut timely::dataflow::InputHandle<u64, timely::container::CapacityContainerBuilder<Vec<AssetBatch>>>,
     probe: &ProbeHandle<u64>,
     rx: Receiver<AssetBatch>,
-    events: &UnboundedSender<EngineEvent>,
+    events: &EventSender<EngineEvent>,
 ) {
     let mut pending: VecDeque<(u64, u64)> = VecDeque::new();
     let mut closed = false;
@@ -224,7 +247,7 @@ fn feed(
             if probe.less_equal(&epoch) {
                 break;
             }
-            let _ = events.send(EngineEvent::Done(seq));
+            let _ = events.blocking_send(EngineEvent::Done(seq));
             pending.pop_front();
         }
     }
@@ -250,7 +273,8 @@ mod tests {
     fn two_workers_detect_every_asset_and_report_progress_in_order() {
         let params = WindowParams::from_config(&crate::config::DetectConfig::default());
         let metrics = Arc::new(Metrics::default());
-        let (engine, mut events) = start(rules(), params, Span::from_hours(1), 2, Arc::clone(&metrics), None);
+        let size = EngineSize { workers: 2, queued: 4096 };
+        let (engine, mut events) = start(rules(), params, Span::from_hours(1), size, Arc::clone(&metrics), None);
         let (assets, minutes) = (40, 60i64);
         let mut seq = 0;
         for m in 0..minutes {
@@ -266,7 +290,7 @@ mod tests {
                     readings: vec![reading],
                     received_us: 0,
                 };
-                engine.send(batch).unwrap();
+                engine.input.send(batch).unwrap();
             }
         }
         let mut opened = Vec::new();

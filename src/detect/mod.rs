@@ -12,5 +12,5 @@ pub mod online;
 mod window;
 
 pub use asset::{AssetDetector, AssetScores, BatchCounts, CheckOutcome, Evidence, Finding};
-pub use dataflow::{start, AssetBatch, EngineEvent, EngineHandle, ScoreTap};
+pub use dataflow::{start, AssetBatch, EngineEvent, EngineHandle, EngineSize, ScoreTap};
 pub use window::{Insert, MetricWindow, WindowParams};

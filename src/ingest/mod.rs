@@ -1,12 +1,17 @@
 //! Telemetry in: the MQTT event loop, the decode step that feeds detection or
-//! the dead letters, the ordered acknowledgement of QoS 1 messages, and the
-//! broker embedded for the zero-setup demo.
+//! the dead letters, the ordered acknowledgement of QoS 1 messages, the
+//! budget that bounds what is held in between, and the broker embedded for
+//! the zero-setup demo.
 
 mod acks;
 pub mod broker;
+mod budget;
+mod event_loop;
 mod mqtt;
 mod pipeline;
+mod session;
 
 pub use acks::{AckQueue, PendingAck};
+pub use budget::{Budget, Held, Limits};
 pub use mqtt::{connect, Delivery, MqttAcker, MqttError};
 pub use pipeline::{run as run_pipeline, PipelineContext};

@@ -3,7 +3,7 @@
 
 use super::{Delivery, PendingAck};
 use crate::config::DecodeConfig;
-use crate::db::{with_retry, Db};
+use crate::db::{Db, Failure, Retry};
 use crate::decode::{DeadLetter, Decoder};
 use crate::detect::{AssetBatch, EngineHandle};
 use crate::fleet::Fleet;
@@ -12,13 +12,14 @@ use crate::telemetry::Metrics;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+use tokio::sync::mpsc::{Receiver, Sender};
 
 pub struct PipelineContext {
     pub fleet: Arc<Fleet>,
     pub limits: DecodeConfig,
     pub db: Db,
     pub metrics: Arc<Metrics>,
+    pub retry: Retry,
     /// Telemetry for InfluxDB, when a sink is configured.
     pub telemetry: Option<TelemetryFeed>,
 }
@@ -29,9 +30,9 @@ const IDLE_FLUSH: Duration = Duration::from_secs(10);
 /// Runs until the deliveries channel closes; then closes the engine's input.
 pub async fn run(
     mut ctx: PipelineContext,
-    mut deliveries: UnboundedReceiver<Delivery>,
+    mut deliveries: Receiver<Delivery>,
     engine: EngineHandle,
-    pending: UnboundedSender<PendingAck<Delivery>>,
+    pending: Sender<PendingAck<Delivery>>,
 ) {
     let mut seq = 0u64;
     let mut decoder = Decoder::new(ctx.limits.clone());
@@ -58,7 +59,9 @@ pub async fn run(
                 if let Some(feed) = &mut ctx.telemetry {
                     feed.observe(&decoded.asset, &decoded.model, &decoded.readings);
                 }
-                let _ = pending.send(PendingAck { seq, needs_engine: true, message: d });
+                if pending.send(PendingAck { seq, needs_engine: true, message: d }).await.is_err() {
+                    break;
+                }
                 let batch = AssetBatch {
                     seq,
                     asset: decoded.asset,
@@ -66,7 +69,7 @@ pub async fn run(
                     readings: decoded.readings,
                     received_us: now.timestamp_micros(),
                 };
-                if engine.send(batch).is_err() {
+                if engine.send(batch).await.is_err() {
                     tracing::error!("detection engine stopped; ingest ends");
                     break;
                 }
@@ -83,13 +86,16 @@ pub async fn run(
                     now.timestamp_millis(),
                 );
                 // Acked only once stored: during an outage the broker keeps the message.
-                if with_retry(&ctx.metrics, "storing a dead letter", || ctx.db.insert_dead_letter(&letter))
-                    .await
-                    .is_err()
-                {
-                    tracing::error!(payload_hex = %letter.payload_hex(), "dead letter not stored; its payload is logged here");
+                match ctx.retry.committed("storing a dead letter", || ctx.db.insert_dead_letter(&letter)).await {
+                    Ok(()) => {}
+                    Err(Failure::Data(_)) => {
+                        tracing::error!(payload_hex = %letter.payload_hex(), "dead letter not stored; its payload is logged here");
+                    }
+                    Err(Failure::Abandoned) => break,
                 }
-                let _ = pending.send(PendingAck { seq, needs_engine: false, message: d });
+                if pending.send(PendingAck { seq, needs_engine: false, message: d }).await.is_err() {
+                    break;
+                }
             }
         }
     }

@@ -30,6 +30,18 @@ pub struct Metrics {
     pub ingest_running: AtomicI64,
     pub mqtt_errors: AtomicU64,
     pub store_errors: AtomicU64,
+    /// Store calls currently waiting out an error (readiness reads it).
+    pub store_retrying: AtomicI64,
+    /// Findings whose writes failed on their own data, kept aside.
+    pub dead_findings: AtomicU64,
+    /// Messages and payload bytes held between the socket and their ack.
+    pub held_messages: AtomicI64,
+    pub held_bytes: AtomicI64,
+    /// 1 while intake is paused because the held budget is full.
+    pub intake_paused: AtomicI64,
+    pub intake_pauses: AtomicU64,
+    /// Broker redeliveries of messages still being processed, not taken twice.
+    pub redeliveries_skipped: AtomicU64,
     dead_letters: [AtomicU64; DeadLetterReason::ALL.len()],
     tickets_opened: [AtomicU64; 3],
     latency: Mutex<Reservoir>,
@@ -111,7 +123,7 @@ impl Metrics {
     /// Prometheus text exposition format.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        let counters: [(&str, &str, &AtomicU64); 10] = [
+        let counters: [(&str, &str, &AtomicU64); 13] = [
             ("upkeep_messages_received_total", "MQTT messages received", &self.messages_received),
             ("upkeep_messages_acked_total", "MQTT messages acknowledged after processing", &self.messages_acked),
             ("upkeep_readings_accepted_total", "Readings that entered detection windows", &self.readings_accepted),
@@ -125,15 +137,30 @@ impl Metrics {
             ("upkeep_findings_total", "Rule firings (openings and evidence)", &self.findings),
             ("upkeep_ticket_evidence_appended_total", "Evidence appended to open tickets", &self.evidence_appended),
             ("upkeep_mqtt_errors_total", "MQTT connection errors", &self.mqtt_errors),
-            ("upkeep_store_errors_total", "Database errors (retried)", &self.store_errors),
+            ("upkeep_store_errors_total", "Database errors (retried unless the data's own)", &self.store_errors),
+            (
+                "upkeep_dead_findings_total",
+                "Findings kept aside: their writes failed on their data",
+                &self.dead_findings,
+            ),
+            ("upkeep_intake_pauses_total", "Times intake paused on a full held budget", &self.intake_pauses),
+            (
+                "upkeep_redeliveries_skipped_total",
+                "Redeliveries of messages still in processing, not taken twice",
+                &self.redeliveries_skipped,
+            ),
         ];
         for (name, help, c) in counters {
             single(&mut out, name, Kind::Counter, help, c.load(Relaxed));
         }
-        let gauges: [(&str, &str, &AtomicI64); 3] = [
+        let gauges: [(&str, &str, &AtomicI64); 7] = [
             ("upkeep_mqtt_connected", "1 while connected to the broker", &self.mqtt_connected),
             ("upkeep_mqtt_subscribed", "1 once the telemetry subscription is granted", &self.mqtt_subscribed),
             ("upkeep_ingest_running", "1 while decode and detection run", &self.ingest_running),
+            ("upkeep_store_retrying", "Store calls waiting out an error", &self.store_retrying),
+            ("upkeep_held_messages", "Messages held between the socket and their ack", &self.held_messages),
+            ("upkeep_held_bytes", "Payload bytes held between the socket and their ack", &self.held_bytes),
+            ("upkeep_intake_paused", "1 while intake waits for the held budget", &self.intake_paused),
         ];
         for (name, help, g) in gauges {
             single(&mut out, name, Kind::Gauge, help, g.load(Relaxed));

@@ -2,6 +2,7 @@
 //! that turns findings into tickets, dispatches them and acknowledges the
 //! MQTT messages they came from.
 
+mod dead_finding;
 pub mod escalation;
 #[cfg(test)]
 pub(crate) mod fixtures;
@@ -15,6 +16,7 @@ mod state;
 mod store;
 pub mod warranty;
 
+pub use dead_finding::{DeadFinding, Stage as DeadFindingStage};
 pub use history::StoredHistory;
 pub use remedy::{AfterSales, Remedy};
 pub use service::{run as run_service, ServiceContext};

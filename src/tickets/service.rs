@@ -1,12 +1,17 @@
 //! Findings to tickets: open (or append evidence), pre-assign an engineer,
 //! reserve parts; then acknowledge the MQTT messages whose batches are done.
+//! Every write commits before anything behind it is acknowledged: store
+//! errors are waited out, a write that fails on its own data keeps the
+//! finding aside (a dead finding), and work abandoned at shutdown stops the
+//! acks, so the broker redelivers it.
 
+use super::dead_finding::{DeadFinding, Stage};
 use super::quote;
 use super::remedy::{self, AfterSales, Remedy};
 use super::store::{NewTicket, OpenOutcome};
 use super::warranty::{self, Assessment, Warranty};
 use crate::config::{QuoteConfig, RepairsConfig};
-use crate::db::{with_retry, Db};
+use crate::db::{Classify, Db, Failure, Retry};
 use crate::detect::{EngineEvent, Finding};
 use crate::dispatch::{Choice, Dispatcher, Need};
 use crate::fleet::Fleet;
@@ -16,7 +21,7 @@ use crate::rules::{Rule, RuleSet};
 use crate::sla::Sla;
 use crate::telemetry::Metrics;
 use std::sync::Arc;
-use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::sync::mpsc::Receiver;
 
 pub struct ServiceContext {
     pub db: Db,
@@ -29,13 +34,19 @@ pub struct ServiceContext {
     pub repairs: RepairsConfig,
     pub quote: QuoteConfig,
     pub metrics: Arc<Metrics>,
+    pub retry: Retry,
 }
+
+/// The engine gave up a finding's writes at shutdown: nothing from here on
+/// may be acknowledged.
+#[derive(Debug)]
+pub struct Abandoned;
 
 /// Runs until both the engine and the pipeline are finished.
 pub async fn run(
     ctx: ServiceContext,
-    mut events: UnboundedReceiver<EngineEvent>,
-    mut deliveries: UnboundedReceiver<PendingAck<Delivery>>,
+    mut events: Receiver<EngineEvent>,
+    mut deliveries: Receiver<PendingAck<Delivery>>,
     acker: MqttAcker,
 ) {
     let mut queue = AckQueue::default();
@@ -45,7 +56,10 @@ pub async fn run(
             ev = events.recv(), if events_open => match ev {
                 Some(EngineEvent::Findings(found)) => {
                     for (finding, received_us) in found {
-                        ctx.apply(&finding, received_us).await;
+                        if ctx.apply(&finding, received_us).await.is_err() {
+                            tracing::warn!("shutting down with uncommitted findings; their messages stay unacknowledged");
+                            return;
+                        }
                     }
                 }
                 Some(EngineEvent::Done(seq)) => queue.engine_done(seq),
@@ -57,16 +71,15 @@ pub async fn run(
             },
         }
         while let Some(d) = queue.pop_ready() {
-            acker.ack(&d).await;
+            acker.ack(d).await;
         }
     }
 }
 
 impl ServiceContext {
-    async fn apply(&self, f: &Finding, received_us: i64) {
+    async fn apply(&self, f: &Finding, received_us: i64) -> Result<(), Abandoned> {
         let Some(rule) = self.rule(f) else {
-            tracing::error!(rule = %f.rule, "finding for a rule that is not loaded");
-            return;
+            return self.keep_aside(f, Stage::Open, &format!("rule {} is not loaded", f.rule)).await;
         };
         let detected_at = f.evidence.at;
         let asset = self.fleet.asset(f.asset.as_str());
@@ -88,17 +101,18 @@ impl ServiceContext {
             sla_tier: due.tier,
             evidence: serde_json::to_value(&f.evidence).unwrap_or_default(),
         };
-        let opening =
-            with_retry(&self.metrics, "opening a ticket", || self.db.open_or_append(&new, now_ms(), f.opened));
-        let Ok(outcome) = opening.await else { return };
+        let opening = || self.db.open_or_append(&new, now_ms(), f.opened);
+        let Some(outcome) = self.commit(f, Stage::Open, "opening a ticket", opening).await? else {
+            return Ok(());
+        };
         match outcome {
             OpenOutcome::Opened(id) => {
                 tracing::info!(ticket = %id, asset = %f.asset, fault = %f.fault, severity = %f.severity, "ticket opened");
-                let warranty = self.assess(&id, rule, &new).await;
-                let choice = self.dispatch(&id, rule, &new).await;
+                let warranty = self.assess(f, &id, rule, &new).await?;
+                let choice = self.dispatch(f, &id, rule, &new).await?;
                 let covered = warranty.is_none_or(|w| matches!(w, Warranty::InWarranty | Warranty::Unknown));
                 if !covered && new.kind == TicketKind::Repair {
-                    self.send_quote(&id, rule, choice.map_or(0.0, |c| c.travel_minutes)).await;
+                    self.send_quote(f, &id, rule, choice.map_or(0.0, |c| c.travel_minutes)).await?;
                 }
                 let latency_s = (chrono::Utc::now().timestamp_micros() - received_us) as f64 / 1e6;
                 self.metrics.record_ticket_opened(f.severity, latency_s);
@@ -107,21 +121,59 @@ impl ServiceContext {
                 self.metrics.evidence_appended.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 if undispatched {
                     tracing::warn!(ticket = %id, "ticket was never dispatched (engine stopped in between); dispatching now");
-                    self.dispatch(&id, rule, &new).await;
+                    self.dispatch(f, &id, rule, &new).await?;
                 }
-                self.raise_if_worse(&id, f).await;
+                self.raise_if_worse(&id, f).await?;
             }
             OpenOutcome::NotOpen => {}
+        }
+        Ok(())
+    }
+
+    /// Runs a write until it commits. `None` when it failed on its own data:
+    /// the finding is then kept aside with the reason.
+    async fn commit<T, E, F, Fut>(&self, f: &Finding, stage: Stage, what: &str, op: F) -> Result<Option<T>, Abandoned>
+    where
+        E: std::fmt::Display + Classify,
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, E>>,
+    {
+        match self.retry.committed(what, op).await {
+            Ok(v) => Ok(Some(v)),
+            Err(Failure::Data(e)) => self.keep_aside(f, stage, &format!("{what}: {e}")).await.map(|()| None),
+            Err(Failure::Abandoned) => Err(Abandoned),
+        }
+    }
+
+    /// Stores a dead finding; one that cannot be stored either is logged whole.
+    async fn keep_aside(&self, f: &Finding, stage: Stage, reason: &str) -> Result<(), Abandoned> {
+        let dead = DeadFinding::new(f, stage, reason, now_ms());
+        self.metrics.dead_findings.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        tracing::error!(asset = %f.asset, rule = %f.rule, stage = stage.as_str(), %reason, "finding kept aside");
+        match self.retry.committed("storing a dead finding", || self.db.insert_dead_finding(&dead)).await {
+            Ok(()) => Ok(()),
+            Err(Failure::Data(e)) => {
+                tracing::error!(error = %e, finding = %dead.finding, "dead finding not stored; the finding is logged here");
+                Ok(())
+            }
+            Err(Failure::Abandoned) => Err(Abandoned),
         }
     }
 
     /// The after-sales decision: warranty from the asset file; the remedy
     /// from repeat repairs (earlier repairs of this fault on this unit, in
     /// the store and the asset's service history) or else the warranty.
-    async fn assess(&self, id: &TicketId, rule: &Rule, t: &NewTicket) -> Option<Warranty> {
-        let reading =
-            with_retry(&self.metrics, "reading repair history", || self.db.prior_repairs(&t.asset, &t.fault, id));
-        let Ok(mut prior) = reading.await else { return None };
+    async fn assess(
+        &self,
+        f: &Finding,
+        id: &TicketId,
+        rule: &Rule,
+        t: &NewTicket,
+    ) -> Result<Option<Warranty>, Abandoned> {
+        let reading = || self.db.prior_repairs(&t.asset, &t.fault, id);
+        let Some(mut prior) = self.commit(f, Stage::Assess, "reading repair history", reading).await? else {
+            return Ok(None);
+        };
         let asset = self.fleet.asset(t.asset.as_str());
         let on = chrono::DateTime::from_timestamp_millis(t.detected_at).unwrap_or_default().date_naive();
         let assessed = asset.map_or_else(
@@ -143,31 +195,32 @@ impl ServiceContext {
             remedy: remedy.0,
             remedy_note: remedy.1,
         };
-        let recorded = with_retry(&self.metrics, "recording the after-sales assessment", || {
-            self.db.set_after_sales(id, &after, now_ms())
-        });
-        recorded.await.ok().map(|()| after.warranty)
+        let recording = || self.db.set_after_sales(id, &after, now_ms());
+        let recorded = self.commit(f, Stage::Assess, "recording the after-sales assessment", recording).await?;
+        Ok(recorded.map(|()| after.warranty))
     }
 
     /// Quotes work the warranty does not cover: the rule's parts at list
     /// price, labour at its highest skill level, the engineer's travel.
-    async fn send_quote(&self, id: &TicketId, rule: &Rule, travel_minutes: f64) {
+    async fn send_quote(&self, f: &Finding, id: &TicketId, rule: &Rule, travel_minutes: f64) -> Result<(), Abandoned> {
         let price = |p: &crate::rules::PartRef| self.fleet.part(&p.part).map_or(0.0, |c| c.list_price);
         let parts: Vec<(String, u32, f64)> = rule.parts.iter().map(|p| (p.part.to_string(), p.qty, price(p))).collect();
         let level = rule.skills.values().copied().max().unwrap_or(1);
         let q = quote::build(&quote::Job { parts: &parts, level, travel_minutes }, &self.quote);
-        let _ = with_retry(&self.metrics, "recording the quote", || self.db.set_quote(id, &q, now_ms())).await;
+        self.commit(f, Stage::Quote, "recording the quote", || self.db.set_quote(id, &q, now_ms())).await.map(drop)
     }
 
     /// Severity rises (never falls) when fresh evidence forecasts the
     /// threshold crossing before the ticket's on-site deadline.
-    async fn raise_if_worse(&self, id: &TicketId, f: &Finding) {
-        let Some(crossing) = forecast_crossing(f) else { return };
+    async fn raise_if_worse(&self, id: &TicketId, f: &Finding) -> Result<(), Abandoned> {
+        let Some(crossing) = forecast_crossing(f) else { return Ok(()) };
         let hours = (crossing - f.evidence.at) as f64 / 3_600_000.0;
         let detail = format!("forecast: threshold crossed in {hours:.1} h, before the on-site deadline");
-        if let Ok(true) = self.db.raise_severity_before(id, crossing, &detail, now_ms()).await {
+        let raising = || self.db.raise_severity_before(id, crossing, &detail, now_ms());
+        if let Some(true) = self.commit(f, Stage::Severity, "raising the severity", raising).await? {
             tracing::warn!(ticket = %id, %detail, "severity raised");
         }
+        Ok(())
     }
 
     fn rule(&self, f: &Finding) -> Option<&Rule> {
@@ -193,11 +246,20 @@ impl ServiceContext {
     /// Shift and arrival are judged from now (or the detection time, if a
     /// replay runs ahead of the clock): a backlog must not pick someone whose
     /// shift ended meanwhile.
-    async fn dispatch(&self, id: &TicketId, rule: &Rule, t: &NewTicket) -> Option<Choice> {
-        let asset = self.fleet.asset(t.asset.as_str())?;
-        let loads = with_retry(&self.metrics, "reading engineer loads", || self.db.engineer_loads()).await.ok()?;
-        let absent =
-            with_retry(&self.metrics, "reading absences", || self.db.unavailable_engineers(now_ms())).await.ok()?;
+    async fn dispatch(
+        &self,
+        f: &Finding,
+        id: &TicketId,
+        rule: &Rule,
+        t: &NewTicket,
+    ) -> Result<Option<Choice>, Abandoned> {
+        let Some(asset) = self.fleet.asset(t.asset.as_str()) else { return Ok(None) };
+        let stage = Stage::Dispatch;
+        let Some(loads) = self.commit(f, stage, "reading engineer loads", || self.db.engineer_loads()).await? else {
+            return Ok(None);
+        };
+        let absences = || self.db.unavailable_engineers(now_ms());
+        let Some(absent) = self.commit(f, stage, "reading absences", absences).await? else { return Ok(None) };
         let at = now_ms().max(t.detected_at);
         let need = Need {
             site: asset.location,
@@ -209,21 +271,18 @@ impl ServiceContext {
         };
         let choice = self.dispatcher.choose(need, &loads);
         let recorded = match &choice.engineer {
-            Some(e) => with_retry(&self.metrics, "assigning", || {
-                self.db.assign(id.as_str(), e, &choice.note, choice.at_risk, "dispatch", now_ms())
-            })
-            .await
-            .map(drop),
+            Some(e) => {
+                let assigning = || self.db.assign(id.as_str(), e, &choice.note, choice.at_risk, "dispatch", now_ms());
+                self.commit(f, stage, "assigning", assigning).await?.map(drop)
+            }
             None => {
                 tracing::warn!(ticket = %id, note = %choice.note, "no engineer proposed");
-                with_retry(&self.metrics, "recording no assignment", || {
-                    self.db.mark_unassigned(id, &choice.note, now_ms())
-                })
-                .await
+                let marking = || self.db.mark_unassigned(id, &choice.note, now_ms());
+                self.commit(f, stage, "recording no assignment", marking).await?
             }
         };
-        if recorded.is_err() {
-            return None;
+        if recorded.is_none() {
+            return Ok(None);
         }
         let deliveries = self.dispatcher.deliveries(&asset.location, at);
         let mut lines = Vec::with_capacity(rule.parts.len());
@@ -231,7 +290,7 @@ impl ServiceContext {
             let lead_days = self.fleet.part(&part.part).map_or(PURCHASE_DAYS_UNKNOWN, |p| p.lead_time_days);
             let purchase = (at + i64::from(lead_days) * 86_400_000, lead_days);
             let reserving = || self.db.reserve_part(id, part, &deliveries, t.on_site_due, purchase);
-            if let Ok(line) = with_retry(&self.metrics, "reserving parts", reserving).await {
+            if let Some(line) = self.commit(f, Stage::Parts, "reserving parts", reserving).await? {
                 self.warn_below_safety(&line).await;
                 lines.push(line);
             }
@@ -239,9 +298,9 @@ impl ServiceContext {
         if !lines.is_empty() {
             let note =
                 lines.iter().map(|l| format!("{} x{}: {}", l.part, l.qty, l.note)).collect::<Vec<_>>().join("; ");
-            let _ = with_retry(&self.metrics, "noting parts", || self.db.set_parts_note(id, &note)).await;
+            self.commit(f, Stage::Parts, "noting parts", || self.db.set_parts_note(id, &note)).await?;
         }
-        Some(choice)
+        Ok(Some(choice))
     }
 }
 
@@ -268,6 +327,7 @@ mod tests {
     use crate::tickets::TicketFilter;
 
     fn context(db: &Db, fleet: &Arc<Fleet>, rules: &Arc<RuleSet>) -> ServiceContext {
+        let metrics = Arc::new(Metrics::default());
         ServiceContext {
             db: db.clone(),
             dispatcher: Arc::new(Dispatcher::new(Arc::clone(fleet), Default::default())),
@@ -276,7 +336,8 @@ mod tests {
             sla: Sla::new(&SlaConfig::default(), &fleet.file().contracts).unwrap(),
             repairs: RepairsConfig::default(),
             quote: QuoteConfig::default(),
-            metrics: Arc::new(Metrics::default()),
+            metrics: Arc::clone(&metrics),
+            retry: Retry::new(metrics, crate::shutdown::channel().1, std::time::Duration::from_secs(10)),
         }
     }
 
@@ -312,8 +373,8 @@ mod tests {
         let fleet = Arc::new(Fleet::new(file).unwrap());
         db.seed_stock(fleet.depots()).await.unwrap();
         let ctx = context(&db, &fleet, &rules);
-        ctx.apply(&finding(&rules, &fleet, 0), 0).await;
-        ctx.apply(&finding(&rules, &fleet, 1), 0).await;
+        ctx.apply(&finding(&rules, &fleet, 0), 0).await.unwrap();
+        ctx.apply(&finding(&rules, &fleet, 1), 0).await.unwrap();
         let tickets = db.list_tickets(&TicketFilter { limit: 10, ..Default::default() }).await.unwrap();
         let remedy_of = |i: usize| tickets.iter().find(|t| t.asset_id == fleet.assets()[i].id).map(|t| t.remedy);
         assert_eq!(remedy_of(0), Some(Remedy::ExchangeOrRefund));
@@ -339,6 +400,23 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_finding_that_cannot_become_a_ticket_is_kept_aside_not_dropped() {
+        let (db, _dir) = crate::db::temp_sqlite().await;
+        let rules = Arc::new(crate::rules::shipped());
+        let fleet = Arc::new(Fleet::new(generate(&rules, FleetSpec { assets: 4, seed: 3 })).unwrap());
+        let ctx = context(&db, &fleet, &rules);
+        let f = Finding { rule: crate::model::RuleId::new("pump.retired_rule"), ..finding(&rules, &fleet, 0) };
+        ctx.apply(&f, 0).await.unwrap();
+        let kept = db.dead_findings(10, 0).await.unwrap();
+        assert_eq!(kept.len(), 1);
+        assert_eq!((kept[0].stage, kept[0].rule_id.as_str()), (Stage::Open, "pump.retired_rule"));
+        assert!(kept[0].reason.contains("not loaded"), "{}", kept[0].reason);
+        assert_eq!(kept[0].finding["asset"], f.asset.as_str());
+        assert_eq!(ctx.metrics.dead_findings.load(std::sync::atomic::Ordering::Relaxed), 1);
+        assert!(db.list_tickets(&TicketFilter { limit: 10, ..Default::default() }).await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
     async fn a_customer_with_a_contract_gets_its_tier_and_deadlines_others_the_standard_ones() {
         let (db, _dir) = crate::db::temp_sqlite().await;
         let rules = Arc::new(crate::rules::shipped());
@@ -350,7 +428,7 @@ mod tests {
         let ctx = context(&db, &fleet, &rules);
         for i in [0, 1] {
             let f = Finding { severity: crate::model::Severity::Emergency, ..finding(&rules, &fleet, i) };
-            ctx.apply(&f, 0).await;
+            ctx.apply(&f, 0).await.unwrap();
         }
         let tickets = db.list_tickets(&TicketFilter { limit: 10, ..Default::default() }).await.unwrap();
         let of = |i: usize| tickets.iter().find(|t| t.asset_id == fleet.assets()[i].id).unwrap();
@@ -370,7 +448,7 @@ mod tests {
         let ctx = context(&db, &fleet, &rules);
         let mut f = finding(&rules, &fleet, 2);
         f.severity = crate::model::Severity::General;
-        ctx.apply(&f, 0).await;
+        ctx.apply(&f, 0).await.unwrap();
         let severity =
             || async { db.list_tickets(&TicketFilter { limit: 10, ..Default::default() }).await.unwrap()[0].severity };
         let opened_as = severity().await;
@@ -386,7 +464,7 @@ mod tests {
             evidence: Evidence { checks: vec![forecast(500.0)], ..f.evidence.clone() },
             ..f.clone()
         };
-        ctx.apply(&later, 0).await;
+        ctx.apply(&later, 0).await.unwrap();
         assert_eq!(severity().await, opened_as);
         // Crossing in 2 h, well before it: one tier up, then again, then it stays at emergency.
         let worse = Finding {
@@ -394,13 +472,13 @@ mod tests {
             evidence: Evidence { checks: vec![forecast(2.0)], ..f.evidence.clone() },
             ..f.clone()
         };
-        ctx.apply(&worse, 0).await;
+        ctx.apply(&worse, 0).await.unwrap();
         assert_eq!(severity().await, opened_as.raised());
-        ctx.apply(&worse, 0).await;
-        ctx.apply(&worse, 0).await;
+        ctx.apply(&worse, 0).await.unwrap();
+        ctx.apply(&worse, 0).await.unwrap();
         assert_eq!(severity().await, crate::model::Severity::Emergency);
         // Milder evidence never lowers it.
-        ctx.apply(&later, 0).await;
+        ctx.apply(&later, 0).await.unwrap();
         assert_eq!(severity().await, crate::model::Severity::Emergency);
     }
 }

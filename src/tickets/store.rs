@@ -6,7 +6,7 @@ use super::remedy::Remedy;
 use super::report::{FiledReport, FollowUp};
 use super::warranty::Warranty;
 use super::TicketState;
-use crate::db::{col, Db, DbError};
+use crate::db::{col, Classify, Db, DbError, ErrorClass};
 use crate::model::{AssetId, EngineerId, EpochMs, FaultCode, ModelId, RuleId, Severity, TicketId, TicketKind};
 use serde::Serialize;
 use sqlx::any::AnyRow;
@@ -39,9 +39,15 @@ pub enum StoreError {
     NotHolder { ticket: TicketId, engineer: EngineerId },
 }
 
-impl crate::db::Transient for StoreError {
-    fn is_transient(&self) -> bool {
-        matches!(self, StoreError::Db(e) if e.is_transient())
+/// Database errors as the database classes them; a concurrent change is
+/// retried; every other case is the request's (or finding's) own.
+impl Classify for StoreError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            StoreError::Db(e) => e.class(),
+            StoreError::Conflict(_) => ErrorClass::Retry { hint: std::time::Duration::from_millis(20) },
+            _ => ErrorClass::Data,
+        }
     }
 }
 

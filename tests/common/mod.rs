@@ -84,10 +84,11 @@ pub async fn play(
         let m = &running.metrics;
         assert!(
             Instant::now() < deadline,
-            "engine did not acknowledge every message in time: published {}, received {}, acked {} (since {before})",
+            "engine did not acknowledge every message in time: published {}, received {}, acked {} (since {before})\n{}",
             stats.messages,
             m.messages_received.load(Ordering::Relaxed),
             m.messages_acked.load(Ordering::Relaxed),
+            m.render().lines().filter(|l| !l.starts_with('#')).collect::<Vec<_>>().join("\n"),
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

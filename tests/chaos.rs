@@ -1,0 +1,263 @@
+//! The chaos suite: each fault is staged on real servers (Mosquitto,
+//! PostgreSQL) while a seeded stream plays, and the outcome is compared with
+//! a crash-free run of the same stream, from durable evidence: the tickets
+//! (one per asset and fault) and the dead letters in the database. Nothing
+//! the engine acknowledged may be lost, nothing may be duplicated.
+//!
+//! Servers: `UPKEEP_TEST_MQTT_URL` (a Mosquitto that queues without limit,
+//! as `tests/mosquitto.conf`), `UPKEEP_TEST_DATABASE_URL` (PostgreSQL, a
+//! role that may create databases). Each case finishes in under a minute.
+
+mod common;
+#[path = "common/proxy.rs"]
+mod proxy;
+
+use device_sim::{Message, PublishConfig, SimConfig, Simulator};
+use sqlx::Connection;
+use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use upkeep::app::Running;
+use upkeep::config::Config;
+use upkeep::db::Db;
+use upkeep::fleet::{generate, Fleet, FleetSpec};
+use upkeep::rules::RuleSet;
+use upkeep::tickets::TicketFilter;
+
+/// How long each database outage lasts.
+const OUTAGE: Duration = Duration::from_secs(30);
+
+/// The durable outcome of a run: open tickets per (asset, fault) and the
+/// number of dead letters.
+#[derive(Debug, PartialEq, Eq)]
+struct Outcome {
+    tickets: BTreeMap<(String, String), usize>,
+    dead_letters: usize,
+}
+
+struct Stream {
+    fleet: Arc<Fleet>,
+    rules: Arc<RuleSet>,
+    messages: Vec<Message>,
+}
+
+/// 40 assets over 2 days with faults and a malformed message in every 97.
+fn stream() -> Stream {
+    let rules = common::rules();
+    let fleet = Arc::new(Fleet::new(generate(&rules, FleetSpec { assets: 40, seed: 21 })).unwrap());
+    let sim = SimConfig {
+        interval: chrono::Duration::seconds(120),
+        malformed_every: Some(97),
+        fault_share: 0.25,
+        min_lead: chrono::Duration::hours(12),
+        max_lead: chrono::Duration::hours(36),
+        ..upkeep::demo::replay_ending_now(21, chrono::Duration::days(2))
+    };
+    let messages = Simulator::new(&upkeep::demo::sim_assets(&fleet), &sim).unwrap().collect();
+    Stream { fleet, rules, messages }
+}
+
+fn config(broker_url: &str, database_url: &str) -> Config {
+    let run = uuid::Uuid::new_v4().simple().to_string();
+    let mut config = Config::default();
+    config.mqtt.url = broker_url.to_owned();
+    config.mqtt.client_id = format!("upkeep-chaos-{run}");
+    config.mqtt.topic_filter = format!("chaos-{run}/+");
+    config.mqtt.reconnect_min = upkeep::model::Span(100);
+    config.mqtt.reconnect_max = upkeep::model::Span(500);
+    config.database.url = database_url.to_owned();
+    config.api.listen = "127.0.0.1:0".into();
+    config
+}
+
+fn publisher(config: &Config) -> PublishConfig {
+    PublishConfig {
+        broker_url: config.mqtt.url.clone(),
+        client_id: format!("{}-sim", config.mqtt.client_id),
+        topic_prefix: config.mqtt.topic_filter.trim_end_matches("/+").to_owned(),
+        ..PublishConfig::default()
+    }
+}
+
+async fn outcome(db: &Db) -> Outcome {
+    let mut tickets = BTreeMap::new();
+    let filter = TicketFilter { limit: 1000, ..Default::default() };
+    for t in db.list_tickets(&filter).await.unwrap() {
+        *tickets.entry((t.asset_id.to_string(), t.fault_code.to_string())).or_insert(0) += 1;
+    }
+    Outcome { tickets, dead_letters: db.dead_letters(None, 1000, 0).await.unwrap().len() }
+}
+
+/// Waits until the engine acknowledged `n` messages since it started.
+async fn wait_acked(running: &Running, n: u64, timeout: Duration) {
+    let deadline = Instant::now() + timeout;
+    let m = &running.metrics;
+    while m.messages_acked.load(Ordering::Relaxed) < n {
+        assert!(
+            Instant::now() < deadline,
+            "acked {} of {n} (received {}, store errors {})",
+            m.messages_acked.load(Ordering::Relaxed),
+            m.messages_received.load(Ordering::Relaxed),
+            m.store_errors.load(Ordering::Relaxed)
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The crash-free run of the stream, on a SQLite file of its own.
+async fn baseline(s: &Stream, broker: &str) -> Outcome {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(broker, &format!("sqlite://{}", dir.path().join("base.db").display()));
+    let running = upkeep::app::start(&config, Arc::clone(&s.fleet), Arc::clone(&s.rules)).await.unwrap();
+    assert!(running.metrics.wait_subscribed(Duration::from_secs(10)).await);
+    device_sim::publish_messages(s.messages.clone(), &publisher(&config), |_| {}).await.unwrap();
+    wait_acked(&running, s.messages.len() as u64, Duration::from_secs(60)).await;
+    let out = outcome(&running.db).await;
+    running.stop().await;
+    assert!(
+        out.tickets.len() >= 3 && out.dead_letters >= 10,
+        "the stream must exercise tickets and dead letters: {out:?}"
+    );
+    assert!(out.tickets.values().all(|&n| n == 1), "{out:?}");
+    out
+}
+
+/// A PostgreSQL database of its own on the server at `admin`; returns its name and URL.
+async fn fresh_database(admin: &str) -> (String, String) {
+    let name = format!("upkeep_test_{}", uuid::Uuid::new_v4().simple());
+    let mut conn = sqlx::AnyConnection::connect(admin).await.expect("PostgreSQL reachable");
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.unwrap();
+    let base = admin.rsplit_once('/').map_or(admin, |(b, _)| b);
+    (name.clone(), format!("{base}/{name}"))
+}
+
+async fn admin_sql(admin: &str, sql: &str) {
+    let mut conn = sqlx::AnyConnection::connect(admin).await.expect("PostgreSQL reachable");
+    sqlx::query(sql).execute(&mut conn).await.unwrap();
+}
+
+fn servers() -> Option<(String, String)> {
+    sqlx::any::install_default_drivers();
+    let broker = common::server("UPKEEP_TEST_MQTT_URL")?;
+    let database = common::server("UPKEEP_TEST_DATABASE_URL")?;
+    Some((broker, database))
+}
+
+/// Plays the stream into an engine on `database_url`, running `fault`
+/// once a third of it was published, and checks the outcome.
+async fn under_fault<F, Fut>(broker: &str, database_url: &str, fault: F)
+where
+    F: FnOnce(Arc<upkeep::telemetry::Metrics>, std::net::SocketAddr) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let s = stream();
+    let expected = baseline(&s, broker).await;
+    let config = config(broker, database_url);
+    let running = upkeep::app::start(&config, Arc::clone(&s.fleet), Arc::clone(&s.rules)).await.unwrap();
+    assert!(running.metrics.wait_subscribed(Duration::from_secs(10)).await);
+    let (first, rest) = s.messages.split_at(s.messages.len() / 3);
+    let publish = publisher(&config);
+    device_sim::publish_messages(first.to_vec(), &publish, |_| {}).await.unwrap();
+    let rest = rest.to_vec();
+    let publishing = tokio::spawn(async move { device_sim::publish_messages(rest, &publish, |_| {}).await });
+    fault(Arc::clone(&running.metrics), running.api_addr).await;
+    publishing.await.unwrap().unwrap();
+    wait_acked(&running, s.messages.len() as u64, Duration::from_secs(90)).await;
+    let got = outcome(&running.db).await;
+    running.stop().await;
+    assert_eq!(got, expected, "tickets and dead letters after the fault, against the crash-free run");
+}
+
+/// While the database is away: the held budget bounds memory, liveness
+/// answers within a second, readiness names the database.
+async fn watch_outage(metrics: &upkeep::telemetry::Metrics, api: std::net::SocketAddr, how_long: Duration) {
+    let client = reqwest::Client::new();
+    let until = Instant::now() + how_long;
+    let (mut not_ready, mut most_held) = (0, 0);
+    while Instant::now() < until {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        most_held = most_held.max(metrics.held_messages.load(Ordering::Relaxed));
+        let started = Instant::now();
+        let health = client.get(format!("http://{api}/health")).send().await.unwrap();
+        assert!(health.status().is_success() && started.elapsed() < Duration::from_secs(1), "liveness answers");
+        let ready = client.get(format!("http://{api}/ready")).send().await.unwrap();
+        assert!(started.elapsed() < Duration::from_secs(2), "readiness answers within 1 s too");
+        if ready.status() == 503 && ready.text().await.unwrap().contains("database") {
+            not_ready += 1;
+        }
+    }
+    assert!(not_ready >= 3, "readiness named the database in {not_ready} probes");
+    assert!(most_held <= 1000 + 64, "held {most_held} messages, over the budget");
+    assert!(metrics.store_errors.load(Ordering::Relaxed) > 0, "the outage was seen");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_refusing_connections_loses_no_ticket_and_no_dead_letter() {
+    let Some((broker, admin)) = servers() else { return };
+    let (name, url) = fresh_database(&admin).await;
+    under_fault(&broker, &url, |metrics, api| async move {
+        // What a maintenance window does: no new connections, sessions ended (SQLSTATE 55000, 57P01).
+        admin_sql(&admin, &format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false")).await;
+        admin_sql(&admin, &format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
+            .await;
+        watch_outage(&metrics, api, OUTAGE).await;
+        admin_sql(&admin, &format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true")).await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_unreachable_loses_no_ticket_and_no_dead_letter() {
+    let Some((broker, admin)) = servers() else { return };
+    let (name, _) = fresh_database(&admin).await;
+    let target: url_port::Target = url_port::parse(&admin);
+    let proxy = proxy::Proxy::start(target.port).await;
+    let url = format!("postgres://{}@127.0.0.1:{}/{name}", target.user, proxy.port);
+    // Borrowed: the proxy must outlive the fault (dropping it closes it for good).
+    let proxy = &proxy;
+    under_fault(&broker, &url, |metrics, api| async move {
+        proxy.cut();
+        watch_outage(&metrics, api, OUTAGE).await;
+        proxy.restore();
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_delivered_two_and_three_times_are_taken_once() {
+    let Some((broker, _)) = servers() else { return };
+    let s = stream();
+    let expected = baseline(&s, &broker).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(&broker, &format!("sqlite://{}", dir.path().join("dup.db").display()));
+    let running = upkeep::app::start(&config, Arc::clone(&s.fleet), Arc::clone(&s.rules)).await.unwrap();
+    assert!(running.metrics.wait_subscribed(Duration::from_secs(10)).await);
+    let copies = |i: usize| 1 + (i * 7919) % 3;
+    let doubled: Vec<Message> =
+        s.messages.iter().enumerate().flat_map(|(i, m)| std::iter::repeat_n(m.clone(), copies(i))).collect();
+    device_sim::publish_messages(doubled.clone(), &publisher(&config), |_| {}).await.unwrap();
+    wait_acked(&running, doubled.len() as u64, Duration::from_secs(90)).await;
+    let got = outcome(&running.db).await;
+    let m = &running.metrics;
+    let readings: u64 = s.messages.iter().map(|m| m.readings as u64).sum();
+    assert_eq!(m.readings_accepted.load(Ordering::Relaxed), readings, "each reading entered detection once");
+    running.stop().await;
+    assert_eq!(got, expected);
+}
+
+/// Host and port of a `postgres://user@host:port/db` URL.
+mod url_port {
+    pub struct Target {
+        pub user: String,
+        pub port: u16,
+    }
+
+    pub fn parse(url: &str) -> Target {
+        let rest = url.split_once("://").map_or(url, |(_, r)| r);
+        let (user, host) = rest.split_once('@').unwrap_or(("postgres", rest));
+        let authority = host.split('/').next().unwrap_or_default();
+        let port = authority.rsplit_once(':').and_then(|(_, p)| p.parse().ok()).unwrap_or(5432);
+        Target { user: user.split(':').next().unwrap_or("postgres").to_owned(), port }
+    }
+}
