@@ -46,8 +46,9 @@ enum Command {
     },
     /// The production engine against an external broker and database.
     Run {
-        #[arg(long, default_value = "upkeep.toml")]
-        config: PathBuf,
+        /// Config file (default: upkeep.toml when present, else the built-in defaults).
+        #[arg(long)]
+        config: Option<PathBuf>,
     },
     /// Print the commented default configuration.
     GenerateConfig,
@@ -78,6 +79,12 @@ enum RulesCommand {
 
 #[derive(Subcommand)]
 enum FleetCommand {
+    /// Validate a fleet file against the rules: ids, references, equipment models.
+    Check {
+        file: PathBuf,
+        #[arg(long, default_value = "rules")]
+        rules: PathBuf,
+    },
     /// Write a reproducible synthetic fleet (assets, engineers, depots, parts) as JSON.
     Generate {
         #[arg(long, default_value_t = 200)]
@@ -91,10 +98,25 @@ enum FleetCommand {
     },
 }
 
+/// Errors are printed once: a cause whose text the message already carries
+/// is not repeated.
 #[tokio::main]
-async fn main() -> Result<()> {
+async fn main() -> std::process::ExitCode {
     upkeep::telemetry::init_tracing();
-    match Cli::parse().command {
+    let Err(e) = command(Cli::parse().command).await else { return std::process::ExitCode::SUCCESS };
+    let mut shown = e.to_string();
+    eprintln!("error: {shown}");
+    for cause in e.chain().skip(1).map(ToString::to_string) {
+        if !shown.contains(&cause) {
+            eprintln!("  caused by: {cause}");
+            shown.push_str(&cause);
+        }
+    }
+    std::process::ExitCode::FAILURE
+}
+
+async fn command(command: Command) -> Result<()> {
+    match command {
         Command::Demo { config, assets, days, seed, duration, data_dir, rate } => {
             let config = Config::load(config.as_deref())?;
             let rules = rules(&config.rules.dir)?;
@@ -106,7 +128,16 @@ async fn main() -> Result<()> {
             });
             demo::run(config, rules, opts, stop).await?;
         }
-        Command::Run { config } => run(&config).await?,
+        Command::Run { config } => run(config.as_deref()).await?,
+        Command::Fleet { command: FleetCommand::Check { file, rules: dir } } => {
+            let fleet = fleet(&file, &*rules(&dir)?)?;
+            println!(
+                "ok: {} assets, {} engineers, {} depots",
+                fleet.assets().len(),
+                fleet.engineers().len(),
+                fleet.depots().len()
+            );
+        }
         Command::GenerateConfig => print!("{DEFAULT_TOML}"),
         Command::Eval { command, common } => cli_eval::run(command, common)?,
         Command::Rules { command: RulesCommand::Check { dir } } => {
@@ -179,15 +210,42 @@ async fn terminated() {
     }
 }
 
-/// Production mode: runs until Ctrl-C or SIGTERM, then drains and acknowledges.
-async fn run(path: &Path) -> Result<()> {
-    let config = Config::load(path.exists().then_some(path))?;
-    if !path.exists() {
-        tracing::warn!(path = %path.display(), "config file not found; using defaults and UPKEEP__* overrides");
+/// A fleet file that loads and whose every asset some rule file watches.
+fn fleet(path: &Path, rules: &RuleSet) -> Result<Fleet> {
+    let fleet = Fleet::load(path)?;
+    let text = std::fs::read_to_string(path).ok();
+    let unknown = fleet.unknown_models(rules, &path.display().to_string(), text.as_deref());
+    if unknown.is_empty() {
+        return Ok(fleet);
     }
+    for e in &unknown {
+        eprintln!("error: {e}");
+    }
+    bail!("{} asset(s) in {} name an equipment model no rule file covers", unknown.len(), path.display())
+}
+
+/// Production mode: runs until Ctrl-C or SIGTERM, then drains and acknowledges.
+/// A `--config` that does not exist is an error; without one, `upkeep.toml`
+/// is read when present.
+async fn run(path: Option<&Path>) -> Result<()> {
+    let default = Path::new("upkeep.toml");
+    let file = match path {
+        Some(p) if !p.exists() => bail!("config file {} not found", p.display()),
+        Some(p) => Some(p),
+        None if default.exists() => Some(default),
+        None => {
+            tracing::info!("no upkeep.toml here: built-in defaults and UPKEEP__* overrides");
+            None
+        }
+    };
+    let config = Config::load(file)?;
     let rules = rules(&config.rules.dir)?;
-    let fleet = Arc::new(Fleet::load(&config.fleet.path)?);
-    let running = upkeep::app::start(&config, fleet, rules).await?;
+    let fleet = Arc::new(fleet(&config.fleet.path, &rules)?);
+    // Ctrl-C also ends a start-up that waits for the database.
+    let running = tokio::select! {
+        r = upkeep::app::start(&config, fleet, rules) => r?,
+        () = terminated() => return Ok(()),
+    };
     terminated().await;
     tracing::info!("shutting down");
     running.stop().await;

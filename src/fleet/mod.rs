@@ -14,12 +14,14 @@ use std::path::Path;
 
 #[derive(Debug, thiserror::Error)]
 pub enum FleetError {
-    #[error("cannot read fleet file {path}: {source}")]
-    Read { path: String, source: std::io::Error },
-    #[error("invalid fleet file {path}: {source}")]
-    Parse { path: String, source: serde_json::Error },
+    #[error("cannot read fleet file {path}: {reason}")]
+    Read { path: String, reason: std::io::Error },
+    #[error("invalid fleet file {path}: {reason}")]
+    Parse { path: String, reason: serde_json::Error },
     #[error("invalid fleet: {0}")]
     Invalid(String),
+    #[error("invalid fleet file {path}, line {line}: {message}")]
+    At { path: String, line: usize, message: String },
 }
 
 /// What the fleet file holds.
@@ -231,9 +233,12 @@ pub struct Fleet {
 impl Fleet {
     pub fn load(path: &Path) -> Result<Fleet, FleetError> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| FleetError::Read { path: shown.clone(), source })?;
-        let file = serde_json::from_str(&text).map_err(|source| FleetError::Parse { path: shown, source })?;
-        Fleet::new(file)
+        let text = std::fs::read_to_string(path).map_err(|reason| FleetError::Read { path: shown.clone(), reason })?;
+        let file = serde_json::from_str(&text).map_err(|reason| FleetError::Parse { path: shown.clone(), reason })?;
+        Fleet::new(file).map_err(|e| match e {
+            FleetError::Invalid(message) => located(&shown, &text, message),
+            other => other,
+        })
     }
 
     pub fn new(file: FleetFile) -> Result<Fleet, FleetError> {
@@ -241,6 +246,21 @@ impl Fleet {
         let engineers = index(&file.engineers, |e| e.id.clone(), "engineer")?;
         index(&file.depots, |d| d.id.clone(), "depot")?;
         Ok(Fleet { file, assets, engineers })
+    }
+
+    /// Assets whose equipment model no rule file covers: they would never
+    /// be watched. One message per asset, with its line in `text` when given.
+    pub fn unknown_models(&self, rules: &crate::rules::RuleSet, path: &str, text: Option<&str>) -> Vec<String> {
+        let unknown = self.file.assets.iter().filter(|a| rules.for_model(&a.model).is_none());
+        unknown
+            .map(|a| {
+                let message = format!("asset {} names equipment model '{}', which no rule file covers", a.id, a.model);
+                match text.and_then(|t| line_of(t, a.id.as_str(), 1)) {
+                    Some(line) => format!("{path}, line {line}: {message}"),
+                    None => format!("{path}: {message}"),
+                }
+            })
+            .collect()
     }
 
     pub fn file(&self) -> &FleetFile {
@@ -278,6 +298,23 @@ impl Fleet {
     pub fn part(&self, number: &PartNumber) -> Option<&Part> {
         self.file.parts.iter().find(|p| &p.number == number)
     }
+}
+
+/// An `Invalid` error of `Fleet::new` placed at the line of the id it
+/// names (a duplicate: its second occurrence).
+fn located(path: &str, text: &str, message: String) -> FleetError {
+    let id = message.rsplit(' ').next().unwrap_or_default();
+    match line_of(text, id, 2) {
+        Some(line) => FleetError::At { path: path.to_owned(), line, message },
+        None => FleetError::Invalid(format!("{path}: {message}")),
+    }
+}
+
+/// The 1-based line of the `nth` occurrence of `"id"` in `text`.
+fn line_of(text: &str, id: &str, nth: usize) -> Option<usize> {
+    let quoted = format!("\"{id}\"");
+    let (at, _) = text.match_indices(&quoted).nth(nth.checked_sub(1)?)?;
+    Some(text[..at].matches('\n').count() + 1)
 }
 
 fn index<T, K: std::hash::Hash + Eq + std::fmt::Display>(

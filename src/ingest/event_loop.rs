@@ -37,6 +37,13 @@ pub struct EventLoopTask {
     pub(super) broker: String,
 }
 
+/// What ended the wait after a lost connection.
+enum AfterLoss {
+    Reconnect,
+    Stop,
+    Done,
+}
+
 /// What woke the loop.
 enum Wake {
     Polled(Result<Event, ConnectionError>),
@@ -63,11 +70,11 @@ impl EventLoopTask {
             };
             match wake {
                 Wake::Polled(Ok(event)) => self.handle(event, &mut out).await,
-                Wake::Polled(Err(e)) => {
-                    if !self.connection_lost(&e.to_string(), &mut done).await {
-                        break;
-                    }
-                }
+                Wake::Polled(Err(e)) => match self.connection_lost(&e.to_string(), &mut stop, &mut done).await {
+                    AfterLoss::Reconnect => {}
+                    AfterLoss::Stop => out = None,
+                    AfterLoss::Done => break,
+                },
                 Wake::Ack(Some(first)) => self.write_acks(first).await,
                 Wake::Ack(None) | Wake::Done => break,
                 Wake::Stop => out = None,
@@ -156,17 +163,18 @@ impl EventLoopTask {
         resumed
     }
 
-    /// Counts and logs a lost connection and waits the backoff; false when
-    /// `done` fired meanwhile.
-    async fn connection_lost(&mut self, error: &str, done: &mut Shutdown) -> bool {
+    /// Counts and logs a lost connection and waits the backoff, or until
+    /// Ctrl-C (`stop`) or `done`: shutdown never waits out a reconnect delay.
+    async fn connection_lost(&mut self, error: &str, stop: &mut Shutdown, done: &mut Shutdown) -> AfterLoss {
         self.metrics.mqtt_connected.store(0, Ordering::Relaxed);
         self.metrics.mqtt_subscribed.store(0, Ordering::Relaxed);
         self.metrics.mqtt_errors.fetch_add(1, Ordering::Relaxed);
         let delay = self.backoff.next_delay();
         tracing::warn!(broker = %self.broker, %error, retry_in_ms = delay.as_millis() as u64, "MQTT connection error");
         tokio::select! {
-            () = tokio::time::sleep(delay) => true,
-            () = done.wait() => false,
+            () = tokio::time::sleep(delay) => AfterLoss::Reconnect,
+            () = stop.wait(), if !stop.is_set() => AfterLoss::Stop,
+            () = done.wait() => AfterLoss::Done,
         }
     }
 

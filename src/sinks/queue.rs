@@ -216,7 +216,7 @@ async fn flush(
     if batch.points == 0 {
         return;
     }
-    let mut backoff = Duration::from_millis(200);
+    let mut backoff = crate::retry::Backoff::new(Duration::from_millis(200), s.max_backoff);
     // Handed to the client as shared bytes: a retry sends them again without a copy.
     let body = bytes::Bytes::from(std::mem::replace(&mut batch.lines, lines_buffer(s.batch_points)));
     loop {
@@ -233,17 +233,12 @@ async fn flush(
             }
             Err(e) if e.is_retriable() && stop.is_some() => {
                 metrics.write_retries.fetch_add(1, Relaxed);
-                tracing::warn!(error = %e, points = batch.points, retry_in_ms = backoff.as_millis() as u64, "InfluxDB write failed");
+                tracing::warn!(error = %e, points = batch.points, "InfluxDB write failed; retrying");
                 // After a stop fires here the batch gets one last attempt.
                 let st = stop.take().expect("guarded by is_some");
-                let stopped = tokio::select! {
-                    () = tokio::time::sleep(backoff) => false,
-                    () = st.wait() => true,
-                };
-                if !stopped {
+                if backoff.wait(st).await {
                     stop = Some(st);
                 }
-                backoff = (backoff * 2).min(s.max_backoff);
             }
             Err(e) => {
                 metrics.points_rejected.fetch_add(batch.points, Relaxed);

@@ -1,0 +1,55 @@
+//! The command line fails early and clearly on bad files: a missing
+//! `--config`, a fleet file with a duplicate id or an unknown equipment
+//! model (file and line named), a fleet file that is not JSON.
+
+use std::path::Path;
+use std::process::Command;
+
+fn upkeep(args: &[&str], dir: &Path) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_upkeep")).args(args).current_dir(dir).output().unwrap();
+    (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
+fn rules() -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("rules").display().to_string()
+}
+
+#[test]
+fn a_missing_config_file_is_an_error_not_a_run_on_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, out) = upkeep(&["run", "--config", "nope.toml"], dir.path());
+    assert!(!ok);
+    assert!(out.contains("config file nope.toml not found"), "{out}");
+}
+
+#[test]
+fn fleet_check_names_the_file_and_line_of_what_is_wrong() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, out) = upkeep(&["fleet", "generate", "--assets", "5", "--rules", &rules(), "--out", "f.json"], dir.path());
+    assert!(ok, "{out}");
+    let (ok, out) = upkeep(&["fleet", "check", "f.json", "--rules", &rules()], dir.path());
+    assert!(ok && out.contains("ok: 5 assets"), "{out}");
+
+    let mut fleet: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("f.json")).unwrap()).unwrap();
+    let first = fleet["assets"][0]["id"].clone();
+    let mut dup = fleet.clone();
+    dup["assets"][1]["id"] = first.clone();
+    std::fs::write(dir.path().join("dup.json"), serde_json::to_string_pretty(&dup).unwrap()).unwrap();
+    let (ok, out) = upkeep(&["fleet", "check", "dup.json", "--rules", &rules()], dir.path());
+    assert!(!ok);
+    assert!(
+        out.contains("dup.json, line ") && out.contains(&format!("duplicate asset id {}", first.as_str().unwrap()))
+    );
+
+    fleet["assets"][2]["model"] = "steam_turbine".into();
+    std::fs::write(dir.path().join("model.json"), serde_json::to_string_pretty(&fleet).unwrap()).unwrap();
+    let (ok, out) = upkeep(&["fleet", "check", "model.json", "--rules", &rules()], dir.path());
+    assert!(!ok);
+    assert!(out.contains("model.json, line ") && out.contains("'steam_turbine'"), "{out}");
+
+    std::fs::write(dir.path().join("bad.json"), "{\"assets\": [1,}").unwrap();
+    let (ok, out) = upkeep(&["fleet", "check", "bad.json", "--rules", &rules()], dir.path());
+    assert!(!ok);
+    assert_eq!(out.matches("expected struct Asset").count(), 1, "the JSON error is printed once: {out}");
+}
