@@ -6,7 +6,10 @@
 //!
 //! Servers: `UPKEEP_TEST_MQTT_URL` (a Mosquitto that queues without limit,
 //! as `tests/mosquitto.conf`), `UPKEEP_TEST_DATABASE_URL` (PostgreSQL, a
-//! role that may create databases). Each case finishes in under a minute.
+//! role that may create databases), and the `mosquitto` binary for the
+//! restart case. Each case finishes in about a minute. `UPKEEP_CHAOS_LONG=1`
+//! runs the long version: 100 assets over 4 days (about 1.1 M readings),
+//! 2-minute outages, 50 broker restarts, 20 kills.
 
 mod common;
 #[path = "common/proxy.rs"]
@@ -15,6 +18,7 @@ mod proxy;
 use device_sim::{Message, PublishConfig, SimConfig, Simulator};
 use sqlx::Connection;
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -25,8 +29,22 @@ use upkeep::fleet::{generate, Fleet, FleetSpec};
 use upkeep::rules::RuleSet;
 use upkeep::tickets::TicketFilter;
 
-/// How long each database outage lasts.
-const OUTAGE: Duration = Duration::from_secs(30);
+/// The suite's size: the CI version, or the long one.
+struct Size {
+    assets: usize,
+    days: i64,
+    outage: Duration,
+    restarts: usize,
+    kills: usize,
+}
+
+fn size() -> Size {
+    if std::env::var("UPKEEP_CHAOS_LONG").as_deref() == Ok("1") {
+        Size { assets: 100, days: 4, outage: Duration::from_secs(120), restarts: 50, kills: 20 }
+    } else {
+        Size { assets: 40, days: 2, outage: Duration::from_secs(30), restarts: 10, kills: 10 }
+    }
+}
 
 /// The durable outcome of a run: open tickets per (asset, fault) and the
 /// number of dead letters.
@@ -42,17 +60,19 @@ struct Stream {
     messages: Vec<Message>,
 }
 
-/// 40 assets over 2 days with faults and a malformed message in every 97.
+/// 40 assets over 2 days (long: 100 over 4) with faults and a malformed
+/// message in every 97.
 fn stream() -> Stream {
     let rules = common::rules();
-    let fleet = Arc::new(Fleet::new(generate(&rules, FleetSpec { assets: 40, seed: 21 })).unwrap());
+    let size = size();
+    let fleet = Arc::new(Fleet::new(generate(&rules, FleetSpec { assets: size.assets, seed: 21 })).unwrap());
     let sim = SimConfig {
         interval: chrono::Duration::seconds(120),
         malformed_every: Some(97),
         fault_share: 0.25,
         min_lead: chrono::Duration::hours(12),
         max_lead: chrono::Duration::hours(36),
-        ..upkeep::demo::replay_ending_now(21, chrono::Duration::days(2))
+        ..upkeep::demo::replay_ending_now(21, chrono::Duration::days(size.days))
     };
     let messages = Simulator::new(&upkeep::demo::sim_assets(&fleet), &sim).unwrap().collect();
     Stream { fleet, rules, messages }
@@ -201,7 +221,7 @@ async fn postgres_refusing_connections_loses_no_ticket_and_no_dead_letter() {
         admin_sql(&admin, &format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false")).await;
         admin_sql(&admin, &format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
             .await;
-        watch_outage(&metrics, api, OUTAGE).await;
+        watch_outage(&metrics, api, size().outage).await;
         admin_sql(&admin, &format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true")).await;
     })
     .await;
@@ -218,7 +238,7 @@ async fn postgres_unreachable_loses_no_ticket_and_no_dead_letter() {
     let proxy = &proxy;
     under_fault(&broker, &url, |metrics, api| async move {
         proxy.cut();
-        watch_outage(&metrics, api, OUTAGE).await;
+        watch_outage(&metrics, api, size().outage).await;
         proxy.restore();
     })
     .await;
@@ -244,6 +264,205 @@ async fn messages_delivered_two_and_three_times_are_taken_once() {
     assert_eq!(m.readings_accepted.load(Ordering::Relaxed), readings, "each reading entered detection once");
     running.stop().await;
     assert_eq!(got, expected);
+}
+
+/// A Mosquitto of the test's own, with persistence, that can be restarted.
+struct OwnBroker {
+    conf: std::path::PathBuf,
+    port: u16,
+    child: Option<std::process::Child>,
+    _dir: tempfile::TempDir,
+}
+
+impl OwnBroker {
+    fn start() -> OwnBroker {
+        let dir = tempfile::tempdir().unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let conf = dir.path().join("mosquitto.conf");
+        let text = format!(
+            "listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location {}/\n\
+             autosave_interval 1\nmax_inflight_messages 100\nmax_queued_messages 0\nmax_packet_size 1048576\n",
+            dir.path().display()
+        );
+        std::fs::write(&conf, text).unwrap();
+        let mut broker = OwnBroker { conf, port, child: None, _dir: dir };
+        broker.spawn();
+        broker
+    }
+
+    fn spawn(&mut self) {
+        let binary = ["/usr/sbin/mosquitto", "/usr/bin/mosquitto"].into_iter().find(|p| Path::new(p).exists());
+        let child = std::process::Command::new(binary.expect("mosquitto installed (.ci/run installs it)"))
+            .arg("-c")
+            .arg(&self.conf)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(Instant::now() < deadline, "mosquitto did not listen on {}", self.port);
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// SIGTERM (Mosquitto saves its persistence file), then start again.
+    fn restart(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = std::process::Command::new("kill").arg(child.id().to_string()).status();
+            let _ = child.wait();
+        }
+        self.spawn();
+    }
+
+    fn url(&self) -> String {
+        format!("mqtt://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for OwnBroker {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_broker_restarts_with_persistence_lose_nothing() {
+    if servers().is_none() {
+        return;
+    }
+    let mut broker = OwnBroker::start();
+    let s = stream();
+    let expected = baseline(&s, &broker.url()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(&broker.url(), &format!("sqlite://{}", dir.path().join("restarts.db").display()));
+    let running = upkeep::app::start(&config, Arc::clone(&s.fleet), Arc::clone(&s.rules)).await.unwrap();
+    assert!(running.metrics.wait_subscribed(Duration::from_secs(10)).await);
+    let publish = PublishConfig { rate: Some(600.0), ..publisher(&config) };
+    let messages = s.messages.clone();
+    let publishing = tokio::spawn(async move { device_sim::publish_messages(messages, &publish, |_| {}).await });
+    for _ in 0..size().restarts {
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        tokio::task::block_in_place(|| broker.restart());
+    }
+    publishing.await.unwrap().unwrap();
+    // Acks lost in a restart are redelivered: wait for every reading, not a count of acks.
+    let readings: u64 = s.messages.iter().map(|m| m.readings as u64).sum();
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let m = Arc::clone(&running.metrics);
+    let taken = || m.readings_accepted.load(Ordering::Relaxed) + m.readings_late.load(Ordering::Relaxed);
+    while m.readings_accepted.load(Ordering::Relaxed) < readings {
+        assert!(Instant::now() < deadline, "{} of {readings} readings taken", taken());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let got = outcome(&running.db).await;
+    assert_eq!(m.readings_accepted.load(Ordering::Relaxed), readings, "each reading entered detection once");
+    assert!(m.mqtt_errors.load(Ordering::Relaxed) >= size().restarts as u64, "every restart was seen");
+    running.stop().await;
+    assert_eq!(got, expected);
+}
+
+/// The engine as a process of its own (`upkeep run`), to be killed with SIGKILL.
+struct EngineProcess {
+    child: std::process::Child,
+    api: String,
+}
+
+impl EngineProcess {
+    fn start(dir: &Path, api: &str) -> EngineProcess {
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(dir.join("engine.log")).unwrap();
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_upkeep"))
+            .args(["run", "--config"])
+            .arg(dir.join("upkeep.toml"))
+            .env("RUST_LOG", "upkeep=info")
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        EngineProcess { child, api: api.to_owned() }
+    }
+
+    async fn metric(&self, name: &str) -> Option<i64> {
+        let text = reqwest::get(format!("http://{}/metrics", self.api)).await.ok()?.text().await.ok()?;
+        text.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+    }
+
+    async fn wait_subscribed(&self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while self.metric("upkeep_mqtt_subscribed").await != Some(1) {
+            assert!(Instant::now() < deadline, "the engine process did not subscribe");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_kills_of_the_engine_lose_no_dead_letter_and_duplicate_nothing() {
+    let Some((broker, _)) = servers() else { return };
+    let s = stream();
+    let expected = baseline(&s, &broker).await;
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let api = format!("127.0.0.1:{port}");
+    let config = config(&broker, &format!("sqlite://{}", dir.path().join("kills.db").display()));
+    std::fs::write(dir.path().join("fleet.json"), serde_json::to_string(s.fleet.file()).unwrap()).unwrap();
+    let toml = format!(
+        "[mqtt]\nurl = {:?}\nclient_id = {:?}\ntopic_filter = {:?}\nreconnect_min = \"100ms\"\n\
+         [database]\nurl = {:?}\n[api]\nlisten = {api:?}\n[fleet]\npath = {:?}\n[rules]\ndir = {:?}\n",
+        config.mqtt.url,
+        config.mqtt.client_id,
+        config.mqtt.topic_filter,
+        config.database.url,
+        dir.path().join("fleet.json").display().to_string(),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("rules").display().to_string(),
+    );
+    std::fs::write(dir.path().join("upkeep.toml"), toml).unwrap();
+    let mut engine = EngineProcess::start(dir.path(), &api);
+    engine.wait_subscribed().await;
+    let publish = PublishConfig { rate: Some(800.0), ..publisher(&config) };
+    let messages = s.messages.clone();
+    let publishing = tokio::spawn(async move { device_sim::publish_messages(messages, &publish, |_| {}).await });
+    let mut rng_state = 0x9e3779b97f4a7c15_u64;
+    for _ in 0..size().kills {
+        rng_state = rng_state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        tokio::time::sleep(Duration::from_millis(300 + (rng_state >> 33) % 700)).await;
+        engine.kill();
+        engine = EngineProcess::start(dir.path(), &api);
+        engine.wait_subscribed().await;
+    }
+    publishing.await.unwrap().unwrap();
+    // Drained: nothing held and nothing new arriving for 3 s.
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let (mut last, mut quiet_since) = (-1, Instant::now());
+    loop {
+        let received = engine.metric("upkeep_messages_received_total").await.unwrap_or(-1);
+        let held = engine.metric("upkeep_held_messages").await.unwrap_or(-1);
+        if received != last || held != 0 {
+            (last, quiet_since) = (received, Instant::now());
+        } else if quiet_since.elapsed() > Duration::from_secs(3) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the engine did not drain (received {received}, held {held})");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    engine.kill();
+    let log = std::fs::read_to_string(dir.path().join("engine.log")).unwrap();
+    assert_eq!(log.matches("upkeep engine started").count(), size().kills + 1, "every kill was a restart");
+    let db = Db::connect(&config.database.url, 2).await.unwrap();
+    let got = outcome(&db).await;
+    assert_eq!(got.dead_letters, expected.dead_letters, "every malformed message kept aside exactly once");
+    assert!(got.tickets.values().all(|&n| n == 1), "no duplicate ticket: {got:?}");
+    assert_eq!(got.tickets, expected.tickets, "the same tickets as the run without kills");
 }
 
 /// Host and port of a `postgres://user@host:port/db` URL.

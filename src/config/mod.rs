@@ -19,8 +19,8 @@ pub const DEFAULT_TOML: &str = include_str!("default.toml");
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read config file {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    #[error("cannot read config file {path}: {reason}")]
+    Read { path: PathBuf, reason: std::io::Error },
     #[error("invalid config {origin}: {message}")]
     Invalid { origin: String, message: String },
 }
@@ -410,16 +410,23 @@ impl Default for SlaConfig {
 impl Config {
     /// Defaults, overlaid by the file (when given), overlaid by `UPKEEP__*` variables.
     pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
-        let mut table = match path {
-            Some(p) => {
-                let text =
-                    std::fs::read_to_string(p).map_err(|source| ConfigError::Read { path: p.to_owned(), source })?;
-                parse_table(&text, &p.display().to_string())?
-            }
-            None => toml::Table::new(),
+        let text = match path {
+            Some(p) => std::fs::read_to_string(p).map_err(|reason| ConfigError::Read { path: p.to_owned(), reason })?,
+            None => String::new(),
         };
-        env::apply_overrides(&mut table, std::env::vars())?;
-        Self::from_table(table, path.map_or("(defaults)".into(), |p| p.display().to_string()))
+        let origin = path.map_or("(defaults)".into(), |p| p.display().to_string());
+        Self::parse(&text, &origin, std::env::vars())
+    }
+
+    /// The file's text overlaid by `UPKEEP__*` variables from `vars`, validated.
+    pub fn parse(
+        text: &str,
+        origin: &str,
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let mut table = parse_table(text, origin)?;
+        env::apply_overrides(&mut table, vars.into_iter())?;
+        Self::from_table(table, origin.to_owned())
     }
 
     fn from_table(table: toml::Table, origin: String) -> Result<Config, ConfigError> {
