@@ -65,21 +65,21 @@ impl Retry {
         let mut backoff: Option<Backoff> = None;
         let mut abandon = self.abandon.clone();
         let result = loop {
-            let (class, error) = match self.attempt(op()).await {
+            let failure = match self.attempt(op()).await {
                 Ok(v) => break Ok(v),
-                Err(Attempt::TimedOut) => {
-                    (ErrorClass::Retry { hint: self.call_timeout / 10 }, "no answer in time".into())
-                }
-                Err(Attempt::Failed(e)) => match e.class() {
-                    ErrorClass::Data => {
-                        self.metrics.store_errors.fetch_add(1, Ordering::Relaxed);
-                        tracing::error!(error = %e, "{what} failed on its data; kept aside");
-                        break Err(Failure::Data(e));
-                    }
-                    class => (class, e.to_string()),
-                },
+                Err(f) => f,
             };
             self.metrics.store_errors.fetch_add(1, Ordering::Relaxed);
+            let (class, error) = match failure {
+                Attempt::TimedOut => {
+                    (ErrorClass::Retry { hint: self.call_timeout / 10 }, "no answer in time".to_owned())
+                }
+                Attempt::Failed(e) if e.class() == ErrorClass::Data => {
+                    tracing::error!(error = %e, "{what} failed on its data; kept aside");
+                    break Err(Failure::Data(e));
+                }
+                Attempt::Failed(e) => (e.class(), e.to_string()),
+            };
             let hint = match class {
                 ErrorClass::Retry { hint } => hint,
                 _ => Duration::from_secs(1),

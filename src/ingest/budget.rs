@@ -6,7 +6,7 @@
 
 use crate::telemetry::Metrics;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use tokio::sync::Notify;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,9 +15,10 @@ pub struct Limits {
     pub bytes: usize,
 }
 
+/// What is held lives in the `upkeep_held_*` gauges themselves: one count,
+/// read by the event loop and by Prometheus alike.
 pub struct Budget {
     limits: Limits,
-    held: Mutex<Limits>,
     freed: Notify,
     metrics: Arc<Metrics>,
 }
@@ -38,7 +39,7 @@ impl std::fmt::Debug for Budget {
 impl Budget {
     pub fn new(limits: Limits, metrics: Arc<Metrics>) -> Arc<Budget> {
         let limits = Limits { messages: limits.messages.max(1), bytes: limits.bytes.max(1) };
-        Arc::new(Budget { limits, held: Mutex::new(Limits { messages: 0, bytes: 0 }), freed: Notify::new(), metrics })
+        Arc::new(Budget { limits, freed: Notify::new(), metrics })
     }
 
     pub fn limits(&self) -> Limits {
@@ -48,15 +49,14 @@ impl Budget {
     /// Accounts a message that has arrived (it is in memory already, so this
     /// never refuses); the caller pauses intake while `is_full`.
     pub fn take(self: &Arc<Self>, bytes: usize) -> Held {
-        self.update(|h| {
-            h.messages += 1;
-            h.bytes += bytes;
-        });
+        self.metrics.held_messages.fetch_add(1, Ordering::Relaxed);
+        self.metrics.held_bytes.fetch_add(bytes as i64, Ordering::Relaxed);
         Held { budget: Arc::clone(self), bytes }
     }
 
     pub fn held(&self) -> Limits {
-        *self.held.lock().unwrap_or_else(|p| p.into_inner())
+        let count = |g: &std::sync::atomic::AtomicI64| usize::try_from(g.load(Ordering::Relaxed)).unwrap_or(0);
+        Limits { messages: count(&self.metrics.held_messages), bytes: count(&self.metrics.held_bytes) }
     }
 
     pub fn is_full(&self) -> bool {
@@ -74,22 +74,13 @@ impl Budget {
             freed.await;
         }
     }
-
-    fn update(&self, f: impl FnOnce(&mut Limits)) {
-        let mut h = self.held.lock().unwrap_or_else(|p| p.into_inner());
-        f(&mut h);
-        self.metrics.held_messages.store(h.messages as i64, Ordering::Relaxed);
-        self.metrics.held_bytes.store(h.bytes as i64, Ordering::Relaxed);
-    }
 }
 
 impl Drop for Held {
     fn drop(&mut self) {
-        let bytes = self.bytes;
-        self.budget.update(|h| {
-            h.messages = h.messages.saturating_sub(1);
-            h.bytes = h.bytes.saturating_sub(bytes);
-        });
+        let m = &self.budget.metrics;
+        m.held_messages.fetch_sub(1, Ordering::Relaxed);
+        m.held_bytes.fetch_sub(self.bytes as i64, Ordering::Relaxed);
         self.budget.freed.notify_waiters();
     }
 }
