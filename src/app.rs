@@ -4,7 +4,8 @@
 use crate::api::{self, AppState};
 use crate::config::Config;
 use crate::db::{Classify, Db, DbError, ErrorClass, Failure, Retry};
-use crate::detect::{self, EngineSize, WindowParams};
+use crate::detect::checkpoint::Settings;
+use crate::detect::{self, EngineSetup, EngineSize, WindowParams};
 use crate::dispatch::Dispatcher;
 use crate::fleet::Fleet;
 use crate::ingest::{self, Budget, Limits, MqttError};
@@ -116,9 +117,14 @@ pub async fn start(config: &Config, fleet: Arc<Fleet>, rules: Arc<RuleSet>) -> R
     // Every queue on the data path holds at most the budget's messages (plus
     // the slack of one poll); none can grow past it.
     let queued = held.messages + 64;
-    let size = EngineSize { workers: config.detect.workers, queued };
-    let (engine, engine_events) =
-        detect::start(Arc::clone(&rules), params, config.detect.evidence_every, size, Arc::clone(&metrics), score_tap);
+    let setup = EngineSetup {
+        rules: Arc::clone(&rules),
+        params,
+        evidence_every: config.detect.evidence_every,
+        size: EngineSize { workers: config.detect.workers, queued },
+        checkpoint: checkpoint_settings(config),
+    };
+    let (engine, engine_events) = detect::start(setup, Arc::clone(&metrics), score_tap);
     let budget = Budget::new(held, Arc::clone(&metrics));
     let (acker, event_loop) = ingest::connect(&config.mqtt, Arc::clone(&metrics), budget)?;
     let (deliveries_tx, deliveries_rx) = channel(queued);
@@ -202,6 +208,24 @@ async fn connect_db(config: &Config, metrics: &Metrics, mut stop: shutdown::Shut
             Err(source) => return Err(AppError::Database { url: redacted(url), source }),
         }
     }
+}
+
+/// The checkpoint directory: configured, or beside the SQLite file, or
+/// `upkeep-state` in the working directory with PostgreSQL.
+fn checkpoint_settings(config: &Config) -> Option<Settings> {
+    let c = &config.checkpoint;
+    if !c.enabled {
+        return None;
+    }
+    let dir = if !c.dir.as_os_str().is_empty() {
+        c.dir.clone()
+    } else if let Some(file) = config.database.url.strip_prefix("sqlite://") {
+        let file = file.split('?').next().unwrap_or(file);
+        std::path::PathBuf::from(format!("{file}.state"))
+    } else {
+        "upkeep-state".into()
+    };
+    Some(Settings { dir, every: c.every.as_std(), journal_bytes: c.journal_bytes })
 }
 
 /// The URL without its password, for logs and errors.

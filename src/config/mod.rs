@@ -37,6 +37,7 @@ pub struct Config {
     pub rules: RulesConfig,
     pub decode: DecodeConfig,
     pub detect: DetectConfig,
+    pub checkpoint: CheckpointConfig,
     pub sla: SlaConfig,
     pub dispatch: DispatchConfig,
     pub repairs: RepairsConfig,
@@ -61,6 +62,26 @@ pub struct MqttConfig {
     pub keep_alive: Span,
     pub reconnect_min: Span,
     pub reconnect_max: Span,
+}
+
+/// Where and how often detection state is saved, so a restart resumes
+/// instead of warming up again (see `detect::checkpoint`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CheckpointConfig {
+    pub enabled: bool,
+    /// Empty: beside the SQLite file (`FILE.state/`), or `upkeep-state/`
+    /// in the working directory with PostgreSQL. One directory per engine.
+    pub dir: PathBuf,
+    pub every: Span,
+    /// A checkpoint is also taken once the journal since the last one is this large.
+    pub journal_bytes: u64,
+}
+
+impl Default for CheckpointConfig {
+    fn default() -> Self {
+        CheckpointConfig { enabled: true, dir: PathBuf::new(), every: Span::from_secs(30), journal_bytes: 64 << 20 }
+    }
 }
 
 /// The bound on what the engine holds between the broker socket and the
@@ -285,6 +306,7 @@ impl Default for Config {
             rules: RulesConfig { dir: "rules".into() },
             decode: DecodeConfig::default(),
             detect: DetectConfig::default(),
+            checkpoint: CheckpointConfig::default(),
             sla: SlaConfig::default(),
             dispatch: DispatchConfig {
                 road_factor: 1.3,
@@ -438,6 +460,10 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), String> {
+        let c = &self.checkpoint;
+        if c.enabled && (c.every.as_millis() <= 0 || c.journal_bytes == 0) {
+            return Err("checkpoint.every and checkpoint.journal_bytes must be positive".into());
+        }
         let d = &self.detect;
         if d.workers == 0 {
             return Err("detect.workers must be at least 1".into());

@@ -130,7 +130,8 @@ pub async fn run(
     Ok(())
 }
 
-/// A fresh demo directory (old demo database removed) and the fleet file.
+/// A fresh demo directory (old demo database and detection state removed:
+/// each demo replays a new stream) and the fleet file.
 fn prepare(opts: &DemoOptions, rules: &RuleSet) -> Result<Arc<Fleet>, DemoError> {
     let dir_err = |source| DemoError::Dir { path: opts.data_dir.clone(), source };
     std::fs::create_dir_all(&opts.data_dir).map_err(dir_err)?;
@@ -139,6 +140,10 @@ fn prepare(opts: &DemoOptions, rules: &RuleSet) -> Result<Arc<Fleet>, DemoError>
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(dir_err(e)),
             _ => {}
         }
+    }
+    match std::fs::remove_dir_all(opts.data_dir.join("upkeep.db.state")) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(dir_err(e)),
+        _ => {}
     }
     let file = generate(rules, FleetSpec { assets: opts.assets, seed: opts.seed });
     let text = serde_json::to_string_pretty(&file).unwrap_or_default();

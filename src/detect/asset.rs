@@ -65,8 +65,14 @@ pub struct BatchCounts {
 
 pub struct AssetDetector {
     rules: Arc<ModelRules>,
+    state: AssetState,
+}
+
+/// Everything an asset's detection has learned: what a checkpoint keeps.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AssetState {
     windows: Vec<MetricWindow>,
-    states: Vec<RuleState>,
+    firing: Vec<RuleState>,
     /// One learned joint distribution per multivariate metric set, and its
     /// latest T^2 score.
     joints: Vec<(Hotelling, Option<f64>)>,
@@ -77,7 +83,22 @@ pub struct AssetDetector {
     newest: Option<EpochMs>,
     /// Event time the outcomes were last taken as scores.
     scored_at: Option<EpochMs>,
+    /// Readings that entered the windows (not duplicates, not late).
+    accepted: u64,
 }
+
+impl AssetState {
+    /// Readings the windows have taken since the asset was first seen.
+    pub fn accepted(&self) -> u64 {
+        self.accepted
+    }
+}
+
+/// A saved state that does not fit the model's current rules (a metric,
+/// rule or multivariate set was added or removed): the asset warms up anew.
+#[derive(Debug, thiserror::Error)]
+#[error("saved detection state does not fit the rules of model {0}")]
+pub struct StateMismatch(pub ModelId);
 
 /// Every check's latest outcome on one asset: the detector outputs
 /// (scores, forecasts, health) that dashboards show beside the telemetry.
@@ -98,37 +119,72 @@ impl AssetDetector {
         for (w, _) in windows.iter_mut().zip(&rules.seasonal).filter(|(_, s)| **s) {
             w.seasonal = Some(Box::default());
         }
-        AssetDetector {
+        let state = AssetState {
             windows,
-            states: vec![RuleState::default(); rules.rules.len()],
+            firing: vec![RuleState::default(); rules.rules.len()],
             joints: rules.joint_sets.iter().map(|s| (Hotelling::new(s.len()), None)).collect(),
             healths: rules.health_sets.iter().map(|s| HealthFeatures::new(s.len())).collect(),
             last: vec![Vec::new(); rules.rules.len()],
-            rules,
             newest: None,
             scored_at: None,
+            accepted: 0,
+        };
+        AssetDetector { rules, state }
+    }
+
+    /// Resumes from a saved state, if it still has the shape of `rules`.
+    pub fn restore(rules: Arc<ModelRules>, state: AssetState) -> Result<Self, StateMismatch> {
+        let fresh = Self::new(Arc::clone(&rules));
+        if fresh.shape() != Self::shape_of(&state) {
+            return Err(StateMismatch(rules.model.clone()));
         }
+        Ok(AssetDetector { rules, state })
+    }
+
+    /// The learned state, for a checkpoint.
+    pub fn state(&self) -> &AssetState {
+        &self.state
+    }
+
+    pub fn model(&self) -> &ModelId {
+        &self.rules.model
+    }
+
+    fn shape(&self) -> Vec<usize> {
+        Self::shape_of(&self.state)
+    }
+
+    /// Slot counts and per-slot kinds: a state of another shape would be
+    /// read against the wrong metrics or rules.
+    fn shape_of(s: &AssetState) -> Vec<usize> {
+        let kinds = s.windows.iter().map(|w| usize::from(w.online.is_some()) + 2 * usize::from(w.seasonal.is_some()));
+        let dims = s.joints.iter().map(|(h, _)| h.dim()).chain(s.healths.iter().map(HealthFeatures::dim));
+        [s.windows.len(), s.firing.len(), s.joints.len(), s.healths.len(), s.last.len()]
+            .into_iter()
+            .chain(kinds)
+            .chain(dims)
+            .collect()
     }
 
     /// The check outcomes of rule `rule` (index in the model's rules) at the
     /// latest evaluation, and whether the rule is firing (opened, not cleared).
     pub fn last_evaluation(&self, rule: usize) -> (&[CheckOutcome], bool) {
-        (&self.last[rule], self.states[rule].is_firing())
+        (&self.state.last[rule], self.state.firing[rule].is_firing())
     }
 
     /// The latest outcomes once `every_ms` of event time has passed since
     /// they were last taken (0 = at every evaluation).
     pub fn take_scores(&mut self, asset: &AssetId, every_ms: i64) -> Option<AssetScores> {
-        let now = self.newest?;
-        if self.scored_at.is_some_and(|t| now - t < every_ms) {
+        let now = self.state.newest?;
+        if self.state.scored_at.is_some_and(|t| now - t < every_ms) {
             return None;
         }
-        self.scored_at = Some(now);
+        self.state.scored_at = Some(now);
         let checks = self
             .rules
             .rules
             .iter()
-            .zip(&self.last)
+            .zip(&self.state.last)
             .flat_map(|(rule, outcomes)| outcomes.iter().map(|o| (rule.id.clone(), o.clone())))
             .collect();
         Some(AssetScores { asset: asset.clone(), model: self.rules.model.clone(), at: now, checks })
@@ -154,16 +210,17 @@ impl AssetDetector {
                 counts.unmonitored += 1;
                 continue;
             };
-            let watermark = self.newest.map_or(EpochMs::MIN, |n| n - p.lateness_ms);
-            match self.windows[slot].insert(r.ts, r.value, watermark, buffer) {
+            let watermark = self.state.newest.map_or(EpochMs::MIN, |n| n - p.lateness_ms);
+            match self.state.windows[slot].insert(r.ts, r.value, watermark, buffer) {
                 Insert::Accepted => counts.accepted += 1,
                 Insert::Duplicate => counts.duplicate += 1,
                 Insert::Late => counts.late += 1,
             }
-            self.newest = Some(self.newest.map_or(r.ts, |n| n.max(r.ts)));
+            self.state.newest = Some(self.state.newest.map_or(r.ts, |n| n.max(r.ts)));
         }
-        if let Some(now) = self.newest.filter(|_| counts.accepted > 0) {
-            for w in &mut self.windows {
+        self.state.accepted += counts.accepted;
+        if let Some(now) = self.state.newest.filter(|_| counts.accepted > 0) {
+            for w in &mut self.state.windows {
                 w.advance(now, now - p.lateness_ms, buffer);
             }
             self.learn_sets(p);
@@ -179,11 +236,11 @@ impl AssetDetector {
         let newest = |windows: &[MetricWindow], set: &[usize]| -> Option<Vec<f64>> {
             set.iter().map(|&s| windows[s].newest_value()).collect()
         };
-        for (set, (model, score)) in self.rules.joint_sets.iter().zip(&mut self.joints) {
-            *score = newest(&self.windows, set).and_then(|x| model.score_and_learn(&x, &p.joint));
+        for (set, (model, score)) in self.rules.joint_sets.iter().zip(&mut self.state.joints) {
+            *score = newest(&self.state.windows, set).and_then(|x| model.score_and_learn(&x, &p.joint));
         }
-        for (set, state) in self.rules.health_sets.iter().zip(&mut self.healths) {
-            if let Some(x) = newest(&self.windows, set) {
+        for (set, state) in self.rules.health_sets.iter().zip(&mut self.state.healths) {
+            if let Some(x) = newest(&self.state.windows, set) {
                 state.update(&x);
             }
         }
@@ -202,10 +259,10 @@ impl AssetDetector {
             let mut checks = Vec::new();
             let active = self.condition(&rule.when, now, p, &mut checks);
             let timing = Timing { hold_for: rule.hold_for, clear_after: rule.clear_after, evidence_every };
-            if let Some(firing) = self.states[i].step(now, active, timing) {
+            if let Some(firing) = self.state.firing[i].step(now, active, timing) {
                 out.push(self.finding(asset, rule, firing, now, checks.clone()));
             }
-            self.last[i] = checks;
+            self.state.last[i] = checks;
         }
     }
 
@@ -226,15 +283,15 @@ impl AssetDetector {
     fn check(&mut self, check: &Check, now: EpochMs, p: &WindowParams) -> Option<CheckOutcome> {
         let (observed, fired) = match &check.detector {
             Detector::Multivariate { bound, metrics } => {
-                let t2 = self.joints[self.rules.joint_set(metrics)?].1?;
+                let t2 = self.state.joints[self.rules.joint_set(metrics)?].1?;
                 (t2, bound.breached_by(t2))
             }
             Detector::Health { bound, metrics, model } => {
-                let features = self.healths[self.rules.health_set(metrics)?].features()?;
+                let features = self.state.healths[self.rules.health_set(metrics)?].features()?;
                 let hi = model.net.index(&features);
                 (hi, bound.breached_by(hi))
             }
-            d => observe(&mut self.windows[self.rules.metric_slot(&check.metric)?], d, now, p)?,
+            d => observe(&mut self.state.windows[self.rules.metric_slot(&check.metric)?], d, now, p)?,
         };
         Some(CheckOutcome { metric: check.metric.clone(), detector: check.detector.name().into(), observed, fired })
     }
@@ -253,7 +310,7 @@ impl AssetDetector {
         let windows = metrics
             .into_iter()
             .filter_map(|m| {
-                let (ts, vs) = self.windows[self.rules.metric_slot(&m)?].samples();
+                let (ts, vs) = self.state.windows[self.rules.metric_slot(&m)?].samples();
                 let skip = ts.len().saturating_sub(EVIDENCE_SAMPLES);
                 Some(MetricSamples {
                     metric: m,

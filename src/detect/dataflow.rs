@@ -4,13 +4,16 @@
 //! a sequence number has passed detection (so its MQTT message may be acked).
 
 use super::asset::{AssetDetector, AssetScores, BatchCounts, Finding};
+use super::checkpoint::{encode_assets, Commits, Restored, SavedAsset, SavedAssetRef, Saver, Settings};
 use super::window::WindowParams;
 use crate::model::{AssetId, ModelId, Reading, Span};
 use crate::rules::RuleSet;
 use crate::telemetry::Metrics;
 use serde::{Deserialize, Serialize};
+use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
 use std::hash::{Hash, Hasher};
+use std::rc::Rc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -76,13 +79,27 @@ impl EngineHandle {
         }
     }
 
-    /// Closes the input and waits for the workers to finish what they hold.
+    /// Closes the input and waits for the workers to finish what they hold
+    /// (and to write the final checkpoint).
     pub fn shutdown(mut self) {
         let (dead, _) = std::sync::mpsc::sync_channel(0);
         drop(std::mem::replace(&mut self.input, dead));
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+    }
+}
+
+/// What the engine reports, and where the ticket service tells it that
+/// the findings before a `Done` are committed (a checkpoint waits for it).
+pub struct EngineEvents {
+    rx: EventReceiver<EngineEvent>,
+    pub commits: Commits,
+}
+
+impl EngineEvents {
+    pub async fn recv(&mut self) -> Option<EngineEvent> {
+        self.rx.recv().await
     }
 }
 
@@ -94,70 +111,130 @@ pub struct EngineSize {
     pub queued: usize,
 }
 
+/// What detection runs with.
+#[derive(Clone)]
+pub struct EngineSetup {
+    pub rules: Arc<RuleSet>,
+    pub params: WindowParams,
+    pub evidence_every: Span,
+    pub size: EngineSize,
+    /// Where detection state is saved; `None` keeps it in memory only.
+    pub checkpoint: Option<Settings>,
+}
+
 /// Starts the timely workers on their own threads.
-pub fn start(
-    rules: Arc<RuleSet>,
-    params: WindowParams,
-    evidence_every: Span,
-    size: EngineSize,
-    metrics: Arc<Metrics>,
-    scores: Option<ScoreTap>,
-) -> (EngineHandle, EventReceiver<EngineEvent>) {
-    let workers = size.workers.max(1);
-    let (input_tx, input_rx) = std::sync::mpsc::sync_channel::<AssetBatch>(size.queued.max(1));
+pub fn start(setup: EngineSetup, metrics: Arc<Metrics>, scores: Option<ScoreTap>) -> (EngineHandle, EngineEvents) {
+    let workers = setup.size.workers.max(1);
+    let queued = setup.size.queued.max(1);
+    let (input_tx, input_rx) = std::sync::mpsc::sync_channel::<AssetBatch>(queued);
     // Per epoch: a findings event from each worker and one Done; epochs never
     // outnumber queued batches, so the workers do not wait on this in practice.
-    let (events_tx, events_rx) = channel((workers + 1) * size.queued.max(1) + 16);
-    let input_rx = Arc::new(Mutex::new(Some(input_rx)));
+    let (events_tx, events_rx) = channel((workers + 1) * queued + 16);
+    let commits = Commits::default();
+    let saver = setup.checkpoint.clone().and_then(|settings| {
+        let fingerprint = format!("{:?}", setup.params);
+        Saver::open(settings, fingerprint, workers, commits.clone(), Arc::clone(&metrics.checkpoint))
+    });
+    let board = saver.as_ref().map(|(s, _)| Arc::clone(&s.board));
+    let starting = Arc::new(Mutex::new(Some((input_rx, saver))));
     let thread = std::thread::Builder::new()
         .name("detect".into())
         .spawn(move || {
             let config = timely::Config::process(workers);
             let result = timely::execute(config, move |worker| {
                 let ctx = WorkerContext {
-                    rules: Arc::clone(&rules),
-                    params,
-                    evidence_every,
+                    rules: Arc::clone(&setup.rules),
+                    params: setup.params,
+                    evidence_every: setup.evidence_every,
                     metrics: Arc::clone(&metrics),
-                    events: events_tx.clone(),
                     scores: scores.clone(),
                 };
+                let assets: Rc<RefCell<HashMap<AssetId, AssetDetector>>> = Rc::default();
                 let probe = ProbeHandle::new();
-                let mut input = worker.dataflow::<u64, _, _>(|scope| {
-                    let (handle, stream) = scope.new_input::<Vec<AssetBatch>>();
-                    let sink = ctx.events.clone();
-                    stream
-                        .unary(Exchange::new(|b: &AssetBatch| route(&b.asset)), "Detect", move |_cap, _info| {
-                            let mut assets: HashMap<AssetId, AssetDetector> = HashMap::new();
-                            move |input, output| {
-                                input.for_each(|time, data| {
-                                    let found = ctx.detect(&mut assets, data.drain(..));
-                                    output.session(&time).give_iterator(found.into_iter());
-                                });
-                            }
-                        })
-                        .container::<Vec<(Finding, i64)>>()
-                        .inspect_core(move |event| {
-                            if let Ok((_, findings)) = event {
-                                let _ = sink.blocking_send(EngineEvent::Findings(findings.clone()));
-                            }
-                        })
-                        .probe_with(&probe);
-                    handle
-                });
-                let receiver = input_rx.lock().ok().and_then(|mut r| r.take());
-                if let Some(rx) = receiver {
-                    feed(worker, &mut input, &probe, rx, &events_tx);
+                let mut input = build(worker, ctx, Rc::clone(&assets), events_tx.clone(), &probe);
+                let mut served = 0;
+                let taken = starting.lock().ok().and_then(|mut r| r.take());
+                if let Some((rx, saver)) = taken {
+                    let mut feed =
+                        Feed { worker, input: &mut input, probe: &probe, events: &events_tx, pending: VecDeque::new() };
+                    feed.run(rx, saver, &assets, &mut served);
                 }
                 drop(input);
-                while worker.step_or_park(None) {}
+                loop {
+                    if let Some(board) = &board {
+                        board.serve(&mut served, |out| save_assets(&assets, out));
+                    }
+                    if !worker.step_or_park(Some(Duration::from_millis(5))) {
+                        break;
+                    }
+                }
             });
             if let Err(e) = result {
                 tracing::error!(error = %e, "detection engine failed to start");
             }
         })
         .expect("spawning the detection thread");
-    (EngineHandle { input: input_tx, thread: Some(thread) }, events_rx)
+    (EngineHandle { input: input_tx, thread: Some(thread) }, EngineEvents { rx: events_rx, commits })
+}
+
+type FeedInput = timely::dataflow::InputHandle<u64, timely::container::CapacityContainerBuilder<Vec<Work>>>;
+
+/// What enters the dataflow, routed by asset.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+enum Work {
+    Batch(AssetBatch),
+    /// A journaled batch whose findings were committed before a restart:
+    /// it rebuilds state only.
+    Settled(AssetBatch),
+    /// A saved asset state to resume from.
+    Restore(Box<SavedAsset>),
+}
+
+impl Work {
+    fn asset(&self) -> &AssetId {
+        match self {
+            Work::Batch(b) | Work::Settled(b) => &b.asset,
+            Work::Restore(s) => &s.asset,
+        }
+    }
+}
+
+/// The dataflow: work exchanged by asset into the detect operator, whose
+/// findings go to the events channel; the probe tells how far it got.
+fn build(
+    worker: &mut timely::worker::Worker,
+    ctx: WorkerContext,
+    assets: Rc<RefCell<HashMap<AssetId, AssetDetector>>>,
+    sink: EventSender<EngineEvent>,
+    probe: &ProbeHandle<u64>,
+) -> FeedInput {
+    worker.dataflow::<u64, _, _>(|scope| {
+        let (handle, stream) = scope.new_input::<Vec<Work>>();
+        stream
+            .unary(Exchange::new(|w: &Work| route(w.asset())), "Detect", move |_cap, _info| {
+                move |input, output| {
+                    input.for_each(|time, data| {
+                        let found = ctx.detect(&mut assets.borrow_mut(), data.drain(..));
+                        output.session(&time).give_iterator(found.into_iter());
+                    });
+                }
+            })
+            .container::<Vec<(Finding, i64)>>()
+            .inspect_core(move |event| {
+                if let Ok((_, findings)) = event {
+                    let _ = sink.blocking_send(EngineEvent::Findings(findings.clone()));
+                }
+            })
+            .probe_with(probe);
+        handle
+    })
+}
+
+/// Writes a worker's assets as checkpoint records (between steps, while
+/// the operator does not hold the map).
+fn save_assets(assets: &RefCell<HashMap<AssetId, AssetDetector>>, out: &mut Vec<u8>) -> u64 {
+    let map = assets.borrow();
+    encode_assets(out, map.iter().map(|(asset, d)| SavedAssetRef { asset, model: d.model(), state: d.state() }))
 }
 
 fn route(asset: &AssetId) -> u64 {
@@ -172,7 +249,6 @@ struct WorkerContext {
     params: WindowParams,
     evidence_every: Span,
     metrics: Arc<Metrics>,
-    events: EventSender<EngineEvent>,
     scores: Option<ScoreTap>,
 }
 
@@ -180,12 +256,20 @@ impl WorkerContext {
     fn detect(
         &self,
         assets: &mut HashMap<AssetId, AssetDetector>,
-        batches: impl Iterator<Item = AssetBatch>,
+        work: impl Iterator<Item = Work>,
     ) -> Vec<(Finding, i64)> {
         let mut total = BatchCounts::default();
         let mut out = Vec::new();
         let mut findings = Vec::new();
-        for batch in batches {
+        for w in work {
+            let (batch, settled) = match w {
+                Work::Batch(b) => (b, false),
+                Work::Settled(b) => (b, true),
+                Work::Restore(saved) => {
+                    self.restore(assets, *saved);
+                    continue;
+                }
+            };
             let Some(model) = self.rules.for_model(&batch.model) else {
                 total.unmonitored += batch.readings.len() as u64;
                 continue;
@@ -196,6 +280,10 @@ impl WorkerContext {
             total.duplicate += c.duplicate;
             total.late += c.late;
             total.unmonitored += c.unmonitored;
+            if settled {
+                findings.clear();
+                continue;
+            }
             if let Some(tap) = &self.scores {
                 if let Some(s) = detector.take_scores(&batch.asset, tap.every.as_millis()) {
                     (tap.send)(s);
@@ -206,109 +294,148 @@ impl WorkerContext {
         self.metrics.record_detection(&total, out.len() as u64);
         out
     }
+
+    /// Resumes an asset from its saved state, unless its model's rules
+    /// changed shape since (it then warms up anew).
+    fn restore(&self, assets: &mut HashMap<AssetId, AssetDetector>, saved: SavedAsset) {
+        let Some(model) = self.rules.for_model(&saved.model) else { return };
+        match AssetDetector::restore(Arc::clone(model), saved.state) {
+            Ok(d) => {
+                assets.insert(saved.asset, d);
+            }
+            Err(e) => tracing::warn!(asset = %saved.asset, error = %e, "saved state not restored"),
+        }
+    }
 }
 
-/// Worker 0's loop: moves queued batches into the dataflow, one epoch per
-/// drained group, and reports `Done(seq)` as the probe passes each epoch.
-fn feed(
-    worker: &mut timely::worker::Worker,
-    input: &mut timely::dataflow::InputHandle<u64, timely::container::CapacityContainerBuilder<Vec<AssetBatch>>>,
-    probe: &ProbeHandle<u64>,
-    rx: Receiver<AssetBatch>,
-    events: &EventSender<EngineEvent>,
-) {
-    let mut pending: VecDeque<(u64, u64)> = VecDeque::new();
-    let mut closed = false;
-    while !(closed && pending.is_empty()) {
-        // Idle: block on the input. Busy: poll it, and let timely park briefly
-        // below instead of spinning while other workers finish an epoch.
-        let wait = if pending.is_empty() { Duration::from_millis(100) } else { Duration::ZERO };
-        let first = match rx.recv_timeout(wait) {
-            Ok(b) => Some(b),
-            Err(RecvTimeoutError::Timeout) => None,
-            Err(RecvTimeoutError::Disconnected) => {
-                closed = true;
-                None
+/// Worker 0's side: moves queued batches into the dataflow, one epoch per
+/// drained group, reports `Done(seq)` as the probe passes each epoch, and
+/// takes the checkpoints.
+struct Feed<'a> {
+    worker: &'a mut timely::worker::Worker,
+    input: &'a mut FeedInput,
+    probe: &'a ProbeHandle<u64>,
+    events: &'a EventSender<EngineEvent>,
+    /// Epochs sent and the last seq each covers.
+    pending: VecDeque<(u64, u64)>,
+}
+
+/// How long a checkpoint waits for the ticket service to commit what
+/// detection has done, while running and at shutdown.
+const COMMIT_WAIT: Duration = Duration::from_millis(500);
+const FINAL_COMMIT_WAIT: Duration = Duration::from_secs(10);
+
+impl Feed<'_> {
+    fn run(
+        &mut self,
+        rx: Receiver<AssetBatch>,
+        mut saver: Option<(Saver, Restored)>,
+        assets: &RefCell<HashMap<AssetId, AssetDetector>>,
+        served: &mut u64,
+    ) {
+        let restored = saver.as_mut().map(|(_, r)| std::mem::take(r)).unwrap_or_default();
+        let mut saver = saver.map(|(s, _)| s);
+        self.resume(restored, saver.as_mut());
+        let mut closed = false;
+        while !(closed && self.pending.is_empty()) {
+            // Idle: block on the input. Busy: poll it, and let timely park briefly
+            // below instead of spinning while other workers finish an epoch.
+            let wait = if self.pending.is_empty() { Duration::from_millis(100) } else { Duration::ZERO };
+            match rx.recv_timeout(wait) {
+                Ok(first) => self.send(std::iter::once(first).chain(rx.try_iter().take(4096)), saver.as_mut()),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => closed = true,
             }
-        };
-        if let Some(first) = first {
-            let mut last_seq = first.seq;
-            input.send(first);
-            for b in rx.try_iter().take(4096) {
-                last_seq = b.seq;
-                input.send(b);
+            self.step(saver.as_mut());
+            if let Some(s) = saver.as_mut().filter(|s| !closed && s.due()) {
+                self.checkpoint(s, COMMIT_WAIT, assets, served);
             }
-            pending.push_back((*input.time(), last_seq));
-            let next = *input.time() + 1;
-            input.advance_to(next);
         }
-        worker.step_or_park(Some(Duration::from_millis(1)));
-        while let Some(&(epoch, seq)) = pending.front() {
-            if probe.less_equal(&epoch) {
+        if let Some(s) = saver.as_mut() {
+            self.checkpoint(s, FINAL_COMMIT_WAIT, assets, served);
+        }
+    }
+
+    /// The saved state and the journal after it enter first, as epoch 0's
+    /// `Done(0)`: the service commits their findings before any new batch.
+    fn resume(&mut self, restored: Restored, mut saver: Option<&mut Saver>) {
+        for a in restored.assets {
+            self.input.send(Work::Restore(Box::new(a)));
+        }
+        for b in restored.settled {
+            self.input.send(Work::Settled(b));
+        }
+        for b in restored.unsettled {
+            self.input.send(Work::Batch(b));
+        }
+        self.close_epoch(0);
+        if let Some(s) = saver.as_mut() {
+            s.flush();
+        }
+    }
+
+    /// Journals, then feeds, a group of batches as one epoch.
+    fn send(&mut self, batches: impl Iterator<Item = AssetBatch>, mut saver: Option<&mut Saver>) {
+        let mut last_seq = 0;
+        for b in batches {
+            last_seq = b.seq;
+            if let Some(s) = saver.as_mut() {
+                s.journal(&b);
+            }
+            self.input.send(Work::Batch(b));
+        }
+        self.close_epoch(last_seq);
+        // In the kernel before any of it can be reported done and acked.
+        if let Some(s) = saver {
+            s.flush();
+        }
+    }
+
+    fn close_epoch(&mut self, seq: u64) {
+        self.pending.push_back((*self.input.time(), seq));
+        let next = *self.input.time() + 1;
+        self.input.advance_to(next);
+    }
+
+    /// Runs the workers a little and reports the epochs they finished.
+    fn step(&mut self, mut saver: Option<&mut Saver>) {
+        self.worker.step_or_park(Some(Duration::from_millis(1)));
+        while let Some(&(epoch, seq)) = self.pending.front() {
+            if self.probe.less_equal(&epoch) {
                 break;
             }
-            let _ = events.blocking_send(EngineEvent::Done(seq));
-            pending.pop_front();
+            let _ = self.events.blocking_send(EngineEvent::Done(seq));
+            if let Some(s) = saver.as_mut() {
+                s.done_sent(seq);
+            }
+            self.pending.pop_front();
         }
+        if let Some(s) = saver {
+            s.track_commits();
+        }
+    }
+
+    /// Lets every epoch finish and its findings commit (up to `wait`), then
+    /// saves every worker's state; postponed if the commits lag.
+    fn checkpoint(
+        &mut self,
+        saver: &mut Saver,
+        wait: Duration,
+        assets: &RefCell<HashMap<AssetId, AssetDetector>>,
+        served: &mut u64,
+    ) {
+        let deadline = std::time::Instant::now() + wait;
+        while !self.pending.is_empty() || !saver.track_commits() {
+            if std::time::Instant::now() >= deadline || self.events.is_closed() {
+                tracing::debug!("checkpoint postponed: findings not yet committed");
+                saver.postpone();
+                return;
+            }
+            self.step(Some(saver));
+        }
+        saver.save(served, |out| save_assets(assets, out));
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::{MetricName, Span};
-
-    use crate::detect::fixtures::RULES;
-
-    fn rules() -> Arc<RuleSet> {
-        let model = crate::rules::parse_file(std::path::Path::new("t.toml"), RULES).unwrap();
-        let mut set = RuleSet::default();
-        set.models.insert(model.model.clone(), Arc::new(model));
-        Arc::new(set)
-    }
-
-    /// Two workers: batches are exchanged by asset, every batch is covered
-    /// by a `Done`, and findings for a batch arrive before its `Done`.
-    #[test]
-    fn two_workers_detect_every_asset_and_report_progress_in_order() {
-        let params = WindowParams::from_config(&crate::config::DetectConfig::default());
-        let metrics = Arc::new(Metrics::default());
-        let size = EngineSize { workers: 2, queued: 4096 };
-        let (engine, mut events) = start(rules(), params, Span::from_hours(1), size, Arc::clone(&metrics), None);
-        let (assets, minutes) = (40, 60i64);
-        let mut seq = 0;
-        for m in 0..minutes {
-            for a in 0..assets {
-                seq += 1;
-                let hot = a == 7 && m >= 20;
-                let value = if hot { 90.0 } else { 60.0 + (m % 3) as f64 };
-                let reading = Reading { ts: m * 60_000, metric: MetricName::new("temp"), value };
-                let batch = AssetBatch {
-                    seq,
-                    asset: AssetId::new(format!("P-{a}")),
-                    model: ModelId::new("pump"),
-                    readings: vec![reading],
-                    received_us: 0,
-                };
-                engine.input.send(batch).unwrap();
-            }
-        }
-        let mut opened = Vec::new();
-        let mut done = 0;
-        while done < seq {
-            match events.blocking_recv().expect("engine alive") {
-                EngineEvent::Findings(found) => {
-                    assert!(done < seq, "findings after the final Done");
-                    opened.extend(found.into_iter().filter(|(f, _)| f.opened).map(|(f, _)| f.asset.to_string()));
-                }
-                EngineEvent::Done(s) => {
-                    assert!(s >= done, "Done never moves backwards");
-                    done = s;
-                }
-            }
-        }
-        assert_eq!(opened, ["P-7"]);
-        assert_eq!(metrics.readings_accepted.load(std::sync::atomic::Ordering::Relaxed), seq);
-        engine.shutdown();
-    }
-}
+mod tests;

@@ -26,7 +26,7 @@ pub fn feature_count(d: usize) -> usize {
 }
 
 /// Bounded streaming state of one asset's sensor vector.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HealthFeatures {
     updates: u32,
     ewma: Vec<f64>,
@@ -54,6 +54,11 @@ impl HealthFeatures {
             sum_x: vec![0.0; d],
             sum_tx: vec![0.0; d],
         }
+    }
+
+    /// Sensors in the vector.
+    pub fn dim(&self) -> usize {
+        self.ewma.len()
     }
 
     /// Learns one sensor vector (one operating cycle).

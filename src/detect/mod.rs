@@ -2,6 +2,7 @@
 //! and the one module that runs them on timely dataflow.
 
 mod asset;
+pub mod checkpoint;
 mod dataflow;
 pub mod detectors;
 #[cfg(test)]
@@ -11,6 +12,6 @@ pub mod multivariate;
 pub mod online;
 mod window;
 
-pub use asset::{AssetDetector, AssetScores, BatchCounts, CheckOutcome, Evidence, Finding};
-pub use dataflow::{start, AssetBatch, EngineEvent, EngineHandle, EngineSize, ScoreTap};
+pub use asset::{AssetDetector, AssetScores, AssetState, BatchCounts, CheckOutcome, Evidence, Finding};
+pub use dataflow::{start, AssetBatch, EngineEvent, EngineEvents, EngineHandle, EngineSetup, EngineSize, ScoreTap};
 pub use window::{Insert, MetricWindow, WindowParams};

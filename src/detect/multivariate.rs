@@ -4,6 +4,7 @@
 //! state is not; T^2 sees that. Memory is `d + d^2` numbers per check.
 
 use ndarray::{Array1, Array2};
+use serde::{Deserialize, Serialize};
 
 /// Settings, from `DetectConfig`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -20,7 +21,7 @@ pub struct MultivariateParams {
 }
 
 /// Mean and covariance of the sensor vector, learned online.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Hotelling {
     mean: Array1<f64>,
     cov: Array2<f64>,
@@ -38,6 +39,11 @@ const FREEZE_T2_PER_DIM: f64 = 9.0;
 impl Hotelling {
     pub fn new(dim: usize) -> Self {
         Hotelling { mean: Array1::zeros(dim), cov: Array2::zeros((dim, dim)), smoothed: None, seen: 0 }
+    }
+
+    /// Sensors in the vector.
+    pub fn dim(&self) -> usize {
+        self.mean.len()
     }
 
     pub fn is_warm(&self, p: &MultivariateParams) -> bool {

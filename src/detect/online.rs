@@ -5,6 +5,7 @@
 //! neighbours in the ring). Memory per metric is fixed by `capacity`.
 
 use super::detectors::select_median;
+use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 
 /// MAD times this estimates the standard deviation of normal data.
@@ -15,7 +16,7 @@ const CUSUM_SLACK: f64 = 0.5;
 const MIN_SAMPLES: usize = 16;
 
 /// Robust location and scale of recent samples.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Robust {
     pub median: f64,
     /// Sigma estimate: 1.4826 MAD, floored so a quantised or flat signal
@@ -58,7 +59,7 @@ impl Robust {
 /// Two-sided CUSUM of standardised residuals (Page's test). Each side sums
 /// `|z| - slack` while the process stays on that side, so a sustained shift
 /// of one sigma grows by half a sigma per sample while noise returns to 0.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Cusum {
     pub up: f64,
     pub down: f64,
@@ -81,7 +82,7 @@ impl Cusum {
 }
 
 /// Per-metric streaming state.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct OnlineState {
     ring: VecDeque<f64>,
     /// Robust statistics of the ring before the newest sample entered it.
@@ -96,6 +97,8 @@ pub struct OnlineState {
     pub cusum: Cusum,
     /// Samples since `reference` was computed.
     stale_for: u32,
+    /// Working memory for the median; not state.
+    #[serde(skip)]
     scratch: Vec<f64>,
 }
 

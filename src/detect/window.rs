@@ -7,6 +7,7 @@
 use super::multivariate::MultivariateParams;
 use super::online::{OnlineParams, OnlineState};
 use crate::model::EpochMs;
+use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 
 /// Window sizes and the baseline's learning rate, derived from `DetectConfig`.
@@ -49,7 +50,7 @@ impl WindowParams {
 }
 
 /// Aggregate of the samples whose event time falls in `[start, start + bucket)`.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Bucket {
     pub start: EpochMs,
     sum: f64,
@@ -82,7 +83,7 @@ impl Bucket {
 }
 
 /// Exponentially weighted mean and variance of closed-bucket levels.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Baseline {
     pub mean: f64,
     pub var: f64,
@@ -132,7 +133,7 @@ const MS_PER_SLOT: i64 = 3_600_000;
 /// A baseline per hour of day (UTC), for signals that follow a daily cycle
 /// (load, ambient temperature): the night's level is judged against past
 /// nights, not against the daily mean.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct SeasonalProfile {
     slots: [Baseline; SLOTS],
 }
@@ -174,7 +175,7 @@ pub enum Insert {
 }
 
 /// Samples are kept sorted by event time.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct MetricWindow {
     ts: VecDeque<EpochMs>,
     values: VecDeque<f64>,

@@ -3,6 +3,7 @@
 //! and fresh evidence at a bounded rate while the fault persists.
 
 use crate::model::{EpochMs, Span};
+use serde::{Deserialize, Serialize};
 
 /// What a step of the state machine emits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -13,7 +14,7 @@ pub enum Firing {
     Evidence,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum RuleState {
     #[default]
     Idle,

@@ -47,6 +47,8 @@ pub struct Metrics {
     latency: Mutex<Reservoir>,
     /// The InfluxDB sink's own counters (zero while no sink is configured).
     pub influx: std::sync::Arc<crate::sinks::queue::SinkMetrics>,
+    /// Detection checkpoints and their journal.
+    pub checkpoint: std::sync::Arc<crate::detect::checkpoint::CheckpointMetrics>,
 }
 
 #[derive(Default)]
@@ -180,6 +182,7 @@ impl Metrics {
         }
         self.render_latency(&mut out);
         self.influx.render(&mut out);
+        self.checkpoint.render(&mut out);
         out
     }
 

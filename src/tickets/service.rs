@@ -12,7 +12,7 @@ use super::store::{NewTicket, OpenOutcome};
 use super::warranty::{self, Assessment, Warranty};
 use crate::config::{QuoteConfig, RepairsConfig};
 use crate::db::{Classify, Db, Failure, Retry};
-use crate::detect::{EngineEvent, Finding};
+use crate::detect::{EngineEvent, EngineEvents, Finding};
 use crate::dispatch::{Choice, Dispatcher, Need};
 use crate::fleet::Fleet;
 use crate::ingest::{AckQueue, Delivery, MqttAcker, PendingAck};
@@ -45,7 +45,7 @@ pub struct Abandoned;
 /// Runs until both the engine and the pipeline are finished.
 pub async fn run(
     ctx: ServiceContext,
-    mut events: Receiver<EngineEvent>,
+    mut events: EngineEvents,
     mut deliveries: Receiver<PendingAck<Delivery>>,
     acker: MqttAcker,
 ) {
@@ -62,7 +62,10 @@ pub async fn run(
                         }
                     }
                 }
-                Some(EngineEvent::Done(seq)) => queue.engine_done(seq),
+                Some(EngineEvent::Done(seq)) => {
+                    queue.engine_done(seq);
+                    events.commits.done_committed();
+                }
                 None => events_open = false,
             },
             d = deliveries.recv(), if deliveries_open => match d {
