@@ -54,6 +54,14 @@ struct Outcome {
     dead_letters: usize,
 }
 
+/// The crash-free run: its outcome, each ticket's detection time and the
+/// readings its final checkpoint says detection took.
+struct Baseline {
+    outcome: Outcome,
+    detected_at: BTreeMap<(String, String), i64>,
+    readings: u64,
+}
+
 struct Stream {
     fleet: Arc<Fleet>,
     rules: Arc<RuleSet>,
@@ -88,6 +96,9 @@ fn config(broker_url: &str, database_url: &str) -> Config {
     config.mqtt.reconnect_max = upkeep::model::Span(500);
     config.database.url = database_url.to_owned();
     config.api.listen = "127.0.0.1:0".into();
+    if !database_url.starts_with("sqlite://") {
+        config.checkpoint.dir = std::env::temp_dir().join(format!("upkeep-chaos-{run}"));
+    }
     config
 }
 
@@ -98,6 +109,18 @@ fn publisher(config: &Config) -> PublishConfig {
         topic_prefix: config.mqtt.topic_filter.trim_end_matches("/+").to_owned(),
         ..PublishConfig::default()
     }
+}
+
+async fn detected_at(db: &Db) -> BTreeMap<(String, String), i64> {
+    let filter = TicketFilter { limit: 1000, ..Default::default() };
+    let tickets = db.list_tickets(&filter).await.unwrap();
+    tickets.into_iter().map(|t| ((t.asset_id.to_string(), t.fault_code.to_string()), t.detected_at)).collect()
+}
+
+/// Readings detection took, from the checkpoint in `dir`.
+fn checkpointed_readings(dir: &Path) -> u64 {
+    let summary = upkeep::detect::checkpoint::summary(dir).unwrap();
+    summary.unwrap_or_else(|| panic!("no checkpoint in {}", dir.display())).readings
 }
 
 async fn outcome(db: &Db) -> Outcome {
@@ -126,7 +149,7 @@ async fn wait_acked(running: &Running, n: u64, timeout: Duration) {
 }
 
 /// The crash-free run of the stream, on a SQLite file of its own.
-async fn baseline(s: &Stream, broker: &str) -> Outcome {
+async fn baseline(s: &Stream, broker: &str) -> Baseline {
     let dir = tempfile::tempdir().unwrap();
     let config = config(broker, &format!("sqlite://{}", dir.path().join("base.db").display()));
     let running = upkeep::app::start(&config, Arc::clone(&s.fleet), Arc::clone(&s.rules)).await.unwrap();
@@ -134,13 +157,15 @@ async fn baseline(s: &Stream, broker: &str) -> Outcome {
     device_sim::publish_messages(s.messages.clone(), &publisher(&config), |_| {}).await.unwrap();
     wait_acked(&running, s.messages.len() as u64, Duration::from_secs(60)).await;
     let out = outcome(&running.db).await;
+    let detected_at = detected_at(&running.db).await;
     running.stop().await;
+    let readings = checkpointed_readings(&dir.path().join("base.db.state"));
     assert!(
         out.tickets.len() >= 3 && out.dead_letters >= 10,
         "the stream must exercise tickets and dead letters: {out:?}"
     );
     assert!(out.tickets.values().all(|&n| n == 1), "{out:?}");
-    out
+    Baseline { outcome: out, detected_at, readings }
 }
 
 /// A PostgreSQL database of its own on the server at `admin`; returns its name and URL.
@@ -172,7 +197,7 @@ where
     Fut: std::future::Future<Output = ()>,
 {
     let s = stream();
-    let expected = baseline(&s, broker).await;
+    let expected = baseline(&s, broker).await.outcome;
     let config = config(broker, database_url);
     let running = upkeep::app::start(&config, Arc::clone(&s.fleet), Arc::clone(&s.rules)).await.unwrap();
     assert!(running.metrics.wait_subscribed(Duration::from_secs(10)).await);
@@ -248,7 +273,7 @@ async fn postgres_unreachable_loses_no_ticket_and_no_dead_letter() {
 async fn messages_delivered_two_and_three_times_are_taken_once() {
     let Some((broker, _)) = servers() else { return };
     let s = stream();
-    let expected = baseline(&s, &broker).await;
+    let expected = baseline(&s, &broker).await.outcome;
     let dir = tempfile::tempdir().unwrap();
     let config = config(&broker, &format!("sqlite://{}", dir.path().join("dup.db").display()));
     let running = upkeep::app::start(&config, Arc::clone(&s.fleet), Arc::clone(&s.rules)).await.unwrap();
@@ -337,7 +362,7 @@ async fn ten_broker_restarts_with_persistence_lose_nothing() {
     }
     let mut broker = OwnBroker::start();
     let s = stream();
-    let expected = baseline(&s, &broker.url()).await;
+    let expected = baseline(&s, &broker.url()).await.outcome;
     let dir = tempfile::tempdir().unwrap();
     let config = config(&broker.url(), &format!("sqlite://{}", dir.path().join("restarts.db").display()));
     let running = upkeep::app::start(&config, Arc::clone(&s.fleet), Arc::clone(&s.rules)).await.unwrap();
@@ -404,10 +429,21 @@ impl EngineProcess {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+
+    /// SIGTERM: the engine drains, acks and writes its final checkpoint.
+    fn terminate(mut self) -> std::process::ExitStatus {
+        let _ = std::process::Command::new("kill").arg(self.child.id().to_string()).status();
+        self.child.wait().unwrap()
+    }
 }
 
+/// Killed with SIGKILL at random points, the engine loses no dead letter,
+/// duplicates no ticket, opens every ticket of the crash-free run at the
+/// same event time (within one message interval: detection state comes
+/// back from the checkpoint and journal), and its final checkpoint counts
+/// every reading once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ten_kills_of_the_engine_lose_no_dead_letter_and_duplicate_nothing() {
+async fn ten_kills_of_the_engine_lose_nothing_duplicate_nothing_and_delay_no_ticket() {
     let Some((broker, _)) = servers() else { return };
     let s = stream();
     let expected = baseline(&s, &broker).await;
@@ -418,7 +454,8 @@ async fn ten_kills_of_the_engine_lose_no_dead_letter_and_duplicate_nothing() {
     std::fs::write(dir.path().join("fleet.json"), serde_json::to_string(s.fleet.file()).unwrap()).unwrap();
     let toml = format!(
         "[mqtt]\nurl = {:?}\nclient_id = {:?}\ntopic_filter = {:?}\nreconnect_min = \"100ms\"\n\
-         [database]\nurl = {:?}\n[api]\nlisten = {api:?}\n[fleet]\npath = {:?}\n[rules]\ndir = {:?}\n",
+         [database]\nurl = {:?}\n[api]\nlisten = {api:?}\n[fleet]\npath = {:?}\n[rules]\ndir = {:?}\n\
+         [checkpoint]\nevery = \"500ms\"\n",
         config.mqtt.url,
         config.mqtt.client_id,
         config.mqtt.topic_filter,
@@ -455,14 +492,27 @@ async fn ten_kills_of_the_engine_lose_no_dead_letter_and_duplicate_nothing() {
         assert!(Instant::now() < deadline, "the engine did not drain (received {received}, held {held})");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    engine.kill();
+    assert!(engine.terminate().success(), "SIGTERM ends the engine cleanly");
     let log = std::fs::read_to_string(dir.path().join("engine.log")).unwrap();
     assert_eq!(log.matches("upkeep engine started").count(), size().kills + 1, "every kill was a restart");
     let db = Db::connect(&config.database.url, 2).await.unwrap();
     let got = outcome(&db).await;
-    assert_eq!(got.dead_letters, expected.dead_letters, "every malformed message kept aside exactly once");
+    let expected_outcome = &expected.outcome;
+    assert_eq!(got.dead_letters, expected_outcome.dead_letters, "every malformed message kept aside exactly once");
     assert!(got.tickets.values().all(|&n| n == 1), "no duplicate ticket: {got:?}");
-    assert_eq!(got.tickets, expected.tickets, "the same tickets as the run without kills");
+    assert_eq!(&got.tickets, &expected_outcome.tickets, "the same tickets as the run without kills");
+    let step = 120_000;
+    for (key, at) in detected_at(&db).await {
+        let base = expected.detected_at[&key];
+        assert!(
+            (at - base).abs() <= step,
+            "{key:?} detected at {at}, {} s from the crash-free run",
+            (at - base) / 1000
+        );
+    }
+    let readings = checkpointed_readings(&dir.path().join("kills.db.state"));
+    assert_eq!(readings, expected.readings, "each reading entered detection once (from the final checkpoint)");
+    assert!(log.contains("detection state restored"), "a restart resumed from a checkpoint");
 }
 
 /// Host and port of a `postgres://user@host:port/db` URL.

@@ -170,6 +170,9 @@ impl Checkpoints {
         };
         let journal_path = settings.dir.join(JOURNAL_FILE);
         let (settled, unsettled, valid_len) = replay(&journal_path, generation, &metrics);
+        if !(settled.is_empty() && unsettled.is_empty()) {
+            tracing::info!(settled = settled.len(), unsettled = unsettled.len(), "journal replayed into detection");
+        }
         let file = OpenOptions::new()
             .create(true)
             .truncate(false)
