@@ -18,6 +18,7 @@ use crate::tickets::escalation::{Escalator, StormConfig};
 use crate::tickets::redispatch::Redispatch;
 use crate::tickets::{self, ServiceContext};
 use std::net::SocketAddr;
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc::channel;
@@ -91,6 +92,9 @@ impl Running {
         if let Some(feeds) = self.feeds {
             feeds.stop().await;
         }
+        let m = &self.metrics;
+        let (received, acked) = (m.messages_received.load(Relaxed), m.messages_acked.load(Relaxed));
+        tracing::info!(received, acked, "engine stopped");
     }
 }
 

@@ -181,6 +181,11 @@ impl EventLoopTask {
     fn connected(&self, session_present: bool) {
         let session = self.session.connected(session_present);
         self.metrics.mqtt_connected.store(1, Ordering::Relaxed);
+        // A resumed session keeps its subscription: messages flow at once,
+        // and the new SUBACK may queue behind a backlog that intake holds back.
+        if session_present {
+            self.metrics.mqtt_subscribed.store(1, Ordering::Relaxed);
+        }
         tracing::info!(broker = %self.broker, session, session_present, held = self.session.held(), "connected to MQTT broker");
         // Subscribing again is harmless when the session kept it, and needed
         // when the filter changed or the broker lost the session.
