@@ -394,16 +394,16 @@ async fn ten_broker_restarts_with_persistence_lose_nothing() {
     assert_eq!(got, expected);
 }
 
-/// Writes the fleet and an `upkeep.toml` (plus `extra` TOML) for an
-/// `upkeep run` process on a SQLite file `db` in `dir`; returns its config
-/// and API address.
-fn process_files(dir: &Path, broker: &str, fleet: &Fleet, db: &str, extra: &str) -> (Config, String) {
+/// Writes the fleet and an `upkeep.toml` (plus `mqtt` keys and `extra`
+/// sections) for an `upkeep run` process on a SQLite file `db` in `dir`;
+/// returns its config and API address.
+fn process_files(dir: &Path, broker: &str, fleet: &Fleet, db: &str, mqtt: &str, extra: &str) -> (Config, String) {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let api = format!("127.0.0.1:{port}");
     let config = config(broker, &format!("sqlite://{}", dir.join(db).display()));
     std::fs::write(dir.join("fleet.json"), serde_json::to_string(fleet.file()).unwrap()).unwrap();
     let toml = format!(
-        "[mqtt]\nurl = {:?}\nclient_id = {:?}\ntopic_filter = {:?}\nreconnect_min = \"100ms\"\n\
+        "[mqtt]\nurl = {:?}\nclient_id = {:?}\ntopic_filter = {:?}\nreconnect_min = \"100ms\"\n{mqtt}\
          [database]\nurl = {:?}\n[api]\nlisten = {api:?}\n[fleet]\npath = {:?}\n[rules]\ndir = {:?}\n{extra}",
         config.mqtt.url,
         config.mqtt.client_id,
@@ -484,7 +484,8 @@ async fn ten_kills_of_the_engine_lose_nothing_duplicate_nothing_and_delay_no_tic
     let s = stream();
     let expected = baseline(&s, &broker).await;
     let dir = tempfile::tempdir().unwrap();
-    let (config, api) = process_files(dir.path(), &broker, &s.fleet, "kills.db", "[checkpoint]\nevery = \"500ms\"\n");
+    let (config, api) =
+        process_files(dir.path(), &broker, &s.fleet, "kills.db", "", "[checkpoint]\nevery = \"500ms\"\n");
     let mut engine = EngineProcess::start(dir.path(), &api);
     engine.wait_subscribed().await;
     let publish = PublishConfig { rate: Some(800.0), ..publisher(&config) };
@@ -566,7 +567,8 @@ async fn a_flood_is_held_back_at_the_broker_and_drained_after_a_sigterm() {
         ..upkeep::demo::replay_ending_now(5, chrono::Duration::minutes(size().flood_minutes))
     };
     let dir = tempfile::tempdir().unwrap();
-    let (config, api) = process_files(dir.path(), &broker, &fleet, "flood.db", "");
+    // A short keep-alive: the flood spans several pings while intake holds back.
+    let (config, api) = process_files(dir.path(), &broker, &fleet, "flood.db", "keep_alive = \"5s\"\n", "");
     let engine = EngineProcess::start(dir.path(), &api);
     engine.wait_subscribed().await;
     let idle_rss = engine.peak_rss_mib();

@@ -92,6 +92,10 @@ impl EventLoopTask {
             Event::Incoming(Packet::SubAck(ack)) => self.subscribed(&ack.return_codes),
             // After `stop` a message is not taken: unacked, the broker redelivers it next session.
             Event::Incoming(Packet::Publish(publish)) => {
+                // A packet from the broker proves it alive. While intake holds
+                // back, the answer to our last ping waits behind the backlog in
+                // the socket; the client would take it as a dead connection.
+                self.eventloop.state.await_pingresp = false;
                 if let Some(tx) = out {
                     if !self.forward(publish, tx).await {
                         *out = None;
