@@ -167,6 +167,7 @@ async fn asset_to_show(base: &str, db: &str, tickets: &[Ticket]) -> String {
         .unwrap_or_else(|| panic!("no ticketed asset has forecasts; forecast assets: {forecast:?}"))
 }
 
+#[cfg_attr(no_influx, ignore = "needs UPKEEP_TEST_INFLUX_URL (InfluxDB)")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_dashboard_query_returns_plausible_data_after_a_simulated_fleet() {
     let Some(base) = common::server("UPKEEP_TEST_INFLUX_URL") else {

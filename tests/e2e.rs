@@ -169,6 +169,7 @@ async fn pipeline_on_embedded_broker() {
     full_pipeline(&format!("mqtt://127.0.0.1:{port}"), 2).await;
 }
 
+#[cfg_attr(no_mqtt, ignore = "needs UPKEEP_TEST_MQTT_URL (Mosquitto)")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pipeline_on_mosquitto() {
     let Some(url) = common::server("UPKEEP_TEST_MQTT_URL") else {

@@ -37,6 +37,7 @@ fn lines(points: &[Point], precision: Precision) -> String {
     out
 }
 
+#[cfg_attr(no_influx, ignore = "needs UPKEEP_TEST_INFLUX_URL (InfluxDB)")]
 #[tokio::test]
 async fn points_written_through_v1_read_back_with_their_tags_types_and_times() {
     let Some(base) = common::server("UPKEEP_TEST_INFLUX_URL") else {
@@ -84,6 +85,7 @@ async fn points_written_through_v1_read_back_with_their_tags_types_and_times() {
     assert_eq!(values[1], serde_json::json!([t0 + 3, false, null]), "{r}");
 }
 
+#[cfg_attr(no_influx, ignore = "needs UPKEEP_TEST_INFLUX_URL (InfluxDB)")]
 #[tokio::test]
 async fn errors_say_whether_a_retry_can_help() {
     let Some(base) = common::server("UPKEEP_TEST_INFLUX_URL") else {
@@ -213,6 +215,7 @@ async fn link(addr: std::net::SocketAddr, upstream: String, mut down: upkeep::sh
     }
 }
 
+#[cfg_attr(no_influx, ignore = "needs UPKEEP_TEST_INFLUX_URL (InfluxDB)")]
 #[tokio::test]
 async fn an_influxdb_outage_is_survived_and_the_queued_points_written_when_it_returns() {
     let Some(base) = common::server("UPKEEP_TEST_INFLUX_URL") else {

@@ -83,6 +83,7 @@ async fn a_broker_outage_on_the_embedded_broker_loses_nothing() {
     outage("127.0.0.1", port).await;
 }
 
+#[cfg_attr(no_mqtt, ignore = "needs UPKEEP_TEST_MQTT_URL (Mosquitto)")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_broker_outage_on_mosquitto_loses_nothing() {
     let Some(url) = common::server("UPKEEP_TEST_MQTT_URL") else { return };

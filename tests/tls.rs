@@ -29,6 +29,10 @@ async fn engine(url: &str, password: &str, fleet: &Arc<Fleet>, dir: &tempfile::T
     app::start(&config, Arc::clone(fleet), common::rules()).await.unwrap()
 }
 
+#[cfg_attr(
+    any(no_mqtts, no_mqtt),
+    ignore = "needs UPKEEP_TEST_MQTTS_URL and UPKEEP_TEST_MQTT_URL (Mosquitto with TLS)"
+)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_engine_consumes_over_tls_with_credentials_and_a_wrong_password_is_refused() {
     let Some(url) = common::server("UPKEEP_TEST_MQTTS_URL") else { return };
