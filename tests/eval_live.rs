@@ -81,9 +81,10 @@ fn messages(table: &Table, asset: &str) -> Vec<Message> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn live_engine_and_eval_open_at_the_same_event_times() {
-    let broker = match common::server("UPKEEP_TEST_MQTT_URL") {
-        Some(url) => url,
-        None => format!("mqtt://127.0.0.1:{}", upkeep::ingest::broker::start(0).unwrap()),
+    // Mosquitto where one is configured, else the embedded broker.
+    let broker = match std::env::var("UPKEEP_TEST_MQTT_URL") {
+        Ok(url) if !url.is_empty() => url,
+        _ => format!("mqtt://127.0.0.1:{}", upkeep::ingest::broker::start(0).unwrap()),
     };
     let dir = tempfile::tempdir().unwrap();
     let start = (upkeep::model::now_ms() - 3 * 24 * 3_600_000) / MINUTE * MINUTE;
