@@ -74,6 +74,8 @@ const GIVE_UP_AFTER: Duration = Duration::from_secs(30);
 const MIN_BACKOFF: Duration = Duration::from_millis(200);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 const MAX_PACKET: usize = 16 * 1024 * 1024;
+/// Most idle time a rate-limited run may make up for in one burst.
+const MAX_BURST: Duration = Duration::from_millis(5);
 
 /// Publishes every message of `sim`; see [`publish_messages`].
 pub async fn publish(
@@ -231,8 +233,10 @@ impl<I: Iterator<Item = Message>> Run<'_, I> {
             }
             self.out.submitted.push_back((seq, msg));
             if let Some(gap) = self.gap {
-                // Never bank more than one slot of idle time as burst credit.
-                let floor = Instant::now().checked_sub(gap).unwrap_or(self.next_slot);
+                // Idle time banks as burst credit up to a few timer ticks (the
+                // timer wakes at most every millisecond, so a rate above
+                // 1,000/s needs several messages per wake), never more.
+                let floor = Instant::now().checked_sub(gap.max(MAX_BURST)).unwrap_or(self.next_slot);
                 self.next_slot = self.next_slot.max(floor) + gap;
             }
         }

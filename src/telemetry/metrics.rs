@@ -42,6 +42,8 @@ pub struct Metrics {
     pub intake_pauses: AtomicU64,
     /// Broker redeliveries of messages still being processed, not taken twice.
     pub redeliveries_skipped: AtomicU64,
+    /// Reconnects on which the broker had no session for the engine.
+    pub mqtt_sessions_lost: AtomicU64,
     dead_letters: [AtomicU64; DeadLetterReason::ALL.len()],
     tickets_opened: [AtomicU64; 3],
     latency: Mutex<Reservoir>,
@@ -125,7 +127,7 @@ impl Metrics {
     /// Prometheus text exposition format.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        let counters: [(&str, &str, &AtomicU64); 13] = [
+        let counters: [(&str, &str, &AtomicU64); 14] = [
             ("upkeep_messages_received_total", "MQTT messages received", &self.messages_received),
             ("upkeep_messages_acked_total", "MQTT messages acknowledged after processing", &self.messages_acked),
             ("upkeep_readings_accepted_total", "Readings that entered detection windows", &self.readings_accepted),
@@ -150,6 +152,11 @@ impl Metrics {
                 "upkeep_redeliveries_skipped_total",
                 "Redeliveries of messages still in processing, not taken twice",
                 &self.redeliveries_skipped,
+            ),
+            (
+                "upkeep_mqtt_sessions_lost_total",
+                "Reconnects on which the broker had lost the engine's session (and what it queued for it)",
+                &self.mqtt_sessions_lost,
             ),
         ];
         for (name, help, c) in counters {
