@@ -6,10 +6,12 @@
 //!
 //! Servers: `UPKEEP_TEST_MQTT_URL` (a Mosquitto that queues without limit,
 //! as `tests/mosquitto.conf`), `UPKEEP_TEST_DATABASE_URL` (PostgreSQL, a
-//! role that may create databases), and the `mosquitto` binary for the
-//! restart case. Each case finishes in about a minute. `UPKEEP_CHAOS_LONG=1`
-//! runs the long version: 100 assets over 4 days (about 1.1 M readings),
-//! 2-minute outages, 50 broker restarts, 20 kills.
+//! role that may create databases), the `mosquitto` binary for the
+//! restart case, and a writable cgroup file system (root) for the flood
+//! case's CPU quota. Each case finishes in about a minute, the flood in
+//! under three. `UPKEEP_CHAOS_LONG=1` runs the long version: 100 assets over
+//! 4 days (about 1.1 M readings), 2-minute outages, 50 broker restarts, 20
+//! kills, 10 minutes of flood.
 
 mod common;
 #[path = "common/cpu_quota.rs"]
@@ -40,13 +42,34 @@ struct Size {
     kills: usize,
     /// How long the flood at 5x the engine's sustainable rate lasts.
     flood: Duration,
+    /// Share of one core the engine gets in the flood (a cgroup quota): low
+    /// enough that the test's publisher offers 5x its sustainable rate on
+    /// this 2-core box, whatever the box's speed (both scale with it), and
+    /// in the long flood that the broker's backlog stays within memory.
+    flood_cpu: f64,
 }
 
 fn size() -> Size {
     if std::env::var("UPKEEP_CHAOS_LONG").as_deref() == Ok("1") {
-        Size { assets: 100, days: 4, outage: Duration::from_secs(120), restarts: 50, kills: 20, flood: Duration::from_secs(600) }
+        Size {
+            assets: 100,
+            days: 4,
+            outage: Duration::from_secs(120),
+            restarts: 50,
+            kills: 20,
+            flood: Duration::from_secs(600),
+            flood_cpu: 0.1,
+        }
     } else {
-        Size { assets: 40, days: 2, outage: Duration::from_secs(30), restarts: 10, kills: 10, flood: Duration::from_secs(60) }
+        Size {
+            assets: 40,
+            days: 2,
+            outage: Duration::from_secs(30),
+            restarts: 10,
+            kills: 10,
+            flood: Duration::from_secs(60),
+            flood_cpu: 0.3,
+        }
     }
 }
 
@@ -584,17 +607,17 @@ impl EngineProcess {
     }
 }
 
-/// Share of one core the engine gets in the flood case (a cgroup quota):
-/// low enough that the test's publisher offers 5x its sustainable rate on
-/// this 2-core box, whatever the box's speed (both scale with it).
-const FLOOD_ENGINE_CPU: f64 = 0.3;
 /// Messages published to the stopped engine to measure its sustainable rate.
-const PREFILL: usize = 30_000;
+const PREFILL: usize = 40_000;
 
 /// The engine's sustainable rate: the rate it acks a backlog at, measured
 /// over 8 s after 2 s of warm-up. The backlog is `PREFILL` messages from
 /// `messages`, published while the engine is stopped (SIGSTOP).
-async fn sustainable_rate(engine: &EngineProcess, messages: &mut impl Iterator<Item = Message>, publish: &PublishConfig) -> f64 {
+async fn sustainable_rate(
+    engine: &EngineProcess,
+    messages: &mut impl Iterator<Item = Message>,
+    publish: &PublishConfig,
+) -> f64 {
     engine.signal("-STOP");
     let prefill: Vec<Message> = messages.by_ref().take(PREFILL).collect();
     let published = device_sim::publish_messages(prefill, publish, |_| {}).await;
@@ -608,12 +631,12 @@ async fn sustainable_rate(engine: &EngineProcess, messages: &mut impl Iterator<I
     (to - from) as f64 / 8.0
 }
 
-/// 1,000 assets flood an engine (held to `FLOOD_ENGINE_CPU` of a core) at
-/// 5x its sustainable rate for a minute: the engine holds at most its
+/// 1,000 assets flood an engine (held to `Size::flood_cpu` of a core) at
+/// 5x the rate it sustains for a minute: the engine holds at most its
 /// budget, stays under a memory ceiling, keeps its connection, acks every
 /// second of the flood, stops within 10 s on SIGTERM at the end of it with
 /// the backlog still waiting, and after a restart drains that backlog at no
-/// less than the sustainable rate (measured under the same quota, then the
+/// less than the rate it sustained (measured under the same quota, then the
 /// quota is lifted to finish).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[cfg_attr(
@@ -631,7 +654,7 @@ async fn five_times_the_sustainable_rate_is_held_back_at_the_broker_and_drained_
     let dir = tempfile::tempdir().unwrap();
     // A short keep-alive: the flood spans several pings while intake holds back.
     let (config, api) = process_files(dir.path(), &broker, &fleet, "flood.db", "keep_alive = \"5s\"\n", "");
-    let quota = cpu_quota::CpuQuota::new(&format!("upkeep-chaos-{}", std::process::id()), FLOOD_ENGINE_CPU)
+    let quota = cpu_quota::CpuQuota::new(&format!("upkeep-chaos-{}", std::process::id()), size().flood_cpu)
         .unwrap_or_else(|e| panic!("the flood case holds the engine to a CPU quota: {e}"));
     let engine = EngineProcess::start(dir.path(), &api);
     quota.add(engine.child.id()).unwrap();
@@ -639,44 +662,21 @@ async fn five_times_the_sustainable_rate_is_held_back_at_the_broker_and_drained_
     let idle_rss = engine.peak_rss_mib();
     let publish = publisher(&config);
     let mut messages = Simulator::new(&upkeep::demo::sim_assets(&fleet), &sim).unwrap();
-    let sustainable = sustainable_rate(&engine, &mut messages, &publish).await;
-    let offered = 5.25 * sustainable;
-    eprintln!("sustainable rate {sustainable:.0} msgs/s at {FLOOD_ENGINE_CPU} of a core; flooding at {offered:.0}/s");
-
+    let calibrated = sustainable_rate(&engine, &mut messages, &publish).await;
+    // With a margin: the rate moves as windows fill and tickets open; the
+    // factor is judged against what the engine acks during the flood.
+    let offered = 6.0 * calibrated;
+    eprintln!("calibrated {calibrated:.0} msgs/s at {} of a core; flooding at {offered:.0}/s", size().flood_cpu);
     let flood_for = size().flood;
     let flood = PublishConfig { rate: Some(offered), ..publish };
-    let started = Instant::now();
     let publishing = tokio::spawn(async move {
-        let until = started + flood_for;
+        let until = Instant::now() + flood_for;
         device_sim::publish_messages(messages.take_while(move |_| Instant::now() < until), &flood, |_| {}).await
     });
-    let (mut most_held, mut last, mut stalls, mut seconds) = (0, engine.acked().await, 0, 0);
-    let (first, mut run, mut longest) = (last, 0, 0);
-    while !publishing.is_finished() {
-        tokio::time::sleep(Duration::from_secs(1)).await;
-        let Some(now) = engine.sample().await else { continue };
-        most_held = most_held.max(now.held);
-        seconds += 1;
-        if now.acked == last {
-            stalls += 1;
-            run += 1;
-            longest = longest.max(run);
-        } else {
-            run = 0;
-        }
-        eprintln!("flood t={seconds:>3}s acked {:>7} (+{:>5}/s) held {:>5}", now.acked, now.acked - last, now.held);
-        last = now.acked;
-    }
+    let watched = FloodWatch::run(&engine, &publishing).await;
     let published = publishing.await.unwrap().unwrap();
-    let total = published.messages as i64 + PREFILL as i64;
-    let took = started.elapsed().as_secs_f64();
-    let acked_rate = (last - first) as f64 / took;
-    eprintln!(
-        "flood: {} messages in {took:.1} s ({:.0}/s offered, {:.1}x), {acked_rate:.0}/s acked",
-        published.messages,
-        published.messages as f64 / took,
-        published.messages as f64 / took / sustainable
-    );
+    let (offered, sustained) = (published.messages as f64 / watched.seconds, watched.ack_rate());
+    eprintln!("flood: {offered:.0}/s offered against {sustained:.0}/s acked ({:.1}x)", offered / sustained);
     let errors = engine.metric("upkeep_mqtt_errors_total").await.unwrap_or(-1);
     let peak = engine.peak_rss_mib();
     let saves = engine.metric("upkeep_checkpoints_total").await.unwrap_or(-1);
@@ -685,28 +685,66 @@ async fn five_times_the_sustainable_rate_is_held_back_at_the_broker_and_drained_
     let stop_took = stopping.elapsed();
     eprintln!("peak RSS {peak} MiB (idle {idle_rss} MiB), SIGTERM took {stop_took:?}, {saves} checkpoints");
     assert!(stop_took < Duration::from_secs(10), "stopped in {stop_took:?} under load");
-    assert!(
-        published.messages as f64 / took >= 5.0 * sustainable,
-        "the publisher offered {:.0}/s, not 5x the sustainable {sustainable:.0}/s",
-        published.messages as f64 / took
-    );
-    assert!(most_held <= 1000 + 64, "held {most_held} messages, over the budget");
+    assert!(offered >= 5.0 * sustained, "offered {offered:.0}/s, not 5x the {sustained:.0}/s the engine sustained");
+    assert!(watched.most_held <= 1000 + 64, "held {} messages, over the budget", watched.most_held);
     // The engine's memory is its detection state for 1,000 assets plus the
     // held budget (64 MiB of payload at most), whatever the broker's backlog.
-    assert!(peak <= 256, "peak RSS {peak} MiB (idle {idle_rss} MiB) with a backlog of {} messages", total - last);
+    assert!(peak <= 256, "peak RSS {peak} MiB (idle {idle_rss} MiB) under a flood");
     assert_eq!(errors, 0, "the connection stayed up");
-    // A checkpoint holds intake while every worker encodes its assets.
+    // A checkpoint holds intake while every worker encodes its assets
+    // (under the quota, up to two seconds for 1,000 assets in this build).
     assert!(
-        longest <= 2 && stalls <= 2 * saves + 1,
-        "acks stalled in {stalls} of {seconds} one-second samples ({longest} in a row, {saves} checkpoints)"
+        watched.longest <= 2 && watched.stalls <= 2 * saves + 1,
+        "acks stalled in {} one-second samples ({} in a row, {saves} checkpoints)",
+        watched.stalls,
+        watched.longest
     );
-    drain(dir.path(), &api, &quota, total, sustainable).await;
+    let total = published.messages as i64 + PREFILL as i64;
+    drain(dir.path(), &api, &quota, total, sustained).await;
+}
+
+/// What one-second samples of the engine showed while a flood was published.
+struct FloodWatch {
+    first: i64,
+    last: i64,
+    seconds: f64,
+    most_held: i64,
+    /// Samples in which acks did not advance, and the longest run of them.
+    stalls: i64,
+    longest: i64,
+}
+
+impl FloodWatch {
+    async fn run<T>(engine: &EngineProcess, publishing: &tokio::task::JoinHandle<T>) -> FloodWatch {
+        let started = Instant::now();
+        let first = engine.acked().await;
+        let mut w = FloodWatch { first, last: first, seconds: 0.0, most_held: 0, stalls: 0, longest: 0 };
+        let (mut run, mut n) = (0, 0);
+        while !publishing.is_finished() {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            let Some(now) = engine.sample().await else { continue };
+            w.most_held = w.most_held.max(now.held);
+            n += 1;
+            run = if now.acked == w.last { run + 1 } else { 0 };
+            w.stalls += i64::from(run > 0);
+            w.longest = w.longest.max(run);
+            eprintln!("flood t={n:>3}s acked {:>7} (+{:>5}/s) held {:>5}", now.acked, now.acked - w.last, now.held);
+            w.last = now.acked;
+        }
+        w.seconds = started.elapsed().as_secs_f64();
+        w
+    }
+
+    fn ack_rate(&self) -> f64 {
+        (self.last - self.first) as f64 / self.seconds
+    }
 }
 
 /// Restarts the engine under `quota` on the backlog the broker kept: it
-/// must drain at no less than the sustainable rate (after 5 s of restart
-/// and warm-up, over 10 s), then, with the quota lifted, to the last message.
-async fn drain(dir: &Path, api: &str, quota: &cpu_quota::CpuQuota, total: i64, sustainable: f64) {
+/// must drain at no less than 0.8x the `sustained` rate (after 5 s of
+/// restart and warm-up, over 10 s), then, with the quota lifted, to the
+/// last message.
+async fn drain(dir: &Path, api: &str, quota: &cpu_quota::CpuQuota, total: i64, sustained: f64) {
     let acked_before = engine_acked_total(dir);
     let engine = EngineProcess::start(dir, api);
     quota.add(engine.child.id()).unwrap();
@@ -715,10 +753,11 @@ async fn drain(dir: &Path, api: &str, quota: &cpu_quota::CpuQuota, total: i64, s
     let from = engine.acked().await;
     tokio::time::sleep(Duration::from_secs(10)).await;
     let rate = (engine.acked().await - from) as f64 / 10.0;
-    eprintln!("drain after the restart: {rate:.0} msgs/s under the quota ({sustainable:.0} sustainable)");
-    assert!(rate >= 0.8 * sustainable, "the backlog drained at {rate:.0}/s, under the sustainable {sustainable:.0}/s");
+    eprintln!("drain after the restart: {rate:.0} msgs/s under the quota ({sustained:.0} during the flood)");
+    assert!(rate >= 0.8 * sustained, "the backlog drained at {rate:.0}/s against {sustained:.0}/s during the flood");
     quota.release(engine.child.id());
-    let deadline = Instant::now() + Duration::from_secs(180);
+    let backlog = (total - acked_before - engine.acked().await).max(0) as u64;
+    let deadline = Instant::now() + Duration::from_secs(60 + backlog / 2000);
     loop {
         let s = engine.sample().await;
         if s.as_ref().is_some_and(|s| s.acked + acked_before >= total && s.held == 0) {
@@ -760,4 +799,3 @@ mod url_port {
         Target { user: user.split(':').next().unwrap_or("postgres").to_owned(), port }
     }
 }
-

@@ -19,7 +19,8 @@ impl CpuQuota {
     pub fn new(name: &str, share: f64) -> Result<CpuQuota, String> {
         let quota = ((share * PERIOD_US as f64) as u64).max(1000);
         let v2 = PathBuf::from("/sys/fs/cgroup");
-        if std::fs::read_to_string(v2.join("cgroup.controllers")).is_ok_and(|c| c.split_whitespace().any(|c| c == "cpu"))
+        if std::fs::read_to_string(v2.join("cgroup.controllers"))
+            .is_ok_and(|c| c.split_whitespace().any(|c| c == "cpu"))
         {
             let dir = v2.join(name);
             make(&dir)?;
