@@ -601,6 +601,15 @@ impl EngineProcess {
         self.sample().await.map_or(0, |s| s.acked)
     }
 
+    /// Waits (two minutes at most) until this process acked `n` messages.
+    async fn wait_acked(&self, n: i64) {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while self.acked().await < n {
+            assert!(Instant::now() < deadline, "the engine acked under {n} messages in 2 minutes");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
     fn signal(&self, signal: &str) {
         let status = std::process::Command::new("kill").arg(signal).arg(self.child.id().to_string()).status();
         assert!(status.is_ok_and(|s| s.success()), "kill {signal}");
@@ -611,8 +620,8 @@ impl EngineProcess {
 const PREFILL: usize = 40_000;
 
 /// The engine's sustainable rate: the rate it acks a backlog at, measured
-/// over 8 s after 2 s of warm-up. The backlog is `PREFILL` messages from
-/// `messages`, published while the engine is stopped (SIGSTOP).
+/// over 8 s once a tenth of it is acked. The backlog is `PREFILL` messages
+/// from `messages`, published while the engine is stopped (SIGSTOP).
 async fn sustainable_rate(
     engine: &EngineProcess,
     messages: &mut impl Iterator<Item = Message>,
@@ -623,7 +632,8 @@ async fn sustainable_rate(
     let published = device_sim::publish_messages(prefill, publish, |_| {}).await;
     engine.signal("-CONT");
     assert_eq!(published.unwrap().messages, PREFILL as u64);
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // Past the start (every asset's first message sets up its detectors).
+    engine.wait_acked((PREFILL / 10) as i64).await;
     let from = engine.acked().await;
     tokio::time::sleep(Duration::from_secs(8)).await;
     let to = engine.acked().await;
@@ -741,15 +751,16 @@ impl FloodWatch {
 }
 
 /// Restarts the engine under `quota` on the backlog the broker kept: it
-/// must drain at no less than 0.8x the `sustained` rate (after 5 s of
-/// restart and warm-up, over 10 s), then, with the quota lifted, to the
-/// last message.
+/// must drain at no less than 0.8x the `sustained` rate (over 10 s, once
+/// 2,000 messages are acked after the restart), then, with the quota
+/// lifted, to the last message.
 async fn drain(dir: &Path, api: &str, quota: &cpu_quota::CpuQuota, total: i64, sustained: f64) {
     let acked_before = engine_acked_total(dir);
     let engine = EngineProcess::start(dir, api);
     quota.add(engine.child.id()).unwrap();
     engine.wait_subscribed().await;
-    tokio::time::sleep(Duration::from_secs(5)).await;
+    // Past the restore and the replay of the journal.
+    engine.wait_acked(2000).await;
     let from = engine.acked().await;
     tokio::time::sleep(Duration::from_secs(10)).await;
     let rate = (engine.acked().await - from) as f64 / 10.0;
