@@ -337,7 +337,9 @@ struct OwnBroker {
 }
 
 impl OwnBroker {
-    fn start() -> OwnBroker {
+    /// With `persistence`, the broker keeps sessions and queued messages
+    /// across restarts.
+    fn start(persistence: bool) -> OwnBroker {
         let dir = tempfile::tempdir().unwrap();
         // Started as root, Mosquitto drops to its own user: without access
         // to the directory it cannot save its database, and every restart
@@ -346,7 +348,7 @@ impl OwnBroker {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let conf = dir.path().join("mosquitto.conf");
         let text = format!(
-            "listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location {}/\n\
+            "listener {port} 127.0.0.1\nallow_anonymous true\npersistence {persistence}\npersistence_location {}/\n\
              autosave_interval 1\nmax_inflight_messages 100\nmax_queued_messages 0\nmax_packet_size 1048576\n",
             dir.path().display()
         );
@@ -401,7 +403,7 @@ impl Drop for OwnBroker {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[cfg_attr(no_mqtt, ignore = "needs Mosquitto installed (set UPKEEP_TEST_MQTT_URL)")]
 async fn ten_broker_restarts_with_persistence_lose_nothing() {
-    let mut broker = OwnBroker::start();
+    let mut broker = OwnBroker::start(true);
     let s = stream();
     let expected = baseline(&s, &broker.url()).await.outcome;
     let dir = tempfile::tempdir().unwrap();
@@ -434,6 +436,30 @@ async fn ten_broker_restarts_with_persistence_lose_nothing() {
     assert_eq!(m.mqtt_sessions_lost.load(Ordering::Relaxed), 0, "the broker resumed the engine's session every time");
     running.stop().await;
     assert_eq!(got, expected);
+}
+
+/// A broker restarted without persistence forgets the engine's session
+/// and what it queued for it: the engine counts that, so an operator can
+/// see that messages may have been lost at the broker.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(no_mqtt, ignore = "needs Mosquitto installed (set UPKEEP_TEST_MQTT_URL)")]
+async fn a_broker_that_lost_the_session_is_counted() {
+    let mut broker = OwnBroker::start(false);
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(&broker.url(), &format!("sqlite://{}", dir.path().join("lost.db").display()));
+    let rules = common::rules();
+    let fleet = Arc::new(Fleet::new(generate(&rules, FleetSpec { assets: 3, seed: 1 })).unwrap());
+    let running = upkeep::app::start(&config, fleet, rules).await.unwrap();
+    let m = Arc::clone(&running.metrics);
+    assert!(m.wait_subscribed(Duration::from_secs(10)).await);
+    tokio::task::block_in_place(|| broker.restart());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while m.mqtt_sessions_lost.load(Ordering::Relaxed) == 0 {
+        assert!(Instant::now() < deadline, "the lost session was not counted");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(m.wait_subscribed(Duration::from_secs(10)).await, "subscribed again on the new session");
+    running.stop().await;
 }
 
 /// Writes the fleet and an `upkeep.toml` (plus `mqtt` keys and `extra`
@@ -675,7 +701,7 @@ async fn five_times_the_sustainable_rate_is_held_back_at_the_broker_and_drained_
     let calibrated = sustainable_rate(&engine, &mut messages, &publish).await;
     // With a margin: the rate moves as windows fill and tickets open; the
     // factor is judged against what the engine acks during the flood.
-    let offered = 6.0 * calibrated;
+    let offered = 7.0 * calibrated;
     eprintln!("calibrated {calibrated:.0} msgs/s at {} of a core; flooding at {offered:.0}/s", size().flood_cpu);
     let flood_for = size().flood;
     let flood = PublishConfig { rate: Some(offered), ..publish };
@@ -694,17 +720,24 @@ async fn five_times_the_sustainable_rate_is_held_back_at_the_broker_and_drained_
     assert!(engine.terminate().success(), "SIGTERM ends the engine cleanly");
     let stop_took = stopping.elapsed();
     eprintln!("peak RSS {peak} MiB (idle {idle_rss} MiB), SIGTERM took {stop_took:?}, {saves} checkpoints");
-    assert!(stop_took < Duration::from_secs(10), "stopped in {stop_took:?} under load");
+    if stop_took >= Duration::from_secs(10) {
+        let log = std::fs::read_to_string(dir.path().join("engine.log")).unwrap_or_default();
+        let tail: Vec<&str> = log.lines().rev().take(20).collect();
+        panic!("stopped in {stop_took:?} under load; the engine's log, newest first:\n{}", tail.join("\n"));
+    }
     assert!(offered >= 5.0 * sustained, "offered {offered:.0}/s, not 5x the {sustained:.0}/s the engine sustained");
     assert!(watched.most_held <= 1000 + 64, "held {} messages, over the budget", watched.most_held);
     // The engine's memory is its detection state for 1,000 assets plus the
     // held budget (64 MiB of payload at most), whatever the broker's backlog.
     assert!(peak <= 256, "peak RSS {peak} MiB (idle {idle_rss} MiB) under a flood");
     assert_eq!(errors, 0, "the connection stayed up");
-    // A checkpoint holds intake while every worker encodes its assets
-    // (under the quota, up to two seconds for 1,000 assets in this build).
+    // A checkpoint holds intake while every worker encodes its assets: about
+    // 0.6 s of CPU for 1,000 assets in this build, so two seconds at 0.3 of
+    // a core and six at 0.1 (an open weakness: checkpoints are not
+    // incremental yet). Acks never stall longer than that.
+    let pause = (0.6 / size().flood_cpu).ceil() as i64;
     assert!(
-        watched.longest <= 2 && watched.stalls <= 2 * saves + 1,
+        watched.longest <= pause && watched.stalls <= pause * saves + 1,
         "acks stalled in {} one-second samples ({} in a row, {saves} checkpoints)",
         watched.stalls,
         watched.longest

@@ -323,7 +323,7 @@ struct Feed<'a> {
 /// How long a checkpoint waits for the ticket service to commit what
 /// detection has done, while running and at shutdown.
 const COMMIT_WAIT: Duration = Duration::from_millis(500);
-const FINAL_COMMIT_WAIT: Duration = Duration::from_secs(10);
+const FINAL_COMMIT_WAIT: Duration = Duration::from_secs(2);
 
 impl Feed<'_> {
     fn run(
@@ -352,7 +352,9 @@ impl Feed<'_> {
             }
         }
         if let Some(s) = saver.as_mut() {
-            self.checkpoint(s, FINAL_COMMIT_WAIT, assets, served);
+            if s.fits_shutdown() {
+                self.checkpoint(s, FINAL_COMMIT_WAIT, assets, served);
+            }
         }
     }
 

@@ -242,6 +242,16 @@ impl Checkpoints {
         self.metrics.journal_bytes.store(self.journal_len as i64, Relaxed);
     }
 
+    /// Flushes the journal and syncs it to disk (at shutdown, in place of
+    /// a checkpoint).
+    pub fn sync_journal(&mut self) {
+        self.flush();
+        let synced = self.journal.as_mut().map(|j| j.get_ref().sync_data());
+        if let Some(Err(e)) = synced {
+            self.journal_failed(e);
+        }
+    }
+
     /// A journal that cannot be written is given up until the next
     /// checkpoint starts a new one; detection goes on from memory.
     fn journal_failed(&mut self, e: io::Error) {

@@ -88,10 +88,16 @@ pub struct Saver {
     seen: u64,
     workers: usize,
     metrics: Arc<CheckpointMetrics>,
+    /// How long the last checkpoint took, encoding included.
+    last_took: Duration,
 }
 
 /// How long a checkpoint waits for its workers' parts before giving up.
 const COLLECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The most a checkpoint may take at shutdown, which must end within 10 s
+/// of SIGTERM: past it, the journal is synced instead and replayed at the
+/// next start (it holds everything since the last checkpoint).
+const SHUTDOWN_BUDGET: Duration = Duration::from_secs(1);
 
 impl Saver {
     /// Opens the store; `None` (detection runs without) if it cannot be written.
@@ -105,7 +111,9 @@ impl Saver {
         match Checkpoints::open(settings, fingerprint, Arc::clone(&metrics)) {
             Ok((store, restored)) => {
                 let board = Arc::default();
-                let saver = Saver { store, board, commits, sent: VecDeque::new(), seen: 0, workers, metrics };
+                let sent = VecDeque::new();
+                let last_took = Duration::ZERO;
+                let saver = Saver { store, board, commits, sent, seen: 0, workers, metrics, last_took };
                 Some((saver, restored))
             }
             Err(e) => {
@@ -149,6 +157,20 @@ impl Saver {
         self.store.due()
     }
 
+    /// Whether a checkpoint fits in a shutdown, judged by the last one;
+    /// when it does not, the journal is synced to disk instead.
+    pub fn fits_shutdown(&mut self) -> bool {
+        if self.last_took <= SHUTDOWN_BUDGET {
+            return true;
+        }
+        self.store.sync_journal();
+        tracing::info!(
+            last_took_ms = self.last_took.as_millis() as u64,
+            "no checkpoint at shutdown (the last took longer than a shutdown may): the journal since it is synced and replayed at the next start"
+        );
+        false
+    }
+
     pub fn postpone(&mut self) {
         self.store.postpone();
     }
@@ -156,6 +178,7 @@ impl Saver {
     /// Requests every worker's part, adds `own` (the calling worker's), and
     /// writes the checkpoint.
     pub fn save(&mut self, served: &mut u64, own: impl FnOnce(&mut Vec<u8>) -> u64) {
+        let started = Instant::now();
         let generation = self.board.request();
         self.board.serve(served, own);
         let Some((parts, assets)) = self.board.collect(generation, self.workers, COLLECT_TIMEOUT) else {
@@ -165,7 +188,10 @@ impl Saver {
             return;
         };
         match self.store.save(&parts, assets) {
-            Ok(bytes) => tracing::debug!(bytes, assets, "checkpoint written"),
+            Ok(bytes) => {
+                self.last_took = started.elapsed();
+                tracing::debug!(bytes, assets, took_ms = self.last_took.as_millis() as u64, "checkpoint written");
+            }
             Err(e) => {
                 self.metrics.errors.fetch_add(1, Relaxed);
                 tracing::error!(error = %e, "checkpoint not written; the journal keeps growing until one is");
