@@ -514,12 +514,14 @@ impl EngineProcess {
         let deadline = Instant::now() + Duration::from_secs(30);
         while self.metric("upkeep_mqtt_subscribed").await != Some(1) {
             if Instant::now() >= deadline {
-                let log = std::fs::read_to_string(&self.log).unwrap_or_default();
-                let tail: Vec<&str> = log.lines().rev().take(12).collect();
-                panic!("the engine process did not subscribe; its log, newest first:\n{}", tail.join("\n"));
+                panic!("the engine process did not subscribe; its log, newest first:\n{}", self.log_tail(12));
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    fn log_tail(&self, n: usize) -> String {
+        log_tail(&self.log, n)
     }
 
     fn kill(mut self) {
@@ -631,7 +633,7 @@ impl EngineProcess {
     async fn wait_acked(&self, n: i64) {
         let deadline = Instant::now() + Duration::from_secs(120);
         while self.acked().await < n {
-            assert!(Instant::now() < deadline, "the engine acked under {n} messages in 2 minutes");
+            assert!(Instant::now() < deadline, "acked under {n} messages in 2 minutes; log:\n{}", self.log_tail(30));
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
@@ -717,14 +719,12 @@ async fn five_times_the_sustainable_rate_is_held_back_at_the_broker_and_drained_
     let peak = engine.peak_rss_mib();
     let saves = engine.metric("upkeep_checkpoints_total").await.unwrap_or(-1);
     let stopping = Instant::now();
+    let log = engine.log.clone();
     assert!(engine.terminate().success(), "SIGTERM ends the engine cleanly");
     let stop_took = stopping.elapsed();
+    let log_tail = log_tail(&log, 20);
     eprintln!("peak RSS {peak} MiB (idle {idle_rss} MiB), SIGTERM took {stop_took:?}, {saves} checkpoints");
-    if stop_took >= Duration::from_secs(10) {
-        let log = std::fs::read_to_string(dir.path().join("engine.log")).unwrap_or_default();
-        let tail: Vec<&str> = log.lines().rev().take(20).collect();
-        panic!("stopped in {stop_took:?} under load; the engine's log, newest first:\n{}", tail.join("\n"));
-    }
+    assert!(stop_took < Duration::from_secs(10), "stopped in {stop_took:?} under load; log:\n{log_tail}");
     assert!(offered >= 5.0 * sustained, "offered {offered:.0}/s, not 5x the {sustained:.0}/s the engine sustained");
     assert!(watched.most_held <= 1000 + 64, "held {} messages, over the budget", watched.most_held);
     // The engine's memory is its detection state for 1,000 assets plus the
@@ -808,17 +808,21 @@ async fn drain(dir: &Path, api: &str, quota: &cpu_quota::CpuQuota, total: i64, s
             break;
         }
         if Instant::now() >= deadline {
-            let log = std::fs::read_to_string(dir.join("engine.log")).unwrap_or_default();
-            let tail: Vec<&str> = log.lines().rev().take(30).collect();
             panic!(
                 "not drained: {:?} of {total} acked ({acked_before} before the restart); log tail:\n{}",
                 s.map(|s| s.acked + acked_before),
-                tail.join("\n")
+                engine.log_tail(30)
             );
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     engine.kill();
+}
+
+/// The last `n` lines of the log at `path`, newest first.
+fn log_tail(path: &Path, n: usize) -> String {
+    let log = std::fs::read_to_string(path).unwrap_or_default();
+    log.lines().rev().take(n).collect::<Vec<_>>().join("\n")
 }
 
 /// Messages the last stopped engine process in `dir` acknowledged, from its
