@@ -536,9 +536,16 @@ impl EngineProcess {
         kib.unwrap_or(0u64) / 1024
     }
 
-    /// SIGTERM: the engine drains, acks and writes its final checkpoint.
+    /// Sends `signal` (as `kill` takes it, e.g. `-STOP`).
+    fn signal(&self, signal: &str) {
+        let status = std::process::Command::new("kill").arg(signal).arg(self.child.id().to_string()).status();
+        assert!(status.is_ok_and(|s| s.success()), "kill {signal}");
+    }
+
+    /// SIGTERM: the engine drains, acks, writes its final checkpoint (if it
+    /// fits the shutdown) and syncs its journal.
     fn terminate(mut self) -> std::process::ExitStatus {
-        let _ = std::process::Command::new("kill").arg(self.child.id().to_string()).status();
+        self.signal("-TERM");
         self.child.wait().unwrap()
     }
 }
@@ -637,11 +644,6 @@ impl EngineProcess {
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
-
-    fn signal(&self, signal: &str) {
-        let status = std::process::Command::new("kill").arg(signal).arg(self.child.id().to_string()).status();
-        assert!(status.is_ok_and(|s| s.success()), "kill {signal}");
-    }
 }
 
 /// Messages published to the stopped engine to measure its sustainable rate.
@@ -715,6 +717,7 @@ async fn five_times_the_sustainable_rate_is_held_back_at_the_broker_and_drained_
     let published = publishing.await.unwrap().unwrap();
     let (offered, sustained) = (published.messages as f64 / watched.seconds, watched.ack_rate());
     eprintln!("flood: {offered:.0}/s offered against {sustained:.0}/s acked ({:.1}x)", offered / sustained);
+    let pauses = engine.metric("upkeep_intake_pauses_total").await.unwrap_or(0);
     let errors = engine.metric("upkeep_mqtt_errors_total").await.unwrap_or(-1);
     let peak = engine.peak_rss_mib();
     let saves = engine.metric("upkeep_checkpoints_total").await.unwrap_or(-1);
@@ -726,6 +729,7 @@ async fn five_times_the_sustainable_rate_is_held_back_at_the_broker_and_drained_
     eprintln!("peak RSS {peak} MiB (idle {idle_rss} MiB), SIGTERM took {stop_took:?}, {saves} checkpoints");
     assert!(stop_took < Duration::from_secs(10), "stopped in {stop_took:?} under load; log:\n{log_tail}");
     assert!(offered >= 5.0 * sustained, "offered {offered:.0}/s, not 5x the {sustained:.0}/s the engine sustained");
+    assert!(pauses > 0, "intake held back (the broker kept the backlog)");
     assert!(watched.most_held <= 1000 + 64, "held {} messages, over the budget", watched.most_held);
     // The engine's memory is its detection state for 1,000 assets plus the
     // held budget (64 MiB of payload at most), whatever the broker's backlog.

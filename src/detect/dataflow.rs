@@ -355,6 +355,8 @@ impl Feed<'_> {
             if s.fits_shutdown() {
                 self.checkpoint(s, FINAL_COMMIT_WAIT, assets, served);
             }
+            // Skipped, postponed or written: what the journal holds is kept.
+            s.sync_journal();
         }
     }
 

@@ -8,7 +8,7 @@
 
 use super::budget::Budget;
 use super::mqtt::{AckRequest, Delivery};
-use super::session::{Receipt, SessionState};
+use super::session::{Connected, Receipt, SessionState};
 use crate::retry::Backoff;
 use crate::shutdown::Shutdown;
 use crate::telemetry::Metrics;
@@ -35,9 +35,6 @@ pub struct EventLoopTask {
     pub(super) keep_alive: Duration,
     /// The broker's URL, named in every connection warning.
     pub(super) broker: String,
-    /// Whether a CONNACK came before: a later one without a session means
-    /// the broker lost it.
-    pub(super) connected_before: bool,
 }
 
 /// What ended the wait after a lost connection.
@@ -185,13 +182,12 @@ impl EventLoopTask {
         }
     }
 
-    fn connected(&mut self, session_present: bool) {
-        if self.connected_before && !session_present {
+    fn connected(&self, session_present: bool) {
+        let Connected { session, lost } = self.session.connected(session_present);
+        if lost {
             self.metrics.mqtt_sessions_lost.fetch_add(1, Ordering::Relaxed);
             tracing::warn!(broker = %self.broker, "the broker lost this engine's session: what it queued for the engine while it was away is gone (a broker restart without persistence?)");
         }
-        self.connected_before = true;
-        let session = self.session.connected(session_present);
         self.metrics.mqtt_connected.store(1, Ordering::Relaxed);
         // A resumed session keeps its subscription: messages flow at once,
         // and the new SUBACK may queue behind a backlog that intake holds back.

@@ -97,7 +97,6 @@ pub fn connect(
         backoff: Backoff::new(cfg.reconnect_min.as_std(), cfg.reconnect_max.as_std()),
         keep_alive: cfg.keep_alive.as_std(),
         broker: cfg.url.clone(),
-        connected_before: false,
     };
     Ok((acker, task))
 }

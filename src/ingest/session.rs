@@ -30,10 +30,22 @@ pub struct SessionState {
     inner: Mutex<Inner>,
 }
 
+/// What a CONNACK meant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Connected {
+    /// The session acks are valid on from now.
+    pub session: u64,
+    /// The broker had no session although one existed before: what it
+    /// queued for the engine meanwhile is gone.
+    pub lost: bool,
+}
+
 #[derive(Debug, Default)]
 struct Inner {
     session: u64,
     held: HashMap<u16, Phase>,
+    /// A CONNACK came before (the first one never finds a session lost).
+    connected_before: bool,
 }
 
 impl SessionState {
@@ -45,7 +57,7 @@ impl SessionState {
     /// may have been lost with the old connection (the broker redelivers
     /// those messages and they are processed again; readings and tickets
     /// are idempotent). A new session voids every held ack.
-    pub fn connected(&self, session_present: bool) -> u64 {
+    pub fn connected(&self, session_present: bool) -> Connected {
         let mut s = self.lock();
         if session_present {
             s.held.retain(|_, phase| *phase == Phase::Processing);
@@ -53,7 +65,9 @@ impl SessionState {
             s.session += 1;
             s.held.clear();
         }
-        s.session
+        let lost = s.connected_before && !session_present;
+        s.connected_before = true;
+        Connected { session: s.session, lost }
     }
 
     pub fn received(&self, pkid: u16, dup: bool) -> Receipt {
@@ -102,10 +116,10 @@ mod tests {
     #[test]
     fn a_redelivery_of_a_message_in_processing_is_skipped_and_its_ack_stays_valid() {
         let s = SessionState::default();
-        let session = s.connected(false);
+        let session = s.connected(false).session;
         assert_eq!(s.received(7, false), Receipt::Take { session });
         // The connection drops; the broker resumes the session and redelivers 7.
-        assert_eq!(s.connected(true), session);
+        assert_eq!(s.connected(true), Connected { session, lost: false });
         assert_eq!(s.received(7, true), Receipt::AlreadyHeld);
         assert!(s.may_ack(7, session), "the ack is valid on the resumed session");
         s.ack_written(7);
@@ -115,7 +129,7 @@ mod tests {
     #[test]
     fn an_ack_lost_with_the_connection_lets_the_redelivery_through() {
         let s = SessionState::default();
-        let session = s.connected(false);
+        let session = s.connected(false).session;
         s.received(3, false);
         assert!(s.may_ack(3, session));
         // Not written before the drop: the client discards queued acks.
@@ -126,11 +140,20 @@ mod tests {
     #[test]
     fn a_lost_session_voids_every_held_ack() {
         let s = SessionState::default();
-        let old = s.connected(false);
+        let old = s.connected(false).session;
         s.received(1, false);
         let new = s.connected(false);
+        assert!(new.lost, "a session the broker forgot after the first connect is a lost one");
+        let new = new.session;
         assert_ne!(old, new);
         assert!(!s.may_ack(1, old), "packet id 1 may name another message now");
         assert_eq!(s.received(1, true), Receipt::Take { session: new });
+    }
+
+    #[test]
+    fn the_first_connect_never_finds_a_session_lost() {
+        let s = SessionState::default();
+        assert!(!s.connected(false).lost, "a fresh start has no session to lose");
+        assert!(!s.connected(true).lost);
     }
 }

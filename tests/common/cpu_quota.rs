@@ -3,7 +3,7 @@
 //! sustainable rate low enough that one publisher on this box can offer 5x
 //! it: the engine's flow control is what is tested, not the box's speed.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 const PERIOD_US: u64 = 100_000;
 
@@ -56,7 +56,7 @@ impl Drop for CpuQuota {
     }
 }
 
-fn make(dir: &PathBuf) -> Result<(), String> {
+fn make(dir: &Path) -> Result<(), String> {
     match std::fs::create_dir(dir) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
@@ -64,6 +64,6 @@ fn make(dir: &PathBuf) -> Result<(), String> {
     }
 }
 
-fn write(path: &PathBuf, value: &str) -> Result<(), String> {
+fn write(path: &Path, value: &str) -> Result<(), String> {
     std::fs::write(path, value).map_err(|e| format!("cannot write {value:?} to {}: {e}", path.display()))
 }

@@ -242,8 +242,7 @@ impl Checkpoints {
         self.metrics.journal_bytes.store(self.journal_len as i64, Relaxed);
     }
 
-    /// Flushes the journal and syncs it to disk (at shutdown, in place of
-    /// a checkpoint).
+    /// Flushes the journal and syncs it to disk (at shutdown).
     pub fn sync_journal(&mut self) {
         self.flush();
         let synced = self.journal.as_mut().map(|j| j.get_ref().sync_data());

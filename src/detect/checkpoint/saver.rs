@@ -157,18 +157,22 @@ impl Saver {
         self.store.due()
     }
 
-    /// Whether a checkpoint fits in a shutdown, judged by the last one;
-    /// when it does not, the journal is synced to disk instead.
-    pub fn fits_shutdown(&mut self) -> bool {
-        if self.last_took <= SHUTDOWN_BUDGET {
-            return true;
+    /// Whether a checkpoint fits in a shutdown, judged by the last one.
+    pub fn fits_shutdown(&self) -> bool {
+        let fits = self.last_took <= SHUTDOWN_BUDGET;
+        if !fits {
+            tracing::info!(
+                last_took_ms = self.last_took.as_millis() as u64,
+                "no checkpoint at shutdown (the last took longer than a shutdown may): the journal since it is replayed at the next start"
+            );
         }
+        fits
+    }
+
+    /// At shutdown, after the final checkpoint or in its place: the journal
+    /// since the last checkpoint is on disk, not only in the page cache.
+    pub fn sync_journal(&mut self) {
         self.store.sync_journal();
-        tracing::info!(
-            last_took_ms = self.last_took.as_millis() as u64,
-            "no checkpoint at shutdown (the last took longer than a shutdown may): the journal since it is synced and replayed at the next start"
-        );
-        false
     }
 
     pub fn postpone(&mut self) {
