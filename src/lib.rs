@@ -13,10 +13,10 @@ pub mod app;
 pub mod config;
 pub mod db;
 pub mod decode;
+#[cfg(feature = "demo")]
 pub mod demo;
 pub mod detect;
 pub mod dispatch;
-pub mod eval;
 pub mod fleet;
 pub mod ingest;
 pub mod kpi;

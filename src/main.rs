@@ -1,16 +1,15 @@
 //! The `upkeep` command line: the demo, the production engine, and the
 //! config, rules and fleet tools.
 
-mod cli_eval;
-
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use upkeep::config::{Config, DEFAULT_TOML};
+#[cfg(feature = "demo")]
 use upkeep::demo::{self, DemoOptions};
 use upkeep::fleet::{generate, Fleet, FleetSpec};
-use upkeep::model::Span;
 use upkeep::rules::{load_dir, RuleSet};
 
 #[derive(Parser)]
@@ -23,6 +22,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Everything on embedded defaults: broker, simulated fleet, engine, SQLite, API.
+    #[cfg(feature = "demo")]
     Demo {
         /// Optional config file (broker port, API address, detection settings).
         #[arg(long)]
@@ -36,7 +36,7 @@ enum Command {
         seed: u64,
         /// Stop after this long, e.g. 90s or 10m (default: until Ctrl-C).
         #[arg(long)]
-        duration: Option<Span>,
+        duration: Option<upkeep::model::Span>,
         #[arg(long, default_value = "upkeep-demo")]
         data_dir: PathBuf,
         /// Messages per second to replay at most (default: as fast as the
@@ -62,12 +62,12 @@ enum Command {
         #[command(subcommand)]
         command: FleetCommand,
     },
-    /// Detection quality: benchmarks and the simulated fleet through the live detection code.
+    /// Detection and dispatch quality: runs the `upkeep-eval` binary installed beside this one.
+    #[command(disable_help_flag = true)]
     Eval {
-        #[command(subcommand)]
-        command: cli_eval::EvalCommand,
-        #[command(flatten)]
-        common: cli_eval::Common,
+        /// Arguments for `upkeep-eval` (try `upkeep eval --help`).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<OsString>,
     },
 }
 
@@ -117,10 +117,12 @@ async fn main() -> std::process::ExitCode {
 
 async fn command(command: Command) -> Result<()> {
     match command {
+        #[cfg(feature = "demo")]
         Command::Demo { config, assets, days, seed, duration, data_dir, rate } => {
             let config = Config::load(config.as_deref())?;
             let rules = rules(&config.rules.dir)?;
-            let opts = DemoOptions { assets, days, seed, data_dir, duration: duration.map(Span::as_std), rate };
+            let opts =
+                DemoOptions { assets, days, seed, data_dir, duration: duration.map(upkeep::model::Span::as_std), rate };
             let (trigger, stop) = upkeep::shutdown::channel();
             tokio::spawn(async move {
                 terminated().await;
@@ -139,7 +141,7 @@ async fn command(command: Command) -> Result<()> {
             );
         }
         Command::GenerateConfig => print!("{DEFAULT_TOML}"),
-        Command::Eval { command, common } => cli_eval::run(command, common)?,
+        Command::Eval { args } => eval(args)?,
         Command::Rules { command: RulesCommand::Check { dir } } => {
             let dir = dir.unwrap_or_else(|| PathBuf::from("rules"));
             let set = rules(&dir)?;
@@ -168,6 +170,28 @@ async fn command(command: Command) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `upkeep eval ...` runs the evaluation lab, a binary of its own so the
+/// engine carries none of it: the `upkeep-eval` next to this executable
+/// (as `cargo build --release` and `cargo install` place it), else the one
+/// on the PATH. Its exit status becomes ours.
+fn eval(args: Vec<OsString>) -> Result<()> {
+    let name = format!("upkeep-eval{}", std::env::consts::EXE_SUFFIX);
+    let beside = std::env::current_exe()?.with_file_name(&name);
+    let program = if beside.exists() { beside } else { PathBuf::from(name) };
+    let status = std::process::Command::new(&program).args(args).status().with_context(|| {
+        format!(
+            "upkeep eval runs {}: build it with `cargo build --release` (the whole workspace) \
+             or install it with `cargo install --path crates/upkeep-eval`",
+            program.display()
+        )
+    })?;
+    match status.code() {
+        Some(0) => Ok(()),
+        Some(code) => std::process::exit(code),
+        None => bail!("{} was stopped by a signal", program.display()),
+    }
 }
 
 fn rules(dir: &Path) -> Result<Arc<RuleSet>> {

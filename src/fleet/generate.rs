@@ -15,7 +15,7 @@ use rand::{Rng, SeedableRng};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Cities the synthetic region is built around (name, lat, lon).
-pub(crate) const CITIES: [(&str, f64, f64); 12] = [
+pub const CITIES: [(&str, f64, f64); 12] = [
     ("Berlin", 52.52, 13.40),
     ("Hamburg", 53.55, 9.99),
     ("Munich", 48.14, 11.58),

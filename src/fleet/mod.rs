@@ -3,7 +3,7 @@
 
 mod generate;
 
-pub(crate) use generate::CITIES;
+pub use generate::CITIES;
 pub use generate::{generate, FleetSpec};
 
 use crate::model::{AssetId, DepotId, EngineerId, FaultCode, GeoPoint, ModelId, PartNumber, SiteId, SkillName};

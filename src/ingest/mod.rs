@@ -4,6 +4,7 @@
 //! the zero-setup demo.
 
 mod acks;
+#[cfg(feature = "demo")]
 pub mod broker;
 mod budget;
 mod event_loop;

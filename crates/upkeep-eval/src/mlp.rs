@@ -2,8 +2,8 @@
 //! units, squared error, mini-batch Adam. Offline, in `upkeep eval`; the
 //! engine only evaluates the result (`detect::health`).
 
-use crate::detect::health::Mlp;
 use ndarray::{Array1, Array2, ArrayView2, Axis};
+use upkeep::detect::health::Mlp;
 
 /// How networks are fitted.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -3,18 +3,18 @@
 //! tickets scored against the simulator's ground truth.
 
 use super::{write, EvalError};
-use crate::config::Config;
-use crate::decode::Decoder;
-use crate::demo::sim_assets;
-use crate::detect::{AssetDetector, Finding, WindowParams};
-use crate::fleet::{generate, Fleet, FleetSpec};
-use crate::model::{AssetId, EpochMs, FaultCode, Span, TicketKind};
-use crate::rules::RuleSet;
 use chrono::{Duration, TimeZone, Utc};
 use device_sim::{GroundTruth, SimConfig, Simulator};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
+use upkeep::config::Config;
+use upkeep::decode::Decoder;
+use upkeep::demo::sim_assets;
+use upkeep::detect::{AssetDetector, Finding, WindowParams};
+use upkeep::fleet::{generate, Fleet, FleetSpec};
+use upkeep::model::{AssetId, EpochMs, FaultCode, Span, TicketKind};
+use upkeep::rules::RuleSet;
 
 pub struct FleetOptions {
     pub assets: usize,

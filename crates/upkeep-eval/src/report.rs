@@ -13,9 +13,9 @@ use super::nab::{self, NabOptions};
 use super::plot::{write_png, Chart, Series};
 use super::skab::{self, SkabOptions};
 use super::{create_dir, write, EvalError};
-use crate::config::Config;
-use crate::rules::RuleSet;
 use std::path::{Path, PathBuf};
+use upkeep::config::Config;
+use upkeep::rules::RuleSet;
 
 pub struct ReportOptions {
     pub datasets: PathBuf,

@@ -16,11 +16,11 @@ pub mod report;
 pub mod score;
 pub mod skab;
 
-use crate::config::DetectConfig;
-use crate::detect::WindowParams;
-use crate::rules::{parse_file, ModelRules};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use upkeep::config::DetectConfig;
+use upkeep::detect::WindowParams;
+use upkeep::rules::{parse_file, ModelRules};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EvalError {
@@ -29,7 +29,7 @@ pub enum EvalError {
     #[error("{path}:{line}: {reason}")]
     Format { path: PathBuf, line: usize, reason: String },
     #[error(transparent)]
-    Rules(#[from] crate::rules::RuleError),
+    Rules(#[from] upkeep::rules::RuleError),
     #[error("{0}")]
     Invalid(String),
     #[error(transparent)]

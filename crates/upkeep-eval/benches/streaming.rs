@@ -9,9 +9,9 @@ use std::path::Path;
 use std::sync::Arc;
 use upkeep::config::DetectConfig;
 use upkeep::detect::health::{feature_count, HealthNet, Mlp};
-use upkeep::eval::cmapss::{self, HealthModel};
-use upkeep::eval::replay::Replay;
 use upkeep::rules::{parse_file, ModelRules};
+use upkeep_eval::cmapss::{self, HealthModel};
+use upkeep_eval::replay::Replay;
 
 const ROWS: usize = 4000;
 
@@ -20,7 +20,7 @@ fn noise(i: usize) -> f64 {
 }
 
 fn benchmark_rules(file: &str) -> Arc<ModelRules> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/benchmarks").join(file);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rules/benchmarks").join(file);
     Arc::new(parse_file(&path, &std::fs::read_to_string(&path).unwrap()).unwrap())
 }
 
@@ -42,7 +42,7 @@ fn health_rules(dir: &Path, sensors: &[String]) -> Arc<ModelRules> {
 }
 
 fn replay_rows(c: &mut Criterion, name: &str, rules: Arc<ModelRules>, columns: &[&str]) {
-    let params = upkeep::eval::params(&DetectConfig::default());
+    let params = upkeep_eval::params(&DetectConfig::default());
     let columns: Vec<String> = columns.iter().map(|c| c.to_string()).collect();
     let rows: Vec<Vec<f64>> =
         (0..ROWS).map(|i| (0..columns.len()).map(|k| 10.0 + k as f64 + noise(i * 3 + k)).collect()).collect();

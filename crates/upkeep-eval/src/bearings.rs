@@ -6,13 +6,13 @@ use super::data::{files_under, read_femto, read_timed_csv, Table};
 use super::progress::Progress;
 use super::replay::Replay;
 use super::{load_rules, write, EvalError};
-use crate::detect::WindowParams;
-use crate::model::{EpochMs, Span};
-use crate::rules::ModelRules;
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::sync::Arc;
+use upkeep::detect::WindowParams;
+use upkeep::model::{EpochMs, Span};
+use upkeep::rules::ModelRules;
 
 pub struct BearingOptions {
     /// FEMTO feature files (any depth).

@@ -2,10 +2,10 @@
 //! detectors, rule state machines) with rows from a file, in event time and
 //! without a broker. One `Replay` is one asset.
 
-use crate::detect::{AssetDetector, Finding, WindowParams};
-use crate::model::{AssetId, EpochMs, MetricName, Reading, Span};
-use crate::rules::ModelRules;
 use std::sync::Arc;
+use upkeep::detect::{AssetDetector, Finding, WindowParams};
+use upkeep::model::{AssetId, EpochMs, MetricName, Reading, Span};
+use upkeep::rules::ModelRules;
 
 /// What the engine said after one row.
 #[derive(Debug, Clone, Copy, PartialEq)]

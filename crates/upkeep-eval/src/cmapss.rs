@@ -10,15 +10,15 @@ use super::progress::Progress;
 use super::replay::Replay;
 use super::score::cmapss::{score, RulScore, RUL_CAP};
 use super::{create_dir, read, write, EvalError};
-use crate::detect::detectors::hours_to_cross;
-use crate::detect::health::{HealthFeatures, HealthNet};
-use crate::detect::WindowParams;
-use crate::rules::{parse_file, ModelRules};
 use ndarray::Array2;
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use upkeep::detect::detectors::hours_to_cross;
+use upkeep::detect::health::{HealthFeatures, HealthNet};
+use upkeep::detect::WindowParams;
+use upkeep::rules::{parse_file, ModelRules};
 
 /// Event time of one engine cycle (the files count cycles, not time).
 pub const CYCLE_MS: i64 = 360_000;
@@ -304,8 +304,8 @@ pub fn markdown(r: &CmapssResult) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::DetectConfig;
-    use crate::model::MetricName;
+    use upkeep::config::DetectConfig;
+    use upkeep::model::MetricName;
 
     /// A unit of `life` cycles whose sensor2 tracks the capped RUL exactly
     /// (plus a constant sensor and bounded wiggle); the other sensors are flat.

@@ -213,7 +213,7 @@ fn scale((start, t, end): (i64, i64, i64), a_tp: f64, a_fp: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::eval::score::nab::{LOW_FN, LOW_FP, STANDARD};
+    use crate::score::nab::{LOW_FN, LOW_FP, STANDARD};
 
     const SECOND: i64 = 1_000;
     const EPS: f64 = 1e-9;

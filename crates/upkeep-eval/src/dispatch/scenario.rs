@@ -2,14 +2,14 @@
 //! (Germany's twelve largest service cities), the engineers, the flying
 //! team and the depots with stock. Everything follows from the seed.
 
-use crate::config::SlaConfig;
-use crate::dispatch::Need;
-use crate::fleet::{Depot, DepotClass, Engineer, FleetFile, Part, Shift, CITIES};
-use crate::model::{DepotId, EngineerId, EpochMs, GeoPoint, PartNumber, Severity, SkillName};
 use chrono::{Duration, NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::collections::BTreeMap;
+use upkeep::config::SlaConfig;
+use upkeep::dispatch::Need;
+use upkeep::fleet::{Depot, DepotClass, Engineer, FleetFile, Part, Shift, CITIES};
+use upkeep::model::{DepotId, EngineerId, EpochMs, GeoPoint, PartNumber, Severity, SkillName};
 
 const SKILLS: [&str; 6] = ["mechanical", "electrical", "hydraulics", "refrigeration", "controls", "lifts"];
 const PARTS: usize = 30;

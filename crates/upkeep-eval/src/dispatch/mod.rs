@@ -6,15 +6,15 @@
 pub mod scenario;
 
 use super::EvalError;
-use crate::config::{DispatchConfig, SlaConfig};
-use crate::dispatch::{Choice, Delivery, Dispatcher, Need};
-use crate::fleet::Fleet;
-use crate::model::{DepotId, EngineerId, EpochMs, PartNumber};
 use scenario::{Scenario, ScenarioTicket};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Instant;
+use upkeep::config::{DispatchConfig, SlaConfig};
+use upkeep::dispatch::{Choice, Delivery, Dispatcher, Need};
+use upkeep::fleet::Fleet;
+use upkeep::model::{DepotId, EngineerId, EpochMs, PartNumber};
 
 #[derive(Debug, Clone, Copy)]
 pub struct DispatchOptions {

@@ -4,8 +4,9 @@ use anyhow::Result;
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
 use upkeep::config::Config;
-use upkeep::eval::{
-    self, bearings::BearingOptions, cmapss::CmapssOptions, fleet::FleetOptions, mlp::MlpParams, nab::NabOptions,
+use upkeep_eval as eval;
+use upkeep_eval::{
+    bearings::BearingOptions, cmapss::CmapssOptions, fleet::FleetOptions, mlp::MlpParams, nab::NabOptions,
     report::ReportOptions, skab::SkabOptions,
 };
 

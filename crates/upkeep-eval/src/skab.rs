@@ -7,10 +7,10 @@ use super::replay::Replay;
 use super::score::nab::PROFILES;
 use super::score::skab::{changepoint_score, outlier_scores, ChangepointFile, OutlierScore};
 use super::{load_rules, write, EvalError};
-use crate::detect::WindowParams;
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use upkeep::detect::WindowParams;
 
 /// SKAB's convention: the first rows of each file are training, not scored.
 pub const TRAINING_ROWS: usize = 400;

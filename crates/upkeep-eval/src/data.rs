@@ -2,9 +2,9 @@
 //! times and named numeric columns, with the benchmark's labels beside it.
 
 use super::{read, EvalError};
-use crate::model::EpochMs;
 use chrono::NaiveDateTime;
 use std::path::{Path, PathBuf};
+use upkeep::model::EpochMs;
 
 /// Rows of one file: event time and one value per column.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -4,26 +4,24 @@
 //! its tickets at the same event times. And an evaluation run twice writes
 //! the same results.
 
-mod common;
-
 use device_sim::{Message, PublishConfig};
 use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use upkeep::config::Config;
-use upkeep::eval::data::{format_time, read_timed_csv, Table};
-use upkeep::eval::nab::{self, NabOptions};
-use upkeep::eval::replay::Replay;
 use upkeep::fleet::{generate, Fleet, FleetSpec};
 use upkeep::rules::{parse_file, RuleSet};
 use upkeep::tickets::TicketFilter;
+use upkeep_eval::data::{format_time, read_timed_csv, Table};
+use upkeep_eval::nab::{self, NabOptions};
+use upkeep_eval::replay::Replay;
 
 const ROWS: usize = 1500;
 const MINUTE: i64 = 60_000;
 
 fn bench_rules() -> String {
-    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/benchmarks/nab.toml")).unwrap()
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rules/benchmarks/nab.toml")).unwrap()
 }
 
 fn noise(i: usize) -> f64 {
@@ -47,7 +45,7 @@ fn write_series(dir: &Path, start: i64) -> std::path::PathBuf {
 /// Event times at which rule `upkeep` opens, offline.
 fn offline_openings(table: &Table, config: &Config) -> Vec<i64> {
     let rules = Arc::new(parse_file(Path::new("nab.toml"), &bench_rules()).unwrap());
-    let mut replay = Replay::new(rules, upkeep::eval::params(&config.detect), "SER-1", &table.columns);
+    let mut replay = Replay::new(rules, upkeep_eval::params(&config.detect), "SER-1", &table.columns);
     let rule = replay.rule_index("upkeep").unwrap();
     let mut opened = Vec::new();
     for (&ts, row) in table.ts.iter().zip(&table.rows) {
@@ -89,7 +87,8 @@ async fn live_engine_and_eval_open_at_the_same_event_times() {
     let dir = tempfile::tempdir().unwrap();
     let start = (upkeep::model::now_ms() - 3 * 24 * 3_600_000) / MINUTE * MINUTE;
     let table = read_timed_csv(&write_series(dir.path(), start), ',').unwrap();
-    let run = uuid::Uuid::new_v4().simple().to_string();
+    // Unique per run, so a shared Mosquitto keeps runs apart.
+    let run = format!("{}-{}", std::process::id(), upkeep::model::now_ms());
     let mut config = Config::default();
     config.mqtt.url = broker.clone();
     config.mqtt.client_id = format!("upkeep-evallive-{run}");
@@ -141,7 +140,7 @@ fn an_evaluation_run_twice_writes_the_same_results() {
     .unwrap();
     let rules = dir.path().join("nab.toml");
     std::fs::write(&rules, bench_rules()).unwrap();
-    let params = upkeep::eval::params(&Config::default().detect);
+    let params = upkeep_eval::params(&Config::default().detect);
     let run = |out: &str| {
         let o = NabOptions {
             data: dir.path().join("data"),

@@ -12,9 +12,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use upkeep::config::{DispatchConfig, SlaConfig};
 use upkeep::dispatch::Dispatcher;
-use upkeep::eval::dispatch::scenario;
 use upkeep::fleet::Fleet;
 use upkeep::model::EngineerId;
+use upkeep_eval::dispatch::scenario;
 
 fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("dispatch_choose");

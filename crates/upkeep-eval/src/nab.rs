@@ -6,14 +6,14 @@ use super::progress::Progress;
 use super::replay::{Replay, RuleView};
 use super::score::nab::{score_corpus, sweep, NabFile, PROFILES};
 use super::{load_rules, read, write, EvalError};
-use crate::detect::online::squash;
-use crate::detect::WindowParams;
-use crate::rules::{Bound, Detector, ModelRules};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use upkeep::detect::online::squash;
+use upkeep::detect::WindowParams;
+use upkeep::rules::{Bound, Detector, ModelRules};
 
 pub struct NabOptions {
     pub data: PathBuf,
