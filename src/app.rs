@@ -154,19 +154,25 @@ pub async fn start(config: &Config, fleet: Arc<Fleet>, rules: Arc<RuleSet>) -> R
     for (engineer, to, at) in retry.committed("reading engineer positions", reading).await? {
         dispatcher.move_engineer(&engineer, to, at, now);
     }
+    let redispatch = Arc::new(Redispatch::new(
+        db.clone(),
+        Arc::clone(&fleet),
+        Arc::clone(&rules),
+        Arc::clone(&dispatcher),
+        sla.clone(),
+    ));
     let service = ServiceContext {
         db: db.clone(),
         fleet: Arc::clone(&fleet),
         dispatcher: Arc::clone(&dispatcher),
         rules: Arc::clone(&rules),
         sla,
+        redispatch: Arc::clone(&redispatch),
         repairs: config.repairs.clone(),
         quote: config.quote.clone(),
         metrics: Arc::clone(&metrics),
         retry,
     };
-    let redispatch =
-        Arc::new(Redispatch::new(db.clone(), Arc::clone(&fleet), Arc::clone(&rules), Arc::clone(&dispatcher)));
     let storm = StormConfig { tickets: config.dispatch.replan_storm, window: config.dispatch.replan_window };
     let escalator = Escalator::new(Arc::clone(&redispatch), config.escalation.clone(), storm);
     let state = AppState { db: db.clone(), fleet, rules, dispatcher, redispatch, metrics: Arc::clone(&metrics) };

@@ -158,7 +158,7 @@ async fn repeat_repairs_are_counted_and_the_remedy_recorded(db: &Db) {
     assert_eq!((d.ticket.remedy, d.ticket.remedy_note.as_str()), (Remedy::ExchangeOrRefund, note.as_str()));
     assert_eq!((d.ticket.warranty, d.ticket.warranty_note.as_str()), (Warranty::OutOfWarranty, "warranty ended"));
     let last = d.events.last().unwrap();
-    assert_eq!(last.kind, "assessed");
+    assert_eq!(last.kind, upkeep::tickets::EventKind::Assessed);
     assert!(last.detail.starts_with("out_of_warranty: warranty ended; exchange_or_refund: "), "{}", last.detail);
 }
 
@@ -205,7 +205,7 @@ async fn declines_and_absences_are_recorded(db: &Db) {
     // SLA flags are raised once per ticket.
     let due = db.nearing_resolution_deadline(i64::MAX).await.unwrap();
     assert!(due.iter().any(|t| t.id == id));
-    db.flag(&id, "resolution_at_risk", "test", 5).await.unwrap();
+    db.flag(&id, upkeep::tickets::EventKind::ResolutionAtRisk, "test", 5).await.unwrap();
     let due = db.nearing_resolution_deadline(i64::MAX).await.unwrap();
     assert!(!due.iter().any(|t| t.id == id), "flagged once");
     assert!(!db.report_overdue(i64::MAX).await.unwrap().contains(&id), "not on site");

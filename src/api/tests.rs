@@ -29,6 +29,7 @@ async fn harness() -> Harness {
         Arc::clone(&fleet),
         Arc::clone(&rules),
         Arc::clone(&dispatcher),
+        crate::sla::Sla::new(&Default::default(), &[]).unwrap(),
     ));
     Harness { state: AppState { db, fleet, rules, dispatcher, redispatch, metrics }, _dir: dir }
 }

@@ -26,6 +26,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (10, include_str!("../../migrations/0010_sla.sql")),
     (11, include_str!("../../migrations/0011_positions.sql")),
     (12, include_str!("../../migrations/0012_dead_findings.sql")),
+    (13, include_str!("../../migrations/0013_event_engineer.sql")),
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -157,10 +157,17 @@ impl Dispatcher {
         if load >= e.capacity {
             return Err(Rejection::Capacity);
         }
-        let at = chrono::DateTime::from_timestamp_millis(need.at).unwrap_or_default();
-        let start = e.available_from(at).ok_or(Rejection::OffRoster)?;
-        let arrival = start.timestamp_millis() + (travel_minutes * 60_000.0) as i64;
+        let arrival = arrival_after(e, travel_minutes, need.at).ok_or(Rejection::OffRoster)?;
         Ok(Offer { engineer: index, travel_minutes, arrival, load, flying: e.flying })
+    }
+
+    /// When `engineer` could be on site at `site`, judged at `at`: their
+    /// next moment at work plus travel from their last known position.
+    /// `None` for an unknown engineer or one with no shift ahead.
+    pub fn arrival(&self, engineer: &EngineerId, site: &GeoPoint, at: EpochMs) -> Option<EpochMs> {
+        let e = self.fleet.engineer(engineer.as_str())?;
+        let travel = self.travel_minutes(&self.position(engineer)?, site);
+        arrival_after(e, travel, at)
     }
 
     /// Walks engineers nearest-first and keeps the best offer: a local
@@ -217,6 +224,12 @@ impl Dispatcher {
             ),
         }
     }
+}
+
+/// The next moment `e` is at work after `at`, plus the travel.
+fn arrival_after(e: &Engineer, travel_minutes: f64, at: EpochMs) -> Option<EpochMs> {
+    let start = e.available_from(chrono::DateTime::from_timestamp_millis(at)?)?;
+    Some(start.timestamp_millis() + (travel_minutes * 60_000.0) as i64)
 }
 
 /// What the rules ask for that the fleet cannot supply: a skill level no

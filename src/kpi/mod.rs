@@ -58,7 +58,7 @@ impl TicketHistory {
 
     /// When the ticket first entered `state`.
     pub fn reached(&self, state: TicketState) -> Option<EpochMs> {
-        self.events.iter().find(|e| e.to_state.as_deref() == Some(state.as_str())).map(|e| e.at)
+        self.events.iter().find(|e| e.to_state == Some(state)).map(|e| e.at)
     }
 
     pub fn group(&self) -> Group {

@@ -5,6 +5,7 @@
 use super::*;
 use crate::fleet::{Asset, DepotClass, Engineer, Fleet, FleetFile, Part, Shift};
 use crate::model::{AssetId, DepotId, EngineerId, GeoPoint, PartNumber, SkillName, TicketKind};
+use crate::tickets::EventKind;
 use chrono::{NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -44,11 +45,12 @@ fn ticket(id: &str, on: On, detected: EpochMs) -> TicketHistory {
     let opened = EventRecord {
         seq: 1,
         at: detected,
-        kind: "opened".into(),
+        kind: EventKind::Opened,
         from_state: None,
-        to_state: Some(S::Open.as_str().into()),
+        to_state: Some(S::Open),
         actor: "engine".into(),
         detail: ticket.description.clone(),
+        engineer: None,
     };
     TicketHistory { ticket, site: SiteId::new(on.site), events: vec![opened], parts: Vec::new() }
 }
@@ -61,11 +63,12 @@ fn walk(mut h: TicketHistory, steps: &[(TicketState, EpochMs)]) -> TicketHistory
         h.events.push(EventRecord {
             seq: h.events.len() as i64 + 1,
             at,
-            kind: "transition".into(),
-            from_state: Some(from.as_str().into()),
-            to_state: Some(to.as_str().into()),
+            kind: EventKind::Transition,
+            from_state: Some(from),
+            to_state: Some(to),
             actor: "test".into(),
             detail: String::new(),
+            engineer: None,
         });
         h.ticket.state = to;
         h.ticket.updated_at = at;

@@ -6,8 +6,10 @@
 //! accepted. `pass` takes the time as an argument, so tests drive the clock.
 
 use super::redispatch::Redispatch;
-use super::store::{record_event, update_if, Event, OPEN_STATES, TICKET_COLUMNS};
-use super::{StoreError, Ticket};
+use super::severity::Raised;
+use super::store::{record_event, update_if, Event, TICKET_COLUMNS};
+use super::EventKind;
+use super::{StoreError, Ticket, TicketState};
 use crate::config::{EscalationAction, EscalationConfig};
 use crate::db::Db;
 use crate::model::{EpochMs, Span, TicketId};
@@ -15,21 +17,20 @@ use crate::shutdown::Shutdown;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
-/// The next severity tier, in SQL (as `Severity::raised`).
-const RAISED_SEVERITY: &str = "CASE severity WHEN 'general' THEN 'major' ELSE 'emergency' END";
-
 impl Db {
     /// Open or assigned tickets past their response deadline, not yet escalated.
     pub async fn response_overdue(&self, now: EpochMs) -> Result<Vec<Ticket>, StoreError> {
-        self.tickets_where("state IN ('open', 'assigned') AND response_due < $1 AND escalated_at IS NULL", now).await
+        let unaccepted = TicketState::sql_list(&TicketState::UNACCEPTED);
+        self.tickets_where(&format!("state IN {unaccepted} AND response_due < $1 AND escalated_at IS NULL"), now).await
     }
 
     /// Tickets not yet on site whose on-site deadline is within reach of
     /// `horizon`, not yet flagged (by event: a reassignment resets the
     /// dispatcher's `deadline_at_risk` verdict, not the timer's flag).
     pub async fn nearing_on_site_deadline(&self, horizon: EpochMs) -> Result<Vec<Ticket>, StoreError> {
-        let not_on_site = "state IN ('open', 'assigned', 'accepted', 'en_route') AND on_site_due <= $1";
-        self.not_yet_flagged(not_on_site, horizon, "at_risk").await
+        let not_on_site =
+            format!("state IN {} AND on_site_due <= $1", TicketState::sql_list(&TicketState::BEFORE_SITE));
+        self.not_yet_flagged(&not_on_site, horizon, EventKind::AtRisk).await
     }
 
     pub(super) async fn tickets_where(&self, condition: &str, at: EpochMs) -> Result<Vec<Ticket>, StoreError> {
@@ -40,83 +41,67 @@ impl Db {
         rows.iter().map(|r| super::store::ticket_from_row(r).map_err(StoreError::from)).collect()
     }
 
-    /// Marks the ticket escalated (once), optionally one severity tier up.
-    pub async fn escalate(&self, id: &TicketId, raise: bool, detail: &str, now: EpochMs) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let severity = if raise { format!(", severity = {RAISED_SEVERITY}") } else { String::new() };
-        let sql = format!(
-            "UPDATE tickets SET escalated_at = $1, updated_at = $1{severity} \
-             WHERE id = $2 AND escalated_at IS NULL AND state IN ('open', 'assigned')"
-        );
-        if !update_if(&mut tx, &sql, now, id).await? {
-            return Ok(false);
-        }
-        record_event(&mut tx, id, now, &Event { kind: "escalated", from: None, to: None, actor: "sla timer", detail })
-            .await?;
-        tx.commit().await?;
-        Ok(true)
-    }
-
-    /// One severity tier up (never down) when `crossing`, a forecast of the
-    /// failure, falls before the open ticket's on-site deadline.
-    pub async fn raise_severity_before(
+    /// Marks the ticket escalated (once), and raises it as `raise` says in
+    /// the same transaction.
+    pub async fn escalate(
         &self,
         id: &TicketId,
-        crossing: EpochMs,
+        raise: Option<&Raised>,
         detail: &str,
         now: EpochMs,
     ) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let raised = sqlx::query(&format!(
-            "UPDATE tickets SET severity = {RAISED_SEVERITY}, updated_at = $1 \
-             WHERE id = $2 AND severity <> 'emergency' AND on_site_due > $3 AND state IN {OPEN_STATES}"
-        ))
-        .bind(now)
-        .bind(id.as_str())
-        .bind(crossing)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if raised == 0 {
+        let sql = format!(
+            "UPDATE tickets SET escalated_at = $1, updated_at = $1 WHERE id = $2 AND escalated_at IS NULL AND state IN {}",
+            TicketState::sql_list(&TicketState::UNACCEPTED)
+        );
+        if !update_if(&mut tx, &sql, now, id).await? {
             return Ok(false);
         }
-        let event = Event { kind: "severity_raised", from: None, to: None, actor: "engine", detail };
-        record_event(&mut tx, id, now, &event).await?;
+        record_event(&mut tx, id, now, &Event::note(EventKind::Escalated, "sla timer", detail)).await?;
+        if let Some(r) = raise {
+            Db::apply_raise(&mut tx, id, r, &r.detail("escalation"), now).await?;
+        }
         tx.commit().await?;
         Ok(true)
     }
 
     /// Tickets matching `condition` (binding `$1` = `at`) that have no
     /// `kind` event yet: each such flag is raised once.
-    async fn not_yet_flagged(
-        &self,
-        condition: &str,
-        at: EpochMs,
-        kind: &'static str,
-    ) -> Result<Vec<Ticket>, StoreError> {
+    async fn not_yet_flagged(&self, condition: &str, at: EpochMs, kind: EventKind) -> Result<Vec<Ticket>, StoreError> {
         let unflagged = format!(
-            "{condition} AND NOT EXISTS (SELECT 1 FROM ticket_events x WHERE x.ticket_id = tickets.id AND x.kind = '{kind}')"
+            "{condition} AND NOT EXISTS (SELECT 1 FROM ticket_events x WHERE x.ticket_id = tickets.id AND x.kind = {})",
+            kind.sql()
         );
         self.tickets_where(&unflagged, at).await
     }
 
     /// Tickets on site since before `since` with no service report, not yet flagged.
     pub async fn report_overdue(&self, since: EpochMs) -> Result<Vec<TicketId>, StoreError> {
-        let on_site_before = "state = 'on_site' AND EXISTS \
-             (SELECT 1 FROM ticket_events e WHERE e.ticket_id = tickets.id AND e.to_state = 'on_site' AND e.at < $1)";
-        Ok(self.not_yet_flagged(on_site_before, since, "report_overdue").await?.into_iter().map(|t| t.id).collect())
+        let on_site = TicketState::OnSite.sql();
+        let on_site_before = format!(
+            "state = {on_site} AND EXISTS \
+             (SELECT 1 FROM ticket_events e WHERE e.ticket_id = tickets.id AND e.to_state = {on_site} AND e.at < $1)"
+        );
+        Ok(self
+            .not_yet_flagged(&on_site_before, since, EventKind::ReportOverdue)
+            .await?
+            .into_iter()
+            .map(|t| t.id)
+            .collect())
     }
 
     /// Unresolved tickets whose resolution deadline falls before `horizon`, not yet flagged.
     pub async fn nearing_resolution_deadline(&self, horizon: EpochMs) -> Result<Vec<Ticket>, StoreError> {
-        let unresolved = format!("state IN {OPEN_STATES} AND resolution_due IS NOT NULL AND resolution_due <= $1");
-        self.not_yet_flagged(&unresolved, horizon, "resolution_at_risk").await
+        let open = TicketState::sql_list(&TicketState::OPEN);
+        let unresolved = format!("state IN {open} AND resolution_due IS NOT NULL AND resolution_due <= $1");
+        self.not_yet_flagged(&unresolved, horizon, EventKind::ResolutionAtRisk).await
     }
 
     /// Records a once-only SLA flag (`kind`) in the ticket's history.
-    pub async fn flag(&self, id: &TicketId, kind: &str, detail: &str, now: EpochMs) -> Result<(), StoreError> {
+    pub async fn flag(&self, id: &TicketId, kind: EventKind, detail: &str, now: EpochMs) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        let event = Event { kind, from: None, to: None, actor: "sla timer", detail };
+        let event = Event::note(kind, "sla timer", detail);
         record_event(&mut tx, id, now, &event).await?;
         tx.commit().await?;
         Ok(())
@@ -130,8 +115,7 @@ impl Db {
             .bind(id.as_str())
             .execute(&mut *tx)
             .await?;
-        record_event(&mut tx, id, now, &Event { kind: "at_risk", from: None, to: None, actor: "sla timer", detail })
-            .await?;
+        record_event(&mut tx, id, now, &Event::note(EventKind::AtRisk, "sla timer", detail)).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -209,22 +193,33 @@ impl Escalator {
         for t in db.response_overdue(now).await? {
             let late_min = (now - t.response_due) / 60_000;
             let detail = format!("not accepted {late_min} min after its response deadline");
-            if !db.escalate(&t.id, has(EscalationAction::RaiseSeverity), &detail, now).await? {
+            let raise = has(EscalationAction::RaiseSeverity).then(|| self.redispatch.raised(&t)).flatten();
+            if !db.escalate(&t.id, raise.as_ref(), &detail, now).await? {
                 continue;
             }
             counts.escalated += 1;
             if has(EscalationAction::NotifySupervisor) {
                 tracing::warn!(ticket = %t.id, asset = %t.asset_id, severity = %t.severity, %detail, "escalated to the supervisor");
             }
-            // Dispatch again at the severity just set (an emergency may take the flying team).
-            let raised = has(EscalationAction::RaiseSeverity);
-            let t = Ticket { severity: if raised { t.severity.raised() } else { t.severity }, ..t };
-            let lapsed = t.engineer_id.as_ref();
-            if has(EscalationAction::Reassign)
-                && self.redispatch.redispatch(&t, lapsed, "sla timer", "escalation", now).await?.is_some()
-            {
-                counts.reassigned += 1;
-            }
+            // Dispatch again at the severity and deadlines just set (an emergency may take the flying team).
+            let t = match &raise {
+                Some(r) => Ticket {
+                    severity: r.to,
+                    response_due: r.due.response_due,
+                    on_site_due: r.due.on_site_due,
+                    resolution_due: Some(r.due.resolution_due),
+                    ..t
+                },
+                None => t,
+            };
+            let moved = if has(EscalationAction::Reassign) {
+                self.redispatch.redispatch(&t, t.engineer_id.as_ref(), "sla timer", "escalation", now).await?
+            } else if raise.is_some() {
+                self.redispatch.redispatch_if_late(&t, "sla timer", "escalation", now).await?
+            } else {
+                None
+            };
+            counts.reassigned += usize::from(moved.is_some());
         }
         let horizon = now + self.config.at_risk_within.as_millis();
         for t in db.nearing_on_site_deadline(horizon).await? {
@@ -234,14 +229,14 @@ impl Escalator {
         }
         for t in db.nearing_resolution_deadline(horizon).await? {
             let detail = countdown(t.resolution_due.unwrap_or(now), now, "not resolved", "resolution");
-            db.flag(&t.id, "resolution_at_risk", &detail, now).await?;
+            db.flag(&t.id, EventKind::ResolutionAtRisk, &detail, now).await?;
             tracing::warn!(ticket = %t.id, %detail, "resolution deadline at risk");
             counts.resolution_at_risk += 1;
         }
         let after = self.config.report_overdue_after;
         for id in db.report_overdue(now - after.as_millis()).await? {
             let detail = format!("on site for more than {after} without a service report: report overdue");
-            db.flag(&id, "report_overdue", &detail, now).await?;
+            db.flag(&id, EventKind::ReportOverdue, &detail, now).await?;
             tracing::warn!(ticket = %id, %detail, "service report overdue");
             counts.reports_overdue += 1;
         }
@@ -310,7 +305,13 @@ mod tests {
             ],
             ..EscalationConfig::default()
         };
-        let redispatch = Arc::new(Redispatch::new(db.clone(), fleet, rules, dispatcher));
+        let redispatch = Arc::new(Redispatch::new(
+            db.clone(),
+            fleet,
+            rules,
+            dispatcher,
+            crate::sla::Sla::new(&Default::default(), &[]).unwrap(),
+        ));
         let timer = Escalator::new(redispatch, config, StormConfig { tickets: 0, window: Span::from_mins(15) });
 
         assert_eq!(timer.pass(t0 + 30 * MIN).await.unwrap(), PassCounts::default(), "within the response deadline");
@@ -320,7 +321,8 @@ mod tests {
         assert_eq!(d.ticket.severity, Severity::Major, "raised one tier");
         assert!(d.ticket.engineer_id.as_ref().is_some_and(|e| e != &first), "taken from {first}");
         let kinds: Vec<&str> = d.events.iter().map(|e| e.kind.as_str()).collect();
-        assert_eq!(kinds, ["opened", "assigned", "escalated", "reassigned"]);
+        assert_eq!(kinds, ["opened", "assigned", "escalated", "severity_raised", "reassigned"]);
+        assert_eq!(d.ticket.response_due, t0 + 60 * MIN, "the major tier's 4 h is later than the 1 h it had");
         assert_eq!(timer.pass(t0 + 62 * MIN).await.unwrap().escalated, 0, "escalated once");
 
         // Two hours before the on-site deadline, nobody on site: flagged, once.
@@ -348,7 +350,13 @@ mod tests {
             db.transition(id.as_str(), to, engineer.as_str(), "", t0 + MIN).await.unwrap();
         }
         let dispatcher = Arc::new(Dispatcher::new(Arc::clone(&fleet), Default::default()));
-        let redispatch = Arc::new(Redispatch::new(db.clone(), fleet, rules, dispatcher));
+        let redispatch = Arc::new(Redispatch::new(
+            db.clone(),
+            fleet,
+            rules,
+            dispatcher,
+            crate::sla::Sla::new(&Default::default(), &[]).unwrap(),
+        ));
         let config = EscalationConfig { actions: vec![], ..EscalationConfig::default() };
         let timer = Escalator::new(redispatch, config, StormConfig { tickets: 0, window: Span::from_mins(15) });
 
@@ -356,7 +364,7 @@ mod tests {
         assert_eq!(timer.pass(t0 + 5 * 60 * MIN + 2 * MIN).await.unwrap().reports_overdue, 1);
         assert_eq!(timer.pass(t0 + 6 * 60 * MIN).await.unwrap().reports_overdue, 0, "flagged once");
         let events = db.ticket(id.as_str()).await.unwrap().unwrap().events;
-        let flagged = events.iter().find(|e| e.kind == "report_overdue").unwrap();
+        let flagged = events.iter().find(|e| e.kind == EventKind::ReportOverdue).unwrap();
         assert!(flagged.detail.contains("without a service report"), "{}", flagged.detail);
 
         // Resolution due 48 h after detection: flagged 2 h before, once.
@@ -364,7 +372,7 @@ mod tests {
         assert_eq!(timer.pass(t0 + 46 * 60 * MIN + MIN).await.unwrap().resolution_at_risk, 1);
         assert_eq!(timer.pass(t0 + 50 * 60 * MIN).await.unwrap().resolution_at_risk, 0);
         let events = db.ticket(id.as_str()).await.unwrap().unwrap().events;
-        let at_risk = events.iter().find(|e| e.kind == "resolution_at_risk").unwrap();
+        let at_risk = events.iter().find(|e| e.kind == EventKind::ResolutionAtRisk).unwrap();
         assert_eq!(at_risk.detail, "not resolved 119 min before the resolution deadline");
     }
 }

@@ -1,8 +1,8 @@
 //! Whole ticket histories in three queries, for the KPIs and the InfluxDB
 //! feed (which read many tickets at once, not one by one).
 
-use super::store::{event_from_row, ticket_from_row, EVENT_COLUMNS, OPEN_STATES, TICKET_COLUMNS};
-use super::{EventRecord, PartLine, StoreError, Ticket};
+use super::store::{event_from_row, ticket_from_row, EVENT_COLUMNS, TICKET_COLUMNS};
+use super::{EventRecord, PartLine, StoreError, Ticket, TicketState};
 use crate::db::{col, Db};
 use crate::dispatch::{part_line_from_row, PART_COLUMNS};
 use crate::model::{EpochMs, TicketId};
@@ -21,7 +21,8 @@ impl Db {
     /// Every ticket detected or changed at or after `since`, and every open
     /// ticket however old, with their histories; oldest detection first.
     pub async fn ticket_histories(&self, since: EpochMs) -> Result<Vec<StoredHistory>, StoreError> {
-        let chosen = format!("detected_at >= $1 OR updated_at >= $1 OR state IN {OPEN_STATES}");
+        let open = TicketState::sql_list(&TicketState::OPEN);
+        let chosen = format!("detected_at >= $1 OR updated_at >= $1 OR state IN {open}");
         // Children of the same tickets, grouped by ticket.
         let children = |columns: &str, table: &str, order: &str| {
             format!(

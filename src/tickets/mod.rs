@@ -4,6 +4,7 @@
 
 mod dead_finding;
 pub mod escalation;
+mod event;
 #[cfg(test)]
 pub(crate) mod fixtures;
 mod history;
@@ -12,11 +13,13 @@ pub mod redispatch;
 pub mod remedy;
 pub mod report;
 mod service;
+pub mod severity;
 mod state;
 mod store;
 pub mod warranty;
 
 pub use dead_finding::{DeadFinding, Stage as DeadFindingStage};
+pub use event::EventKind;
 pub use history::StoredHistory;
 pub use remedy::{AfterSales, Remedy};
 pub use service::{run as run_service, ServiceContext};

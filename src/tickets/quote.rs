@@ -4,6 +4,7 @@
 //! off (the store refuses `en_route` until then).
 
 use super::store::{insert_event, lock, record_event, update_if, Event};
+use super::EventKind;
 use super::StoreError;
 use crate::config::QuoteConfig;
 use crate::db::Db;
@@ -69,13 +70,7 @@ impl Db {
             .await?;
         let detail =
             format!("{:.2} {} (parts, labour, travel); to be accepted before work", quote.total, quote.currency);
-        record_event(
-            &mut tx,
-            id,
-            now,
-            &Event { kind: "quoted", from: None, to: None, actor: "engine", detail: &detail },
-        )
-        .await?;
+        record_event(&mut tx, id, now, &Event::note(EventKind::Quoted, "engine", &detail)).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -89,8 +84,7 @@ impl Db {
         if !update_if(&mut tx, sql, now, id).await? {
             return Err(StoreError::NoQuoteToAccept(id.clone()));
         }
-        insert_event(&mut tx, id, seq, now, &Event { kind: "quote_accepted", from: None, to: None, actor, detail: "" })
-            .await?;
+        insert_event(&mut tx, id, seq, now, &Event::note(EventKind::QuoteAccepted, actor, "")).await?;
         tx.commit().await?;
         Ok(())
     }

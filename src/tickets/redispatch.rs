@@ -7,19 +7,17 @@
 //! every move is an event in its history.
 
 use super::store::{insert_event, lock, Assignment, Event, Locked};
+use super::EventKind;
 use super::{StoreError, Ticket, TicketState};
 use crate::db::{col, Db};
 use crate::dispatch::{Choice, Dispatcher, Need};
 use crate::fleet::Fleet;
 use crate::model::{EngineerId, EpochMs, TicketId};
 use crate::rules::RuleSet;
+use crate::sla::Sla;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::Arc;
-
-/// States an engineer has taken on but not started on site: what a drop-out
-/// hands back.
-const NOT_STARTED: [TicketState; 3] = [TicketState::Assigned, TicketState::Accepted, TicketState::EnRoute];
 
 /// What a re-plan did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -80,16 +78,19 @@ impl Db {
 
     /// Who declined which ticket not yet accepted.
     pub async fn decliners(&self) -> Result<HashMap<TicketId, Vec<EngineerId>>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT e.ticket_id, e.actor FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id \
-             WHERE e.kind = 'declined' AND t.state IN ('open', 'assigned')",
-        )
+        let rows = sqlx::query(&format!(
+            "SELECT e.ticket_id, COALESCE(e.engineer_id, e.actor) AS engineer_id \
+             FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id \
+             WHERE e.kind = {} AND t.state IN {}",
+            EventKind::Declined.sql(),
+            TicketState::sql_list(&TicketState::UNACCEPTED)
+        ))
         .fetch_all(&self.pool)
         .await?;
         let mut out: HashMap<TicketId, Vec<EngineerId>> = HashMap::new();
         for r in &rows {
             let ticket = TicketId::new(col::<String>(r, "ticket_id")?);
-            out.entry(ticket).or_default().push(EngineerId::new(col::<String>(r, "actor")?));
+            out.entry(ticket).or_default().push(EngineerId::new(col::<String>(r, "engineer_id")?));
         }
         Ok(out)
     }
@@ -104,7 +105,7 @@ impl Db {
         now: EpochMs,
     ) -> Result<Ticket, StoreError> {
         let detail = format!("declined by {engineer}: {reason}");
-        let event = Event { kind: "declined", from: None, to: None, actor: engineer.as_str(), detail: &detail };
+        let event = Event { engineer: Some(engineer), ..Event::note(EventKind::Declined, engineer.as_str(), &detail) };
         self.reopen(&TicketId::new(id), &[TicketState::Assigned], Some(engineer), event, now).await?;
         self.ticket(id).await?.map(|d| d.ticket).ok_or_else(|| StoreError::NotFound(TicketId::new(id)))
     }
@@ -127,9 +128,10 @@ impl Db {
         if let Some(h) = holder.filter(|h| held.as_ref() != Some(*h)) {
             return Err(StoreError::NotHolder { ticket: id.clone(), engineer: h.clone() });
         }
-        sqlx::query(
-            "UPDATE tickets SET state = 'open', engineer_id = NULL, assignment_note = $1, updated_at = $2 WHERE id = $3",
-        )
+        sqlx::query(&format!(
+            "UPDATE tickets SET state = {}, engineer_id = NULL, assignment_note = $1, updated_at = $2 WHERE id = $3",
+            TicketState::Open.sql()
+        ))
         .bind(event.detail)
         .bind(now)
         .bind(id.as_str())
@@ -143,14 +145,16 @@ impl Db {
 
     /// Tickets nobody has accepted yet, soonest on-site deadline first.
     async fn not_yet_accepted(&self) -> Result<Vec<Ticket>, StoreError> {
-        self.tickets_where("state IN ('open', 'assigned') AND created_at <= $1", i64::MAX).await
+        let unaccepted = TicketState::sql_list(&TicketState::UNACCEPTED);
+        self.tickets_where(&format!("state IN {unaccepted} AND created_at <= $1"), i64::MAX).await
     }
 
     /// Tickets `engineer` holds and has not started on site.
     async fn held_not_started(&self, engineer: &EngineerId) -> Result<Vec<TicketId>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id FROM tickets WHERE engineer_id = $1 AND state IN ('assigned', 'accepted', 'en_route')",
-        )
+        let rows = sqlx::query(&format!(
+            "SELECT id FROM tickets WHERE engineer_id = $1 AND state IN {}",
+            TicketState::sql_list(&TicketState::HELD_BEFORE_SITE)
+        ))
         .bind(engineer.as_str())
         .fetch_all(&self.pool)
         .await?;
@@ -179,14 +183,16 @@ pub struct Redispatch {
     pub fleet: Arc<Fleet>,
     pub rules: Arc<RuleSet>,
     pub dispatcher: Arc<Dispatcher>,
+    /// The tiers a raised severity moves a ticket's deadlines to.
+    pub sla: Sla,
     /// One re-plan or drop-out at a time: two plans from the same snapshot
     /// would hand out the same free slot twice.
     planning: tokio::sync::Mutex<()>,
 }
 
 impl Redispatch {
-    pub fn new(db: Db, fleet: Arc<Fleet>, rules: Arc<RuleSet>, dispatcher: Arc<Dispatcher>) -> Redispatch {
-        Redispatch { db, fleet, rules, dispatcher, planning: tokio::sync::Mutex::new(()) }
+    pub fn new(db: Db, fleet: Arc<Fleet>, rules: Arc<RuleSet>, dispatcher: Arc<Dispatcher>, sla: Sla) -> Redispatch {
+        Redispatch { db, fleet, rules, dispatcher, sla, planning: tokio::sync::Mutex::new(()) }
     }
 
     /// What `t` needs from an engineer at `at`, unless its asset or rule is gone.
@@ -210,7 +216,8 @@ impl Redispatch {
 
     /// Dispatches `t` again, never to `not` (the engineer who let it lapse),
     /// the absent or those who declined it. An open ticket nobody can take
-    /// records why; an assigned one keeps its engineer. The new engineer, if any.
+    /// records why; an assigned one keeps its engineer, also when they are
+    /// still the best choice. The new engineer, if any.
     pub async fn redispatch(
         &self,
         t: &Ticket,
@@ -226,6 +233,7 @@ impl Redispatch {
         let choice = self.dispatcher.choose(need, &self.db.engineer_loads().await?);
         let note = format!("{why}: {}", choice.note);
         match &choice.engineer {
+            Some(e) if t.engineer_id.as_ref() == Some(e) => return Ok(None),
             Some(e) => {
                 let a = Assignment { engineer: e, note: &note, at_risk: choice.at_risk, actor };
                 match self.db.assign_if(t.id.as_str(), Some(t.engineer_id.as_ref()), &a, now).await {
@@ -310,7 +318,7 @@ impl Redispatch {
                 self.db.assign_if(t.id.as_str(), Some(held), &a, now).await.map(drop)
             }
             None => {
-                let event = Event { kind: "unassigned", from: None, to: None, actor: "replan", detail: &note };
+                let event = Event::note(EventKind::Unassigned, "replan", &note);
                 self.db.reopen(&t.id, &[TicketState::Assigned], held, event, now).await
             }
         };
@@ -339,8 +347,8 @@ impl Redispatch {
         let detail = format!("{engineer} unavailable: {reason}");
         let mut withdrawn = 0;
         for id in self.db.held_not_started(engineer).await? {
-            let event = Event { kind: "withdrawn", from: None, to: None, actor, detail: &detail };
-            match self.db.reopen(&id, &NOT_STARTED, Some(engineer), event, now).await {
+            let event = Event { engineer: Some(engineer), ..Event::note(EventKind::Withdrawn, actor, &detail) };
+            match self.db.reopen(&id, &TicketState::HELD_BEFORE_SITE, Some(engineer), event, now).await {
                 Ok(()) => withdrawn += 1,
                 Err(e) if changed_meanwhile(&e) => {}
                 Err(e) => return Err(e),

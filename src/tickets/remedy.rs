@@ -4,7 +4,8 @@
 
 use super::store::{record_event, Event};
 use super::warranty::Warranty;
-use super::StoreError;
+use super::EventKind;
+use super::{StoreError, TicketState};
 use crate::db::{col, Db};
 use crate::model::{AssetId, EpochMs, FaultCode, TicketId, TicketKind};
 use serde::{Deserialize, Serialize};
@@ -80,11 +81,13 @@ impl Db {
         fault: &FaultCode,
         except: &TicketId,
     ) -> Result<Vec<EpochMs>, StoreError> {
-        let rows = sqlx::query(
+        let rows = sqlx::query(&format!(
             "SELECT e.at FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id \
-             WHERE t.asset_id = $1 AND t.fault_code = $2 AND t.kind = 'repair' AND t.id <> $3 \
-             AND e.to_state = 'resolved' ORDER BY e.at",
-        )
+             WHERE t.asset_id = $1 AND t.fault_code = $2 AND t.kind = '{}' AND t.id <> $3 \
+             AND e.to_state = {} ORDER BY e.at",
+            TicketKind::Repair.as_str(),
+            TicketState::Resolved.sql()
+        ))
         .bind(asset.as_str())
         .bind(fault.as_str())
         .bind(except.as_str())
@@ -109,8 +112,7 @@ impl Db {
         .execute(&mut *tx)
         .await?;
         let detail = format!("{}: {}; {}: {}", a.warranty, a.warranty_note, a.remedy, a.remedy_note);
-        let event =
-            Event { kind: "assessed", from: None, to: None, actor: "engine", detail: detail.trim_end_matches(": ") };
+        let event = Event::note(EventKind::Assessed, "engine", detail.trim_end_matches(": "));
         record_event(&mut tx, id, now, &event).await?;
         tx.commit().await?;
         Ok(())

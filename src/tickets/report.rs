@@ -5,6 +5,7 @@
 //! one follow-up record from the customer (rating, comment).
 
 use super::store::{insert_event, lock, Event, Locked};
+use super::EventKind;
 use super::{StoreError, TicketState};
 use crate::db::Db;
 use crate::model::{EpochMs, TicketId};
@@ -108,12 +109,15 @@ impl Db {
         if !from.can_become(TicketState::Resolved) {
             return Err(StoreError::InvalidTransition { from, to: TicketState::Resolved });
         }
-        sqlx::query("UPDATE tickets SET state = 'resolved', service_report = $1, updated_at = $2 WHERE id = $3")
-            .bind(json(&filed)?)
-            .bind(now)
-            .bind(id.as_str())
-            .execute(&mut *tx)
-            .await?;
+        let resolved = TicketState::Resolved.sql();
+        sqlx::query(&format!(
+            "UPDATE tickets SET state = {resolved}, service_report = $1, updated_at = $2 WHERE id = $3"
+        ))
+        .bind(json(&filed)?)
+        .bind(now)
+        .bind(id.as_str())
+        .execute(&mut *tx)
+        .await?;
         for used in &report.parts_used {
             sqlx::query("UPDATE ticket_parts SET status = 'consumed' WHERE ticket_id = $1 AND part = $2 AND status = 'reserved'")
                 .bind(id.as_str())
@@ -124,8 +128,7 @@ impl Db {
         crate::dispatch::release_reserved(&mut tx, id.as_str()).await?;
         let late = if filed.late { " (filed late)" } else { "" };
         let detail = format!("service report: {}; fix: {}{late}", report.cause, report.fix);
-        let event =
-            Event { kind: "transition", from: Some(from), to: Some(TicketState::Resolved), actor, detail: &detail };
+        let event = Event::step(from, TicketState::Resolved, actor, &detail);
         insert_event(&mut tx, id, seq, now, &event).await?;
         tx.commit().await?;
         Ok(filed)
@@ -151,7 +154,7 @@ impl Db {
             return Err(StoreError::FollowUpExists(id.clone()));
         }
         let detail = format!("rating {}/5: {}", f.rating, f.comment);
-        let event = Event { kind: "follow_up", from: None, to: None, actor: &f.recorded_by, detail: &detail };
+        let event = Event::note(EventKind::FollowUp, &f.recorded_by, &detail);
         insert_event(&mut tx, id, seq, f.recorded_at, &event).await?;
         tx.commit().await?;
         Ok(())

@@ -7,9 +7,12 @@
 
 use super::dead_finding::{DeadFinding, Stage};
 use super::quote;
+use super::redispatch::Redispatch;
 use super::remedy::{self, AfterSales, Remedy};
+use super::severity::deadlines_for;
 use super::store::{NewTicket, OpenOutcome};
 use super::warranty::{self, Assessment, Warranty};
+use super::Ticket;
 use crate::config::{QuoteConfig, RepairsConfig};
 use crate::db::{Classify, Db, Failure, Retry};
 use crate::detect::{EngineEvent, EngineEvents, Finding};
@@ -30,6 +33,8 @@ pub struct ServiceContext {
     pub dispatcher: Arc<Dispatcher>,
     /// Deadlines: standard tiers, or the customer's contract.
     pub sla: Sla,
+    /// Raising severity and moving a ticket whose holder can no longer make it.
+    pub redispatch: Arc<Redispatch>,
     /// Repeat repairs and the warranty's refund policy.
     pub repairs: RepairsConfig,
     pub quote: QuoteConfig,
@@ -85,10 +90,7 @@ impl ServiceContext {
             return self.keep_aside(f, Stage::Open, &format!("rule {} is not loaded", f.rule)).await;
         };
         let detected_at = f.evidence.at;
-        let asset = self.fleet.asset(f.asset.as_str());
-        let day = chrono::DateTime::from_timestamp_millis(detected_at).unwrap_or_default().date_naive();
-        let contract = asset.and_then(|a| self.fleet.contract(&a.customer, day));
-        let due = self.sla.deadlines(f.severity, detected_at, contract);
+        let due = deadlines_for(&self.sla, &self.fleet, &f.asset, f.severity, detected_at);
         let new = NewTicket {
             asset: f.asset.clone(),
             model: f.model.clone(),
@@ -219,11 +221,14 @@ impl ServiceContext {
         let Some(crossing) = forecast_crossing(f) else { return Ok(()) };
         let hours = (crossing - f.evidence.at) as f64 / 3_600_000.0;
         let detail = format!("forecast: threshold crossed in {hours:.1} h, before the on-site deadline");
-        let raising = || self.db.raise_severity_before(id, crossing, &detail, now_ms());
-        if let Some(true) = self.commit(f, Stage::Severity, "raising the severity", raising).await? {
-            tracing::warn!(ticket = %id, %detail, "severity raised");
-        }
-        Ok(())
+        let before_on_site = move |t: &Ticket| crossing < t.on_site_due;
+        let raising = || self.redispatch.raise(id, before_on_site, &detail, now_ms());
+        let Some(Some(t)) = self.commit(f, Stage::Severity, "raising the severity", raising).await? else {
+            return Ok(());
+        };
+        tracing::warn!(ticket = %id, severity = %t.severity, %detail, "severity raised");
+        let moving = || self.redispatch.redispatch_if_late(&t, "engine", "forecast", now_ms());
+        self.commit(f, Stage::Severity, "dispatching the raised ticket", moving).await.map(drop)
     }
 
     fn rule(&self, f: &Finding) -> Option<&Rule> {
@@ -331,12 +336,17 @@ mod tests {
 
     fn context(db: &Db, fleet: &Arc<Fleet>, rules: &Arc<RuleSet>) -> ServiceContext {
         let metrics = Arc::new(Metrics::default());
+        let dispatcher = Arc::new(Dispatcher::new(Arc::clone(fleet), Default::default()));
+        let sla = Sla::new(&SlaConfig::default(), &fleet.file().contracts).unwrap();
+        let redispatch =
+            Redispatch::new(db.clone(), Arc::clone(fleet), Arc::clone(rules), Arc::clone(&dispatcher), sla.clone());
         ServiceContext {
             db: db.clone(),
-            dispatcher: Arc::new(Dispatcher::new(Arc::clone(fleet), Default::default())),
+            dispatcher,
             fleet: Arc::clone(fleet),
             rules: Arc::clone(rules),
-            sla: Sla::new(&SlaConfig::default(), &fleet.file().contracts).unwrap(),
+            sla,
+            redispatch: Arc::new(redispatch),
             repairs: RepairsConfig::default(),
             quote: QuoteConfig::default(),
             metrics: Arc::clone(&metrics),

@@ -45,8 +45,27 @@ impl TicketState {
 
     /// Open tickets block a second ticket for the same asset and fault
     /// (mirrors the `tickets_one_open` index).
+    pub const OPEN: [TicketState; 5] = [Self::Open, Self::Assigned, Self::Accepted, Self::EnRoute, Self::OnSite];
+    /// Nobody has accepted them yet: re-plans and escalations may move them.
+    pub const UNACCEPTED: [TicketState; 2] = [Self::Open, Self::Assigned];
+    /// No engineer on site yet: the on-site deadline still runs; cancelling is allowed.
+    pub const BEFORE_SITE: [TicketState; 4] = [Self::Open, Self::Assigned, Self::Accepted, Self::EnRoute];
+    /// An engineer holds them and has not started on site.
+    pub const HELD_BEFORE_SITE: [TicketState; 3] = [Self::Assigned, Self::Accepted, Self::EnRoute];
+
     pub fn is_open(self) -> bool {
-        matches!(self, Self::Open | Self::Assigned | Self::Accepted | Self::EnRoute | Self::OnSite)
+        Self::OPEN.contains(&self)
+    }
+
+    /// The state as an SQL literal, `'en_route'`: guards in SQL are
+    /// generated from the enum, so they cannot name a state that does not exist.
+    pub fn sql(self) -> String {
+        format!("'{}'", self.as_str())
+    }
+
+    /// `states` as an SQL list for `state IN ...`: `('open', 'assigned')`.
+    pub fn sql_list(states: &[TicketState]) -> String {
+        format!("({})", states.iter().map(|s| s.sql()).collect::<Vec<_>>().join(", "))
     }
 
     /// Whether `self -> to` is a valid step. Declining sends an assigned
@@ -87,6 +106,22 @@ impl FromStr for TicketState {
 mod tests {
     use super::TicketState::*;
     use super::*;
+
+    #[test]
+    fn sql_lists_are_the_enum_names_quoted() {
+        assert_eq!(TicketState::sql_list(&TicketState::UNACCEPTED), "('open', 'assigned')");
+        assert_eq!(
+            TicketState::sql_list(&TicketState::OPEN),
+            "('open', 'assigned', 'accepted', 'en_route', 'on_site')"
+        );
+    }
+
+    #[test]
+    fn cancelling_is_allowed_exactly_before_anyone_is_on_site() {
+        for s in TicketState::ALL {
+            assert_eq!(s.can_become(Cancelled), TicketState::BEFORE_SITE.contains(&s), "{s}");
+        }
+    }
 
     #[test]
     fn the_happy_path_is_allowed_step_by_step() {

@@ -5,6 +5,7 @@ use super::quote::Quote;
 use super::remedy::Remedy;
 use super::report::{FiledReport, FollowUp};
 use super::warranty::Warranty;
+use super::EventKind;
 use super::TicketState;
 use crate::db::{col, Classify, Db, DbError, ErrorClass};
 use crate::model::{AssetId, EngineerId, EpochMs, FaultCode, ModelId, RuleId, Severity, TicketId, TicketKind};
@@ -108,19 +109,20 @@ pub struct EvidenceRecord {
 pub struct EventRecord {
     pub seq: i64,
     pub at: EpochMs,
-    pub kind: String,
-    pub from_state: Option<String>,
-    pub to_state: Option<String>,
+    pub kind: EventKind,
+    pub from_state: Option<TicketState>,
+    pub to_state: Option<TicketState>,
     pub actor: String,
     pub detail: String,
+    /// The engineer it concerns (assigned, reassigned, declined, withdrawn);
+    /// `None` on events written before the column existed.
+    pub engineer: Option<EngineerId>,
 }
 
 impl EventRecord {
-    /// The engineer an `assigned` or `reassigned` event named (`Db::assign`
-    /// writes its detail as `"{engineer}: {note}"`).
-    pub fn assigned_engineer(&self) -> Option<&str> {
-        matches!(self.kind.as_str(), "assigned" | "reassigned")
-            .then(|| self.detail.split(':').next().unwrap_or_default())
+    /// The engineer an `assigned` or `reassigned` event put on the ticket.
+    pub fn assigned_engineer(&self) -> Option<&EngineerId> {
+        self.engineer.as_ref().filter(|_| self.kind.assigns())
     }
 }
 
@@ -196,7 +198,6 @@ pub struct TicketFilter {
     pub offset: i64,
 }
 
-pub(super) const OPEN_STATES: &str = "('open', 'assigned', 'accepted', 'en_route', 'on_site')";
 pub(super) const TICKET_COLUMNS: &str =
     "id, asset_id, model, fault_code, rule_id, kind, severity, state, description, \
      detected_at, response_due, on_site_due, resolution_due, sla_tier, engineer_id, assignment_note, parts_note, deadline_at_risk, \
@@ -213,12 +214,13 @@ impl Db {
         let mut tx = self.pool.begin().await?;
         if may_open {
             let id = TicketId::new(format!("TK-{}", &uuid::Uuid::new_v4().simple().to_string()[..16]));
-            let inserted = sqlx::query(
+            let inserted = sqlx::query(&format!(
                 "INSERT INTO tickets (id, asset_id, model, fault_code, rule_id, kind, severity, state, description, \
                  detected_at, response_due, on_site_due, created_at, updated_at, progress_code, resolution_due, \
-                 sla_tier) VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', $8, $9, $10, $11, $12, $12, $13, $14, $15) \
+                 sla_tier) VALUES ($1, $2, $3, $4, $5, $6, $7, {}, $8, $9, $10, $11, $12, $12, $13, $14, $15) \
                  ON CONFLICT DO NOTHING",
-            )
+                TicketState::Open.sql()
+            ))
             .bind(id.as_str())
             .bind(t.asset.as_str())
             .bind(t.model.as_str())
@@ -242,13 +244,7 @@ impl Db {
                     &mut tx,
                     &id,
                     now,
-                    &Event {
-                        kind: "opened",
-                        from: None,
-                        to: Some(TicketState::Open),
-                        actor: "engine",
-                        detail: &t.description,
-                    },
+                    &Event { to: Some(TicketState::Open), ..Event::note(EventKind::Opened, "engine", &t.description) },
                 )
                 .await?;
                 append_evidence(&mut tx, &id, t.detected_at, &t.evidence).await?;
@@ -256,9 +252,10 @@ impl Db {
                 return Ok(OpenOutcome::Opened(id));
             }
         }
+        let open = TicketState::sql_list(&TicketState::OPEN);
         let open = sqlx::query(&format!(
             "SELECT id, state, engineer_id, assignment_note FROM tickets \
-             WHERE asset_id = $1 AND fault_code = $2 AND state IN {OPEN_STATES}"
+             WHERE asset_id = $1 AND fault_code = $2 AND state IN {open}"
         ))
         .bind(t.asset.as_str())
         .bind(t.fault.as_str())
@@ -377,14 +374,7 @@ impl Db {
             crate::dispatch::release_reserved(&mut tx, id).await?;
         }
         let id = TicketId::new(id);
-        insert_event(
-            &mut tx,
-            &id,
-            seq,
-            now,
-            &Event { kind: "transition", from: Some(from), to: Some(to), actor, detail: note },
-        )
-        .await?;
+        insert_event(&mut tx, &id, seq, now, &Event::step(from, to, actor, note)).await?;
         tx.commit().await?;
         self.ticket_row(id.as_str()).await
     }
@@ -422,10 +412,11 @@ impl Db {
         if expected.is_some_and(|e| e != held.as_ref()) {
             return Err(StoreError::Conflict(TicketId::new(id)));
         }
-        sqlx::query(
-            "UPDATE tickets SET state = 'assigned', engineer_id = $1, assignment_note = $2, deadline_at_risk = $3, \
+        sqlx::query(&format!(
+            "UPDATE tickets SET state = {}, engineer_id = $1, assignment_note = $2, deadline_at_risk = $3, \
              updated_at = $4 WHERE id = $5",
-        )
+            TicketState::Assigned.sql()
+        ))
         .bind(engineer.as_str())
         .bind(note)
         .bind(i64::from(at_risk))
@@ -433,11 +424,11 @@ impl Db {
         .bind(id)
         .execute(&mut *tx)
         .await?;
-        let kind = if from == TicketState::Open { "assigned" } else { "reassigned" };
-        // `EventRecord::assigned_engineer` reads the engineer back from this.
+        let kind = if from == TicketState::Open { EventKind::Assigned } else { EventKind::Reassigned };
         let detail = format!("{engineer}: {note}");
         let id = TicketId::new(id);
-        let event = Event { kind, from: Some(from), to: Some(TicketState::Assigned), actor, detail: &detail };
+        let event =
+            Event { kind, engineer: Some(engineer), ..Event::step(from, TicketState::Assigned, actor, &detail) };
         insert_event(&mut tx, &id, seq, now, &event).await?;
         tx.commit().await?;
         self.ticket_row(id.as_str()).await
@@ -452,7 +443,7 @@ impl Db {
             .bind(id.as_str())
             .execute(&mut *tx)
             .await?;
-        let event = Event { kind: "unassigned", from: None, to: None, actor: "dispatch", detail: note };
+        let event = Event::note(EventKind::Unassigned, "dispatch", note);
         record_event(&mut tx, id, now, &event).await?;
         tx.commit().await?;
         Ok(())
@@ -460,8 +451,9 @@ impl Db {
 
     /// Open tickets per engineer: their current load.
     pub async fn engineer_loads(&self) -> Result<HashMap<EngineerId, u32>, StoreError> {
+        let open = TicketState::sql_list(&TicketState::OPEN);
         let rows = sqlx::query(&format!(
-            "SELECT engineer_id, COUNT(*) AS n FROM tickets WHERE engineer_id IS NOT NULL AND state IN {OPEN_STATES} \
+            "SELECT engineer_id, COUNT(*) AS n FROM tickets WHERE engineer_id IS NOT NULL AND state IN {open} \
              GROUP BY engineer_id"
         ))
         .fetch_all(&self.pool)
@@ -543,11 +535,25 @@ async fn quote_pending(tx: &mut Transaction<'_, Any>, id: &str) -> Result<bool, 
 
 /// One entry of a ticket's history.
 pub(super) struct Event<'a> {
-    pub kind: &'a str,
+    pub kind: EventKind,
     pub from: Option<TicketState>,
     pub to: Option<TicketState>,
     pub actor: &'a str,
     pub detail: &'a str,
+    /// The engineer it concerns: assigned, reassigned, declined, withdrawn.
+    pub engineer: Option<&'a EngineerId>,
+}
+
+impl<'a> Event<'a> {
+    /// An entry that leaves the state as it is.
+    pub fn note(kind: EventKind, actor: &'a str, detail: &'a str) -> Self {
+        Event { kind, from: None, to: None, actor, detail, engineer: None }
+    }
+
+    /// A lifecycle step.
+    pub fn step(from: TicketState, to: TicketState, actor: &'a str, detail: &'a str) -> Self {
+        Event { kind: EventKind::Transition, from: Some(from), to: Some(to), actor, detail, engineer: None }
+    }
 }
 
 pub(super) async fn insert_event(
@@ -558,17 +564,18 @@ pub(super) async fn insert_event(
     e: &Event<'_>,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO ticket_events (ticket_id, seq, at, kind, from_state, to_state, actor, detail) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO ticket_events (ticket_id, seq, at, kind, from_state, to_state, actor, detail, engineer_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(id.as_str())
     .bind(seq)
     .bind(at)
-    .bind(e.kind)
+    .bind(e.kind.as_str())
     .bind(e.from.map(|s| s.as_str()))
     .bind(e.to.map(|s| s.as_str()))
     .bind(e.actor)
     .bind(e.detail)
+    .bind(e.engineer.map(|x| x.as_str()))
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -614,18 +621,19 @@ where
 }
 
 /// The columns `event_from_row` reads.
-pub(super) const EVENT_COLUMNS: &str = "seq, at, kind, from_state, to_state, actor, detail";
+pub(super) const EVENT_COLUMNS: &str = "seq, at, kind, from_state, to_state, actor, detail, engineer_id";
 
 /// A `ticket_events` row (`EVENT_COLUMNS`).
 pub(super) fn event_from_row(r: &AnyRow) -> Result<EventRecord, DbError> {
     Ok(EventRecord {
         seq: col(r, "seq")?,
         at: col(r, "at")?,
-        kind: col(r, "kind")?,
-        from_state: col(r, "from_state")?,
-        to_state: col(r, "to_state")?,
+        kind: parse(&col::<String>(r, "kind")?)?,
+        from_state: col::<Option<String>>(r, "from_state")?.map(|s| parse(&s)).transpose()?,
+        to_state: col::<Option<String>>(r, "to_state")?.map(|s| parse(&s)).transpose()?,
         actor: col(r, "actor")?,
         detail: col(r, "detail")?,
+        engineer: col::<Option<String>>(r, "engineer_id")?.map(EngineerId::new),
     })
 }
 

@@ -7,7 +7,7 @@ use crate::detect::AssetScores;
 use crate::kpi::TicketHistory;
 use crate::model::{AssetId, EpochMs, MetricName, ModelId, SiteId};
 use crate::sinks::line_protocol::Point;
-use crate::tickets::EventRecord;
+use crate::tickets::{EventKind, EventRecord, TicketState};
 
 /// The tags of one telemetry series.
 pub struct SeriesTags<'a> {
@@ -58,11 +58,11 @@ pub fn scores<'a>(s: &'a AssetScores, site: &SiteId) -> impl Iterator<Item = Poi
 
 /// The name dashboards show for a history event: the state a transition
 /// led to, `declined` for an assignment handed back, else the event kind.
-pub fn event_name(e: &EventRecord) -> &str {
-    match (e.kind.as_str(), e.from_state.as_deref(), e.to_state.as_deref()) {
-        ("transition", Some("assigned"), Some("open")) => "declined",
-        ("transition", _, Some(to)) => to,
-        (kind, _, _) => kind,
+pub fn event_name(e: &EventRecord) -> &'static str {
+    match (e.kind, e.from_state, e.to_state) {
+        (EventKind::Transition, Some(TicketState::Assigned), Some(TicketState::Open)) => EventKind::Declined.as_str(),
+        (EventKind::Transition, _, Some(to)) => to.as_str(),
+        (kind, _, _) => kind.as_str(),
     }
 }
 
@@ -70,7 +70,7 @@ pub fn event_name(e: &EventRecord) -> &str {
 pub fn ticket_events(h: &TicketHistory) -> impl Iterator<Item = Point> + '_ {
     let t = &h.ticket;
     h.events.iter().map(move |e| {
-        let engineer = e.assigned_engineer().or(t.engineer_id.as_ref().map(|id| id.as_str())).unwrap_or_default();
+        let engineer = e.assigned_engineer().or(t.engineer_id.as_ref()).map_or("", |id| id.as_str());
         Point::new("ticket_event", e.at)
             .tag("asset", &t.asset_id)
             .tag("event", event_name(e))

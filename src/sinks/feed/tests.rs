@@ -91,23 +91,24 @@ fn a_reading_for_a_bucket_already_written_is_counted_not_rewritten() {
     assert_eq!(drain(&mut rx).iter().map(|p| p.time).collect::<Vec<_>>(), [T0 + 60_000]);
 }
 
-fn event(seq: i64, at: i64, kind: &str, from: Option<&str>, to: Option<&str>, detail: &str) -> EventRecord {
+fn event(seq: i64, at: i64, kind: &str, from: Option<&str>, to: Option<&str>, engineer: Option<&str>) -> EventRecord {
     EventRecord {
         seq,
         at,
-        kind: kind.into(),
-        from_state: from.map(Into::into),
-        to_state: to.map(Into::into),
+        kind: kind.parse().unwrap(),
+        from_state: from.map(|s| s.parse().unwrap()),
+        to_state: to.map(|s| s.parse().unwrap()),
         actor: "test".into(),
-        detail: detail.into(),
+        detail: String::new(),
+        engineer: engineer.map(EngineerId::new),
     }
 }
 
 #[test]
 fn events_are_named_by_the_state_they_led_to() {
-    let transition = |from, to| event(1, 0, "transition", Some(from), Some(to), "");
-    assert_eq!(event_name(&event(1, 0, "opened", None, Some("open"), "")), "opened");
-    assert_eq!(event_name(&event(1, 0, "unassigned", None, None, "")), "unassigned");
+    let transition = |from, to| event(1, 0, "transition", Some(from), Some(to), None);
+    assert_eq!(event_name(&event(1, 0, "opened", None, Some("open"), None)), "opened");
+    assert_eq!(event_name(&event(1, 0, "unassigned", None, None, None)), "unassigned");
     assert_eq!(event_name(&transition("assigned", "open")), "declined");
     assert_eq!(event_name(&transition("en_route", "on_site")), "on_site");
     assert_eq!(event_name(&transition("on_site", "resolved")), "resolved");
@@ -122,9 +123,9 @@ fn ticket_events_carry_the_ticket_engineer_and_time_since_detection() {
         ..crate::tickets::fixtures::ticket("TK-1", "PMP-1", "centrifugal_pump", "BEARING_WEAR", detected)
     };
     let events = vec![
-        event(1, detected, "opened", None, Some("open"), "bearing"),
-        event(2, detected + 60_000, "assigned", Some("open"), Some("assigned"), "ENG-1: nearest"),
-        event(3, detected + 3 * 3_600_000, "transition", Some("en_route"), Some("on_site"), ""),
+        event(1, detected, "opened", None, Some("open"), None),
+        event(2, detected + 60_000, "assigned", Some("open"), Some("assigned"), Some("ENG-1")),
+        event(3, detected + 3 * 3_600_000, "transition", Some("en_route"), Some("on_site"), None),
     ];
     let h = TicketHistory { ticket, site: SiteId::new("S1"), events, parts: Vec::new() };
     let points: Vec<Point> = ticket_events(&h).collect();

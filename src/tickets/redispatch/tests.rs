@@ -17,7 +17,8 @@ async fn setup() -> Setup {
     let rules = Arc::new(crate::rules::shipped());
     let fleet = fleet_on_duty(&rules, 30, 5);
     let dispatcher = Arc::new(Dispatcher::new(Arc::clone(&fleet), DispatchConfig::default()));
-    Setup { r: Arc::new(Redispatch::new(db, fleet, rules, dispatcher)), _dir: dir }
+    let sla = crate::sla::Sla::new(&crate::config::SlaConfig::default(), &[]).unwrap();
+    Setup { r: Arc::new(Redispatch::new(db, fleet, rules, dispatcher, sla)), _dir: dir }
 }
 
 /// Opens a ticket for asset `i` at `at`, unassigned.
@@ -31,8 +32,8 @@ async fn ticket(r: &Redispatch, id: &TicketId) -> Ticket {
     r.db.ticket(id.as_str()).await.unwrap().unwrap().ticket
 }
 
-async fn event_kinds(r: &Redispatch, id: &TicketId) -> Vec<String> {
-    r.db.ticket(id.as_str()).await.unwrap().unwrap().events.into_iter().map(|e| e.kind).collect()
+async fn event_kinds(r: &Redispatch, id: &TicketId) -> Vec<&'static str> {
+    r.db.ticket(id.as_str()).await.unwrap().unwrap().events.into_iter().map(|e| e.kind.as_str()).collect()
 }
 
 /// The qualified engineer farthest from asset `i`: a poor first choice.
@@ -62,7 +63,9 @@ async fn a_declined_ticket_goes_to_someone_else_and_never_back_to_the_decliner()
     assert_ne!(second, first);
     assert_eq!(event_kinds(r, &id).await, ["opened", "assigned", "declined", "assigned"]);
     let history = r.db.ticket(id.as_str()).await.unwrap().unwrap().events;
-    assert_eq!((history[2].actor.as_str(), history[2].from_state.as_deref()), (first.as_str(), Some("assigned")));
+    assert_eq!((history[2].actor.as_str(), history[2].from_state), (first.as_str(), Some(TicketState::Assigned)));
+    assert_eq!(history[2].engineer.as_ref(), Some(&first), "the decliner is a column of the event");
+    assert_eq!(history[3].assigned_engineer(), Some(&second));
     assert!(history[2].detail.contains("van in the workshop"), "{}", history[2].detail);
 
     // A re-plan keeps honouring the decline, however close the decliner is.
@@ -141,7 +144,7 @@ async fn an_alarm_storm_replans_poor_assignments_once_per_window() {
     for id in &ids {
         let t = ticket(r, id).await;
         after += travel(&t);
-        assert_eq!(event_kinds(r, id).await.last().map(String::as_str), Some("reassigned"));
+        assert_eq!(event_kinds(r, id).await.last().copied(), Some("reassigned"));
         assert!(t.assignment_note.starts_with("re-plan (alarm storm: 4 tickets within 15m)"), "{}", t.assignment_note);
     }
     assert!(after < before / 2.0, "{after:.0} km against {before:.0} km");
