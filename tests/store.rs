@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use upkeep::db::Db;
 use upkeep::decode::{DeadLetter, DeadLetterReason};
 use upkeep::dispatch::Delivery;
+use upkeep::dispatch::PartStatus;
 use upkeep::fleet::{Depot, DepotClass};
 use upkeep::model::{
     AssetId, DepotId, EngineerId, FaultCode, GeoPoint, ModelId, PartNumber, RuleId, Severity, TicketId, TicketKind,
@@ -78,7 +79,9 @@ async fn lifecycle_is_validated_and_recorded(db: &Db) {
     assert!(matches!(err, StoreError::InvalidTransition { from: TicketState::Open, to: TicketState::OnSite }));
     db.assign(id.as_str(), &EngineerId::new("ENG-1"), "nearest", false, "dispatch", 3).await.unwrap();
     db.assign(id.as_str(), &EngineerId::new("ENG-2"), "manual", false, "dispatcher", 4).await.unwrap();
-    let t = db.transition(id.as_str(), TicketState::Open, "ENG-2", "declined", 5).await.unwrap();
+    let err = db.transition(id.as_str(), TicketState::Open, "ENG-2", "declined", 5).await.unwrap_err();
+    assert!(matches!(err, StoreError::OwnCommand(_)), "handing back is a command of its own: {err}");
+    let t = db.decline(id.as_str(), &EngineerId::new("ENG-2"), "declined", 5).await.unwrap();
     assert_eq!((t.state, t.engineer_id), (TicketState::Open, None), "declining frees the ticket");
     db.assign(id.as_str(), &EngineerId::new("ENG-3"), "next nearest", false, "dispatch", 6).await.unwrap();
     for to in [TicketState::Accepted, TicketState::EnRoute, TicketState::OnSite] {
@@ -96,7 +99,7 @@ async fn lifecycle_is_validated_and_recorded(db: &Db) {
             "opened",
             "assigned",
             "reassigned",
-            "transition",
+            "declined",
             "assigned",
             "transition",
             "transition",
@@ -281,7 +284,7 @@ async fn parts_are_reserved_nearest_first_then_requested(db: &Db) {
     // Cancelling returns reserved parts to their depot; requested ones stay requested.
     db.transition(t1.as_str(), TicketState::Cancelled, "dispatcher", "false alarm", 9).await.unwrap();
     assert_eq!(db.on_hand(&DepotId::new("far"), &PartNumber::new("BRG")).await.unwrap(), 5);
-    assert_eq!(db.ticket_parts(t1.as_str()).await.unwrap()[0].status, "released");
+    assert_eq!(db.ticket_parts(t1.as_str()).await.unwrap()[0].status, PartStatus::Released);
 }
 
 /// The report says which reserved parts were used: those are consumed, the
@@ -300,9 +303,9 @@ async fn a_report_consumes_the_parts_used_and_releases_the_rest(db: &Db) {
     let used = ServiceReport { parts_used: vec![PartUsed { part: "GASKET".into(), qty: 2 }], ..report(4) };
     let filed = db.resolve_with_report(&id, &used, "ENG-1", 4 + 3 * 3_600_000).await.unwrap();
     assert!(filed.late, "filed 3 h after the repair: late");
-    let status: Vec<(String, String)> =
+    let status: Vec<(String, PartStatus)> =
         db.ticket_parts(id.as_str()).await.unwrap().into_iter().map(|l| (l.part, l.status)).collect();
-    assert_eq!(status, [("FILTER".into(), "released".into()), ("GASKET".into(), "consumed".into())]);
+    assert_eq!(status, [("FILTER".into(), PartStatus::Released), ("GASKET".into(), PartStatus::Consumed)]);
     let on_hand =
         |p: &'static str| async move { db.on_hand(&DepotId::new("d-rep"), &PartNumber::new(p)).await.unwrap() };
     assert_eq!((on_hand("GASKET").await, on_hand("FILTER").await), (2, 4));
@@ -330,7 +333,7 @@ async fn the_last_unit_is_never_oversold(db: &Db) {
         .collect();
     let mut reserved = 0;
     for t in tasks {
-        if t.await.unwrap() == "reserved" {
+        if t.await.unwrap() == PartStatus::Reserved {
             reserved += 1;
         }
     }

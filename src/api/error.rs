@@ -63,6 +63,7 @@ impl From<crate::tickets::StoreError> for ApiError {
             E::NotClosed(_) => ApiError::new(StatusCode::CONFLICT, "not_closed", e.to_string()),
             E::FollowUpExists(_) => ApiError::new(StatusCode::CONFLICT, "follow_up_exists", e.to_string()),
             E::NotHolder { .. } => ApiError::new(StatusCode::CONFLICT, "not_holder", e.to_string()),
+            E::OwnCommand(how) => ApiError::bad_request(how),
             E::Db(db) => db.into(),
         }
     }

@@ -456,7 +456,7 @@ async fn stock_drawn_below_safety_shows_up_as_a_replenishment_suggestion() {
     let need = crate::rules::PartRef { part: part.clone(), qty: stocked.saturating_sub(1).max(1) };
     let id = crate::model::TicketId::new(open_ticket(&h).await);
     let line = h.state.db.reserve_part(&id, &need, &route, 1, (2, 7)).await.unwrap();
-    assert_eq!(line.status, "reserved", "{line:?}");
+    assert_eq!(line.status, crate::dispatch::PartStatus::Reserved, "{line:?}");
     let on_hand = h.state.db.on_hand(&depot.id, part).await.unwrap();
     assert!(on_hand < safety, "{on_hand} left, safety {safety}");
 

@@ -59,14 +59,6 @@ pub async fn transition(
     Json(b): Json<TransitionBody>,
 ) -> Result<axum::Json<Value>, ApiError> {
     require_actor(&b.actor, &b.note)?;
-    if b.to == TicketState::Assigned {
-        return Err(ApiError::bad_request("use /reassign to assign an engineer"));
-    }
-    if b.to == TicketState::Open {
-        return Err(ApiError::bad_request(
-            "an engineer declines with /decline (never offered it again); a dispatcher moves it with /reassign",
-        ));
-    }
     let t = s.db.transition(&id, b.to, &b.actor, &b.note, now_ms()).await?;
     Ok(axum::Json(serde_json::to_value(t).unwrap_or_default()))
 }

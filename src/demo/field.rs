@@ -98,7 +98,7 @@ async fn report(db: &Db, t: &Ticket, at: EpochMs) -> Result<FiledReport, StoreEr
         .ticket_parts(t.id.as_str())
         .await?
         .into_iter()
-        .filter(|l| l.status == "reserved")
+        .filter(|l| l.status == crate::dispatch::PartStatus::Reserved)
         .map(|l| PartUsed { part: l.part, qty: u32::try_from(l.qty).unwrap_or(1) })
         .collect();
     let r = ServiceReport {

@@ -13,7 +13,8 @@ mod stock;
 
 pub use parts::{purchase_note, replenishment, reservation_note, Delivery, Replenishment, Restock};
 pub use plan::{plan_cost, PlanCost, MISS_COST};
-pub(crate) use stock::{part_line_from_row, release_reserved, PART_COLUMNS};
+pub use stock::PartStatus;
+pub(crate) use stock::{consume_reserved, part_line_from_row, release_reserved, PART_COLUMNS};
 
 use crate::config::DispatchConfig;
 use crate::fleet::{Engineer, Fleet};

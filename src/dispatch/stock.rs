@@ -72,7 +72,7 @@ impl Db {
             if taken == 1 {
                 let line = Line {
                     depot: Some(&d.depot),
-                    status: "reserved",
+                    status: PartStatus::Reserved,
                     note: reservation_note(deliveries, i, need.qty, on_site_due),
                     eta: d.eta,
                 };
@@ -83,7 +83,7 @@ impl Db {
         let (eta, lead_days) = purchase;
         let note = purchase_note(&need.part, need.qty, eta, lead_days);
         let tx = self.pool.begin().await?;
-        self.record_line(tx, ticket, need, Line { depot: None, status: "requested", note, eta }).await
+        self.record_line(tx, ticket, need, Line { depot: None, status: PartStatus::Requested, note, eta }).await
     }
 
     /// Commits the line, or returns the one a concurrent call recorded first.
@@ -147,10 +147,52 @@ impl Db {
     }
 }
 
+/// Where a ticket's part line stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PartStatus {
+    /// Taken from a depot's stock for the ticket.
+    Reserved,
+    /// No depot had it: ordered, arriving by its ETA.
+    Requested,
+    /// Back in stock (the ticket was cancelled or the part not used).
+    Released,
+    /// Used in the repair (the service report says so).
+    Consumed,
+}
+
+impl PartStatus {
+    pub const ALL: [PartStatus; 4] = [Self::Reserved, Self::Requested, Self::Released, Self::Consumed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Reserved => "reserved",
+            Self::Requested => "requested",
+            Self::Released => "released",
+            Self::Consumed => "consumed",
+        }
+    }
+
+    /// The status as an SQL literal, `'reserved'`.
+    pub fn sql(self) -> String {
+        format!("'{}'", self.as_str())
+    }
+}
+
+impl std::str::FromStr for PartStatus {
+    type Err = crate::model::UnknownVariant;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|p| p.as_str() == s)
+            .ok_or_else(|| crate::model::UnknownVariant { what: "part status", value: s.to_owned() })
+    }
+}
+
 /// A part line about to be recorded.
 struct Line<'a> {
     depot: Option<&'a DepotId>,
-    status: &'static str,
+    status: PartStatus,
     note: String,
     eta: EpochMs,
 }
@@ -170,7 +212,7 @@ async fn insert_line(
     .bind(need.part.as_str())
     .bind(i64::from(need.qty))
     .bind(line.depot.map(|d| d.as_str()))
-    .bind(line.status)
+    .bind(line.status.as_str())
     .bind(&line.note)
     .bind(line.eta)
     .execute(&mut **tx)
@@ -180,27 +222,56 @@ async fn insert_line(
         part: need.part.to_string(),
         qty: i64::from(need.qty),
         depot_id: line.depot.map(|d| d.to_string()),
-        status: line.status.to_owned(),
+        status: line.status,
         note: line.note,
         eta: Some(line.eta),
     }))
 }
 
-/// Returns a ticket's reserved parts to their depots (it was cancelled).
+/// Returns a ticket's reserved parts to their depots (cancelled, or not used).
 pub(crate) async fn release_reserved(tx: &mut sqlx::Transaction<'_, sqlx::Any>, ticket: &str) -> Result<(), DbError> {
-    sqlx::query(
+    let reserved = PartStatus::Reserved.sql();
+    sqlx::query(&format!(
         "UPDATE depot_stock SET on_hand = on_hand + (SELECT p.qty FROM ticket_parts p WHERE p.ticket_id = $1 \
-         AND p.part = depot_stock.part AND p.depot_id = depot_stock.depot_id AND p.status = 'reserved') \
+         AND p.part = depot_stock.part AND p.depot_id = depot_stock.depot_id AND p.status = {reserved}) \
          WHERE EXISTS (SELECT 1 FROM ticket_parts p WHERE p.ticket_id = $1 AND p.part = depot_stock.part \
-         AND p.depot_id = depot_stock.depot_id AND p.status = 'reserved')",
-    )
+         AND p.depot_id = depot_stock.depot_id AND p.status = {reserved})"
+    ))
     .bind(ticket)
     .execute(&mut **tx)
     .await?;
-    sqlx::query("UPDATE ticket_parts SET status = 'released' WHERE ticket_id = $1 AND status = 'reserved'")
-        .bind(ticket)
-        .execute(&mut **tx)
-        .await?;
+    set_reserved(tx, ticket, None, PartStatus::Released).await
+}
+
+/// Marks the ticket's reserved `parts` used in the repair.
+pub(crate) async fn consume_reserved(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    ticket: &str,
+    parts: &[String],
+) -> Result<(), DbError> {
+    for part in parts {
+        set_reserved(tx, ticket, Some(part), PartStatus::Consumed).await?;
+    }
+    Ok(())
+}
+
+/// Moves the ticket's reserved lines (of `part`, or all) to `to`.
+async fn set_reserved(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    ticket: &str,
+    part: Option<&str>,
+    to: PartStatus,
+) -> Result<(), DbError> {
+    let of_part = if part.is_some() { " AND part = $3" } else { "" };
+    let sql = format!(
+        "UPDATE ticket_parts SET status = $1 WHERE ticket_id = $2 AND status = {}{of_part}",
+        PartStatus::Reserved.sql()
+    );
+    let query = sqlx::query(&sql).bind(to.as_str()).bind(ticket);
+    match part {
+        Some(p) => query.bind(p).execute(&mut **tx).await?,
+        None => query.execute(&mut **tx).await?,
+    };
     Ok(())
 }
 
@@ -213,7 +284,9 @@ pub(crate) fn part_line_from_row(r: &AnyRow) -> Result<PartLine, DbError> {
         part: col(r, "part")?,
         qty: col(r, "qty")?,
         depot_id: col(r, "depot_id")?,
-        status: col(r, "status")?,
+        status: col::<String>(r, "status")?
+            .parse()
+            .map_err(|e: crate::model::UnknownVariant| DbError::Corrupt(e.to_string()))?,
         note: col(r, "note")?,
         eta: col(r, "eta")?,
     })

@@ -3,6 +3,7 @@
 //! the arithmetic behind its expected numbers.
 
 use super::*;
+use crate::dispatch::PartStatus;
 use crate::fleet::{Asset, DepotClass, Engineer, Fleet, FleetFile, Part, Shift};
 use crate::model::{AssetId, DepotId, EngineerId, GeoPoint, PartNumber, SkillName, TicketKind};
 use crate::tickets::EventKind;
@@ -103,7 +104,7 @@ fn part(number: &str, depot: Option<&str>) -> PartLine {
         part: number.into(),
         qty: 1,
         depot_id: depot.map(Into::into),
-        status: if depot.is_some() { "reserved" } else { "requested" }.into(),
+        status: if depot.is_some() { PartStatus::Reserved } else { PartStatus::Requested },
         note: String::new(),
         eta: None,
     }

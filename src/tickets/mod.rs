@@ -8,6 +8,7 @@ mod event;
 #[cfg(test)]
 pub(crate) mod fixtures;
 mod history;
+pub mod lifecycle;
 pub mod quote;
 pub mod redispatch;
 pub mod remedy;

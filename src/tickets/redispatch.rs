@@ -6,7 +6,8 @@
 //! travel); a ticket moves only when the plan gives it someone else, and
 //! every move is an event in its history.
 
-use super::store::{insert_event, lock, Assignment, Event, Locked};
+use super::lifecycle::{decide, Command};
+use super::store::{apply, lock, Assignment};
 use super::EventKind;
 use super::{StoreError, Ticket, TicketState};
 use crate::db::{col, Db};
@@ -105,40 +106,30 @@ impl Db {
         now: EpochMs,
     ) -> Result<Ticket, StoreError> {
         let detail = format!("declined by {engineer}: {reason}");
-        let event = Event { engineer: Some(engineer), ..Event::note(EventKind::Declined, engineer.as_str(), &detail) };
-        self.reopen(&TicketId::new(id), &[TicketState::Assigned], Some(engineer), event, now).await?;
+        let declining = Command::Decline { engineer };
+        self.reopen(&TicketId::new(id), declining, (engineer.as_str(), &detail), now).await?;
         self.ticket(id).await?.map(|d| d.ticket).ok_or_else(|| StoreError::NotFound(TicketId::new(id)))
     }
 
-    /// Takes the ticket from its engineer back to `open` if it is in one of
-    /// `from` (and held by `holder`, when given), recording `event`.
+    /// Hands the ticket back to `open` as `command` says (decline,
+    /// withdraw, a re-plan finding nobody), the reason becoming its
+    /// assignment note.
     async fn reopen(
         &self,
         id: &TicketId,
-        from: &[TicketState],
-        holder: Option<&EngineerId>,
-        event: Event<'_>,
+        command: Command<'_>,
+        (actor, detail): (&str, &str),
         now: EpochMs,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        let Locked { seq, state, engineer: held } = lock(&mut tx, id.as_str()).await?;
-        if !from.contains(&state) {
-            return Err(StoreError::InvalidTransition { from: state, to: TicketState::Open });
-        }
-        if let Some(h) = holder.filter(|h| held.as_ref() != Some(*h)) {
-            return Err(StoreError::NotHolder { ticket: id.clone(), engineer: h.clone() });
-        }
-        sqlx::query(&format!(
-            "UPDATE tickets SET state = {}, engineer_id = NULL, assignment_note = $1, updated_at = $2 WHERE id = $3",
-            TicketState::Open.sql()
-        ))
-        .bind(event.detail)
-        .bind(now)
-        .bind(id.as_str())
-        .execute(&mut *tx)
-        .await?;
-        let event = Event { from: Some(state), to: Some(TicketState::Open), ..event };
-        insert_event(&mut tx, id, seq, now, &event).await?;
+        let locked = lock(&mut tx, id.as_str()).await?;
+        let d = decide(&locked.view(), command).map_err(|r| StoreError::refused(id, r))?;
+        apply(&mut tx, id, locked.seq, &d, (actor, detail), now).await?;
+        sqlx::query("UPDATE tickets SET assignment_note = $1 WHERE id = $2")
+            .bind(detail)
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -317,10 +308,10 @@ impl Redispatch {
                 let a = Assignment { engineer: e, note: &note, at_risk: c.at_risk, actor: "replan" };
                 self.db.assign_if(t.id.as_str(), Some(held), &a, now).await.map(drop)
             }
-            None => {
-                let event = Event::note(EventKind::Unassigned, "replan", &note);
-                self.db.reopen(&t.id, &[TicketState::Assigned], held, event, now).await
-            }
+            None => match held {
+                Some(engineer) => self.db.reopen(&t.id, Command::Unplan { engineer }, ("replan", &note), now).await,
+                None => Ok(()),
+            },
         };
         match done {
             Ok(()) if c.engineer.is_some() => out.moved += 1,
@@ -347,8 +338,7 @@ impl Redispatch {
         let detail = format!("{engineer} unavailable: {reason}");
         let mut withdrawn = 0;
         for id in self.db.held_not_started(engineer).await? {
-            let event = Event { engineer: Some(engineer), ..Event::note(EventKind::Withdrawn, actor, &detail) };
-            match self.db.reopen(&id, &TicketState::HELD_BEFORE_SITE, Some(engineer), event, now).await {
+            match self.db.reopen(&id, Command::Withdraw { engineer }, (actor, &detail), now).await {
                 Ok(()) => withdrawn += 1,
                 Err(e) if changed_meanwhile(&e) => {}
                 Err(e) => return Err(e),

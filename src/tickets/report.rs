@@ -4,7 +4,8 @@
 //! names are consumed and other reservations released. A closed ticket gets
 //! one follow-up record from the customer (rating, comment).
 
-use super::store::{insert_event, lock, Event, Locked};
+use super::lifecycle::{decide, Command};
+use super::store::{apply, insert_event, lock, Event, Locked};
 use super::EventKind;
 use super::{StoreError, TicketState};
 use crate::db::Db;
@@ -97,39 +98,26 @@ impl Db {
         actor: &str,
         now: EpochMs,
     ) -> Result<FiledReport, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let Locked { seq, state: from, .. } = lock(&mut tx, id.as_str()).await?;
-        report.validate(now)?;
         let filed = FiledReport {
             report: report.clone(),
             filed_by: actor.to_owned(),
             filed_at: now,
             late: now - report.repaired_at > REPORT_DUE_MS,
         };
-        if !from.can_become(TicketState::Resolved) {
-            return Err(StoreError::InvalidTransition { from, to: TicketState::Resolved });
-        }
-        let resolved = TicketState::Resolved.sql();
-        sqlx::query(&format!(
-            "UPDATE tickets SET state = {resolved}, service_report = $1, updated_at = $2 WHERE id = $3"
-        ))
-        .bind(json(&filed)?)
-        .bind(now)
-        .bind(id.as_str())
-        .execute(&mut *tx)
-        .await?;
-        for used in &report.parts_used {
-            sqlx::query("UPDATE ticket_parts SET status = 'consumed' WHERE ticket_id = $1 AND part = $2 AND status = 'reserved'")
-                .bind(id.as_str())
-                .bind(&used.part)
-                .execute(&mut *tx)
-                .await?;
-        }
-        crate::dispatch::release_reserved(&mut tx, id.as_str()).await?;
+        let parts_used: Vec<String> = report.parts_used.iter().map(|u| u.part.clone()).collect();
+        let mut tx = self.pool.begin().await?;
+        let locked = lock(&mut tx, id.as_str()).await?;
+        report.validate(now)?;
+        let d = decide(&locked.view(), Command::Resolve { parts_used: &parts_used })
+            .map_err(|r| StoreError::refused(id, r))?;
         let late = if filed.late { " (filed late)" } else { "" };
         let detail = format!("service report: {}; fix: {}{late}", report.cause, report.fix);
-        let event = Event::step(from, TicketState::Resolved, actor, &detail);
-        insert_event(&mut tx, id, seq, now, &event).await?;
+        apply(&mut tx, id, locked.seq, &d, (actor, &detail), now).await?;
+        sqlx::query("UPDATE tickets SET service_report = $1 WHERE id = $2")
+            .bind(json(&filed)?)
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(filed)
     }

@@ -1,6 +1,7 @@
 //! Ticket persistence on `Db`: opening (at most one open ticket per asset and
 //! fault), evidence, lifecycle transitions and their event history.
 
+use super::lifecycle::{decide, Command, Decision, Effect, Refusal, View};
 use super::quote::Quote;
 use super::remedy::Remedy;
 use super::report::{FiledReport, FollowUp};
@@ -38,6 +39,22 @@ pub enum StoreError {
     FollowUpExists(TicketId),
     #[error("ticket {ticket} is not held by engineer {engineer}")]
     NotHolder { ticket: TicketId, engineer: EngineerId },
+    #[error("{0}")]
+    OwnCommand(&'static str),
+}
+
+impl StoreError {
+    /// The lifecycle's refusal of a command on ticket `id`.
+    pub fn refused(id: &TicketId, r: Refusal) -> StoreError {
+        match r {
+            Refusal::InvalidTransition { from, to } => StoreError::InvalidTransition { from, to },
+            Refusal::Conflict => StoreError::Conflict(id.clone()),
+            Refusal::QuoteNotAccepted => StoreError::QuoteNotAccepted(id.clone()),
+            Refusal::ReportRequired => StoreError::ReportRequired,
+            Refusal::OwnCommand(how) => StoreError::OwnCommand(how),
+            Refusal::NotHolder(engineer) => StoreError::NotHolder { ticket: id.clone(), engineer },
+        }
+    }
 }
 
 /// Database errors as the database classes them; a concurrent change is
@@ -131,7 +148,7 @@ pub struct PartLine {
     pub part: String,
     pub qty: i64,
     pub depot_id: Option<String>,
-    pub status: String,
+    pub status: crate::dispatch::PartStatus,
     pub note: String,
     /// When the parts are expected on site.
     pub eta: Option<EpochMs>,
@@ -339,8 +356,9 @@ impl Db {
         rows.iter().map(|r| ticket_from_row(r).map_err(StoreError::from)).collect()
     }
 
-    /// Moves a ticket along its lifecycle, recording who did it. Cancelling
-    /// returns its reserved parts to stock in the same transaction.
+    /// Moves a ticket along its lifecycle (accept, depart, arrive, close,
+    /// cancel), recording who did it; `lifecycle::decide` says whether and
+    /// what else changes (a cancelled ticket's parts go back to stock).
     pub async fn transition(
         &self,
         id: &str,
@@ -349,32 +367,11 @@ impl Db {
         note: &str,
         now: EpochMs,
     ) -> Result<Ticket, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let Locked { seq, state: from, .. } = lock(&mut tx, id).await?;
-        if !from.can_become(to) {
-            return Err(StoreError::InvalidTransition { from, to });
-        }
-        if to == TicketState::Resolved {
-            return Err(StoreError::ReportRequired);
-        }
-        if to == TicketState::EnRoute && quote_pending(&mut tx, id).await? {
-            return Err(StoreError::QuoteNotAccepted(TicketId::new(id)));
-        }
-        sqlx::query(
-            "UPDATE tickets SET state = $1, updated_at = $2, \
-             engineer_id = CASE WHEN $3 = 1 THEN NULL ELSE engineer_id END WHERE id = $4",
-        )
-        .bind(to.as_str())
-        .bind(now)
-        .bind(i64::from(to == TicketState::Open))
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        if to == TicketState::Cancelled {
-            crate::dispatch::release_reserved(&mut tx, id).await?;
-        }
         let id = TicketId::new(id);
-        insert_event(&mut tx, &id, seq, now, &Event::step(from, to, actor, note)).await?;
+        let mut tx = self.pool.begin().await?;
+        let locked = lock(&mut tx, id.as_str()).await?;
+        let d = decide(&locked.view(), Command::Step(to)).map_err(|r| StoreError::refused(&id, r))?;
+        apply(&mut tx, &id, locked.seq, &d, (actor, note), now).await?;
         tx.commit().await?;
         self.ticket_row(id.as_str()).await
     }
@@ -404,32 +401,13 @@ impl Db {
         now: EpochMs,
     ) -> Result<Ticket, StoreError> {
         let Assignment { engineer, note, at_risk, actor } = *a;
-        let mut tx = self.pool.begin().await?;
-        let Locked { seq, state: from, engineer: held } = lock(&mut tx, id).await?;
-        if !matches!(from, TicketState::Open | TicketState::Assigned) {
-            return Err(StoreError::InvalidTransition { from, to: TicketState::Assigned });
-        }
-        if expected.is_some_and(|e| e != held.as_ref()) {
-            return Err(StoreError::Conflict(TicketId::new(id)));
-        }
-        sqlx::query(&format!(
-            "UPDATE tickets SET state = {}, engineer_id = $1, assignment_note = $2, deadline_at_risk = $3, \
-             updated_at = $4 WHERE id = $5",
-            TicketState::Assigned.sql()
-        ))
-        .bind(engineer.as_str())
-        .bind(note)
-        .bind(i64::from(at_risk))
-        .bind(now)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        let kind = if from == TicketState::Open { EventKind::Assigned } else { EventKind::Reassigned };
-        let detail = format!("{engineer}: {note}");
         let id = TicketId::new(id);
-        let event =
-            Event { kind, engineer: Some(engineer), ..Event::step(from, TicketState::Assigned, actor, &detail) };
-        insert_event(&mut tx, &id, seq, now, &event).await?;
+        let mut tx = self.pool.begin().await?;
+        let locked = lock(&mut tx, id.as_str()).await?;
+        let d =
+            decide(&locked.view(), Command::Assign { engineer, expected }).map_err(|r| StoreError::refused(&id, r))?;
+        apply(&mut tx, &id, locked.seq, &d, (actor, &format!("{engineer}: {note}")), now).await?;
+        set_assignment_note(&mut tx, &id, note, at_risk).await?;
         tx.commit().await?;
         self.ticket_row(id.as_str()).await
     }
@@ -483,23 +461,81 @@ pub(super) struct Locked {
     pub state: TicketState,
     /// Who holds it now.
     pub engineer: Option<EngineerId>,
+    pub quote_pending: bool,
+}
+
+impl Locked {
+    /// What `lifecycle::decide` judges a command against.
+    pub fn view(&self) -> View<'_> {
+        View { state: self.state, engineer: self.engineer.as_ref(), quote_pending: self.quote_pending }
+    }
 }
 
 /// Takes the ticket's row lock (its first statement is a write, so SQLite
 /// takes the write lock too) and returns what the writer checks against.
 /// Writers on one ticket are thereby serialised.
 pub(super) async fn lock(tx: &mut Transaction<'_, Any>, id: &str) -> Result<Locked, StoreError> {
-    let row =
-        sqlx::query("UPDATE tickets SET version = version + 1 WHERE id = $1 RETURNING version, state, engineer_id")
-            .bind(id)
-            .fetch_optional(&mut **tx)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(TicketId::new(id)))?;
+    let row = sqlx::query(
+        "UPDATE tickets SET version = version + 1 WHERE id = $1 RETURNING version, state, engineer_id, \
+         CASE WHEN quote IS NOT NULL AND quote_accepted_at IS NULL THEN 1 ELSE 0 END AS quote_pending",
+    )
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or_else(|| StoreError::NotFound(TicketId::new(id)))?;
     Ok(Locked {
         seq: col(&row, "version")?,
         state: parse(&col::<String>(&row, "state")?)?,
         engineer: col::<Option<String>>(&row, "engineer_id")?.map(EngineerId::new),
+        quote_pending: col::<i64>(&row, "quote_pending")? == 1,
     })
+}
+
+/// Applies a lifecycle decision under the lock taken by `lock` (whose
+/// `seq` numbers the event): the state and holder, the effects, and the
+/// event with `(actor, detail)`. The one path by which a ticket's state changes.
+pub(super) async fn apply(
+    tx: &mut Transaction<'_, Any>,
+    id: &TicketId,
+    seq: i64,
+    d: &Decision<'_>,
+    (actor, detail): (&str, &str),
+    now: EpochMs,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE tickets SET state = $1, engineer_id = $2, updated_at = $3 WHERE id = $4")
+        .bind(d.to.as_str())
+        .bind(d.holder.map(|e| e.as_str()))
+        .bind(now)
+        .bind(id.as_str())
+        .execute(&mut **tx)
+        .await?;
+    for effect in &d.effects {
+        match *effect {
+            Effect::ReleaseParts => crate::dispatch::release_reserved(tx, id.as_str()).await?,
+            Effect::ConsumeParts(used) => {
+                crate::dispatch::consume_reserved(tx, id.as_str(), used).await?;
+                crate::dispatch::release_reserved(tx, id.as_str()).await?;
+            }
+        }
+    }
+    let event = Event { kind: d.kind, from: Some(d.from), to: Some(d.to), actor, detail, engineer: d.engineer };
+    insert_event(tx, id, seq, now, &event).await
+}
+
+/// The dispatcher's reason beside an assignment, and whether the deadline is at risk.
+pub(super) async fn set_assignment_note(
+    tx: &mut Transaction<'_, Any>,
+    id: &TicketId,
+    note: &str,
+    at_risk: bool,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE tickets SET assignment_note = $1, deadline_at_risk = $2 WHERE id = $3")
+        .bind(note)
+        .bind(i64::from(at_risk))
+        .bind(id.as_str())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 /// 16 base-32 characters from a random UUID (74 random bits): not
@@ -522,17 +558,6 @@ pub(super) async fn update_if(
     Ok(changed > 0)
 }
 
-/// Whether the ticket has a quote the customer has not accepted yet.
-async fn quote_pending(tx: &mut Transaction<'_, Any>, id: &str) -> Result<bool, StoreError> {
-    let row = sqlx::query(
-        "SELECT COUNT(*) AS n FROM tickets WHERE id = $1 AND quote IS NOT NULL AND quote_accepted_at IS NULL",
-    )
-    .bind(id)
-    .fetch_one(&mut **tx)
-    .await?;
-    Ok(col::<i64>(&row, "n")? > 0)
-}
-
 /// One entry of a ticket's history.
 pub(super) struct Event<'a> {
     pub kind: EventKind,
@@ -548,11 +573,6 @@ impl<'a> Event<'a> {
     /// An entry that leaves the state as it is.
     pub fn note(kind: EventKind, actor: &'a str, detail: &'a str) -> Self {
         Event { kind, from: None, to: None, actor, detail, engineer: None }
-    }
-
-    /// A lifecycle step.
-    pub fn step(from: TicketState, to: TicketState, actor: &'a str, detail: &'a str) -> Self {
-        Event { kind: EventKind::Transition, from: Some(from), to: Some(to), actor, detail, engineer: None }
     }
 }
 

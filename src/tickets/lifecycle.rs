@@ -1,0 +1,155 @@
+//! The ticket lifecycle decided without I/O. A command, judged against the
+//! ticket as it stands under its row lock (`View`), gives the new state,
+//! the event to record and the effects to apply, or the reason it is
+//! refused. Every writer that moves a ticket's state asks `decide` and
+//! applies the answer with `store::apply`; no other code decides a step.
+
+use super::{EventKind, TicketState};
+use crate::model::EngineerId;
+
+/// What the writer knows of the ticket once it holds the row lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct View<'a> {
+    pub state: TicketState,
+    /// Who holds it.
+    pub engineer: Option<&'a EngineerId>,
+    /// A quote the customer has not accepted: work may not start.
+    pub quote_pending: bool,
+}
+
+/// What someone (or the engine) asks of a ticket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command<'a> {
+    /// Propose `engineer` (assign from open, reassign while nobody accepted).
+    /// `expected`: the holder a plan was computed against, when it matters.
+    Assign { engineer: &'a EngineerId, expected: Option<Option<&'a EngineerId>> },
+    /// A step a person takes: accept, depart, arrive, close, cancel.
+    Step(TicketState),
+    /// Resolved on site, with the service report; `parts_used` are consumed.
+    Resolve { parts_used: &'a [String] },
+    /// The holder hands it back; never offered to them again.
+    Decline { engineer: &'a EngineerId },
+    /// Taken back from an engineer who dropped out before starting on site.
+    Withdraw { engineer: &'a EngineerId },
+    /// A re-plan found nobody for it: back to open, from its holder.
+    Unplan { engineer: &'a EngineerId },
+}
+
+/// A change beside the state that the store applies in the same transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect<'a> {
+    /// Reserved parts go back to their depot's stock.
+    ReleaseParts,
+    /// These reserved parts were used; the rest are released.
+    ConsumeParts(&'a [String]),
+}
+
+/// The answer to an accepted command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision<'a> {
+    pub from: TicketState,
+    pub to: TicketState,
+    pub kind: EventKind,
+    /// Who holds the ticket afterwards.
+    pub holder: Option<&'a EngineerId>,
+    /// The engineer the event concerns.
+    pub engineer: Option<&'a EngineerId>,
+    pub effects: Vec<Effect<'a>>,
+}
+
+/// Why a command was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    InvalidTransition {
+        from: TicketState,
+        to: TicketState,
+    },
+    /// The holder changed since the plan was computed.
+    Conflict,
+    QuoteNotAccepted,
+    /// Resolving needs the service report (`Command::Resolve`).
+    ReportRequired,
+    /// Assigning and handing back have commands of their own.
+    OwnCommand(&'static str),
+    NotHolder(EngineerId),
+}
+
+/// Decides `command` against the ticket as `view` shows it.
+pub fn decide<'a>(view: &View<'a>, command: Command<'a>) -> Result<Decision<'a>, Refusal> {
+    let from = view.state;
+    let step =
+        |to: TicketState, kind| Decision { from, to, kind, holder: view.engineer, engineer: None, effects: vec![] };
+    let allowed = |to: TicketState| {
+        if from.can_become(to) {
+            Ok(())
+        } else {
+            Err(Refusal::InvalidTransition { from, to })
+        }
+    };
+    match command {
+        Command::Assign { engineer, expected } => {
+            if !TicketState::UNACCEPTED.contains(&from) {
+                return Err(Refusal::InvalidTransition { from, to: TicketState::Assigned });
+            }
+            if expected.is_some_and(|e| e != view.engineer) {
+                return Err(Refusal::Conflict);
+            }
+            let kind = if from == TicketState::Open { EventKind::Assigned } else { EventKind::Reassigned };
+            Ok(Decision { holder: Some(engineer), engineer: Some(engineer), ..step(TicketState::Assigned, kind) })
+        }
+        Command::Step(TicketState::Assigned) => Err(Refusal::OwnCommand("use /reassign to assign an engineer")),
+        Command::Step(TicketState::Open) => Err(Refusal::OwnCommand(
+            "an engineer declines with /decline (never offered it again); a dispatcher moves it with /reassign",
+        )),
+        Command::Step(TicketState::Resolved) => {
+            allowed(TicketState::Resolved)?;
+            Err(Refusal::ReportRequired)
+        }
+        Command::Step(to) => {
+            allowed(to)?;
+            if to == TicketState::EnRoute && view.quote_pending {
+                return Err(Refusal::QuoteNotAccepted);
+            }
+            let effects = if to == TicketState::Cancelled { vec![Effect::ReleaseParts] } else { vec![] };
+            Ok(Decision { effects, ..step(to, EventKind::Transition) })
+        }
+        Command::Resolve { parts_used } => {
+            allowed(TicketState::Resolved)?;
+            Ok(Decision {
+                effects: vec![Effect::ConsumeParts(parts_used)],
+                ..step(TicketState::Resolved, EventKind::Transition)
+            })
+        }
+        Command::Decline { engineer } => hand_back(view, engineer, &[TicketState::Assigned], EventKind::Declined),
+        Command::Withdraw { engineer } => {
+            hand_back(view, engineer, &TicketState::HELD_BEFORE_SITE, EventKind::Withdrawn)
+        }
+        Command::Unplan { engineer } => hand_back(view, engineer, &[TicketState::Assigned], EventKind::Unassigned),
+    }
+}
+
+/// `engineer` gives the ticket back to `open` from one of `states`.
+fn hand_back<'a>(
+    view: &View<'a>,
+    engineer: &'a EngineerId,
+    states: &[TicketState],
+    kind: EventKind,
+) -> Result<Decision<'a>, Refusal> {
+    if !states.contains(&view.state) {
+        return Err(Refusal::InvalidTransition { from: view.state, to: TicketState::Open });
+    }
+    if view.engineer != Some(engineer) {
+        return Err(Refusal::NotHolder(engineer.clone()));
+    }
+    Ok(Decision {
+        from: view.state,
+        to: TicketState::Open,
+        kind,
+        holder: None,
+        engineer: Some(engineer),
+        effects: vec![],
+    })
+}
+
+#[cfg(test)]
+mod tests;
