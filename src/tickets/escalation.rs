@@ -305,13 +305,7 @@ mod tests {
             ],
             ..EscalationConfig::default()
         };
-        let redispatch = Arc::new(Redispatch::new(
-            db.clone(),
-            fleet,
-            rules,
-            dispatcher,
-            crate::sla::Sla::new(&Default::default(), &[]).unwrap(),
-        ));
+        let redispatch = crate::tickets::fixtures::redispatch(db.clone(), rules, fleet);
         let timer = Escalator::new(redispatch, config, StormConfig { tickets: 0, window: Span::from_mins(15) });
 
         assert_eq!(timer.pass(t0 + 30 * MIN).await.unwrap(), PassCounts::default(), "within the response deadline");
@@ -349,14 +343,7 @@ mod tests {
         for to in [TicketState::Accepted, TicketState::EnRoute, TicketState::OnSite] {
             db.transition(id.as_str(), to, engineer.as_str(), "", t0 + MIN).await.unwrap();
         }
-        let dispatcher = Arc::new(Dispatcher::new(Arc::clone(&fleet), Default::default()));
-        let redispatch = Arc::new(Redispatch::new(
-            db.clone(),
-            fleet,
-            rules,
-            dispatcher,
-            crate::sla::Sla::new(&Default::default(), &[]).unwrap(),
-        ));
+        let redispatch = crate::tickets::fixtures::redispatch(db.clone(), rules, fleet);
         let config = EscalationConfig { actions: vec![], ..EscalationConfig::default() };
         let timer = Escalator::new(redispatch, config, StormConfig { tickets: 0, window: Span::from_mins(15) });
 

@@ -77,3 +77,23 @@ pub(crate) fn new_ticket(rules: &crate::rules::RuleSet, asset: &crate::fleet::As
         evidence: serde_json::json!({}),
     }
 }
+
+/// A re-dispatcher over `fleet` with the default dispatch and SLA settings.
+pub(crate) fn redispatch(
+    db: crate::db::Db,
+    rules: std::sync::Arc<crate::rules::RuleSet>,
+    fleet: std::sync::Arc<crate::fleet::Fleet>,
+) -> std::sync::Arc<super::redispatch::Redispatch> {
+    let dispatcher = crate::dispatch::Dispatcher::new(std::sync::Arc::clone(&fleet), Default::default());
+    let sla = crate::sla::Sla::new(&Default::default(), &fleet.file().contracts).expect("default tiers");
+    std::sync::Arc::new(super::redispatch::Redispatch::new(db, fleet, rules, std::sync::Arc::new(dispatcher), sla))
+}
+
+/// A re-dispatcher on a fresh SQLite file over 30 assets whose engineers
+/// work round the clock; the directory lives as long as the returned guard.
+pub(crate) async fn redispatch_on_duty() -> (std::sync::Arc<super::redispatch::Redispatch>, tempfile::TempDir) {
+    let (db, dir) = crate::db::temp_sqlite().await;
+    let rules = std::sync::Arc::new(crate::rules::shipped());
+    let fleet = fleet_on_duty(&rules, 30, 5);
+    (redispatch(db, rules, fleet), dir)
+}

@@ -1,8 +1,8 @@
 use super::*;
-use crate::config::{DispatchConfig, EscalationConfig};
+use crate::config::EscalationConfig;
 use crate::model::Span;
 use crate::tickets::escalation::{Escalator, StormConfig};
-use crate::tickets::fixtures::{fleet_on_duty, new_ticket};
+use crate::tickets::fixtures::new_ticket;
 use crate::tickets::OpenOutcome;
 
 const MIN: i64 = 60_000;
@@ -13,12 +13,8 @@ struct Setup {
 }
 
 async fn setup() -> Setup {
-    let (db, dir) = crate::db::temp_sqlite().await;
-    let rules = Arc::new(crate::rules::shipped());
-    let fleet = fleet_on_duty(&rules, 30, 5);
-    let dispatcher = Arc::new(Dispatcher::new(Arc::clone(&fleet), DispatchConfig::default()));
-    let sla = crate::sla::Sla::new(&crate::config::SlaConfig::default(), &[]).unwrap();
-    Setup { r: Arc::new(Redispatch::new(db, fleet, rules, dispatcher, sla)), _dir: dir }
+    let (r, dir) = crate::tickets::fixtures::redispatch_on_duty().await;
+    Setup { r, _dir: dir }
 }
 
 /// Opens a ticket for asset `i` at `at`, unassigned.

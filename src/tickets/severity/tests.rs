@@ -1,7 +1,6 @@
 use super::*;
-use crate::config::{DispatchConfig, SlaConfig};
-use crate::dispatch::Dispatcher;
-use crate::tickets::fixtures::{fleet_on_duty, new_ticket, ticket};
+use crate::config::SlaConfig;
+use crate::tickets::fixtures::{new_ticket, ticket};
 use crate::tickets::OpenOutcome;
 use std::sync::Arc;
 
@@ -59,11 +58,8 @@ struct Setup {
 }
 
 async fn setup() -> Setup {
-    let (db, dir) = crate::db::temp_sqlite().await;
-    let rules = Arc::new(crate::rules::shipped());
-    let fleet = fleet_on_duty(&rules, 30, 5);
-    let dispatcher = Arc::new(Dispatcher::new(Arc::clone(&fleet), DispatchConfig::default()));
-    Setup { r: Arc::new(Redispatch::new(db, fleet, rules, dispatcher, standard())), _dir: dir }
+    let (r, dir) = crate::tickets::fixtures::redispatch_on_duty().await;
+    Setup { r, _dir: dir }
 }
 
 /// A major ticket on asset 0 detected at `at` with the major tier's deadlines, held by `holder`.
