@@ -172,6 +172,7 @@ pub async fn start(config: &Config, fleet: Arc<Fleet>, rules: Arc<RuleSet>) -> R
         quote: config.quote.clone(),
         metrics: Arc::clone(&metrics),
         retry,
+        clock: crate::model::Clock::Wall,
     };
     let storm = StormConfig { tickets: config.dispatch.replan_storm, window: config.dispatch.replan_window };
     let escalator = Escalator::new(Arc::clone(&redispatch), config.escalation.clone(), storm);

@@ -4,10 +4,12 @@
 //! number is expected; they serialise as plain strings on the wire and in the
 //! database.
 
+mod clock;
 mod duration;
 mod ids;
 mod severity;
 
+pub use clock::Clock;
 pub use duration::{parse_duration, Span};
 pub use ids::{
     AssetId, DepotId, EngineerId, FaultCode, MetricName, ModelId, PartNumber, RuleId, SiteId, SkillName, TicketId,

@@ -19,7 +19,7 @@ use crate::detect::{EngineEvent, EngineEvents, Finding};
 use crate::dispatch::{Choice, Dispatcher, Need};
 use crate::fleet::Fleet;
 use crate::ingest::{AckQueue, Delivery, MqttAcker, PendingAck};
-use crate::model::{now_ms, TicketId, TicketKind};
+use crate::model::{Clock, TicketId, TicketKind};
 use crate::rules::{Rule, RuleSet};
 use crate::sla::Sla;
 use crate::telemetry::Metrics;
@@ -40,6 +40,8 @@ pub struct ServiceContext {
     pub quote: QuoteConfig,
     pub metrics: Arc<Metrics>,
     pub retry: Retry,
+    /// When it acts: dispatch judges shifts and stamps events by it.
+    pub clock: Clock,
 }
 
 /// The engine gave up a finding's writes at shutdown: nothing from here on
@@ -106,7 +108,7 @@ impl ServiceContext {
             sla_tier: due.tier,
             evidence: serde_json::to_value(&f.evidence).unwrap_or_default(),
         };
-        let opening = || self.db.open_or_append(&new, now_ms(), f.opened);
+        let opening = || self.db.open_or_append(&new, self.clock.now_ms(), f.opened);
         let Some(outcome) = self.commit(f, Stage::Open, "opening a ticket", opening).await? else {
             return Ok(());
         };
@@ -152,7 +154,7 @@ impl ServiceContext {
 
     /// Stores a dead finding; one that cannot be stored either is logged whole.
     async fn keep_aside(&self, f: &Finding, stage: Stage, reason: &str) -> Result<(), Abandoned> {
-        let dead = DeadFinding::new(f, stage, reason, now_ms());
+        let dead = DeadFinding::new(f, stage, reason, self.clock.now_ms());
         self.metrics.dead_findings.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         tracing::error!(asset = %f.asset, rule = %f.rule, stage = stage.as_str(), %reason, "finding kept aside");
         match self.retry.committed("storing a dead finding", || self.db.insert_dead_finding(&dead)).await {
@@ -200,7 +202,7 @@ impl ServiceContext {
             remedy: remedy.0,
             remedy_note: remedy.1,
         };
-        let recording = || self.db.set_after_sales(id, &after, now_ms());
+        let recording = || self.db.set_after_sales(id, &after, self.clock.now_ms());
         let recorded = self.commit(f, Stage::Assess, "recording the after-sales assessment", recording).await?;
         Ok(recorded.map(|()| after.warranty))
     }
@@ -212,7 +214,9 @@ impl ServiceContext {
         let parts: Vec<(String, u32, f64)> = rule.parts.iter().map(|p| (p.part.to_string(), p.qty, price(p))).collect();
         let level = rule.skills.values().copied().max().unwrap_or(1);
         let q = quote::build(&quote::Job { parts: &parts, level, travel_minutes }, &self.quote);
-        self.commit(f, Stage::Quote, "recording the quote", || self.db.set_quote(id, &q, now_ms())).await.map(drop)
+        self.commit(f, Stage::Quote, "recording the quote", || self.db.set_quote(id, &q, self.clock.now_ms()))
+            .await
+            .map(drop)
     }
 
     /// Severity rises (never falls) when fresh evidence forecasts the
@@ -222,12 +226,12 @@ impl ServiceContext {
         let hours = (crossing - f.evidence.at) as f64 / 3_600_000.0;
         let detail = format!("forecast: threshold crossed in {hours:.1} h, before the on-site deadline");
         let before_on_site = move |t: &Ticket| crossing < t.on_site_due;
-        let raising = || self.redispatch.raise(id, before_on_site, &detail, now_ms());
+        let raising = || self.redispatch.raise(id, before_on_site, &detail, self.clock.now_ms());
         let Some(Some(t)) = self.commit(f, Stage::Severity, "raising the severity", raising).await? else {
             return Ok(());
         };
         tracing::warn!(ticket = %id, severity = %t.severity, %detail, "severity raised");
-        let moving = || self.redispatch.redispatch_if_late(&t, "engine", "forecast", now_ms());
+        let moving = || self.redispatch.redispatch_if_late(&t, "engine", "forecast", self.clock.now_ms());
         self.commit(f, Stage::Severity, "dispatching the raised ticket", moving).await.map(drop)
     }
 
@@ -266,9 +270,9 @@ impl ServiceContext {
         let Some(loads) = self.commit(f, stage, "reading engineer loads", || self.db.engineer_loads()).await? else {
             return Ok(None);
         };
-        let absences = || self.db.unavailable_engineers(now_ms());
+        let absences = || self.db.unavailable_engineers(self.clock.now_ms());
         let Some(absent) = self.commit(f, stage, "reading absences", absences).await? else { return Ok(None) };
-        let at = now_ms().max(t.detected_at);
+        let at = self.clock.now_ms().max(t.detected_at);
         let need = Need {
             site: asset.location,
             skills: &rule.skills,
@@ -280,12 +284,13 @@ impl ServiceContext {
         let choice = self.dispatcher.choose(need, &loads);
         let recorded = match &choice.engineer {
             Some(e) => {
-                let assigning = || self.db.assign(id.as_str(), e, &choice.note, choice.at_risk, "dispatch", now_ms());
+                let assigning =
+                    || self.db.assign(id.as_str(), e, &choice.note, choice.at_risk, "dispatch", self.clock.now_ms());
                 self.commit(f, stage, "assigning", assigning).await?.map(drop)
             }
             None => {
                 tracing::warn!(ticket = %id, note = %choice.note, "no engineer proposed");
-                let marking = || self.db.mark_unassigned(id, &choice.note, now_ms());
+                let marking = || self.db.mark_unassigned(id, &choice.note, self.clock.now_ms());
                 self.commit(f, stage, "recording no assignment", marking).await?
             }
         };
@@ -351,6 +356,7 @@ mod tests {
             quote: QuoteConfig::default(),
             metrics: Arc::clone(&metrics),
             retry: Retry::new(metrics, crate::shutdown::channel().1, std::time::Duration::from_secs(10)),
+            clock: Clock::Wall,
         }
     }
 
@@ -366,7 +372,7 @@ mod tests {
             kind: rule.kind,
             severity: rule.severity,
             opened: true,
-            evidence: Evidence { at: now_ms(), checks: Vec::new(), windows: Vec::new() },
+            evidence: Evidence { at: crate::model::now_ms(), checks: Vec::new(), windows: Vec::new() },
         }
     }
 
@@ -410,6 +416,35 @@ mod tests {
             let expected = warranty::assess(fleet.asset(t.asset_id.as_str()).unwrap(), today);
             assert_eq!((t.warranty, &t.warranty_note), (expected.warranty, &expected.note));
         }
+    }
+
+    /// Dispatch judges shifts by the service's clock, not the hour the test runs.
+    #[tokio::test]
+    async fn dispatch_at_three_in_the_morning_plans_for_the_day_shift_and_at_ten_for_now() {
+        let (db, _dir) = crate::db::temp_sqlite().await;
+        let rules = Arc::new(crate::rules::shipped());
+        let mut file = generate(&rules, FleetSpec { assets: 10, seed: 3 });
+        let hour = |h| chrono::NaiveTime::from_hms_opt(h, 0, 0).unwrap();
+        for e in &mut file.engineers {
+            e.shift = crate::fleet::Shift::every_day(hour(8), hour(16));
+            e.days_off.clear();
+        }
+        let fleet = Arc::new(Fleet::new(file).unwrap());
+        db.seed_stock(fleet.depots()).await.unwrap();
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
+        let at = |h| day.and_time(hour(h)).and_utc().timestamp_millis();
+        let ctx = ServiceContext { clock: Clock::at(at(3)), ..context(&db, &fleet, &rules) };
+        for (asset, h) in [(0, 3), (1, 10)] {
+            ctx.clock.set(at(h));
+            let f = finding(&rules, &fleet, asset);
+            ctx.apply(&Finding { evidence: Evidence { at: at(h), ..f.evidence.clone() }, ..f }, 0).await.unwrap();
+        }
+        let tickets = db.list_tickets(&TicketFilter { limit: 10, ..Default::default() }).await.unwrap();
+        let note = |i: usize| &tickets.iter().find(|t| t.asset_id == fleet.assets()[i].id).unwrap().assignment_note;
+        assert!(note(0).contains("starts in 5.0 h"), "at 03:00 the 08:00 shift: {}", note(0));
+        assert!(note(1).contains("on shift"), "at 10:00 on shift: {}", note(1));
+        let opened = db.ticket(tickets[0].id.as_str()).await.unwrap().unwrap().events[0].at;
+        assert!([at(3), at(10)].contains(&opened), "events are stamped on the service's clock");
     }
 
     #[tokio::test]
