@@ -10,10 +10,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use upkeep::fleet::{generate, Fleet, FleetSpec};
 use upkeep::model::{AssetId, MetricName, ModelId, Reading};
-use upkeep::sinks::feed::TelemetryFeed;
-use upkeep::sinks::influx::{InfluxApi, InfluxTarget, InfluxWriter};
-use upkeep::sinks::line_protocol::{Point, Precision};
-use upkeep::sinks::queue::{InfluxSink, SinkMetrics, SinkSettings};
+use upkeep::outputs::influx::feed::TelemetryFeed;
+use upkeep::outputs::influx::line_protocol::{Point, Precision};
+use upkeep::outputs::influx::queue::{InfluxSink, SinkMetrics, SinkSettings};
+use upkeep::outputs::influx::writer::{InfluxApi, InfluxTarget, InfluxWriter};
+use upkeep::outputs::ReadingsTap;
 
 const POINTS: usize = 100_000;
 

@@ -9,10 +9,9 @@ use crate::detect::{self, EngineSetup, EngineSize, WindowParams};
 use crate::dispatch::Dispatcher;
 use crate::fleet::Fleet;
 use crate::ingest::{self, Budget, Limits, MqttError};
+use crate::outputs::{OutputContext, OutputError, Outputs};
 use crate::rules::RuleSet;
 use crate::shutdown::{self, Trigger};
-use crate::sinks::feed::{Feeds, FeedsStopper};
-use crate::sinks::influx::WriteError;
 use crate::telemetry::Metrics;
 use crate::tickets::escalation::{Escalator, StormConfig};
 use crate::tickets::redispatch::Redispatch;
@@ -30,8 +29,8 @@ pub enum AppError {
     Db(#[from] DbError),
     #[error(transparent)]
     Mqtt(#[from] MqttError),
-    #[error("InfluxDB sink: {0}")]
-    Influx(#[from] WriteError),
+    #[error(transparent)]
+    Output(#[from] OutputError),
     #[error("SLA: {0}")]
     Sla(#[from] crate::sla::SlaError),
     #[error("cannot listen on {addr}: {source}")]
@@ -62,13 +61,13 @@ pub struct Running {
     abandon: Trigger,
     drain_timeout: Duration,
     tasks: Vec<JoinHandle<()>>,
-    feeds: Option<FeedsStopper>,
+    outputs: Outputs,
 }
 
 impl Running {
     /// Stops taking messages, lets detection and ticketing finish what they
-    /// hold, acknowledges it, then stops the API; the InfluxDB feeds write
-    /// their last points after that.
+    /// hold, acknowledges it, then stops the API; the outputs write their
+    /// last points after that.
     pub async fn stop(self) {
         self.trigger.fire();
         let mut tasks = self.tasks;
@@ -89,9 +88,7 @@ impl Running {
                 }
             }
         }
-        if let Some(feeds) = self.feeds {
-            feeds.stop().await;
-        }
+        self.outputs.stop().await;
         let m = &self.metrics;
         let (received, acked) = (m.messages_received.load(Relaxed), m.messages_acked.load(Relaxed));
         tracing::info!(received, acked, "engine stopped");
@@ -109,12 +106,8 @@ pub async fn start(config: &Config, fleet: Arc<Fleet>, rules: Arc<RuleSet>) -> R
     let db = connect_db(config, &metrics, stop.clone()).await?;
     let retry = Retry::new(Arc::clone(&metrics), abandoned, config.database.call_timeout.as_std());
     retry.committed("seeding depot stock", || db.seed_stock(fleet.depots())).await?;
-    let (feeds, feeds_stopper) =
-        match Feeds::start(&config.influx, Arc::clone(&fleet), db.clone(), Arc::clone(&metrics.influx))? {
-            Some((f, stopper)) => (Some(f), Some(stopper)),
-            None => (None, None),
-        };
-    let (telemetry_feed, score_tap) = feeds.map(|f| (f.telemetry, f.scores)).unzip();
+    let mut outputs = Outputs::start(config, &OutputContext { fleet: &fleet, db: &db, metrics: &metrics })?;
+    let score_tap = outputs.scores();
 
     let params = WindowParams::from_config(&config.detect);
     let held = Limits { messages: config.ingest.held_messages, bytes: config.ingest.held_bytes };
@@ -146,7 +139,7 @@ pub async fn start(config: &Config, fleet: Arc<Fleet>, rules: Arc<RuleSet>) -> R
         db: db.clone(),
         metrics: Arc::clone(&metrics),
         retry: retry.clone(),
-        telemetry: telemetry_feed,
+        outputs: outputs.readings(),
     };
     let dispatcher = Arc::new(Dispatcher::new(Arc::clone(&fleet), config.dispatch.clone()));
     let now = crate::model::now_ms();
@@ -197,7 +190,7 @@ pub async fn start(config: &Config, fleet: Arc<Fleet>, rules: Arc<RuleSet>) -> R
     ];
     tracing::info!(api = %api_addr, mqtt = %config.mqtt.url, influx = ?config.influx.url, "upkeep engine started");
     let drain_timeout = config.ingest.drain_timeout.as_std();
-    Ok(Running { api_addr, metrics, db, trigger, abandon, drain_timeout, tasks, feeds: feeds_stopper })
+    Ok(Running { api_addr, metrics, db, trigger, abandon, drain_timeout, tasks, outputs })
 }
 
 /// Waits for the database while it is unreachable (an outage at start-up

@@ -4,8 +4,10 @@
 //! `ingest` (MQTT) -> `decode` (bytes to readings, dead letters) ->
 //! `detect` (windows, detectors, timely dataflow) -> `rules` (conditions to
 //! findings) -> `tickets` (lifecycle, store) -> `dispatch` (engineer and
-//! parts) -> `api` (HTTP); `kpi` computes the after-sales KPIs and `sinks`
-//! write telemetry, detector outputs, ticket events and KPIs to InfluxDB. `fleet` is the registry, `config` the settings,
+//! parts) -> `api` (HTTP); `kpi` computes the after-sales KPIs and
+//! `outputs` fans telemetry, detector scores, ticket events and KPIs out to
+//! each configured output (InfluxDB, in `outputs/influx`). `fleet` is the
+//! registry, `config` the settings,
 //! `telemetry` the engine's own metrics, `app` the wiring.
 
 pub mod api;
@@ -21,10 +23,10 @@ pub mod fleet;
 pub mod ingest;
 pub mod kpi;
 pub mod model;
+pub mod outputs;
 pub mod retry;
 pub mod rules;
 pub mod shutdown;
-pub mod sinks;
 pub mod sla;
 pub mod telemetry;
 pub mod tickets;

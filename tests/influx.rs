@@ -11,9 +11,9 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use upkeep::sinks::influx::{InfluxApi, InfluxTarget, InfluxWriter, WriteError};
-use upkeep::sinks::line_protocol::{FieldValue, Point, Precision};
-use upkeep::sinks::queue::{InfluxSink, SinkMetrics, SinkSettings};
+use upkeep::outputs::influx::line_protocol::{FieldValue, Point, Precision};
+use upkeep::outputs::influx::queue::{InfluxSink, SinkMetrics, SinkSettings};
+use upkeep::outputs::influx::writer::{InfluxApi, InfluxTarget, InfluxWriter, WriteError};
 
 /// A loopback address nothing listens on (bound, then released).
 async fn vacant_address() -> std::net::SocketAddr {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use upkeep::config::{Config, DecodeConfig};
 use upkeep::decode::Decoder;
 use upkeep::fleet::{generate, Fleet, FleetSpec};
-use upkeep::sinks::line_protocol::{FieldValue, Point, Precision};
+use upkeep::outputs::influx::line_protocol::{FieldValue, Point, Precision};
 
 /// Event time the corpus payloads sit near (2026-01-01).
 pub const NOW_MS: i64 = 1_767_225_600_000;

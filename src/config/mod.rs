@@ -2,9 +2,8 @@
 //! overrides (`UPKEEP__SECTION__KEY=value`), validated once at start-up.
 
 mod env;
-mod influx;
 
-pub use influx::{InfluxApiKind, InfluxConfig};
+pub use crate::outputs::influx::config::{InfluxApiKind, InfluxConfig};
 
 pub use crate::sla::{CalendarConfig, SlaConfig, SlaTier};
 

@@ -7,7 +7,7 @@ use crate::db::{Db, Failure, Retry};
 use crate::decode::{DeadLetter, Decoder};
 use crate::detect::{AssetBatch, EngineHandle};
 use crate::fleet::Fleet;
-use crate::sinks::feed::TelemetryFeed;
+use crate::outputs::{Readings, ReadingsTap};
 use crate::telemetry::Metrics;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -20,8 +20,8 @@ pub struct PipelineContext {
     pub db: Db,
     pub metrics: Arc<Metrics>,
     pub retry: Retry,
-    /// Telemetry for InfluxDB, when a sink is configured.
-    pub telemetry: Option<TelemetryFeed>,
+    /// Every output's readings tap (none when no output is configured).
+    pub outputs: Readings,
 }
 
 /// A rollup bucket nobody added to for this long (wall clock) is written.
@@ -45,9 +45,7 @@ pub async fn run(
                 None => break,
             },
             _ = idle.tick() => {
-                if let Some(feed) = &mut ctx.telemetry {
-                    feed.flush_idle(IDLE_FLUSH);
-                }
+                ctx.outputs.idle(IDLE_FLUSH);
                 continue;
             }
         };
@@ -56,9 +54,7 @@ pub async fn run(
         let now = chrono::Utc::now();
         match decoder.decode(&d.publish.topic, &d.publish.payload, ctx.fleet.as_ref(), now.timestamp_millis()) {
             Ok(decoded) => {
-                if let Some(feed) = &mut ctx.telemetry {
-                    feed.observe(&decoded.asset, &decoded.model, &decoded.readings);
-                }
+                ctx.outputs.observe(&decoded.asset, &decoded.model, &decoded.readings);
                 if pending.send(PendingAck { seq, needs_engine: true, message: d }).await.is_err() {
                     break;
                 }
@@ -100,8 +96,6 @@ pub async fn run(
         }
     }
     ctx.metrics.ingest_running.store(0, Ordering::Relaxed);
-    if let Some(feed) = &mut ctx.telemetry {
-        feed.flush_all();
-    }
+    ctx.outputs.flush();
     tokio::task::spawn_blocking(move || engine.shutdown()).await.ok();
 }

@@ -48,7 +48,7 @@ pub struct Metrics {
     tickets_opened: [AtomicU64; 3],
     latency: Mutex<Reservoir>,
     /// The InfluxDB sink's own counters (zero while no sink is configured).
-    pub influx: std::sync::Arc<crate::sinks::queue::SinkMetrics>,
+    pub influx: std::sync::Arc<crate::outputs::influx::queue::SinkMetrics>,
     /// Detection checkpoints and their journal.
     pub checkpoint: std::sync::Arc<crate::detect::checkpoint::CheckpointMetrics>,
 }

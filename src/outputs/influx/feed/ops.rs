@@ -10,8 +10,8 @@ use crate::db::Db;
 use crate::fleet::Fleet;
 use crate::kpi::{self, Period, TicketHistory};
 use crate::model::EpochMs;
+use crate::outputs::influx::queue::InfluxSink;
 use crate::shutdown::Shutdown;
-use crate::sinks::queue::InfluxSink;
 use std::sync::Arc;
 use std::time::Duration;
 

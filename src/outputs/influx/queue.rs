@@ -4,8 +4,8 @@
 //! batch, backing off while InfluxDB is unreachable or failing. Ingestion
 //! never slows down for the sink; an outage costs at most the queue.
 
-use super::influx::InfluxWriter;
 use super::line_protocol::{Point, Precision};
+use super::writer::InfluxWriter;
 use crate::shutdown::Shutdown;
 use crate::telemetry::prometheus::{single, Kind};
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};

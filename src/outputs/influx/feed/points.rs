@@ -6,7 +6,7 @@ use super::telemetry::Bucket;
 use crate::detect::AssetScores;
 use crate::kpi::TicketHistory;
 use crate::model::{AssetId, EpochMs, MetricName, ModelId, SiteId};
-use crate::sinks::line_protocol::Point;
+use crate::outputs::influx::line_protocol::Point;
 use crate::tickets::{EventKind, EventRecord, TicketState};
 
 /// The tags of one telemetry series.

@@ -74,7 +74,7 @@ impl Default for InfluxConfig {
 }
 
 impl InfluxConfig {
-    pub(super) fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), String> {
         if self.batch_points == 0 || self.queue_points < self.batch_points {
             return Err("influx.batch_points must be >= 1 and influx.queue_points >= batch_points".into());
         }

@@ -5,7 +5,8 @@
 use super::points;
 use crate::fleet::Fleet;
 use crate::model::{AssetId, EpochMs, MetricName, ModelId, Reading, SiteId};
-use crate::sinks::queue::InfluxSink;
+use crate::outputs::influx::queue::InfluxSink;
+use crate::outputs::ReadingsTap;
 use std::collections::HashMap;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
@@ -64,7 +65,7 @@ impl TelemetryFeed {
 
     /// Takes one message's readings: raw samples that are due go out now; a
     /// bucket goes out when a reading of a later bucket arrives (or idle).
-    pub fn observe(&mut self, asset: &AssetId, model: &ModelId, readings: &[Reading]) {
+    fn take(&mut self, asset: &AssetId, model: &ModelId, readings: &[Reading]) {
         let fleet = &self.fleet;
         let series = self.assets.entry(asset.clone()).or_insert_with(|| AssetSeries {
             model: model.clone(),
@@ -104,18 +105,7 @@ impl TelemetryFeed {
         }
     }
 
-    /// Writes the buckets no reading has touched for `idle` (wall clock):
-    /// an asset that went quiet still shows its last minute.
-    pub fn flush_idle(&mut self, idle: Duration) {
-        self.flush(|s| s.touched.elapsed() >= idle);
-    }
-
-    /// Writes every open bucket (at shutdown).
-    pub fn flush_all(&mut self) {
-        self.flush(|_| true);
-    }
-
-    fn flush(&mut self, due: impl Fn(&Series) -> bool) {
+    fn flush_due(&mut self, due: impl Fn(&Series) -> bool) {
         for (asset, a) in &mut self.assets {
             for (metric, s) in a.metrics.iter_mut().filter(|(_, s)| due(s)) {
                 if let Some(b) = s.bucket.take() {
@@ -125,6 +115,23 @@ impl TelemetryFeed {
                 }
             }
         }
+    }
+}
+
+impl ReadingsTap for TelemetryFeed {
+    fn observe(&mut self, asset: &AssetId, model: &ModelId, readings: &[Reading]) {
+        self.take(asset, model, readings);
+    }
+
+    /// Writes the buckets no reading has touched for `idle` (wall clock):
+    /// an asset that went quiet still shows its last minute.
+    fn idle(&mut self, idle: Duration) {
+        self.flush_due(|s| s.touched.elapsed() >= idle);
+    }
+
+    /// Writes every open bucket (at shutdown).
+    fn flush(&mut self) {
+        self.flush_due(|_| true);
     }
 }
 

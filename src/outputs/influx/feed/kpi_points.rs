@@ -4,7 +4,7 @@
 
 use crate::kpi::{EngineerRow, FaultRow, Group, ModelRate, OpenRow, PartRow, RateRow, RepairTimeRow, SiteRow};
 use crate::model::EpochMs;
-use crate::sinks::line_protocol::Point;
+use crate::outputs::influx::line_protocol::Point;
 
 fn grouped(measurement: &'static str, g: &Group, time: EpochMs) -> Point {
     Point::new(measurement, time).tag("model", &g.model).tag("severity", g.severity.as_str()).tag("site", &g.site)

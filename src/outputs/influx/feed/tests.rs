@@ -3,8 +3,9 @@ use super::TelemetryFeed;
 use crate::fleet::{generate, Fleet, FleetSpec};
 use crate::kpi::TicketHistory;
 use crate::model::{AssetId, EngineerId, MetricName, ModelId, Reading, SiteId};
-use crate::sinks::line_protocol::{FieldValue, Point};
-use crate::sinks::queue::{InfluxSink, SinkMetrics};
+use crate::outputs::influx::line_protocol::{FieldValue, Point};
+use crate::outputs::influx::queue::{InfluxSink, SinkMetrics};
+use crate::outputs::ReadingsTap;
 use crate::tickets::{EventRecord, Ticket, TicketState};
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
@@ -72,7 +73,7 @@ fn buckets_carry_mean_min_max_and_count_and_go_out_when_the_next_starts() {
     assert_eq!(tag(b, "asset"), asset.as_str());
     assert_ne!(tag(b, "site"), "unknown", "the site comes from the fleet");
     // The open bucket goes out at shutdown.
-    f.flush_all();
+    f.flush();
     let last: Vec<i64> = drain(&mut rx).iter().map(|p| p.time).collect();
     assert_eq!(last, [T0 + 60_000]);
 }
@@ -87,7 +88,7 @@ fn a_reading_for_a_bucket_already_written_is_counted_not_rewritten() {
     assert!(drain(&mut rx).iter().all(|p| p.measurement != "telemetry_rollup"));
     assert_eq!(metrics.rollup_late.load(Relaxed), 1);
     // Idle buckets are written once nothing touched them for the idle time.
-    f.flush_idle(std::time::Duration::ZERO);
+    f.idle(std::time::Duration::ZERO);
     assert_eq!(drain(&mut rx).iter().map(|p| p.time).collect::<Vec<_>>(), [T0 + 60_000]);
 }
 

@@ -1,0 +1,117 @@
+//! Outputs: where the engine's results go besides its own database. The
+//! seam takes typed engine events (the readings of every decoded message,
+//! the scores of every detection) and fans them out to every output that
+//! started; each output owns its bounded queue, its retries and its
+//! metrics, and may run tasks of its own (InfluxDB's pass over the ticket
+//! store for ticket events and KPIs). Adding an output is a folder here and
+//! one line in `Outputs::start`.
+
+pub mod influx;
+
+use crate::config::Config;
+use crate::db::Db;
+use crate::detect::{AssetScores, ScoreTap};
+use crate::fleet::Fleet;
+use crate::model::{AssetId, ModelId, Reading, Span};
+use crate::shutdown::Trigger;
+use crate::telemetry::Metrics;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::task::JoinHandle;
+
+/// Takes the readings of each decoded message on the ingest path, in
+/// arrival order. It must never block: an output queues and counts what it
+/// cannot take.
+pub trait ReadingsTap: Send {
+    fn observe(&mut self, asset: &AssetId, model: &ModelId, readings: &[Reading]);
+    /// Ingest has been idle for `idle`: write what waits for more.
+    fn idle(&mut self, idle: Duration);
+    /// Ingest ends: write everything held.
+    fn flush(&mut self);
+}
+
+/// Takes one detection's scores, on a detection worker; must never block.
+pub type ScoresTap = Arc<dyn Fn(&AssetScores) + Send + Sync>;
+
+/// What the engine's stages share with the outputs.
+pub struct OutputContext<'a> {
+    pub fleet: &'a Arc<Fleet>,
+    /// For outputs that read the ticket store (events, KPIs).
+    pub db: &'a Db,
+    pub metrics: &'a Arc<Metrics>,
+}
+
+/// One output, started: its taps (each optional) and its tasks.
+pub struct Started {
+    pub name: &'static str,
+    pub readings: Option<Box<dyn ReadingsTap>>,
+    /// At most one detection's scores per asset per this span of event time, and where they go.
+    pub scores: Option<(Span, ScoresTap)>,
+    /// Its tasks in the order they stop: each is told, then awaited.
+    pub tasks: Vec<(Trigger, JoinHandle<()>)>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OutputError {
+    #[error("InfluxDB output: {0}")]
+    Influx(#[from] influx::writer::WriteError),
+}
+
+/// The started outputs.
+pub struct Outputs {
+    started: Vec<Started>,
+}
+
+impl Outputs {
+    /// Starts every configured output; one that is not configured is absent.
+    pub fn start(config: &Config, ctx: &OutputContext<'_>) -> Result<Outputs, OutputError> {
+        let started = [influx::start(&config.influx, ctx)?];
+        let started: Vec<Started> = started.into_iter().flatten().collect();
+        for s in &started {
+            tracing::info!(output = s.name, "output started");
+        }
+        Ok(Outputs { started })
+    }
+
+    /// The readings fan-out for the ingest path (empty when no output wants readings).
+    pub fn readings(&mut self) -> Readings {
+        Readings(self.started.iter_mut().filter_map(|s| s.readings.take()).collect())
+    }
+
+    /// The scores fan-out for the detection workers, at the most frequent
+    /// interval any output asked for; `None` when none wants scores.
+    pub fn scores(&mut self) -> Option<ScoreTap> {
+        let taps: Vec<(Span, ScoresTap)> = self.started.iter_mut().filter_map(|s| s.scores.take()).collect();
+        let every = taps.iter().map(|(every, _)| *every).min()?;
+        let taps: Vec<ScoresTap> = taps.into_iter().map(|(_, tap)| tap).collect();
+        Some(ScoreTap { every, send: Arc::new(move |s: AssetScores| taps.iter().for_each(|tap| tap(&s))) })
+    }
+
+    /// Stops every output's tasks once the engine has stopped feeding them.
+    pub async fn stop(self) {
+        for (trigger, task) in self.started.into_iter().flat_map(|s| s.tasks) {
+            trigger.fire();
+            let _ = task.await;
+        }
+    }
+}
+
+/// Every output's readings tap, fed in turn.
+pub struct Readings(Vec<Box<dyn ReadingsTap>>);
+
+impl ReadingsTap for Readings {
+    fn observe(&mut self, asset: &AssetId, model: &ModelId, readings: &[Reading]) {
+        self.0.iter_mut().for_each(|t| t.observe(asset, model, readings));
+    }
+
+    fn idle(&mut self, idle: Duration) {
+        self.0.iter_mut().for_each(|t| t.idle(idle));
+    }
+
+    fn flush(&mut self) {
+        self.0.iter_mut().for_each(|t| t.flush());
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,87 @@
+use super::*;
+use std::sync::Mutex;
+
+/// An output that records what reached it, in order.
+#[derive(Clone, Default)]
+struct Recorder(Arc<Mutex<Vec<String>>>);
+
+impl Recorder {
+    fn seen(&self) -> Vec<String> {
+        self.0.lock().unwrap().clone()
+    }
+
+    fn push(&self, what: String) {
+        self.0.lock().unwrap().push(what);
+    }
+}
+
+impl ReadingsTap for Recorder {
+    fn observe(&mut self, asset: &AssetId, _: &ModelId, readings: &[Reading]) {
+        self.push(format!("{asset}: {}", readings.len()));
+    }
+
+    fn idle(&mut self, _: Duration) {
+        self.push("idle".into());
+    }
+
+    fn flush(&mut self) {
+        self.push("flush".into());
+    }
+}
+
+/// An output named `name` with both taps, its scores every `every`, and
+/// one task that records when it stops.
+fn output(name: &'static str, every: Span, log: &Recorder) -> Started {
+    let tap = log.clone();
+    let scores: ScoresTap = Arc::new(move |s: &AssetScores| tap.push(format!("scores {}", s.asset)));
+    let (trigger, mut stop) = crate::shutdown::channel();
+    let stopped = log.clone();
+    let task = tokio::spawn(async move {
+        stop.wait().await;
+        stopped.push(format!("{name} stopped"));
+    });
+    Started { name, readings: Some(Box::new(log.clone())), scores: Some((every, scores)), tasks: vec![(trigger, task)] }
+}
+
+#[tokio::test]
+async fn every_output_gets_every_event_and_stops_in_registration_order() {
+    let (a, b) = (Recorder::default(), Recorder::default());
+    let mut outputs =
+        Outputs { started: vec![output("a", Span::from_mins(5), &a), output("b", Span::from_mins(1), &b)] };
+    let mut readings = outputs.readings();
+    let scores = outputs.scores().expect("both want scores");
+    assert_eq!(scores.every, Span::from_mins(1), "the most frequent interval any output asked for");
+
+    let reading = Reading { ts: 0, metric: crate::model::MetricName::new("flow"), value: 1.0 };
+    readings.observe(&AssetId::new("PMP-1"), &ModelId::new("pump"), &[reading.clone(), reading]);
+    readings.idle(Duration::from_secs(10));
+    let s = AssetScores { asset: AssetId::new("PMP-1"), model: ModelId::new("pump"), at: 0, checks: vec![] };
+    (scores.send)(s);
+    readings.flush();
+    outputs.stop().await;
+
+    let expected = |name: &str| {
+        vec!["PMP-1: 2".to_string(), "idle".into(), "scores PMP-1".into(), "flush".into(), format!("{name} stopped")]
+    };
+    assert_eq!(a.seen(), expected("a"));
+    assert_eq!(b.seen(), expected("b"));
+}
+
+#[test]
+fn without_outputs_nothing_is_tapped() {
+    let mut outputs = Outputs { started: vec![] };
+    assert!(outputs.scores().is_none());
+    assert!(outputs.readings().0.is_empty());
+}
+
+#[tokio::test]
+async fn an_influx_section_without_a_url_starts_no_output() {
+    let rules = crate::rules::shipped();
+    let fleet =
+        Arc::new(Fleet::new(crate::fleet::generate(&rules, crate::fleet::FleetSpec { assets: 2, seed: 1 })).unwrap());
+    let (db, _dir) = crate::db::temp_sqlite().await;
+    let metrics = Arc::new(Metrics::default());
+    let ctx = OutputContext { fleet: &fleet, db: &db, metrics: &metrics };
+    let outputs = Outputs::start(&Config::default(), &ctx).unwrap();
+    assert!(outputs.started.is_empty());
+}
