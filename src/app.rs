@@ -105,8 +105,10 @@ pub async fn start(config: &Config, fleet: Arc<Fleet>, rules: Arc<RuleSet>) -> R
     let (abandon, abandoned) = shutdown::channel();
     let db = connect_db(config, &metrics, stop.clone()).await?;
     let retry = Retry::new(Arc::clone(&metrics), abandoned, config.database.call_timeout.as_std());
-    retry.committed("seeding depot stock", || db.seed_stock(fleet.depots())).await?;
-    let mut outputs = Outputs::start(config, &OutputContext { fleet: &fleet, db: &db, metrics: &metrics })?;
+    let (tickets, stock) = (db.tickets(), db.stock());
+    retry.committed("seeding depot stock", || stock.seed_stock(fleet.depots())).await?;
+    let outputs_ctx = OutputContext { fleet: &fleet, tickets: &tickets, stock: &stock, metrics: &metrics };
+    let mut outputs = Outputs::start(config, &outputs_ctx)?;
     let score_tap = outputs.scores();
 
     let params = WindowParams::from_config(&config.detect);
@@ -136,26 +138,29 @@ pub async fn start(config: &Config, fleet: Arc<Fleet>, rules: Arc<RuleSet>) -> R
     let pipeline = ingest::PipelineContext {
         fleet: Arc::clone(&fleet),
         limits: config.decode.clone(),
-        db: db.clone(),
+        dead_letters: db.dead_letters(),
         metrics: Arc::clone(&metrics),
         retry: retry.clone(),
         outputs: outputs.readings(),
     };
     let dispatcher = Arc::new(Dispatcher::new(Arc::clone(&fleet), config.dispatch.clone()));
     let now = crate::model::now_ms();
-    let reading = || db.engineer_positions(dispatcher.fresh_since(now));
+    let positions = db.positions();
+    let reading = || positions.engineer_positions(dispatcher.fresh_since(now));
     for (engineer, to, at) in retry.committed("reading engineer positions", reading).await? {
         dispatcher.move_engineer(&engineer, to, at, now);
     }
     let redispatch = Arc::new(Redispatch::new(
-        db.clone(),
+        tickets.clone(),
         Arc::clone(&fleet),
         Arc::clone(&rules),
         Arc::clone(&dispatcher),
         sla.clone(),
     ));
     let service = ServiceContext {
-        db: db.clone(),
+        tickets: tickets.clone(),
+        stock: stock.clone(),
+        dead_findings: db.dead_findings(),
         fleet: Arc::clone(&fleet),
         dispatcher: Arc::clone(&dispatcher),
         rules: Arc::clone(&rules),
@@ -169,7 +174,18 @@ pub async fn start(config: &Config, fleet: Arc<Fleet>, rules: Arc<RuleSet>) -> R
     };
     let storm = StormConfig { tickets: config.dispatch.replan_storm, window: config.dispatch.replan_window };
     let escalator = Escalator::new(Arc::clone(&redispatch), config.escalation.clone(), storm);
-    let state = AppState { db: db.clone(), fleet, rules, dispatcher, redispatch, metrics: Arc::clone(&metrics) };
+    let state = AppState {
+        tickets,
+        stock,
+        positions,
+        dead_letters: db.dead_letters(),
+        dead_findings: db.dead_findings(),
+        fleet,
+        rules,
+        dispatcher,
+        redispatch,
+        metrics: Arc::clone(&metrics),
+    };
     let api_stop = stop.clone();
     let timer_stop = stop.clone();
     // The connection outlives the service so its last acks still go out.

@@ -140,7 +140,7 @@ fn publisher(config: &Config) -> PublishConfig {
 
 async fn detected_at(db: &Db) -> BTreeMap<(String, String), i64> {
     let filter = TicketFilter { limit: 1000, ..Default::default() };
-    let tickets = db.list_tickets(&filter).await.unwrap();
+    let tickets = db.tickets().list_tickets(&filter).await.unwrap();
     tickets.into_iter().map(|t| ((t.asset_id.to_string(), t.fault_code.to_string()), t.detected_at)).collect()
 }
 
@@ -153,10 +153,10 @@ fn checkpointed_readings(dir: &Path) -> u64 {
 async fn outcome(db: &Db) -> Outcome {
     let mut tickets = BTreeMap::new();
     let filter = TicketFilter { limit: 1000, ..Default::default() };
-    for t in db.list_tickets(&filter).await.unwrap() {
+    for t in db.tickets().list_tickets(&filter).await.unwrap() {
         *tickets.entry((t.asset_id.to_string(), t.fault_code.to_string())).or_insert(0) += 1;
     }
-    Outcome { tickets, dead_letters: db.dead_letters(None, 1000, 0).await.unwrap().len() }
+    Outcome { tickets, dead_letters: db.dead_letters().dead_letters(None, 1000, 0).await.unwrap().len() }
 }
 
 /// Waits until the engine acknowledged `n` messages since it started.

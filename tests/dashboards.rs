@@ -41,11 +41,17 @@ async fn work_tickets(db: &Db, engineer: &EngineerId, tickets: &[Ticket], now: E
     for (i, t) in tickets.iter().enumerate() {
         let at = |minutes: i64| t.detected_at + minutes * MIN;
         if i % 8 == 7 && at(90) <= now {
-            db.transition(t.id.as_str(), TicketState::Cancelled, "dispatcher", "false alarm", at(90)).await.unwrap();
+            db.tickets()
+                .transition(t.id.as_str(), TicketState::Cancelled, "dispatcher", "false alarm", at(90))
+                .await
+                .unwrap();
             continue;
         }
         if t.state == TicketState::Open && at(5) <= now {
-            db.assign(t.id.as_str(), engineer, "dispatcher's choice", false, "dispatcher", at(5)).await.unwrap();
+            db.tickets()
+                .assign(t.id.as_str(), engineer, "dispatcher's choice", false, "dispatcher", at(5))
+                .await
+                .unwrap();
         }
         let plan = PLANS[i % PLANS.len()];
         if t.detected_at + HOUR <= now || plan.is_some_and(|p| at(p[0]) <= now) {
@@ -59,12 +65,12 @@ async fn work_tickets(db: &Db, engineer: &EngineerId, tickets: &[Ticket], now: E
                 break;
             }
             if state == TicketState::EnRoute && t.quote.is_some() {
-                db.accept_quote(&t.id, "customer", at(minutes)).await.unwrap();
+                db.tickets().accept_quote(&t.id, "customer", at(minutes)).await.unwrap();
             }
             if state == TicketState::Resolved {
-                db.resolve_with_report(&t.id, &report(at(minutes)), "engineer", at(minutes)).await.unwrap();
+                db.tickets().resolve_with_report(&t.id, &report(at(minutes)), "engineer", at(minutes)).await.unwrap();
             } else {
-                db.transition(t.id.as_str(), state, "engineer", "", at(minutes)).await.unwrap();
+                db.tickets().transition(t.id.as_str(), state, "engineer", "", at(minutes)).await.unwrap();
             }
         }
     }
@@ -203,7 +209,7 @@ async fn every_dashboard_query_returns_plausible_data_after_a_simulated_fleet() 
     let running = app::start(&config, Arc::clone(&fleet), Arc::clone(&rules)).await.unwrap();
     common::play(sim, &config, &running).await;
     let db = running.db.clone();
-    let mut tickets = db.list_tickets(&TicketFilter { limit: 10_000, ..Default::default() }).await.unwrap();
+    let mut tickets = db.tickets().list_tickets(&TicketFilter { limit: 10_000, ..Default::default() }).await.unwrap();
     tickets.sort_by_key(|t| (t.detected_at, t.id.to_string()));
     assert!(tickets.len() >= 8, "the scenario must open tickets to be meaningful: {}", tickets.len());
     let now = chrono::Utc::now().timestamp_millis();

@@ -72,7 +72,7 @@ fn expected_fault_code(f: FaultKind) -> &'static str {
 async fn repair_tickets(db: &Db) -> HashMap<String, Vec<Ticket>> {
     let filter = TicketFilter { kind: Some(upkeep::model::TicketKind::Repair), limit: 1000, ..Default::default() };
     let mut by_asset: HashMap<String, Vec<Ticket>> = HashMap::new();
-    for t in db.list_tickets(&filter).await.unwrap() {
+    for t in db.tickets().list_tickets(&filter).await.unwrap() {
         by_asset.entry(t.asset_id.to_string()).or_default().push(t);
     }
     by_asset
@@ -82,14 +82,14 @@ async fn repair_tickets(db: &Db) -> HashMap<String, Vec<Ticket>> {
 /// stock only falls, so a nearer depot holding enough now held enough then.
 async fn assert_parts_from_nearest_depot(db: &Db, fleet: &Fleet, t: &Ticket) {
     let site = fleet.asset(t.asset_id.as_str()).unwrap().location;
-    for line in db.ticket_parts(t.id.as_str()).await.unwrap() {
+    for line in db.tickets().ticket_parts(t.id.as_str()).await.unwrap() {
         let depot =
             line.depot_id.as_deref().unwrap_or_else(|| panic!("{}: {} not reserved: {}", t.id, line.part, line.note));
         let chosen = fleet.depots().iter().find(|d| d.id.as_str() == depot).unwrap();
         let part = upkeep::model::PartNumber::new(&line.part);
         for d in fleet.depots().iter().filter(|d| d.location.distance_km(&site) < chosen.location.distance_km(&site)) {
             assert!(
-                db.on_hand(&d.id, &part).await.unwrap() < line.qty,
+                db.stock().on_hand(&d.id, &part).await.unwrap() < line.qty,
                 "{}: {} is nearer and has {}",
                 t.id,
                 d.id,
@@ -129,7 +129,7 @@ async fn full_pipeline(broker_url: &str, workers: usize) {
     let first = play(&s, &running).await;
     let db = running.db.clone();
     let tickets = repair_tickets(&db).await;
-    let loads = db.engineer_loads().await.unwrap();
+    let loads = db.tickets().engineer_loads().await.unwrap();
 
     for f in &progressive {
         let got = tickets.get(&f.asset_id).map_or(&[][..], Vec::as_slice);
@@ -145,7 +145,7 @@ async fn full_pipeline(broker_url: &str, workers: usize) {
     let false_repairs: Vec<_> = tickets.iter().filter(|(a, _)| !faulty.contains(*a)).collect();
     assert!(false_repairs.is_empty(), "repair tickets on healthy or sensor-fault assets: {false_repairs:?}");
 
-    let dead = db.dead_letters(None, 1000, 0).await.unwrap();
+    let dead = db.dead_letters().dead_letters(None, 1000, 0).await.unwrap();
     assert_eq!(dead.len() as u64, first.malformed, "every malformed message is kept aside");
     assert!(first.malformed > 0);
 

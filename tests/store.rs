@@ -54,44 +54,47 @@ fn opened(o: OpenOutcome) -> TicketId {
 }
 
 async fn one_open_ticket_per_asset_and_fault(db: &Db) {
-    let id = opened(db.open_or_append(&new_ticket("PMP-1", "BEARING_WEAR"), 1, true).await.unwrap());
-    let again = db.open_or_append(&new_ticket("PMP-1", "BEARING_WEAR"), 2, true).await.unwrap();
+    let id = opened(db.tickets().open_or_append(&new_ticket("PMP-1", "BEARING_WEAR"), 1, true).await.unwrap());
+    let again = db.tickets().open_or_append(&new_ticket("PMP-1", "BEARING_WEAR"), 2, true).await.unwrap();
     assert_eq!(again, OpenOutcome::Appended { id: id.clone(), undispatched: true });
-    opened(db.open_or_append(&new_ticket("PMP-1", "SEAL_LEAK"), 3, true).await.unwrap());
-    let detail = db.ticket(id.as_str()).await.unwrap().unwrap();
+    opened(db.tickets().open_or_append(&new_ticket("PMP-1", "SEAL_LEAK"), 3, true).await.unwrap());
+    let detail = db.tickets().ticket(id.as_str()).await.unwrap().unwrap();
     assert_eq!(detail.evidence.len(), 2, "repeated detection appends evidence");
     assert_eq!(detail.ticket.evidence_count, 2);
     assert_eq!(detail.evidence[0].body["checks"][0]["observed"], 5.1);
 
     // Once the ticket is cancelled, evidence alone opens nothing; a new firing opens a new ticket.
-    db.transition(id.as_str(), TicketState::Cancelled, "dispatcher", "duplicate call", 4).await.unwrap();
-    assert_eq!(db.open_or_append(&new_ticket("PMP-1", "BEARING_WEAR"), 5, false).await.unwrap(), OpenOutcome::NotOpen);
-    let fresh = opened(db.open_or_append(&new_ticket("PMP-1", "BEARING_WEAR"), 5, true).await.unwrap());
+    db.tickets().transition(id.as_str(), TicketState::Cancelled, "dispatcher", "duplicate call", 4).await.unwrap();
+    assert_eq!(
+        db.tickets().open_or_append(&new_ticket("PMP-1", "BEARING_WEAR"), 5, false).await.unwrap(),
+        OpenOutcome::NotOpen
+    );
+    let fresh = opened(db.tickets().open_or_append(&new_ticket("PMP-1", "BEARING_WEAR"), 5, true).await.unwrap());
     assert_ne!(fresh, id);
-    db.assign(fresh.as_str(), &EngineerId::new("ENG-1"), "nearest", false, "dispatch", 6).await.unwrap();
-    let after = db.open_or_append(&new_ticket("PMP-1", "BEARING_WEAR"), 7, false).await.unwrap();
+    db.tickets().assign(fresh.as_str(), &EngineerId::new("ENG-1"), "nearest", false, "dispatch", 6).await.unwrap();
+    let after = db.tickets().open_or_append(&new_ticket("PMP-1", "BEARING_WEAR"), 7, false).await.unwrap();
     assert_eq!(after, OpenOutcome::Appended { id: fresh, undispatched: false });
 }
 
 async fn lifecycle_is_validated_and_recorded(db: &Db) {
-    let id = opened(db.open_or_append(&new_ticket("PMP-2", "BEARING_WEAR"), 1, true).await.unwrap());
-    let err = db.transition(id.as_str(), TicketState::OnSite, "x", "", 2).await.unwrap_err();
+    let id = opened(db.tickets().open_or_append(&new_ticket("PMP-2", "BEARING_WEAR"), 1, true).await.unwrap());
+    let err = db.tickets().transition(id.as_str(), TicketState::OnSite, "x", "", 2).await.unwrap_err();
     assert!(matches!(err, StoreError::InvalidTransition { from: TicketState::Open, to: TicketState::OnSite }));
-    db.assign(id.as_str(), &EngineerId::new("ENG-1"), "nearest", false, "dispatch", 3).await.unwrap();
-    db.assign(id.as_str(), &EngineerId::new("ENG-2"), "manual", false, "dispatcher", 4).await.unwrap();
-    let err = db.transition(id.as_str(), TicketState::Open, "ENG-2", "declined", 5).await.unwrap_err();
+    db.tickets().assign(id.as_str(), &EngineerId::new("ENG-1"), "nearest", false, "dispatch", 3).await.unwrap();
+    db.tickets().assign(id.as_str(), &EngineerId::new("ENG-2"), "manual", false, "dispatcher", 4).await.unwrap();
+    let err = db.tickets().transition(id.as_str(), TicketState::Open, "ENG-2", "declined", 5).await.unwrap_err();
     assert!(matches!(err, StoreError::OwnCommand(_)), "handing back is a command of its own: {err}");
-    let t = db.decline(id.as_str(), &EngineerId::new("ENG-2"), "declined", 5).await.unwrap();
+    let t = db.tickets().decline(id.as_str(), &EngineerId::new("ENG-2"), "declined", 5).await.unwrap();
     assert_eq!((t.state, t.engineer_id), (TicketState::Open, None), "declining frees the ticket");
-    db.assign(id.as_str(), &EngineerId::new("ENG-3"), "next nearest", false, "dispatch", 6).await.unwrap();
+    db.tickets().assign(id.as_str(), &EngineerId::new("ENG-3"), "next nearest", false, "dispatch", 6).await.unwrap();
     for to in [TicketState::Accepted, TicketState::EnRoute, TicketState::OnSite] {
-        db.transition(id.as_str(), to, "ENG-3", "", 7).await.unwrap();
+        db.tickets().transition(id.as_str(), to, "ENG-3", "", 7).await.unwrap();
     }
-    let err = db.transition(id.as_str(), TicketState::Resolved, "ENG-3", "", 7).await.unwrap_err();
+    let err = db.tickets().transition(id.as_str(), TicketState::Resolved, "ENG-3", "", 7).await.unwrap_err();
     assert!(matches!(err, StoreError::ReportRequired), "resolving takes the service report: {err}");
-    db.resolve_with_report(&id, &report(7), "ENG-3", 7).await.unwrap();
-    db.transition(id.as_str(), TicketState::Closed, "ENG-3", "", 7).await.unwrap();
-    let d = db.ticket(id.as_str()).await.unwrap().unwrap();
+    db.tickets().resolve_with_report(&id, &report(7), "ENG-3", 7).await.unwrap();
+    db.tickets().transition(id.as_str(), TicketState::Closed, "ENG-3", "", 7).await.unwrap();
+    let d = db.tickets().ticket(id.as_str()).await.unwrap().unwrap();
     let kinds: Vec<_> = d.events.iter().map(|e| e.kind.as_str()).collect();
     assert_eq!(
         kinds,
@@ -110,8 +113,9 @@ async fn lifecycle_is_validated_and_recorded(db: &Db) {
     );
     let seqs: Vec<_> = d.events.iter().map(|e| e.seq).collect();
     assert_eq!(seqs, (1..=10).collect::<Vec<_>>(), "gapless event sequence");
-    assert!(db.transition("TK-none", TicketState::Accepted, "x", "", 1).await.is_err());
+    assert!(db.tickets().transition("TK-none", TicketState::Accepted, "x", "", 1).await.is_err());
     let closed = db
+        .tickets()
         .list_tickets(&TicketFilter { state: Some(TicketState::Closed), limit: 10, ..Default::default() })
         .await
         .unwrap();
@@ -120,12 +124,13 @@ async fn lifecycle_is_validated_and_recorded(db: &Db) {
 
 /// Opens a repair ticket and takes it to `resolved` at `at`.
 async fn repaired(db: &Db, asset: &str, fault: &str, kind: TicketKind, at: i64) -> TicketId {
-    let id = opened(db.open_or_append(&NewTicket { kind, ..new_ticket(asset, fault) }, at, true).await.unwrap());
-    db.assign(id.as_str(), &EngineerId::new("ENG-1"), "nearest", false, "dispatch", at).await.unwrap();
+    let id =
+        opened(db.tickets().open_or_append(&NewTicket { kind, ..new_ticket(asset, fault) }, at, true).await.unwrap());
+    db.tickets().assign(id.as_str(), &EngineerId::new("ENG-1"), "nearest", false, "dispatch", at).await.unwrap();
     for to in [TicketState::Accepted, TicketState::EnRoute, TicketState::OnSite] {
-        db.transition(id.as_str(), to, "ENG-1", "", at + 1).await.unwrap();
+        db.tickets().transition(id.as_str(), to, "ENG-1", "", at + 1).await.unwrap();
     }
-    db.resolve_with_report(&id, &report(at + 1), "ENG-1", at + 1).await.unwrap();
+    db.tickets().resolve_with_report(&id, &report(at + 1), "ENG-1", at + 1).await.unwrap();
     id
 }
 
@@ -137,8 +142,8 @@ async fn repeat_repairs_are_counted_and_the_remedy_recorded(db: &Db) {
     repaired(db, "PMP-R", "BEARING_WEAR", TicketKind::Repair, 40_000).await;
     repaired(db, "PMP-S", "SEAL_LEAK", TicketKind::Repair, 40_000).await;
     repaired(db, "PMP-R", "SEAL_LEAK", TicketKind::SensorCheck, 40_000).await;
-    let id = opened(db.open_or_append(&new_ticket("PMP-R", "SEAL_LEAK"), 50_000, true).await.unwrap());
-    let prior = db.prior_repairs(&AssetId::new("PMP-R"), &FaultCode::new("SEAL_LEAK"), &id).await.unwrap();
+    let id = opened(db.tickets().open_or_append(&new_ticket("PMP-R", "SEAL_LEAK"), 50_000, true).await.unwrap());
+    let prior = db.tickets().prior_repairs(&AssetId::new("PMP-R"), &FaultCode::new("SEAL_LEAK"), &id).await.unwrap();
     assert_eq!(prior, [10_001, 20_001, 30_001], "resolution times of the earlier repairs");
     let (remedy, note) = upkeep::tickets::remedy::decide(
         TicketKind::Repair,
@@ -148,7 +153,7 @@ async fn repeat_repairs_are_counted_and_the_remedy_recorded(db: &Db) {
         3,
     );
     assert_eq!(remedy, Remedy::ExchangeOrRefund);
-    let before = db.ticket(id.as_str()).await.unwrap().unwrap().ticket;
+    let before = db.tickets().ticket(id.as_str()).await.unwrap().unwrap().ticket;
     assert_eq!((before.warranty, before.remedy), (Warranty::Unknown, Remedy::Repair), "not yet assessed");
     let after = AfterSales {
         warranty: Warranty::OutOfWarranty,
@@ -156,8 +161,8 @@ async fn repeat_repairs_are_counted_and_the_remedy_recorded(db: &Db) {
         remedy,
         remedy_note: note.clone(),
     };
-    db.set_after_sales(&id, &after, 50_001).await.unwrap();
-    let d = db.ticket(id.as_str()).await.unwrap().unwrap();
+    db.tickets().set_after_sales(&id, &after, 50_001).await.unwrap();
+    let d = db.tickets().ticket(id.as_str()).await.unwrap().unwrap();
     assert_eq!((d.ticket.remedy, d.ticket.remedy_note.as_str()), (Remedy::ExchangeOrRefund, note.as_str()));
     assert_eq!((d.ticket.warranty, d.ticket.warranty_note.as_str()), (Warranty::OutOfWarranty, "warranty ended"));
     let last = d.events.last().unwrap();
@@ -166,20 +171,23 @@ async fn repeat_repairs_are_counted_and_the_remedy_recorded(db: &Db) {
 }
 
 async fn quoted_work_starts_only_once_the_customer_accepts(db: &Db) {
-    let id = opened(db.open_or_append(&new_ticket("PMP-Q", "BEARING_WEAR"), 1, true).await.unwrap());
-    db.assign(id.as_str(), &EngineerId::new("ENG-1"), "nearest", false, "dispatch", 2).await.unwrap();
-    db.transition(id.as_str(), TicketState::Accepted, "ENG-1", "", 3).await.unwrap();
+    let id = opened(db.tickets().open_or_append(&new_ticket("PMP-Q", "BEARING_WEAR"), 1, true).await.unwrap());
+    db.tickets().assign(id.as_str(), &EngineerId::new("ENG-1"), "nearest", false, "dispatch", 2).await.unwrap();
+    db.tickets().transition(id.as_str(), TicketState::Accepted, "ENG-1", "", 3).await.unwrap();
     // Without a quote, nothing to accept.
-    assert!(matches!(db.accept_quote(&id, "customer", 4).await, Err(StoreError::NoQuoteToAccept(_))));
+    assert!(matches!(db.tickets().accept_quote(&id, "customer", 4).await, Err(StoreError::NoQuoteToAccept(_))));
     let line = QuoteLine { item: "labour, skill level 2".into(), qty: 3.0, unit_price: 80.0, amount: 240.0 };
     let quote = Quote { currency: "EUR".into(), lines: vec![line], total: 240.0 };
-    db.set_quote(&id, &quote, 4).await.unwrap();
-    let err = db.transition(id.as_str(), TicketState::EnRoute, "ENG-1", "", 5).await.unwrap_err();
+    db.tickets().set_quote(&id, &quote, 4).await.unwrap();
+    let err = db.tickets().transition(id.as_str(), TicketState::EnRoute, "ENG-1", "", 5).await.unwrap_err();
     assert!(matches!(err, StoreError::QuoteNotAccepted(_)), "{err}");
-    db.accept_quote(&id, "customer", 6).await.unwrap();
-    assert!(matches!(db.accept_quote(&id, "customer", 7).await, Err(StoreError::NoQuoteToAccept(_))), "accepted once");
-    db.transition(id.as_str(), TicketState::EnRoute, "ENG-1", "", 8).await.unwrap();
-    let d = db.ticket(id.as_str()).await.unwrap().unwrap();
+    db.tickets().accept_quote(&id, "customer", 6).await.unwrap();
+    assert!(
+        matches!(db.tickets().accept_quote(&id, "customer", 7).await, Err(StoreError::NoQuoteToAccept(_))),
+        "accepted once"
+    );
+    db.tickets().transition(id.as_str(), TicketState::EnRoute, "ENG-1", "", 8).await.unwrap();
+    let d = db.tickets().ticket(id.as_str()).await.unwrap().unwrap();
     assert_eq!((d.ticket.quote.as_ref(), d.ticket.quote_accepted_at), (Some(&quote), Some(6)));
     let kinds: Vec<&str> = d.events.iter().map(|e| e.kind.as_str()).collect();
     assert_eq!(kinds[kinds.len() - 3..], ["quoted", "quote_accepted", "transition"]);
@@ -187,47 +195,54 @@ async fn quoted_work_starts_only_once_the_customer_accepts(db: &Db) {
 
 async fn engineer_loads_count_open_tickets(db: &Db) {
     for (asset, eng) in [("A-1", "ENG-7"), ("A-2", "ENG-7"), ("A-3", "ENG-8")] {
-        let id = opened(db.open_or_append(&new_ticket(asset, "F"), 1, true).await.unwrap());
-        db.assign(id.as_str(), &EngineerId::new(eng), "", false, "dispatch", 2).await.unwrap();
+        let id = opened(db.tickets().open_or_append(&new_ticket(asset, "F"), 1, true).await.unwrap());
+        db.tickets().assign(id.as_str(), &EngineerId::new(eng), "", false, "dispatch", 2).await.unwrap();
     }
-    let loads = db.engineer_loads().await.unwrap();
+    let loads = db.tickets().engineer_loads().await.unwrap();
     assert_eq!(loads.get(&EngineerId::new("ENG-7")), Some(&2));
     assert_eq!(loads.get(&EngineerId::new("ENG-8")), Some(&1));
 }
 
 async fn declines_and_absences_are_recorded(db: &Db) {
     let eng = EngineerId::new("ENG-D");
-    let id = opened(db.open_or_append(&new_ticket("A-D", "F"), 1, true).await.unwrap());
-    db.assign(id.as_str(), &eng, "", false, "dispatch", 2).await.unwrap();
-    let other = db.decline(id.as_str(), &EngineerId::new("ENG-X"), "not mine", 3).await;
+    let id = opened(db.tickets().open_or_append(&new_ticket("A-D", "F"), 1, true).await.unwrap());
+    db.tickets().assign(id.as_str(), &eng, "", false, "dispatch", 2).await.unwrap();
+    let other = db.tickets().decline(id.as_str(), &EngineerId::new("ENG-X"), "not mine", 3).await;
     assert!(matches!(other, Err(StoreError::NotHolder { .. })), "{other:?}");
-    let t = db.decline(id.as_str(), &eng, "no ladder", 3).await.unwrap();
+    let t = db.tickets().decline(id.as_str(), &eng, "no ladder", 3).await.unwrap();
     assert_eq!((t.state, t.engineer_id), (TicketState::Open, None));
-    assert!(matches!(db.decline(id.as_str(), &eng, "again", 4).await, Err(StoreError::InvalidTransition { .. })));
-    assert_eq!(db.decliners().await.unwrap().get(&id), Some(&vec![eng.clone()]));
+    assert!(matches!(
+        db.tickets().decline(id.as_str(), &eng, "again", 4).await,
+        Err(StoreError::InvalidTransition { .. })
+    ));
+    assert_eq!(db.tickets().decliners().await.unwrap().get(&id), Some(&vec![eng.clone()]));
     // SLA flags are raised once per ticket.
-    let due = db.nearing_resolution_deadline(i64::MAX).await.unwrap();
+    let due = db.tickets().nearing_resolution_deadline(i64::MAX).await.unwrap();
     assert!(due.iter().any(|t| t.id == id));
-    db.flag(&id, upkeep::tickets::EventKind::ResolutionAtRisk, "test", 5).await.unwrap();
-    let due = db.nearing_resolution_deadline(i64::MAX).await.unwrap();
+    db.tickets().flag(&id, upkeep::tickets::EventKind::ResolutionAtRisk, "test", 5).await.unwrap();
+    let due = db.tickets().nearing_resolution_deadline(i64::MAX).await.unwrap();
     assert!(!due.iter().any(|t| t.id == id), "flagged once");
-    assert!(!db.report_overdue(i64::MAX).await.unwrap().contains(&id), "not on site");
+    assert!(!db.tickets().report_overdue(i64::MAX).await.unwrap().contains(&id), "not on site");
 
-    db.set_unavailable(&eng, 10, 20, "off sick", "dispatcher").await.unwrap();
-    db.set_unavailable(&eng, 10, 30, "still off sick", "dispatcher").await.unwrap();
-    assert!(db.unavailable_engineers(9).await.unwrap().is_empty());
-    assert_eq!(db.unavailable_engineers(25).await.unwrap(), vec![eng.clone()], "the later absence replaced the first");
-    assert!(db.unavailable_engineers(30).await.unwrap().is_empty());
-    assert!(db.set_available(&eng).await.unwrap());
-    assert!(!db.set_available(&eng).await.unwrap());
+    db.tickets().set_unavailable(&eng, 10, 20, "off sick", "dispatcher").await.unwrap();
+    db.tickets().set_unavailable(&eng, 10, 30, "still off sick", "dispatcher").await.unwrap();
+    assert!(db.tickets().unavailable_engineers(9).await.unwrap().is_empty());
+    assert_eq!(
+        db.tickets().unavailable_engineers(25).await.unwrap(),
+        vec![eng.clone()],
+        "the later absence replaced the first"
+    );
+    assert!(db.tickets().unavailable_engineers(30).await.unwrap().is_empty());
+    assert!(db.tickets().set_available(&eng).await.unwrap());
+    assert!(!db.tickets().set_available(&eng).await.unwrap());
 
     let (here, there) = (GeoPoint { lat: 50.1, lon: 8.6 }, GeoPoint { lat: 52.5, lon: 13.4 });
-    assert!(db.set_position(&eng, 100, here).await.unwrap());
-    assert!(!db.set_position(&eng, 50, there).await.unwrap(), "an older report is ignored");
-    assert_eq!(db.engineer_positions(0).await.unwrap(), vec![(eng.clone(), here, 100)]);
-    assert!(db.set_position(&eng, 200, there).await.unwrap());
-    assert_eq!(db.engineer_positions(0).await.unwrap(), vec![(eng.clone(), there, 200)]);
-    assert!(db.engineer_positions(201).await.unwrap().is_empty(), "stale at start: not restored");
+    assert!(db.positions().set_position(&eng, 100, here).await.unwrap());
+    assert!(!db.positions().set_position(&eng, 50, there).await.unwrap(), "an older report is ignored");
+    assert_eq!(db.positions().engineer_positions(0).await.unwrap(), vec![(eng.clone(), here, 100)]);
+    assert!(db.positions().set_position(&eng, 200, there).await.unwrap());
+    assert_eq!(db.positions().engineer_positions(0).await.unwrap(), vec![(eng.clone(), there, 200)]);
+    assert!(db.positions().engineer_positions(201).await.unwrap().is_empty(), "stale at start: not restored");
 }
 
 /// Depots as dispatch orders them for a site: `(id, km)`, nearest first,
@@ -253,73 +268,79 @@ fn depot(id: &str, part: &str, qty: u32) -> Depot {
 }
 
 async fn parts_are_reserved_nearest_first_then_requested(db: &Db) {
-    db.seed_stock(&[depot("near", "BRG", 1), depot("far", "BRG", 5)]).await.unwrap();
-    db.seed_stock(&[depot("near", "BRG", 99)]).await.unwrap();
+    db.stock().seed_stock(&[depot("near", "BRG", 1), depot("far", "BRG", 5)]).await.unwrap();
+    db.stock().seed_stock(&[depot("near", "BRG", 99)]).await.unwrap();
     let order = deliveries(&[("near", 1.0), ("far", 30.0)]);
     let need = PartRef { part: PartNumber::new("BRG"), qty: 2 };
-    let t1 = opened(db.open_or_append(&new_ticket("B-1", "F"), 1, true).await.unwrap());
-    let line = db.reserve_part(&t1, &need, &order, DUE, PURCHASE).await.unwrap();
+    let t1 = opened(db.tickets().open_or_append(&new_ticket("B-1", "F"), 1, true).await.unwrap());
+    let line = db.stock().reserve_part(&t1, &need, &order, DUE, PURCHASE).await.unwrap();
     assert_eq!(line.depot_id.as_deref(), Some("far"), "near holds only 1 of the 2 needed");
     assert!(line.note.starts_with("transfer from far (30.0 km away)"), "{}", line.note);
     assert!(line.note.contains("6.0 h after the on-site deadline"), "due in 24 h, there in 30: {}", line.note);
     assert_eq!(line.eta, Some(1_000 + 30 * 3_600_000));
     assert_eq!(
-        db.on_hand(&DepotId::new("near"), &PartNumber::new("BRG")).await.unwrap(),
+        db.stock().on_hand(&DepotId::new("near"), &PartNumber::new("BRG")).await.unwrap(),
         1,
         "re-seeding keeps live stock"
     );
     let one = PartRef { part: PartNumber::new("BRG"), qty: 1 };
-    let t2 = opened(db.open_or_append(&new_ticket("B-2", "F"), 1, true).await.unwrap());
-    assert_eq!(db.reserve_part(&t2, &one, &order, DUE, PURCHASE).await.unwrap().depot_id.as_deref(), Some("near"));
-    let t3 = opened(db.open_or_append(&new_ticket("B-3", "F"), 1, true).await.unwrap());
+    let t2 = opened(db.tickets().open_or_append(&new_ticket("B-2", "F"), 1, true).await.unwrap());
+    assert_eq!(
+        db.stock().reserve_part(&t2, &one, &order, DUE, PURCHASE).await.unwrap().depot_id.as_deref(),
+        Some("near")
+    );
+    let t3 = opened(db.tickets().open_or_append(&new_ticket("B-3", "F"), 1, true).await.unwrap());
     let big = PartRef { part: PartNumber::new("BRG"), qty: 10 };
-    let req = db.reserve_part(&t3, &big, &order, DUE, PURCHASE).await.unwrap();
+    let req = db.stock().reserve_part(&t3, &big, &order, DUE, PURCHASE).await.unwrap();
     assert_eq!((req.status.as_str(), req.depot_id, req.eta), ("requested", None, Some(PURCHASE.0)));
     assert!(req.note.contains("purchase request raised, supplier lead time 7 d"), "{}", req.note);
-    assert_eq!(db.ticket_parts(t1.as_str()).await.unwrap().len(), 1);
-    let again = db.reserve_part(&t1, &need, &order, DUE, PURCHASE).await.unwrap();
+    assert_eq!(db.tickets().ticket_parts(t1.as_str()).await.unwrap().len(), 1);
+    let again = db.stock().reserve_part(&t1, &need, &order, DUE, PURCHASE).await.unwrap();
     assert_eq!(again.depot_id.as_deref(), Some("far"), "reserving twice is idempotent");
-    assert_eq!(db.on_hand(&DepotId::new("far"), &PartNumber::new("BRG")).await.unwrap(), 3);
+    assert_eq!(db.stock().on_hand(&DepotId::new("far"), &PartNumber::new("BRG")).await.unwrap(), 3);
 
     // Cancelling returns reserved parts to their depot; requested ones stay requested.
-    db.transition(t1.as_str(), TicketState::Cancelled, "dispatcher", "false alarm", 9).await.unwrap();
-    assert_eq!(db.on_hand(&DepotId::new("far"), &PartNumber::new("BRG")).await.unwrap(), 5);
-    assert_eq!(db.ticket_parts(t1.as_str()).await.unwrap()[0].status, PartStatus::Released);
+    db.tickets().transition(t1.as_str(), TicketState::Cancelled, "dispatcher", "false alarm", 9).await.unwrap();
+    assert_eq!(db.stock().on_hand(&DepotId::new("far"), &PartNumber::new("BRG")).await.unwrap(), 5);
+    assert_eq!(db.tickets().ticket_parts(t1.as_str()).await.unwrap()[0].status, PartStatus::Released);
 }
 
 /// The report says which reserved parts were used: those are consumed, the
 /// rest go back to their depot.
 async fn a_report_consumes_the_parts_used_and_releases_the_rest(db: &Db) {
-    db.seed_stock(&[depot("d-rep", "GASKET", 4), depot("d-rep", "FILTER", 4)]).await.unwrap();
+    db.stock().seed_stock(&[depot("d-rep", "GASKET", 4), depot("d-rep", "FILTER", 4)]).await.unwrap();
     let order = deliveries(&[("d-rep", 1.0)]);
-    let id = opened(db.open_or_append(&new_ticket("R-1", "LEAK"), 1, true).await.unwrap());
+    let id = opened(db.tickets().open_or_append(&new_ticket("R-1", "LEAK"), 1, true).await.unwrap());
     for part in ["GASKET", "FILTER"] {
-        db.reserve_part(&id, &PartRef { part: PartNumber::new(part), qty: 2 }, &order, DUE, PURCHASE).await.unwrap();
+        db.stock()
+            .reserve_part(&id, &PartRef { part: PartNumber::new(part), qty: 2 }, &order, DUE, PURCHASE)
+            .await
+            .unwrap();
     }
-    db.assign(id.as_str(), &EngineerId::new("ENG-1"), "nearest", false, "dispatch", 2).await.unwrap();
+    db.tickets().assign(id.as_str(), &EngineerId::new("ENG-1"), "nearest", false, "dispatch", 2).await.unwrap();
     for to in [TicketState::Accepted, TicketState::EnRoute, TicketState::OnSite] {
-        db.transition(id.as_str(), to, "ENG-1", "", 3).await.unwrap();
+        db.tickets().transition(id.as_str(), to, "ENG-1", "", 3).await.unwrap();
     }
     let used = ServiceReport { parts_used: vec![PartUsed { part: "GASKET".into(), qty: 2 }], ..report(4) };
-    let filed = db.resolve_with_report(&id, &used, "ENG-1", 4 + 3 * 3_600_000).await.unwrap();
+    let filed = db.tickets().resolve_with_report(&id, &used, "ENG-1", 4 + 3 * 3_600_000).await.unwrap();
     assert!(filed.late, "filed 3 h after the repair: late");
     let status: Vec<(String, PartStatus)> =
-        db.ticket_parts(id.as_str()).await.unwrap().into_iter().map(|l| (l.part, l.status)).collect();
+        db.tickets().ticket_parts(id.as_str()).await.unwrap().into_iter().map(|l| (l.part, l.status)).collect();
     assert_eq!(status, [("FILTER".into(), PartStatus::Released), ("GASKET".into(), PartStatus::Consumed)]);
     let on_hand =
-        |p: &'static str| async move { db.on_hand(&DepotId::new("d-rep"), &PartNumber::new(p)).await.unwrap() };
+        |p: &'static str| async move { db.stock().on_hand(&DepotId::new("d-rep"), &PartNumber::new(p)).await.unwrap() };
     assert_eq!((on_hand("GASKET").await, on_hand("FILTER").await), (2, 4));
-    let t = db.ticket(id.as_str()).await.unwrap().unwrap().ticket;
+    let t = db.tickets().ticket(id.as_str()).await.unwrap().unwrap().ticket;
     assert_eq!(t.service_report.map(|r| (r.report.cause, r.late)), Some(("worn bearing".into(), true)));
 }
 
 /// Many tickets race for the last units: exactly the stock is handed out.
 async fn the_last_unit_is_never_oversold(db: &Db) {
-    db.seed_stock(&[depot("solo", "LAST", 5)]).await.unwrap();
+    db.stock().seed_stock(&[depot("solo", "LAST", 5)]).await.unwrap();
     let order = deliveries(&[("solo", 1.0)]);
     let mut tickets = Vec::new();
     for i in 0..40 {
-        tickets.push(opened(db.open_or_append(&new_ticket(&format!("R-{i}"), "F"), 1, true).await.unwrap()));
+        tickets.push(opened(db.tickets().open_or_append(&new_ticket(&format!("R-{i}"), "F"), 1, true).await.unwrap()));
     }
     let tasks: Vec<_> = tickets
         .into_iter()
@@ -327,7 +348,7 @@ async fn the_last_unit_is_never_oversold(db: &Db) {
             let (db, order) = (db.clone(), order.clone());
             tokio::spawn(async move {
                 let need = PartRef { part: PartNumber::new("LAST"), qty: 1 };
-                db.reserve_part(&t, &need, &order, DUE, PURCHASE).await.unwrap().status
+                db.stock().reserve_part(&t, &need, &order, DUE, PURCHASE).await.unwrap().status
             })
         })
         .collect();
@@ -338,7 +359,7 @@ async fn the_last_unit_is_never_oversold(db: &Db) {
         }
     }
     assert_eq!(reserved, 5);
-    assert_eq!(db.on_hand(&DepotId::new("solo"), &PartNumber::new("LAST")).await.unwrap(), 0);
+    assert_eq!(db.stock().on_hand(&DepotId::new("solo"), &PartNumber::new("LAST")).await.unwrap(), 0);
 }
 
 /// Concurrent openings for one asset and fault (two engines, a redelivery)
@@ -349,7 +370,7 @@ async fn concurrent_openings_yield_one_ticket(db: &Db) {
             let db = db.clone();
             tokio::spawn(async move {
                 loop {
-                    match db.open_or_append(&new_ticket("RACE-1", "BEARING_WEAR"), i, true).await {
+                    match db.tickets().open_or_append(&new_ticket("RACE-1", "BEARING_WEAR"), i, true).await {
                         Ok(o) => return o,
                         Err(e) => eprintln!("retrying after {e}"),
                     }
@@ -365,6 +386,7 @@ async fn concurrent_openings_yield_one_ticket(db: &Db) {
     }
     assert_eq!(opened_count, 1);
     let all = db
+        .tickets()
         .list_tickets(&TicketFilter { asset: Some(AssetId::new("RACE-1")), limit: 100, ..Default::default() })
         .await
         .unwrap();
@@ -381,9 +403,9 @@ async fn dead_letters_keep_the_raw_bytes(db: &Db) {
         detail: "EOF".into(),
         payload: vec![0, 159, 146, 150, b'{'],
     };
-    db.insert_dead_letter(&letter).await.unwrap();
-    assert_eq!(db.dead_letters(None, 10, 0).await.unwrap(), vec![letter.clone()]);
-    assert!(db.dead_letters(Some(DeadLetterReason::Oversize), 10, 0).await.unwrap().is_empty());
+    db.dead_letters().insert_dead_letter(&letter).await.unwrap();
+    assert_eq!(db.dead_letters().dead_letters(None, 10, 0).await.unwrap(), vec![letter.clone()]);
+    assert!(db.dead_letters().dead_letters(Some(DeadLetterReason::Oversize), 10, 0).await.unwrap().is_empty());
 }
 
 async fn suite(db: Db) {
@@ -418,8 +440,8 @@ async fn migrations_run_once_and_reconnecting_keeps_data() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("m.db").display());
     let db = Db::connect(&url, 2).await.unwrap();
-    opened(db.open_or_append(&new_ticket("M-1", "F"), 1, true).await.unwrap());
+    opened(db.tickets().open_or_append(&new_ticket("M-1", "F"), 1, true).await.unwrap());
     drop(db);
     let again = Db::connect(&url, 2).await.unwrap();
-    assert_eq!(again.list_tickets(&TicketFilter { limit: 10, ..Default::default() }).await.unwrap().len(), 1);
+    assert_eq!(again.tickets().list_tickets(&TicketFilter { limit: 10, ..Default::default() }).await.unwrap().len(), 1);
 }

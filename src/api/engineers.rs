@@ -71,7 +71,7 @@ pub async fn position(
         return Err(ApiError::bad_request("at lies in the future: check the device clock"));
     }
     let to = GeoPoint { lat: b.lat, lon: b.lon };
-    let latest = s.db.set_position(&engineer.id, at, to).await?;
+    let latest = s.positions.set_position(&engineer.id, at, to).await?;
     if latest {
         s.dispatcher.move_engineer(&engineer.id, to, at, now);
     }
@@ -96,7 +96,7 @@ pub async fn available(
 ) -> Result<axum::Json<Value>, ApiError> {
     require_actor(&b.actor, &b.reason)?;
     let engineer = s.fleet.engineer(&id).ok_or_else(|| ApiError::not_found("engineer", &id))?;
-    let was_absent = s.db.set_available(&engineer.id).await?;
+    let was_absent = s.tickets.set_available(&engineer.id).await?;
     tracing::info!(engineer = %engineer.id, actor = %b.actor, was_absent, "engineer available again");
     Ok(axum::Json(json!({ "engineer_id": engineer.id, "available": true, "was_absent": was_absent })))
 }

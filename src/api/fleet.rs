@@ -36,7 +36,7 @@ pub async fn assets(State(s): State<AppState>, Query(q): Query<AssetQuery>) -> R
 pub async fn asset(State(s): State<AppState>, Path(id): Path<String>) -> Result<axum::Json<Value>, ApiError> {
     let asset = s.fleet.asset(&id).ok_or_else(|| ApiError::not_found("asset", &id))?;
     let filter = TicketFilter { asset: Some(AssetId::new(&id)), limit: 1000, ..TicketFilter::default() };
-    let tickets = s.db.list_tickets(&filter).await?;
+    let tickets = s.tickets.list_tickets(&filter).await?;
     Ok(axum::Json(json!({ "asset": asset, "tickets": tickets })))
 }
 
@@ -49,7 +49,7 @@ pub struct PageQuery {
 
 pub async fn engineers(State(s): State<AppState>, Query(q): Query<PageQuery>) -> Result<axum::Json<Value>, ApiError> {
     let page = Page::new(q.limit, q.offset)?;
-    let loads = s.db.engineer_loads().await?;
+    let loads = s.tickets.engineer_loads().await?;
     let items = page
         .slice(s.fleet.engineers())
         .into_iter()
@@ -68,7 +68,7 @@ pub async fn depots(State(s): State<AppState>, Query(q): Query<PageQuery>) -> Re
     for d in page.slice(s.fleet.depots()) {
         let mut stock = serde_json::Map::new();
         for part in d.stock.keys() {
-            stock.insert(part.to_string(), json!(s.db.on_hand(&d.id, part).await?));
+            stock.insert(part.to_string(), json!(s.stock.on_hand(&d.id, part).await?));
         }
         items.push(json!({ "id": d.id, "name": d.name, "class": d.class, "location": d.location, "on_hand": stock }));
     }
@@ -82,7 +82,7 @@ pub async fn replenishment(
     Query(q): Query<PageQuery>,
 ) -> Result<axum::Json<Value>, ApiError> {
     let page = Page::new(q.limit, q.offset)?;
-    let levels = s.db.stock_levels().await?;
+    let levels = s.stock.stock_levels().await?;
     let suggestions = crate::dispatch::replenishment(&s.fleet, &levels);
     Ok(axum::Json(page.wrap(page.slice(&suggestions))))
 }
@@ -91,7 +91,7 @@ pub async fn replenishment(
 /// resolved / units installed); a model above 7% is flagged.
 pub async fn models(State(s): State<AppState>) -> Result<axum::Json<Value>, ApiError> {
     let now = crate::model::now_ms();
-    let stored = s.db.ticket_histories(now - 2 * kpi::TRAILING_MS).await?;
+    let stored = s.tickets.ticket_histories(now - 2 * kpi::TRAILING_MS).await?;
     let histories: Vec<TicketHistory> = stored.into_iter().map(|h| TicketHistory::from_stored(h, &s.fleet)).collect();
     let items: Vec<Value> = kpi::repair_rate(&s.fleet, &histories, now)
         .iter()

@@ -11,9 +11,11 @@ mod tickets;
 
 pub use error::ApiError;
 
-use crate::db::Db;
+use crate::decode::DeadLetterStore;
+use crate::dispatch::{PositionStore, StockStore};
 use crate::fleet::Fleet;
 use crate::telemetry::Metrics;
+use crate::tickets::{DeadFindingStore, TicketStore};
 use axum::routing::{get, post};
 use axum::Router;
 use std::sync::Arc;
@@ -26,7 +28,11 @@ pub const OPENAPI: &str = include_str!("openapi.json");
 
 #[derive(Clone)]
 pub struct AppState {
-    pub db: Db,
+    pub tickets: TicketStore,
+    pub stock: StockStore,
+    pub positions: PositionStore,
+    pub dead_letters: DeadLetterStore,
+    pub dead_findings: DeadFindingStore,
     pub fleet: Arc<Fleet>,
     pub rules: Arc<crate::rules::RuleSet>,
     pub dispatcher: Arc<crate::dispatch::Dispatcher>,

@@ -58,7 +58,7 @@ pub async fn ready(State(s): State<AppState>) -> Result<axum::Json<Value>, ApiEr
 }
 
 async fn database_answers(s: &AppState) -> bool {
-    matches!(tokio::time::timeout(PING_TIMEOUT, s.db.ping()).await, Ok(Ok(())))
+    matches!(tokio::time::timeout(PING_TIMEOUT, s.tickets.ping()).await, Ok(Ok(())))
 }
 
 pub async fn metrics(State(s): State<AppState>) -> impl IntoResponse {
@@ -97,7 +97,7 @@ pub async fn dead_letters(
             Some(DeadLetterReason::parse(r).ok_or_else(|| ApiError::bad_request(format!("unknown reason '{r}'")))?)
         }
     };
-    let letters = s.db.dead_letters(reason, page.limit, page.offset).await?;
+    let letters = s.dead_letters.dead_letters(reason, page.limit, page.offset).await?;
     let items = letters
         .into_iter()
         .map(|d| {
@@ -123,7 +123,7 @@ pub async fn dead_findings(
     Query(q): Query<PageQuery>,
 ) -> Result<axum::Json<Value>, ApiError> {
     let page = Page::new(q.limit, q.offset)?;
-    let found = s.db.dead_findings(page.limit, page.offset).await?;
+    let found = s.dead_findings.dead_findings(page.limit, page.offset).await?;
     let items = found.into_iter().map(|d| serde_json::to_value(d).unwrap_or_default()).collect();
     Ok(axum::Json(page.wrap(items)))
 }

@@ -15,7 +15,7 @@ pub async fn progress(State(s): State<AppState>, Path(code): Path<String>) -> Re
     if code.len() > MAX_CODE_LEN {
         return Err(unknown());
     }
-    let d = s.db.ticket_by_progress_code(&code).await?.ok_or_else(unknown)?;
+    let d = s.tickets.ticket_by_progress_code(&code).await?.ok_or_else(unknown)?;
     let t = &d.ticket;
     let history: Vec<Value> = d
         .events

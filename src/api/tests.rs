@@ -1,4 +1,5 @@
 use super::*;
+use crate::db::Db;
 use crate::fleet::{generate, FleetSpec};
 use crate::model::{FaultCode, ModelId, RuleId, Severity, TicketKind};
 use crate::tickets::{NewTicket, OpenOutcome, TicketState};
@@ -20,18 +21,30 @@ async fn harness() -> Harness {
     let rules = crate::rules::shipped();
     let fleet = Arc::new(Fleet::new(generate(&rules, FleetSpec { assets: 20, seed: 1 })).unwrap());
     let dispatcher = Arc::new(crate::dispatch::Dispatcher::new(Arc::clone(&fleet), Default::default()));
-    db.seed_stock(fleet.depots()).await.unwrap();
+    db.stock().seed_stock(fleet.depots()).await.unwrap();
     let metrics = Arc::new(Metrics::default());
     metrics.ingest_running.store(1, std::sync::atomic::Ordering::Relaxed);
     let rules = Arc::new(rules);
     let redispatch = Arc::new(crate::tickets::redispatch::Redispatch::new(
-        db.clone(),
+        db.tickets(),
         Arc::clone(&fleet),
         Arc::clone(&rules),
         Arc::clone(&dispatcher),
         crate::sla::Sla::new(&Default::default(), &[]).unwrap(),
     ));
-    Harness { state: AppState { db, fleet, rules, dispatcher, redispatch, metrics }, _dir: dir }
+    let state = AppState {
+        tickets: db.tickets(),
+        stock: db.stock(),
+        positions: db.positions(),
+        dead_letters: db.dead_letters(),
+        dead_findings: db.dead_findings(),
+        fleet,
+        rules,
+        dispatcher,
+        redispatch,
+        metrics,
+    };
+    Harness { state, _dir: dir }
 }
 
 async fn call(h: &Harness, method: &str, uri: &str, body: Option<Value>) -> (StatusCode, Value) {
@@ -60,7 +73,7 @@ async fn open_ticket(h: &Harness) -> String {
         sla_tier: "major".into(),
         evidence: json!({"checks": []}),
     };
-    match h.state.db.open_or_append(&t, 1_000, true).await.unwrap() {
+    match h.state.tickets.open_or_append(&t, 1_000, true).await.unwrap() {
         OpenOutcome::Opened(id) => id.to_string(),
         other => panic!("{other:?}"),
     }
@@ -278,7 +291,7 @@ async fn the_openapi_document_lists_every_route() {
 async fn models_report_the_repair_rate_and_flag_above_seven_percent() {
     let h = harness().await;
     let id = open_ticket(&h).await;
-    let db = &h.state.db;
+    let db = &h.state.tickets;
     let now = crate::model::now_ms();
     let engineer = h.state.fleet.engineers()[0].id.clone();
     db.assign(&id, &engineer, "test", false, "dispatcher", now).await.unwrap();
@@ -316,7 +329,7 @@ async fn models_report_the_repair_rate_and_flag_above_seven_percent() {
 async fn a_quoted_ticket_waits_for_the_customers_acceptance() {
     let h = harness().await;
     let id = open_ticket(&h).await;
-    let db = &h.state.db;
+    let db = &h.state.tickets;
     let engineer = h.state.fleet.engineers()[0].id.clone();
     db.assign(&id, &engineer, "test", false, "dispatcher", 2_000).await.unwrap();
     db.transition(&id, TicketState::Accepted, "engineer", "", 3_000).await.unwrap();
@@ -344,7 +357,7 @@ async fn a_quoted_ticket_waits_for_the_customers_acceptance() {
 async fn a_progress_code_reveals_its_own_ticket_and_nothing_else() {
     let h = harness().await;
     let first = open_ticket(&h).await;
-    let db = &h.state.db;
+    let db = &h.state.tickets;
     // A second ticket on another asset, assigned with an internal note.
     let other_asset = h.state.fleet.assets()[1].clone();
     let t = NewTicket {
@@ -455,9 +468,9 @@ async fn stock_drawn_below_safety_shows_up_as_a_replenishment_suggestion() {
     let route = [crate::dispatch::Delivery { depot: depot.id.clone(), km: 1.0, eta: 0 }];
     let need = crate::rules::PartRef { part: part.clone(), qty: stocked.saturating_sub(1).max(1) };
     let id = crate::model::TicketId::new(open_ticket(&h).await);
-    let line = h.state.db.reserve_part(&id, &need, &route, 1, (2, 7)).await.unwrap();
+    let line = h.state.stock.reserve_part(&id, &need, &route, 1, (2, 7)).await.unwrap();
     assert_eq!(line.status, crate::dispatch::PartStatus::Reserved, "{line:?}");
-    let on_hand = h.state.db.on_hand(&depot.id, part).await.unwrap();
+    let on_hand = h.state.stock.on_hand(&depot.id, part).await.unwrap();
     assert!(on_hand < safety, "{on_hand} left, safety {safety}");
 
     let (status, body) = call(&h, "GET", "/api/v1/parts/replenishment?limit=1000", None).await;
@@ -533,7 +546,7 @@ async fn dead_findings_are_listed_newest_first() {
     };
     for (at, reason) in [(1, "older"), (2, "newer")] {
         let d = crate::tickets::DeadFinding::new(&finding, crate::tickets::DeadFindingStage::Open, reason, at);
-        h.state.db.insert_dead_finding(&d).await.unwrap();
+        h.state.dead_findings.insert_dead_finding(&d).await.unwrap();
     }
     let (status, body) = call(&h, "GET", "/api/v1/dead-findings?limit=10", None).await;
     assert_eq!(status, StatusCode::OK);

@@ -36,11 +36,11 @@ pub async fn list(State(s): State<AppState>, Query(q): Query<ListQuery>) -> Resu
         limit: page.limit,
         offset: page.offset,
     };
-    Ok(axum::Json(page.wrap(s.db.list_tickets(&filter).await?)))
+    Ok(axum::Json(page.wrap(s.tickets.list_tickets(&filter).await?)))
 }
 
 pub async fn one(State(s): State<AppState>, Path(id): Path<String>) -> Result<axum::Json<Value>, ApiError> {
-    let detail = s.db.ticket(&id).await?.ok_or_else(|| ApiError::not_found("ticket", &id))?;
+    let detail = s.tickets.ticket(&id).await?.ok_or_else(|| ApiError::not_found("ticket", &id))?;
     Ok(axum::Json(serde_json::to_value(detail).unwrap_or_default()))
 }
 
@@ -59,7 +59,7 @@ pub async fn transition(
     Json(b): Json<TransitionBody>,
 ) -> Result<axum::Json<Value>, ApiError> {
     require_actor(&b.actor, &b.note)?;
-    let t = s.db.transition(&id, b.to, &b.actor, &b.note, now_ms()).await?;
+    let t = s.tickets.transition(&id, b.to, &b.actor, &b.note, now_ms()).await?;
     Ok(axum::Json(serde_json::to_value(t).unwrap_or_default()))
 }
 
@@ -84,7 +84,7 @@ pub async fn reassign(
     let engineer = s.fleet.engineer(&b.engineer_id).ok_or_else(|| {
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown_engineer", format!("no engineer '{}'", b.engineer_id))
     })?;
-    let ticket = s.db.ticket(&id).await?.ok_or_else(|| ApiError::not_found("ticket", &id))?.ticket;
+    let ticket = s.tickets.ticket(&id).await?.ok_or_else(|| ApiError::not_found("ticket", &id))?.ticket;
     let now = now_ms();
     let from = s.dispatcher.position(&engineer.id);
     let travel = s
@@ -112,7 +112,7 @@ pub async fn reassign(
     if !b.note.is_empty() {
         note.push_str(&format!("; {}", b.note));
     }
-    let t = s.db.assign(&id, &engineer.id, &note, at_risk, &b.actor, now).await?;
+    let t = s.tickets.assign(&id, &engineer.id, &note, at_risk, &b.actor, now).await?;
     Ok(axum::Json(serde_json::to_value(t).unwrap_or_default()))
 }
 
@@ -135,10 +135,10 @@ pub async fn decline(
         return Err(ApiError::bad_request("reason must say why the engineer declines"));
     }
     let now = now_ms();
-    let declined = s.db.decline(&id, &EngineerId::new(&b.engineer_id), &b.reason, now).await?;
+    let declined = s.tickets.decline(&id, &EngineerId::new(&b.engineer_id), &b.reason, now).await?;
     let why = format!("declined by {}", b.engineer_id);
     s.redispatch.redispatch(&declined, None, "dispatch", &why, now).await?;
-    let t = s.db.ticket(&id).await?.ok_or_else(|| ApiError::not_found("ticket", &id))?.ticket;
+    let t = s.tickets.ticket(&id).await?.ok_or_else(|| ApiError::not_found("ticket", &id))?.ticket;
     Ok(axum::Json(serde_json::to_value(t).unwrap_or_default()))
 }
 
@@ -156,8 +156,8 @@ pub async fn accept_quote(
     Json(b): Json<AcceptQuoteBody>,
 ) -> Result<axum::Json<Value>, ApiError> {
     require_actor(&b.actor, "")?;
-    s.db.accept_quote(&TicketId::new(&id), &b.actor, now_ms()).await?;
-    let t = s.db.ticket(&id).await?.ok_or_else(|| ApiError::not_found("ticket", &id))?.ticket;
+    s.tickets.accept_quote(&TicketId::new(&id), &b.actor, now_ms()).await?;
+    let t = s.tickets.ticket(&id).await?.ok_or_else(|| ApiError::not_found("ticket", &id))?.ticket;
     Ok(axum::Json(serde_json::to_value(t).unwrap_or_default()))
 }
 
@@ -191,7 +191,7 @@ pub async fn report(
         first_time_fix: b.first_time_fix,
         repaired_at: b.repaired_at,
     };
-    s.db.resolve_with_report(&TicketId::new(&id), &report, &b.actor, now_ms()).await?;
+    s.tickets.resolve_with_report(&TicketId::new(&id), &report, &b.actor, now_ms()).await?;
     one(State(s), Path(id)).await
 }
 
@@ -212,7 +212,7 @@ pub async fn follow_up(
 ) -> Result<axum::Json<Value>, ApiError> {
     require_actor(&b.actor, &b.comment)?;
     let f = FollowUp { rating: b.rating, comment: b.comment, recorded_by: b.actor, recorded_at: now_ms() };
-    s.db.record_follow_up(&TicketId::new(&id), &f).await?;
+    s.tickets.record_follow_up(&TicketId::new(&id), &f).await?;
     one(State(s), Path(id)).await
 }
 

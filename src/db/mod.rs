@@ -1,7 +1,10 @@
 //! The database: one connection pool and one set of migrations for SQLite
 //! (the default, a file in WAL mode) and PostgreSQL (several engines share it).
-//! Queries live with the stage they serve (`tickets`, `dispatch`, `decode`);
-//! how their errors are classed and retried lives here.
+//! Queries live with the stage they serve, in one store per concern
+//! (`TicketStore`, `StockStore`, `PositionStore`, `DeadLetterStore`,
+//! `DeadFindingStore`, each declared with `store!`); `app` holds the
+//! connection and hands each stage only the stores it needs. How store
+//! errors are classed and retried lives here.
 
 mod class;
 mod retry;
@@ -46,11 +49,40 @@ pub enum Engine {
     Postgres,
 }
 
+/// The connection: the composition root (`app`) holds it and hands each
+/// stage only the store it needs.
 #[derive(Clone, Debug)]
 pub struct Db {
     pub(crate) pool: AnyPool,
     pub engine: Engine,
 }
+
+/// Declares a store: the queries of one concern over the shared pool,
+/// made from the connection by the stage's owner.
+macro_rules! store {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug)]
+        pub struct $name {
+            pub(crate) pool: sqlx::AnyPool,
+        }
+
+        impl $name {
+            /// Cheap liveness probe (for `/health`).
+            pub async fn ping(&self) -> Result<(), $crate::db::DbError> {
+                sqlx::query("SELECT 1").fetch_one(&self.pool).await?;
+                Ok(())
+            }
+        }
+
+        impl From<&$crate::db::Db> for $name {
+            fn from(db: &$crate::db::Db) -> Self {
+                $name { pool: db.pool.clone() }
+            }
+        }
+    };
+}
+pub(crate) use store;
 
 impl Db {
     /// Connects and brings the schema up to date. A `sqlite://` file is created if missing.
@@ -120,6 +152,31 @@ impl Db {
             .fetch_optional(&self.pool)
             .await?;
         Ok(row.is_some())
+    }
+
+    /// Tickets, their events, evidence and after-sales records.
+    pub fn tickets(&self) -> crate::tickets::TicketStore {
+        self.into()
+    }
+
+    /// Depot stock and the parts lines of tickets.
+    pub fn stock(&self) -> crate::dispatch::StockStore {
+        self.into()
+    }
+
+    /// Engineers' last reported positions.
+    pub fn positions(&self) -> crate::dispatch::PositionStore {
+        self.into()
+    }
+
+    /// Malformed telemetry kept aside.
+    pub fn dead_letters(&self) -> crate::decode::DeadLetterStore {
+        self.into()
+    }
+
+    /// Findings whose ticket writes failed on their own data.
+    pub fn dead_findings(&self) -> crate::tickets::DeadFindingStore {
+        self.into()
     }
 
     /// Cheap liveness probe for `/health`.

@@ -56,9 +56,14 @@ pub struct DeadLetter {
     pub payload: Vec<u8>,
 }
 
-use crate::db::{col, Db, DbError};
+use crate::db::{col, DbError};
 
-impl Db {
+crate::db::store!(
+    /// Malformed telemetry kept aside with its reason.
+    DeadLetterStore
+);
+
+impl DeadLetterStore {
     /// Idempotent: a redelivered message (same topic and bytes) is kept once.
     pub async fn insert_dead_letter(&self, d: &DeadLetter) -> Result<(), DbError> {
         sqlx::query(

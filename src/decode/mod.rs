@@ -4,7 +4,7 @@
 mod dead_letter;
 mod wire;
 
-pub use dead_letter::{DeadLetter, DeadLetterReason};
+pub use dead_letter::{DeadLetter, DeadLetterReason, DeadLetterStore};
 
 use crate::config::DecodeConfig;
 use crate::model::{AssetId, EpochMs, MetricName, ModelId, Reading};

@@ -5,11 +5,10 @@
 //! its time has come, stamped with that time (the replay runs in the past).
 //! Tickets nobody could be assigned wait for a dispatcher, as in real life.
 
-use crate::db::Db;
 use crate::model::{EpochMs, TicketId};
 use crate::shutdown::Shutdown;
 use crate::tickets::report::{FiledReport, PartUsed, ServiceReport};
-use crate::tickets::{StoreError, Ticket, TicketFilter, TicketState};
+use crate::tickets::{StoreError, Ticket, TicketFilter, TicketState, TicketStore};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::hash::{Hash, Hasher};
@@ -58,12 +57,12 @@ fn next(state: TicketState, p: &Plan) -> Option<(TicketState, i64)> {
 }
 
 /// Takes every step that is due at `now`, one per ticket.
-async fn step(db: &Db, seed: u64, now: EpochMs) -> Result<usize, StoreError> {
+async fn step(tickets: &TicketStore, seed: u64, now: EpochMs) -> Result<usize, StoreError> {
     let mut taken = 0;
     let states = [TicketState::Assigned, TicketState::Accepted, TicketState::EnRoute, TicketState::OnSite];
     for state in states.into_iter().chain([TicketState::Resolved]) {
         let filter = TicketFilter { state: Some(state), limit: 10_000, ..Default::default() };
-        for t in db.list_tickets(&filter).await? {
+        for t in tickets.list_tickets(&filter).await? {
             let Some((to, minute)) = next(state, &plan(&t.id, seed)) else { continue };
             let at = t.detected_at + minute * MIN;
             if at > now {
@@ -71,15 +70,15 @@ async fn step(db: &Db, seed: u64, now: EpochMs) -> Result<usize, StoreError> {
             }
             if to == TicketState::EnRoute && t.quote.is_some() && t.quote_accepted_at.is_none() {
                 // The customer agrees to the out-of-warranty quote before the engineer sets off.
-                match db.accept_quote(&t.id, "customer (demo)", at).await {
+                match tickets.accept_quote(&t.id, "customer (demo)", at).await {
                     Ok(()) | Err(StoreError::NoQuoteToAccept(_)) => {}
                     Err(e) => return Err(e),
                 }
             }
             let done = if to == TicketState::Resolved {
-                report(db, &t, at).await.map(drop)
+                report(tickets, &t, at).await.map(drop)
             } else {
-                db.transition(t.id.as_str(), to, ACTOR, "", at).await.map(drop)
+                tickets.transition(t.id.as_str(), to, ACTOR, "", at).await.map(drop)
             };
             match done {
                 // A dispatcher may have moved it meanwhile: their call stands.
@@ -93,8 +92,8 @@ async fn step(db: &Db, seed: u64, now: EpochMs) -> Result<usize, StoreError> {
 
 /// Files the service report that resolves the ticket: the reserved parts
 /// were used; nine repairs in ten fix the fault at the first visit.
-async fn report(db: &Db, t: &Ticket, at: EpochMs) -> Result<FiledReport, StoreError> {
-    let parts_used = db
+async fn report(tickets: &TicketStore, t: &Ticket, at: EpochMs) -> Result<FiledReport, StoreError> {
+    let parts_used = tickets
         .ticket_parts(t.id.as_str())
         .await?
         .into_iter()
@@ -109,18 +108,18 @@ async fn report(db: &Db, t: &Ticket, at: EpochMs) -> Result<FiledReport, StoreEr
         first_time_fix: t.id.as_str().bytes().map(u32::from).sum::<u32>() % 10 != 0,
         repaired_at: at,
     };
-    db.resolve_with_report(&t.id, &r, ACTOR, at).await
+    tickets.resolve_with_report(&t.id, &r, ACTOR, at).await
 }
 
 /// Works the tickets every two seconds until `stop`.
-pub async fn run(db: Db, seed: u64, mut stop: Shutdown) {
+pub async fn run(tickets: TicketStore, seed: u64, mut stop: Shutdown) {
     let mut tick = tokio::time::interval(Duration::from_secs(2));
     loop {
         tokio::select! {
             _ = tick.tick() => {}
             () = stop.wait() => return,
         }
-        if let Err(e) = step(&db, seed, chrono::Utc::now().timestamp_millis()).await {
+        if let Err(e) = step(&tickets, seed, chrono::Utc::now().timestamp_millis()).await {
             tracing::warn!(error = %e, "demo field team could not update a ticket");
         }
     }

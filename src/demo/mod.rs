@@ -66,7 +66,7 @@ pub async fn run(
     println!("API on http://{0} (try http://{0}/api/v1/tickets?state=assigned)", running.api_addr);
     println!("a simulated service team accepts, travels to, repairs and closes the assigned tickets");
     let (field_trigger, field_stop) = crate::shutdown::channel();
-    let field_team = tokio::spawn(field::run(running.db.clone(), opts.seed, field_stop));
+    let field_team = tokio::spawn(field::run(running.db.tickets(), opts.seed, field_stop));
 
     if !running.metrics.wait_subscribed(Duration::from_secs(10)).await {
         tracing::warn!("the engine is not subscribed yet; early simulated messages may be missed");

@@ -13,8 +13,9 @@ mod stock;
 
 pub use parts::{purchase_note, replenishment, reservation_note, Delivery, Replenishment, Restock};
 pub use plan::{plan_cost, PlanCost, MISS_COST};
-pub use stock::PartStatus;
-pub(crate) use stock::{consume_reserved, part_line_from_row, release_reserved, PART_COLUMNS};
+pub use positions::PositionStore;
+pub(crate) use stock::{consume_reserved, part_line_from_row, part_lines, release_reserved, PART_COLUMNS};
+pub use stock::{PartStatus, StockStore};
 
 use crate::config::DispatchConfig;
 use crate::fleet::{Engineer, Fleet};

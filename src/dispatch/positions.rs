@@ -93,7 +93,12 @@ fn km_from_chord2(d2: f64) -> f64 {
     2.0 * crate::model::EARTH_RADIUS_KM * (d2.sqrt() / 2.0).min(1.0).asin()
 }
 
-impl crate::db::Db {
+crate::db::store!(
+    /// Engineers' last reported positions, restored into the dispatcher at start.
+    PositionStore
+);
+
+impl PositionStore {
     /// Stores `engineer`'s reported position unless a later one is stored.
     pub async fn set_position(
         &self,

@@ -3,7 +3,7 @@
 //! unit cannot both get it (on SQLite and PostgreSQL alike).
 
 use super::{purchase_note, reservation_note, Delivery};
-use crate::db::{col, Db, DbError};
+use crate::db::{col, DbError};
 use crate::fleet::Depot;
 use crate::kpi::StockLevel;
 use crate::model::{DepotId, EpochMs, PartNumber, TicketId};
@@ -11,7 +11,12 @@ use crate::rules::PartRef;
 use crate::tickets::PartLine;
 use sqlx::any::AnyRow;
 
-impl Db {
+crate::db::store!(
+    /// Depot stock and the parts lines of tickets.
+    StockStore
+);
+
+impl StockStore {
     /// Loads the fleet file's stock for depots and parts not yet known;
     /// stock already in the database (reserved since) is kept.
     pub async fn seed_stock(&self, depots: &[Depot]) -> Result<(), DbError> {
@@ -54,7 +59,8 @@ impl Db {
         on_site_due: EpochMs,
         purchase: (EpochMs, u32),
     ) -> Result<PartLine, DbError> {
-        if let Some(line) = self.ticket_parts(ticket.as_str()).await?.into_iter().find(|l| l.part == need.part.as_str())
+        if let Some(line) =
+            part_lines(&self.pool, ticket.as_str()).await?.into_iter().find(|l| l.part == need.part.as_str())
         {
             return Ok(line);
         }
@@ -105,19 +111,11 @@ impl Db {
 
     /// The line a concurrent call recorded first (its transaction was rolled back here).
     async fn existing_line(&self, ticket: &TicketId, need: &PartRef) -> Result<PartLine, DbError> {
-        self.ticket_parts(ticket.as_str())
+        part_lines(&self.pool, ticket.as_str())
             .await?
             .into_iter()
             .find(|l| l.part == need.part.as_str())
             .ok_or_else(|| DbError::Corrupt(format!("part line {} of {ticket} vanished", need.part)))
-    }
-
-    pub async fn ticket_parts(&self, ticket: &str) -> Result<Vec<PartLine>, DbError> {
-        let rows = sqlx::query(&format!("SELECT {PART_COLUMNS} FROM ticket_parts WHERE ticket_id = $1 ORDER BY part"))
-            .bind(ticket)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(part_line_from_row).collect()
     }
 
     /// Units on hand of every part at every depot.
@@ -273,6 +271,15 @@ async fn set_reserved(
         None => query.execute(&mut **tx).await?,
     };
     Ok(())
+}
+
+/// The ticket's parts lines, by part.
+pub(crate) async fn part_lines(pool: &sqlx::AnyPool, ticket: &str) -> Result<Vec<PartLine>, DbError> {
+    let rows = sqlx::query(&format!("SELECT {PART_COLUMNS} FROM ticket_parts WHERE ticket_id = $1 ORDER BY part"))
+        .bind(ticket)
+        .fetch_all(pool)
+        .await?;
+    rows.iter().map(part_line_from_row).collect()
 }
 
 /// The columns `part_line_from_row` reads.

@@ -3,7 +3,8 @@
 
 use super::{Delivery, PendingAck};
 use crate::config::DecodeConfig;
-use crate::db::{Db, Failure, Retry};
+use crate::db::{Failure, Retry};
+use crate::decode::DeadLetterStore;
 use crate::decode::{DeadLetter, Decoder};
 use crate::detect::{AssetBatch, EngineHandle};
 use crate::fleet::Fleet;
@@ -17,7 +18,7 @@ use tokio::sync::mpsc::{Receiver, Sender};
 pub struct PipelineContext {
     pub fleet: Arc<Fleet>,
     pub limits: DecodeConfig,
-    pub db: Db,
+    pub dead_letters: DeadLetterStore,
     pub metrics: Arc<Metrics>,
     pub retry: Retry,
     /// Every output's readings tap (none when no output is configured).
@@ -82,7 +83,11 @@ pub async fn run(
                     now.timestamp_millis(),
                 );
                 // Acked only once stored: during an outage the broker keeps the message.
-                match ctx.retry.committed("storing a dead letter", || ctx.db.insert_dead_letter(&letter)).await {
+                match ctx
+                    .retry
+                    .committed("storing a dead letter", || ctx.dead_letters.insert_dead_letter(&letter))
+                    .await
+                {
                     Ok(()) => {}
                     Err(Failure::Data(_)) => {
                         tracing::error!(payload_hex = %letter.payload_hex(), "dead letter not stored; its payload is logged here");

@@ -9,12 +9,13 @@
 pub mod influx;
 
 use crate::config::Config;
-use crate::db::Db;
 use crate::detect::{AssetScores, ScoreTap};
+use crate::dispatch::StockStore;
 use crate::fleet::Fleet;
 use crate::model::{AssetId, ModelId, Reading, Span};
 use crate::shutdown::Trigger;
 use crate::telemetry::Metrics;
+use crate::tickets::TicketStore;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::task::JoinHandle;
@@ -36,8 +37,9 @@ pub type ScoresTap = Arc<dyn Fn(&AssetScores) + Send + Sync>;
 /// What the engine's stages share with the outputs.
 pub struct OutputContext<'a> {
     pub fleet: &'a Arc<Fleet>,
-    /// For outputs that read the ticket store (events, KPIs).
-    pub db: &'a Db,
+    /// For outputs that read the ticket store (events, KPIs) and stock.
+    pub tickets: &'a TicketStore,
+    pub stock: &'a StockStore,
     pub metrics: &'a Arc<Metrics>,
 }
 

@@ -81,7 +81,8 @@ async fn an_influx_section_without_a_url_starts_no_output() {
         Arc::new(Fleet::new(crate::fleet::generate(&rules, crate::fleet::FleetSpec { assets: 2, seed: 1 })).unwrap());
     let (db, _dir) = crate::db::temp_sqlite().await;
     let metrics = Arc::new(Metrics::default());
-    let ctx = OutputContext { fleet: &fleet, db: &db, metrics: &metrics };
+    let (tickets, stock) = (db.tickets(), db.stock());
+    let ctx = OutputContext { fleet: &fleet, tickets: &tickets, stock: &stock, metrics: &metrics };
     let outputs = Outputs::start(&Config::default(), &ctx).unwrap();
     assert!(outputs.started.is_empty());
 }

@@ -2,7 +2,7 @@
 //! data. Stored with the stage, the reason and the whole finding, counted in
 //! `upkeep_dead_findings_total`, listed at `GET /api/v1/dead-findings`.
 
-use crate::db::{col, Db, DbError};
+use crate::db::{col, DbError};
 use crate::detect::Finding;
 use crate::model::{AssetId, EpochMs, RuleId};
 use serde::Serialize;
@@ -63,7 +63,12 @@ impl DeadFinding {
     }
 }
 
-impl Db {
+crate::db::store!(
+    /// Findings whose ticket writes failed on their own data, kept to replay.
+    DeadFindingStore
+);
+
+impl DeadFindingStore {
     pub async fn insert_dead_finding(&self, d: &DeadFinding) -> Result<(), DbError> {
         sqlx::query(
             "INSERT INTO dead_findings (id, kept_at, asset_id, rule_id, stage, reason, finding) \

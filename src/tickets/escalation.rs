@@ -9,15 +9,15 @@ use super::redispatch::Redispatch;
 use super::severity::Raised;
 use super::store::{record_event, update_if, Event, TICKET_COLUMNS};
 use super::EventKind;
+use super::TicketStore;
 use super::{StoreError, Ticket, TicketState};
 use crate::config::{EscalationAction, EscalationConfig};
-use crate::db::Db;
 use crate::model::{EpochMs, Span, TicketId};
 use crate::shutdown::Shutdown;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
-impl Db {
+impl TicketStore {
     /// Open or assigned tickets past their response deadline, not yet escalated.
     pub async fn response_overdue(&self, now: EpochMs) -> Result<Vec<Ticket>, StoreError> {
         let unaccepted = TicketState::sql_list(&TicketState::UNACCEPTED);
@@ -60,7 +60,7 @@ impl Db {
         }
         record_event(&mut tx, id, now, &Event::note(EventKind::Escalated, "sla timer", detail)).await?;
         if let Some(r) = raise {
-            Db::apply_raise(&mut tx, id, r, &r.detail("escalation"), now).await?;
+            TicketStore::apply_raise(&mut tx, id, r, &r.detail("escalation"), now).await?;
         }
         tx.commit().await?;
         Ok(true)
@@ -189,12 +189,12 @@ impl Escalator {
         let replanned = self.storm_replan(now).await?;
         let mut counts = PassCounts { replanned, positions_expired, ..PassCounts::default() };
         let has = |a| self.config.actions.contains(&a);
-        let db = &self.redispatch.db;
-        for t in db.response_overdue(now).await? {
+        let tickets = &self.redispatch.tickets;
+        for t in tickets.response_overdue(now).await? {
             let late_min = (now - t.response_due) / 60_000;
             let detail = format!("not accepted {late_min} min after its response deadline");
             let raise = has(EscalationAction::RaiseSeverity).then(|| self.redispatch.raised(&t)).flatten();
-            if !db.escalate(&t.id, raise.as_ref(), &detail, now).await? {
+            if !tickets.escalate(&t.id, raise.as_ref(), &detail, now).await? {
                 continue;
             }
             counts.escalated += 1;
@@ -222,21 +222,21 @@ impl Escalator {
             counts.reassigned += usize::from(moved.is_some());
         }
         let horizon = now + self.config.at_risk_within.as_millis();
-        for t in db.nearing_on_site_deadline(horizon).await? {
+        for t in tickets.nearing_on_site_deadline(horizon).await? {
             let detail = countdown(t.on_site_due, now, "no engineer on site", "on-site");
-            db.flag_at_risk(&t.id, &detail, now).await?;
+            tickets.flag_at_risk(&t.id, &detail, now).await?;
             counts.flagged_at_risk += 1;
         }
-        for t in db.nearing_resolution_deadline(horizon).await? {
+        for t in tickets.nearing_resolution_deadline(horizon).await? {
             let detail = countdown(t.resolution_due.unwrap_or(now), now, "not resolved", "resolution");
-            db.flag(&t.id, EventKind::ResolutionAtRisk, &detail, now).await?;
+            tickets.flag(&t.id, EventKind::ResolutionAtRisk, &detail, now).await?;
             tracing::warn!(ticket = %t.id, %detail, "resolution deadline at risk");
             counts.resolution_at_risk += 1;
         }
         let after = self.config.report_overdue_after;
-        for id in db.report_overdue(now - after.as_millis()).await? {
+        for id in tickets.report_overdue(now - after.as_millis()).await? {
             let detail = format!("on site for more than {after} without a service report: report overdue");
-            db.flag(&id, EventKind::ReportOverdue, &detail, now).await?;
+            tickets.flag(&id, EventKind::ReportOverdue, &detail, now).await?;
             tracing::warn!(ticket = %id, %detail, "service report overdue");
             counts.reports_overdue += 1;
         }
@@ -250,7 +250,7 @@ impl Escalator {
         if self.storm.tickets == 0 || now.saturating_sub(self.last_replan.load(Ordering::Relaxed)) < window {
             return Ok(0);
         }
-        let created = self.redispatch.db.created_since(now - window).await?;
+        let created = self.redispatch.tickets.created_since(now - window).await?;
         if created < self.storm.tickets as usize {
             return Ok(0);
         }
@@ -280,7 +280,7 @@ mod tests {
         let t0 = crate::model::now_ms();
         let new = crate::tickets::fixtures::new_ticket(&rules, asset, t0);
         let rule = rules.for_model(&asset.model).unwrap().rules.iter().find(|r| r.id == new.rule).unwrap();
-        let OpenOutcome::Opened(id) = db.open_or_append(&new, t0, true).await.unwrap() else { panic!() };
+        let OpenOutcome::Opened(id) = db.tickets().open_or_append(&new, t0, true).await.unwrap() else { panic!() };
         let dispatcher = Arc::new(Dispatcher::new(Arc::clone(&fleet), Default::default()));
         let first: EngineerId = dispatcher
             .choose(
@@ -296,7 +296,7 @@ mod tests {
             )
             .engineer
             .unwrap();
-        db.assign(id.as_str(), &first, "nearest", false, "dispatch", t0).await.unwrap();
+        db.tickets().assign(id.as_str(), &first, "nearest", false, "dispatch", t0).await.unwrap();
         let config = EscalationConfig {
             actions: vec![
                 EscalationAction::Reassign,
@@ -311,7 +311,7 @@ mod tests {
         assert_eq!(timer.pass(t0 + 30 * MIN).await.unwrap(), PassCounts::default(), "within the response deadline");
         let counts = timer.pass(t0 + 61 * MIN).await.unwrap();
         assert_eq!((counts.escalated, counts.reassigned, counts.flagged_at_risk), (1, 1, 0));
-        let d = db.ticket(id.as_str()).await.unwrap().unwrap();
+        let d = db.tickets().ticket(id.as_str()).await.unwrap().unwrap();
         assert_eq!(d.ticket.severity, Severity::Major, "raised one tier");
         assert!(d.ticket.engineer_id.as_ref().is_some_and(|e| e != &first), "taken from {first}");
         let kinds: Vec<&str> = d.events.iter().map(|e| e.kind.as_str()).collect();
@@ -323,10 +323,13 @@ mod tests {
         assert_eq!(timer.pass(t0 + 21 * 60 * MIN).await.unwrap().flagged_at_risk, 0);
         assert_eq!(timer.pass(t0 + 22 * 60 * MIN + MIN).await.unwrap().flagged_at_risk, 1);
         assert_eq!(timer.pass(t0 + 22 * 60 * MIN + 2 * MIN).await.unwrap().flagged_at_risk, 0);
-        let t = db.ticket(id.as_str()).await.unwrap().unwrap().ticket;
+        let t = db.tickets().ticket(id.as_str()).await.unwrap().unwrap().ticket;
         assert!(t.deadline_at_risk);
         // A reassignment resets the dispatcher's verdict, not the timer's flag: still once.
-        db.assign(id.as_str(), &first, "back", false, "dispatcher", t0 + 22 * 60 * MIN + 3 * MIN).await.unwrap();
+        db.tickets()
+            .assign(id.as_str(), &first, "back", false, "dispatcher", t0 + 22 * 60 * MIN + 3 * MIN)
+            .await
+            .unwrap();
         assert_eq!(timer.pass(t0 + 22 * 60 * MIN + 4 * MIN).await.unwrap().flagged_at_risk, 0);
     }
 
@@ -337,11 +340,11 @@ mod tests {
         let fleet = crate::tickets::fixtures::fleet_on_duty(&rules, 10, 4);
         let t0 = crate::model::now_ms();
         let new = crate::tickets::fixtures::new_ticket(&rules, &fleet.assets()[0], t0);
-        let OpenOutcome::Opened(id) = db.open_or_append(&new, t0, true).await.unwrap() else { panic!() };
+        let OpenOutcome::Opened(id) = db.tickets().open_or_append(&new, t0, true).await.unwrap() else { panic!() };
         let engineer = fleet.engineers()[0].id.clone();
-        db.assign(id.as_str(), &engineer, "test", false, "dispatch", t0).await.unwrap();
+        db.tickets().assign(id.as_str(), &engineer, "test", false, "dispatch", t0).await.unwrap();
         for to in [TicketState::Accepted, TicketState::EnRoute, TicketState::OnSite] {
-            db.transition(id.as_str(), to, engineer.as_str(), "", t0 + MIN).await.unwrap();
+            db.tickets().transition(id.as_str(), to, engineer.as_str(), "", t0 + MIN).await.unwrap();
         }
         let redispatch = crate::tickets::fixtures::redispatch(db.clone(), rules, fleet);
         let config = EscalationConfig { actions: vec![], ..EscalationConfig::default() };
@@ -350,7 +353,7 @@ mod tests {
         assert_eq!(timer.pass(t0 + 4 * 60 * MIN).await.unwrap().reports_overdue, 0, "within 5 h on site");
         assert_eq!(timer.pass(t0 + 5 * 60 * MIN + 2 * MIN).await.unwrap().reports_overdue, 1);
         assert_eq!(timer.pass(t0 + 6 * 60 * MIN).await.unwrap().reports_overdue, 0, "flagged once");
-        let events = db.ticket(id.as_str()).await.unwrap().unwrap().events;
+        let events = db.tickets().ticket(id.as_str()).await.unwrap().unwrap().events;
         let flagged = events.iter().find(|e| e.kind == EventKind::ReportOverdue).unwrap();
         assert!(flagged.detail.contains("without a service report"), "{}", flagged.detail);
 
@@ -358,7 +361,7 @@ mod tests {
         assert_eq!(timer.pass(t0 + 45 * 60 * MIN).await.unwrap().resolution_at_risk, 0);
         assert_eq!(timer.pass(t0 + 46 * 60 * MIN + MIN).await.unwrap().resolution_at_risk, 1);
         assert_eq!(timer.pass(t0 + 50 * 60 * MIN).await.unwrap().resolution_at_risk, 0);
-        let events = db.ticket(id.as_str()).await.unwrap().unwrap().events;
+        let events = db.tickets().ticket(id.as_str()).await.unwrap().unwrap().events;
         let at_risk = events.iter().find(|e| e.kind == EventKind::ResolutionAtRisk).unwrap();
         assert_eq!(at_risk.detail, "not resolved 119 min before the resolution deadline");
     }

@@ -86,7 +86,13 @@ pub(crate) fn redispatch(
 ) -> std::sync::Arc<super::redispatch::Redispatch> {
     let dispatcher = crate::dispatch::Dispatcher::new(std::sync::Arc::clone(&fleet), Default::default());
     let sla = crate::sla::Sla::new(&Default::default(), &fleet.file().contracts).expect("default tiers");
-    std::sync::Arc::new(super::redispatch::Redispatch::new(db, fleet, rules, std::sync::Arc::new(dispatcher), sla))
+    std::sync::Arc::new(super::redispatch::Redispatch::new(
+        db.tickets(),
+        fleet,
+        rules,
+        std::sync::Arc::new(dispatcher),
+        sla,
+    ))
 }
 
 /// A re-dispatcher on a fresh SQLite file over 30 assets whose engineers

@@ -2,8 +2,9 @@
 //! feed (which read many tickets at once, not one by one).
 
 use super::store::{event_from_row, ticket_from_row, EVENT_COLUMNS, TICKET_COLUMNS};
+use super::TicketStore;
 use super::{EventRecord, PartLine, StoreError, Ticket, TicketState};
-use crate::db::{col, Db};
+use crate::db::col;
 use crate::dispatch::{part_line_from_row, PART_COLUMNS};
 use crate::model::{EpochMs, TicketId};
 use sqlx::any::AnyRow;
@@ -17,7 +18,7 @@ pub struct StoredHistory {
     pub parts: Vec<PartLine>,
 }
 
-impl Db {
+impl TicketStore {
     /// Every ticket detected or changed at or after `since`, and every open
     /// ticket however old, with their histories; oldest detection first.
     pub async fn ticket_histories(&self, since: EpochMs) -> Result<Vec<StoredHistory>, StoreError> {

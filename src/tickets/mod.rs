@@ -19,7 +19,7 @@ mod state;
 mod store;
 pub mod warranty;
 
-pub use dead_finding::{DeadFinding, Stage as DeadFindingStage};
+pub use dead_finding::{DeadFinding, DeadFindingStore, Stage as DeadFindingStage};
 pub use event::EventKind;
 pub use history::StoredHistory;
 pub use remedy::{AfterSales, Remedy};
@@ -27,5 +27,6 @@ pub use service::{run as run_service, ServiceContext};
 pub use state::TicketState;
 pub use store::{
     EventRecord, EvidenceRecord, NewTicket, OpenOutcome, PartLine, StoreError, Ticket, TicketDetail, TicketFilter,
+    TicketStore,
 };
 pub use warranty::Warranty;

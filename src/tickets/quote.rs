@@ -6,8 +6,8 @@
 use super::store::{insert_event, lock, record_event, update_if, Event};
 use super::EventKind;
 use super::StoreError;
+use super::TicketStore;
 use crate::config::QuoteConfig;
-use crate::db::Db;
 use crate::model::{EpochMs, TicketId};
 use serde::{Deserialize, Serialize};
 
@@ -58,7 +58,7 @@ pub fn build(job: &Job<'_>, c: &QuoteConfig) -> Quote {
     Quote { currency: c.currency.clone(), lines, total }
 }
 
-impl Db {
+impl TicketStore {
     pub async fn set_quote(&self, id: &TicketId, quote: &Quote, now: EpochMs) -> Result<(), StoreError> {
         let text = serde_json::to_string(quote).map_err(|e| crate::db::DbError::Corrupt(e.to_string()))?;
         let mut tx = self.pool.begin().await?;

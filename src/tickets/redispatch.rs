@@ -9,8 +9,9 @@
 use super::lifecycle::{decide, Command};
 use super::store::{apply, lock, Assignment};
 use super::EventKind;
+use super::TicketStore;
 use super::{StoreError, Ticket, TicketState};
-use crate::db::{col, Db};
+use crate::db::col;
 use crate::dispatch::{Choice, Dispatcher, Need};
 use crate::fleet::Fleet;
 use crate::model::{EngineerId, EpochMs, TicketId};
@@ -33,7 +34,7 @@ pub struct Replan {
     pub withdrawn: usize,
 }
 
-impl Db {
+impl TicketStore {
     /// Marks `engineer` unavailable from `since` to `back_at`, replacing any earlier absence.
     pub async fn set_unavailable(
         &self,
@@ -170,7 +171,7 @@ fn changed_meanwhile(e: &StoreError) -> bool {
 
 /// Everything a second dispatch needs.
 pub struct Redispatch {
-    pub db: Db,
+    pub tickets: TicketStore,
     pub fleet: Arc<Fleet>,
     pub rules: Arc<RuleSet>,
     pub dispatcher: Arc<Dispatcher>,
@@ -182,8 +183,14 @@ pub struct Redispatch {
 }
 
 impl Redispatch {
-    pub fn new(db: Db, fleet: Arc<Fleet>, rules: Arc<RuleSet>, dispatcher: Arc<Dispatcher>, sla: Sla) -> Redispatch {
-        Redispatch { db, fleet, rules, dispatcher, sla, planning: tokio::sync::Mutex::new(()) }
+    pub fn new(
+        tickets: TicketStore,
+        fleet: Arc<Fleet>,
+        rules: Arc<RuleSet>,
+        dispatcher: Arc<Dispatcher>,
+        sla: Sla,
+    ) -> Redispatch {
+        Redispatch { tickets, fleet, rules, dispatcher, sla, planning: tokio::sync::Mutex::new(()) }
     }
 
     /// What `t` needs from an engineer at `at`, unless its asset or rule is gone.
@@ -217,23 +224,23 @@ impl Redispatch {
         why: &str,
         now: EpochMs,
     ) -> Result<Option<EngineerId>, StoreError> {
-        let (absent, declined) = (self.db.unavailable_engineers(now).await?, self.db.decliners().await?);
+        let (absent, declined) = (self.tickets.unavailable_engineers(now).await?, self.tickets.decliners().await?);
         let mut excluded = Self::excluded(t, &absent, &declined);
         excluded.extend(not.cloned());
         let Some(need) = self.need(t, now, &excluded) else { return Ok(None) };
-        let choice = self.dispatcher.choose(need, &self.db.engineer_loads().await?);
+        let choice = self.dispatcher.choose(need, &self.tickets.engineer_loads().await?);
         let note = format!("{why}: {}", choice.note);
         match &choice.engineer {
             Some(e) if t.engineer_id.as_ref() == Some(e) => return Ok(None),
             Some(e) => {
                 let a = Assignment { engineer: e, note: &note, at_risk: choice.at_risk, actor };
-                match self.db.assign_if(t.id.as_str(), Some(t.engineer_id.as_ref()), &a, now).await {
+                match self.tickets.assign_if(t.id.as_str(), Some(t.engineer_id.as_ref()), &a, now).await {
                     Ok(_) => {}
                     Err(e) if changed_meanwhile(&e) => return Ok(None),
                     Err(e) => return Err(e),
                 }
             }
-            None if t.state == TicketState::Open => self.db.mark_unassigned(&t.id, &note, now).await?,
+            None if t.state == TicketState::Open => self.tickets.mark_unassigned(&t.id, &note, now).await?,
             None => {}
         }
         Ok(choice.engineer)
@@ -248,9 +255,9 @@ impl Redispatch {
     }
 
     async fn replan_locked(self: &Arc<Self>, why: &str, now: EpochMs) -> Result<Replan, StoreError> {
-        let tickets = self.db.not_yet_accepted().await?;
-        let (absent, declined) = (self.db.unavailable_engineers(now).await?, self.db.decliners().await?);
-        let loads = self.db.engineer_loads().await?;
+        let tickets = self.tickets.not_yet_accepted().await?;
+        let (absent, declined) = (self.tickets.unavailable_engineers(now).await?, self.tickets.decliners().await?);
+        let loads = self.tickets.engineer_loads().await?;
         let me = Arc::clone(self);
         let solving = tokio::task::spawn_blocking(move || {
             let planned = me.solve(&tickets, &absent, &declined, loads, now);
@@ -306,10 +313,12 @@ impl Redispatch {
         let done = match &c.engineer {
             Some(e) => {
                 let a = Assignment { engineer: e, note: &note, at_risk: c.at_risk, actor: "replan" };
-                self.db.assign_if(t.id.as_str(), Some(held), &a, now).await.map(drop)
+                self.tickets.assign_if(t.id.as_str(), Some(held), &a, now).await.map(drop)
             }
             None => match held {
-                Some(engineer) => self.db.reopen(&t.id, Command::Unplan { engineer }, ("replan", &note), now).await,
+                Some(engineer) => {
+                    self.tickets.reopen(&t.id, Command::Unplan { engineer }, ("replan", &note), now).await
+                }
                 None => Ok(()),
             },
         };
@@ -334,11 +343,11 @@ impl Redispatch {
         now: EpochMs,
     ) -> Result<Replan, StoreError> {
         let _one_at_a_time = self.planning.lock().await;
-        self.db.set_unavailable(engineer, now, back_at, reason, actor).await?;
+        self.tickets.set_unavailable(engineer, now, back_at, reason, actor).await?;
         let detail = format!("{engineer} unavailable: {reason}");
         let mut withdrawn = 0;
-        for id in self.db.held_not_started(engineer).await? {
-            match self.db.reopen(&id, Command::Withdraw { engineer }, (actor, &detail), now).await {
+        for id in self.tickets.held_not_started(engineer).await? {
+            match self.tickets.reopen(&id, Command::Withdraw { engineer }, (actor, &detail), now).await {
                 Ok(()) => withdrawn += 1,
                 Err(e) if changed_meanwhile(&e) => {}
                 Err(e) => return Err(e),

@@ -5,8 +5,9 @@
 use super::store::{record_event, Event};
 use super::warranty::Warranty;
 use super::EventKind;
+use super::TicketStore;
 use super::{StoreError, TicketState};
-use crate::db::{col, Db};
+use crate::db::col;
 use crate::model::{AssetId, EpochMs, FaultCode, TicketId, TicketKind};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -72,7 +73,7 @@ pub fn decide(kind: TicketKind, asset: &AssetId, fault: &FaultCode, prior: &[Epo
     (Remedy::ExchangeOrRefund, note)
 }
 
-impl Db {
+impl TicketStore {
     /// When earlier repairs of `fault` on `asset` were resolved (repair
     /// tickets only, `except` aside).
     pub async fn prior_repairs(

@@ -7,8 +7,8 @@
 use super::lifecycle::{decide, Command};
 use super::store::{apply, insert_event, lock, Event, Locked};
 use super::EventKind;
+use super::TicketStore;
 use super::{StoreError, TicketState};
-use crate::db::Db;
 use crate::model::{EpochMs, TicketId};
 use serde::{Deserialize, Serialize};
 
@@ -88,7 +88,7 @@ fn json<T: Serialize>(v: &T) -> Result<String, StoreError> {
     serde_json::to_string(v).map_err(|e| StoreError::Db(crate::db::DbError::Corrupt(e.to_string())))
 }
 
-impl Db {
+impl TicketStore {
     /// Resolves an on-site ticket with its service report: consumes the
     /// parts used, releases the other reservations, records the event.
     pub async fn resolve_with_report(

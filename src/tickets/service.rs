@@ -12,10 +12,11 @@ use super::remedy::{self, AfterSales, Remedy};
 use super::severity::deadlines_for;
 use super::store::{NewTicket, OpenOutcome};
 use super::warranty::{self, Assessment, Warranty};
-use super::Ticket;
+use super::{DeadFindingStore, Ticket, TicketStore};
 use crate::config::{QuoteConfig, RepairsConfig};
-use crate::db::{Classify, Db, Failure, Retry};
+use crate::db::{Classify, Failure, Retry};
 use crate::detect::{EngineEvent, EngineEvents, Finding};
+use crate::dispatch::StockStore;
 use crate::dispatch::{Choice, Dispatcher, Need};
 use crate::fleet::Fleet;
 use crate::ingest::{AckQueue, Delivery, MqttAcker, PendingAck};
@@ -27,7 +28,9 @@ use std::sync::Arc;
 use tokio::sync::mpsc::Receiver;
 
 pub struct ServiceContext {
-    pub db: Db,
+    pub tickets: TicketStore,
+    pub stock: StockStore,
+    pub dead_findings: DeadFindingStore,
     pub fleet: Arc<Fleet>,
     pub rules: Arc<RuleSet>,
     pub dispatcher: Arc<Dispatcher>,
@@ -108,7 +111,7 @@ impl ServiceContext {
             sla_tier: due.tier,
             evidence: serde_json::to_value(&f.evidence).unwrap_or_default(),
         };
-        let opening = || self.db.open_or_append(&new, self.clock.now_ms(), f.opened);
+        let opening = || self.tickets.open_or_append(&new, self.clock.now_ms(), f.opened);
         let Some(outcome) = self.commit(f, Stage::Open, "opening a ticket", opening).await? else {
             return Ok(());
         };
@@ -157,7 +160,7 @@ impl ServiceContext {
         let dead = DeadFinding::new(f, stage, reason, self.clock.now_ms());
         self.metrics.dead_findings.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         tracing::error!(asset = %f.asset, rule = %f.rule, stage = stage.as_str(), %reason, "finding kept aside");
-        match self.retry.committed("storing a dead finding", || self.db.insert_dead_finding(&dead)).await {
+        match self.retry.committed("storing a dead finding", || self.dead_findings.insert_dead_finding(&dead)).await {
             Ok(()) => Ok(()),
             Err(Failure::Data(e)) => {
                 tracing::error!(error = %e, finding = %dead.finding, "dead finding not stored; the finding is logged here");
@@ -177,7 +180,7 @@ impl ServiceContext {
         rule: &Rule,
         t: &NewTicket,
     ) -> Result<Option<Warranty>, Abandoned> {
-        let reading = || self.db.prior_repairs(&t.asset, &t.fault, id);
+        let reading = || self.tickets.prior_repairs(&t.asset, &t.fault, id);
         let Some(mut prior) = self.commit(f, Stage::Assess, "reading repair history", reading).await? else {
             return Ok(None);
         };
@@ -202,7 +205,7 @@ impl ServiceContext {
             remedy: remedy.0,
             remedy_note: remedy.1,
         };
-        let recording = || self.db.set_after_sales(id, &after, self.clock.now_ms());
+        let recording = || self.tickets.set_after_sales(id, &after, self.clock.now_ms());
         let recorded = self.commit(f, Stage::Assess, "recording the after-sales assessment", recording).await?;
         Ok(recorded.map(|()| after.warranty))
     }
@@ -214,7 +217,7 @@ impl ServiceContext {
         let parts: Vec<(String, u32, f64)> = rule.parts.iter().map(|p| (p.part.to_string(), p.qty, price(p))).collect();
         let level = rule.skills.values().copied().max().unwrap_or(1);
         let q = quote::build(&quote::Job { parts: &parts, level, travel_minutes }, &self.quote);
-        self.commit(f, Stage::Quote, "recording the quote", || self.db.set_quote(id, &q, self.clock.now_ms()))
+        self.commit(f, Stage::Quote, "recording the quote", || self.tickets.set_quote(id, &q, self.clock.now_ms()))
             .await
             .map(drop)
     }
@@ -247,7 +250,7 @@ impl ServiceContext {
             return;
         };
         let depot = crate::model::DepotId::new(depot);
-        if let Ok(on_hand) = self.db.on_hand(&depot, &part.number).await {
+        if let Ok(on_hand) = self.stock.on_hand(&depot, &part.number).await {
             if on_hand < i64::from(part.safety_stock) {
                 tracing::warn!(%depot, part = %part.number, on_hand, safety_stock = part.safety_stock, "stock below safety level: replenishment suggested");
             }
@@ -267,10 +270,11 @@ impl ServiceContext {
     ) -> Result<Option<Choice>, Abandoned> {
         let Some(asset) = self.fleet.asset(t.asset.as_str()) else { return Ok(None) };
         let stage = Stage::Dispatch;
-        let Some(loads) = self.commit(f, stage, "reading engineer loads", || self.db.engineer_loads()).await? else {
+        let Some(loads) = self.commit(f, stage, "reading engineer loads", || self.tickets.engineer_loads()).await?
+        else {
             return Ok(None);
         };
-        let absences = || self.db.unavailable_engineers(self.clock.now_ms());
+        let absences = || self.tickets.unavailable_engineers(self.clock.now_ms());
         let Some(absent) = self.commit(f, stage, "reading absences", absences).await? else { return Ok(None) };
         let at = self.clock.now_ms().max(t.detected_at);
         let need = Need {
@@ -284,13 +288,14 @@ impl ServiceContext {
         let choice = self.dispatcher.choose(need, &loads);
         let recorded = match &choice.engineer {
             Some(e) => {
-                let assigning =
-                    || self.db.assign(id.as_str(), e, &choice.note, choice.at_risk, "dispatch", self.clock.now_ms());
+                let assigning = || {
+                    self.tickets.assign(id.as_str(), e, &choice.note, choice.at_risk, "dispatch", self.clock.now_ms())
+                };
                 self.commit(f, stage, "assigning", assigning).await?.map(drop)
             }
             None => {
                 tracing::warn!(ticket = %id, note = %choice.note, "no engineer proposed");
-                let marking = || self.db.mark_unassigned(id, &choice.note, self.clock.now_ms());
+                let marking = || self.tickets.mark_unassigned(id, &choice.note, self.clock.now_ms());
                 self.commit(f, stage, "recording no assignment", marking).await?
             }
         };
@@ -302,7 +307,7 @@ impl ServiceContext {
         for part in &rule.parts {
             let lead_days = self.fleet.part(&part.part).map_or(PURCHASE_DAYS_UNKNOWN, |p| p.lead_time_days);
             let purchase = (at + i64::from(lead_days) * 86_400_000, lead_days);
-            let reserving = || self.db.reserve_part(id, part, &deliveries, t.on_site_due, purchase);
+            let reserving = || self.stock.reserve_part(id, part, &deliveries, t.on_site_due, purchase);
             if let Some(line) = self.commit(f, Stage::Parts, "reserving parts", reserving).await? {
                 self.warn_below_safety(&line).await;
                 lines.push(line);
@@ -311,7 +316,7 @@ impl ServiceContext {
         if !lines.is_empty() {
             let note =
                 lines.iter().map(|l| format!("{} x{}: {}", l.part, l.qty, l.note)).collect::<Vec<_>>().join("; ");
-            self.commit(f, Stage::Parts, "noting parts", || self.db.set_parts_note(id, &note)).await?;
+            self.commit(f, Stage::Parts, "noting parts", || self.stock.set_parts_note(id, &note)).await?;
         }
         Ok(Some(choice))
     }
@@ -339,14 +344,16 @@ mod tests {
     use crate::model::TicketKind;
     use crate::tickets::TicketFilter;
 
-    fn context(db: &Db, fleet: &Arc<Fleet>, rules: &Arc<RuleSet>) -> ServiceContext {
+    fn context(db: &crate::db::Db, fleet: &Arc<Fleet>, rules: &Arc<RuleSet>) -> ServiceContext {
         let metrics = Arc::new(Metrics::default());
         let dispatcher = Arc::new(Dispatcher::new(Arc::clone(fleet), Default::default()));
         let sla = Sla::new(&SlaConfig::default(), &fleet.file().contracts).unwrap();
         let redispatch =
-            Redispatch::new(db.clone(), Arc::clone(fleet), Arc::clone(rules), Arc::clone(&dispatcher), sla.clone());
+            Redispatch::new(db.tickets(), Arc::clone(fleet), Arc::clone(rules), Arc::clone(&dispatcher), sla.clone());
         ServiceContext {
-            db: db.clone(),
+            tickets: db.tickets(),
+            stock: db.stock(),
+            dead_findings: db.dead_findings(),
             dispatcher,
             fleet: Arc::clone(fleet),
             rules: Arc::clone(rules),
@@ -390,11 +397,11 @@ mod tests {
         file.assets[1].warranty_until = chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
         file.assets[1].exclusions.clear();
         let fleet = Arc::new(Fleet::new(file).unwrap());
-        db.seed_stock(fleet.depots()).await.unwrap();
+        db.stock().seed_stock(fleet.depots()).await.unwrap();
         let ctx = context(&db, &fleet, &rules);
         ctx.apply(&finding(&rules, &fleet, 0), 0).await.unwrap();
         ctx.apply(&finding(&rules, &fleet, 1), 0).await.unwrap();
-        let tickets = db.list_tickets(&TicketFilter { limit: 10, ..Default::default() }).await.unwrap();
+        let tickets = db.tickets().list_tickets(&TicketFilter { limit: 10, ..Default::default() }).await.unwrap();
         let remedy_of = |i: usize| tickets.iter().find(|t| t.asset_id == fleet.assets()[i].id).map(|t| t.remedy);
         assert_eq!(remedy_of(0), Some(Remedy::ExchangeOrRefund));
         assert_eq!(remedy_of(1), Some(Remedy::Repair), "no repair history: an ordinary repair");
@@ -430,7 +437,7 @@ mod tests {
             e.days_off.clear();
         }
         let fleet = Arc::new(Fleet::new(file).unwrap());
-        db.seed_stock(fleet.depots()).await.unwrap();
+        db.stock().seed_stock(fleet.depots()).await.unwrap();
         let day = chrono::NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
         let at = |h| day.and_time(hour(h)).and_utc().timestamp_millis();
         let ctx = ServiceContext { clock: Clock::at(at(3)), ..context(&db, &fleet, &rules) };
@@ -439,11 +446,11 @@ mod tests {
             let f = finding(&rules, &fleet, asset);
             ctx.apply(&Finding { evidence: Evidence { at: at(h), ..f.evidence.clone() }, ..f }, 0).await.unwrap();
         }
-        let tickets = db.list_tickets(&TicketFilter { limit: 10, ..Default::default() }).await.unwrap();
+        let tickets = db.tickets().list_tickets(&TicketFilter { limit: 10, ..Default::default() }).await.unwrap();
         let note = |i: usize| &tickets.iter().find(|t| t.asset_id == fleet.assets()[i].id).unwrap().assignment_note;
         assert!(note(0).contains("starts in 5.0 h"), "at 03:00 the 08:00 shift: {}", note(0));
         assert!(note(1).contains("on shift"), "at 10:00 on shift: {}", note(1));
-        let opened = db.ticket(tickets[0].id.as_str()).await.unwrap().unwrap().events[0].at;
+        let opened = db.tickets().ticket(tickets[0].id.as_str()).await.unwrap().unwrap().events[0].at;
         assert!([at(3), at(10)].contains(&opened), "events are stamped on the service's clock");
     }
 
@@ -455,13 +462,13 @@ mod tests {
         let ctx = context(&db, &fleet, &rules);
         let f = Finding { rule: crate::model::RuleId::new("pump.retired_rule"), ..finding(&rules, &fleet, 0) };
         ctx.apply(&f, 0).await.unwrap();
-        let kept = db.dead_findings(10, 0).await.unwrap();
+        let kept = db.dead_findings().dead_findings(10, 0).await.unwrap();
         assert_eq!(kept.len(), 1);
         assert_eq!((kept[0].stage, kept[0].rule_id.as_str()), (Stage::Open, "pump.retired_rule"));
         assert!(kept[0].reason.contains("not loaded"), "{}", kept[0].reason);
         assert_eq!(kept[0].finding["asset"], f.asset.as_str());
         assert_eq!(ctx.metrics.dead_findings.load(std::sync::atomic::Ordering::Relaxed), 1);
-        assert!(db.list_tickets(&TicketFilter { limit: 10, ..Default::default() }).await.unwrap().is_empty());
+        assert!(db.tickets().list_tickets(&TicketFilter { limit: 10, ..Default::default() }).await.unwrap().is_empty());
     }
 
     #[tokio::test]
@@ -478,7 +485,7 @@ mod tests {
             let f = Finding { severity: crate::model::Severity::Emergency, ..finding(&rules, &fleet, i) };
             ctx.apply(&f, 0).await.unwrap();
         }
-        let tickets = db.list_tickets(&TicketFilter { limit: 10, ..Default::default() }).await.unwrap();
+        let tickets = db.tickets().list_tickets(&TicketFilter { limit: 10, ..Default::default() }).await.unwrap();
         let of = |i: usize| tickets.iter().find(|t| t.asset_id == fleet.assets()[i].id).unwrap();
         let (covered, standard) = (of(0), of(1));
         assert_eq!(covered.sla_tier, format!("contract {}: platinum", contract.id));
@@ -497,8 +504,9 @@ mod tests {
         let mut f = finding(&rules, &fleet, 2);
         f.severity = crate::model::Severity::General;
         ctx.apply(&f, 0).await.unwrap();
-        let severity =
-            || async { db.list_tickets(&TicketFilter { limit: 10, ..Default::default() }).await.unwrap()[0].severity };
+        let severity = || async {
+            db.tickets().list_tickets(&TicketFilter { limit: 10, ..Default::default() }).await.unwrap()[0].severity
+        };
         let opened_as = severity().await;
         let forecast = |hours: f64| crate::detect::CheckOutcome {
             metric: crate::model::MetricName::new("vibration_rms_mm_s"),

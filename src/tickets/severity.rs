@@ -7,8 +7,8 @@
 
 use super::redispatch::Redispatch;
 use super::store::{lock, record_event, Event};
+use super::TicketStore;
 use super::{EventKind, StoreError, Ticket, TicketState};
-use crate::db::Db;
 use crate::fleet::Fleet;
 use crate::model::{AssetId, EngineerId, EpochMs, Severity, TicketId};
 use crate::sla::{Deadlines, Sla};
@@ -54,7 +54,7 @@ impl Raised {
     }
 }
 
-impl Db {
+impl TicketStore {
     /// Writes `r` in `tx` if the ticket is still open at severity `r.from`
     /// (a concurrent raise wins once), with a `severity_raised` event.
     pub(super) async fn apply_raise(
@@ -116,14 +116,14 @@ impl Redispatch {
         why: &str,
         now: EpochMs,
     ) -> Result<Option<Ticket>, StoreError> {
-        let Some(t) = self.db.ticket(id.as_str()).await?.map(|d| d.ticket).filter(|t| when(t)) else {
+        let Some(t) = self.tickets.ticket(id.as_str()).await?.map(|d| d.ticket).filter(|t| when(t)) else {
             return Ok(None);
         };
         let Some(r) = self.raised(&t) else { return Ok(None) };
-        if !self.db.raise(id, &r, &r.detail(why), now).await? {
+        if !self.tickets.raise(id, &r, &r.detail(why), now).await? {
             return Ok(None);
         }
-        Ok(self.db.ticket(id.as_str()).await?.map(|d| d.ticket))
+        Ok(self.tickets.ticket(id.as_str()).await?.map(|d| d.ticket))
     }
 
     /// After a raise: an open ticket is dispatched again (the new tier may

@@ -1,4 +1,4 @@
-//! Ticket persistence on `Db`: opening (at most one open ticket per asset and
+//! Ticket persistence (`TicketStore`): opening (at most one open ticket per asset and
 //! fault), evidence, lifecycle transitions and their event history.
 
 use super::lifecycle::{decide, Command, Decision, Effect, Refusal, View};
@@ -8,7 +8,7 @@ use super::report::{FiledReport, FollowUp};
 use super::warranty::Warranty;
 use super::EventKind;
 use super::TicketState;
-use crate::db::{col, Classify, Db, DbError, ErrorClass};
+use crate::db::{col, Classify, DbError, ErrorClass};
 use crate::model::{AssetId, EngineerId, EpochMs, FaultCode, ModelId, RuleId, Severity, TicketId, TicketKind};
 use serde::Serialize;
 use sqlx::any::AnyRow;
@@ -221,7 +221,13 @@ pub(super) const TICKET_COLUMNS: &str =
      warranty, warranty_note, remedy, remedy_note, quote, quote_accepted_at, progress_code, service_report, follow_up, \
      evidence_count, created_at, updated_at";
 
-impl Db {
+crate::db::store!(
+    /// Tickets, their events, evidence and after-sales records: what the
+    /// ticket service, re-dispatch, the SLA timers and the API read and write.
+    TicketStore
+);
+
+impl TicketStore {
     /// Opens a ticket (when `may_open`), or appends the evidence to the one
     /// already open for the same asset and fault. A rule's first firing may
     /// open; its later evidence only appends, so a ticket cancelled as a false
@@ -439,6 +445,11 @@ impl Db {
         rows.iter()
             .map(|r| Ok((EngineerId::new(col::<String>(r, "engineer_id")?), col::<i64>(r, "n")? as u32)))
             .collect()
+    }
+
+    /// The ticket's parts lines: reserved, requested, used or released.
+    pub async fn ticket_parts(&self, ticket: &str) -> Result<Vec<PartLine>, DbError> {
+        crate::dispatch::part_lines(&self.pool, ticket).await
     }
 
     async fn find_ticket(&self, id: &str) -> Result<Option<Ticket>, StoreError> {

@@ -56,7 +56,8 @@ pub fn start(c: &InfluxConfig, ctx: &OutputContext<'_>) -> Result<Option<Started
         TelemetryFeed::new(sink.clone(), Arc::clone(ctx.fleet), c.raw_every.as_millis(), c.rollup.as_millis());
     let ops = OpsFeed {
         sink,
-        db: ctx.db.clone(),
+        tickets: ctx.tickets.clone(),
+        stock: ctx.stock.clone(),
         fleet: Arc::clone(ctx.fleet),
         every: c.kpi_every.as_std(),
         lookback_ms: c.kpi_lookback.as_millis(),

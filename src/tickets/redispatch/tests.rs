@@ -20,16 +20,16 @@ async fn setup() -> Setup {
 /// Opens a ticket for asset `i` at `at`, unassigned.
 async fn open(r: &Redispatch, i: usize, at: EpochMs) -> TicketId {
     let new = new_ticket(&r.rules, &r.fleet.assets()[i], at);
-    let OpenOutcome::Opened(id) = r.db.open_or_append(&new, at, true).await.unwrap() else { panic!("not opened") };
+    let OpenOutcome::Opened(id) = r.tickets.open_or_append(&new, at, true).await.unwrap() else { panic!("not opened") };
     id
 }
 
 async fn ticket(r: &Redispatch, id: &TicketId) -> Ticket {
-    r.db.ticket(id.as_str()).await.unwrap().unwrap().ticket
+    r.tickets.ticket(id.as_str()).await.unwrap().unwrap().ticket
 }
 
 async fn event_kinds(r: &Redispatch, id: &TicketId) -> Vec<&'static str> {
-    r.db.ticket(id.as_str()).await.unwrap().unwrap().events.into_iter().map(|e| e.kind.as_str()).collect()
+    r.tickets.ticket(id.as_str()).await.unwrap().unwrap().events.into_iter().map(|e| e.kind.as_str()).collect()
 }
 
 /// The qualified engineer farthest from asset `i`: a poor first choice.
@@ -50,15 +50,15 @@ async fn a_declined_ticket_goes_to_someone_else_and_never_back_to_the_decliner()
     let first = r.redispatch(&ticket(r, &id).await, None, "dispatch", "opened", t0).await.unwrap().unwrap();
 
     let stranger = r.fleet.engineers().iter().find(|e| e.id != first).unwrap().id.clone();
-    let refused = r.db.decline(id.as_str(), &stranger, "not mine", t0 + MIN).await;
+    let refused = r.tickets.decline(id.as_str(), &stranger, "not mine", t0 + MIN).await;
     assert!(matches!(refused, Err(StoreError::NotHolder { .. })), "{refused:?}");
 
-    let declined = r.db.decline(id.as_str(), &first, "van in the workshop", t0 + MIN).await.unwrap();
+    let declined = r.tickets.decline(id.as_str(), &first, "van in the workshop", t0 + MIN).await.unwrap();
     assert_eq!((declined.state, declined.engineer_id.as_ref()), (TicketState::Open, None));
     let second = r.redispatch(&declined, None, "dispatch", "declined", t0 + MIN).await.unwrap().unwrap();
     assert_ne!(second, first);
     assert_eq!(event_kinds(r, &id).await, ["opened", "assigned", "declined", "assigned"]);
-    let history = r.db.ticket(id.as_str()).await.unwrap().unwrap().events;
+    let history = r.tickets.ticket(id.as_str()).await.unwrap().unwrap().events;
     assert_eq!((history[2].actor.as_str(), history[2].from_state), (first.as_str(), Some(TicketState::Assigned)));
     assert_eq!(history[2].engineer.as_ref(), Some(&first), "the decliner is a column of the event");
     assert_eq!(history[3].assigned_engineer(), Some(&second));
@@ -67,7 +67,7 @@ async fn a_declined_ticket_goes_to_someone_else_and_never_back_to_the_decliner()
     // A re-plan keeps honouring the decline, however close the decliner is.
     r.replan("test", t0 + 2 * MIN).await.unwrap();
     assert_ne!(ticket(r, &id).await.engineer_id, Some(first.clone()));
-    assert_eq!(r.db.decliners().await.unwrap()[&id], vec![first]);
+    assert_eq!(r.tickets.decliners().await.unwrap()[&id], vec![first]);
 }
 
 #[tokio::test]
@@ -78,11 +78,11 @@ async fn an_engineer_who_drops_out_hands_back_what_they_have_not_started_and_get
     let ids = [open(r, 0, t0).await, open(r, 1, t0).await, open(r, 2, t0).await];
     let sick = farthest_qualified(r, &ticket(r, &ids[0]).await);
     for id in &ids {
-        r.db.assign(id.as_str(), &sick, "test", false, "dispatcher", t0).await.unwrap();
+        r.tickets.assign(id.as_str(), &sick, "test", false, "dispatcher", t0).await.unwrap();
     }
-    r.db.transition(ids[1].as_str(), TicketState::Accepted, sick.as_str(), "", t0).await.unwrap();
+    r.tickets.transition(ids[1].as_str(), TicketState::Accepted, sick.as_str(), "", t0).await.unwrap();
     for to in [TicketState::Accepted, TicketState::EnRoute, TicketState::OnSite] {
-        r.db.transition(ids[2].as_str(), to, sick.as_str(), "", t0).await.unwrap();
+        r.tickets.transition(ids[2].as_str(), to, sick.as_str(), "", t0).await.unwrap();
     }
 
     let back = t0 + 8 * 60 * MIN;
@@ -97,14 +97,14 @@ async fn an_engineer_who_drops_out_hands_back_what_they_have_not_started_and_get
     assert_eq!(kinds[kinds.len() - 2..], ["withdrawn", "assigned"]);
 
     // While away nobody offers them work; afterwards they are back.
-    assert_eq!(r.db.unavailable_engineers(t0 + 2 * MIN).await.unwrap(), vec![sick.clone()]);
-    assert!(r.db.unavailable_engineers(back).await.unwrap().is_empty());
+    assert_eq!(r.tickets.unavailable_engineers(t0 + 2 * MIN).await.unwrap(), vec![sick.clone()]);
+    assert!(r.tickets.unavailable_engineers(back).await.unwrap().is_empty());
     let fresh = open(r, 3, t0 + 2 * MIN).await;
-    r.db.assign(fresh.as_str(), &sick, "test", false, "dispatcher", t0 + 2 * MIN).await.unwrap();
+    r.tickets.assign(fresh.as_str(), &sick, "test", false, "dispatcher", t0 + 2 * MIN).await.unwrap();
     r.replan("test", t0 + 3 * MIN).await.unwrap();
     assert_ne!(ticket(r, &fresh).await.engineer_id, Some(sick.clone()));
-    assert!(r.db.set_available(&sick).await.unwrap());
-    assert!(r.db.unavailable_engineers(t0 + 4 * MIN).await.unwrap().is_empty());
+    assert!(r.tickets.set_available(&sick).await.unwrap());
+    assert!(r.tickets.unavailable_engineers(t0 + 4 * MIN).await.unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -118,7 +118,7 @@ async fn an_alarm_storm_replans_poor_assignments_once_per_window() {
     }
     for id in &ids {
         let far = farthest_qualified(r, &ticket(r, id).await);
-        r.db.assign(id.as_str(), &far, "poor first choice", false, "dispatcher", t0 + 4 * MIN).await.unwrap();
+        r.tickets.assign(id.as_str(), &far, "poor first choice", false, "dispatcher", t0 + 4 * MIN).await.unwrap();
     }
     let storm = StormConfig { tickets: 4, window: Span::from_mins(15) };
     let timer = Escalator::new(Arc::clone(&s.r), EscalationConfig { actions: vec![], ..Default::default() }, storm);
@@ -147,7 +147,7 @@ async fn an_alarm_storm_replans_poor_assignments_once_per_window() {
 
     // Within the window: no second re-plan, even after another poor assignment.
     let far = farthest_qualified(r, &ticket(r, &ids[0]).await);
-    r.db.assign(ids[0].as_str(), &far, "poor again", false, "dispatcher", t0 + 6 * MIN).await.unwrap();
+    r.tickets.assign(ids[0].as_str(), &far, "poor again", false, "dispatcher", t0 + 6 * MIN).await.unwrap();
     assert_eq!(timer.pass(t0 + 10 * MIN).await.unwrap().replanned, 0);
     // After it, four tickets are no longer a storm within the last 15 minutes.
     assert_eq!(timer.pass(t0 + 30 * MIN).await.unwrap().replanned, 0);
@@ -163,9 +163,9 @@ async fn a_plan_made_from_a_snapshot_never_overwrites_what_changed_since() {
     let snapshot = ticket(r, &id).await;
     let far = farthest_qualified(r, &snapshot);
     // A dispatcher assigns it while a re-plan still holds the unassigned snapshot.
-    r.db.assign(id.as_str(), &far, "by hand", false, "dispatcher", t0).await.unwrap();
+    r.tickets.assign(id.as_str(), &far, "by hand", false, "dispatcher", t0).await.unwrap();
     let planned = Assignment { engineer: &r.fleet.engineers()[0].id, note: "plan", at_risk: false, actor: "replan" };
-    let stale = r.db.assign_if(id.as_str(), Some(None), &planned, t0 + MIN).await;
+    let stale = r.tickets.assign_if(id.as_str(), Some(None), &planned, t0 + MIN).await;
     assert!(matches!(stale, Err(StoreError::Conflict(_))), "{stale:?}");
     assert_eq!(ticket(r, &id).await.engineer_id, Some(far.clone()), "the dispatcher's choice stands");
     // Re-dispatching from the stale snapshot changes nothing either.

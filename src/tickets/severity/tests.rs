@@ -74,8 +74,8 @@ async fn held_major(r: &Redispatch, at: EpochMs, holder: &EngineerId) -> TicketI
         sla_tier: due.tier,
         ..new_ticket(&r.rules, asset, at)
     };
-    let OpenOutcome::Opened(id) = r.db.open_or_append(&new, at, true).await.unwrap() else { panic!("not opened") };
-    r.db.assign(id.as_str(), holder, "test", false, "test", at).await.unwrap();
+    let OpenOutcome::Opened(id) = r.tickets.open_or_append(&new, at, true).await.unwrap() else { panic!("not opened") };
+    r.tickets.assign(id.as_str(), holder, "test", false, "test", at).await.unwrap();
     id
 }
 
@@ -122,7 +122,7 @@ async fn a_raised_ticket_whose_holder_cannot_make_the_new_deadline_goes_to_someo
     assert_ne!(moved, farthest);
     let arrival = |e| r.dispatcher.arrival(e, &site, now).unwrap();
     assert!(arrival(&moved) < arrival(&farthest));
-    let d = r.db.ticket(id.as_str()).await.unwrap().unwrap();
+    let d = r.tickets.ticket(id.as_str()).await.unwrap().unwrap();
     assert_eq!(d.ticket.engineer_id.as_ref(), Some(&moved));
     let kinds: Vec<EventKind> = d.events.iter().map(|e| e.kind).collect();
     assert_eq!(kinds[kinds.len() - 2..], [EventKind::SeverityRaised, EventKind::Reassigned]);
@@ -140,7 +140,7 @@ async fn a_raised_ticket_whose_holder_can_still_make_it_stays_with_them_and_is_r
     let t = r.raise(&id, |t| t.severity == Severity::Major, "escalation", now).await.unwrap().expect("raised");
     assert_eq!(t.on_site_due, now + 12 * HOUR);
     assert_eq!(r.redispatch_if_late(&t, "engine", "forecast", now).await.unwrap(), None);
-    assert_eq!(r.db.ticket(id.as_str()).await.unwrap().unwrap().ticket.engineer_id, Some(nearest));
+    assert_eq!(r.tickets.ticket(id.as_str()).await.unwrap().unwrap().ticket.engineer_id, Some(nearest));
     let again = r.raise(&id, |t| t.severity == Severity::Major, "escalation", now).await.unwrap();
     assert!(again.is_none(), "the guard sees the raised severity");
 }

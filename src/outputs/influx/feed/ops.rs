@@ -6,18 +6,20 @@
 
 use super::kpi_points as kp;
 use super::points;
-use crate::db::Db;
+use crate::dispatch::StockStore;
 use crate::fleet::Fleet;
 use crate::kpi::{self, Period, TicketHistory};
 use crate::model::EpochMs;
 use crate::outputs::influx::queue::InfluxSink;
 use crate::shutdown::Shutdown;
+use crate::tickets::TicketStore;
 use std::sync::Arc;
 use std::time::Duration;
 
 pub struct OpsFeed {
     pub sink: InfluxSink,
-    pub db: Db,
+    pub tickets: TicketStore,
+    pub stock: StockStore,
     pub fleet: Arc<Fleet>,
     pub every: Duration,
     pub lookback_ms: i64,
@@ -47,7 +49,7 @@ impl OpsFeed {
     pub async fn pass(&self, now: EpochMs) -> Result<(), crate::tickets::StoreError> {
         let since = now - self.lookback_ms.max(kpi::TRAILING_MS) - kpi::REPEAT_WITHIN_MS;
         let histories: Vec<TicketHistory> = self
-            .db
+            .tickets
             .ticket_histories(since)
             .await?
             .into_iter()
@@ -67,9 +69,9 @@ impl OpsFeed {
         kpi::repair_rate(&self.fleet, &histories, now).iter().for_each(|r| self.sink.send(kp::repair_rate(r, now)));
         kpi::fault_share(&histories, now).iter().for_each(|r| self.sink.send(kp::fault(r, now)));
         kpi::site_health(&self.fleet, &histories).iter().for_each(|r| self.sink.send(kp::site(r, now)));
-        let loads = self.db.engineer_loads().await?;
+        let loads = self.tickets.engineer_loads().await?;
         kpi::engineer_load(&self.fleet, &loads, now).iter().for_each(|r| self.sink.send(kp::engineer(r, now)));
-        let levels = self.db.stock_levels().await?;
+        let levels = self.stock.stock_levels().await?;
         kpi::parts_stock(&self.fleet, levels).iter().for_each(|r| self.sink.send(kp::part(r, now)));
         Ok(())
     }
