@@ -15,7 +15,7 @@ use crate::shutdown::{self, Trigger};
 use crate::telemetry::Metrics;
 use crate::tickets::escalation::{Escalator, StormConfig};
 use crate::tickets::redispatch::Redispatch;
-use crate::tickets::{self, ServiceContext};
+use crate::tickets::ServiceContext;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
@@ -194,7 +194,7 @@ pub async fn start(config: &Config, fleet: Arc<Fleet>, rules: Arc<RuleSet>) -> R
         tokio::spawn(event_loop.run(deliveries_tx, stop, connection_stop)),
         tokio::spawn(ingest::run_pipeline(pipeline, deliveries_rx, engine, pending_tx)),
         tokio::spawn(async move {
-            tickets::run_service(service, engine_events, pending_rx, acker).await;
+            ingest::acknowledge_committed(service, engine_events, pending_rx, acker).await;
             service_done.fire();
         }),
         tokio::spawn(escalator.run(timer_stop)),

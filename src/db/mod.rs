@@ -57,10 +57,11 @@ pub struct Db {
     pub engine: Engine,
 }
 
-/// Declares a store: the queries of one concern over the shared pool,
-/// made from the connection by the stage's owner.
+/// Declares a store: the queries of one concern over the shared pool, and
+/// `Db::$accessor` that makes it (declared in the stage's module, so the
+/// database layer imports no stage).
 macro_rules! store {
-    ($(#[$doc:meta])* $name:ident) => {
+    ($(#[$doc:meta])* $name:ident, $accessor:ident) => {
         $(#[$doc])*
         #[derive(Clone, Debug)]
         pub struct $name {
@@ -75,9 +76,10 @@ macro_rules! store {
             }
         }
 
-        impl From<&$crate::db::Db> for $name {
-            fn from(db: &$crate::db::Db) -> Self {
-                $name { pool: db.pool.clone() }
+        impl $crate::db::Db {
+            $(#[$doc])*
+            pub fn $accessor(&self) -> $name {
+                $name { pool: self.pool.clone() }
             }
         }
     };
@@ -152,31 +154,6 @@ impl Db {
             .fetch_optional(&self.pool)
             .await?;
         Ok(row.is_some())
-    }
-
-    /// Tickets, their events, evidence and after-sales records.
-    pub fn tickets(&self) -> crate::tickets::TicketStore {
-        self.into()
-    }
-
-    /// Depot stock and the parts lines of tickets.
-    pub fn stock(&self) -> crate::dispatch::StockStore {
-        self.into()
-    }
-
-    /// Engineers' last reported positions.
-    pub fn positions(&self) -> crate::dispatch::PositionStore {
-        self.into()
-    }
-
-    /// Malformed telemetry kept aside.
-    pub fn dead_letters(&self) -> crate::decode::DeadLetterStore {
-        self.into()
-    }
-
-    /// Findings whose ticket writes failed on their own data.
-    pub fn dead_findings(&self) -> crate::tickets::DeadFindingStore {
-        self.into()
     }
 
     /// Cheap liveness probe for `/health`.

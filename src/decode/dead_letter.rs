@@ -60,7 +60,8 @@ use crate::db::{col, DbError};
 
 crate::db::store!(
     /// Malformed telemetry kept aside with its reason.
-    DeadLetterStore
+    DeadLetterStore,
+    dead_letters
 );
 
 impl DeadLetterStore {

@@ -3,6 +3,7 @@
 
 mod asset;
 pub mod checkpoint;
+mod commit;
 mod dataflow;
 pub mod detectors;
 #[cfg(test)]
@@ -13,5 +14,6 @@ pub mod online;
 mod window;
 
 pub use asset::{AssetDetector, AssetScores, AssetState, BatchCounts, CheckOutcome, Evidence, Finding};
+pub use commit::{Abandoned, Committer};
 pub use dataflow::{start, AssetBatch, EngineEvent, EngineEvents, EngineHandle, EngineSetup, EngineSize, ScoreTap};
 pub use window::{Insert, MetricWindow, WindowParams};

@@ -15,7 +15,7 @@ pub use parts::{purchase_note, replenishment, reservation_note, Delivery, Replen
 pub use plan::{plan_cost, PlanCost, MISS_COST};
 pub use positions::PositionStore;
 pub(crate) use stock::{consume_reserved, part_line_from_row, part_lines, release_reserved, PART_COLUMNS};
-pub use stock::{PartStatus, StockStore};
+pub use stock::{PartLine, PartStatus, StockLevel, StockStore};
 
 use crate::config::DispatchConfig;
 use crate::fleet::{Engineer, Fleet};

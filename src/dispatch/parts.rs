@@ -5,8 +5,8 @@
 //! from a depot with surplus, else purchase.
 
 use super::Dispatcher;
+use super::StockLevel;
 use crate::fleet::Fleet;
-use crate::kpi::StockLevel;
 use crate::model::{DepotId, EpochMs, GeoPoint, PartNumber};
 use serde::Serialize;
 use std::collections::HashMap;

@@ -95,7 +95,8 @@ fn km_from_chord2(d2: f64) -> f64 {
 
 crate::db::store!(
     /// Engineers' last reported positions, restored into the dispatcher at start.
-    PositionStore
+    PositionStore,
+    positions
 );
 
 impl PositionStore {

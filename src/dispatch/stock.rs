@@ -5,15 +5,14 @@
 use super::{purchase_note, reservation_note, Delivery};
 use crate::db::{col, DbError};
 use crate::fleet::Depot;
-use crate::kpi::StockLevel;
 use crate::model::{DepotId, EpochMs, PartNumber, TicketId};
 use crate::rules::PartRef;
-use crate::tickets::PartLine;
 use sqlx::any::AnyRow;
 
 crate::db::store!(
     /// Depot stock and the parts lines of tickets.
-    StockStore
+    StockStore,
+    stock
 );
 
 impl StockStore {
@@ -143,6 +142,26 @@ impl StockStore {
             .await?;
         Ok(())
     }
+}
+
+/// One part of a ticket: reserved at a depot or requested, then used or released.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PartLine {
+    pub part: String,
+    pub qty: i64,
+    pub depot_id: Option<String>,
+    pub status: PartStatus,
+    pub note: String,
+    /// When the parts are expected on site.
+    pub eta: Option<EpochMs>,
+}
+
+/// Units on hand of one part at one depot.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StockLevel {
+    pub depot: DepotId,
+    pub part: PartNumber,
+    pub on_hand: i64,
 }
 
 /// Where a ticket's part line stands.

@@ -370,8 +370,8 @@ fn coverage_gaps_name_missing_skills_and_parts() {
 
 #[test]
 fn stock_below_safety_is_lent_from_the_nearest_surplus_else_purchased() {
+    use crate::dispatch::StockLevel;
     use crate::fleet::Part;
-    use crate::kpi::StockLevel;
     let part = |n: &str, safety| Part {
         number: PartNumber::new(n),
         description: n.into(),

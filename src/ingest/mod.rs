@@ -7,6 +7,7 @@ mod acks;
 #[cfg(feature = "demo")]
 pub mod broker;
 mod budget;
+mod commit;
 mod event_loop;
 mod mqtt;
 mod pipeline;
@@ -14,5 +15,6 @@ mod session;
 
 pub use acks::{AckQueue, PendingAck};
 pub use budget::{Budget, Held, Limits};
+pub use commit::acknowledge_committed;
 pub use mqtt::{connect, Delivery, MqttAcker, MqttError};
 pub use pipeline::{run as run_pipeline, PipelineContext};

@@ -18,12 +18,13 @@ mod tests;
 pub use rates::{rates, repair_times, RateKpi, RateRow, RepairTimeRow};
 pub use snapshot::{
     engineer_load, fault_share, open_tickets, parts_stock, repair_rate, site_health, EngineerRow, FaultRow, ModelRate,
-    OpenRow, PartRow, SiteRow, StockLevel,
+    OpenRow, PartRow, SiteRow,
 };
 
+use crate::dispatch::PartLine;
 use crate::fleet::Fleet;
 use crate::model::{EpochMs, ModelId, Severity, SiteId};
-use crate::tickets::{EventRecord, PartLine, StoredHistory, Ticket, TicketState};
+use crate::tickets::{EventRecord, StoredHistory, Ticket, TicketState};
 
 const HOUR_MS: i64 = 3_600_000;
 const DAY_MS: i64 = 24 * HOUR_MS;

@@ -60,7 +60,7 @@ impl RateKpi {
             RateKpi::ResponseSla => by_deadline(h.reached(TicketState::Accepted), t.response_due, now),
             RateKpi::OnSiteSla => by_deadline(h.reached(TicketState::OnSite), t.on_site_due, now),
             RateKpi::Parts24h => {
-                let in_a_day = |p: &crate::tickets::PartLine| {
+                let in_a_day = |p: &crate::dispatch::PartLine| {
                     p.eta.map_or(p.depot_id.is_some(), |eta| eta <= t.detected_at + DAY_MS)
                 };
                 let available = (!h.parts.is_empty()).then(|| h.parts.iter().all(in_a_day))?;

@@ -2,8 +2,9 @@
 //! per model, fault shares, engineer load, parts stock and site health.
 
 use super::{Group, TicketHistory, HOUR_MS, REPAIR_RATE_FLAG, TRAILING_MS};
+use crate::dispatch::StockLevel;
 use crate::fleet::Fleet;
-use crate::model::{DepotId, EngineerId, EpochMs, FaultCode, ModelId, PartNumber, Severity, SiteId, TicketKind};
+use crate::model::{EngineerId, EpochMs, FaultCode, ModelId, Severity, SiteId, TicketKind};
 use crate::tickets::TicketState;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -137,14 +138,6 @@ pub fn engineer_load(fleet: &Fleet, loads: &HashMap<EngineerId, u32>, now: Epoch
             on_shift: e.shift.covers(at),
         })
         .collect()
-}
-
-/// Units on hand of one part at one depot.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StockLevel {
-    pub depot: DepotId,
-    pub part: PartNumber,
-    pub on_hand: i64,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -3,7 +3,7 @@
 //! the arithmetic behind its expected numbers.
 
 use super::*;
-use crate::dispatch::PartStatus;
+use crate::dispatch::{PartStatus, StockLevel};
 use crate::fleet::{Asset, DepotClass, Engineer, Fleet, FleetFile, Part, Shift};
 use crate::model::{AssetId, DepotId, EngineerId, GeoPoint, PartNumber, SkillName, TicketKind};
 use crate::tickets::EventKind;

@@ -65,7 +65,8 @@ impl DeadFinding {
 
 crate::db::store!(
     /// Findings whose ticket writes failed on their own data, kept to replay.
-    DeadFindingStore
+    DeadFindingStore,
+    dead_findings
 );
 
 impl DeadFindingStore {

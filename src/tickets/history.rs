@@ -3,8 +3,9 @@
 
 use super::store::{event_from_row, ticket_from_row, EVENT_COLUMNS, TICKET_COLUMNS};
 use super::TicketStore;
-use super::{EventRecord, PartLine, StoreError, Ticket, TicketState};
+use super::{EventRecord, StoreError, Ticket, TicketState};
 use crate::db::col;
+use crate::dispatch::PartLine;
 use crate::dispatch::{part_line_from_row, PART_COLUMNS};
 use crate::model::{EpochMs, TicketId};
 use sqlx::any::AnyRow;

@@ -1,6 +1,7 @@
-//! Service tickets: the lifecycle state machine, the store, and the service
-//! that turns findings into tickets, dispatches them and acknowledges the
-//! MQTT messages they came from.
+//! Service tickets: the lifecycle decided without I/O (`lifecycle`), the
+//! store that applies it, and the service that commits the engine's
+//! findings as tickets and dispatches them (ingest acknowledges their
+//! messages once committed); severity, SLA timers and re-dispatch.
 
 mod dead_finding;
 pub mod escalation;
@@ -23,10 +24,9 @@ pub use dead_finding::{DeadFinding, DeadFindingStore, Stage as DeadFindingStage}
 pub use event::EventKind;
 pub use history::StoredHistory;
 pub use remedy::{AfterSales, Remedy};
-pub use service::{run as run_service, ServiceContext};
+pub use service::ServiceContext;
 pub use state::TicketState;
 pub use store::{
-    EventRecord, EvidenceRecord, NewTicket, OpenOutcome, PartLine, StoreError, Ticket, TicketDetail, TicketFilter,
-    TicketStore,
+    EventRecord, EvidenceRecord, NewTicket, OpenOutcome, StoreError, Ticket, TicketDetail, TicketFilter, TicketStore,
 };
 pub use warranty::Warranty;

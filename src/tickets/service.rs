@@ -15,17 +15,15 @@ use super::warranty::{self, Assessment, Warranty};
 use super::{DeadFindingStore, Ticket, TicketStore};
 use crate::config::{QuoteConfig, RepairsConfig};
 use crate::db::{Classify, Failure, Retry};
-use crate::detect::{EngineEvent, EngineEvents, Finding};
+use crate::detect::{Abandoned, Committer, Finding};
 use crate::dispatch::StockStore;
 use crate::dispatch::{Choice, Dispatcher, Need};
 use crate::fleet::Fleet;
-use crate::ingest::{AckQueue, Delivery, MqttAcker, PendingAck};
 use crate::model::{Clock, TicketId, TicketKind};
 use crate::rules::{Rule, RuleSet};
 use crate::sla::Sla;
 use crate::telemetry::Metrics;
 use std::sync::Arc;
-use tokio::sync::mpsc::Receiver;
 
 pub struct ServiceContext {
     pub tickets: TicketStore,
@@ -47,45 +45,11 @@ pub struct ServiceContext {
     pub clock: Clock,
 }
 
-/// The engine gave up a finding's writes at shutdown: nothing from here on
-/// may be acknowledged.
-#[derive(Debug)]
-pub struct Abandoned;
-
-/// Runs until both the engine and the pipeline are finished.
-pub async fn run(
-    ctx: ServiceContext,
-    mut events: EngineEvents,
-    mut deliveries: Receiver<PendingAck<Delivery>>,
-    acker: MqttAcker,
-) {
-    let mut queue = AckQueue::default();
-    let (mut events_open, mut deliveries_open) = (true, true);
-    while events_open || deliveries_open {
-        tokio::select! {
-            ev = events.recv(), if events_open => match ev {
-                Some(EngineEvent::Findings(found)) => {
-                    for (finding, received_us) in found {
-                        if ctx.apply(&finding, received_us).await.is_err() {
-                            tracing::warn!("shutting down with uncommitted findings; their messages stay unacknowledged");
-                            return;
-                        }
-                    }
-                }
-                Some(EngineEvent::Done(seq)) => {
-                    queue.engine_done(seq);
-                    events.commits.done_committed();
-                }
-                None => events_open = false,
-            },
-            d = deliveries.recv(), if deliveries_open => match d {
-                Some(p) => queue.push(p),
-                None => deliveries_open = false,
-            },
-        }
-        while let Some(d) = queue.pop_ready() {
-            acker.ack(d).await;
-        }
+/// The ticket service commits the engine's findings; ingest acknowledges
+/// their messages once it has.
+impl Committer for ServiceContext {
+    async fn commit(&self, finding: &Finding, received_us: i64) -> Result<(), Abandoned> {
+        self.apply(finding, received_us).await
     }
 }
 
@@ -244,7 +208,7 @@ impl ServiceContext {
 
     /// A reservation that took a depot below the part's safety stock is
     /// logged; `GET /api/v1/parts/replenishment` lists what to do about it.
-    async fn warn_below_safety(&self, line: &crate::tickets::PartLine) {
+    async fn warn_below_safety(&self, line: &crate::dispatch::PartLine) {
         let (Some(depot), Some(part)) = (&line.depot_id, self.fleet.part(&crate::model::PartNumber::new(&line.part)))
         else {
             return;

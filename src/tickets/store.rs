@@ -9,6 +9,7 @@ use super::warranty::Warranty;
 use super::EventKind;
 use super::TicketState;
 use crate::db::{col, Classify, DbError, ErrorClass};
+use crate::dispatch::PartLine;
 use crate::model::{AssetId, EngineerId, EpochMs, FaultCode, ModelId, RuleId, Severity, TicketId, TicketKind};
 use serde::Serialize;
 use sqlx::any::AnyRow;
@@ -144,17 +145,6 @@ impl EventRecord {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct PartLine {
-    pub part: String,
-    pub qty: i64,
-    pub depot_id: Option<String>,
-    pub status: crate::dispatch::PartStatus,
-    pub note: String,
-    /// When the parts are expected on site.
-    pub eta: Option<EpochMs>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TicketDetail {
     #[serde(flatten)]
     pub ticket: Ticket,
@@ -224,7 +214,8 @@ pub(super) const TICKET_COLUMNS: &str =
 crate::db::store!(
     /// Tickets, their events, evidence and after-sales records: what the
     /// ticket service, re-dispatch, the SLA timers and the API read and write.
-    TicketStore
+    TicketStore,
+    tickets
 );
 
 impl TicketStore {

@@ -1,0 +1,16 @@
+//! What detection hands downstream: findings to commit. The stage that
+//! commits them (the ticket service) implements `Committer`; ingest
+//! acknowledges a message once its findings are committed.
+
+use super::Finding;
+
+/// The stage gave up a finding's writes (at shutdown): nothing from there
+/// on may be acknowledged.
+#[derive(Debug)]
+pub struct Abandoned;
+
+/// Commits the engine's findings (opens or updates tickets).
+pub trait Committer {
+    /// Returns once `finding` is committed, or `Abandoned`.
+    fn commit(&self, finding: &Finding, received_us: i64) -> impl std::future::Future<Output = Result<(), Abandoned>>;
+}
