@@ -54,32 +54,52 @@ fn fleet_check_names_the_file_and_line_of_what_is_wrong() {
     assert_eq!(out.matches("expected struct Asset").count(), 1, "the JSON error is printed once: {out}");
 }
 
-/// A copy of the engine binary in `dir`, so what lies beside it is the test's choice.
+/// A scratch directory beside the build, so a hard link to the engine works.
+fn scratch() -> tempfile::TempDir {
+    tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap()
+}
+
+/// The engine binary linked into `dir`, so what lies beside it is the
+/// test's choice (a link, not a copy: no file open for writing).
 fn engine_in(dir: &Path) -> std::path::PathBuf {
     let exe = dir.join("upkeep");
-    std::fs::copy(env!("CARGO_BIN_EXE_upkeep"), &exe).unwrap();
+    std::fs::hard_link(env!("CARGO_BIN_EXE_upkeep"), &exe).unwrap();
     exe
+}
+
+/// Runs `cmd`, again while the file is busy: a test thread that forks
+/// while another writes an executable briefly holds it open (ETXTBSY).
+fn output(cmd: &mut Command) -> std::process::Output {
+    for _ in 0..50 {
+        match cmd.output() {
+            Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy => {
+                std::thread::sleep(std::time::Duration::from_millis(20))
+            }
+            r => return r.unwrap(),
+        }
+    }
+    panic!("{cmd:?} stayed busy for a second")
 }
 
 #[cfg(unix)]
 #[test]
 fn upkeep_eval_runs_the_lab_binary_beside_it_with_every_argument_and_its_exit_status() {
     use std::os::unix::fs::PermissionsExt;
-    let dir = tempfile::tempdir().unwrap();
+    let dir = scratch();
     let exe = engine_in(dir.path());
     let lab = dir.path().join("upkeep-eval");
     std::fs::write(&lab, "#!/bin/sh\necho \"lab got: $*\"\nexit 3\n").unwrap();
     std::fs::set_permissions(&lab, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let out = Command::new(exe).args(["eval", "nab", "--out", "x y", "--help"]).output().unwrap();
+    let out = output(Command::new(exe).args(["eval", "nab", "--out", "x y", "--help"]));
     assert_eq!(out.status.code(), Some(3));
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "lab got: nab --out x y --help");
 }
 
 #[test]
 fn upkeep_eval_without_the_lab_installed_says_how_to_build_it() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = scratch();
     let exe = engine_in(dir.path());
-    let out = Command::new(exe).args(["eval", "nab"]).env("PATH", dir.path()).output().unwrap();
+    let out = output(Command::new(exe).args(["eval", "nab"]).env("PATH", dir.path()));
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("cargo install --path crates/upkeep-eval"), "{err}");
