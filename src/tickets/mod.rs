@@ -23,10 +23,11 @@ pub mod warranty;
 pub use dead_finding::{DeadFinding, DeadFindingStore, Stage as DeadFindingStage};
 pub use event::EventKind;
 pub use history::StoredHistory;
-pub use remedy::{AfterSales, Remedy};
+pub use remedy::Remedy;
 pub use service::ServiceContext;
 pub use state::TicketState;
 pub use store::{
-    EventRecord, EvidenceRecord, NewTicket, OpenOutcome, StoreError, Ticket, TicketDetail, TicketFilter, TicketStore,
+    AfterSales, EventRecord, EvidenceRecord, NewTicket, OpenOutcome, StoreError, Ticket, TicketDetail, TicketFilter,
+    TicketStore,
 };
 pub use warranty::Warranty;

@@ -3,12 +3,7 @@
 //! repair needs, and travel. The customer accepts before the engineer sets
 //! off (the store refuses `en_route` until then).
 
-use super::store::{insert_event, lock, record_event, update_if, Event};
-use super::EventKind;
-use super::StoreError;
-use super::TicketStore;
 use crate::config::QuoteConfig;
-use crate::model::{EpochMs, TicketId};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -56,38 +51,6 @@ pub fn build(job: &Job<'_>, c: &QuoteConfig) -> Quote {
     lines.push(line("travel (return)".into(), travel_hours, c.travel_per_hour));
     let total = round_cents(lines.iter().map(|l| l.amount).sum());
     Quote { currency: c.currency.clone(), lines, total }
-}
-
-impl TicketStore {
-    pub async fn set_quote(&self, id: &TicketId, quote: &Quote, now: EpochMs) -> Result<(), StoreError> {
-        let text = serde_json::to_string(quote).map_err(|e| crate::db::DbError::Corrupt(e.to_string()))?;
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("UPDATE tickets SET quote = $1, quote_accepted_at = NULL, updated_at = $2 WHERE id = $3")
-            .bind(&text)
-            .bind(now)
-            .bind(id.as_str())
-            .execute(&mut *tx)
-            .await?;
-        let detail =
-            format!("{:.2} {} (parts, labour, travel); to be accepted before work", quote.total, quote.currency);
-        record_event(&mut tx, id, now, &Event::note(EventKind::Quoted, "engine", &detail)).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// The customer's acceptance of the ticket's quote (`NotFound` for no such ticket).
-    pub async fn accept_quote(&self, id: &TicketId, actor: &str, now: EpochMs) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let seq = lock(&mut tx, id.as_str()).await?.seq;
-        let sql = "UPDATE tickets SET quote_accepted_at = $1, updated_at = $1 WHERE id = $2 AND quote IS NOT NULL \
-                   AND quote_accepted_at IS NULL";
-        if !update_if(&mut tx, sql, now, id).await? {
-            return Err(StoreError::NoQuoteToAccept(id.clone()));
-        }
-        insert_event(&mut tx, id, seq, now, &Event::note(EventKind::QuoteAccepted, actor, "")).await?;
-        tx.commit().await?;
-        Ok(())
-    }
 }
 
 #[cfg(test)]

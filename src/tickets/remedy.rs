@@ -2,13 +2,7 @@
 //! (3 in the after-sales brief) makes the next ticket recommend an exchange
 //! or a refund instead of another repair.
 
-use super::store::{record_event, Event};
-use super::warranty::Warranty;
-use super::EventKind;
-use super::TicketStore;
-use super::{StoreError, TicketState};
-use crate::db::col;
-use crate::model::{AssetId, EpochMs, FaultCode, TicketId, TicketKind};
+use crate::model::{AssetId, EpochMs, FaultCode, TicketKind};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -71,63 +65,6 @@ pub fn decide(kind: TicketKind, asset: &AssetId, fault: &FaultCode, prior: &[Epo
         dates.join(", ")
     );
     (Remedy::ExchangeOrRefund, note)
-}
-
-impl TicketStore {
-    /// When earlier repairs of `fault` on `asset` were resolved (repair
-    /// tickets only, `except` aside).
-    pub async fn prior_repairs(
-        &self,
-        asset: &AssetId,
-        fault: &FaultCode,
-        except: &TicketId,
-    ) -> Result<Vec<EpochMs>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "SELECT e.at FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id \
-             WHERE t.asset_id = $1 AND t.fault_code = $2 AND t.kind = '{}' AND t.id <> $3 \
-             AND e.to_state = {} ORDER BY e.at",
-            TicketKind::Repair.as_str(),
-            TicketState::Resolved.sql()
-        ))
-        .bind(asset.as_str())
-        .bind(fault.as_str())
-        .bind(except.as_str())
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(|r| Ok(col::<i64>(r, "at")?)).collect()
-    }
-
-    /// Records the after-sales assessment on the ticket, and in its history.
-    pub async fn set_after_sales(&self, id: &TicketId, a: &AfterSales, now: EpochMs) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "UPDATE tickets SET warranty = $1, warranty_note = $2, remedy = $3, remedy_note = $4, updated_at = $5 \
-             WHERE id = $6",
-        )
-        .bind(a.warranty.as_str())
-        .bind(&a.warranty_note)
-        .bind(a.remedy.as_str())
-        .bind(&a.remedy_note)
-        .bind(now)
-        .bind(id.as_str())
-        .execute(&mut *tx)
-        .await?;
-        let detail = format!("{}: {}; {}: {}", a.warranty, a.warranty_note, a.remedy, a.remedy_note);
-        let event = Event::note(EventKind::Assessed, "engine", detail.trim_end_matches(": "));
-        record_event(&mut tx, id, now, &event).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-}
-
-/// What a ticket settles besides the repair, decided when it opens:
-/// warranty position and remedy, each with its reason.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AfterSales {
-    pub warranty: Warranty,
-    pub warranty_note: String,
-    pub remedy: Remedy,
-    pub remedy_note: String,
 }
 
 #[cfg(test)]

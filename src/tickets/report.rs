@@ -4,12 +4,7 @@
 //! names are consumed and other reservations released. A closed ticket gets
 //! one follow-up record from the customer (rating, comment).
 
-use super::lifecycle::{decide, Command};
-use super::store::{apply, insert_event, lock, Event, Locked};
-use super::EventKind;
-use super::TicketStore;
-use super::{StoreError, TicketState};
-use crate::model::{EpochMs, TicketId};
+use crate::model::EpochMs;
 use serde::{Deserialize, Serialize};
 
 /// The report is due this long after the repair.
@@ -80,71 +75,6 @@ impl ServiceReport {
         if self.parts_used.iter().any(|p| p.qty == 0 || p.part.trim().is_empty()) {
             return Err(InvalidRecord::BadPart);
         }
-        Ok(())
-    }
-}
-
-fn json<T: Serialize>(v: &T) -> Result<String, StoreError> {
-    serde_json::to_string(v).map_err(|e| StoreError::Db(crate::db::DbError::Corrupt(e.to_string())))
-}
-
-impl TicketStore {
-    /// Resolves an on-site ticket with its service report: consumes the
-    /// parts used, releases the other reservations, records the event.
-    pub async fn resolve_with_report(
-        &self,
-        id: &TicketId,
-        report: &ServiceReport,
-        actor: &str,
-        now: EpochMs,
-    ) -> Result<FiledReport, StoreError> {
-        let filed = FiledReport {
-            report: report.clone(),
-            filed_by: actor.to_owned(),
-            filed_at: now,
-            late: now - report.repaired_at > REPORT_DUE_MS,
-        };
-        let parts_used: Vec<String> = report.parts_used.iter().map(|u| u.part.clone()).collect();
-        let mut tx = self.pool.begin().await?;
-        let locked = lock(&mut tx, id.as_str()).await?;
-        report.validate(now)?;
-        let d = decide(&locked.view(), Command::Resolve { parts_used: &parts_used })
-            .map_err(|r| StoreError::refused(id, r))?;
-        let late = if filed.late { " (filed late)" } else { "" };
-        let detail = format!("service report: {}; fix: {}{late}", report.cause, report.fix);
-        apply(&mut tx, id, locked.seq, &d, (actor, &detail), now).await?;
-        sqlx::query("UPDATE tickets SET service_report = $1 WHERE id = $2")
-            .bind(json(&filed)?)
-            .bind(id.as_str())
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(filed)
-    }
-
-    /// The customer's follow-up of a closed ticket; one per ticket.
-    pub async fn record_follow_up(&self, id: &TicketId, f: &FollowUp) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let Locked { seq, state, .. } = lock(&mut tx, id.as_str()).await?;
-        if !(1..=5).contains(&f.rating) {
-            return Err(InvalidRecord::Rating.into());
-        }
-        if state != TicketState::Closed {
-            return Err(StoreError::NotClosed(id.clone()));
-        }
-        let updated = sqlx::query("UPDATE tickets SET follow_up = $1 WHERE id = $2 AND follow_up IS NULL")
-            .bind(json(f)?)
-            .bind(id.as_str())
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if updated == 0 {
-            return Err(StoreError::FollowUpExists(id.clone()));
-        }
-        let detail = format!("rating {}/5: {}", f.rating, f.comment);
-        let event = Event::note(EventKind::FollowUp, &f.recorded_by, &detail);
-        insert_event(&mut tx, id, seq, f.recorded_at, &event).await?;
-        tx.commit().await?;
         Ok(())
     }
 }

@@ -8,10 +8,11 @@
 use super::dead_finding::{DeadFinding, Stage};
 use super::quote;
 use super::redispatch::Redispatch;
-use super::remedy::{self, AfterSales, Remedy};
+use super::remedy::{self, Remedy};
 use super::severity::deadlines_for;
 use super::store::{NewTicket, OpenOutcome};
 use super::warranty::{self, Assessment, Warranty};
+use super::AfterSales;
 use super::{DeadFindingStore, Ticket, TicketStore};
 use crate::config::{QuoteConfig, RepairsConfig};
 use crate::db::{Classify, Failure, Retry};

@@ -1,6 +1,10 @@
 //! Ticket persistence (`TicketStore`): opening (at most one open ticket per asset and
 //! fault), evidence, lifecycle transitions and their event history.
 
+mod after_sales;
+
+pub use after_sales::AfterSales;
+
 use super::lifecycle::{decide, Command, Decision, Effect, Refusal, View};
 use super::quote::Quote;
 use super::remedy::Remedy;

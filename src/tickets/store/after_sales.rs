@@ -1,0 +1,169 @@
+//! The after-sales writes on a ticket: the assessment (warranty, remedy),
+//! the quote and its acceptance, the service report that resolves it and
+//! the customer's follow-up. The records themselves and the decisions
+//! (`quote`, `remedy`, `report`, `warranty`) know nothing of the store.
+
+use super::{apply, insert_event, lock, record_event, update_if, Event, Locked, TicketStore};
+use crate::db::col;
+use crate::model::{AssetId, EpochMs, FaultCode, TicketId, TicketKind};
+use crate::tickets::lifecycle::{decide, Command};
+use crate::tickets::quote::Quote;
+use crate::tickets::remedy::Remedy;
+use crate::tickets::report::{FiledReport, FollowUp, InvalidRecord, ServiceReport, REPORT_DUE_MS};
+use crate::tickets::warranty::Warranty;
+use crate::tickets::{EventKind, StoreError, TicketState};
+use serde::Serialize;
+
+/// What a ticket settles besides the repair, decided when it opens:
+/// warranty position and remedy, each with its reason.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AfterSales {
+    pub warranty: Warranty,
+    pub warranty_note: String,
+    pub remedy: Remedy,
+    pub remedy_note: String,
+}
+
+impl TicketStore {
+    pub async fn set_quote(&self, id: &TicketId, quote: &Quote, now: EpochMs) -> Result<(), StoreError> {
+        let text = serde_json::to_string(quote).map_err(|e| crate::db::DbError::Corrupt(e.to_string()))?;
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE tickets SET quote = $1, quote_accepted_at = NULL, updated_at = $2 WHERE id = $3")
+            .bind(&text)
+            .bind(now)
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        let detail =
+            format!("{:.2} {} (parts, labour, travel); to be accepted before work", quote.total, quote.currency);
+        record_event(&mut tx, id, now, &Event::note(EventKind::Quoted, "engine", &detail)).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The customer's acceptance of the ticket's quote (`NotFound` for no such ticket).
+    pub async fn accept_quote(&self, id: &TicketId, actor: &str, now: EpochMs) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let seq = lock(&mut tx, id.as_str()).await?.seq;
+        let sql = "UPDATE tickets SET quote_accepted_at = $1, updated_at = $1 WHERE id = $2 AND quote IS NOT NULL \
+                   AND quote_accepted_at IS NULL";
+        if !update_if(&mut tx, sql, now, id).await? {
+            return Err(StoreError::NoQuoteToAccept(id.clone()));
+        }
+        insert_event(&mut tx, id, seq, now, &Event::note(EventKind::QuoteAccepted, actor, "")).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+impl TicketStore {
+    /// When earlier repairs of `fault` on `asset` were resolved (repair
+    /// tickets only, `except` aside).
+    pub async fn prior_repairs(
+        &self,
+        asset: &AssetId,
+        fault: &FaultCode,
+        except: &TicketId,
+    ) -> Result<Vec<EpochMs>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT e.at FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id \
+             WHERE t.asset_id = $1 AND t.fault_code = $2 AND t.kind = '{}' AND t.id <> $3 \
+             AND e.to_state = {} ORDER BY e.at",
+            TicketKind::Repair.as_str(),
+            TicketState::Resolved.sql()
+        ))
+        .bind(asset.as_str())
+        .bind(fault.as_str())
+        .bind(except.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Ok(col::<i64>(r, "at")?)).collect()
+    }
+
+    /// Records the after-sales assessment on the ticket, and in its history.
+    pub async fn set_after_sales(&self, id: &TicketId, a: &AfterSales, now: EpochMs) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE tickets SET warranty = $1, warranty_note = $2, remedy = $3, remedy_note = $4, updated_at = $5 \
+             WHERE id = $6",
+        )
+        .bind(a.warranty.as_str())
+        .bind(&a.warranty_note)
+        .bind(a.remedy.as_str())
+        .bind(&a.remedy_note)
+        .bind(now)
+        .bind(id.as_str())
+        .execute(&mut *tx)
+        .await?;
+        let detail = format!("{}: {}; {}: {}", a.warranty, a.warranty_note, a.remedy, a.remedy_note);
+        let event = Event::note(EventKind::Assessed, "engine", detail.trim_end_matches(": "));
+        record_event(&mut tx, id, now, &event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+impl TicketStore {
+    /// Resolves an on-site ticket with its service report: consumes the
+    /// parts used, releases the other reservations, records the event.
+    pub async fn resolve_with_report(
+        &self,
+        id: &TicketId,
+        report: &ServiceReport,
+        actor: &str,
+        now: EpochMs,
+    ) -> Result<FiledReport, StoreError> {
+        let filed = FiledReport {
+            report: report.clone(),
+            filed_by: actor.to_owned(),
+            filed_at: now,
+            late: now - report.repaired_at > REPORT_DUE_MS,
+        };
+        let parts_used: Vec<String> = report.parts_used.iter().map(|u| u.part.clone()).collect();
+        let mut tx = self.pool.begin().await?;
+        let locked = lock(&mut tx, id.as_str()).await?;
+        report.validate(now)?;
+        let d = decide(&locked.view(), Command::Resolve { parts_used: &parts_used })
+            .map_err(|r| StoreError::refused(id, r))?;
+        let late = if filed.late { " (filed late)" } else { "" };
+        let detail = format!("service report: {}; fix: {}{late}", report.cause, report.fix);
+        apply(&mut tx, id, locked.seq, &d, (actor, &detail), now).await?;
+        sqlx::query("UPDATE tickets SET service_report = $1 WHERE id = $2")
+            .bind(json(&filed)?)
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(filed)
+    }
+
+    /// The customer's follow-up of a closed ticket; one per ticket.
+    pub async fn record_follow_up(&self, id: &TicketId, f: &FollowUp) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let Locked { seq, state, .. } = lock(&mut tx, id.as_str()).await?;
+        if !(1..=5).contains(&f.rating) {
+            return Err(InvalidRecord::Rating.into());
+        }
+        if state != TicketState::Closed {
+            return Err(StoreError::NotClosed(id.clone()));
+        }
+        let updated = sqlx::query("UPDATE tickets SET follow_up = $1 WHERE id = $2 AND follow_up IS NULL")
+            .bind(json(f)?)
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if updated == 0 {
+            return Err(StoreError::FollowUpExists(id.clone()));
+        }
+        let detail = format!("rating {}/5: {}", f.rating, f.comment);
+        let event = Event::note(EventKind::FollowUp, &f.recorded_by, &detail);
+        insert_event(&mut tx, id, seq, f.recorded_at, &event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+fn json<T: Serialize>(v: &T) -> Result<String, StoreError> {
+    serde_json::to_string(v).map_err(|e| StoreError::Db(crate::db::DbError::Corrupt(e.to_string())))
+}
