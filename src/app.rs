@@ -174,18 +174,7 @@ pub async fn start(config: &Config, fleet: Arc<Fleet>, rules: Arc<RuleSet>) -> R
     };
     let storm = StormConfig { tickets: config.dispatch.replan_storm, window: config.dispatch.replan_window };
     let escalator = Escalator::new(Arc::clone(&redispatch), config.escalation.clone(), storm);
-    let state = AppState {
-        tickets,
-        stock,
-        positions,
-        dead_letters: db.dead_letters(),
-        dead_findings: db.dead_findings(),
-        fleet,
-        rules,
-        dispatcher,
-        redispatch,
-        metrics: Arc::clone(&metrics),
-    };
+    let state = AppState::new(&db, fleet, dispatcher, redispatch, Arc::clone(&metrics));
     let api_stop = stop.clone();
     let timer_stop = stop.clone();
     // The connection outlives the service so its last acks still go out.

@@ -41,6 +41,30 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
 }
 
+impl AppState {
+    /// The API's stores from the connection, beside the engine's shared parts.
+    pub fn new(
+        db: &crate::db::Db,
+        fleet: Arc<Fleet>,
+        dispatcher: Arc<crate::dispatch::Dispatcher>,
+        redispatch: Arc<crate::tickets::redispatch::Redispatch>,
+        metrics: Arc<Metrics>,
+    ) -> AppState {
+        AppState {
+            tickets: db.tickets(),
+            stock: db.stock(),
+            positions: db.positions(),
+            dead_letters: db.dead_letters(),
+            dead_findings: db.dead_findings(),
+            rules: Arc::clone(&redispatch.rules),
+            fleet,
+            dispatcher,
+            redispatch,
+            metrics,
+        }
+    }
+}
+
 pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/", get(ops::console))

@@ -32,19 +32,7 @@ async fn harness() -> Harness {
         Arc::clone(&dispatcher),
         crate::sla::Sla::new(&Default::default(), &[]).unwrap(),
     ));
-    let state = AppState {
-        tickets: db.tickets(),
-        stock: db.stock(),
-        positions: db.positions(),
-        dead_letters: db.dead_letters(),
-        dead_findings: db.dead_findings(),
-        fleet,
-        rules,
-        dispatcher,
-        redispatch,
-        metrics,
-    };
-    Harness { state, _dir: dir }
+    Harness { state: AppState::new(&db, fleet, dispatcher, redispatch, metrics), _dir: dir }
 }
 
 async fn call(h: &Harness, method: &str, uri: &str, body: Option<Value>) -> (StatusCode, Value) {

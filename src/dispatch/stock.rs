@@ -196,15 +196,7 @@ impl PartStatus {
     }
 }
 
-impl std::str::FromStr for PartStatus {
-    type Err = crate::model::UnknownVariant;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|p| p.as_str() == s)
-            .ok_or_else(|| crate::model::UnknownVariant { what: "part status", value: s.to_owned() })
-    }
-}
+crate::model::enum_str!(PartStatus, "part status");
 
 /// A part line about to be recorded.
 struct Line<'a> {

@@ -14,6 +14,7 @@ pub use duration::{parse_duration, Span};
 pub use ids::{
     AssetId, DepotId, EngineerId, FaultCode, MetricName, ModelId, PartNumber, RuleId, SiteId, SkillName, TicketId,
 };
+pub(crate) use severity::enum_str;
 pub use severity::{Severity, TicketKind, UnknownVariant};
 
 use serde::{Deserialize, Serialize};

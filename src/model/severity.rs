@@ -1,8 +1,6 @@
 //! Severity tiers and ticket kinds.
 
 use serde::{Deserialize, Serialize};
-use std::fmt;
-use std::str::FromStr;
 
 /// SLA tier of a ticket; ordered from least to most urgent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -60,27 +58,35 @@ pub struct UnknownVariant {
     pub value: String,
 }
 
+/// `FromStr` and `Display` of a fieldless enum by its `as_str` names, over
+/// the listed variants (or its `ALL`): one place for every stored enum.
 macro_rules! enum_str {
-    ($ty:ty, $what:literal, $($variant:expr),+) => {
-        impl FromStr for $ty {
-            type Err = UnknownVariant;
+    (@impl $ty:ty, $what:literal, $all:expr) => {
+        impl std::str::FromStr for $ty {
+            type Err = $crate::model::UnknownVariant;
             fn from_str(s: &str) -> Result<Self, Self::Err> {
-                [$($variant),+]
-                    .into_iter()
+                $all.into_iter()
                     .find(|v| v.as_str() == s)
-                    .ok_or_else(|| UnknownVariant { what: $what, value: s.to_owned() })
+                    .ok_or_else(|| $crate::model::UnknownVariant { what: $what, value: s.to_owned() })
             }
         }
 
-        impl fmt::Display for $ty {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
     };
+    ($ty:ty, $what:literal) => {
+        $crate::model::enum_str!(@impl $ty, $what, <$ty>::ALL);
+    };
+    ($ty:ty, $what:literal, $($variant:expr),+) => {
+        $crate::model::enum_str!(@impl $ty, $what, [$($variant),+]);
+    };
 }
+pub(crate) use enum_str;
 
-enum_str!(Severity, "severity", Severity::General, Severity::Major, Severity::Emergency);
+enum_str!(Severity, "severity");
 enum_str!(TicketKind, "ticket kind", TicketKind::Repair, TicketKind::SensorCheck);
 
 #[cfg(test)]

@@ -3,8 +3,6 @@
 //! so a kind exists here once and SQL names it through `sql`.
 
 use serde::{Deserialize, Serialize};
-use std::fmt;
-use std::str::FromStr;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -90,21 +88,7 @@ impl EventKind {
     }
 }
 
-impl fmt::Display for EventKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for EventKind {
-    type Err = crate::model::UnknownVariant;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| crate::model::UnknownVariant { what: "ticket event kind", value: s.to_owned() })
-    }
-}
+crate::model::enum_str!(EventKind, "ticket event kind");
 
 #[cfg(test)]
 mod tests {

@@ -95,11 +95,16 @@ pub(crate) fn redispatch(
     ))
 }
 
-/// A re-dispatcher on a fresh SQLite file over 30 assets whose engineers
-/// work round the clock; the directory lives as long as the returned guard.
-pub(crate) async fn redispatch_on_duty() -> (std::sync::Arc<super::redispatch::Redispatch>, tempfile::TempDir) {
+/// A re-dispatcher on a fresh SQLite file, which lives as long as this.
+pub(crate) struct OnDuty {
+    pub r: std::sync::Arc<super::redispatch::Redispatch>,
+    _dir: tempfile::TempDir,
+}
+
+/// A re-dispatcher over 30 assets whose engineers work round the clock.
+pub(crate) async fn redispatch_on_duty() -> OnDuty {
     let (db, dir) = crate::db::temp_sqlite().await;
     let rules = std::sync::Arc::new(crate::rules::shipped());
     let fleet = fleet_on_duty(&rules, 30, 5);
-    (redispatch(db, rules, fleet), dir)
+    OnDuty { r: redispatch(db, rules, fleet), _dir: dir }
 }

@@ -4,8 +4,6 @@
 
 use crate::model::{AssetId, EpochMs, FaultCode, TicketKind};
 use serde::{Deserialize, Serialize};
-use std::fmt;
-use std::str::FromStr;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -30,21 +28,7 @@ impl Remedy {
     }
 }
 
-impl fmt::Display for Remedy {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Remedy {
-    type Err = crate::model::UnknownVariant;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        [Remedy::Repair, Remedy::Exchange, Remedy::ExchangeOrRefund, Remedy::Refund]
-            .into_iter()
-            .find(|r| r.as_str() == s)
-            .ok_or_else(|| crate::model::UnknownVariant { what: "remedy", value: s.to_owned() })
-    }
-}
+crate::model::enum_str!(Remedy, "remedy", Remedy::Repair, Remedy::Exchange, Remedy::ExchangeOrRefund, Remedy::Refund);
 
 /// The remedy for a new ticket given the earlier repairs of the same fault
 /// on the same unit (their dates), and why.

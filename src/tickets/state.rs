@@ -2,8 +2,6 @@
 //! allowed. The store records each one as an event.
 
 use serde::{Deserialize, Serialize};
-use std::fmt;
-use std::str::FromStr;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -86,21 +84,7 @@ impl TicketState {
     }
 }
 
-impl fmt::Display for TicketState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for TicketState {
-    type Err = crate::model::UnknownVariant;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|t| t.as_str() == s)
-            .ok_or_else(|| crate::model::UnknownVariant { what: "ticket state", value: s.to_owned() })
-    }
-}
+crate::model::enum_str!(TicketState, "ticket state");
 
 #[cfg(test)]
 mod tests {

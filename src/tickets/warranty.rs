@@ -8,8 +8,6 @@ use super::remedy::Remedy;
 use crate::fleet::Asset;
 use chrono::{Months, NaiveDate};
 use serde::{Deserialize, Serialize};
-use std::fmt;
-use std::str::FromStr;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -35,21 +33,7 @@ impl Warranty {
     }
 }
 
-impl fmt::Display for Warranty {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Warranty {
-    type Err = crate::model::UnknownVariant;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|w| w.as_str() == s)
-            .ok_or_else(|| crate::model::UnknownVariant { what: "warranty", value: s.to_owned() })
-    }
-}
+crate::model::enum_str!(Warranty, "warranty");
 
 /// The position and why.
 #[derive(Debug, Clone, PartialEq)]

@@ -2,20 +2,10 @@ use super::*;
 use crate::config::EscalationConfig;
 use crate::model::Span;
 use crate::tickets::escalation::{Escalator, StormConfig};
-use crate::tickets::fixtures::new_ticket;
+use crate::tickets::fixtures::{new_ticket, redispatch_on_duty as setup};
 use crate::tickets::OpenOutcome;
 
 const MIN: i64 = 60_000;
-
-struct Setup {
-    r: Arc<Redispatch>,
-    _dir: tempfile::TempDir,
-}
-
-async fn setup() -> Setup {
-    let (r, dir) = crate::tickets::fixtures::redispatch_on_duty().await;
-    Setup { r, _dir: dir }
-}
 
 /// Opens a ticket for asset `i` at `at`, unassigned.
 async fn open(r: &Redispatch, i: usize, at: EpochMs) -> TicketId {

@@ -1,8 +1,8 @@
 use super::*;
 use crate::config::SlaConfig;
+use crate::tickets::fixtures::redispatch_on_duty as setup;
 use crate::tickets::fixtures::{new_ticket, ticket};
 use crate::tickets::OpenOutcome;
-use std::sync::Arc;
 
 const HOUR: i64 = 3_600_000;
 const T0: EpochMs = 1_767_225_600_000;
@@ -50,16 +50,6 @@ fn an_emergency_or_a_finished_ticket_is_not_raised() {
     for state in [TicketState::Resolved, TicketState::Closed, TicketState::Cancelled] {
         assert_eq!(raised(&Ticket { state, ..t.clone() }, tier(Severity::Emergency)), None, "{state}");
     }
-}
-
-struct Setup {
-    r: Arc<Redispatch>,
-    _dir: tempfile::TempDir,
-}
-
-async fn setup() -> Setup {
-    let (r, dir) = crate::tickets::fixtures::redispatch_on_duty().await;
-    Setup { r, _dir: dir }
 }
 
 /// A major ticket on asset 0 detected at `at` with the major tier's deadlines, held by `holder`.
