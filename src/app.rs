@@ -96,6 +96,16 @@ impl Running {
 }
 
 pub async fn start(config: &Config, fleet: Arc<Fleet>, rules: Arc<RuleSet>) -> Result<Running, AppError> {
+    start_on(config, fleet, rules, crate::model::Clock::Wall).await
+}
+
+/// `start`, the ticket service acting on `clock` (the demo's replay follows event time).
+pub async fn start_on(
+    config: &Config,
+    fleet: Arc<Fleet>,
+    rules: Arc<RuleSet>,
+    clock: crate::model::Clock,
+) -> Result<Running, AppError> {
     for gap in crate::dispatch::coverage_gaps(&fleet, &rules) {
         tracing::warn!(%gap, "rules ask for what the fleet cannot supply");
     }
@@ -170,7 +180,7 @@ pub async fn start(config: &Config, fleet: Arc<Fleet>, rules: Arc<RuleSet>) -> R
         quote: config.quote.clone(),
         metrics: Arc::clone(&metrics),
         retry,
-        clock: crate::model::Clock::Wall,
+        clock,
     };
     let storm = StormConfig { tickets: config.dispatch.replan_storm, window: config.dispatch.replan_window };
     let escalator = Escalator::new(Arc::clone(&redispatch), config.escalation.clone(), storm);

@@ -158,7 +158,7 @@ impl Drop for Demo {
 
 fn start_demo(data_dir: PathBuf, api: u16) -> Demo {
     let child = Command::new(env!("CARGO_BIN_EXE_upkeep"))
-        .args(["demo", "--assets", "20", "--days", "3", "--duration", "10m", "--data-dir"])
+        .args(["demo", "--assets", "40", "--days", "3", "--duration", "10m", "--data-dir"])
         .arg(data_dir)
         .env("UPKEEP__API__LISTEN", format!("127.0.0.1:{api}"))
         .env("UPKEEP__BROKER__PORT", free_port().to_string())
@@ -169,17 +169,19 @@ fn start_demo(data_dir: PathBuf, api: u16) -> Demo {
     Demo(child)
 }
 
-/// Waits until the demo's API lists a ticket, as a newcomer would before the curls.
-fn first_ticket(api: u16, demo: &mut Demo) {
+fn has_ticket(api: u16, state: &str) -> bool {
+    let url = format!("http://127.0.0.1:{api}/api/v1/tickets?limit=1&state={state}");
+    let out = Command::new("curl").args(["-s", &url]).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).contains("\"id\":\"TK-")
+}
+
+/// Waits until the demo's API lists a ticket in `state`, as a newcomer
+/// would wait for the board to fill before the curls.
+fn wait_for_ticket(api: u16, state: &str, demo: &mut Demo) {
     let deadline = Instant::now() + Duration::from_secs(300);
-    let url = format!("http://127.0.0.1:{api}/api/v1/tickets?limit=1");
-    loop {
-        assert!(demo.0.try_wait().unwrap().is_none(), "the demo exited before opening a ticket");
-        let out = Command::new("curl").args(["-s", &url]).output().unwrap();
-        if String::from_utf8_lossy(&out.stdout).contains("\"id\":\"TK-") {
-            return;
-        }
-        assert!(Instant::now() < deadline, "no ticket within 300 s");
+    while !has_ticket(api, state) {
+        assert!(demo.0.try_wait().unwrap().is_none(), "the demo exited before a ticket was {state}");
+        assert!(Instant::now() < deadline, "no {state} ticket within 300 s");
         std::thread::sleep(Duration::from_millis(500));
     }
 }
@@ -189,11 +191,37 @@ fn the_readme_curls_answer_against_a_running_demo() {
     let (dir, path) = scratch();
     let api = free_port();
     let mut demo = start_demo(dir.path().join("demo"), api);
-    first_ticket(api, &mut demo);
+    wait_for_ticket(api, "assigned", &mut demo);
     for b in marked(&Mark::WithDemo) {
         let body = b.body.replace("localhost:8080", &format!("127.0.0.1:{api}"));
         let out = sh(&body, dir.path(), &path);
         assert!(out.contains("\"evidence\""), "the ticket detail has its evidence: {out}");
         assert!(out.contains("upkeep_"), "the metrics answered: {out}");
+    }
+    // Once the simulated field team has worked a ticket, its steps and the
+    // engine's events must read forwards.
+    let worked = ["en_route", "on_site", "resolved", "closed", "cancelled"];
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !worked.iter().any(|s| has_ticket(api, s)) {
+        assert!(Instant::now() < deadline, "the field team worked no ticket within 120 s");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    assert_histories_in_time_order(api);
+}
+
+/// Every ticket's history reads forwards: the engine's events and the
+/// simulated field team's are on one clock.
+fn assert_histories_in_time_order(api: u16) {
+    let get = |path: &str| -> serde_json::Value {
+        let out = Command::new("curl").args(["-sf", &format!("http://127.0.0.1:{api}{path}")]).output().unwrap();
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let page = get("/api/v1/tickets?limit=100");
+    let ids: Vec<&str> = page["items"].as_array().unwrap().iter().filter_map(|t| t["id"].as_str()).collect();
+    assert!(!ids.is_empty());
+    for id in ids {
+        let detail = get(&format!("/api/v1/tickets/{id}"));
+        let at: Vec<i64> = detail["events"].as_array().unwrap().iter().map(|e| e["at"].as_i64().unwrap()).collect();
+        assert!(at.windows(2).all(|w| w[0] <= w[1]), "{id}: events out of time order: {:?}", detail["events"]);
     }
 }

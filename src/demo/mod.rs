@@ -61,7 +61,11 @@ pub async fn run(
     config.mqtt.url = format!("mqtt://127.0.0.1:{port}");
     config.mqtt.client_id = "upkeep-demo".into();
     config.database.url = format!("sqlite://{}", opts.data_dir.join("upkeep.db").display());
-    let running = app::start(&config, Arc::clone(&fleet), rules).await?;
+    // The replay's days end now: the engine acts on their event time, so a
+    // ticket's history and the simulated field work share one clock.
+    let replay_start = crate::model::now_ms() - i64::from(opts.days) * 86_400_000;
+    let clock = crate::model::Clock::event_time(replay_start);
+    let running = app::start_on(&config, Arc::clone(&fleet), rules, clock).await?;
     println!("upkeep demo: embedded broker on 127.0.0.1:{port}, database {}", config.database.url);
     println!("API on http://{0} (try http://{0}/api/v1/tickets?state=assigned)", running.api_addr);
     println!("a simulated service team accepts, travels to, repairs and closes the assigned tickets");

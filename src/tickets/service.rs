@@ -50,6 +50,7 @@ pub struct ServiceContext {
 /// their messages once it has.
 impl Committer for ServiceContext {
     async fn commit(&self, finding: &Finding, received_us: i64) -> Result<(), Abandoned> {
+        self.clock.observe(finding.evidence.at);
         self.apply(finding, received_us).await
     }
 }
