@@ -68,14 +68,6 @@ macro_rules! store {
             pub(crate) pool: sqlx::AnyPool,
         }
 
-        impl $name {
-            /// Cheap liveness probe (for `/health`).
-            pub async fn ping(&self) -> Result<(), $crate::db::DbError> {
-                sqlx::query("SELECT 1").fetch_one(&self.pool).await?;
-                Ok(())
-            }
-        }
-
         impl $crate::db::Db {
             $(#[$doc])*
             pub fn $accessor(&self) -> $name {
@@ -154,12 +146,6 @@ impl Db {
             .fetch_optional(&self.pool)
             .await?;
         Ok(row.is_some())
-    }
-
-    /// Cheap liveness probe for `/health`.
-    pub async fn ping(&self) -> Result<(), DbError> {
-        sqlx::query("SELECT 1").fetch_one(&self.pool).await?;
-        Ok(())
     }
 }
 

@@ -442,6 +442,12 @@ impl TicketStore {
             .collect()
     }
 
+    /// Cheap liveness probe for `/health`: the database answers.
+    pub async fn ping(&self) -> Result<(), DbError> {
+        sqlx::query("SELECT 1").fetch_one(&self.pool).await?;
+        Ok(())
+    }
+
     /// The ticket's parts lines: reserved, requested, used or released.
     pub async fn ticket_parts(&self, ticket: &str) -> Result<Vec<PartLine>, DbError> {
         crate::dispatch::part_lines(&self.pool, ticket).await
