@@ -180,7 +180,7 @@ pub async fn start_on(
         quote: config.quote.clone(),
         metrics: Arc::clone(&metrics),
         retry,
-        clock,
+        clock: clock.clone(),
     };
     let storm = StormConfig { tickets: config.dispatch.replan_storm, window: config.dispatch.replan_window };
     let escalator = Escalator::new(Arc::clone(&redispatch), config.escalation.clone(), storm);
@@ -196,7 +196,7 @@ pub async fn start_on(
             ingest::acknowledge_committed(service, engine_events, pending_rx, acker).await;
             service_done.fire();
         }),
-        tokio::spawn(escalator.run(timer_stop)),
+        tokio::spawn(escalator.run(clock, timer_stop)),
         tokio::spawn(async move {
             if let Err(e) = api::serve(listener, state, api_stop).await {
                 tracing::error!(error = %e, "API server failed");

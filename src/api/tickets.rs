@@ -7,7 +7,7 @@ use super::{ApiError, AppState};
 use crate::model::TicketId;
 use crate::model::{now_ms, AssetId, EngineerId, Severity, TicketKind};
 use crate::tickets::report::{FollowUp, PartUsed, ServiceReport};
-use crate::tickets::{TicketFilter, TicketState};
+use crate::tickets::{Actor, TicketFilter, TicketState};
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
@@ -59,7 +59,7 @@ pub async fn transition(
     Json(b): Json<TransitionBody>,
 ) -> Result<axum::Json<Value>, ApiError> {
     require_actor(&b.actor, &b.note)?;
-    let t = s.tickets.transition(&id, b.to, &b.actor, &b.note, now_ms()).await?;
+    let t = s.tickets.transition(&id, b.to, Actor::Person(&b.actor), &b.note, now_ms()).await?;
     Ok(axum::Json(serde_json::to_value(t).unwrap_or_default()))
 }
 
@@ -112,7 +112,7 @@ pub async fn reassign(
     if !b.note.is_empty() {
         note.push_str(&format!("; {}", b.note));
     }
-    let t = s.tickets.assign(&id, &engineer.id, &note, at_risk, &b.actor, now).await?;
+    let t = s.tickets.assign(&id, &engineer.id, &note, at_risk, Actor::Person(&b.actor), now).await?;
     Ok(axum::Json(serde_json::to_value(t).unwrap_or_default()))
 }
 
@@ -137,7 +137,7 @@ pub async fn decline(
     let now = now_ms();
     let declined = s.tickets.decline(&id, &EngineerId::new(&b.engineer_id), &b.reason, now).await?;
     let why = format!("declined by {}", b.engineer_id);
-    s.redispatch.redispatch(&declined, None, "dispatch", &why, now).await?;
+    s.redispatch.redispatch(&declined, None, Actor::Dispatch, &why, now).await?;
     let t = s.tickets.ticket(&id).await?.ok_or_else(|| ApiError::not_found("ticket", &id))?.ticket;
     Ok(axum::Json(serde_json::to_value(t).unwrap_or_default()))
 }
@@ -156,7 +156,7 @@ pub async fn accept_quote(
     Json(b): Json<AcceptQuoteBody>,
 ) -> Result<axum::Json<Value>, ApiError> {
     require_actor(&b.actor, "")?;
-    s.tickets.accept_quote(&TicketId::new(&id), &b.actor, now_ms()).await?;
+    s.tickets.accept_quote(&TicketId::new(&id), Actor::Person(&b.actor), now_ms()).await?;
     let t = s.tickets.ticket(&id).await?.ok_or_else(|| ApiError::not_found("ticket", &id))?.ticket;
     Ok(axum::Json(serde_json::to_value(t).unwrap_or_default()))
 }
@@ -191,7 +191,7 @@ pub async fn report(
         first_time_fix: b.first_time_fix,
         repaired_at: b.repaired_at,
     };
-    s.tickets.resolve_with_report(&TicketId::new(&id), &report, &b.actor, now_ms()).await?;
+    s.tickets.resolve_with_report(&TicketId::new(&id), &report, Actor::Person(&b.actor), now_ms()).await?;
     one(State(s), Path(id)).await
 }
 

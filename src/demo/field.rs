@@ -5,7 +5,7 @@
 //! its time has come, stamped with that time (the replay runs in the past).
 //! Tickets nobody could be assigned wait for a dispatcher, as in real life.
 
-use crate::model::{EpochMs, TicketId};
+use crate::model::{Clock, EpochMs, TicketId};
 use crate::shutdown::Shutdown;
 use crate::tickets::report::{FiledReport, PartUsed, ServiceReport};
 use crate::tickets::{StoreError, Ticket, TicketFilter, TicketState, TicketStore};
@@ -64,10 +64,12 @@ async fn step(tickets: &TicketStore, seed: u64, now: EpochMs) -> Result<usize, S
         let filter = TicketFilter { state: Some(state), limit: 10_000, ..Default::default() };
         for t in tickets.list_tickets(&filter).await? {
             let Some((to, minute)) = next(state, &plan(&t.id, seed)) else { continue };
-            let at = t.detected_at + minute * MIN;
-            if at > now {
+            let planned = t.detected_at + minute * MIN;
+            if planned > now {
                 continue;
             }
+            // Never before what the engine last did to it: the history reads forwards.
+            let at = planned.max(t.updated_at);
             if to == TicketState::EnRoute && t.quote.is_some() && t.quote_accepted_at.is_none() {
                 // The customer agrees to the out-of-warranty quote before the engineer sets off.
                 match tickets.accept_quote(&t.id, "customer (demo)", at).await {
@@ -111,15 +113,16 @@ async fn report(tickets: &TicketStore, t: &Ticket, at: EpochMs) -> Result<FiledR
     tickets.resolve_with_report(&t.id, &r, ACTOR, at).await
 }
 
-/// Works the tickets every two seconds until `stop`.
-pub async fn run(tickets: TicketStore, seed: u64, mut stop: Shutdown) {
+/// Works the tickets every two seconds until `stop`, at the engine's time
+/// (`clock`: the replay's event time in the demo).
+pub async fn run(tickets: TicketStore, clock: Clock, seed: u64, mut stop: Shutdown) {
     let mut tick = tokio::time::interval(Duration::from_secs(2));
     loop {
         tokio::select! {
             _ = tick.tick() => {}
             () = stop.wait() => return,
         }
-        if let Err(e) = step(&tickets, seed, chrono::Utc::now().timestamp_millis()).await {
+        if let Err(e) = step(&tickets, seed, clock.now_ms()).await {
             tracing::warn!(error = %e, "demo field team could not update a ticket");
         }
     }

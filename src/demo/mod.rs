@@ -63,14 +63,14 @@ pub async fn run(
     config.database.url = format!("sqlite://{}", opts.data_dir.join("upkeep.db").display());
     // The replay's days end now: the engine acts on their event time, so a
     // ticket's history and the simulated field work share one clock.
-    let replay_start = crate::model::now_ms() - i64::from(opts.days) * 86_400_000;
+    let replay_start = crate::model::now_ms() - i64::from(opts.days.max(1)) * 86_400_000;
     let clock = crate::model::Clock::event_time(replay_start);
-    let running = app::start_on(&config, Arc::clone(&fleet), rules, clock).await?;
+    let running = app::start_on(&config, Arc::clone(&fleet), rules, clock.clone()).await?;
     println!("upkeep demo: embedded broker on 127.0.0.1:{port}, database {}", config.database.url);
     println!("API on http://{0} (try http://{0}/api/v1/tickets?state=assigned)", running.api_addr);
     println!("a simulated service team accepts, travels to, repairs and closes the assigned tickets");
     let (field_trigger, field_stop) = crate::shutdown::channel();
-    let field_team = tokio::spawn(field::run(running.db.tickets(), opts.seed, field_stop));
+    let field_team = tokio::spawn(field::run(running.db.tickets(), clock, opts.seed, field_stop));
 
     if !running.metrics.wait_subscribed(Duration::from_secs(10)).await {
         tracing::warn!("the engine is not subscribed yet; early simulated messages may be missed");

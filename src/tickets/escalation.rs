@@ -9,7 +9,7 @@ use super::redispatch::Redispatch;
 use super::severity::Raised;
 use super::store::{record_event, update_if, Event, TICKET_COLUMNS};
 use super::EventKind;
-use super::TicketStore;
+use super::{Actor, TicketStore};
 use super::{StoreError, Ticket, TicketState};
 use crate::config::{EscalationAction, EscalationConfig};
 use crate::model::{EpochMs, Span, TicketId};
@@ -42,28 +42,30 @@ impl TicketStore {
     }
 
     /// Marks the ticket escalated (once), and raises it as `raise` says in
-    /// the same transaction.
+    /// the same transaction. `None` when it was escalated already (or
+    /// accepted meanwhile), else whether the raise applied.
     pub async fn escalate(
         &self,
         id: &TicketId,
         raise: Option<&Raised>,
         detail: &str,
         now: EpochMs,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<Option<bool>, StoreError> {
         let mut tx = self.pool.begin().await?;
         let sql = format!(
             "UPDATE tickets SET escalated_at = $1, updated_at = $1 WHERE id = $2 AND escalated_at IS NULL AND state IN {}",
             TicketState::sql_list(&TicketState::UNACCEPTED)
         );
         if !update_if(&mut tx, &sql, now, id).await? {
-            return Ok(false);
+            return Ok(None);
         }
-        record_event(&mut tx, id, now, &Event::note(EventKind::Escalated, "sla timer", detail)).await?;
-        if let Some(r) = raise {
-            TicketStore::apply_raise(&mut tx, id, r, &r.detail("escalation"), now).await?;
-        }
+        record_event(&mut tx, id, now, &Event::note(EventKind::Escalated, Actor::SlaTimer, detail)).await?;
+        let raised = match raise {
+            Some(r) => TicketStore::apply_raise(&mut tx, id, r, &r.detail("escalation"), now).await?,
+            None => false,
+        };
         tx.commit().await?;
-        Ok(true)
+        Ok(Some(raised))
     }
 
     /// Tickets matching `condition` (binding `$1` = `at`) that have no
@@ -101,7 +103,7 @@ impl TicketStore {
     /// Records a once-only SLA flag (`kind`) in the ticket's history.
     pub async fn flag(&self, id: &TicketId, kind: EventKind, detail: &str, now: EpochMs) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        let event = Event::note(kind, "sla timer", detail);
+        let event = Event::note(kind, Actor::SlaTimer, detail);
         record_event(&mut tx, id, now, &event).await?;
         tx.commit().await?;
         Ok(())
@@ -115,7 +117,7 @@ impl TicketStore {
             .bind(id.as_str())
             .execute(&mut *tx)
             .await?;
-        record_event(&mut tx, id, now, &Event::note(EventKind::AtRisk, "sla timer", detail)).await?;
+        record_event(&mut tx, id, now, &Event::note(EventKind::AtRisk, Actor::SlaTimer, detail)).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -169,15 +171,15 @@ impl Escalator {
         Escalator { redispatch, config, storm, last_replan: AtomicI64::new(EpochMs::MIN) }
     }
 
-    /// Every `check_every` until `stop`.
-    pub async fn run(self, mut stop: Shutdown) {
+    /// Every `check_every` until `stop`, at the engine's time (`clock`).
+    pub async fn run(self, clock: crate::model::Clock, mut stop: Shutdown) {
         let mut tick = tokio::time::interval(self.config.check_every.as_std());
         loop {
             tokio::select! {
                 _ = tick.tick() => {}
                 () = stop.wait() => return,
             }
-            if let Err(e) = self.pass(crate::model::now_ms()).await {
+            if let Err(e) = self.pass(clock.now_ms()).await {
                 tracing::warn!(error = %e, "SLA timer pass failed; retried at the next tick");
             }
         }
@@ -194,9 +196,8 @@ impl Escalator {
             let late_min = (now - t.response_due) / 60_000;
             let detail = format!("not accepted {late_min} min after its response deadline");
             let raise = has(EscalationAction::RaiseSeverity).then(|| self.redispatch.raised(&t)).flatten();
-            if !tickets.escalate(&t.id, raise.as_ref(), &detail, now).await? {
-                continue;
-            }
+            let Some(raised) = tickets.escalate(&t.id, raise.as_ref(), &detail, now).await? else { continue };
+            let raise = raise.filter(|_| raised);
             counts.escalated += 1;
             if has(EscalationAction::NotifySupervisor) {
                 tracing::warn!(ticket = %t.id, asset = %t.asset_id, severity = %t.severity, %detail, "escalated to the supervisor");
@@ -213,9 +214,9 @@ impl Escalator {
                 None => t,
             };
             let moved = if has(EscalationAction::Reassign) {
-                self.redispatch.redispatch(&t, t.engineer_id.as_ref(), "sla timer", "escalation", now).await?
+                self.redispatch.redispatch(&t, t.engineer_id.as_ref(), Actor::SlaTimer, "escalation", now).await?
             } else if raise.is_some() {
-                self.redispatch.redispatch_if_late(&t, "sla timer", "escalation", now).await?
+                self.redispatch.redispatch_if_late(&t, Actor::SlaTimer, "escalation", now).await?
             } else {
                 None
             };

@@ -90,6 +90,43 @@ impl EventKind {
 
 crate::model::enum_str!(EventKind, "ticket event kind");
 
+/// Who did something to a ticket: one of the engine's own stages, the
+/// engineer an event concerns, or a person as the request names them
+/// (identities come with roles). Stored by its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Actor<'a> {
+    /// Detection and the ticket service (opening, assessment, quotes, raises).
+    Engine,
+    /// Dispatch proposing an engineer, or recording that nobody could be.
+    Dispatch,
+    /// The SLA timers (escalation, at-risk flags).
+    SlaTimer,
+    /// A re-plan of the tickets nobody accepted.
+    Replan,
+    Engineer(&'a crate::model::EngineerId),
+    Person(&'a str),
+}
+
+impl Actor<'_> {
+    pub fn as_str(&self) -> &str {
+        match self {
+            Actor::Engine => "engine",
+            Actor::Dispatch => "dispatch",
+            Actor::SlaTimer => "sla timer",
+            Actor::Replan => "replan",
+            Actor::Engineer(e) => e.as_str(),
+            Actor::Person(name) => name,
+        }
+    }
+}
+
+/// A name given by a request is a person's, never one of the engine's stages.
+impl<'a> From<&'a str> for Actor<'a> {
+    fn from(name: &'a str) -> Self {
+        Actor::Person(name)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::EventKind;

@@ -21,7 +21,7 @@ mod store;
 pub mod warranty;
 
 pub use dead_finding::{DeadFinding, DeadFindingStore, Stage as DeadFindingStage};
-pub use event::EventKind;
+pub use event::{Actor, EventKind};
 pub use history::StoredHistory;
 pub use remedy::Remedy;
 pub use service::ServiceContext;

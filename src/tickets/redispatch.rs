@@ -8,8 +8,8 @@
 
 use super::lifecycle::{decide, Command};
 use super::store::{apply, lock, Assignment};
-use super::EventKind;
 use super::TicketStore;
+use super::{Actor, EventKind};
 use super::{StoreError, Ticket, TicketState};
 use crate::db::col;
 use crate::dispatch::{Choice, Dispatcher, Need};
@@ -108,7 +108,7 @@ impl TicketStore {
     ) -> Result<Ticket, StoreError> {
         let detail = format!("declined by {engineer}: {reason}");
         let declining = Command::Decline { engineer };
-        self.reopen(&TicketId::new(id), declining, (engineer.as_str(), &detail), now).await?;
+        self.reopen(&TicketId::new(id), declining, (Actor::Engineer(engineer), &detail), now).await?;
         self.ticket(id).await?.map(|d| d.ticket).ok_or_else(|| StoreError::NotFound(TicketId::new(id)))
     }
 
@@ -119,7 +119,7 @@ impl TicketStore {
         &self,
         id: &TicketId,
         command: Command<'_>,
-        (actor, detail): (&str, &str),
+        (actor, detail): (Actor<'_>, &str),
         now: EpochMs,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
@@ -220,7 +220,7 @@ impl Redispatch {
         &self,
         t: &Ticket,
         not: Option<&EngineerId>,
-        actor: &str,
+        actor: Actor<'_>,
         why: &str,
         now: EpochMs,
     ) -> Result<Option<EngineerId>, StoreError> {
@@ -231,7 +231,10 @@ impl Redispatch {
         let choice = self.dispatcher.choose(need, &self.tickets.engineer_loads().await?);
         let note = format!("{why}: {}", choice.note);
         match &choice.engineer {
-            Some(e) if t.engineer_id.as_ref() == Some(e) => return Ok(None),
+            Some(e) if t.engineer_id.as_ref() == Some(e) => {
+                self.tickets.note_assignment(&t.id, &note, choice.at_risk).await?;
+                return Ok(None);
+            }
             Some(e) => {
                 let a = Assignment { engineer: e, note: &note, at_risk: choice.at_risk, actor };
                 match self.tickets.assign_if(t.id.as_str(), Some(t.engineer_id.as_ref()), &a, now).await {
@@ -312,12 +315,12 @@ impl Redispatch {
         let held = t.engineer_id.as_ref();
         let done = match &c.engineer {
             Some(e) => {
-                let a = Assignment { engineer: e, note: &note, at_risk: c.at_risk, actor: "replan" };
+                let a = Assignment { engineer: e, note: &note, at_risk: c.at_risk, actor: Actor::Replan };
                 self.tickets.assign_if(t.id.as_str(), Some(held), &a, now).await.map(drop)
             }
             None => match held {
                 Some(engineer) => {
-                    self.tickets.reopen(&t.id, Command::Unplan { engineer }, ("replan", &note), now).await
+                    self.tickets.reopen(&t.id, Command::Unplan { engineer }, (Actor::Replan, &note), now).await
                 }
                 None => Ok(()),
             },
@@ -347,7 +350,7 @@ impl Redispatch {
         let detail = format!("{engineer} unavailable: {reason}");
         let mut withdrawn = 0;
         for id in self.tickets.held_not_started(engineer).await? {
-            match self.tickets.reopen(&id, Command::Withdraw { engineer }, (actor, &detail), now).await {
+            match self.tickets.reopen(&id, Command::Withdraw { engineer }, (Actor::Person(actor), &detail), now).await {
                 Ok(()) => withdrawn += 1,
                 Err(e) if changed_meanwhile(&e) => {}
                 Err(e) => return Err(e),

@@ -13,7 +13,7 @@ use super::severity::deadlines_for;
 use super::store::{NewTicket, OpenOutcome};
 use super::warranty::{self, Assessment, Warranty};
 use super::AfterSales;
-use super::{DeadFindingStore, Ticket, TicketStore};
+use super::{Actor, DeadFindingStore, Ticket, TicketStore};
 use crate::config::{QuoteConfig, RepairsConfig};
 use crate::db::{Classify, Failure, Retry};
 use crate::detect::{Abandoned, Committer, Finding};
@@ -192,16 +192,22 @@ impl ServiceContext {
     /// threshold crossing before the ticket's on-site deadline.
     async fn raise_if_worse(&self, id: &TicketId, f: &Finding) -> Result<(), Abandoned> {
         let Some(crossing) = forecast_crossing(f) else { return Ok(()) };
+        let Some(t) = self.read_ticket(f, id).await?.filter(|t| crossing < t.on_site_due) else { return Ok(()) };
+        let Some(r) = self.redispatch.raised(&t) else { return Ok(()) };
         let hours = (crossing - f.evidence.at) as f64 / 3_600_000.0;
-        let detail = format!("forecast: threshold crossed in {hours:.1} h, before the on-site deadline");
-        let before_on_site = move |t: &Ticket| crossing < t.on_site_due;
-        let raising = || self.redispatch.raise(id, before_on_site, &detail, self.clock.now_ms());
-        let Some(Some(t)) = self.commit(f, Stage::Severity, "raising the severity", raising).await? else {
-            return Ok(());
-        };
+        let detail = r.detail(&format!("forecast: threshold crossed in {hours:.1} h, before the on-site deadline"));
+        let raising = || self.tickets.raise(id, &r, &detail, self.clock.now_ms());
+        self.commit(f, Stage::Severity, "raising the severity", raising).await?;
+        let Some(t) = self.read_ticket(f, id).await?.filter(|t| t.severity == r.to) else { return Ok(()) };
         tracing::warn!(ticket = %id, severity = %t.severity, %detail, "severity raised");
-        let moving = || self.redispatch.redispatch_if_late(&t, "engine", "forecast", self.clock.now_ms());
+        let moving = || self.redispatch.redispatch_if_late(&t, Actor::Engine, "forecast", self.clock.now_ms());
         self.commit(f, Stage::Severity, "dispatching the raised ticket", moving).await.map(drop)
+    }
+
+    /// The ticket as it stands (`None` if it is gone or the read was kept aside).
+    async fn read_ticket(&self, f: &Finding, id: &TicketId) -> Result<Option<Ticket>, Abandoned> {
+        let reading = || self.tickets.ticket(id.as_str());
+        Ok(self.commit(f, Stage::Severity, "reading the ticket", reading).await?.flatten().map(|d| d.ticket))
     }
 
     fn rule(&self, f: &Finding) -> Option<&Rule> {
@@ -255,7 +261,14 @@ impl ServiceContext {
         let recorded = match &choice.engineer {
             Some(e) => {
                 let assigning = || {
-                    self.tickets.assign(id.as_str(), e, &choice.note, choice.at_risk, "dispatch", self.clock.now_ms())
+                    self.tickets.assign(
+                        id.as_str(),
+                        e,
+                        &choice.note,
+                        choice.at_risk,
+                        Actor::Dispatch,
+                        self.clock.now_ms(),
+                    )
                 };
                 self.commit(f, stage, "assigning", assigning).await?.map(drop)
             }

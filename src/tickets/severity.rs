@@ -8,7 +8,7 @@
 use super::redispatch::Redispatch;
 use super::store::{lock, record_event, Event};
 use super::TicketStore;
-use super::{EventKind, StoreError, Ticket, TicketState};
+use super::{Actor, EventKind, StoreError, Ticket, TicketState};
 use crate::fleet::Fleet;
 use crate::model::{AssetId, EngineerId, EpochMs, Severity, TicketId};
 use crate::sla::{Deadlines, Sla};
@@ -83,12 +83,14 @@ impl TicketStore {
         if changed == 0 {
             return Ok(false);
         }
-        record_event(tx, id, now, &Event::note(EventKind::SeverityRaised, "engine", detail)).await?;
+        record_event(tx, id, now, &Event::note(EventKind::SeverityRaised, Actor::Engine, detail)).await?;
         Ok(true)
     }
 
-    /// `r` on its own (the forecast path).
-    async fn raise(&self, id: &TicketId, r: &Raised, detail: &str, now: EpochMs) -> Result<bool, StoreError> {
+    /// `r` on its own (the forecast path). Decided once from the ticket as
+    /// read, it is guarded by the severity it raises from: a retry after a
+    /// commit changes nothing, and a ticket never rises two tiers at once.
+    pub async fn raise(&self, id: &TicketId, r: &Raised, detail: &str, now: EpochMs) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
         lock(&mut tx, id.as_str()).await?;
         if !Self::apply_raise(&mut tx, id, r, detail, now).await? {
@@ -105,34 +107,13 @@ impl Redispatch {
         raised(t, deadlines_for(&self.sla, &self.fleet, &t.asset_id, t.severity.raised(), t.detected_at))
     }
 
-    /// Raises `id` one tier when `when` holds for the ticket as it stands
-    /// (a forecast crossing before its on-site deadline, say). The ticket
-    /// as raised, or `None` when nothing changed; `redispatch_if_late` is
-    /// the caller's next step (a retry of this one must not raise twice).
-    pub async fn raise(
-        &self,
-        id: &TicketId,
-        when: impl FnOnce(&Ticket) -> bool,
-        why: &str,
-        now: EpochMs,
-    ) -> Result<Option<Ticket>, StoreError> {
-        let Some(t) = self.tickets.ticket(id.as_str()).await?.map(|d| d.ticket).filter(|t| when(t)) else {
-            return Ok(None);
-        };
-        let Some(r) = self.raised(&t) else { return Ok(None) };
-        if !self.tickets.raise(id, &r, &r.detail(why), now).await? {
-            return Ok(None);
-        }
-        Ok(self.tickets.ticket(id.as_str()).await?.map(|d| d.ticket))
-    }
-
     /// After a raise: an open ticket is dispatched again (the new tier may
     /// call for the flying team); an assigned one only when its holder
     /// cannot be on site by the new deadline. Accepted work stays where it is.
     pub async fn redispatch_if_late(
         &self,
         t: &Ticket,
-        actor: &str,
+        actor: Actor<'_>,
         why: &str,
         now: EpochMs,
     ) -> Result<Option<EngineerId>, StoreError> {

@@ -10,8 +10,8 @@ use super::quote::Quote;
 use super::remedy::Remedy;
 use super::report::{FiledReport, FollowUp};
 use super::warranty::Warranty;
-use super::EventKind;
 use super::TicketState;
+use super::{Actor, EventKind};
 use crate::db::{col, Classify, DbError, ErrorClass};
 use crate::dispatch::PartLine;
 use crate::model::{AssetId, EngineerId, EpochMs, FaultCode, ModelId, RuleId, Severity, TicketId, TicketKind};
@@ -163,7 +163,7 @@ pub struct Assignment<'a> {
     pub engineer: &'a EngineerId,
     pub note: &'a str,
     pub at_risk: bool,
-    pub actor: &'a str,
+    pub actor: Actor<'a>,
 }
 
 /// A ticket about to be opened from a finding.
@@ -262,7 +262,10 @@ impl TicketStore {
                     &mut tx,
                     &id,
                     now,
-                    &Event { to: Some(TicketState::Open), ..Event::note(EventKind::Opened, "engine", &t.description) },
+                    &Event {
+                        to: Some(TicketState::Open),
+                        ..Event::note(EventKind::Opened, Actor::Engine, &t.description)
+                    },
                 )
                 .await?;
                 append_evidence(&mut tx, &id, t.detected_at, &t.evidence).await?;
@@ -360,15 +363,15 @@ impl TicketStore {
     /// Moves a ticket along its lifecycle (accept, depart, arrive, close,
     /// cancel), recording who did it; `lifecycle::decide` says whether and
     /// what else changes (a cancelled ticket's parts go back to stock).
-    pub async fn transition(
+    pub async fn transition<'a>(
         &self,
         id: &str,
         to: TicketState,
-        actor: &str,
+        actor: impl Into<Actor<'a>>,
         note: &str,
         now: EpochMs,
     ) -> Result<Ticket, StoreError> {
-        let id = TicketId::new(id);
+        let (id, actor) = (TicketId::new(id), actor.into());
         let mut tx = self.pool.begin().await?;
         let locked = lock(&mut tx, id.as_str()).await?;
         let d = decide(&locked.view(), Command::Step(to)).map_err(|r| StoreError::refused(&id, r))?;
@@ -378,16 +381,16 @@ impl TicketStore {
     }
 
     /// Assigns (from `open`) or reassigns (while `assigned`) an engineer.
-    pub async fn assign(
+    pub async fn assign<'a>(
         &self,
         id: &str,
         engineer: &EngineerId,
         note: &str,
         at_risk: bool,
-        actor: &str,
+        actor: impl Into<Actor<'a>>,
         now: EpochMs,
     ) -> Result<Ticket, StoreError> {
-        let a = Assignment { engineer, note, at_risk, actor };
+        let a = Assignment { engineer, note, at_risk, actor: actor.into() };
         self.assign_if(id, None, &a, now).await
     }
 
@@ -413,6 +416,15 @@ impl TicketStore {
         self.ticket_row(id.as_str()).await
     }
 
+    /// The dispatcher's renewed verdict on the holder it keeps: the reason,
+    /// and whether the deadline is at risk.
+    pub async fn note_assignment(&self, id: &TicketId, note: &str, at_risk: bool) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        set_assignment_note(&mut tx, id, note, at_risk).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Records that no engineer could be proposed, with the reason.
     pub async fn mark_unassigned(&self, id: &TicketId, note: &str, now: EpochMs) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
@@ -422,7 +434,7 @@ impl TicketStore {
             .bind(id.as_str())
             .execute(&mut *tx)
             .await?;
-        let event = Event::note(EventKind::Unassigned, "dispatch", note);
+        let event = Event::note(EventKind::Unassigned, Actor::Dispatch, note);
         record_event(&mut tx, id, now, &event).await?;
         tx.commit().await?;
         Ok(())
@@ -511,7 +523,7 @@ pub(super) async fn apply(
     id: &TicketId,
     seq: i64,
     d: &Decision<'_>,
-    (actor, detail): (&str, &str),
+    (actor, detail): (Actor<'_>, &str),
     now: EpochMs,
 ) -> Result<(), StoreError> {
     sqlx::query("UPDATE tickets SET state = $1, engineer_id = $2, updated_at = $3 WHERE id = $4")
@@ -575,7 +587,7 @@ pub(super) struct Event<'a> {
     pub kind: EventKind,
     pub from: Option<TicketState>,
     pub to: Option<TicketState>,
-    pub actor: &'a str,
+    pub actor: Actor<'a>,
     pub detail: &'a str,
     /// The engineer it concerns: assigned, reassigned, declined, withdrawn.
     pub engineer: Option<&'a EngineerId>,
@@ -583,7 +595,7 @@ pub(super) struct Event<'a> {
 
 impl<'a> Event<'a> {
     /// An entry that leaves the state as it is.
-    pub fn note(kind: EventKind, actor: &'a str, detail: &'a str) -> Self {
+    pub fn note(kind: EventKind, actor: Actor<'a>, detail: &'a str) -> Self {
         Event { kind, from: None, to: None, actor, detail, engineer: None }
     }
 }
@@ -605,7 +617,7 @@ pub(super) async fn insert_event(
     .bind(e.kind.as_str())
     .bind(e.from.map(|s| s.as_str()))
     .bind(e.to.map(|s| s.as_str()))
-    .bind(e.actor)
+    .bind(e.actor.as_str())
     .bind(e.detail)
     .bind(e.engineer.map(|x| x.as_str()))
     .execute(&mut **tx)

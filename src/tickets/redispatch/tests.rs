@@ -37,7 +37,7 @@ async fn a_declined_ticket_goes_to_someone_else_and_never_back_to_the_decliner()
     let r = &s.r;
     let t0 = crate::model::now_ms();
     let id = open(r, 0, t0).await;
-    let first = r.redispatch(&ticket(r, &id).await, None, "dispatch", "opened", t0).await.unwrap().unwrap();
+    let first = r.redispatch(&ticket(r, &id).await, None, Actor::Dispatch, "opened", t0).await.unwrap().unwrap();
 
     let stranger = r.fleet.engineers().iter().find(|e| e.id != first).unwrap().id.clone();
     let refused = r.tickets.decline(id.as_str(), &stranger, "not mine", t0 + MIN).await;
@@ -45,7 +45,7 @@ async fn a_declined_ticket_goes_to_someone_else_and_never_back_to_the_decliner()
 
     let declined = r.tickets.decline(id.as_str(), &first, "van in the workshop", t0 + MIN).await.unwrap();
     assert_eq!((declined.state, declined.engineer_id.as_ref()), (TicketState::Open, None));
-    let second = r.redispatch(&declined, None, "dispatch", "declined", t0 + MIN).await.unwrap().unwrap();
+    let second = r.redispatch(&declined, None, Actor::Dispatch, "declined", t0 + MIN).await.unwrap().unwrap();
     assert_ne!(second, first);
     assert_eq!(event_kinds(r, &id).await, ["opened", "assigned", "declined", "assigned"]);
     let history = r.tickets.ticket(id.as_str()).await.unwrap().unwrap().events;
@@ -154,11 +154,12 @@ async fn a_plan_made_from_a_snapshot_never_overwrites_what_changed_since() {
     let far = farthest_qualified(r, &snapshot);
     // A dispatcher assigns it while a re-plan still holds the unassigned snapshot.
     r.tickets.assign(id.as_str(), &far, "by hand", false, "dispatcher", t0).await.unwrap();
-    let planned = Assignment { engineer: &r.fleet.engineers()[0].id, note: "plan", at_risk: false, actor: "replan" };
+    let planned =
+        Assignment { engineer: &r.fleet.engineers()[0].id, note: "plan", at_risk: false, actor: Actor::Replan };
     let stale = r.tickets.assign_if(id.as_str(), Some(None), &planned, t0 + MIN).await;
     assert!(matches!(stale, Err(StoreError::Conflict(_))), "{stale:?}");
     assert_eq!(ticket(r, &id).await.engineer_id, Some(far.clone()), "the dispatcher's choice stands");
     // Re-dispatching from the stale snapshot changes nothing either.
-    assert_eq!(r.redispatch(&snapshot, None, "dispatch", "stale", t0 + MIN).await.unwrap(), None);
+    assert_eq!(r.redispatch(&snapshot, None, Actor::Dispatch, "stale", t0 + MIN).await.unwrap(), None);
     assert_eq!(ticket(r, &id).await.engineer_id, Some(far));
 }

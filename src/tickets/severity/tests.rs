@@ -69,6 +69,15 @@ async fn held_major(r: &Redispatch, at: EpochMs, holder: &EngineerId) -> TicketI
     id
 }
 
+/// Raises the ticket as read now, as the forecast path does; the ticket
+/// after, if the raise applied.
+async fn raise(r: &Redispatch, id: &TicketId, why: &str, now: EpochMs) -> Option<Ticket> {
+    let t = r.tickets.ticket(id.as_str()).await.unwrap().unwrap().ticket;
+    let raised = r.raised(&t)?;
+    r.tickets.raise(id, &raised, &raised.detail(why), now).await.unwrap().then_some(())?;
+    Some(r.tickets.ticket(id.as_str()).await.unwrap().unwrap().ticket)
+}
+
 /// Qualified engineers for asset 0's repair rule, nearest first.
 fn qualified_by_distance(r: &Redispatch) -> Vec<EngineerId> {
     let asset = &r.fleet.assets()[0];
@@ -102,13 +111,13 @@ async fn a_raised_ticket_whose_holder_cannot_make_the_new_deadline_goes_to_someo
     let site = r.fleet.assets()[0].location;
     assert!(r.dispatcher.arrival(&farthest, &site, now).unwrap() > now + HOUR / 2, "the fixture's holder is far away");
 
-    let t = r.raise(&id, |_| true, "forecast", now).await.unwrap().expect("raised");
+    let t = raise(r, &id, "forecast", now).await.expect("raised");
     assert_eq!(
         (t.severity, t.on_site_due, t.response_due),
         (Severity::Emergency, detected + 12 * HOUR, detected + HOUR)
     );
     assert_eq!(t.resolution_due, Some(detected + 24 * HOUR));
-    let moved = r.redispatch_if_late(&t, "engine", "forecast", now).await.unwrap().expect("moved");
+    let moved = r.redispatch_if_late(&t, Actor::Engine, "forecast", now).await.unwrap().expect("moved");
     assert_ne!(moved, farthest);
     let arrival = |e| r.dispatcher.arrival(e, &site, now).unwrap();
     assert!(arrival(&moved) < arrival(&farthest));
@@ -127,10 +136,12 @@ async fn a_raised_ticket_whose_holder_can_still_make_it_stays_with_them_and_is_r
     let nearest = qualified_by_distance(r).remove(0);
     let id = held_major(r, now, &nearest).await;
 
-    let t = r.raise(&id, |t| t.severity == Severity::Major, "escalation", now).await.unwrap().expect("raised");
+    let t = raise(r, &id, "escalation", now).await.expect("raised");
     assert_eq!(t.on_site_due, now + 12 * HOUR);
-    assert_eq!(r.redispatch_if_late(&t, "engine", "forecast", now).await.unwrap(), None);
+    assert_eq!(r.redispatch_if_late(&t, Actor::Engine, "forecast", now).await.unwrap(), None);
     assert_eq!(r.tickets.ticket(id.as_str()).await.unwrap().unwrap().ticket.engineer_id, Some(nearest));
-    let again = r.raise(&id, |t| t.severity == Severity::Major, "escalation", now).await.unwrap();
-    assert!(again.is_none(), "the guard sees the raised severity");
+    let stale = r.raised(&Ticket { severity: Severity::Major, ..t.clone() }).unwrap();
+    let again = r.tickets.raise(&id, &stale, "a retry", now).await.unwrap();
+    assert!(!again, "a retry of the same raise changes nothing: the guard sees the raised severity");
+    assert_eq!(r.tickets.ticket(id.as_str()).await.unwrap().unwrap().ticket.severity, Severity::Emergency);
 }

@@ -11,7 +11,7 @@ use crate::tickets::quote::Quote;
 use crate::tickets::remedy::Remedy;
 use crate::tickets::report::{FiledReport, FollowUp, InvalidRecord, ServiceReport, REPORT_DUE_MS};
 use crate::tickets::warranty::Warranty;
-use crate::tickets::{EventKind, StoreError, TicketState};
+use crate::tickets::{Actor, EventKind, StoreError, TicketState};
 use serde::Serialize;
 
 /// What a ticket settles besides the repair, decided when it opens:
@@ -36,13 +36,18 @@ impl TicketStore {
             .await?;
         let detail =
             format!("{:.2} {} (parts, labour, travel); to be accepted before work", quote.total, quote.currency);
-        record_event(&mut tx, id, now, &Event::note(EventKind::Quoted, "engine", &detail)).await?;
+        record_event(&mut tx, id, now, &Event::note(EventKind::Quoted, Actor::Engine, &detail)).await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// The customer's acceptance of the ticket's quote (`NotFound` for no such ticket).
-    pub async fn accept_quote(&self, id: &TicketId, actor: &str, now: EpochMs) -> Result<(), StoreError> {
+    pub async fn accept_quote<'a>(
+        &self,
+        id: &TicketId,
+        actor: impl Into<Actor<'a>>,
+        now: EpochMs,
+    ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         let seq = lock(&mut tx, id.as_str()).await?.seq;
         let sql = "UPDATE tickets SET quote_accepted_at = $1, updated_at = $1 WHERE id = $2 AND quote IS NOT NULL \
@@ -50,7 +55,7 @@ impl TicketStore {
         if !update_if(&mut tx, sql, now, id).await? {
             return Err(StoreError::NoQuoteToAccept(id.clone()));
         }
-        insert_event(&mut tx, id, seq, now, &Event::note(EventKind::QuoteAccepted, actor, "")).await?;
+        insert_event(&mut tx, id, seq, now, &Event::note(EventKind::QuoteAccepted, actor.into(), "")).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -96,7 +101,7 @@ impl TicketStore {
         .execute(&mut *tx)
         .await?;
         let detail = format!("{}: {}; {}: {}", a.warranty, a.warranty_note, a.remedy, a.remedy_note);
-        let event = Event::note(EventKind::Assessed, "engine", detail.trim_end_matches(": "));
+        let event = Event::note(EventKind::Assessed, Actor::Engine, detail.trim_end_matches(": "));
         record_event(&mut tx, id, now, &event).await?;
         tx.commit().await?;
         Ok(())
@@ -106,16 +111,17 @@ impl TicketStore {
 impl TicketStore {
     /// Resolves an on-site ticket with its service report: consumes the
     /// parts used, releases the other reservations, records the event.
-    pub async fn resolve_with_report(
+    pub async fn resolve_with_report<'a>(
         &self,
         id: &TicketId,
         report: &ServiceReport,
-        actor: &str,
+        actor: impl Into<Actor<'a>>,
         now: EpochMs,
     ) -> Result<FiledReport, StoreError> {
+        let actor = actor.into();
         let filed = FiledReport {
             report: report.clone(),
-            filed_by: actor.to_owned(),
+            filed_by: actor.as_str().to_owned(),
             filed_at: now,
             late: now - report.repaired_at > REPORT_DUE_MS,
         };
@@ -157,7 +163,7 @@ impl TicketStore {
             return Err(StoreError::FollowUpExists(id.clone()));
         }
         let detail = format!("rating {}/5: {}", f.rating, f.comment);
-        let event = Event::note(EventKind::FollowUp, &f.recorded_by, &detail);
+        let event = Event::note(EventKind::FollowUp, Actor::Person(&f.recorded_by), &detail);
         insert_event(&mut tx, id, seq, f.recorded_at, &event).await?;
         tx.commit().await?;
         Ok(())
