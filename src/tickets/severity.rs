@@ -37,12 +37,18 @@ pub fn raised(t: &Ticket, tier: Deadlines) -> Option<Raised> {
     if t.severity == Severity::Emergency || !t.state.is_open() {
         return None;
     }
-    let due = Deadlines {
-        tier: tier.tier,
+    let mut due = Deadlines {
+        tier: t.sla_tier.clone(),
         response_due: tier.response_due.min(t.response_due),
         on_site_due: tier.on_site_due.min(t.on_site_due),
         resolution_due: t.resolution_due.map_or(tier.resolution_due, |r| r.min(tier.resolution_due)),
     };
+    // The tier's name only where one of its deadlines now counts.
+    if (due.response_due, due.on_site_due, Some(due.resolution_due))
+        != (t.response_due, t.on_site_due, t.resolution_due)
+    {
+        due.tier = tier.tier;
+    }
     Some(Raised { from: t.severity, to: t.severity.raised(), due })
 }
 

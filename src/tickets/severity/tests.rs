@@ -41,6 +41,22 @@ fn a_raise_never_moves_a_deadline_later() {
     assert_eq!(r.due.on_site_due, T0 + 2 * HOUR, "the contract's earlier deadline stays");
     assert_eq!(r.due.response_due, T0 + 4 * HOUR);
     assert_eq!(r.due.resolution_due, T0 + 48 * HOUR, "a ticket without one gets the tier's");
+    assert_eq!(r.due.tier, "major", "the tier's deadlines now count");
+}
+
+#[test]
+fn a_raise_that_keeps_every_deadline_keeps_the_tier_name() {
+    let early = Ticket {
+        severity: Severity::General,
+        response_due: T0 + HOUR,
+        on_site_due: T0 + 2 * HOUR,
+        resolution_due: Some(T0 + 3 * HOUR),
+        sla_tier: "contract CT-1: platinum".into(),
+        ..ticket("TK-1", "PMP-0001", "centrifugal_pump", "X", T0)
+    };
+    let r = raised(&early, tier(Severity::Major)).unwrap();
+    assert_eq!(r.to, Severity::Major);
+    assert_eq!(r.due.tier, "contract CT-1: platinum", "no major deadline is earlier than the contract's");
 }
 
 #[test]
