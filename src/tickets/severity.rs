@@ -6,7 +6,7 @@
 //! site in time. Deciding is pure (`raised`); `Redispatch::raise` applies it.
 
 use super::redispatch::Redispatch;
-use super::store::{lock, record_event, Event};
+use super::store::{record_event, Event};
 use super::TicketStore;
 use super::{Actor, EventKind, StoreError, Ticket, TicketState};
 use crate::fleet::Fleet;
@@ -97,8 +97,8 @@ impl TicketStore {
     /// read, it is guarded by the severity it raises from: a retry after a
     /// commit changes nothing, and a ticket never rises two tiers at once.
     pub async fn raise(&self, id: &TicketId, r: &Raised, detail: &str, now: EpochMs) -> Result<bool, StoreError> {
+        // The guarded UPDATE takes the row lock; `record_event` numbers the event.
         let mut tx = self.pool.begin().await?;
-        lock(&mut tx, id.as_str()).await?;
         if !Self::apply_raise(&mut tx, id, r, detail, now).await? {
             return Ok(false);
         }
