@@ -156,4 +156,11 @@ mod tests {
         assert!(!s.connected(false).lost, "a fresh start has no session to lose");
         assert!(!s.connected(true).lost);
     }
+
+    #[test]
+    fn a_resumed_session_the_broker_later_forgot_is_lost() {
+        let s = SessionState::default();
+        assert!(!s.connected(true).lost, "resumed at the first connect");
+        assert!(s.connected(false).lost, "connected before, and now the broker has no session for us");
+    }
 }
