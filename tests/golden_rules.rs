@@ -19,7 +19,7 @@ use std::sync::Arc;
 use upkeep::config::DetectConfig;
 use upkeep::detect::{AssetDetector, WindowParams};
 use upkeep::fleet::{generate, Fleet, FleetSpec};
-use upkeep::model::{AssetId, EpochMs, MetricName, Reading, Span};
+use upkeep::model::{AssetId, EpochMs, MetricName, ModelId, Reading, Span};
 use upkeep::rules::{Bound, Condition, Detector, ModelRules, RuleSet};
 
 /// 2026-01-01T00:00:00Z, where every trace starts.
@@ -102,7 +102,7 @@ fn simulate(rules: &RuleSet) -> BTreeMap<String, Trace> {
     }
     for (model, trace) in &mut traces {
         let unit: Vec<Row> = trace.rows.iter().filter(|r| r.asset == healthy[model]).map(Row::clone).collect();
-        let m = rules.models.values().find(|m| m.model.as_str() == model.as_str()).unwrap();
+        let m = rules.for_model(&ModelId::new(model)).unwrap();
         for rule in &m.rules {
             let mut rows = excursion(&unit, &trace.metrics, &rule.when, &format!("X-{}", rule.id));
             trace.rows.append(&mut rows);
@@ -137,7 +137,7 @@ fn excursion(unit: &[Row], metrics: &[String], when: &Condition, asset: &str) ->
 }
 
 fn metrics_of(rules: &RuleSet, model: &str) -> Vec<String> {
-    let m = rules.models.values().find(|m| m.model.as_str() == model).expect("a rule file for every model");
+    let m = rules.for_model(&ModelId::new(model)).expect("a rule file for every model");
     m.metrics.iter().map(|x| x.to_string()).collect()
 }
 

@@ -189,11 +189,6 @@ impl PartStatus {
             Self::Consumed => "consumed",
         }
     }
-
-    /// The status as an SQL literal, `'reserved'`.
-    pub fn sql(self) -> String {
-        format!("'{}'", self.as_str())
-    }
 }
 
 crate::model::enum_str!(PartStatus, "part status");

@@ -58,7 +58,7 @@ pub struct UnknownVariant {
     pub value: String,
 }
 
-/// `FromStr` and `Display` of a fieldless enum by its `as_str` names, over
+/// `FromStr`, `Display` and `sql()` of a fieldless enum by its `as_str` names, over
 /// the listed variants (or its `ALL`): one place for every stored enum.
 macro_rules! enum_str {
     (@impl $ty:ty, $what:literal, $all:expr) => {
@@ -74,6 +74,14 @@ macro_rules! enum_str {
         impl std::fmt::Display for $ty {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(self.as_str())
+            }
+        }
+
+        impl $ty {
+            /// The name as an SQL literal, `'en_route'`: guards in SQL are
+            /// generated from the enum, so they cannot name a value that does not exist.
+            pub fn sql(self) -> String {
+                format!("'{}'", self.as_str())
             }
         }
     };

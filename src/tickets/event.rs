@@ -77,11 +77,6 @@ impl EventKind {
         }
     }
 
-    /// The kind as an SQL literal, `'declined'`.
-    pub fn sql(self) -> String {
-        format!("'{}'", self.as_str())
-    }
-
     /// Whether the event put an engineer on the ticket (its `engineer` says who).
     pub fn assigns(self) -> bool {
         matches!(self, Self::Assigned | Self::Reassigned)

@@ -55,12 +55,6 @@ impl TicketState {
         Self::OPEN.contains(&self)
     }
 
-    /// The state as an SQL literal, `'en_route'`: guards in SQL are
-    /// generated from the enum, so they cannot name a state that does not exist.
-    pub fn sql(self) -> String {
-        format!("'{}'", self.as_str())
-    }
-
     /// `states` as an SQL list for `state IN ...`: `('open', 'assigned')`.
     pub fn sql_list(states: &[TicketState]) -> String {
         format!("({})", states.iter().map(|s| s.sql()).collect::<Vec<_>>().join(", "))

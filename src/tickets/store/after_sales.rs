@@ -72,9 +72,9 @@ impl TicketStore {
     ) -> Result<Vec<EpochMs>, StoreError> {
         let rows = sqlx::query(&format!(
             "SELECT e.at FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id \
-             WHERE t.asset_id = $1 AND t.fault_code = $2 AND t.kind = '{}' AND t.id <> $3 \
+             WHERE t.asset_id = $1 AND t.fault_code = $2 AND t.kind = {} AND t.id <> $3 \
              AND e.to_state = {} ORDER BY e.at",
-            TicketKind::Repair.as_str(),
+            TicketKind::Repair.sql(),
             TicketState::Resolved.sql()
         ))
         .bind(asset.as_str())
