@@ -12,8 +12,9 @@ use upkeep::fleet::{generate, Fleet, FleetSpec};
 use upkeep::model::{AssetId, MetricName, ModelId, Reading};
 use upkeep::outputs::influx::feed::TelemetryFeed;
 use upkeep::outputs::influx::line_protocol::{Point, Precision};
-use upkeep::outputs::influx::queue::{InfluxSink, SinkMetrics, SinkSettings};
+use upkeep::outputs::influx::queue::{InfluxSink, SinkSettings};
 use upkeep::outputs::influx::writer::{InfluxApi, InfluxTarget, InfluxWriter};
+use upkeep::outputs::OutputMetrics;
 use upkeep::outputs::ReadingsTap;
 
 const POINTS: usize = 100_000;
@@ -74,7 +75,8 @@ fn feed(c: &mut Criterion) {
         b.iter_custom(|iters| {
             let mut spent = Duration::ZERO;
             for _ in 0..iters {
-                let (sink, rx) = InfluxSink::detached(2 * readings_total as usize, Arc::new(SinkMetrics::default()));
+                let (sink, rx) =
+                    InfluxSink::detached(2 * readings_total as usize, Arc::new(OutputMetrics::new("influx")));
                 let mut feed = TelemetryFeed::new(sink, Arc::clone(&fleet), 60_000, 60_000);
                 let start = Instant::now();
                 for m in 0..minutes as i64 {
@@ -138,7 +140,7 @@ async fn through_sink(base: &str, db: &str, points: &[Point]) -> Duration {
         precision: Precision::Ms,
         max_backoff: Duration::from_secs(1),
     };
-    let metrics = Arc::new(SinkMetrics::default());
+    let metrics = Arc::new(OutputMetrics::new("influx"));
     let (trigger, stop) = upkeep::shutdown::channel();
     let (sink, task) = InfluxSink::start(writer, settings, Arc::clone(&metrics), stop);
     let start = Instant::now();

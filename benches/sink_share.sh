@@ -39,7 +39,7 @@ measure() {
   readings=$(grep '^upkeep_readings_accepted_total' <<<"$metrics" | cut -d' ' -f2)
   awk -v t="$((t1 - t0))" -v hz="$(getconf CLK_TCK)" -v r="$readings" -v n="$name" \
     'BEGIN { printf "%-8s engine CPU %.2f s for %d readings: %.2f us per reading\n", n, t / hz, r, t / hz / r * 1e6 }'
-  grep -E '^upkeep_influx_points_(written|dropped|rejected)_total' <<<"$metrics" | sed 's/^/         /'
+  grep -E '^upkeep_output_points_(written|dropped|rejected)_total\{output="influx"\}' <<<"$metrics" | sed 's/^/         /'
 }
 
 sim_flags=("$@")

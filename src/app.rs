@@ -3,7 +3,8 @@
 
 use crate::api::{self, AppState};
 use crate::config::Config;
-use crate::db::{Classify, Db, DbError, ErrorClass, Failure, Retry};
+use crate::db::{Classify, Db, DbError, ErrorClass, Failure, Retry, StoreCallFailed, Then};
+use crate::decode::DeadLetterMetrics;
 use crate::detect::checkpoint::Settings;
 use crate::detect::{self, EngineSetup, EngineSize, WindowParams};
 use crate::dispatch::Dispatcher;
@@ -12,6 +13,7 @@ use crate::ingest::{self, Budget, Limits, MqttError};
 use crate::outputs::{OutputContext, OutputError, Outputs};
 use crate::rules::RuleSet;
 use crate::shutdown::{self, Trigger};
+use crate::telemetry::InternalEvent;
 use crate::telemetry::Metrics;
 use crate::tickets::escalation::{Escalator, StormConfig};
 use crate::tickets::redispatch::Redispatch;
@@ -54,6 +56,8 @@ impl<E: Into<AppError>> From<Failure<E>> for AppError {
 pub struct Running {
     pub api_addr: SocketAddr,
     pub metrics: Arc<Metrics>,
+    /// Decode's section of the metrics: dead letters by reason.
+    pub dead_letters: Arc<DeadLetterMetrics>,
     pub db: Db,
     trigger: Trigger,
     /// Fired when draining takes longer than `drain_timeout`: store retries
@@ -111,6 +115,8 @@ pub async fn start_on(
     }
     let sla = crate::sla::Sla::new(&config.sla, &fleet.file().contracts)?;
     let metrics = Arc::new(Metrics::default());
+    let dead_letters = Arc::new(DeadLetterMetrics::default());
+    metrics.register(dead_letters.clone());
     let (trigger, stop) = shutdown::channel();
     let (abandon, abandoned) = shutdown::channel();
     let db = connect_db(config, &metrics, stop.clone()).await?;
@@ -150,6 +156,7 @@ pub async fn start_on(
         limits: config.decode.clone(),
         dead_letters: db.dead_letters(),
         metrics: Arc::clone(&metrics),
+        dead_letter_metrics: Arc::clone(&dead_letters),
         retry: retry.clone(),
         outputs: outputs.readings(),
     };
@@ -205,7 +212,7 @@ pub async fn start_on(
     ];
     tracing::info!(api = %api_addr, mqtt = %config.mqtt.url, influx = ?config.influx.url, "upkeep engine started");
     let drain_timeout = config.ingest.drain_timeout.as_std();
-    Ok(Running { api_addr, metrics, db, trigger, abandon, drain_timeout, tasks, outputs })
+    Ok(Running { api_addr, metrics, dead_letters, db, trigger, abandon, drain_timeout, tasks, outputs })
 }
 
 /// Waits for the database while it is unreachable (an outage at start-up
@@ -218,10 +225,12 @@ async fn connect_db(config: &Config, metrics: &Metrics, mut stop: shutdown::Shut
         match Db::connect(url, config.database.max_connections).await {
             Ok(db) => return Ok(db),
             Err(e) if matches!(e.class(), ErrorClass::Retry { .. }) => {
-                metrics.store_errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                tracing::warn!(database = %redacted(url), error = %e, "database not reachable yet; retrying");
-                if !backoff.wait(&mut stop).await {
-                    return Err(AppError::Abandoned);
+                let after = backoff.next_delay();
+                let (what, error) = (format!("connecting to {}", redacted(url)), e);
+                StoreCallFailed { what: &what, error: &error, then: Then::Retry { after, fatal: false } }.emit(metrics);
+                tokio::select! {
+                    () = tokio::time::sleep(after) => {}
+                    () = stop.wait() => return Err(AppError::Abandoned),
                 }
             }
             Err(source) => return Err(AppError::Database { url: redacted(url), source }),

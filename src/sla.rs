@@ -5,7 +5,6 @@
 //! ticket stores the resulting deadlines; the SLA timer watches them on the
 //! wall clock.
 
-use crate::fleet::Contract;
 use crate::model::{EpochMs, Severity, Span};
 use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveTime, Weekday};
 use serde::{Deserialize, Serialize};
@@ -13,6 +12,30 @@ use std::collections::BTreeMap;
 
 /// The calendar that needs no definition: every hour counts.
 pub const ROUND_THE_CLOCK: &str = "24x7";
+
+/// A customer's service contract: its own, named SLA tier for each
+/// severity it covers, in force from `from` to `until` (inclusive).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Contract {
+    pub id: String,
+    pub customer: String,
+    pub from: NaiveDate,
+    pub until: NaiveDate,
+    pub tiers: BTreeMap<Severity, ContractTier>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContractTier {
+    /// As the contract calls it: `platinum`, `gold`, `office hours`.
+    pub name: String,
+    pub sla: SlaTier,
+}
+
+impl Contract {
+    pub fn in_force(&self, day: NaiveDate) -> bool {
+        self.from <= day && day <= self.until
+    }
+}
 
 /// One tier's times, counted on `calendar`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

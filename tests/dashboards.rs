@@ -10,7 +10,6 @@ mod common;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use upkeep::app;
 use upkeep::config::Config;
@@ -216,11 +215,13 @@ async fn every_dashboard_query_returns_plausible_data_after_a_simulated_fleet() 
     let (response_met, response_decided) = work_tickets(&db, &fleet.engineers()[0].id, &tickets, now).await;
     let metrics = Arc::clone(&running.metrics);
     running.stop().await;
-    let sink = &metrics.influx;
-    let written = sink.points_written.load(Relaxed);
-    assert!(written > 10_000, "too few points written: {written}");
-    let lost = [&sink.points_dropped, &sink.points_rejected, &sink.points_invalid].map(|c| c.load(Relaxed));
-    assert_eq!(lost, [0, 0, 0], "points dropped, rejected, invalid");
+    let exposed = metrics.render();
+    let influx = |name: &str| sample(&exposed, &format!("upkeep_output_{name}{{output=\"influx\"}}"));
+    let written = influx("points_written_total");
+    assert!(written > 10_000.0, "too few points written: {written}");
+    let lost = ["points_dropped_total", "points_rejected_total", "points_invalid_total"].map(influx);
+    assert_eq!(lost, [0.0; 3], "points dropped, rejected, invalid");
+    engine_dashboard_queries_only_exposed_metrics(&exposed);
 
     // The feed agrees with the store.
     let opened =
@@ -256,4 +257,29 @@ async fn every_dashboard_query_returns_plausible_data_after_a_simulated_fleet() 
     }
     eprintln!("queries run per dashboard: {checked:?}");
     assert!(checked.values().all(|&n| n >= 8), "queries checked per dashboard: {checked:?}");
+}
+
+/// The value of the sample `series` in a `/metrics` text.
+fn sample(exposed: &str, series: &str) -> f64 {
+    let line = exposed.lines().find_map(|l| l.strip_prefix(series)?.strip_prefix(' '));
+    line.and_then(|v| v.parse().ok()).unwrap_or_else(|| panic!("{series} not exposed"))
+}
+
+/// Every metric the engine-health dashboard queries is one the running
+/// engine exposes, with every stage's section registered.
+fn engine_dashboard_queries_only_exposed_metrics(exposed: &str) {
+    let dashboard: Value =
+        serde_json::from_str(include_str!("../dashboards/engine-health.json")).expect("engine-health.json");
+    let panels = dashboard["panels"].as_array().expect("panels");
+    let mut checked = 0;
+    // Row panels carry no targets.
+    let targets = panels.iter().flat_map(|p| p["targets"].as_array().into_iter().flatten());
+    for expr in targets.map(|t| t["expr"].as_str().expect("a PromQL expression")) {
+        let names = expr.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).filter(|w| w.starts_with("upkeep_"));
+        for name in names {
+            assert!(exposed.contains(&format!("\n{name}")), "{name} (in `{expr}`) is not exposed");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 20, "only {checked} metric names found in the dashboard");
 }

@@ -12,8 +12,10 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use upkeep::outputs::influx::line_protocol::{FieldValue, Point, Precision};
-use upkeep::outputs::influx::queue::{InfluxSink, SinkMetrics, SinkSettings};
+use upkeep::outputs::influx::queue::{InfluxSink, SinkSettings};
 use upkeep::outputs::influx::writer::{InfluxApi, InfluxTarget, InfluxWriter, WriteError};
+use upkeep::outputs::{OutputMetrics, OutputsSection};
+use upkeep::telemetry::Section;
 
 /// A loopback address nothing listens on (bound, then released).
 async fn vacant_address() -> std::net::SocketAddr {
@@ -171,7 +173,7 @@ fn numbered(i: i64) -> Point {
 #[tokio::test]
 async fn a_sink_that_cannot_write_never_holds_up_its_producers_and_counts_what_it_drops() {
     let base = format!("http://{}", vacant_address().await);
-    let metrics = Arc::new(SinkMetrics::default());
+    let metrics = Arc::new(OutputMetrics::new("influx"));
     let (trigger, stop) = upkeep::shutdown::channel();
     let (sink, task) = InfluxSink::start(writer(&base, v1("db")), settings(1000), Arc::clone(&metrics), stop);
     // `send` is synchronous: 100,000 points while InfluxDB is down.
@@ -184,9 +186,9 @@ async fn a_sink_that_cannot_write_never_holds_up_its_producers_and_counts_what_i
     assert!((100_000 - 1000 - 100..=100_000 - 1000).contains(&dropped), "{dropped}");
     assert!(metrics.write_retries.load(Relaxed) >= 1);
     let mut text = String::new();
-    metrics.render(&mut text);
-    assert!(text.contains(&format!("upkeep_influx_points_dropped_total {dropped}\n")), "{text}");
-    assert!(text.contains("upkeep_influx_write_retries_total "), "{text}");
+    OutputsSection(vec![Arc::clone(&metrics)]).render(&mut text);
+    assert!(text.contains(&format!("upkeep_output_points_dropped_total{{output=\"influx\"}} {dropped}\n")), "{text}");
+    assert!(text.contains("upkeep_output_write_retries_total{output=\"influx\"} "), "{text}");
     // Shutdown does not wait out the outage.
     trigger.fire();
     tokio::time::timeout(Duration::from_secs(10), task).await.expect("sink stops during an outage").unwrap();
@@ -219,7 +221,7 @@ async fn an_influxdb_outage_is_survived_and_the_queued_points_written_when_it_re
     let upstream = base.trim_start_matches("http://").trim_end_matches('/').to_owned();
     let addr = vacant_address().await;
 
-    let metrics = Arc::new(SinkMetrics::default());
+    let metrics = Arc::new(OutputMetrics::new("influx"));
     let (trigger, stop) = upkeep::shutdown::channel();
     let (sink, task) =
         InfluxSink::start(writer(&format!("http://{addr}"), v1(&db)), settings(10_000), Arc::clone(&metrics), stop);

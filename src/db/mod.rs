@@ -7,9 +7,11 @@
 //! errors are classed and retried lives here.
 
 mod class;
+mod internal_events;
 mod retry;
 
 pub use class::{Classify, ErrorClass};
+pub use internal_events::{StoreCallFailed, Then};
 pub use retry::{Failure, Retry};
 
 use sqlx::any::{AnyPoolOptions, AnyRow};

@@ -3,9 +3,10 @@
 //! shutdown (then nothing is acknowledged and the broker redelivers).
 
 use super::class::{Classify, ErrorClass};
+use super::internal_events::{StoreCallFailed, Then};
 use crate::retry::Backoff;
 use crate::shutdown::Shutdown;
-use crate::telemetry::Metrics;
+use crate::telemetry::{InternalEvent, Metrics};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -69,13 +70,12 @@ impl Retry {
                 Ok(v) => break Ok(v),
                 Err(f) => f,
             };
-            self.metrics.store_errors.fetch_add(1, Ordering::Relaxed);
             let (class, error) = match failure {
                 Attempt::TimedOut => {
                     (ErrorClass::Retry { hint: self.call_timeout / 10 }, "no answer in time".to_owned())
                 }
                 Attempt::Failed(e) if e.class() == ErrorClass::Data => {
-                    tracing::error!(error = %e, "{what} failed on its data; kept aside");
+                    StoreCallFailed { what, error: &e, then: Then::KeptAside }.emit(&self.metrics);
                     break Err(Failure::Data(e));
                 }
                 Attempt::Failed(e) => (e.class(), e.to_string()),
@@ -89,11 +89,8 @@ impl Retry {
                 Backoff::new(hint, self.max)
             });
             let delay = b.next_delay();
-            if class == ErrorClass::Fatal {
-                tracing::error!(%error, retry_in_ms = delay.as_millis() as u64, "{what} failed: check the database configuration; retrying");
-            } else {
-                tracing::warn!(%error, retry_in_ms = delay.as_millis() as u64, "{what} failed; retrying");
-            }
+            let then = Then::Retry { after: delay, fatal: class == ErrorClass::Fatal };
+            StoreCallFailed { what, error: &error, then }.emit(&self.metrics);
             tokio::select! {
                 () = tokio::time::sleep(delay) => {}
                 () = abandon.wait() => break Err(Failure::Abandoned),

@@ -2,9 +2,11 @@
 //! with a bounded reason, so the message can be counted and kept aside.
 
 mod dead_letter;
+mod internal_events;
 mod wire;
 
 pub use dead_letter::{DeadLetter, DeadLetterReason, DeadLetterStore};
+pub use internal_events::{DeadLetterMetrics, DeadLettered};
 
 use crate::config::DecodeConfig;
 use crate::model::{AssetId, EpochMs, MetricName, ModelId, Reading};

@@ -121,13 +121,14 @@ pub async fn run(
         tracing::warn!(error = %e, "cannot write ground truth");
     }
     let final_snapshot = running.metrics.snapshot();
+    let dead_letters = running.dead_letters.total();
     field_trigger.fire();
     let _ = field_team.await;
     running.stop().await;
     println!(
         "stopped: {} readings, {} dead letters, tickets opened {} (ground truth in {})",
         final_snapshot.readings,
-        final_snapshot.dead_letters,
+        dead_letters,
         by_severity(&final_snapshot),
         truth_path.display()
     );
@@ -185,7 +186,7 @@ fn progress(running: &Running, (then, before): (Instant, Snapshot)) -> (Instant,
     println!(
         "readings/s {rate:>9.0} | readings {:>10} | dead letters {:>4} | findings {:>5} | tickets opened {}",
         s.readings,
-        s.dead_letters,
+        running.dead_letters.total(),
         s.findings,
         by_severity(&s)
     );

@@ -2,11 +2,11 @@
 //! state machine per rule of its model. Pure: no I/O, no clocks but event time.
 
 use super::detectors::{flat_for, held_beyond, hours_to_cross, median, slope_per_hour, z_score};
-use super::health::HealthFeatures;
 use super::multivariate::Hotelling;
 use super::online::OnlineState;
 use super::window::{Insert, MetricWindow, WindowParams};
 use crate::model::{AssetId, EpochMs, FaultCode, MetricName, ModelId, Reading, RuleId, Severity, TicketKind};
+use crate::rules::health::HealthFeatures;
 use crate::rules::{Bound, Check, Condition, Detector, Firing, ModelRules, Rule, RuleState, Timing};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;

@@ -4,11 +4,13 @@
 //! a sequence number has passed detection (so its MQTT message may be acked).
 
 use super::asset::{AssetDetector, AssetScores, BatchCounts, Finding};
+use super::checkpoint::CheckpointMetrics;
 use super::checkpoint::{encode_assets, Commits, Restored, SavedAsset, SavedAssetRef, Saver, Settings};
+use super::internal_events::BatchDetected;
 use super::window::WindowParams;
 use crate::model::{AssetId, ModelId, Reading, Span};
 use crate::rules::RuleSet;
-use crate::telemetry::Metrics;
+use crate::telemetry::{InternalEvent, Metrics};
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
@@ -55,6 +57,8 @@ pub struct ScoreTap {
 pub struct EngineHandle {
     input: SyncSender<AssetBatch>,
     thread: Option<std::thread::JoinHandle<()>>,
+    /// Checkpointing's section of the metrics (registered with the engine's).
+    pub checkpoint: Arc<CheckpointMetrics>,
 }
 
 /// The engine has stopped (its thread ended); nothing more can be fed.
@@ -131,9 +135,11 @@ pub fn start(setup: EngineSetup, metrics: Arc<Metrics>, scores: Option<ScoreTap>
     // outnumber queued batches, so the workers do not wait on this in practice.
     let (events_tx, events_rx) = channel((workers + 1) * queued + 16);
     let commits = Commits::default();
+    let checkpoint = Arc::new(CheckpointMetrics::default());
+    metrics.register(checkpoint.clone());
     let saver = setup.checkpoint.clone().and_then(|settings| {
         let fingerprint = format!("{:?}", setup.params);
-        Saver::open(settings, fingerprint, workers, commits.clone(), Arc::clone(&metrics.checkpoint))
+        Saver::open(settings, fingerprint, workers, commits.clone(), Arc::clone(&checkpoint))
     });
     let board = saver.as_ref().map(|(s, _)| Arc::clone(&s.board));
     let starting = Arc::new(Mutex::new(Some((input_rx, saver))));
@@ -174,7 +180,7 @@ pub fn start(setup: EngineSetup, metrics: Arc<Metrics>, scores: Option<ScoreTap>
             }
         })
         .expect("spawning the detection thread");
-    (EngineHandle { input: input_tx, thread: Some(thread) }, EngineEvents { rx: events_rx, commits })
+    (EngineHandle { input: input_tx, thread: Some(thread), checkpoint }, EngineEvents { rx: events_rx, commits })
 }
 
 type FeedInput = timely::dataflow::InputHandle<u64, timely::container::CapacityContainerBuilder<Vec<Work>>>;
@@ -291,7 +297,7 @@ impl WorkerContext {
             }
             out.extend(findings.drain(..).map(|f| (f, batch.received_us)));
         }
-        self.metrics.record_detection(&total, out.len() as u64);
+        BatchDetected { counts: &total, findings: out.len() as u64 }.emit(&self.metrics);
         out
     }
 

@@ -8,7 +8,7 @@ mod dataflow;
 pub mod detectors;
 #[cfg(test)]
 mod fixtures;
-pub mod health;
+mod internal_events;
 pub mod multivariate;
 pub mod online;
 mod window;

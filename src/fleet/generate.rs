@@ -2,13 +2,10 @@
 //! sites around cities, engineers on a three-shift rota covering every skill
 //! the rules ask for, and depots stocked by ABC class.
 
-use super::{
-    Asset, Contract, ContractTier, Depot, DepotClass, Engineer, ExclusionKind, FleetFile, Part, Shift,
-    WarrantyExclusion,
-};
+use super::{Asset, Depot, DepotClass, Engineer, ExclusionKind, FleetFile, Part, Shift, WarrantyExclusion};
 use crate::model::{AssetId, DepotId, EngineerId, GeoPoint, PartNumber, Severity, SiteId, SkillName, Span};
 use crate::rules::RuleSet;
-use crate::sla::SlaTier;
+use crate::sla::{Contract, ContractTier, SlaTier};
 use chrono::{Duration, NaiveDate, NaiveTime};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};

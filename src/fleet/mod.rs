@@ -7,6 +7,7 @@ pub use generate::CITIES;
 pub use generate::{generate, FleetSpec};
 
 use crate::model::{AssetId, DepotId, EngineerId, FaultCode, GeoPoint, ModelId, PartNumber, SiteId, SkillName};
+use crate::sla::Contract;
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc, Weekday};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -34,30 +35,6 @@ pub struct FleetFile {
     /// Service contracts by customer; customers without one get the standard tiers.
     #[serde(default)]
     pub contracts: Vec<Contract>,
-}
-
-/// A customer's service contract: its own, named SLA tier for each
-/// severity it covers, in force from `from` to `until` (inclusive).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Contract {
-    pub id: String,
-    pub customer: String,
-    pub from: NaiveDate,
-    pub until: NaiveDate,
-    pub tiers: BTreeMap<crate::model::Severity, ContractTier>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ContractTier {
-    /// As the contract calls it: `platinum`, `gold`, `office hours`.
-    pub name: String,
-    pub sla: crate::sla::SlaTier,
-}
-
-impl Contract {
-    pub fn in_force(&self, day: NaiveDate) -> bool {
-        self.from <= day && day <= self.until
-    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

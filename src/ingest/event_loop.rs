@@ -7,11 +7,12 @@
 //! go out, and polls at least every half keep-alive so pings flow.
 
 use super::budget::Budget;
+use super::internal_events::{ConnectedToBroker, ConnectionLost, SessionLost, Subscribed, SubscriptionFailed};
 use super::mqtt::{AckRequest, Delivery};
 use super::session::{Connected, Receipt, SessionState};
 use crate::retry::Backoff;
 use crate::shutdown::Shutdown;
-use crate::telemetry::Metrics;
+use crate::telemetry::{InternalEvent, Metrics};
 use rumqttc::{
     AsyncClient, ConnectionError, Event, EventLoop, Outgoing, Packet, PubAck, Publish, QoS, SubscribeReasonCode,
 };
@@ -170,11 +171,8 @@ impl EventLoopTask {
     /// Counts and logs a lost connection and waits the backoff, or until
     /// Ctrl-C (`stop`) or `done`: shutdown never waits out a reconnect delay.
     async fn connection_lost(&mut self, error: &str, stop: &mut Shutdown, done: &mut Shutdown) -> AfterLoss {
-        self.metrics.mqtt_connected.store(0, Ordering::Relaxed);
-        self.metrics.mqtt_subscribed.store(0, Ordering::Relaxed);
-        self.metrics.mqtt_errors.fetch_add(1, Ordering::Relaxed);
         let delay = self.backoff.next_delay();
-        tracing::warn!(broker = %self.broker, %error, retry_in_ms = delay.as_millis() as u64, "MQTT connection error");
+        ConnectionLost { broker: &self.broker, error, retry_in: delay }.emit(&self.metrics);
         tokio::select! {
             () = tokio::time::sleep(delay) => AfterLoss::Reconnect,
             () = stop.wait(), if !stop.is_set() => AfterLoss::Stop,
@@ -185,31 +183,27 @@ impl EventLoopTask {
     fn connected(&self, session_present: bool) {
         let Connected { session, lost } = self.session.connected(session_present);
         if lost {
-            self.metrics.mqtt_sessions_lost.fetch_add(1, Ordering::Relaxed);
-            tracing::warn!(broker = %self.broker, "the broker lost this engine's session: what it queued for the engine while it was away is gone (a broker restart without persistence?)");
+            SessionLost { broker: &self.broker }.emit(&self.metrics);
         }
-        self.metrics.mqtt_connected.store(1, Ordering::Relaxed);
-        // A resumed session keeps its subscription: messages flow at once,
-        // and the new SUBACK may queue behind a backlog that intake holds back.
-        if session_present {
-            self.metrics.mqtt_subscribed.store(1, Ordering::Relaxed);
-        }
-        tracing::info!(broker = %self.broker, session, session_present, held = self.session.held(), "connected to MQTT broker");
+        let held = self.session.held();
+        ConnectedToBroker { broker: &self.broker, session, session_present, held }.emit(&self.metrics);
         // Subscribing again is harmless when the session kept it, and needed
         // when the filter changed or the broker lost the session.
         if let Err(e) = self.client.try_subscribe(self.topic_filter.clone(), QoS::AtLeastOnce) {
-            self.metrics.mqtt_errors.fetch_add(1, Ordering::Relaxed);
-            tracing::error!(error = %e, "cannot queue the subscription");
+            self.subscription_failed(&e);
         }
     }
 
     fn subscribed(&self, codes: &[SubscribeReasonCode]) {
         if codes.iter().any(|c| matches!(c, SubscribeReasonCode::Failure)) {
-            self.metrics.mqtt_errors.fetch_add(1, Ordering::Relaxed);
-            tracing::error!(broker = %self.broker, filter = %self.topic_filter, "the broker refused the subscription: no telemetry will arrive");
+            self.subscription_failed(&"refused by the broker");
         } else {
-            self.metrics.mqtt_subscribed.store(1, Ordering::Relaxed);
+            Subscribed.emit(&self.metrics);
         }
+    }
+
+    fn subscription_failed(&self, error: &dyn std::fmt::Display) {
+        SubscriptionFailed { broker: &self.broker, filter: &self.topic_filter, error }.emit(&self.metrics);
     }
 
     /// Writes the acks still waiting and sends DISCONNECT, within `CLOSE_TIMEOUT`.

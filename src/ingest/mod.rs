@@ -9,6 +9,7 @@ pub mod broker;
 mod budget;
 mod commit;
 mod event_loop;
+mod internal_events;
 mod mqtt;
 mod pipeline;
 mod session;

@@ -5,11 +5,11 @@ use super::{Delivery, PendingAck};
 use crate::config::DecodeConfig;
 use crate::db::{Failure, Retry};
 use crate::decode::DeadLetterStore;
-use crate::decode::{DeadLetter, Decoder};
+use crate::decode::{DeadLetter, DeadLetterMetrics, DeadLettered, Decoder};
 use crate::detect::{AssetBatch, EngineHandle};
 use crate::fleet::Fleet;
 use crate::outputs::{Readings, ReadingsTap};
-use crate::telemetry::Metrics;
+use crate::telemetry::{InternalEvent, Metrics};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,6 +20,8 @@ pub struct PipelineContext {
     pub limits: DecodeConfig,
     pub dead_letters: DeadLetterStore,
     pub metrics: Arc<Metrics>,
+    /// Decode's own section: dead letters by reason.
+    pub dead_letter_metrics: Arc<DeadLetterMetrics>,
     pub retry: Retry,
     /// Every output's readings tap (none when no output is configured).
     pub outputs: Readings,
@@ -72,12 +74,10 @@ pub async fn run(
                 }
             }
             Err(e) => {
-                let reason = e.reason();
-                ctx.metrics.record_dead_letter(reason);
-                tracing::warn!(topic = %d.publish.topic, reason = reason.as_str(), error = %e, "dead letter");
+                DeadLettered { topic: &d.publish.topic, error: &e }.emit(&ctx.dead_letter_metrics);
                 let letter = DeadLetter::new(
                     &d.publish.topic,
-                    reason,
+                    e.reason(),
                     &e.to_string(),
                     &d.publish.payload,
                     now.timestamp_millis(),

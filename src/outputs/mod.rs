@@ -2,11 +2,15 @@
 //! seam takes typed engine events (the readings of every decoded message,
 //! the scores of every detection) and fans them out to every output that
 //! started; each output owns its bounded queue, its retries and its
-//! metrics, and may run tasks of its own (InfluxDB's pass over the ticket
+//! metrics (labelled with its name: `metrics`, `events`), and may run tasks of its own (InfluxDB's pass over the ticket
 //! store for ticket events and KPIs). Adding an output is a folder here and
 //! one line in `Outputs::start`.
 
 pub mod influx;
+mod internal_events;
+mod metrics;
+
+pub use metrics::{OutputMetrics, OutputsSection};
 
 use crate::config::Config;
 use crate::detect::{AssetScores, ScoreTap};
@@ -45,7 +49,8 @@ pub struct OutputContext<'a> {
 
 /// One output, started: its taps (each optional) and its tasks.
 pub struct Started {
-    pub name: &'static str,
+    /// Its counters; their `output` label is its name.
+    pub metrics: Arc<OutputMetrics>,
     pub readings: Option<Box<dyn ReadingsTap>>,
     /// At most one detection's scores per asset per this span of event time, and where they go.
     pub scores: Option<(Span, ScoresTap)>,
@@ -70,8 +75,9 @@ impl Outputs {
         let started = [influx::start(&config.influx, ctx)?];
         let started: Vec<Started> = started.into_iter().flatten().collect();
         for s in &started {
-            tracing::info!(output = s.name, "output started");
+            tracing::info!(output = s.metrics.output, "output started");
         }
+        ctx.metrics.register(Arc::new(OutputsSection(started.iter().map(|s| Arc::clone(&s.metrics)).collect())));
         Ok(Outputs { started })
     }
 

@@ -40,7 +40,12 @@ fn output(name: &'static str, every: Span, log: &Recorder) -> Started {
         stop.wait().await;
         stopped.push(format!("{name} stopped"));
     });
-    Started { name, readings: Some(Box::new(log.clone())), scores: Some((every, scores)), tasks: vec![(trigger, task)] }
+    Started {
+        metrics: Arc::new(OutputMetrics::new(name)),
+        readings: Some(Box::new(log.clone())),
+        scores: Some((every, scores)),
+        tasks: vec![(trigger, task)],
+    }
 }
 
 #[tokio::test]

@@ -1,8 +1,8 @@
 //! Reads rule files: raw TOML first, then validated rule objects, so that
 //! every mistake is reported with the file, the line and the reason.
 
+use super::health::HealthNet;
 use super::model::{Bound, Check, Condition, Detector, HealthModelFile, ModelRules, PartRef, Rule, RuleSet};
-use crate::detect::health::HealthNet;
 use crate::model::{FaultCode, MetricName, ModelId, PartNumber, RuleId, Severity, SkillName, Span, TicketKind};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashSet};

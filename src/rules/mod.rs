@@ -1,8 +1,10 @@
 //! Declarative rules: per equipment model, detector conditions combined with
 //! AND/OR, held for a minimum duration, with hysteresis, naming the fault,
-//! its severity, the skills and the parts a repair needs.
+//! its severity, the skills and the parts a repair needs; and the fitted
+//! health network a model's rules may name, with the features it reads.
 
 mod eval;
+pub mod health;
 mod load;
 mod model;
 

@@ -1,6 +1,6 @@
 //! Validated rule objects, built by the loader from the raw file contents.
 
-use crate::detect::health::HealthNet;
+use super::health::HealthNet;
 use crate::model::{FaultCode, MetricName, ModelId, PartNumber, RuleId, Severity, SkillName, Span, TicketKind};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -63,7 +63,7 @@ pub enum Detector {
     Multivariate { bound: Bound, metrics: Vec<MetricName> },
     /// A health index read by a fitted model from streaming degradation
     /// features of the listed metrics: 1 healthy, 0 at end of life (see
-    /// `detect::health` and `upkeep eval cmapss`).
+    /// `rules::health` and `upkeep eval cmapss`).
     Health { bound: Bound, metrics: Vec<MetricName>, model: HealthModelFile },
 }
 

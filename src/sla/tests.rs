@@ -1,5 +1,5 @@
 use super::*;
-use crate::fleet::ContractTier;
+use crate::sla::ContractTier;
 use chrono::{TimeZone, Utc};
 
 const H: i64 = 3_600_000;

@@ -1,9 +1,27 @@
-//! The engine's own observability: tracing set-up and Prometheus metrics.
+//! The engine's own observability: tracing set-up, Prometheus metrics, and
+//! the two traits stages report through. Telemetry imports no stage: a
+//! stage's own counters are a `Section` it registers, and what it reports
+//! is an `InternalEvent` it defines beside its code.
 
 mod metrics;
 pub mod prometheus;
 
 pub use metrics::{Metrics, Snapshot};
+
+/// Something the engine reports about itself (a dead letter, a lost
+/// connection, a failed write): one struct per event writes its log line
+/// and moves its counters together, so neither is forgotten or worded twice.
+pub trait InternalEvent {
+    /// Where its counters live: the engine's `Metrics`, or a stage's section.
+    type Counters: ?Sized;
+    fn emit(self, counters: &Self::Counters);
+}
+
+/// A stage's own group of metrics, rendered into `/metrics` once registered
+/// with `Metrics::register`.
+pub trait Section: Send + Sync {
+    fn render(&self, out: &mut String);
+}
 
 /// Logs to stderr; `RUST_LOG` overrides the default `info` filter.
 pub fn init_tracing() {

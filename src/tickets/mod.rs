@@ -9,6 +9,7 @@ mod event;
 #[cfg(test)]
 pub(crate) mod fixtures;
 mod history;
+mod internal_events;
 pub mod lifecycle;
 pub mod quote;
 pub mod redispatch;

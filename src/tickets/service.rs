@@ -6,6 +6,7 @@
 //! acks, so the broker redelivers it.
 
 use super::dead_finding::{DeadFinding, Stage};
+use super::internal_events::{EvidenceAppended, FindingKeptAside, TicketOpened};
 use super::quote;
 use super::redispatch::Redispatch;
 use super::remedy::{self, Remedy};
@@ -23,7 +24,7 @@ use crate::fleet::Fleet;
 use crate::model::{Clock, TicketId, TicketKind};
 use crate::rules::{Rule, RuleSet};
 use crate::sla::Sla;
-use crate::telemetry::Metrics;
+use crate::telemetry::{InternalEvent, Metrics};
 use std::sync::Arc;
 
 pub struct ServiceContext {
@@ -83,7 +84,6 @@ impl ServiceContext {
         };
         match outcome {
             OpenOutcome::Opened(id) => {
-                tracing::info!(ticket = %id, asset = %f.asset, fault = %f.fault, severity = %f.severity, "ticket opened");
                 let warranty = self.assess(f, &id, rule, &new).await?;
                 let choice = self.dispatch(f, &id, rule, &new).await?;
                 let covered = warranty.is_none_or(|w| matches!(w, Warranty::InWarranty | Warranty::Unknown));
@@ -91,10 +91,11 @@ impl ServiceContext {
                     self.send_quote(f, &id, rule, choice.map_or(0.0, |c| c.travel_minutes)).await?;
                 }
                 let latency_s = (chrono::Utc::now().timestamp_micros() - received_us) as f64 / 1e6;
-                self.metrics.record_ticket_opened(f.severity, latency_s);
+                let (asset, fault, severity) = (&f.asset, &f.fault, f.severity);
+                TicketOpened { ticket: &id, asset, fault, severity, latency_s }.emit(&self.metrics);
             }
             OpenOutcome::Appended { id, undispatched } => {
-                self.metrics.evidence_appended.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                EvidenceAppended.emit(&self.metrics);
                 if undispatched {
                     tracing::warn!(ticket = %id, "ticket was never dispatched (engine stopped in between); dispatching now");
                     self.dispatch(f, &id, rule, &new).await?;
@@ -124,8 +125,7 @@ impl ServiceContext {
     /// Stores a dead finding; one that cannot be stored either is logged whole.
     async fn keep_aside(&self, f: &Finding, stage: Stage, reason: &str) -> Result<(), Abandoned> {
         let dead = DeadFinding::new(f, stage, reason, self.clock.now_ms());
-        self.metrics.dead_findings.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        tracing::error!(asset = %f.asset, rule = %f.rule, stage = stage.as_str(), %reason, "finding kept aside");
+        FindingKeptAside { asset: &f.asset, rule: &f.rule, stage, reason }.emit(&self.metrics);
         match self.retry.committed("storing a dead finding", || self.dead_findings.insert_dead_finding(&dead)).await {
             Ok(()) => Ok(()),
             Err(Failure::Data(e)) => {

@@ -8,7 +8,7 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::path::Path;
 use std::sync::Arc;
 use upkeep::config::DetectConfig;
-use upkeep::detect::health::{feature_count, HealthNet, Mlp};
+use upkeep::rules::health::{feature_count, HealthNet, Mlp};
 use upkeep::rules::{parse_file, ModelRules};
 use upkeep_eval::cmapss::{self, HealthModel};
 use upkeep_eval::replay::Replay;

@@ -1,5 +1,5 @@
 //! `upkeep eval cmapss`: fits a health model (streaming degradation
-//! features read by a small network ensemble, `detect::health`) on
+//! features read by a small network ensemble, `rules::health`) on
 //! run-to-failure training units, writes it as an ordinary `health` rule and
 //! its model file, and replays units through that rule with the live code to
 //! predict remaining useful life from the index.
@@ -16,8 +16,8 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use upkeep::detect::detectors::hours_to_cross;
-use upkeep::detect::health::{HealthFeatures, HealthNet};
 use upkeep::detect::WindowParams;
+use upkeep::rules::health::{HealthFeatures, HealthNet};
 use upkeep::rules::{parse_file, ModelRules};
 
 /// Event time of one engine cycle (the files count cycles, not time).

@@ -1,9 +1,9 @@
 //! Fitting the health model's networks: one hidden layer of rectified
 //! units, squared error, mini-batch Adam. Offline, in `upkeep eval`; the
-//! engine only evaluates the result (`detect::health`).
+//! engine only evaluates the result (`rules::health`).
 
 use ndarray::{Array1, Array2, ArrayView2, Axis};
-use upkeep::detect::health::Mlp;
+use upkeep::rules::health::Mlp;
 
 /// How networks are fitted.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -13,16 +13,17 @@
 //! journal written since it.
 
 mod frame;
-mod metrics;
+mod internal_events;
 mod saver;
 
 pub use frame::FrameError;
-pub use metrics::CheckpointMetrics;
+pub use internal_events::{CheckpointFailed, CheckpointFailure, CheckpointMetrics, SavedStateRejected};
 pub use saver::{Board, Commits, Saver};
 
 use super::asset::AssetState;
 use super::dataflow::AssetBatch;
 use crate::model::{AssetId, ModelId};
+use crate::telemetry::InternalEvent;
 use frame::{encode, read_file, write_header, Reader, HEADER_LEN};
 use serde::{Deserialize, Serialize};
 use std::fs::{File, OpenOptions};
@@ -161,10 +162,8 @@ impl Checkpoints {
             }
             Ok(None) => (0, Vec::new()),
             Err(e) => {
-                metrics.rejected.fetch_add(1, Relaxed);
-                let aside = ckpt.with_extension("rejected");
-                let _ = std::fs::rename(&ckpt, &aside);
-                tracing::warn!(error = %e, kept_as = %aside.display(), "checkpoint skipped: detection warms up anew");
+                SavedStateRejected { path: &ckpt, error: &e }.emit(&metrics);
+                let _ = std::fs::rename(&ckpt, ckpt.with_extension("rejected"));
                 (0, Vec::new())
             }
         };
@@ -254,8 +253,8 @@ impl Checkpoints {
     /// A journal that cannot be written is given up until the next
     /// checkpoint starts a new one; detection goes on from memory.
     fn journal_failed(&mut self, e: io::Error) {
-        self.metrics.errors.fetch_add(1, Relaxed);
-        tracing::error!(dir = %self.settings.dir.display(), error = %e, "journal not writable: a crash before the next checkpoint loses detection state");
+        let error = format!("{}: {e}", self.settings.dir.display());
+        CheckpointFailed { failure: CheckpointFailure::JournalNotWritable, error: &error }.emit(&self.metrics);
         self.journal = None;
     }
 
@@ -273,7 +272,6 @@ impl Checkpoints {
     /// Writes a checkpoint of `parts` (framed asset records, `assets` in
     /// all), then starts an empty journal. Returns the bytes written.
     pub fn save(&mut self, parts: &[Vec<u8>], assets: u64) -> Result<u64, CheckpointError> {
-        let started = Instant::now();
         let path = self.settings.dir.join(CHECKPOINT_FILE);
         let io = |source| CheckpointError::Io { path: path.clone(), source };
         let meta = Meta { settings: self.fingerprint.clone(), taken_at_ms: crate::model::now_ms(), assets };
@@ -291,7 +289,6 @@ impl Checkpoints {
         let file = OpenOptions::new().create(true).truncate(false).write(true).open(&journal_path);
         let reset = file.and_then(|f| self.reopen_journal(f, None));
         (self.due_at, self.due_len) = (Instant::now() + self.settings.every, self.settings.journal_bytes);
-        self.metrics.record_save(written, assets, started.elapsed());
         reset.map_err(|source| CheckpointError::Io { path: journal_path, source })?;
         Ok(written)
     }
@@ -360,8 +357,7 @@ fn replay(
         Ok((r, g)) if g == generation => r,
         Ok(_) => return (Vec::new(), Vec::new(), None),
         Err(e) => {
-            metrics.rejected.fetch_add(1, Relaxed);
-            tracing::warn!(path = %path.display(), error = %e, "journal skipped");
+            SavedStateRejected { path, error: &e }.emit(metrics);
             return (Vec::new(), Vec::new(), None);
         }
     };

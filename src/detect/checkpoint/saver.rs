@@ -5,10 +5,11 @@
 //! all of them are; committed positions are also marked in the journal, so
 //! a replay re-emits findings only for what was never committed.
 
-use super::{CheckpointMetrics, Checkpoints, Restored, Settings};
+use super::{CheckpointFailed, CheckpointFailure, CheckpointMetrics, Checkpoints, Restored, Settings};
 use crate::detect::AssetBatch;
+use crate::telemetry::InternalEvent;
 use std::collections::VecDeque;
-use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
+use std::sync::atomic::Ordering::{Acquire, Release};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
@@ -117,8 +118,7 @@ impl Saver {
                 Some((saver, restored))
             }
             Err(e) => {
-                metrics.errors.fetch_add(1, Relaxed);
-                tracing::error!(error = %e, "checkpoints disabled: detection state will not survive a restart");
+                CheckpointFailed { failure: CheckpointFailure::Disabled, error: &e }.emit(&metrics);
                 None
             }
         }
@@ -186,19 +186,19 @@ impl Saver {
         let generation = self.board.request();
         self.board.serve(served, own);
         let Some((parts, assets)) = self.board.collect(generation, self.workers, COLLECT_TIMEOUT) else {
-            self.metrics.errors.fetch_add(1, Relaxed);
-            tracing::error!("a detection worker did not hand in its state: checkpoint skipped");
+            let error = format!("none within {COLLECT_TIMEOUT:?}");
+            CheckpointFailed { failure: CheckpointFailure::WorkerMissing, error: &error }.emit(&self.metrics);
             self.store.postpone();
             return;
         };
         match self.store.save(&parts, assets) {
             Ok(bytes) => {
                 self.last_took = started.elapsed();
+                self.metrics.record_save(bytes, assets, self.last_took);
                 tracing::debug!(bytes, assets, took_ms = self.last_took.as_millis() as u64, "checkpoint written");
             }
             Err(e) => {
-                self.metrics.errors.fetch_add(1, Relaxed);
-                tracing::error!(error = %e, "checkpoint not written; the journal keeps growing until one is");
+                CheckpointFailed { failure: CheckpointFailure::NotWritten, error: &e }.emit(&self.metrics);
                 self.store.postpone();
             }
         }

@@ -164,12 +164,12 @@ fn resumed_after_a_crash_the_engine_finds_what_an_uninterrupted_run_finds() {
     let mut first = Harness::start(setup(2, Some(settings(running.path()))));
     first.feed(&batches[..cut]);
     std::thread::sleep(Duration::from_millis(300));
-    assert!(first.metrics.checkpoint.saves.load(std::sync::atomic::Ordering::Relaxed) > 0, "checkpoints were taken");
+    assert!(first.engine.checkpoint.saves.load(std::sync::atomic::Ordering::Relaxed) > 0, "checkpoints were taken");
     copy_dir(running.path(), crashed.path());
     let before = first.finish();
 
     let mut second = Harness::start(setup(2, Some(settings(crashed.path()))));
-    let resumed = &second.metrics.checkpoint;
+    let resumed = Arc::clone(&second.engine.checkpoint);
     assert!(resumed.restored_assets.load(std::sync::atomic::Ordering::Relaxed) == 12, "every asset restored");
     assert!(resumed.replayed_batches.load(std::sync::atomic::Ordering::Relaxed) > 0, "the journal was replayed");
     // Redelivered: the last messages before the crash, then the rest.

@@ -9,7 +9,7 @@ pub mod line_protocol;
 pub mod queue;
 pub mod writer;
 
-use super::{OutputContext, Started};
+use super::{OutputContext, OutputMetrics, Started};
 use config::{InfluxApiKind, InfluxConfig};
 use feed::{OpsFeed, TelemetryFeed};
 use line_protocol::Precision;
@@ -46,7 +46,8 @@ pub fn start(c: &InfluxConfig, ctx: &OutputContext<'_>) -> Result<Option<Started
     let Some(target) = target(c) else { return Ok(None) };
     let writer = InfluxWriter::new(target, c.timeout.as_std())?;
     let (sink_trigger, sink_stop) = crate::shutdown::channel();
-    let (sink, sink_task) = InfluxSink::start(writer, settings(c), Arc::clone(&ctx.metrics.influx), sink_stop);
+    let metrics = Arc::new(OutputMetrics::new("influx"));
+    let (sink, sink_task) = InfluxSink::start(writer, settings(c), Arc::clone(&metrics), sink_stop);
     let (tap_sink, tap_fleet) = (sink.clone(), Arc::clone(ctx.fleet));
     let scores: super::ScoresTap = Arc::new(move |s| {
         let site = tap_fleet.site_of(s.asset.as_str());
@@ -65,7 +66,7 @@ pub fn start(c: &InfluxConfig, ctx: &OutputContext<'_>) -> Result<Option<Started
     let (ops_trigger, ops_stop) = crate::shutdown::channel();
     let ops_task = tokio::spawn(ops.run(ops_stop));
     Ok(Some(Started {
-        name: "influx",
+        metrics,
         readings: Some(Box::new(telemetry)),
         scores: Some((c.scores_every, scores)),
         // The last KPI pass first, then the sink drains its queue.

@@ -6,9 +6,11 @@
 
 use super::line_protocol::{Point, Precision};
 use super::writer::InfluxWriter;
+use crate::outputs::internal_events::{PointDropped, PointInvalid, WriteRejected, WriteRetried};
+use crate::outputs::OutputMetrics;
 use crate::shutdown::Shutdown;
-use crate::telemetry::prometheus::{single, Kind};
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
+use crate::telemetry::InternalEvent;
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc::{self, error::TrySendError};
@@ -27,66 +29,11 @@ pub struct SinkSettings {
     pub max_backoff: Duration,
 }
 
-/// What the sink did, for `/metrics`.
-#[derive(Debug, Default)]
-pub struct SinkMetrics {
-    pub points_written: AtomicU64,
-    pub batches_written: AtomicU64,
-    /// Points in the last batch written.
-    pub last_batch_points: AtomicU64,
-    /// Write attempts that failed and were retried.
-    pub write_retries: AtomicU64,
-    /// Points in batches InfluxDB refused for good (bad request, no database).
-    pub points_rejected: AtomicU64,
-    /// Points dropped because the queue was full.
-    pub points_dropped: AtomicU64,
-    /// Points that could not be encoded (no finite field, bad name).
-    pub points_invalid: AtomicU64,
-    /// Readings left out of their rollup bucket: it had been written already.
-    pub rollup_late: AtomicU64,
-    /// Milliseconds the oldest unwritten point of the current batch has waited.
-    pub lag_ms: AtomicI64,
-}
-
-impl SinkMetrics {
-    /// Prometheus text exposition of the sink's counters and gauges.
-    pub fn render(&self, out: &mut String) {
-        let counters: [(&str, &str, &AtomicU64); 7] = [
-            ("upkeep_influx_points_written_total", "Points written to InfluxDB", &self.points_written),
-            ("upkeep_influx_batches_written_total", "Write requests InfluxDB accepted", &self.batches_written),
-            ("upkeep_influx_write_retries_total", "Failed writes retried after a backoff", &self.write_retries),
-            (
-                "upkeep_influx_points_rejected_total",
-                "Points in batches InfluxDB refused for good",
-                &self.points_rejected,
-            ),
-            (
-                "upkeep_influx_points_dropped_total",
-                "Points dropped because the sink queue was full",
-                &self.points_dropped,
-            ),
-            ("upkeep_influx_points_invalid_total", "Points that could not be encoded", &self.points_invalid),
-            (
-                "upkeep_influx_rollup_late_total",
-                "Readings that arrived after their rollup bucket was written",
-                &self.rollup_late,
-            ),
-        ];
-        for (name, help, c) in counters {
-            single(out, name, Kind::Counter, help, c.load(Relaxed));
-        }
-        let last = self.last_batch_points.load(Relaxed);
-        single(out, "upkeep_influx_last_batch_points", Kind::Gauge, "Points in the last batch written", last);
-        let lag = self.lag_ms.load(Relaxed) / 1000;
-        single(out, "upkeep_influx_lag_seconds", Kind::Gauge, "How long the oldest unwritten point has waited", lag);
-    }
-}
-
 /// The producers' end: cheap to clone, never waits.
 #[derive(Debug, Clone)]
 pub struct InfluxSink {
     tx: mpsc::Sender<Point>,
-    metrics: Arc<SinkMetrics>,
+    metrics: Arc<OutputMetrics>,
 }
 
 impl InfluxSink {
@@ -94,7 +41,7 @@ impl InfluxSink {
     pub fn start(
         writer: InfluxWriter,
         settings: SinkSettings,
-        metrics: Arc<SinkMetrics>,
+        metrics: Arc<OutputMetrics>,
         stop: Shutdown,
     ) -> (Self, tokio::task::JoinHandle<()>) {
         let (sink, rx) = Self::detached(settings.queue_points, metrics);
@@ -104,22 +51,19 @@ impl InfluxSink {
 
     /// A sink whose queue the caller drains: what producers feed, without a
     /// server (tests, benchmarks).
-    pub fn detached(queue_points: usize, metrics: Arc<SinkMetrics>) -> (Self, mpsc::Receiver<Point>) {
+    pub fn detached(queue_points: usize, metrics: Arc<OutputMetrics>) -> (Self, mpsc::Receiver<Point>) {
         let (tx, rx) = mpsc::channel(queue_points.max(1));
         (InfluxSink { tx, metrics }, rx)
     }
 
-    pub fn metrics(&self) -> &SinkMetrics {
+    pub fn metrics(&self) -> &OutputMetrics {
         &self.metrics
     }
 
     /// Queues a point; a full queue drops it (counted, logged every 10,000th).
     pub fn send(&self, point: Point) {
         if let Err(TrySendError::Full(_) | TrySendError::Closed(_)) = self.tx.try_send(point) {
-            let dropped = self.metrics.points_dropped.fetch_add(1, Relaxed);
-            if dropped % 10_000 == 0 {
-                tracing::warn!(dropped = dropped + 1, "InfluxDB sink queue full: points dropped");
-            }
+            PointDropped.emit(&self.metrics);
         }
     }
 }
@@ -148,7 +92,7 @@ fn lines_buffer(points: usize) -> String {
 async fn run(
     writer: InfluxWriter,
     s: SinkSettings,
-    metrics: Arc<SinkMetrics>,
+    metrics: Arc<OutputMetrics>,
     mut rx: mpsc::Receiver<Point>,
     mut stop: Shutdown,
 ) {
@@ -188,18 +132,13 @@ async fn run(
     flush(&writer, &s, &metrics, &mut batch, None).await;
 }
 
-fn add(batch: &mut Batch, p: &Point, precision: Precision, metrics: &SinkMetrics) {
+fn add(batch: &mut Batch, p: &Point, precision: Precision, metrics: &OutputMetrics) {
     match p.encode(precision, &mut batch.lines) {
         Ok(()) => {
             batch.points += 1;
             batch.since.get_or_insert_with(Instant::now);
         }
-        Err(e) => {
-            let invalid = metrics.points_invalid.fetch_add(1, Relaxed);
-            if invalid % 1000 == 0 {
-                tracing::warn!(error = %e, invalid = invalid + 1, "point not written to InfluxDB");
-            }
-        }
+        Err(e) => PointInvalid { error: &e }.emit(metrics),
     }
 }
 
@@ -209,7 +148,7 @@ fn add(batch: &mut Batch, p: &Point, precision: Precision, metrics: &SinkMetrics
 async fn flush(
     writer: &InfluxWriter,
     s: &SinkSettings,
-    metrics: &SinkMetrics,
+    metrics: &OutputMetrics,
     batch: &mut Batch,
     mut stop: Option<&mut Shutdown>,
 ) {
@@ -232,8 +171,7 @@ async fn flush(
                 break;
             }
             Err(e) if e.is_retriable() && stop.is_some() => {
-                metrics.write_retries.fetch_add(1, Relaxed);
-                tracing::warn!(error = %e, points = batch.points, "InfluxDB write failed; retrying");
+                WriteRetried { error: &e, points: batch.points }.emit(metrics);
                 // After a stop fires here the batch gets one last attempt.
                 let st = stop.take().expect("guarded by is_some");
                 if backoff.wait(st).await {
@@ -241,8 +179,7 @@ async fn flush(
                 }
             }
             Err(e) => {
-                metrics.points_rejected.fetch_add(batch.points, Relaxed);
-                tracing::error!(error = %e, points = batch.points, "InfluxDB write dropped");
+                WriteRejected { error: &e, points: batch.points }.emit(metrics);
                 break;
             }
         }

@@ -4,7 +4,8 @@ use crate::fleet::{generate, Fleet, FleetSpec};
 use crate::kpi::TicketHistory;
 use crate::model::{AssetId, EngineerId, MetricName, ModelId, Reading, SiteId};
 use crate::outputs::influx::line_protocol::{FieldValue, Point};
-use crate::outputs::influx::queue::{InfluxSink, SinkMetrics};
+use crate::outputs::influx::queue::InfluxSink;
+use crate::outputs::OutputMetrics;
 use crate::outputs::ReadingsTap;
 use crate::tickets::{EventRecord, Ticket, TicketState};
 use std::sync::atomic::Ordering::Relaxed;
@@ -18,11 +19,11 @@ fn fleet() -> Arc<Fleet> {
     Arc::new(Fleet::new(generate(&rules, FleetSpec { assets: 3, seed: 1 })).unwrap())
 }
 
-fn feed(raw_every: i64, rollup: i64) -> (TelemetryFeed, Receiver<Point>, Arc<SinkMetrics>, AssetId, ModelId) {
+fn feed(raw_every: i64, rollup: i64) -> (TelemetryFeed, Receiver<Point>, Arc<OutputMetrics>, AssetId, ModelId) {
     let fleet = fleet();
     let a = &fleet.assets()[0];
     let (asset, model) = (a.id.clone(), a.model.clone());
-    let metrics = Arc::new(SinkMetrics::default());
+    let metrics = Arc::new(OutputMetrics::new("influx"));
     let (sink, rx) = InfluxSink::detached(1000, Arc::clone(&metrics));
     (TelemetryFeed::new(sink, fleet, raw_every, rollup), rx, metrics, asset, model)
 }
