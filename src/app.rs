@@ -10,7 +10,7 @@ use crate::detect::{self, EngineSetup, EngineSize, WindowParams};
 use crate::dispatch::Dispatcher;
 use crate::fleet::Fleet;
 use crate::ingest::{self, Budget, Limits, MqttError};
-use crate::outputs::{OutputContext, OutputError, Outputs};
+use crate::outputs::{OutputContext, OutputError, Outputs, OutputsConfig};
 use crate::rules::RuleSet;
 use crate::shutdown::{self, Trigger};
 use crate::telemetry::InternalEvent;
@@ -124,7 +124,7 @@ pub async fn start_on(
     let (tickets, stock) = (db.tickets(), db.stock());
     retry.committed("seeding depot stock", || stock.seed_stock(fleet.depots())).await?;
     let outputs_ctx = OutputContext { fleet: &fleet, tickets: &tickets, stock: &stock, metrics: &metrics };
-    let mut outputs = Outputs::start(config, &outputs_ctx)?;
+    let mut outputs = Outputs::start(&OutputsConfig { influx: &config.influx }, &outputs_ctx)?;
     let score_tap = outputs.scores();
 
     let params = WindowParams::from_config(&config.detect);
@@ -158,7 +158,7 @@ pub async fn start_on(
         metrics: Arc::clone(&metrics),
         dead_letter_metrics: Arc::clone(&dead_letters),
         retry: retry.clone(),
-        outputs: outputs.readings(),
+        outputs: Box::new(outputs.readings()),
     };
     let dispatcher = Arc::new(Dispatcher::new(Arc::clone(&fleet), config.dispatch.clone()));
     let now = crate::model::now_ms();

@@ -208,5 +208,29 @@ impl Sla {
     }
 }
 
+impl Default for SlaConfig {
+    fn default() -> Self {
+        let tier = |r, o, res| SlaTier {
+            response: Span::from_hours(r),
+            on_site: Span::from_hours(o),
+            resolution: Span::from_hours(res),
+            calendar: ROUND_THE_CLOCK.into(),
+        };
+        let business_hours = CalendarConfig {
+            days: vec![Weekday::Mon, Weekday::Tue, Weekday::Wed, Weekday::Thu, Weekday::Fri],
+            start: NaiveTime::from_hms_opt(8, 0, 0).unwrap_or_default(),
+            end: NaiveTime::from_hms_opt(17, 0, 0).unwrap_or_default(),
+            utc_offset: "+01:00".into(),
+            holidays: ["2026-12-25", "2026-12-26", "2027-01-01"].iter().filter_map(|d| d.parse().ok()).collect(),
+        };
+        SlaConfig {
+            emergency: tier(1, 12, 24),
+            major: tier(4, 24, 48),
+            general: tier(8, 48, 120),
+            calendars: BTreeMap::from([("business_hours".to_owned(), business_hours)]),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -1,6 +1,7 @@
 //! The HTTP API for dispatchers and operations (axum). `app(state)` builds
 //! the router; tests drive it with `oneshot`, no socket needed.
 
+mod config;
 mod engineers;
 mod error;
 mod extract;
@@ -9,6 +10,7 @@ mod ops;
 mod progress;
 mod tickets;
 
+pub use config::ApiConfig;
 pub use error::ApiError;
 
 use crate::decode::DeadLetterStore;

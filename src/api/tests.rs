@@ -323,7 +323,7 @@ async fn a_quoted_ticket_waits_for_the_customers_acceptance() {
     db.transition(&id, TicketState::Accepted, "engineer", "", 3_000).await.unwrap();
     let quote = crate::tickets::quote::build(
         &crate::tickets::quote::Job { parts: &[], level: 2, travel_minutes: 30.0 },
-        &crate::config::QuoteConfig::default(),
+        &crate::tickets::QuoteConfig::default(),
     );
     db.set_quote(&crate::model::TicketId::new(&id), &quote, 4_000).await.unwrap();
     let go = json!({"to": "en_route", "actor": "engineer"});

@@ -7,10 +7,12 @@
 //! errors are classed and retried lives here.
 
 mod class;
+mod config;
 mod internal_events;
 mod retry;
 
 pub use class::{Classify, ErrorClass};
+pub use config::DatabaseConfig;
 pub use internal_events::{StoreCallFailed, Then};
 pub use retry::{Failure, Retry};
 

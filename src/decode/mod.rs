@@ -1,16 +1,18 @@
 //! Bytes to typed readings, pure. Anything invalid becomes a `DecodeError`
 //! with a bounded reason, so the message can be counted and kept aside.
 
+mod config;
 mod dead_letter;
 mod internal_events;
 mod wire;
 
+pub use config::DecodeConfig;
 pub use dead_letter::{DeadLetter, DeadLetterReason, DeadLetterStore};
 pub use internal_events::{DeadLetterMetrics, DeadLettered};
 
-use crate::config::DecodeConfig;
 use crate::model::{AssetId, EpochMs, MetricName, ModelId, Reading};
 use std::collections::HashSet;
+use std::time::Duration;
 use wire::{WirePayload, WireReading};
 
 /// Finds an asset's model; decoding rejects assets the registry does not know.
@@ -67,6 +69,17 @@ impl DecodeError {
             DecodeError::TopicMismatch { .. } => R::TopicMismatch,
         }
     }
+}
+
+/// Takes the readings of each decoded message on the ingest path, in
+/// arrival order. It must never block: an output queues and counts what it
+/// cannot take.
+pub trait ReadingsTap: Send {
+    fn observe(&mut self, asset: &AssetId, model: &ModelId, readings: &[Reading]);
+    /// Ingest has been idle for `idle`: write what waits for more.
+    fn idle(&mut self, idle: Duration);
+    /// Ingest ends: write everything held.
+    fn flush(&mut self);
 }
 
 /// Distinct metric names kept for reuse; past this, names are not cached

@@ -4,6 +4,7 @@
 mod asset;
 pub mod checkpoint;
 mod commit;
+mod config;
 mod dataflow;
 pub mod detectors;
 #[cfg(test)]
@@ -15,5 +16,6 @@ mod window;
 
 pub use asset::{AssetDetector, AssetScores, AssetState, BatchCounts, CheckOutcome, Evidence, Finding};
 pub use commit::{Abandoned, Committer};
+pub use config::{CheckpointConfig, DetectConfig};
 pub use dataflow::{start, AssetBatch, EngineEvent, EngineEvents, EngineHandle, EngineSetup, EngineSize, ScoreTap};
 pub use window::{Insert, MetricWindow, WindowParams};

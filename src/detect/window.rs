@@ -28,7 +28,7 @@ pub struct WindowParams {
 }
 
 impl WindowParams {
-    pub fn from_config(c: &crate::config::DetectConfig) -> Self {
+    pub fn from_config(c: &crate::detect::DetectConfig) -> Self {
         let bucket_ms = c.bucket.as_millis().max(1);
         let half_life_buckets = c.baseline_half_life.as_millis() as f64 / bucket_ms as f64;
         WindowParams {
@@ -285,7 +285,7 @@ mod tests {
             lateness_ms: 2_000,
             baseline_alpha: 0.1,
             warmup_buckets: 2,
-            ..WindowParams::from_config(&crate::config::DetectConfig::default())
+            ..WindowParams::from_config(&crate::detect::DetectConfig::default())
         }
     }
 

@@ -4,6 +4,7 @@
 //! emergencies; and the parts, reserved at the nearest depot that has them.
 //! `plan` re-plans many tickets at once with an optimal assignment.
 
+mod config;
 mod parts;
 mod plan;
 mod positions;
@@ -11,13 +12,13 @@ mod search;
 mod skills;
 mod stock;
 
+pub use config::DispatchConfig;
 pub use parts::{purchase_note, replenishment, reservation_note, Delivery, Replenishment, Restock};
 pub use plan::{plan_cost, PlanCost, MISS_COST};
 pub use positions::PositionStore;
 pub(crate) use stock::{consume_reserved, part_line_from_row, part_lines, release_reserved, PART_COLUMNS};
 pub use stock::{PartLine, PartStatus, StockLevel, StockStore};
 
-use crate::config::DispatchConfig;
 use crate::fleet::{Engineer, Fleet};
 use crate::model::{EngineerId, EpochMs, GeoPoint, Severity, SkillName};
 use positions::Positions;

@@ -1,8 +1,10 @@
 //! The fleet registry: assets, engineers, depots and the parts catalogue,
 //! loaded from one JSON fleet file that the device simulator reads too.
 
+mod config;
 mod generate;
 
+pub use config::FleetConfig;
 pub use generate::CITIES;
 pub use generate::{generate, FleetSpec};
 

@@ -6,7 +6,7 @@
 use super::budget::{Budget, Held};
 use super::event_loop::EventLoopTask;
 use super::session::SessionState;
-use crate::config::MqttConfig;
+use super::MqttConfig;
 use crate::retry::Backoff;
 use crate::telemetry::Metrics;
 use rumqttc::{AsyncClient, MqttOptions, Publish, TlsConfiguration, Transport};

@@ -2,13 +2,12 @@
 //! is queued for its ordered acknowledgement.
 
 use super::{Delivery, PendingAck};
-use crate::config::DecodeConfig;
 use crate::db::{Failure, Retry};
 use crate::decode::DeadLetterStore;
-use crate::decode::{DeadLetter, DeadLetterMetrics, DeadLettered, Decoder};
+use crate::decode::DecodeConfig;
+use crate::decode::{DeadLetter, DeadLetterMetrics, DeadLettered, Decoder, ReadingsTap};
 use crate::detect::{AssetBatch, EngineHandle};
 use crate::fleet::Fleet;
-use crate::outputs::{Readings, ReadingsTap};
 use crate::telemetry::{InternalEvent, Metrics};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -24,7 +23,7 @@ pub struct PipelineContext {
     pub dead_letter_metrics: Arc<DeadLetterMetrics>,
     pub retry: Retry,
     /// Every output's readings tap (none when no output is configured).
-    pub outputs: Readings,
+    pub outputs: Box<dyn ReadingsTap>,
 }
 
 /// A rollup bucket nobody added to for this long (wall clock) is written.

@@ -10,9 +10,9 @@ pub mod influx;
 mod internal_events;
 mod metrics;
 
+pub use crate::decode::ReadingsTap;
 pub use metrics::{OutputMetrics, OutputsSection};
 
-use crate::config::Config;
 use crate::detect::{AssetScores, ScoreTap};
 use crate::dispatch::StockStore;
 use crate::fleet::Fleet;
@@ -24,17 +24,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::task::JoinHandle;
 
-/// Takes the readings of each decoded message on the ingest path, in
-/// arrival order. It must never block: an output queues and counts what it
-/// cannot take.
-pub trait ReadingsTap: Send {
-    fn observe(&mut self, asset: &AssetId, model: &ModelId, readings: &[Reading]);
-    /// Ingest has been idle for `idle`: write what waits for more.
-    fn idle(&mut self, idle: Duration);
-    /// Ingest ends: write everything held.
-    fn flush(&mut self);
-}
-
 /// Takes one detection's scores, on a detection worker; must never block.
 pub type ScoresTap = Arc<dyn Fn(&AssetScores) + Send + Sync>;
 
@@ -45,6 +34,11 @@ pub struct OutputContext<'a> {
     pub tickets: &'a TicketStore,
     pub stock: &'a StockStore,
     pub metrics: &'a Arc<Metrics>,
+}
+
+/// Every output's settings (each its own section of the configuration).
+pub struct OutputsConfig<'a> {
+    pub influx: &'a influx::config::InfluxConfig,
 }
 
 /// One output, started: its taps (each optional) and its tasks.
@@ -71,8 +65,8 @@ pub struct Outputs {
 
 impl Outputs {
     /// Starts every configured output; one that is not configured is absent.
-    pub fn start(config: &Config, ctx: &OutputContext<'_>) -> Result<Outputs, OutputError> {
-        let started = [influx::start(&config.influx, ctx)?];
+    pub fn start(config: &OutputsConfig, ctx: &OutputContext<'_>) -> Result<Outputs, OutputError> {
+        let started = [influx::start(config.influx, ctx)?];
         let started: Vec<Started> = started.into_iter().flatten().collect();
         for s in &started {
             tracing::info!(output = s.metrics.output, "output started");

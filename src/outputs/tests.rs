@@ -88,6 +88,6 @@ async fn an_influx_section_without_a_url_starts_no_output() {
     let metrics = Arc::new(Metrics::default());
     let (tickets, stock) = (db.tickets(), db.stock());
     let ctx = OutputContext { fleet: &fleet, tickets: &tickets, stock: &stock, metrics: &metrics };
-    let outputs = Outputs::start(&Config::default(), &ctx).unwrap();
+    let outputs = Outputs::start(&OutputsConfig { influx: &Default::default() }, &ctx).unwrap();
     assert!(outputs.started.is_empty());
 }

@@ -3,11 +3,13 @@
 //! its severity, the skills and the parts a repair needs; and the fitted
 //! health network a model's rules may name, with the features it reads.
 
+mod config;
 mod eval;
 pub mod health;
 mod load;
 mod model;
 
+pub use config::RulesConfig;
 pub use eval::{Firing, RuleState, Timing};
 pub use load::{load_dir, parse_file, RuleError};
 pub use model::{Bound, Check, Condition, Detector, ModelRules, PartRef, Rule, RuleSet};

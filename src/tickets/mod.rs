@@ -3,6 +3,7 @@
 //! findings as tickets and dispatches them (ingest acknowledges their
 //! messages once committed); severity, SLA timers and re-dispatch.
 
+mod config;
 mod dead_finding;
 pub mod escalation;
 mod event;
@@ -21,6 +22,7 @@ mod state;
 mod store;
 pub mod warranty;
 
+pub use config::{EscalationAction, EscalationConfig, QuoteConfig, RepairsConfig};
 pub use dead_finding::{DeadFinding, DeadFindingStore, Stage as DeadFindingStage};
 pub use event::{Actor, EventKind};
 pub use history::StoredHistory;

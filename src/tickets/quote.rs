@@ -3,7 +3,7 @@
 //! repair needs, and travel. The customer accepts before the engineer sets
 //! off (the store refuses `en_route` until then).
 
-use crate::config::QuoteConfig;
+use super::QuoteConfig;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -15,7 +15,7 @@ use super::store::{NewTicket, OpenOutcome};
 use super::warranty::{self, Assessment, Warranty};
 use super::AfterSales;
 use super::{Actor, DeadFindingStore, Ticket, TicketStore};
-use crate::config::{QuoteConfig, RepairsConfig};
+use super::{QuoteConfig, RepairsConfig};
 use crate::db::{Classify, Failure, Retry};
 use crate::detect::{Abandoned, Committer, Finding};
 use crate::dispatch::StockStore;
@@ -317,10 +317,10 @@ fn forecast_crossing(f: &Finding) -> Option<crate::model::EpochMs> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::SlaConfig;
     use crate::detect::Evidence;
     use crate::fleet::{generate, FleetSpec, ServiceRecord};
     use crate::model::TicketKind;
+    use crate::sla::SlaConfig;
     use crate::tickets::TicketFilter;
 
     fn context(db: &crate::db::Db, fleet: &Arc<Fleet>, rules: &Arc<RuleSet>) -> ServiceContext {

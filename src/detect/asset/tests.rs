@@ -15,7 +15,7 @@ fn params() -> WindowParams {
         lateness_ms: 5 * MIN,
         baseline_alpha: 0.05,
         warmup_buckets: 6,
-        ..WindowParams::from_config(&crate::config::DetectConfig::default())
+        ..WindowParams::from_config(&crate::detect::DetectConfig::default())
     }
 }
 

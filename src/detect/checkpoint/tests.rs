@@ -9,7 +9,7 @@ fn rules() -> Arc<ModelRules> {
 }
 
 fn params() -> WindowParams {
-    WindowParams::from_config(&crate::config::DetectConfig::default())
+    WindowParams::from_config(&crate::detect::DetectConfig::default())
 }
 
 fn batch(seq: u64, asset: &str, minute: i64) -> AssetBatch {

@@ -14,7 +14,7 @@ fn rules() -> Arc<RuleSet> {
 fn setup(workers: usize, checkpoint: Option<Settings>) -> EngineSetup {
     EngineSetup {
         rules: rules(),
-        params: WindowParams::from_config(&crate::config::DetectConfig::default()),
+        params: WindowParams::from_config(&crate::detect::DetectConfig::default()),
         evidence_every: Span::from_hours(1),
         size: EngineSize { workers, queued: 4096 },
         checkpoint,

@@ -1,8 +1,8 @@
 use super::*;
-use crate::config::EscalationConfig;
 use crate::model::Span;
 use crate::tickets::escalation::{Escalator, StormConfig};
 use crate::tickets::fixtures::{new_ticket, redispatch_on_duty as setup};
+use crate::tickets::EscalationConfig;
 use crate::tickets::OpenOutcome;
 
 const MIN: i64 = 60_000;

@@ -1,5 +1,5 @@
 use super::*;
-use crate::config::SlaConfig;
+use crate::sla::SlaConfig;
 use crate::tickets::fixtures::redispatch_on_duty as setup;
 use crate::tickets::fixtures::{new_ticket, ticket};
 use crate::tickets::OpenOutcome;
