@@ -141,7 +141,7 @@ fn publisher(config: &Config) -> PublishConfig {
 async fn detected_at(db: &Db) -> BTreeMap<(String, String), i64> {
     let filter = TicketFilter { limit: 1000, ..Default::default() };
     let tickets = db.tickets().list_tickets(&filter).await.unwrap();
-    tickets.into_iter().map(|t| ((t.asset_id.to_string(), t.fault_code.to_string()), t.detected_at)).collect()
+    tickets.into_iter().map(|t| ((t.asset_id.to_string(), t.fault_code.to_string()), t.due.detected_at)).collect()
 }
 
 /// Readings detection took, from the checkpoint in `dir`.

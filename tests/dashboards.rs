@@ -38,7 +38,7 @@ const PLANS: [Option<[i64; 4]>; 4] = [
 async fn work_tickets(db: &Db, engineer: &EngineerId, tickets: &[Ticket], now: EpochMs) -> (u64, u64) {
     let (mut met, mut decided) = (0, 0);
     for (i, t) in tickets.iter().enumerate() {
-        let at = |minutes: i64| t.detected_at + minutes * MIN;
+        let at = |minutes: i64| t.due.detected_at + minutes * MIN;
         if i % 8 == 7 && at(90) <= now {
             db.tickets()
                 .transition(t.id.as_str(), TicketState::Cancelled, "dispatcher", "false alarm", at(90))
@@ -53,7 +53,7 @@ async fn work_tickets(db: &Db, engineer: &EngineerId, tickets: &[Ticket], now: E
                 .unwrap();
         }
         let plan = PLANS[i % PLANS.len()];
-        if t.detected_at + HOUR <= now || plan.is_some_and(|p| at(p[0]) <= now) {
+        if t.due.detected_at + HOUR <= now || plan.is_some_and(|p| at(p[0]) <= now) {
             decided += 1;
             met += u64::from(plan.is_some_and(|p| p[0] <= 60));
         }
@@ -63,7 +63,7 @@ async fn work_tickets(db: &Db, engineer: &EngineerId, tickets: &[Ticket], now: E
             if at(minutes) > now {
                 break;
             }
-            if state == TicketState::EnRoute && t.quote.is_some() {
+            if state == TicketState::EnRoute && t.after_sales.quote.is_some() {
                 db.tickets().accept_quote(&t.id, "customer", at(minutes)).await.unwrap();
             }
             if state == TicketState::Resolved {
@@ -209,7 +209,7 @@ async fn every_dashboard_query_returns_plausible_data_after_a_simulated_fleet() 
     common::play(sim, &config, &running).await;
     let db = running.db.clone();
     let mut tickets = db.tickets().list_tickets(&TicketFilter { limit: 10_000, ..Default::default() }).await.unwrap();
-    tickets.sort_by_key(|t| (t.detected_at, t.id.to_string()));
+    tickets.sort_by_key(|t| (t.due.detected_at, t.id.to_string()));
     assert!(tickets.len() >= 8, "the scenario must open tickets to be meaningful: {}", tickets.len());
     let now = chrono::Utc::now().timestamp_millis();
     let (response_met, response_decided) = work_tickets(&db, &fleet.engineers()[0].id, &tickets, now).await;

@@ -107,14 +107,20 @@ async fn assert_parts_from_nearest_depot(db: &Db, fleet: &Fleet, t: &Ticket) {
 fn assert_engineer_qualified(fleet: &Fleet, rules: &RuleSet, t: &Ticket, loads: &HashMap<EngineerId, u32>) {
     let rule = rules.for_model(&t.model).unwrap().rules.iter().find(|r| r.id == t.rule_id).unwrap();
     let qualified = |e: &&upkeep::fleet::Engineer| upkeep::dispatch::missing_skills(e, &rule.skills).is_empty();
-    match &t.engineer_id {
+    match &t.assignment.engineer_id {
         Some(id) => assert!(qualified(&fleet.engineer(id.as_str()).unwrap()), "{id} lacks a skill for {}", t.id),
         None => {
             let candidates: Vec<_> = fleet.engineers().iter().filter(qualified).filter(|e| !e.flying).collect();
             assert!(!candidates.is_empty(), "the fleet has nobody qualified for {}", t.rule_id);
             for e in candidates {
                 let load = loads.get(&e.id).copied().unwrap_or(0);
-                assert!(load >= e.capacity, "{} unassigned ({}) though {} had room", t.id, t.assignment_note, e.id);
+                assert!(
+                    load >= e.capacity,
+                    "{} unassigned ({}) though {} had room",
+                    t.id,
+                    t.assignment.assignment_note,
+                    e.id
+                );
             }
         }
     }
@@ -137,7 +143,13 @@ async fn full_pipeline(broker_url: &str, workers: usize) {
         let t = &got[0];
         assert_eq!(t.fault_code.as_str(), expected_fault_code(f.fault), "{}", f.asset_id);
         let failure = f.functional_failure.unwrap().timestamp_millis();
-        assert!(t.detected_at < failure, "{}: detected {} after failure {}", f.asset_id, t.detected_at, failure);
+        assert!(
+            t.due.detected_at < failure,
+            "{}: detected {} after failure {}",
+            f.asset_id,
+            t.due.detected_at,
+            failure
+        );
         assert_engineer_qualified(&s.fleet, &s.rules, t, &loads);
         assert_parts_from_nearest_depot(&db, &s.fleet, t).await;
     }

@@ -85,7 +85,7 @@ async fn lifecycle_is_validated_and_recorded(db: &Db) {
     let err = db.tickets().transition(id.as_str(), TicketState::Open, "ENG-2", "declined", 5).await.unwrap_err();
     assert!(matches!(err, StoreError::OwnCommand(_)), "handing back is a command of its own: {err}");
     let t = db.tickets().decline(id.as_str(), &EngineerId::new("ENG-2"), "declined", 5).await.unwrap();
-    assert_eq!((t.state, t.engineer_id), (TicketState::Open, None), "declining frees the ticket");
+    assert_eq!((t.state, t.assignment.engineer_id), (TicketState::Open, None), "declining frees the ticket");
     db.tickets().assign(id.as_str(), &EngineerId::new("ENG-3"), "next nearest", false, "dispatch", 6).await.unwrap();
     for to in [TicketState::Accepted, TicketState::EnRoute, TicketState::OnSite] {
         db.tickets().transition(id.as_str(), to, "ENG-3", "", 7).await.unwrap();
@@ -154,7 +154,11 @@ async fn repeat_repairs_are_counted_and_the_remedy_recorded(db: &Db) {
     );
     assert_eq!(remedy, Remedy::ExchangeOrRefund);
     let before = db.tickets().ticket(id.as_str()).await.unwrap().unwrap().ticket;
-    assert_eq!((before.warranty, before.remedy), (Warranty::Unknown, Remedy::Repair), "not yet assessed");
+    assert_eq!(
+        (before.after_sales.warranty, before.after_sales.remedy),
+        (Warranty::Unknown, Remedy::Repair),
+        "not yet assessed"
+    );
     let after = AfterSales {
         warranty: Warranty::OutOfWarranty,
         warranty_note: "warranty ended".into(),
@@ -163,8 +167,14 @@ async fn repeat_repairs_are_counted_and_the_remedy_recorded(db: &Db) {
     };
     db.tickets().set_after_sales(&id, &after, 50_001).await.unwrap();
     let d = db.tickets().ticket(id.as_str()).await.unwrap().unwrap();
-    assert_eq!((d.ticket.remedy, d.ticket.remedy_note.as_str()), (Remedy::ExchangeOrRefund, note.as_str()));
-    assert_eq!((d.ticket.warranty, d.ticket.warranty_note.as_str()), (Warranty::OutOfWarranty, "warranty ended"));
+    assert_eq!(
+        (d.ticket.after_sales.remedy, d.ticket.after_sales.remedy_note.as_str()),
+        (Remedy::ExchangeOrRefund, note.as_str())
+    );
+    assert_eq!(
+        (d.ticket.after_sales.warranty, d.ticket.after_sales.warranty_note.as_str()),
+        (Warranty::OutOfWarranty, "warranty ended")
+    );
     let last = d.events.last().unwrap();
     assert_eq!(last.kind, upkeep::tickets::EventKind::Assessed);
     assert!(last.detail.starts_with("out_of_warranty: warranty ended; exchange_or_refund: "), "{}", last.detail);
@@ -188,7 +198,7 @@ async fn quoted_work_starts_only_once_the_customer_accepts(db: &Db) {
     );
     db.tickets().transition(id.as_str(), TicketState::EnRoute, "ENG-1", "", 8).await.unwrap();
     let d = db.tickets().ticket(id.as_str()).await.unwrap().unwrap();
-    assert_eq!((d.ticket.quote.as_ref(), d.ticket.quote_accepted_at), (Some(&quote), Some(6)));
+    assert_eq!((d.ticket.after_sales.quote.as_ref(), d.ticket.after_sales.quote_accepted_at), (Some(&quote), Some(6)));
     let kinds: Vec<&str> = d.events.iter().map(|e| e.kind.as_str()).collect();
     assert_eq!(kinds[kinds.len() - 3..], ["quoted", "quote_accepted", "transition"]);
 }
@@ -210,7 +220,7 @@ async fn declines_and_absences_are_recorded(db: &Db) {
     let other = db.tickets().decline(id.as_str(), &EngineerId::new("ENG-X"), "not mine", 3).await;
     assert!(matches!(other, Err(StoreError::NotHolder { .. })), "{other:?}");
     let t = db.tickets().decline(id.as_str(), &eng, "no ladder", 3).await.unwrap();
-    assert_eq!((t.state, t.engineer_id), (TicketState::Open, None));
+    assert_eq!((t.state, t.assignment.engineer_id), (TicketState::Open, None));
     assert!(matches!(
         db.tickets().decline(id.as_str(), &eng, "again", 4).await,
         Err(StoreError::InvalidTransition { .. })
@@ -331,7 +341,7 @@ async fn a_report_consumes_the_parts_used_and_releases_the_rest(db: &Db) {
         |p: &'static str| async move { db.stock().on_hand(&DepotId::new("d-rep"), &PartNumber::new(p)).await.unwrap() };
     assert_eq!((on_hand("GASKET").await, on_hand("FILTER").await), (2, 4));
     let t = db.tickets().ticket(id.as_str()).await.unwrap().unwrap().ticket;
-    assert_eq!(t.service_report.map(|r| (r.report.cause, r.late)), Some(("worn bearing".into(), true)));
+    assert_eq!(t.closure.service_report.map(|r| (r.report.cause, r.late)), Some(("worn bearing".into(), true)));
 }
 
 /// Many tickets race for the last units: exactly the stock is handed out.

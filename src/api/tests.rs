@@ -369,7 +369,7 @@ async fn a_progress_code_reveals_its_own_ticket_and_nothing_else() {
     let code = |id: &str| {
         let db = db.clone();
         let id = id.to_owned();
-        async move { db.ticket(&id).await.unwrap().unwrap().ticket.progress_code.unwrap() }
+        async move { db.ticket(&id).await.unwrap().unwrap().ticket.after_sales.progress_code.unwrap() }
     };
     let (a, b) = (code(&first).await, code(second.as_str()).await);
     assert_ne!(a, b);

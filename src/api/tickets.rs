@@ -92,7 +92,7 @@ pub async fn reassign(
         .asset(ticket.asset_id.as_str())
         .zip(from)
         .map(|(a, from)| s.dispatcher.travel_minutes(&from, &a.location));
-    let at_risk = travel.is_none_or(|m| now + (m * 60_000.0) as i64 > ticket.on_site_due);
+    let at_risk = travel.is_none_or(|m| now + (m * 60_000.0) as i64 > ticket.due.on_site_due);
     let rule = s.rules.for_model(&ticket.model).and_then(|m| m.rules.iter().find(|r| r.id == ticket.rule_id));
     let missing = rule.map(|r| crate::dispatch::missing_skills(engineer, &r.skills)).unwrap_or_default();
     let mut note = format!(

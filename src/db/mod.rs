@@ -9,11 +9,14 @@
 mod class;
 mod config;
 mod internal_events;
+mod record;
 mod retry;
 
 pub use class::{Classify, ErrorClass};
 pub use config::DatabaseConfig;
 pub use internal_events::{StoreCallFailed, Then};
+pub use record::{column_list, from_row, parse, Column};
+pub(crate) use record::{json_column, record, text_column};
 pub use retry::{Failure, Retry};
 
 use sqlx::any::{AnyPoolOptions, AnyRow};

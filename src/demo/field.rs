@@ -64,13 +64,14 @@ async fn step(tickets: &TicketStore, seed: u64, now: EpochMs) -> Result<usize, S
         let filter = TicketFilter { state: Some(state), limit: 10_000, ..Default::default() };
         for t in tickets.list_tickets(&filter).await? {
             let Some((to, minute)) = next(state, &plan(&t.id, seed)) else { continue };
-            let planned = t.detected_at + minute * MIN;
+            let planned = t.due.detected_at + minute * MIN;
             if planned > now {
                 continue;
             }
             // Never before what the engine last did to it: the history reads forwards.
             let at = planned.max(t.updated_at);
-            if to == TicketState::EnRoute && t.quote.is_some() && t.quote_accepted_at.is_none() {
+            if to == TicketState::EnRoute && t.after_sales.quote.is_some() && t.after_sales.quote_accepted_at.is_none()
+            {
                 // The customer agrees to the out-of-warranty quote before the engineer sets off.
                 match tickets.accept_quote(&t.id, "customer (demo)", at).await {
                     Ok(()) | Err(StoreError::NoQuoteToAccept(_)) => {}

@@ -7,7 +7,6 @@ use crate::db::{col, DbError};
 use crate::fleet::Depot;
 use crate::model::{DepotId, EpochMs, PartNumber, TicketId};
 use crate::rules::PartRef;
-use sqlx::any::AnyRow;
 
 crate::db::store!(
     /// Depot stock and the parts lines of tickets.
@@ -144,17 +143,21 @@ impl StockStore {
     }
 }
 
-/// One part of a ticket: reserved at a depot or requested, then used or released.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct PartLine {
-    pub part: String,
-    pub qty: i64,
-    pub depot_id: Option<String>,
-    pub status: PartStatus,
-    pub note: String,
-    /// When the parts are expected on site.
-    pub eta: Option<EpochMs>,
+crate::db::record! {
+    /// One part of a ticket: reserved at a depot or requested, then used or released.
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    pub struct PartLine {
+        pub part: String,
+        pub qty: i64,
+        pub depot_id: Option<String>,
+        pub status: PartStatus,
+        pub note: String,
+        /// When the parts are expected on site.
+        pub eta: Option<EpochMs>,
+    }
 }
+
+crate::db::text_column!(PartStatus);
 
 /// Units on hand of one part at one depot.
 #[derive(Debug, Clone, PartialEq)]
@@ -281,26 +284,10 @@ async fn set_reserved(
 
 /// The ticket's parts lines, by part.
 pub(crate) async fn part_lines(pool: &sqlx::AnyPool, ticket: &str) -> Result<Vec<PartLine>, DbError> {
-    let rows = sqlx::query(&format!("SELECT {PART_COLUMNS} FROM ticket_parts WHERE ticket_id = $1 ORDER BY part"))
-        .bind(ticket)
-        .fetch_all(pool)
-        .await?;
-    rows.iter().map(part_line_from_row).collect()
-}
-
-/// The columns `part_line_from_row` reads.
-pub(crate) const PART_COLUMNS: &str = "part, qty, depot_id, status, note, eta";
-
-/// A `ticket_parts` row (`PART_COLUMNS`).
-pub(crate) fn part_line_from_row(r: &AnyRow) -> Result<PartLine, DbError> {
-    Ok(PartLine {
-        part: col(r, "part")?,
-        qty: col(r, "qty")?,
-        depot_id: col(r, "depot_id")?,
-        status: col::<String>(r, "status")?
-            .parse()
-            .map_err(|e: crate::model::UnknownVariant| DbError::Corrupt(e.to_string()))?,
-        note: col(r, "note")?,
-        eta: col(r, "eta")?,
-    })
+    let rows =
+        sqlx::query(&format!("SELECT {} FROM ticket_parts WHERE ticket_id = $1 ORDER BY part", PartLine::columns()))
+            .bind(ticket)
+            .fetch_all(pool)
+            .await?;
+    rows.iter().map(crate::db::from_row).collect()
 }

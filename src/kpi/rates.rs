@@ -55,21 +55,21 @@ impl RateKpi {
         }
         let t = &h.ticket;
         match self {
-            RateKpi::Response1h => by_deadline(h.reached(TicketState::Accepted), t.detected_at + HOUR_MS, now),
-            RateKpi::Completion24h => by_deadline(h.reached(TicketState::Resolved), t.detected_at + DAY_MS, now),
-            RateKpi::ResponseSla => by_deadline(h.reached(TicketState::Accepted), t.response_due, now),
-            RateKpi::OnSiteSla => by_deadline(h.reached(TicketState::OnSite), t.on_site_due, now),
+            RateKpi::Response1h => by_deadline(h.reached(TicketState::Accepted), t.due.detected_at + HOUR_MS, now),
+            RateKpi::Completion24h => by_deadline(h.reached(TicketState::Resolved), t.due.detected_at + DAY_MS, now),
+            RateKpi::ResponseSla => by_deadline(h.reached(TicketState::Accepted), t.due.response_due, now),
+            RateKpi::OnSiteSla => by_deadline(h.reached(TicketState::OnSite), t.due.on_site_due, now),
             RateKpi::Parts24h => {
                 let in_a_day = |p: &crate::dispatch::PartLine| {
-                    p.eta.map_or(p.depot_id.is_some(), |eta| eta <= t.detected_at + DAY_MS)
+                    p.eta.map_or(p.depot_id.is_some(), |eta| eta <= t.due.detected_at + DAY_MS)
                 };
                 let available = (!h.parts.is_empty()).then(|| h.parts.iter().all(in_a_day))?;
-                let at = if available { t.detected_at } else { t.detected_at + DAY_MS };
+                let at = if available { t.due.detected_at } else { t.due.detected_at + DAY_MS };
                 (at <= now).then_some((at, available))
             }
             RateKpi::FirstTimeFix => {
                 let resolved = h.reached(TicketState::Resolved)?;
-                let reported = t.service_report.as_ref().is_none_or(|r| r.report.first_time_fix);
+                let reported = t.closure.service_report.as_ref().is_none_or(|r| r.report.first_time_fix);
                 let repeated = repeats.detected_within(&t.asset_id, &t.fault_code, resolved, REPEAT_WITHIN_MS);
                 Some((resolved, reported && !repeated))
             }
@@ -93,7 +93,9 @@ impl Repeats {
     fn new(histories: &[TicketHistory]) -> Self {
         let mut map: HashMap<(AssetId, FaultCode), Vec<EpochMs>> = HashMap::new();
         for h in histories.iter().filter(|h| !h.cancelled()) {
-            map.entry((h.ticket.asset_id.clone(), h.ticket.fault_code.clone())).or_default().push(h.ticket.detected_at);
+            map.entry((h.ticket.asset_id.clone(), h.ticket.fault_code.clone()))
+                .or_default()
+                .push(h.ticket.due.detected_at);
         }
         Repeats(map)
     }
@@ -164,7 +166,7 @@ pub fn repair_times(histories: &[TicketHistory], period: Period, from: EpochMs, 
         let Some(resolved) = h.reached(TicketState::Resolved).filter(|&t| t >= first && t <= now) else { continue };
         let s = sums.entry((period.start_of(resolved), h.group())).or_default();
         s.0 += 1;
-        s.1 += (resolved - h.ticket.detected_at) as f64 / HOUR_MS as f64;
+        s.1 += (resolved - h.ticket.due.detected_at) as f64 / HOUR_MS as f64;
     }
     sums.into_iter()
         .map(|((start, group), (tickets, hours_sum))| RepairTimeRow { period, start, group, tickets, hours_sum })

@@ -36,11 +36,11 @@ pub fn open_tickets(histories: &[TicketHistory], now: EpochMs) -> BTreeMap<Group
         }
         row.open += 1;
         let on_site = h.reached(TicketState::OnSite).is_some();
-        let late_on_site = !on_site && now > t.on_site_due;
+        let late_on_site = !on_site && now > t.due.on_site_due;
         row.on_site_breached += u64::from(late_on_site);
-        row.response_breached += u64::from(h.reached(TicketState::Accepted).is_none() && now > t.response_due);
-        let close = t.on_site_due - now <= AT_RISK_WITHIN_MS;
-        row.at_risk += u64::from(!on_site && !late_on_site && (close || t.deadline_at_risk));
+        row.response_breached += u64::from(h.reached(TicketState::Accepted).is_none() && now > t.due.response_due);
+        let close = t.due.on_site_due - now <= AT_RISK_WITHIN_MS;
+        row.at_risk += u64::from(!on_site && !late_on_site && (close || t.assignment.deadline_at_risk));
     }
     rows
 }
@@ -98,7 +98,7 @@ pub fn fault_share(histories: &[TicketHistory], now: EpochMs) -> Vec<FaultRow> {
     let mut counts: BTreeMap<&FaultCode, u64> = BTreeMap::new();
     for h in histories {
         let t = &h.ticket;
-        if !h.cancelled() && t.detected_at > now - TRAILING_MS && t.detected_at <= now {
+        if !h.cancelled() && t.due.detected_at > now - TRAILING_MS && t.due.detected_at <= now {
             *counts.entry(&t.fault_code).or_default() += 1;
         }
     }

@@ -51,7 +51,7 @@ fn ticket(id: &str, on: On, detected: EpochMs) -> TicketHistory {
         to_state: Some(S::Open),
         actor: "engine".into(),
         detail: ticket.description.clone(),
-        engineer: None,
+        engineer_id: None,
     };
     TicketHistory { ticket, site: SiteId::new(on.site), events: vec![opened], parts: Vec::new() }
 }
@@ -69,7 +69,7 @@ fn walk(mut h: TicketHistory, steps: &[(TicketState, EpochMs)]) -> TicketHistory
             to_state: Some(to),
             actor: "test".into(),
             detail: String::new(),
-            engineer: None,
+            engineer_id: None,
         });
         h.ticket.state = to;
         h.ticket.updated_at = at;
@@ -89,13 +89,13 @@ fn on_site(h: TicketHistory, accepted_at: EpochMs, at: EpochMs) -> TicketHistory
 
 /// Accepted and on site at detection, resolved at `at`.
 fn resolved(h: TicketHistory, at: EpochMs) -> TicketHistory {
-    let detected = h.ticket.detected_at;
+    let detected = h.ticket.due.detected_at;
     walk(on_site(h, detected, detected), &[(S::Resolved, at)])
 }
 
 fn due(mut h: TicketHistory, response: EpochMs, on_site: EpochMs) -> TicketHistory {
-    h.ticket.response_due = response;
-    h.ticket.on_site_due = on_site;
+    h.ticket.due.response_due = response;
+    h.ticket.due.on_site_due = on_site;
     h
 }
 
@@ -535,7 +535,7 @@ fn open_tickets_count_breaches_and_risk_per_group() {
     let d = b + 6 * H;
     let pump = |id: &str, response: EpochMs, on_site: EpochMs| due(ticket(id, PUMP, d), response, on_site);
     let flagged = |mut h: TicketHistory| {
-        h.ticket.deadline_at_risk = true;
+        h.ticket.assignment.deadline_at_risk = true;
         h
     };
     let hs = [
@@ -813,7 +813,8 @@ fn a_report_saying_the_first_visit_did_not_fix_it_is_a_first_time_fix_miss() {
             first_time_fix: first,
             repaired_at: r,
         };
-        h.ticket.service_report = Some(FiledReport { report, filed_by: "eng".into(), filed_at: r, late: false });
+        h.ticket.closure.service_report =
+            Some(FiledReport { report, filed_by: "eng".into(), filed_at: r, late: false });
         h
     };
     // T1 reported fixed first time, T2 not; T3 has no report (counted by repeats only): 2 of 3 met.

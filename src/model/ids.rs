@@ -45,6 +45,14 @@ macro_rules! string_id {
                 &self.0
             }
         }
+
+        /// Any text is a valid id (read back from a stored column).
+        impl std::str::FromStr for $name {
+            type Err = std::convert::Infallible;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Ok(Self::new(s))
+            }
+        }
     )*};
 }
 

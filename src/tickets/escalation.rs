@@ -7,7 +7,7 @@
 
 use super::redispatch::Redispatch;
 use super::severity::Raised;
-use super::store::{record_event, update_if, Event, TICKET_COLUMNS};
+use super::store::{record_event, update_if, Event};
 use super::EventKind;
 use super::{Actor, TicketStore};
 use super::{EscalationAction, EscalationConfig};
@@ -34,11 +34,12 @@ impl TicketStore {
     }
 
     pub(super) async fn tickets_where(&self, condition: &str, at: EpochMs) -> Result<Vec<Ticket>, StoreError> {
-        let rows = sqlx::query(&format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE {condition} ORDER BY on_site_due"))
-            .bind(at)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(|r| super::store::ticket_from_row(r).map_err(StoreError::from)).collect()
+        let rows =
+            sqlx::query(&format!("SELECT {} FROM tickets WHERE {condition} ORDER BY on_site_due", Ticket::columns()))
+                .bind(at)
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter().map(|r| crate::db::from_row(r).map_err(StoreError::from)).collect()
     }
 
     /// Marks the ticket escalated (once), and raises it as `raise` says in
@@ -193,7 +194,7 @@ impl Escalator {
         let has = |a| self.config.actions.contains(&a);
         let tickets = &self.redispatch.tickets;
         for t in tickets.response_overdue(now).await? {
-            let late_min = (now - t.response_due) / 60_000;
+            let late_min = (now - t.due.response_due) / 60_000;
             let detail = format!("not accepted {late_min} min after its response deadline");
             let raise = has(EscalationAction::RaiseSeverity).then(|| self.redispatch.raised(&t)).flatten();
             let Some(raised) = tickets.escalate(&t.id, raise.as_ref(), &detail, now).await? else { continue };
@@ -203,18 +204,14 @@ impl Escalator {
                 tracing::warn!(ticket = %t.id, asset = %t.asset_id, severity = %t.severity, %detail, "escalated to the supervisor");
             }
             // Dispatch again at the severity and deadlines just set (an emergency may take the flying team).
-            let t = match &raise {
-                Some(r) => Ticket {
-                    severity: r.to,
-                    response_due: r.due.response_due,
-                    on_site_due: r.due.on_site_due,
-                    resolution_due: Some(r.due.resolution_due),
-                    ..t
-                },
-                None => t,
-            };
+            let mut t = t;
+            if let Some(r) = &raise {
+                r.apply_to(&mut t);
+            }
             let moved = if has(EscalationAction::Reassign) {
-                self.redispatch.redispatch(&t, t.engineer_id.as_ref(), Actor::SlaTimer, "escalation", now).await?
+                self.redispatch
+                    .redispatch(&t, t.assignment.engineer_id.as_ref(), Actor::SlaTimer, "escalation", now)
+                    .await?
             } else if raise.is_some() {
                 self.redispatch.redispatch_if_late(&t, Actor::SlaTimer, "escalation", now).await?
             } else {
@@ -224,12 +221,12 @@ impl Escalator {
         }
         let horizon = now + self.config.at_risk_within.as_millis();
         for t in tickets.nearing_on_site_deadline(horizon).await? {
-            let detail = countdown(t.on_site_due, now, "no engineer on site", "on-site");
+            let detail = countdown(t.due.on_site_due, now, "no engineer on site", "on-site");
             tickets.flag_at_risk(&t.id, &detail, now).await?;
             counts.flagged_at_risk += 1;
         }
         for t in tickets.nearing_resolution_deadline(horizon).await? {
-            let detail = countdown(t.resolution_due.unwrap_or(now), now, "not resolved", "resolution");
+            let detail = countdown(t.due.resolution_due.unwrap_or(now), now, "not resolved", "resolution");
             tickets.flag(&t.id, EventKind::ResolutionAtRisk, &detail, now).await?;
             tracing::warn!(ticket = %t.id, %detail, "resolution deadline at risk");
             counts.resolution_at_risk += 1;
@@ -314,10 +311,10 @@ mod tests {
         assert_eq!((counts.escalated, counts.reassigned, counts.flagged_at_risk), (1, 1, 0));
         let d = db.tickets().ticket(id.as_str()).await.unwrap().unwrap();
         assert_eq!(d.ticket.severity, Severity::Major, "raised one tier");
-        assert!(d.ticket.engineer_id.as_ref().is_some_and(|e| e != &first), "taken from {first}");
+        assert!(d.ticket.assignment.engineer_id.as_ref().is_some_and(|e| e != &first), "taken from {first}");
         let kinds: Vec<&str> = d.events.iter().map(|e| e.kind.as_str()).collect();
         assert_eq!(kinds, ["opened", "assigned", "escalated", "severity_raised", "reassigned"]);
-        assert_eq!(d.ticket.response_due, t0 + 60 * MIN, "the major tier's 4 h is later than the 1 h it had");
+        assert_eq!(d.ticket.due.response_due, t0 + 60 * MIN, "the major tier's 4 h is later than the 1 h it had");
         assert_eq!(timer.pass(t0 + 62 * MIN).await.unwrap().escalated, 0, "escalated once");
 
         // Two hours before the on-site deadline, nobody on site: flagged, once.
@@ -325,7 +322,7 @@ mod tests {
         assert_eq!(timer.pass(t0 + 22 * 60 * MIN + MIN).await.unwrap().flagged_at_risk, 1);
         assert_eq!(timer.pass(t0 + 22 * 60 * MIN + 2 * MIN).await.unwrap().flagged_at_risk, 0);
         let t = db.tickets().ticket(id.as_str()).await.unwrap().unwrap().ticket;
-        assert!(t.deadline_at_risk);
+        assert!(t.assignment.deadline_at_risk);
         // A reassignment resets the dispatcher's verdict, not the timer's flag: still once.
         db.tickets()
             .assign(id.as_str(), &first, "back", false, "dispatcher", t0 + 22 * 60 * MIN + 3 * MIN)

@@ -1,6 +1,6 @@
 //! Test tickets: open repair tickets with the default major-tier deadlines.
 
-use super::{Remedy, Ticket, TicketState, Warranty};
+use super::{AfterSalesRecord, AssignmentRecord, Closure, Due, Remedy, Ticket, TicketState, Warranty};
 use crate::model::{AssetId, EpochMs, FaultCode, ModelId, RuleId, Severity, TicketId, TicketKind};
 
 const HOUR: i64 = 3_600_000;
@@ -18,24 +18,29 @@ pub(crate) fn ticket(id: &str, asset: &str, model: &str, fault: &str, detected: 
         severity: Severity::Major,
         state: TicketState::Open,
         description: format!("{fault} on {asset}"),
-        detected_at: detected,
-        response_due: detected + 4 * HOUR,
-        on_site_due: detected + 24 * HOUR,
-        resolution_due: Some(detected + 48 * HOUR),
-        sla_tier: "major".into(),
-        engineer_id: None,
-        assignment_note: String::new(),
-        parts_note: String::new(),
-        deadline_at_risk: false,
-        warranty: Warranty::InWarranty,
-        warranty_note: String::new(),
-        remedy: Remedy::Repair,
-        remedy_note: String::new(),
-        quote: None,
-        quote_accepted_at: None,
-        progress_code: None,
-        service_report: None,
-        follow_up: None,
+        due: Due {
+            detected_at: detected,
+            response_due: detected + 4 * HOUR,
+            on_site_due: detected + 24 * HOUR,
+            resolution_due: Some(detected + 48 * HOUR),
+            sla_tier: "major".into(),
+        },
+        assignment: AssignmentRecord {
+            engineer_id: None,
+            assignment_note: String::new(),
+            parts_note: String::new(),
+            deadline_at_risk: false,
+        },
+        after_sales: AfterSalesRecord {
+            warranty: Warranty::InWarranty,
+            warranty_note: String::new(),
+            remedy: Remedy::Repair,
+            remedy_note: String::new(),
+            quote: None,
+            quote_accepted_at: None,
+            progress_code: None,
+        },
+        closure: Closure { service_report: None, follow_up: None },
         evidence_count: 1,
         created_at: detected,
         updated_at: detected,

@@ -1,12 +1,12 @@
 //! Whole ticket histories in three queries, for the KPIs and the InfluxDB
 //! feed (which read many tickets at once, not one by one).
 
-use super::store::{event_from_row, ticket_from_row, EVENT_COLUMNS, TICKET_COLUMNS};
 use super::TicketStore;
 use super::{EventRecord, StoreError, Ticket, TicketState};
 use crate::db::col;
+use crate::db::from_row;
 use crate::dispatch::PartLine;
-use crate::dispatch::{part_line_from_row, PART_COLUMNS};
+
 use crate::model::{EpochMs, TicketId};
 use sqlx::any::AnyRow;
 use std::collections::HashMap;
@@ -34,23 +34,23 @@ impl TicketStore {
         };
         let mut out = Vec::new();
         let mut index: HashMap<TicketId, usize> = HashMap::new();
-        let tickets = format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE {chosen} ORDER BY detected_at, id");
+        let tickets = format!("SELECT {} FROM tickets WHERE {chosen} ORDER BY detected_at, id", Ticket::columns());
         for row in self.rows(&tickets, since).await? {
-            let ticket = ticket_from_row(&row)?;
+            let ticket: Ticket = from_row(&row)?;
             index.insert(ticket.id.clone(), out.len());
             out.push(StoredHistory { ticket, events: Vec::new(), parts: Vec::new() });
         }
         let owner = |row: &AnyRow| -> Result<Option<usize>, StoreError> {
             Ok(index.get(col::<String>(row, "ticket_id")?.as_str()).copied())
         };
-        for row in self.rows(&children(EVENT_COLUMNS, "ticket_events", "seq"), since).await? {
+        for row in self.rows(&children(EventRecord::columns(), "ticket_events", "seq"), since).await? {
             if let Some(i) = owner(&row)? {
-                out[i].events.push(event_from_row(&row)?);
+                out[i].events.push(from_row(&row)?);
             }
         }
-        for row in self.rows(&children(PART_COLUMNS, "ticket_parts", "part"), since).await? {
+        for row in self.rows(&children(PartLine::columns(), "ticket_parts", "part"), since).await? {
             if let Some(i) = owner(&row)? {
-                out[i].parts.push(part_line_from_row(&row)?);
+                out[i].parts.push(from_row(&row)?);
             }
         }
         Ok(out)

@@ -30,7 +30,7 @@ pub use remedy::Remedy;
 pub use service::ServiceContext;
 pub use state::TicketState;
 pub use store::{
-    AfterSales, EventRecord, EvidenceRecord, NewTicket, OpenOutcome, StoreError, Ticket, TicketDetail, TicketFilter,
-    TicketStore,
+    AfterSales, AfterSalesRecord, AssignmentRecord, Closure, Due, EventRecord, EvidenceRecord, NewTicket, OpenOutcome,
+    StoreError, Ticket, TicketDetail, TicketFilter, TicketStore,
 };
 pub use warranty::Warranty;

@@ -202,7 +202,7 @@ impl Redispatch {
             skills: &rule.skills,
             severity: t.severity,
             at,
-            on_site_due: t.on_site_due,
+            on_site_due: t.due.on_site_due,
             excluded,
         })
     }
@@ -231,13 +231,13 @@ impl Redispatch {
         let choice = self.dispatcher.choose(need, &self.tickets.engineer_loads().await?);
         let note = format!("{why}: {}", choice.note);
         match &choice.engineer {
-            Some(e) if t.engineer_id.as_ref() == Some(e) => {
+            Some(e) if t.assignment.engineer_id.as_ref() == Some(e) => {
                 self.tickets.note_assignment(&t.id, &note, choice.at_risk).await?;
                 return Ok(None);
             }
             Some(e) => {
                 let a = Assignment { engineer: e, note: &note, at_risk: choice.at_risk, actor };
-                match self.tickets.assign_if(t.id.as_str(), Some(t.engineer_id.as_ref()), &a, now).await {
+                match self.tickets.assign_if(t.id.as_str(), Some(t.assignment.engineer_id.as_ref()), &a, now).await {
                     Ok(_) => {}
                     Err(e) if changed_meanwhile(&e) => return Ok(None),
                     Err(e) => return Err(e),
@@ -297,7 +297,7 @@ impl Redispatch {
             .enumerate()
             .filter_map(|(i, (t, x))| Some((i, self.need(t, now, x)?)))
             .unzip();
-        for e in planned.iter().filter_map(|&i| tickets[i].engineer_id.as_ref()) {
+        for e in planned.iter().filter_map(|&i| tickets[i].assignment.engineer_id.as_ref()) {
             if let Some(l) = loads.get_mut(e) {
                 *l = l.saturating_sub(1);
             }
@@ -308,11 +308,11 @@ impl Redispatch {
     /// Applies one planned choice, only if the ticket is as the plan saw
     /// it: one accepted, reassigned or declined meanwhile stays as it is.
     async fn apply(&self, t: &Ticket, c: &Choice, why: &str, now: EpochMs, out: &mut Replan) -> Result<(), StoreError> {
-        if c.engineer == t.engineer_id {
+        if c.engineer == t.assignment.engineer_id {
             return Ok(());
         }
         let note = format!("re-plan ({why}): {}", c.note);
-        let held = t.engineer_id.as_ref();
+        let held = t.assignment.engineer_id.as_ref();
         let done = match &c.engineer {
             Some(e) => {
                 let a = Assignment { engineer: e, note: &note, at_risk: c.at_risk, actor: Actor::Replan };

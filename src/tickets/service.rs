@@ -192,7 +192,7 @@ impl ServiceContext {
     /// threshold crossing before the ticket's on-site deadline.
     async fn raise_if_worse(&self, id: &TicketId, f: &Finding) -> Result<(), Abandoned> {
         let Some(crossing) = forecast_crossing(f) else { return Ok(()) };
-        let Some(t) = self.read_ticket(f, id).await?.filter(|t| crossing < t.on_site_due) else { return Ok(()) };
+        let Some(t) = self.read_ticket(f, id).await?.filter(|t| crossing < t.due.on_site_due) else { return Ok(()) };
         let Some(r) = self.redispatch.raised(&t) else { return Ok(()) };
         let hours = (crossing - f.evidence.at) as f64 / 3_600_000.0;
         let detail = r.detail(&format!("forecast: threshold crossed in {hours:.1} h, before the on-site deadline"));
@@ -381,26 +381,32 @@ mod tests {
         ctx.apply(&finding(&rules, &fleet, 0), 0).await.unwrap();
         ctx.apply(&finding(&rules, &fleet, 1), 0).await.unwrap();
         let tickets = db.tickets().list_tickets(&TicketFilter { limit: 10, ..Default::default() }).await.unwrap();
-        let remedy_of = |i: usize| tickets.iter().find(|t| t.asset_id == fleet.assets()[i].id).map(|t| t.remedy);
+        let remedy_of =
+            |i: usize| tickets.iter().find(|t| t.asset_id == fleet.assets()[i].id).map(|t| t.after_sales.remedy);
         assert_eq!(remedy_of(0), Some(Remedy::ExchangeOrRefund));
         assert_eq!(remedy_of(1), Some(Remedy::Repair), "no repair history: an ordinary repair");
         let t = tickets.iter().find(|t| t.asset_id == fleet.assets()[0].id).unwrap();
-        assert!(t.remedy_note.contains("2026-03-01, 2026-03-02, 2026-03-03"), "{}", t.remedy_note);
+        assert!(
+            t.after_sales.remedy_note.contains("2026-03-01, 2026-03-02, 2026-03-03"),
+            "{}",
+            t.after_sales.remedy_note
+        );
         // Work the warranty does not cover is quoted; covered work is not.
-        let warranty_of = |i: usize| tickets.iter().find(|t| t.asset_id == fleet.assets()[i].id).map(|t| t.warranty);
+        let warranty_of =
+            |i: usize| tickets.iter().find(|t| t.asset_id == fleet.assets()[i].id).map(|t| t.after_sales.warranty);
         assert_eq!((warranty_of(0), warranty_of(1)), (Some(Warranty::InWarranty), Some(Warranty::OutOfWarranty)));
         for t in &tickets {
-            let quoted = t.quote.as_ref().map(|q| q.total);
-            match t.warranty {
+            let quoted = t.after_sales.quote.as_ref().map(|q| q.total);
+            match t.after_sales.warranty {
                 Warranty::OutOfWarranty | Warranty::Excluded => assert!(quoted.is_some_and(|x| x > 0.0), "{t:?}"),
                 _ => assert_eq!(quoted, None),
             }
         }
         // Every ticket carries its unit's warranty position as of detection.
-        let today = chrono::DateTime::from_timestamp_millis(t.detected_at).unwrap().date_naive();
+        let today = chrono::DateTime::from_timestamp_millis(t.due.detected_at).unwrap().date_naive();
         for t in &tickets {
             let expected = warranty::assess(fleet.asset(t.asset_id.as_str()).unwrap(), today);
-            assert_eq!((t.warranty, &t.warranty_note), (expected.warranty, &expected.note));
+            assert_eq!((t.after_sales.warranty, &t.after_sales.warranty_note), (expected.warranty, &expected.note));
         }
     }
 
@@ -426,7 +432,8 @@ mod tests {
             ctx.apply(&Finding { evidence: Evidence { at: at(h), ..f.evidence.clone() }, ..f }, 0).await.unwrap();
         }
         let tickets = db.tickets().list_tickets(&TicketFilter { limit: 10, ..Default::default() }).await.unwrap();
-        let note = |i: usize| &tickets.iter().find(|t| t.asset_id == fleet.assets()[i].id).unwrap().assignment_note;
+        let note =
+            |i: usize| &tickets.iter().find(|t| t.asset_id == fleet.assets()[i].id).unwrap().assignment.assignment_note;
         assert!(note(0).contains("starts in 5.0 h"), "at 03:00 the 08:00 shift: {}", note(0));
         assert!(note(1).contains("on shift"), "at 10:00 on shift: {}", note(1));
         let opened = db.tickets().ticket(tickets[0].id.as_str()).await.unwrap().unwrap().events[0].at;
@@ -467,11 +474,11 @@ mod tests {
         let tickets = db.tickets().list_tickets(&TicketFilter { limit: 10, ..Default::default() }).await.unwrap();
         let of = |i: usize| tickets.iter().find(|t| t.asset_id == fleet.assets()[i].id).unwrap();
         let (covered, standard) = (of(0), of(1));
-        assert_eq!(covered.sla_tier, format!("contract {}: platinum", contract.id));
-        assert_eq!(covered.on_site_due - covered.detected_at, 4 * 3_600_000, "the contract's 4 h");
-        assert_eq!(covered.resolution_due, Some(covered.detected_at + 12 * 3_600_000));
-        assert_eq!(standard.sla_tier, "emergency");
-        assert_eq!(standard.on_site_due - standard.detected_at, 12 * 3_600_000, "the standard 12 h");
+        assert_eq!(covered.due.sla_tier, format!("contract {}: platinum", contract.id));
+        assert_eq!(covered.due.on_site_due - covered.due.detected_at, 4 * 3_600_000, "the contract's 4 h");
+        assert_eq!(covered.due.resolution_due, Some(covered.due.detected_at + 12 * 3_600_000));
+        assert_eq!(standard.due.sla_tier, "emergency");
+        assert_eq!(standard.due.on_site_due - standard.due.detected_at, 12 * 3_600_000, "the standard 12 h");
     }
 
     #[tokio::test]

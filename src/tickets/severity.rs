@@ -31,6 +31,16 @@ pub struct Raised {
     pub due: Deadlines,
 }
 
+impl Raised {
+    /// The ticket as the raise leaves it: the new severity and deadlines.
+    pub fn apply_to(&self, t: &mut Ticket) {
+        t.severity = self.to;
+        t.due.response_due = self.due.response_due;
+        t.due.on_site_due = self.due.on_site_due;
+        t.due.resolution_due = Some(self.due.resolution_due);
+    }
+}
+
 /// What raising `t` one tier means, given the new tier's deadlines `tier`;
 /// `None` for an emergency (the top) or a ticket no longer open.
 pub fn raised(t: &Ticket, tier: Deadlines) -> Option<Raised> {
@@ -38,14 +48,14 @@ pub fn raised(t: &Ticket, tier: Deadlines) -> Option<Raised> {
         return None;
     }
     let mut due = Deadlines {
-        tier: t.sla_tier.clone(),
-        response_due: tier.response_due.min(t.response_due),
-        on_site_due: tier.on_site_due.min(t.on_site_due),
-        resolution_due: t.resolution_due.map_or(tier.resolution_due, |r| r.min(tier.resolution_due)),
+        tier: t.due.sla_tier.clone(),
+        response_due: tier.response_due.min(t.due.response_due),
+        on_site_due: tier.on_site_due.min(t.due.on_site_due),
+        resolution_due: t.due.resolution_due.map_or(tier.resolution_due, |r| r.min(tier.resolution_due)),
     };
     // The tier's name only where one of its deadlines now counts.
     if (due.response_due, due.on_site_due, Some(due.resolution_due))
-        != (t.response_due, t.on_site_due, t.resolution_due)
+        != (t.due.response_due, t.due.on_site_due, t.due.resolution_due)
     {
         due.tier = tier.tier;
     }
@@ -110,7 +120,7 @@ impl TicketStore {
 impl Redispatch {
     /// The deadlines `t` would have one tier up.
     pub fn raised(&self, t: &Ticket) -> Option<Raised> {
-        raised(t, deadlines_for(&self.sla, &self.fleet, &t.asset_id, t.severity.raised(), t.detected_at))
+        raised(t, deadlines_for(&self.sla, &self.fleet, &t.asset_id, t.severity.raised(), t.due.detected_at))
     }
 
     /// After a raise: an open ticket is dispatched again (the new tier may
@@ -123,7 +133,7 @@ impl Redispatch {
         why: &str,
         now: EpochMs,
     ) -> Result<Option<EngineerId>, StoreError> {
-        let late = match (t.state, &t.engineer_id) {
+        let late = match (t.state, &t.assignment.engineer_id) {
             (TicketState::Open, _) => true,
             (TicketState::Assigned, Some(holder)) => !self.holder_on_time(t, holder, now),
             _ => false,
@@ -136,7 +146,7 @@ impl Redispatch {
 
     fn holder_on_time(&self, t: &Ticket, holder: &EngineerId, now: EpochMs) -> bool {
         let site = self.fleet.asset(t.asset_id.as_str()).map(|a| a.location);
-        site.and_then(|s| self.dispatcher.arrival(holder, &s, now)).is_some_and(|at| at <= t.on_site_due)
+        site.and_then(|s| self.dispatcher.arrival(holder, &s, now)).is_some_and(|at| at <= t.due.on_site_due)
     }
 }
 

@@ -12,11 +12,10 @@ use super::report::{FiledReport, FollowUp};
 use super::warranty::Warranty;
 use super::TicketState;
 use super::{Actor, EventKind};
-use crate::db::{col, Classify, DbError, ErrorClass};
+use crate::db::{col, parse, Classify, DbError, ErrorClass};
 use crate::dispatch::PartLine;
 use crate::model::{AssetId, EngineerId, EpochMs, FaultCode, ModelId, RuleId, Severity, TicketId, TicketKind};
 use serde::Serialize;
-use sqlx::any::AnyRow;
 use sqlx::{Any, Transaction};
 use std::collections::HashMap;
 
@@ -80,45 +79,86 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Ticket {
-    pub id: TicketId,
-    pub asset_id: AssetId,
-    pub model: ModelId,
-    pub fault_code: FaultCode,
-    pub rule_id: RuleId,
-    pub kind: TicketKind,
-    pub severity: Severity,
-    pub state: TicketState,
-    pub description: String,
-    pub detected_at: EpochMs,
-    pub response_due: EpochMs,
-    pub on_site_due: EpochMs,
-    /// Absent on tickets opened before resolution deadlines were kept.
-    pub resolution_due: Option<EpochMs>,
-    /// The tier the deadlines came from: `major`, or a contract's own.
-    pub sla_tier: String,
-    pub engineer_id: Option<EngineerId>,
-    pub assignment_note: String,
-    pub parts_note: String,
-    /// No qualified engineer can reach the site before the on-site deadline.
-    pub deadline_at_risk: bool,
-    pub warranty: Warranty,
-    pub warranty_note: String,
-    /// Repair, exchange (warranty) or exchange/refund (repeat repairs).
-    pub remedy: Remedy,
-    pub remedy_note: String,
-    /// Out-of-warranty work: the price, accepted (when) by the customer or not yet.
-    pub quote: Option<Quote>,
-    pub quote_accepted_at: Option<EpochMs>,
-    /// Given to the customer: `GET /api/v1/progress/{code}` shows this ticket only.
-    pub progress_code: Option<String>,
-    pub service_report: Option<FiledReport>,
-    pub follow_up: Option<FollowUp>,
-    pub evidence_count: i64,
-    pub created_at: EpochMs,
-    pub updated_at: EpochMs,
+crate::db::record! {
+    #[derive(Debug, Clone, PartialEq, Serialize)]
+    pub struct Ticket {
+        pub id: TicketId,
+        pub asset_id: AssetId,
+        pub model: ModelId,
+        pub fault_code: FaultCode,
+        pub rule_id: RuleId,
+        pub kind: TicketKind,
+        pub severity: Severity,
+        pub state: TicketState,
+        pub description: String,
+        #[serde(flatten)]
+        pub due: Due,
+        #[serde(flatten)]
+        pub assignment: AssignmentRecord,
+        #[serde(flatten)]
+        pub after_sales: AfterSalesRecord,
+        #[serde(flatten)]
+        pub closure: Closure,
+        pub evidence_count: i64,
+        pub created_at: EpochMs,
+        pub updated_at: EpochMs,
+    }
 }
+
+crate::db::record! {
+    /// When the fault was detected and what the SLA made due by when.
+    #[derive(Debug, Clone, PartialEq, Serialize)]
+    pub struct Due {
+        pub detected_at: EpochMs,
+        pub response_due: EpochMs,
+        pub on_site_due: EpochMs,
+        /// Absent on tickets opened before resolution deadlines were kept.
+        pub resolution_due: Option<EpochMs>,
+        /// The tier the deadlines came from: `major`, or a contract's own.
+        pub sla_tier: String,
+    }
+}
+
+crate::db::record! {
+    /// Who holds the ticket, why, and what the parts plan says.
+    #[derive(Debug, Clone, PartialEq, Serialize)]
+    pub struct AssignmentRecord {
+        pub engineer_id: Option<EngineerId>,
+        pub assignment_note: String,
+        pub parts_note: String,
+        /// No qualified engineer can reach the site before the on-site deadline.
+        pub deadline_at_risk: bool,
+    }
+}
+
+crate::db::record! {
+    /// Warranty, remedy and price, and the customer's way to follow it.
+    #[derive(Debug, Clone, PartialEq, Serialize)]
+    pub struct AfterSalesRecord {
+        pub warranty: Warranty,
+        pub warranty_note: String,
+        /// Repair, exchange (warranty) or exchange/refund (repeat repairs).
+        pub remedy: Remedy,
+        pub remedy_note: String,
+        /// Out-of-warranty work: the price, accepted (when) by the customer or not yet.
+        pub quote: Option<Quote>,
+        pub quote_accepted_at: Option<EpochMs>,
+        /// Given to the customer: `GET /api/v1/progress/{code}` shows this ticket only.
+        pub progress_code: Option<String>,
+    }
+}
+
+crate::db::record! {
+    /// How the work ended: the engineer's report and the customer's follow-up.
+    #[derive(Debug, Clone, PartialEq, Serialize)]
+    pub struct Closure {
+        pub service_report: Option<FiledReport>,
+        pub follow_up: Option<FollowUp>,
+    }
+}
+
+crate::db::text_column!(TicketState, Warranty, Remedy, EventKind);
+crate::db::json_column!(Quote, FiledReport, FollowUp);
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EvidenceRecord {
@@ -127,24 +167,27 @@ pub struct EvidenceRecord {
     pub body: serde_json::Value,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct EventRecord {
-    pub seq: i64,
-    pub at: EpochMs,
-    pub kind: EventKind,
-    pub from_state: Option<TicketState>,
-    pub to_state: Option<TicketState>,
-    pub actor: String,
-    pub detail: String,
-    /// The engineer it concerns (assigned, reassigned, declined, withdrawn);
-    /// `None` on events written before the column existed.
-    pub engineer: Option<EngineerId>,
+crate::db::record! {
+    #[derive(Debug, Clone, PartialEq, Serialize)]
+    pub struct EventRecord {
+        pub seq: i64,
+        pub at: EpochMs,
+        pub kind: EventKind,
+        pub from_state: Option<TicketState>,
+        pub to_state: Option<TicketState>,
+        pub actor: String,
+        pub detail: String,
+        /// The engineer it concerns (assigned, reassigned, declined, withdrawn);
+        /// `None` on events written before the column existed.
+        #[serde(rename = "engineer")]
+        pub engineer_id: Option<EngineerId>,
+    }
 }
 
 impl EventRecord {
     /// The engineer an `assigned` or `reassigned` event put on the ticket.
     pub fn assigned_engineer(&self) -> Option<&EngineerId> {
-        self.engineer.as_ref().filter(|_| self.kind.assigns())
+        self.engineer_id.as_ref().filter(|_| self.kind.assigns())
     }
 }
 
@@ -208,12 +251,6 @@ pub struct TicketFilter {
     pub limit: i64,
     pub offset: i64,
 }
-
-pub(super) const TICKET_COLUMNS: &str =
-    "id, asset_id, model, fault_code, rule_id, kind, severity, state, description, \
-     detected_at, response_due, on_site_due, resolution_due, sla_tier, engineer_id, assignment_note, parts_note, deadline_at_risk, \
-     warranty, warranty_note, remedy, remedy_note, quote, quote_accepted_at, progress_code, service_report, follow_up, \
-     evidence_count, created_at, updated_at";
 
 crate::db::store!(
     /// Tickets, their events, evidence and after-sales records: what the
@@ -320,21 +357,23 @@ impl TicketStore {
                 })
             })
             .collect::<Result<_, DbError>>()?;
-        let events =
-            sqlx::query(&format!("SELECT {EVENT_COLUMNS} FROM ticket_events WHERE ticket_id = $1 ORDER BY seq"))
-                .bind(id)
-                .fetch_all(&self.pool)
-                .await?
-                .iter()
-                .map(event_from_row)
-                .collect::<Result<_, DbError>>()?;
+        let events = sqlx::query(&format!(
+            "SELECT {} FROM ticket_events WHERE ticket_id = $1 ORDER BY seq",
+            EventRecord::columns()
+        ))
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(crate::db::from_row)
+        .collect::<Result<_, DbError>>()?;
         let parts = self.ticket_parts(id).await?;
         Ok(Some(TicketDetail { ticket, evidence, events, parts }))
     }
 
     /// Newest detections first.
     pub async fn list_tickets(&self, f: &TicketFilter) -> Result<Vec<Ticket>, StoreError> {
-        let mut sql = format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE 1 = 1");
+        let mut sql = format!("SELECT {} FROM tickets WHERE 1 = 1", Ticket::columns());
         let mut binds: Vec<String> = Vec::new();
         let mut filter = |column: &str, value: Option<String>| {
             if let Some(v) = value {
@@ -357,7 +396,7 @@ impl TicketStore {
             q = q.bind(b.as_str());
         }
         let rows = q.fetch_all(&self.pool).await?;
-        rows.iter().map(|r| ticket_from_row(r).map_err(StoreError::from)).collect()
+        rows.iter().map(|r| crate::db::from_row(r).map_err(StoreError::from)).collect()
     }
 
     /// Moves a ticket along its lifecycle (accept, depart, arrive, close,
@@ -466,11 +505,11 @@ impl TicketStore {
     }
 
     async fn find_ticket(&self, id: &str) -> Result<Option<Ticket>, StoreError> {
-        let row = sqlx::query(&format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE id = $1"))
+        let row = sqlx::query(&format!("SELECT {} FROM tickets WHERE id = $1", Ticket::columns()))
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
-        Ok(row.map(|r| ticket_from_row(&r)).transpose()?)
+        Ok(row.map(|r| crate::db::from_row(&r)).transpose()?)
     }
 
     async fn ticket_row(&self, id: &str) -> Result<Ticket, StoreError> {
@@ -655,70 +694,4 @@ async fn append_evidence(
         .execute(&mut **tx)
         .await?;
     Ok(())
-}
-
-fn parse<T: std::str::FromStr>(s: &str) -> Result<T, DbError>
-where
-    T::Err: std::fmt::Display,
-{
-    s.parse().map_err(|e: T::Err| DbError::Corrupt(e.to_string()))
-}
-
-/// The columns `event_from_row` reads.
-pub(super) const EVENT_COLUMNS: &str = "seq, at, kind, from_state, to_state, actor, detail, engineer_id";
-
-/// A `ticket_events` row (`EVENT_COLUMNS`).
-pub(super) fn event_from_row(r: &AnyRow) -> Result<EventRecord, DbError> {
-    Ok(EventRecord {
-        seq: col(r, "seq")?,
-        at: col(r, "at")?,
-        kind: parse(&col::<String>(r, "kind")?)?,
-        from_state: col::<Option<String>>(r, "from_state")?.map(|s| parse(&s)).transpose()?,
-        to_state: col::<Option<String>>(r, "to_state")?.map(|s| parse(&s)).transpose()?,
-        actor: col(r, "actor")?,
-        detail: col(r, "detail")?,
-        engineer: col::<Option<String>>(r, "engineer_id")?.map(EngineerId::new),
-    })
-}
-
-/// A nullable column holding a JSON document.
-fn json_col<T: serde::de::DeserializeOwned>(r: &AnyRow, name: &str) -> Result<Option<T>, DbError> {
-    col::<Option<String>>(r, name)?
-        .map(|text| serde_json::from_str(&text).map_err(|e| DbError::Corrupt(format!("{name}: {e}"))))
-        .transpose()
-}
-
-pub(super) fn ticket_from_row(r: &AnyRow) -> Result<Ticket, DbError> {
-    Ok(Ticket {
-        id: TicketId::new(col::<String>(r, "id")?),
-        asset_id: AssetId::new(col::<String>(r, "asset_id")?),
-        model: ModelId::new(col::<String>(r, "model")?),
-        fault_code: FaultCode::new(col::<String>(r, "fault_code")?),
-        rule_id: RuleId::new(col::<String>(r, "rule_id")?),
-        kind: parse(&col::<String>(r, "kind")?)?,
-        severity: parse(&col::<String>(r, "severity")?)?,
-        state: parse(&col::<String>(r, "state")?)?,
-        description: col(r, "description")?,
-        detected_at: col(r, "detected_at")?,
-        response_due: col(r, "response_due")?,
-        on_site_due: col(r, "on_site_due")?,
-        resolution_due: col(r, "resolution_due")?,
-        sla_tier: col(r, "sla_tier")?,
-        engineer_id: col::<Option<String>>(r, "engineer_id")?.map(EngineerId::new),
-        assignment_note: col(r, "assignment_note")?,
-        parts_note: col(r, "parts_note")?,
-        deadline_at_risk: col::<i64>(r, "deadline_at_risk")? != 0,
-        warranty: parse(&col::<String>(r, "warranty")?)?,
-        warranty_note: col(r, "warranty_note")?,
-        remedy: parse(&col::<String>(r, "remedy")?)?,
-        remedy_note: col(r, "remedy_note")?,
-        quote: json_col(r, "quote")?,
-        quote_accepted_at: col(r, "quote_accepted_at")?,
-        progress_code: col(r, "progress_code")?,
-        service_report: json_col(r, "service_report")?,
-        follow_up: json_col(r, "follow_up")?,
-        evidence_count: col(r, "evidence_count")?,
-        created_at: col(r, "created_at")?,
-        updated_at: col(r, "updated_at")?,
-    })
 }

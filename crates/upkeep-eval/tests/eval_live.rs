@@ -121,7 +121,7 @@ async fn live_engine_and_eval_open_at_the_same_event_times() {
     }
     let tickets = running.db.tickets().list_tickets(&TicketFilter { limit: 100, ..Default::default() }).await.unwrap();
     let ticket = tickets.iter().find(|t| t.rule_id.as_str() == "upkeep").expect("the live engine opened a ticket");
-    assert_eq!(ticket.detected_at, offline[0], "first opening: live vs offline");
+    assert_eq!(ticket.due.detected_at, offline[0], "first opening: live vs offline");
     // The second opening finds the ticket still open: it arrives as evidence.
     let evidence = running.db.tickets().ticket(ticket.id.as_str()).await.unwrap().unwrap().evidence;
     assert!(evidence.iter().any(|e| e.at == offline[1]), "second opening {} not in {evidence:?}", offline[1]);

@@ -44,19 +44,19 @@ async fn a_declined_ticket_goes_to_someone_else_and_never_back_to_the_decliner()
     assert!(matches!(refused, Err(StoreError::NotHolder { .. })), "{refused:?}");
 
     let declined = r.tickets.decline(id.as_str(), &first, "van in the workshop", t0 + MIN).await.unwrap();
-    assert_eq!((declined.state, declined.engineer_id.as_ref()), (TicketState::Open, None));
+    assert_eq!((declined.state, declined.assignment.engineer_id.as_ref()), (TicketState::Open, None));
     let second = r.redispatch(&declined, None, Actor::Dispatch, "declined", t0 + MIN).await.unwrap().unwrap();
     assert_ne!(second, first);
     assert_eq!(event_kinds(r, &id).await, ["opened", "assigned", "declined", "assigned"]);
     let history = r.tickets.ticket(id.as_str()).await.unwrap().unwrap().events;
     assert_eq!((history[2].actor.as_str(), history[2].from_state), (first.as_str(), Some(TicketState::Assigned)));
-    assert_eq!(history[2].engineer.as_ref(), Some(&first), "the decliner is a column of the event");
+    assert_eq!(history[2].engineer_id.as_ref(), Some(&first), "the decliner is a column of the event");
     assert_eq!(history[3].assigned_engineer(), Some(&second));
     assert!(history[2].detail.contains("van in the workshop"), "{}", history[2].detail);
 
     // A re-plan keeps honouring the decline, however close the decliner is.
     r.replan("test", t0 + 2 * MIN).await.unwrap();
-    assert_ne!(ticket(r, &id).await.engineer_id, Some(first.clone()));
+    assert_ne!(ticket(r, &id).await.assignment.engineer_id, Some(first.clone()));
     assert_eq!(r.tickets.decliners().await.unwrap()[&id], vec![first]);
 }
 
@@ -80,9 +80,9 @@ async fn an_engineer_who_drops_out_hands_back_what_they_have_not_started_and_get
     assert_eq!(replan.withdrawn, 2, "assigned and accepted go back; on site stays: {replan:?}");
     for id in &ids[..2] {
         let t = ticket(r, id).await;
-        assert!(t.engineer_id.as_ref().is_some_and(|e| e != &sick), "{t:?}");
+        assert!(t.assignment.engineer_id.as_ref().is_some_and(|e| e != &sick), "{t:?}");
     }
-    assert_eq!(ticket(r, &ids[2]).await.engineer_id, Some(sick.clone()));
+    assert_eq!(ticket(r, &ids[2]).await.assignment.engineer_id, Some(sick.clone()));
     let kinds = event_kinds(r, &ids[1]).await;
     assert_eq!(kinds[kinds.len() - 2..], ["withdrawn", "assigned"]);
 
@@ -92,7 +92,7 @@ async fn an_engineer_who_drops_out_hands_back_what_they_have_not_started_and_get
     let fresh = open(r, 3, t0 + 2 * MIN).await;
     r.tickets.assign(fresh.as_str(), &sick, "test", false, "dispatcher", t0 + 2 * MIN).await.unwrap();
     r.replan("test", t0 + 3 * MIN).await.unwrap();
-    assert_ne!(ticket(r, &fresh).await.engineer_id, Some(sick.clone()));
+    assert_ne!(ticket(r, &fresh).await.assignment.engineer_id, Some(sick.clone()));
     assert!(r.tickets.set_available(&sick).await.unwrap());
     assert!(r.tickets.unavailable_engineers(t0 + 4 * MIN).await.unwrap().is_empty());
 }
@@ -114,7 +114,7 @@ async fn an_alarm_storm_replans_poor_assignments_once_per_window() {
     let timer = Escalator::new(Arc::clone(&s.r), EscalationConfig { actions: vec![], ..Default::default() }, storm);
     let travel = |t: &Ticket| {
         let site = r.fleet.asset(t.asset_id.as_str()).unwrap().location;
-        r.fleet.engineer(t.engineer_id.as_ref().unwrap().as_str()).unwrap().base.distance_km(&site)
+        r.fleet.engineer(t.assignment.engineer_id.as_ref().unwrap().as_str()).unwrap().base.distance_km(&site)
     };
     let before: f64 = {
         let mut km = 0.0;
@@ -131,7 +131,11 @@ async fn an_alarm_storm_replans_poor_assignments_once_per_window() {
         let t = ticket(r, id).await;
         after += travel(&t);
         assert_eq!(event_kinds(r, id).await.last().copied(), Some("reassigned"));
-        assert!(t.assignment_note.starts_with("re-plan (alarm storm: 4 tickets within 15m)"), "{}", t.assignment_note);
+        assert!(
+            t.assignment.assignment_note.starts_with("re-plan (alarm storm: 4 tickets within 15m)"),
+            "{}",
+            t.assignment.assignment_note
+        );
     }
     assert!(after < before / 2.0, "{after:.0} km against {before:.0} km");
 
@@ -141,7 +145,7 @@ async fn an_alarm_storm_replans_poor_assignments_once_per_window() {
     assert_eq!(timer.pass(t0 + 10 * MIN).await.unwrap().replanned, 0);
     // After it, four tickets are no longer a storm within the last 15 minutes.
     assert_eq!(timer.pass(t0 + 30 * MIN).await.unwrap().replanned, 0);
-    assert_eq!(ticket(r, &ids[0]).await.engineer_id, Some(far));
+    assert_eq!(ticket(r, &ids[0]).await.assignment.engineer_id, Some(far));
 }
 
 #[tokio::test]
@@ -158,8 +162,8 @@ async fn a_plan_made_from_a_snapshot_never_overwrites_what_changed_since() {
         Assignment { engineer: &r.fleet.engineers()[0].id, note: "plan", at_risk: false, actor: Actor::Replan };
     let stale = r.tickets.assign_if(id.as_str(), Some(None), &planned, t0 + MIN).await;
     assert!(matches!(stale, Err(StoreError::Conflict(_))), "{stale:?}");
-    assert_eq!(ticket(r, &id).await.engineer_id, Some(far.clone()), "the dispatcher's choice stands");
+    assert_eq!(ticket(r, &id).await.assignment.engineer_id, Some(far.clone()), "the dispatcher's choice stands");
     // Re-dispatching from the stale snapshot changes nothing either.
     assert_eq!(r.redispatch(&snapshot, None, Actor::Dispatch, "stale", t0 + MIN).await.unwrap(), None);
-    assert_eq!(ticket(r, &id).await.engineer_id, Some(far));
+    assert_eq!(ticket(r, &id).await.assignment.engineer_id, Some(far));
 }

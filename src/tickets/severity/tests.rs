@@ -2,7 +2,7 @@ use super::*;
 use crate::sla::SlaConfig;
 use crate::tickets::fixtures::redispatch_on_duty as setup;
 use crate::tickets::fixtures::{new_ticket, ticket};
-use crate::tickets::OpenOutcome;
+use crate::tickets::{Due, OpenOutcome};
 
 const HOUR: i64 = 3_600_000;
 const T0: EpochMs = 1_767_225_600_000;
@@ -30,12 +30,8 @@ fn a_major_ticket_raised_takes_the_emergency_deadlines_counted_from_detection() 
 
 #[test]
 fn a_raise_never_moves_a_deadline_later() {
-    let t = Ticket {
-        severity: Severity::General,
-        on_site_due: T0 + 2 * HOUR,
-        resolution_due: None,
-        ..ticket("TK-1", "PMP-0001", "centrifugal_pump", "X", T0)
-    };
+    let mut t = Ticket { severity: Severity::General, ..ticket("TK-1", "PMP-0001", "centrifugal_pump", "X", T0) };
+    (t.due.on_site_due, t.due.resolution_due) = (T0 + 2 * HOUR, None);
     let r = raised(&t, tier(Severity::Major)).unwrap();
     assert_eq!(r.to, Severity::Major);
     assert_eq!(r.due.on_site_due, T0 + 2 * HOUR, "the contract's earlier deadline stays");
@@ -46,13 +42,13 @@ fn a_raise_never_moves_a_deadline_later() {
 
 #[test]
 fn a_raise_that_keeps_every_deadline_keeps_the_tier_name() {
-    let early = Ticket {
-        severity: Severity::General,
+    let mut early = Ticket { severity: Severity::General, ..ticket("TK-1", "PMP-0001", "centrifugal_pump", "X", T0) };
+    early.due = Due {
+        detected_at: T0,
         response_due: T0 + HOUR,
         on_site_due: T0 + 2 * HOUR,
         resolution_due: Some(T0 + 3 * HOUR),
         sla_tier: "contract CT-1: platinum".into(),
-        ..ticket("TK-1", "PMP-0001", "centrifugal_pump", "X", T0)
     };
     let r = raised(&early, tier(Severity::Major)).unwrap();
     assert_eq!(r.to, Severity::Major);
@@ -129,16 +125,16 @@ async fn a_raised_ticket_whose_holder_cannot_make_the_new_deadline_goes_to_someo
 
     let t = raise(r, &id, "forecast", now).await.expect("raised");
     assert_eq!(
-        (t.severity, t.on_site_due, t.response_due),
+        (t.severity, t.due.on_site_due, t.due.response_due),
         (Severity::Emergency, detected + 12 * HOUR, detected + HOUR)
     );
-    assert_eq!(t.resolution_due, Some(detected + 24 * HOUR));
+    assert_eq!(t.due.resolution_due, Some(detected + 24 * HOUR));
     let moved = r.redispatch_if_late(&t, Actor::Engine, "forecast", now).await.unwrap().expect("moved");
     assert_ne!(moved, farthest);
     let arrival = |e| r.dispatcher.arrival(e, &site, now).unwrap();
     assert!(arrival(&moved) < arrival(&farthest));
     let d = r.tickets.ticket(id.as_str()).await.unwrap().unwrap();
-    assert_eq!(d.ticket.engineer_id.as_ref(), Some(&moved));
+    assert_eq!(d.ticket.assignment.engineer_id.as_ref(), Some(&moved));
     let kinds: Vec<EventKind> = d.events.iter().map(|e| e.kind).collect();
     assert_eq!(kinds[kinds.len() - 2..], [EventKind::SeverityRaised, EventKind::Reassigned]);
     assert!(d.events[kinds.len() - 2].detail.starts_with("forecast: major -> emergency, on site by "));
@@ -153,9 +149,9 @@ async fn a_raised_ticket_whose_holder_can_still_make_it_stays_with_them_and_is_r
     let id = held_major(r, now, &nearest).await;
 
     let t = raise(r, &id, "escalation", now).await.expect("raised");
-    assert_eq!(t.on_site_due, now + 12 * HOUR);
+    assert_eq!(t.due.on_site_due, now + 12 * HOUR);
     assert_eq!(r.redispatch_if_late(&t, Actor::Engine, "forecast", now).await.unwrap(), None);
-    assert_eq!(r.tickets.ticket(id.as_str()).await.unwrap().unwrap().ticket.engineer_id, Some(nearest));
+    assert_eq!(r.tickets.ticket(id.as_str()).await.unwrap().unwrap().ticket.assignment.engineer_id, Some(nearest));
     let stale = r.raised(&Ticket { severity: Severity::Major, ..t.clone() }).unwrap();
     let again = r.tickets.raise(&id, &stale, "a retry", now).await.unwrap();
     assert!(!again, "a retry of the same raise changes nothing: the guard sees the raised severity");

@@ -70,7 +70,7 @@ pub fn event_name(e: &EventRecord) -> &'static str {
 pub fn ticket_events(h: &TicketHistory) -> impl Iterator<Item = Point> + '_ {
     let t = &h.ticket;
     h.events.iter().map(move |e| {
-        let engineer = e.assigned_engineer().or(t.engineer_id.as_ref()).map_or("", |id| id.as_str());
+        let engineer = e.assigned_engineer().or(t.assignment.engineer_id.as_ref()).map_or("", |id| id.as_str());
         Point::new("ticket_event", e.at)
             .tag("asset", &t.asset_id)
             .tag("event", event_name(e))
@@ -81,7 +81,7 @@ pub fn ticket_events(h: &TicketHistory) -> impl Iterator<Item = Point> + '_ {
             .tag("site", &h.site)
             .field("ticket", t.id.as_str())
             .field("engineer", engineer)
-            .field("hours_since_detection", (e.at - t.detected_at) as f64 / 3_600_000.0)
-            .field("at_risk", t.deadline_at_risk)
+            .field("hours_since_detection", (e.at - t.due.detected_at) as f64 / 3_600_000.0)
+            .field("at_risk", t.assignment.deadline_at_risk)
     })
 }

@@ -7,7 +7,7 @@ use crate::outputs::influx::line_protocol::{FieldValue, Point};
 use crate::outputs::influx::queue::InfluxSink;
 use crate::outputs::OutputMetrics;
 use crate::outputs::ReadingsTap;
-use crate::tickets::{EventRecord, Ticket, TicketState};
+use crate::tickets::{EventRecord, TicketState};
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use tokio::sync::mpsc::Receiver;
@@ -102,7 +102,7 @@ fn event(seq: i64, at: i64, kind: &str, from: Option<&str>, to: Option<&str>, en
         to_state: to.map(|s| s.parse().unwrap()),
         actor: "test".into(),
         detail: String::new(),
-        engineer: engineer.map(EngineerId::new),
+        engineer_id: engineer.map(EngineerId::new),
     }
 }
 
@@ -119,11 +119,9 @@ fn events_are_named_by_the_state_they_led_to() {
 #[test]
 fn ticket_events_carry_the_ticket_engineer_and_time_since_detection() {
     let detected = T0;
-    let ticket = Ticket {
-        state: TicketState::OnSite,
-        engineer_id: Some(EngineerId::new("ENG-2")),
-        ..crate::tickets::fixtures::ticket("TK-1", "PMP-1", "centrifugal_pump", "BEARING_WEAR", detected)
-    };
+    let mut ticket = crate::tickets::fixtures::ticket("TK-1", "PMP-1", "centrifugal_pump", "BEARING_WEAR", detected);
+    ticket.state = TicketState::OnSite;
+    ticket.assignment.engineer_id = Some(EngineerId::new("ENG-2"));
     let events = vec![
         event(1, detected, "opened", None, Some("open"), None),
         event(2, detected + 60_000, "assigned", Some("open"), Some("assigned"), Some("ENG-1")),
