@@ -64,6 +64,7 @@ impl From<crate::tickets::StoreError> for ApiError {
             E::FollowUpExists(_) => ApiError::new(StatusCode::CONFLICT, "follow_up_exists", e.to_string()),
             E::NotHolder { .. } => ApiError::new(StatusCode::CONFLICT, "not_holder", e.to_string()),
             E::OwnCommand(how) => ApiError::bad_request(how),
+            E::Moot(_) => ApiError::new(StatusCode::CONFLICT, "moot", e.to_string()),
             E::Db(db) => db.into(),
         }
     }

@@ -5,9 +5,10 @@
 //! alarm storm (many tickets at once) re-plans every ticket not yet
 //! accepted. `pass` takes the time as an argument, so tests drive the clock.
 
+use super::lifecycle::Command;
 use super::redispatch::Redispatch;
 use super::severity::Raised;
-use super::store::{record_event, update_if, Event};
+use super::store::{act, moot_is_false};
 use super::EventKind;
 use super::{Actor, TicketStore};
 use super::{EscalationAction, EscalationConfig};
@@ -53,16 +54,14 @@ impl TicketStore {
         now: EpochMs,
     ) -> Result<Option<bool>, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let sql = format!(
-            "UPDATE tickets SET escalated_at = $1, updated_at = $1 WHERE id = $2 AND escalated_at IS NULL AND state IN {}",
-            TicketState::sql_list(&TicketState::UNACCEPTED)
-        );
-        if !update_if(&mut tx, &sql, now, id).await? {
-            return Ok(None);
+        match act(&mut tx, id, Command::Escalate, (Actor::SlaTimer, detail), now).await {
+            Err(StoreError::Moot(_)) => return Ok(None),
+            escalated => escalated?,
         }
-        record_event(&mut tx, id, now, &Event::note(EventKind::Escalated, Actor::SlaTimer, detail)).await?;
         let raised = match raise {
-            Some(r) => TicketStore::apply_raise(&mut tx, id, r, &r.detail("escalation"), now).await?,
+            Some(r) => moot_is_false(
+                act(&mut tx, id, Command::Raise(r), (Actor::SlaTimer, &r.detail("escalation")), now).await,
+            )?,
             None => false,
         };
         tx.commit().await?;
@@ -101,26 +100,13 @@ impl TicketStore {
         self.not_yet_flagged(&unresolved, horizon, EventKind::ResolutionAtRisk).await
     }
 
-    /// Records a once-only SLA flag (`kind`) in the ticket's history.
-    pub async fn flag(&self, id: &TicketId, kind: EventKind, detail: &str, now: EpochMs) -> Result<(), StoreError> {
+    /// Records a once-only SLA flag (`kind`: at risk, report overdue,
+    /// resolution at risk) while the ticket is open; whether it was recorded.
+    pub async fn flag(&self, id: &TicketId, kind: EventKind, detail: &str, now: EpochMs) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let event = Event::note(kind, Actor::SlaTimer, detail);
-        record_event(&mut tx, id, now, &event).await?;
+        let flagged = moot_is_false(act(&mut tx, id, Command::Flag(kind), (Actor::SlaTimer, detail), now).await)?;
         tx.commit().await?;
-        Ok(())
-    }
-
-    /// Flags the ticket at risk of missing its on-site deadline.
-    pub async fn flag_at_risk(&self, id: &TicketId, detail: &str, now: EpochMs) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("UPDATE tickets SET deadline_at_risk = 1, updated_at = $1 WHERE id = $2")
-            .bind(now)
-            .bind(id.as_str())
-            .execute(&mut *tx)
-            .await?;
-        record_event(&mut tx, id, now, &Event::note(EventKind::AtRisk, Actor::SlaTimer, detail)).await?;
-        tx.commit().await?;
-        Ok(())
+        Ok(flagged)
     }
 }
 
@@ -222,21 +208,22 @@ impl Escalator {
         let horizon = now + self.config.at_risk_within.as_millis();
         for t in tickets.nearing_on_site_deadline(horizon).await? {
             let detail = countdown(t.due.on_site_due, now, "no engineer on site", "on-site");
-            tickets.flag_at_risk(&t.id, &detail, now).await?;
-            counts.flagged_at_risk += 1;
+            counts.flagged_at_risk += usize::from(tickets.flag(&t.id, EventKind::AtRisk, &detail, now).await?);
         }
         for t in tickets.nearing_resolution_deadline(horizon).await? {
             let detail = countdown(t.due.resolution_due.unwrap_or(now), now, "not resolved", "resolution");
-            tickets.flag(&t.id, EventKind::ResolutionAtRisk, &detail, now).await?;
-            tracing::warn!(ticket = %t.id, %detail, "resolution deadline at risk");
-            counts.resolution_at_risk += 1;
+            if tickets.flag(&t.id, EventKind::ResolutionAtRisk, &detail, now).await? {
+                tracing::warn!(ticket = %t.id, %detail, "resolution deadline at risk");
+                counts.resolution_at_risk += 1;
+            }
         }
         let after = self.config.report_overdue_after;
         for id in tickets.report_overdue(now - after.as_millis()).await? {
             let detail = format!("on site for more than {after} without a service report: report overdue");
-            tickets.flag(&id, EventKind::ReportOverdue, &detail, now).await?;
-            tracing::warn!(ticket = %id, %detail, "service report overdue");
-            counts.reports_overdue += 1;
+            if tickets.flag(&id, EventKind::ReportOverdue, &detail, now).await? {
+                tracing::warn!(ticket = %id, %detail, "service report overdue");
+                counts.reports_overdue += 1;
+            }
         }
         Ok(counts)
     }

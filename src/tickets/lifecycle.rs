@@ -1,11 +1,16 @@
 //! The ticket lifecycle decided without I/O. A command, judged against the
 //! ticket as it stands under its row lock (`View`), gives the new state,
 //! the event to record and the effects to apply, or the reason it is
-//! refused. Every writer that moves a ticket's state asks `decide` and
-//! applies the answer with `store::apply`; no other code decides a step.
+//! refused. Every writer asks `decide` and applies the answer with
+//! `store::apply`, whether the command moves the state (a step, an
+//! assignment) or only records what happened to the ticket (an escalation,
+//! a raise, a flag, a quote, a follow-up); no other code decides either.
 
+use super::quote::Quote;
+use super::report::FollowUp;
+use super::severity::Raised;
 use super::{EventKind, TicketState};
-use crate::model::EngineerId;
+use crate::model::{EngineerId, Severity};
 
 /// What the writer knows of the ticket once it holds the row lock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,37 +20,72 @@ pub struct View<'a> {
     pub engineer: Option<&'a EngineerId>,
     /// A quote the customer has not accepted: work may not start.
     pub quote_pending: bool,
+    pub severity: Severity,
+    /// The SLA timer escalated it already (it does so once).
+    pub escalated: bool,
+    /// The customer's follow-up is recorded (one per ticket).
+    pub followed_up: bool,
 }
 
 /// What someone (or the engine) asks of a ticket.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Command<'a> {
     /// Propose `engineer` (assign from open, reassign while nobody accepted).
     /// `expected`: the holder a plan was computed against, when it matters.
-    Assign { engineer: &'a EngineerId, expected: Option<Option<&'a EngineerId>> },
+    Assign {
+        engineer: &'a EngineerId,
+        expected: Option<Option<&'a EngineerId>>,
+    },
     /// A step a person takes: accept, depart, arrive, close, cancel.
     Step(TicketState),
     /// Resolved on site, with the service report; `parts_used` are consumed.
-    Resolve { parts_used: &'a [String] },
+    Resolve {
+        parts_used: &'a [String],
+    },
     /// The holder hands it back; never offered to them again.
-    Decline { engineer: &'a EngineerId },
+    Decline {
+        engineer: &'a EngineerId,
+    },
     /// Taken back from an engineer who dropped out before starting on site.
-    Withdraw { engineer: &'a EngineerId },
+    Withdraw {
+        engineer: &'a EngineerId,
+    },
     /// A re-plan found nobody for it: back to open, from its holder.
-    Unplan { engineer: &'a EngineerId },
+    Unplan {
+        engineer: &'a EngineerId,
+    },
+    /// Nobody accepted it by its response deadline: escalated, once.
+    Escalate,
+    /// One tier up, as computed from the ticket at severity `raise.from`.
+    Raise(&'a Raised),
+    /// A once-only SLA flag: at risk, report overdue, resolution at risk.
+    Flag(EventKind),
+    /// An out-of-warranty price the customer must accept before work starts.
+    Quote(&'a Quote),
+    AcceptQuote,
+    /// The customer's word on closed work.
+    FollowUp(&'a FollowUp),
 }
 
 /// A change beside the state that the store applies in the same transaction.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Effect<'a> {
     /// Reserved parts go back to their depot's stock.
     ReleaseParts,
     /// These reserved parts were used; the rest are released.
     ConsumeParts(&'a [String]),
+    MarkEscalated,
+    /// The raise's severity, tier and deadlines.
+    Raise(&'a Raised),
+    /// The on-site deadline is at risk.
+    MarkAtRisk,
+    SetQuote(&'a Quote),
+    AcceptQuote,
+    SetFollowUp(&'a FollowUp),
 }
 
 /// The answer to an accepted command.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Decision<'a> {
     pub from: TicketState,
     pub to: TicketState,
@@ -55,6 +95,9 @@ pub struct Decision<'a> {
     /// The engineer the event concerns.
     pub engineer: Option<&'a EngineerId>,
     pub effects: Vec<Effect<'a>>,
+    /// The event records the states it went between (a step), or only what
+    /// happened to the ticket (a note: escalated, raised, flagged, quoted).
+    pub step: bool,
 }
 
 /// Why a command was refused.
@@ -72,13 +115,26 @@ pub enum Refusal {
     /// Assigning and handing back have commands of their own.
     OwnCommand(&'static str),
     NotHolder(EngineerId),
+    /// Nothing left to do: the ticket moved on (accepted, finished, raised
+    /// or escalated meanwhile).
+    Moot,
+    NoQuoteToAccept,
+    NotClosed,
+    FollowUpExists,
 }
 
 /// Decides `command` against the ticket as `view` shows it.
 pub fn decide<'a>(view: &View<'a>, command: Command<'a>) -> Result<Decision<'a>, Refusal> {
     let from = view.state;
-    let step =
-        |to: TicketState, kind| Decision { from, to, kind, holder: view.engineer, engineer: None, effects: vec![] };
+    let step = |to: TicketState, kind| Decision {
+        from,
+        to,
+        kind,
+        holder: view.engineer,
+        engineer: None,
+        effects: vec![],
+        step: true,
+    };
     let allowed = |to: TicketState| {
         if from.can_become(to) {
             Ok(())
@@ -125,7 +181,31 @@ pub fn decide<'a>(view: &View<'a>, command: Command<'a>) -> Result<Decision<'a>,
             hand_back(view, engineer, &TicketState::HELD_BEFORE_SITE, EventKind::Withdrawn)
         }
         Command::Unplan { engineer } => hand_back(view, engineer, &[TicketState::Assigned], EventKind::Unassigned),
+        note => record(view, note),
     }
+}
+
+/// A command that leaves the state as it is and records what happened.
+fn record<'a>(view: &View<'a>, command: Command<'a>) -> Result<Decision<'a>, Refusal> {
+    let open = view.state.is_open();
+    let (kind, effect) = match command {
+        Command::Escalate if TicketState::UNACCEPTED.contains(&view.state) && !view.escalated => {
+            (EventKind::Escalated, Some(Effect::MarkEscalated))
+        }
+        Command::Raise(r) if open && view.severity == r.from => (EventKind::SeverityRaised, Some(Effect::Raise(r))),
+        Command::Flag(EventKind::AtRisk) if open => (EventKind::AtRisk, Some(Effect::MarkAtRisk)),
+        Command::Flag(kind @ (EventKind::ReportOverdue | EventKind::ResolutionAtRisk)) if open => (kind, None),
+        Command::Quote(q) if open => (EventKind::Quoted, Some(Effect::SetQuote(q))),
+        Command::AcceptQuote if view.quote_pending => (EventKind::QuoteAccepted, Some(Effect::AcceptQuote)),
+        Command::AcceptQuote => return Err(Refusal::NoQuoteToAccept),
+        Command::FollowUp(_) if view.state != TicketState::Closed => return Err(Refusal::NotClosed),
+        Command::FollowUp(_) if view.followed_up => return Err(Refusal::FollowUpExists),
+        Command::FollowUp(f) => (EventKind::FollowUp, Some(Effect::SetFollowUp(f))),
+        _ => return Err(Refusal::Moot),
+    };
+    let from = view.state;
+    let effects = effect.into_iter().collect();
+    Ok(Decision { from, to: from, kind, holder: view.engineer, engineer: None, effects, step: false })
 }
 
 /// `engineer` gives the ticket back to `open` from one of `states`.
@@ -148,6 +228,7 @@ fn hand_back<'a>(
         holder: None,
         engineer: Some(engineer),
         effects: vec![],
+        step: true,
     })
 }
 

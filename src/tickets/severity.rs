@@ -5,14 +5,14 @@
 //! ticket's, and a new engineer when the one holding it can no longer be on
 //! site in time. Deciding is pure (`raised`); `Redispatch::raise` applies it.
 
+use super::lifecycle::Command;
 use super::redispatch::Redispatch;
-use super::store::{record_event, Event};
+use super::store::{act, moot_is_false};
 use super::TicketStore;
-use super::{Actor, EventKind, StoreError, Ticket, TicketState};
+use super::{Actor, StoreError, Ticket, TicketState};
 use crate::fleet::Fleet;
 use crate::model::{AssetId, EngineerId, EpochMs, Severity, TicketId};
 use crate::sla::{Deadlines, Sla};
-use sqlx::{Any, Transaction};
 
 /// Deadlines for a ticket of `severity` on `asset` detected at `at`: its
 /// customer's contract in force that day, else the standard tier.
@@ -71,49 +71,14 @@ impl Raised {
 }
 
 impl TicketStore {
-    /// Writes `r` in `tx` if the ticket is still open at severity `r.from`
-    /// (a concurrent raise wins once), with a `severity_raised` event.
-    pub(super) async fn apply_raise(
-        tx: &mut Transaction<'_, Any>,
-        id: &TicketId,
-        r: &Raised,
-        detail: &str,
-        now: EpochMs,
-    ) -> Result<bool, StoreError> {
-        let changed = sqlx::query(&format!(
-            "UPDATE tickets SET severity = $1, sla_tier = $2, response_due = $3, on_site_due = $4, \
-             resolution_due = $5, updated_at = $6 WHERE id = $7 AND severity = $8 AND state IN {}",
-            TicketState::sql_list(&TicketState::OPEN)
-        ))
-        .bind(r.to.as_str())
-        .bind(&r.due.tier)
-        .bind(r.due.response_due)
-        .bind(r.due.on_site_due)
-        .bind(r.due.resolution_due)
-        .bind(now)
-        .bind(id.as_str())
-        .bind(r.from.as_str())
-        .execute(&mut **tx)
-        .await?
-        .rows_affected();
-        if changed == 0 {
-            return Ok(false);
-        }
-        record_event(tx, id, now, &Event::note(EventKind::SeverityRaised, Actor::Engine, detail)).await?;
-        Ok(true)
-    }
-
     /// `r` on its own (the forecast path). Decided once from the ticket as
     /// read, it is guarded by the severity it raises from: a retry after a
     /// commit changes nothing, and a ticket never rises two tiers at once.
     pub async fn raise(&self, id: &TicketId, r: &Raised, detail: &str, now: EpochMs) -> Result<bool, StoreError> {
-        // The guarded UPDATE takes the row lock; `record_event` numbers the event.
         let mut tx = self.pool.begin().await?;
-        if !Self::apply_raise(&mut tx, id, r, detail, now).await? {
-            return Ok(false);
-        }
+        let raised = moot_is_false(act(&mut tx, id, Command::Raise(r), (Actor::Engine, detail), now).await)?;
         tx.commit().await?;
-        Ok(true)
+        Ok(raised)
     }
 }
 

@@ -12,7 +12,7 @@ use super::report::{FiledReport, FollowUp};
 use super::warranty::Warranty;
 use super::TicketState;
 use super::{Actor, EventKind};
-use crate::db::{col, parse, Classify, DbError, ErrorClass};
+use crate::db::{col, Classify, Column, DbError, ErrorClass};
 use crate::dispatch::PartLine;
 use crate::model::{AssetId, EngineerId, EpochMs, FaultCode, ModelId, RuleId, Severity, TicketId, TicketKind};
 use serde::Serialize;
@@ -45,6 +45,8 @@ pub enum StoreError {
     NotHolder { ticket: TicketId, engineer: EngineerId },
     #[error("{0}")]
     OwnCommand(&'static str),
+    #[error("ticket {0} moved on: nothing left to do")]
+    Moot(TicketId),
 }
 
 impl StoreError {
@@ -57,6 +59,10 @@ impl StoreError {
             Refusal::ReportRequired => StoreError::ReportRequired,
             Refusal::OwnCommand(how) => StoreError::OwnCommand(how),
             Refusal::NotHolder(engineer) => StoreError::NotHolder { ticket: id.clone(), engineer },
+            Refusal::Moot => StoreError::Moot(id.clone()),
+            Refusal::NoQuoteToAccept => StoreError::NoQuoteToAccept(id.clone()),
+            Refusal::NotClosed => StoreError::NotClosed(id.clone()),
+            Refusal::FollowUpExists => StoreError::FollowUpExists(id.clone()),
         }
     }
 }
@@ -525,12 +531,22 @@ pub(super) struct Locked {
     /// Who holds it now.
     pub engineer: Option<EngineerId>,
     pub quote_pending: bool,
+    pub severity: Severity,
+    pub escalated: bool,
+    pub followed_up: bool,
 }
 
 impl Locked {
     /// What `lifecycle::decide` judges a command against.
     pub fn view(&self) -> View<'_> {
-        View { state: self.state, engineer: self.engineer.as_ref(), quote_pending: self.quote_pending }
+        View {
+            state: self.state,
+            engineer: self.engineer.as_ref(),
+            quote_pending: self.quote_pending,
+            severity: self.severity,
+            escalated: self.escalated,
+            followed_up: self.followed_up,
+        }
     }
 }
 
@@ -539,8 +555,10 @@ impl Locked {
 /// Writers on one ticket are thereby serialised.
 pub(super) async fn lock(tx: &mut Transaction<'_, Any>, id: &str) -> Result<Locked, StoreError> {
     let row = sqlx::query(
-        "UPDATE tickets SET version = version + 1 WHERE id = $1 RETURNING version, state, engineer_id, \
-         CASE WHEN quote IS NOT NULL AND quote_accepted_at IS NULL THEN 1 ELSE 0 END AS quote_pending",
+        "UPDATE tickets SET version = version + 1 WHERE id = $1 RETURNING version, state, engineer_id, severity, \
+         CASE WHEN quote IS NOT NULL AND quote_accepted_at IS NULL THEN 1 ELSE 0 END AS quote_pending, \
+         CASE WHEN escalated_at IS NULL THEN 0 ELSE 1 END AS escalated, \
+         CASE WHEN follow_up IS NULL THEN 0 ELSE 1 END AS followed_up",
     )
     .bind(id)
     .fetch_optional(&mut **tx)
@@ -548,10 +566,28 @@ pub(super) async fn lock(tx: &mut Transaction<'_, Any>, id: &str) -> Result<Lock
     .ok_or_else(|| StoreError::NotFound(TicketId::new(id)))?;
     Ok(Locked {
         seq: col(&row, "version")?,
-        state: parse(&col::<String>(&row, "state")?)?,
-        engineer: col::<Option<String>>(&row, "engineer_id")?.map(EngineerId::new),
-        quote_pending: col::<i64>(&row, "quote_pending")? == 1,
+        state: Column::read(&row, "state")?,
+        engineer: Column::read(&row, "engineer_id")?,
+        quote_pending: Column::read(&row, "quote_pending")?,
+        severity: Column::read(&row, "severity")?,
+        escalated: Column::read(&row, "escalated")?,
+        followed_up: Column::read(&row, "followed_up")?,
     })
+}
+
+/// Locks the ticket, decides `command` and applies the decision with
+/// `(actor, detail)` at `now`: the one path by which any writer changes a
+/// ticket or adds to its history (the caller commits).
+pub(super) async fn act(
+    tx: &mut Transaction<'_, Any>,
+    id: &TicketId,
+    command: Command<'_>,
+    (actor, detail): (Actor<'_>, &str),
+    now: EpochMs,
+) -> Result<(), StoreError> {
+    let locked = lock(tx, id.as_str()).await?;
+    let d = decide(&locked.view(), command).map_err(|r| StoreError::refused(id, r))?;
+    apply(tx, id, locked.seq, &d, (actor, detail), now).await
 }
 
 /// Applies a lifecycle decision under the lock taken by `lock` (whose
@@ -573,16 +609,71 @@ pub(super) async fn apply(
         .execute(&mut **tx)
         .await?;
     for effect in &d.effects {
-        match *effect {
-            Effect::ReleaseParts => crate::dispatch::release_reserved(tx, id.as_str()).await?,
-            Effect::ConsumeParts(used) => {
-                crate::dispatch::consume_reserved(tx, id.as_str(), used).await?;
-                crate::dispatch::release_reserved(tx, id.as_str()).await?;
-            }
+        apply_effect(tx, id, *effect, now).await?;
+    }
+    let (from, to) = if d.step { (Some(d.from), Some(d.to)) } else { (None, None) };
+    let event = Event { kind: d.kind, from, to, actor, detail, engineer: d.engineer };
+    insert_event(tx, id, seq, now, &event).await
+}
+
+/// What a decision changes beside the state and holder.
+async fn apply_effect(
+    tx: &mut Transaction<'_, Any>,
+    id: &TicketId,
+    effect: Effect<'_>,
+    now: EpochMs,
+) -> Result<(), StoreError> {
+    match effect {
+        Effect::ReleaseParts => crate::dispatch::release_reserved(tx, id.as_str()).await?,
+        Effect::ConsumeParts(used) => {
+            crate::dispatch::consume_reserved(tx, id.as_str(), used).await?;
+            crate::dispatch::release_reserved(tx, id.as_str()).await?;
+        }
+        Effect::MarkEscalated => set(tx, id, "escalated_at = $1", now).await?,
+        Effect::MarkAtRisk => set(tx, id, "deadline_at_risk = $1", 1_i64).await?,
+        Effect::SetQuote(q) => set(tx, id, "quote = $1, quote_accepted_at = NULL", json(q)?).await?,
+        Effect::AcceptQuote => set(tx, id, "quote_accepted_at = $1", now).await?,
+        Effect::SetFollowUp(f) => set(tx, id, "follow_up = $1", json(f)?).await?,
+        Effect::Raise(r) => {
+            sqlx::query(
+                "UPDATE tickets SET severity = $1, sla_tier = $2, response_due = $3, on_site_due = $4, \
+                 resolution_due = $5 WHERE id = $6",
+            )
+            .bind(r.to.as_str())
+            .bind(&r.due.tier)
+            .bind(r.due.response_due)
+            .bind(r.due.on_site_due)
+            .bind(r.due.resolution_due)
+            .bind(id.as_str())
+            .execute(&mut **tx)
+            .await?;
         }
     }
-    let event = Event { kind: d.kind, from: Some(d.from), to: Some(d.to), actor, detail, engineer: d.engineer };
-    insert_event(tx, id, seq, now, &event).await
+    Ok(())
+}
+
+/// `UPDATE tickets SET {assignments}` binding `$1` = `value`.
+async fn set<T>(tx: &mut Transaction<'_, Any>, id: &TicketId, assignments: &str, value: T) -> Result<(), StoreError>
+where
+    T: for<'q> sqlx::Encode<'q, Any> + sqlx::Type<Any> + Send + 'static,
+{
+    let sql = format!("UPDATE tickets SET {assignments} WHERE id = $2");
+    sqlx::query(&sql).bind(value).bind(id.as_str()).execute(&mut **tx).await?;
+    Ok(())
+}
+
+/// A record stored as a JSON column.
+pub(super) fn json<T: Serialize>(v: &T) -> Result<String, StoreError> {
+    serde_json::to_string(v).map_err(|e| StoreError::Db(DbError::Corrupt(e.to_string())))
+}
+
+/// A command that found nothing left to do (`Moot`) as `false`.
+pub(super) fn moot_is_false(acted: Result<(), StoreError>) -> Result<bool, StoreError> {
+    match acted {
+        Ok(()) => Ok(true),
+        Err(StoreError::Moot(_)) => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 /// The dispatcher's reason beside an assignment, and whether the deadline is at risk.
@@ -607,18 +698,6 @@ fn new_progress_code() -> String {
     const ALPHABET: &[u8; 32] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let bits = uuid::Uuid::new_v4().as_u128();
     (0..16).map(|i| ALPHABET[((bits >> (5 * i)) & 31) as usize] as char).collect()
-}
-
-/// Runs an `UPDATE` binding `$1` = `now` and `$2` = the ticket id; whether
-/// its condition held (a row changed).
-pub(super) async fn update_if(
-    tx: &mut Transaction<'_, Any>,
-    sql: &str,
-    now: EpochMs,
-    id: &TicketId,
-) -> Result<bool, StoreError> {
-    let changed = sqlx::query(sql).bind(now).bind(id.as_str()).execute(&mut **tx).await?.rows_affected();
-    Ok(changed > 0)
 }
 
 /// One entry of a ticket's history.

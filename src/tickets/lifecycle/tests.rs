@@ -3,6 +3,11 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use TicketState::*;
 
+/// A major ticket in `state`, never escalated or followed up.
+fn view<'a>(state: TicketState, engineer: Option<&'a EngineerId>, quote_pending: bool) -> View<'a> {
+    View { state, engineer, quote_pending, severity: Severity::Major, escalated: false, followed_up: false }
+}
+
 fn engineers() -> [EngineerId; 2] {
     [EngineerId::new("ENG-A"), EngineerId::new("ENG-B")]
 }
@@ -42,7 +47,7 @@ fn every_accepted_command_keeps_the_ticket_consistent_and_every_step_is_one_the_
                 continue;
             }
             for quote_pending in [false, true] {
-                let view = View { state, engineer: holder, quote_pending };
+                let view = view(state, holder, quote_pending);
                 for c in commands(&a, &b, &parts) {
                     let Ok(d) = decide(&view, c) else { continue };
                     let why = format!("{view:?} {c:?} -> {d:?}");
@@ -65,8 +70,8 @@ fn every_accepted_command_keeps_the_ticket_consistent_and_every_step_is_one_the_
 #[test]
 fn refusals_name_why() {
     let [a, b] = engineers();
-    let open = View { state: Open, engineer: None, quote_pending: false };
-    let assigned = View { state: Assigned, engineer: Some(&a), quote_pending: true };
+    let open = view(Open, None, false);
+    let assigned = view(Assigned, Some(&a), true);
     let accepted = View { state: Accepted, ..assigned };
     assert_eq!(decide(&open, Command::Step(Accepted)), Err(Refusal::InvalidTransition { from: Open, to: Accepted }));
     assert!(matches!(decide(&open, Command::Step(Assigned)), Err(Refusal::OwnCommand(_))));
@@ -99,7 +104,7 @@ fn random_walks_of_commands_follow_the_lifecycle() {
         let (mut state, mut holder, mut quote_pending) = (Open, None, rng.random_bool(0.3));
         for _ in 0..40 {
             let c = all[rng.random_range(0..all.len())];
-            let view = View { state, engineer: holder, quote_pending };
+            let view = view(state, holder, quote_pending);
             if let Ok(d) = decide(&view, c) {
                 assert_eq!(d.from, state);
                 (state, holder) = (d.to, d.holder);
@@ -114,4 +119,55 @@ fn random_walks_of_commands_follow_the_lifecycle() {
         finished > 100 && resolved > 10,
         "the walks reach the end states: {finished} finished, {resolved} resolved"
     );
+}
+
+/// The commands that only record what happened to a ticket: each leaves
+/// the state and the holder as they are, writes its one effect, records
+/// no states, and is refused where it has nothing to do.
+#[test]
+fn notes_never_move_the_ticket_and_are_refused_where_moot() {
+    use crate::tickets::quote::Quote;
+    use crate::tickets::report::FollowUp;
+    use crate::tickets::severity::Raised;
+    let [a, _] = engineers();
+    let raise = Raised {
+        from: Severity::Major,
+        to: Severity::Emergency,
+        due: crate::sla::Deadlines { tier: "emergency".into(), response_due: 1, on_site_due: 2, resolution_due: 3 },
+    };
+    let quote = Quote { currency: "EUR".into(), lines: Vec::new(), total: 275.0 };
+    let follow_up = FollowUp { rating: 5, comment: String::new(), recorded_by: "ops".into(), recorded_at: 0 };
+    let notes = [
+        (Command::Escalate, Effect::MarkEscalated),
+        (Command::Raise(&raise), Effect::Raise(&raise)),
+        (Command::Flag(EventKind::AtRisk), Effect::MarkAtRisk),
+        (Command::Quote(&quote), Effect::SetQuote(&quote)),
+        (Command::AcceptQuote, Effect::AcceptQuote),
+        (Command::FollowUp(&follow_up), Effect::SetFollowUp(&follow_up)),
+    ];
+    for state in TicketState::ALL {
+        let holder = (!matches!(state, Open)).then_some(&a);
+        for quote_pending in [false, true] {
+            let v = view(state, holder, quote_pending);
+            for (c, effect) in notes {
+                let Ok(d) = decide(&v, c) else { continue };
+                let why = format!("{v:?} {c:?} -> {d:?}");
+                assert_eq!((d.from, d.to, d.holder), (state, state, holder), "{why}");
+                assert_eq!((d.effects.as_slice(), d.step), (&[effect][..], false), "{why}");
+            }
+        }
+    }
+    let assigned = view(Assigned, Some(&a), false);
+    assert!(decide(&assigned, Command::Escalate).is_ok());
+    let escalated = View { escalated: true, ..assigned };
+    assert_eq!(decide(&escalated, Command::Escalate), Err(Refusal::Moot), "escalated once");
+    assert_eq!(decide(&view(Accepted, Some(&a), false), Command::Escalate), Err(Refusal::Moot), "accepted meanwhile");
+    let emergency = View { severity: Severity::Emergency, ..assigned };
+    assert_eq!(decide(&emergency, Command::Raise(&raise)), Err(Refusal::Moot), "raised meanwhile");
+    assert_eq!(decide(&view(Resolved, Some(&a), false), Command::Flag(EventKind::AtRisk)), Err(Refusal::Moot));
+    assert_eq!(decide(&assigned, Command::Flag(EventKind::Transition)), Err(Refusal::Moot), "flags only");
+    assert_eq!(decide(&assigned, Command::AcceptQuote), Err(Refusal::NoQuoteToAccept));
+    assert_eq!(decide(&assigned, Command::FollowUp(&follow_up)), Err(Refusal::NotClosed));
+    let followed = View { followed_up: true, ..view(Closed, Some(&a), false) };
+    assert_eq!(decide(&followed, Command::FollowUp(&follow_up)), Err(Refusal::FollowUpExists));
 }

@@ -2,7 +2,7 @@ use super::*;
 use crate::sla::SlaConfig;
 use crate::tickets::fixtures::redispatch_on_duty as setup;
 use crate::tickets::fixtures::{new_ticket, ticket};
-use crate::tickets::{Due, OpenOutcome};
+use crate::tickets::{Due, EventKind, OpenOutcome};
 
 const HOUR: i64 = 3_600_000;
 const T0: EpochMs = 1_767_225_600_000;

@@ -3,7 +3,7 @@
 //! the customer's follow-up. The records themselves and the decisions
 //! (`quote`, `remedy`, `report`, `warranty`) know nothing of the store.
 
-use super::{apply, insert_event, lock, record_event, update_if, Event, Locked, TicketStore};
+use super::{act, apply, lock, record_event, Event, TicketStore};
 use crate::db::col;
 use crate::model::{AssetId, EpochMs, FaultCode, TicketId, TicketKind};
 use crate::tickets::lifecycle::{decide, Command};
@@ -12,7 +12,6 @@ use crate::tickets::remedy::Remedy;
 use crate::tickets::report::{FiledReport, FollowUp, InvalidRecord, ServiceReport, REPORT_DUE_MS};
 use crate::tickets::warranty::Warranty;
 use crate::tickets::{Actor, EventKind, StoreError, TicketState};
-use serde::Serialize;
 
 /// What a ticket settles besides the repair, decided when it opens:
 /// warranty position and remedy, each with its reason.
@@ -26,17 +25,10 @@ pub struct AfterSales {
 
 impl TicketStore {
     pub async fn set_quote(&self, id: &TicketId, quote: &Quote, now: EpochMs) -> Result<(), StoreError> {
-        let text = serde_json::to_string(quote).map_err(|e| crate::db::DbError::Corrupt(e.to_string()))?;
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("UPDATE tickets SET quote = $1, quote_accepted_at = NULL, updated_at = $2 WHERE id = $3")
-            .bind(&text)
-            .bind(now)
-            .bind(id.as_str())
-            .execute(&mut *tx)
-            .await?;
         let detail =
             format!("{:.2} {} (parts, labour, travel); to be accepted before work", quote.total, quote.currency);
-        record_event(&mut tx, id, now, &Event::note(EventKind::Quoted, Actor::Engine, &detail)).await?;
+        let mut tx = self.pool.begin().await?;
+        act(&mut tx, id, Command::Quote(quote), (Actor::Engine, &detail), now).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -49,13 +41,7 @@ impl TicketStore {
         now: EpochMs,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        let seq = lock(&mut tx, id.as_str()).await?.seq;
-        let sql = "UPDATE tickets SET quote_accepted_at = $1, updated_at = $1 WHERE id = $2 AND quote IS NOT NULL \
-                   AND quote_accepted_at IS NULL";
-        if !update_if(&mut tx, sql, now, id).await? {
-            return Err(StoreError::NoQuoteToAccept(id.clone()));
-        }
-        insert_event(&mut tx, id, seq, now, &Event::note(EventKind::QuoteAccepted, actor.into(), "")).await?;
+        act(&mut tx, id, Command::AcceptQuote, (actor.into(), ""), now).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -135,7 +121,7 @@ impl TicketStore {
         let detail = format!("service report: {}; fix: {}{late}", report.cause, report.fix);
         apply(&mut tx, id, locked.seq, &d, (actor, &detail), now).await?;
         sqlx::query("UPDATE tickets SET service_report = $1 WHERE id = $2")
-            .bind(json(&filed)?)
+            .bind(super::json(&filed)?)
             .bind(id.as_str())
             .execute(&mut *tx)
             .await?;
@@ -146,30 +132,14 @@ impl TicketStore {
     /// The customer's follow-up of a closed ticket; one per ticket.
     pub async fn record_follow_up(&self, id: &TicketId, f: &FollowUp) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        let Locked { seq, state, .. } = lock(&mut tx, id.as_str()).await?;
+        let locked = lock(&mut tx, id.as_str()).await?;
         if !(1..=5).contains(&f.rating) {
             return Err(InvalidRecord::Rating.into());
         }
-        if state != TicketState::Closed {
-            return Err(StoreError::NotClosed(id.clone()));
-        }
-        let updated = sqlx::query("UPDATE tickets SET follow_up = $1 WHERE id = $2 AND follow_up IS NULL")
-            .bind(json(f)?)
-            .bind(id.as_str())
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if updated == 0 {
-            return Err(StoreError::FollowUpExists(id.clone()));
-        }
+        let d = decide(&locked.view(), Command::FollowUp(f)).map_err(|r| StoreError::refused(id, r))?;
         let detail = format!("rating {}/5: {}", f.rating, f.comment);
-        let event = Event::note(EventKind::FollowUp, Actor::Person(&f.recorded_by), &detail);
-        insert_event(&mut tx, id, seq, f.recorded_at, &event).await?;
+        apply(&mut tx, id, locked.seq, &d, (Actor::Person(&f.recorded_by), &detail), f.recorded_at).await?;
         tx.commit().await?;
         Ok(())
     }
-}
-
-fn json<T: Serialize>(v: &T) -> Result<String, StoreError> {
-    serde_json::to_string(v).map_err(|e| StoreError::Db(crate::db::DbError::Corrupt(e.to_string())))
 }
