@@ -1,16 +1,19 @@
 //! Outputs: where the engine's results go besides its own database. The
 //! seam takes typed engine events (the readings of every decoded message,
-//! the scores of every detection) and fans them out to every output that
-//! started; each output owns its bounded queue, its retries and its
-//! metrics (labelled with its name: `metrics`, `events`), and may run tasks of its own (InfluxDB's pass over the ticket
-//! store for ticket events and KPIs). Adding an output is a folder here and
-//! one line in `Outputs::start`.
+//! the scores of every detection, and a periodic `KpiPass` carrying the
+//! ticket events and KPIs it reads from the ticket store) and fans them
+//! out to every output that started; each output owns its bounded queue, its retries and its
+//! metrics (labelled with its name: `metrics`, `internal_events`), and
+//! may run tasks of its own (InfluxDB's writer). Adding an output is a
+//! folder here and one line in `Outputs::start`.
 
 pub mod influx;
 mod internal_events;
+mod kpi_pass;
 mod metrics;
 
 pub use crate::decode::ReadingsTap;
+pub use kpi_pass::{KpiPass, KpiTap, PassSource};
 pub use metrics::{OutputMetrics, OutputsSection};
 
 use crate::detect::{AssetScores, ScoreTap};
@@ -30,7 +33,7 @@ pub type ScoresTap = Arc<dyn Fn(&AssetScores) + Send + Sync>;
 /// What the engine's stages share with the outputs.
 pub struct OutputContext<'a> {
     pub fleet: &'a Arc<Fleet>,
-    /// For outputs that read the ticket store (events, KPIs) and stock.
+    /// What the KPI pass reads: the ticket store (events, KPIs) and stock.
     pub tickets: &'a TicketStore,
     pub stock: &'a StockStore,
     pub metrics: &'a Arc<Metrics>,
@@ -48,8 +51,17 @@ pub struct Started {
     pub readings: Option<Box<dyn ReadingsTap>>,
     /// At most one detection's scores per asset per this span of event time, and where they go.
     pub scores: Option<(Span, ScoresTap)>,
+    pub kpi: Option<KpiRequest>,
     /// Its tasks in the order they stop: each is told, then awaited.
     pub tasks: Vec<(Trigger, JoinHandle<()>)>,
+}
+
+/// How often an output wants a KPI pass, over how long a lookback, and
+/// where it goes.
+pub struct KpiRequest {
+    pub every: Span,
+    pub lookback: Span,
+    pub tap: KpiTap,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -58,21 +70,41 @@ pub enum OutputError {
     Influx(#[from] influx::writer::WriteError),
 }
 
-/// The started outputs.
+/// The started outputs, and the seam's KPI pass when one asked for it.
 pub struct Outputs {
     started: Vec<Started>,
+    kpi_pass: Option<(Trigger, JoinHandle<()>)>,
 }
 
 impl Outputs {
     /// Starts every configured output; one that is not configured is absent.
     pub fn start(config: &OutputsConfig, ctx: &OutputContext<'_>) -> Result<Outputs, OutputError> {
         let started = [influx::start(config.influx, ctx)?];
-        let started: Vec<Started> = started.into_iter().flatten().collect();
+        Ok(Outputs::assemble(started.into_iter().flatten().collect(), ctx))
+    }
+
+    /// The started outputs, their metrics registered, and the KPI pass
+    /// started when any asked for it.
+    fn assemble(started: Vec<Started>, ctx: &OutputContext<'_>) -> Outputs {
         for s in &started {
             tracing::info!(output = s.metrics.output, "output started");
         }
         ctx.metrics.register(Arc::new(OutputsSection(started.iter().map(|s| Arc::clone(&s.metrics)).collect())));
-        Ok(Outputs { started })
+        let mut outputs = Outputs { started, kpi_pass: None };
+        outputs.kpi_pass = outputs.start_kpi_pass(ctx);
+        outputs
+    }
+
+    /// One pass for every output that asked: at the most frequent interval
+    /// and over the longest lookback asked for.
+    fn start_kpi_pass(&mut self, ctx: &OutputContext<'_>) -> Option<(Trigger, JoinHandle<()>)> {
+        let requests: Vec<KpiRequest> = self.started.iter_mut().filter_map(|s| s.kpi.take()).collect();
+        let every = requests.iter().map(|r| r.every).min()?;
+        let lookback = requests.iter().map(|r| r.lookback).max()?;
+        let taps = requests.into_iter().map(|r| r.tap).collect();
+        let (trigger, stop) = crate::shutdown::channel();
+        let source = PassSource::new(ctx, lookback.as_millis());
+        Some((trigger, tokio::spawn(source.run(every.as_std(), taps, stop))))
     }
 
     /// The readings fan-out for the ingest path (empty when no output wants readings).
@@ -89,9 +121,10 @@ impl Outputs {
         Some(ScoreTap { every, send: Arc::new(move |s: AssetScores| taps.iter().for_each(|tap| tap(&s))) })
     }
 
-    /// Stops every output's tasks once the engine has stopped feeding them.
+    /// Stops every output's tasks once the engine has stopped feeding them:
+    /// the last KPI pass first, so every output gets it before it stops.
     pub async fn stop(self) {
-        for (trigger, task) in self.started.into_iter().flat_map(|s| s.tasks) {
+        for (trigger, task) in self.kpi_pass.into_iter().chain(self.started.into_iter().flat_map(|s| s.tasks)) {
             trigger.fire();
             let _ = task.await;
         }

@@ -29,11 +29,13 @@ impl ReadingsTap for Recorder {
     }
 }
 
-/// An output named `name` with both taps, its scores every `every`, and
-/// one task that records when it stops.
+/// An output named `name` with every tap, its scores and KPI passes every
+/// `every`, and one task that records when it stops.
 fn output(name: &'static str, every: Span, log: &Recorder) -> Started {
     let tap = log.clone();
     let scores: ScoresTap = Arc::new(move |s: &AssetScores| tap.push(format!("scores {}", s.asset)));
+    let tap = log.clone();
+    let kpi: KpiTap = Arc::new(move |p: &KpiPass| tap.push(format!("kpi pass of {} tickets", p.histories.len())));
     let (trigger, mut stop) = crate::shutdown::channel();
     let stopped = log.clone();
     let task = tokio::spawn(async move {
@@ -44,15 +46,28 @@ fn output(name: &'static str, every: Span, log: &Recorder) -> Started {
         metrics: Arc::new(OutputMetrics::new(name)),
         readings: Some(Box::new(log.clone())),
         scores: Some((every, scores)),
+        kpi: Some(KpiRequest { every, lookback: Span::from_hours(24), tap: kpi }),
         tasks: vec![(trigger, task)],
     }
+}
+
+/// An empty store and a small fleet for the KPI pass to read.
+async fn context() -> (Arc<Fleet>, crate::db::Db, tempfile::TempDir) {
+    let rules = crate::rules::shipped();
+    let fleet =
+        Arc::new(Fleet::new(crate::fleet::generate(&rules, crate::fleet::FleetSpec { assets: 2, seed: 1 })).unwrap());
+    let (db, dir) = crate::db::temp_sqlite().await;
+    (fleet, db, dir)
 }
 
 #[tokio::test]
 async fn every_output_gets_every_event_and_stops_in_registration_order() {
     let (a, b) = (Recorder::default(), Recorder::default());
-    let mut outputs =
-        Outputs { started: vec![output("a", Span::from_mins(5), &a), output("b", Span::from_mins(1), &b)] };
+    let (fleet, db, _dir) = context().await;
+    let (tickets, stock, metrics) = (db.tickets(), db.stock(), Arc::new(Metrics::default()));
+    let ctx = OutputContext { fleet: &fleet, tickets: &tickets, stock: &stock, metrics: &metrics };
+    let started = vec![output("a", Span::from_mins(5), &a), output("b", Span::from_mins(1), &b)];
+    let mut outputs = Outputs::assemble(started, &ctx);
     let mut readings = outputs.readings();
     let scores = outputs.scores().expect("both want scores");
     assert_eq!(scores.every, Span::from_mins(1), "the most frequent interval any output asked for");
@@ -65,29 +80,30 @@ async fn every_output_gets_every_event_and_stops_in_registration_order() {
     readings.flush();
     outputs.stop().await;
 
-    let expected = |name: &str| {
-        vec!["PMP-1: 2".to_string(), "idle".into(), "scores PMP-1".into(), "flush".into(), format!("{name} stopped")]
-    };
-    assert_eq!(a.seen(), expected("a"));
-    assert_eq!(b.seen(), expected("b"));
+    // A pass may run at start (the timer's first tick races the stop); the
+    // last runs at stop, before any output stops.
+    for (name, log) in [("a", &a), ("b", &b)] {
+        let mut seen = log.seen();
+        assert_eq!(seen.pop(), Some(format!("{name} stopped")));
+        assert_eq!(seen.pop().as_deref(), Some("kpi pass of 0 tickets"), "the last pass, handed to {name}");
+        seen.retain(|s| !s.starts_with("kpi pass"));
+        assert_eq!(seen, ["PMP-1: 2", "idle", "scores PMP-1", "flush"]);
+    }
 }
 
 #[test]
 fn without_outputs_nothing_is_tapped() {
-    let mut outputs = Outputs { started: vec![] };
+    let mut outputs = Outputs { started: vec![], kpi_pass: None };
     assert!(outputs.scores().is_none());
     assert!(outputs.readings().0.is_empty());
 }
 
 #[tokio::test]
 async fn an_influx_section_without_a_url_starts_no_output() {
-    let rules = crate::rules::shipped();
-    let fleet =
-        Arc::new(Fleet::new(crate::fleet::generate(&rules, crate::fleet::FleetSpec { assets: 2, seed: 1 })).unwrap());
-    let (db, _dir) = crate::db::temp_sqlite().await;
+    let (fleet, db, _dir) = context().await;
     let metrics = Arc::new(Metrics::default());
     let (tickets, stock) = (db.tickets(), db.stock());
     let ctx = OutputContext { fleet: &fleet, tickets: &tickets, stock: &stock, metrics: &metrics };
     let outputs = Outputs::start(&OutputsConfig { influx: &Default::default() }, &ctx).unwrap();
-    assert!(outputs.started.is_empty());
+    assert!(outputs.started.is_empty() && outputs.kpi_pass.is_none());
 }

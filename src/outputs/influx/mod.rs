@@ -9,9 +9,9 @@ pub mod line_protocol;
 pub mod queue;
 pub mod writer;
 
-use super::{OutputContext, OutputMetrics, Started};
+use super::{KpiRequest, OutputContext, OutputMetrics, Started};
 use config::{InfluxApiKind, InfluxConfig};
-use feed::{OpsFeed, TelemetryFeed};
+use feed::TelemetryFeed;
 use line_protocol::Precision;
 use queue::{InfluxSink, SinkSettings};
 use std::sync::Arc;
@@ -40,8 +40,8 @@ fn settings(c: &InfluxConfig) -> SinkSettings {
     }
 }
 
-/// Starts the sink and the operations feed and hands the engine its taps:
-/// telemetry (thinned, rolled up) and detector scores. `None` when no URL is set.
+/// Starts the sink and hands the engine its taps: telemetry (thinned,
+/// rolled up), detector scores and KPI passes. `None` when no URL is set.
 pub fn start(c: &InfluxConfig, ctx: &OutputContext<'_>) -> Result<Option<Started>, WriteError> {
     let Some(target) = target(c) else { return Ok(None) };
     let writer = InfluxWriter::new(target, c.timeout.as_std())?;
@@ -55,21 +55,18 @@ pub fn start(c: &InfluxConfig, ctx: &OutputContext<'_>) -> Result<Option<Started
     });
     let telemetry =
         TelemetryFeed::new(sink.clone(), Arc::clone(ctx.fleet), c.raw_every.as_millis(), c.rollup.as_millis());
-    let ops = OpsFeed {
-        sink,
-        tickets: ctx.tickets.clone(),
-        stock: ctx.stock.clone(),
-        fleet: Arc::clone(ctx.fleet),
-        every: c.kpi_every.as_std(),
-        lookback_ms: c.kpi_lookback.as_millis(),
+    let kpi_sink = sink.clone();
+    let kpi = KpiRequest {
+        every: c.kpi_every,
+        lookback: c.kpi_lookback,
+        tap: Arc::new(move |pass| feed::write_pass(&kpi_sink, pass)),
     };
-    let (ops_trigger, ops_stop) = crate::shutdown::channel();
-    let ops_task = tokio::spawn(ops.run(ops_stop));
     Ok(Some(Started {
         metrics,
         readings: Some(Box::new(telemetry)),
         scores: Some((c.scores_every, scores)),
-        // The last KPI pass first, then the sink drains its queue.
-        tasks: vec![(ops_trigger, ops_task), (sink_trigger, sink_task)],
+        kpi: Some(kpi),
+        // After the seam's last KPI pass, the sink drains its queue.
+        tasks: vec![(sink_trigger, sink_task)],
     }))
 }

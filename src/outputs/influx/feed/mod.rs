@@ -1,7 +1,7 @@
 //! What upkeep writes to InfluxDB and when (schema: README, "InfluxDB
 //! schema"): telemetry from the decode step, detector outputs from the
-//! detection workers, ticket events and KPIs from a periodic pass over the
-//! ticket store. All of it goes through one bounded, never-blocking sink.
+//! detection workers, ticket events and KPIs from the seam's KPI pass. All
+//! of it goes through one bounded, never-blocking sink.
 
 mod kpi_points;
 mod ops;
@@ -10,6 +10,6 @@ mod telemetry;
 #[cfg(test)]
 mod tests;
 
-pub use ops::OpsFeed;
+pub use ops::write_pass;
 pub use points::scores as score_points;
 pub use telemetry::TelemetryFeed;
