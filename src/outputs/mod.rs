@@ -19,7 +19,7 @@ pub use metrics::{OutputMetrics, OutputsSection};
 use crate::detect::{AssetScores, ScoreTap};
 use crate::dispatch::StockStore;
 use crate::fleet::Fleet;
-use crate::model::{AssetId, ModelId, Reading, Span};
+use crate::model::{AssetId, EpochMs, ModelId, Reading, Span};
 use crate::shutdown::Trigger;
 use crate::telemetry::Metrics;
 use crate::tickets::TicketStore;
@@ -112,12 +112,14 @@ impl Outputs {
         Readings(self.started.iter_mut().filter_map(|s| s.readings.take()).collect())
     }
 
-    /// The scores fan-out for the detection workers, at the most frequent
-    /// interval any output asked for; `None` when none wants scores.
+    /// The scores fan-out for the detection workers: detection takes scores
+    /// at the most frequent interval any output asked for, and each output
+    /// gets them at its own; `None` when none wants scores.
     pub fn scores(&mut self) -> Option<ScoreTap> {
         let taps: Vec<(Span, ScoresTap)> = self.started.iter_mut().filter_map(|s| s.scores.take()).collect();
         let every = taps.iter().map(|(every, _)| *every).min()?;
-        let taps: Vec<ScoresTap> = taps.into_iter().map(|(_, tap)| tap).collect();
+        let taps: Vec<ScoresTap> =
+            taps.into_iter().map(|(own, tap)| if own > every { thinned(own, tap) } else { tap }).collect();
         Some(ScoreTap { every, send: Arc::new(move |s: AssetScores| taps.iter().for_each(|tap| tap(&s))) })
     }
 
@@ -129,6 +131,20 @@ impl Outputs {
             let _ = task.await;
         }
     }
+}
+
+/// `tap`, given at most one detection's scores per asset per `every` of
+/// event time.
+fn thinned(every: Span, tap: ScoresTap) -> ScoresTap {
+    let last: std::sync::Mutex<std::collections::HashMap<AssetId, EpochMs>> = Default::default();
+    Arc::new(move |s: &AssetScores| {
+        let mut last = last.lock().unwrap_or_else(|p| p.into_inner());
+        let due = last.get(&s.asset).is_none_or(|at| s.at - at >= every.as_millis());
+        if due {
+            last.insert(s.asset.clone(), s.at);
+            tap(s);
+        }
+    })
 }
 
 /// Every output's readings tap, fed in turn.

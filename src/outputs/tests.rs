@@ -107,3 +107,24 @@ async fn an_influx_section_without_a_url_starts_no_output() {
     let outputs = Outputs::start(&OutputsConfig { influx: &Default::default() }, &ctx).unwrap();
     assert!(outputs.started.is_empty() && outputs.kpi_pass.is_none());
 }
+
+/// Detection takes scores at the most frequent interval any output asked
+/// for; an output that asked for fewer gets one per asset per its own.
+#[tokio::test]
+async fn each_output_gets_scores_at_its_own_interval() {
+    let (fast, slow) = (Recorder::default(), Recorder::default());
+    let mut outputs = Outputs {
+        started: vec![output("fast", Span::from_mins(1), &fast), output("slow", Span::from_mins(5), &slow)],
+        kpi_pass: None,
+    };
+    let scores = outputs.scores().expect("both want scores");
+    for minute in 0..10 {
+        for asset in ["PMP-1", "PMP-2"] {
+            let at = minute * 60_000;
+            (scores.send)(AssetScores { asset: AssetId::new(asset), model: ModelId::new("pump"), at, checks: vec![] });
+        }
+    }
+    let count = |log: &Recorder| log.seen().iter().filter(|s| s.starts_with("scores")).count();
+    assert_eq!((count(&fast), count(&slow)), (20, 4), "slow: minutes 0 and 5 of each asset");
+    outputs.stop().await;
+}
