@@ -129,7 +129,7 @@ fn to_influx(c: &mut Criterion) {
 
 async fn through_sink(base: &str, db: &str, points: &[Point]) -> Duration {
     let target = InfluxTarget {
-        url: base.to_owned(),
+        url: base.parse().expect("an InfluxDB URL"),
         api: InfluxApi::V1 { database: db.to_owned(), username: None, password: None },
     };
     let writer = InfluxWriter::new(target, Duration::from_secs(30)).unwrap();

@@ -36,7 +36,7 @@ pub enum AppError {
     #[error("SLA: {0}")]
     Sla(#[from] crate::sla::SlaError),
     #[error("cannot listen on {addr}: {source}")]
-    Listen { addr: String, source: std::io::Error },
+    Listen { addr: SocketAddr, source: std::io::Error },
     #[error("database {url}: {source}")]
     Database { url: String, source: DbError },
     #[error("stopped before the engine was up")]
@@ -147,9 +147,8 @@ pub async fn start_on(
 
     let listener = tokio::net::TcpListener::bind(&config.api.listen)
         .await
-        .map_err(|source| AppError::Listen { addr: config.api.listen.clone(), source })?;
-    let api_addr =
-        listener.local_addr().map_err(|source| AppError::Listen { addr: config.api.listen.clone(), source })?;
+        .map_err(|source| AppError::Listen { addr: config.api.listen, source })?;
+    let api_addr = listener.local_addr().map_err(|source| AppError::Listen { addr: config.api.listen, source })?;
 
     let pipeline = ingest::PipelineContext {
         fleet: Arc::clone(&fleet),
@@ -226,14 +225,14 @@ async fn connect_db(config: &Config, metrics: &Metrics, mut stop: shutdown::Shut
             Ok(db) => return Ok(db),
             Err(e) if matches!(e.class(), ErrorClass::Retry { .. }) => {
                 let after = backoff.next_delay();
-                let (what, error) = (format!("connecting to {}", redacted(url)), e);
+                let (what, error) = (format!("connecting to {}", url.redacted()), e);
                 StoreCallFailed { what: &what, error: &error, then: Then::Retry { after, fatal: false } }.emit(metrics);
                 tokio::select! {
                     () = tokio::time::sleep(after) => {}
                     () = stop.wait() => return Err(AppError::Abandoned),
                 }
             }
-            Err(source) => return Err(AppError::Database { url: redacted(url), source }),
+            Err(source) => return Err(AppError::Database { url: url.redacted(), source }),
         }
     }
 }
@@ -247,31 +246,10 @@ fn checkpoint_settings(config: &Config) -> Option<Settings> {
     }
     let dir = if !c.dir.as_os_str().is_empty() {
         c.dir.clone()
-    } else if let Some(file) = config.database.url.strip_prefix("sqlite://") {
-        let file = file.split('?').next().unwrap_or(file);
+    } else if let Some(file) = config.database.url.sqlite_file() {
         std::path::PathBuf::from(format!("{file}.state"))
     } else {
         "upkeep-state".into()
     };
     Some(Settings { dir, every: c.every.as_std(), journal_bytes: c.journal_bytes })
-}
-
-/// The URL without its password, for logs and errors.
-fn redacted(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
-    let Some((userinfo, host)) = rest.rsplit_once('@') else { return url.to_owned() };
-    match userinfo.split_once(':') {
-        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
-        None => url.to_owned(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn passwords_never_reach_the_logs() {
-        assert_eq!(super::redacted("postgres://u:secret@db:5432/x"), "postgres://u:***@db:5432/x");
-        assert_eq!(super::redacted("postgres://u@db:5432/x"), "postgres://u@db:5432/x");
-        assert_eq!(super::redacted("sqlite://upkeep.db"), "sqlite://upkeep.db");
-    }
 }

@@ -60,9 +60,31 @@ pub struct CalendarConfig {
     pub days: Vec<Weekday>,
     pub start: NaiveTime,
     pub end: NaiveTime,
-    pub utc_offset: String,
+    pub utc_offset: UtcOffset,
     #[serde(default)]
     pub holidays: Vec<NaiveDate>,
+}
+
+/// A fixed offset from UTC, written `+01:00`; checked when the
+/// configuration is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct UtcOffset(pub FixedOffset);
+
+crate::model::serde_as_text!(UtcOffset);
+
+impl std::str::FromStr for UtcOffset {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        s.parse().map(UtcOffset).map_err(|_| format!("'{s}' is not an offset from UTC like +01:00"))
+    }
+}
+
+impl std::fmt::Display for UtcOffset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -89,7 +111,7 @@ impl Calendar {
         if c.start >= c.end {
             return Err(bad("start must be before end (one shift within a day)"));
         }
-        let offset: FixedOffset = c.utc_offset.parse().map_err(|_| bad("utc_offset must look like +01:00"))?;
+        let offset = c.utc_offset.0;
         Ok(Calendar::Hours { days: c.days.clone(), start: c.start, end: c.end, offset, holidays: c.holidays.clone() })
     }
 
@@ -154,6 +176,11 @@ pub struct SlaConfig {
 }
 
 impl SlaConfig {
+    /// Every calendar can count, and every standard tier names one.
+    pub fn validate(&self) -> Result<(), String> {
+        Sla::new(self, &[]).map(|_| ()).map_err(|e| format!("sla: {e}"))
+    }
+
     pub fn tier(&self, severity: Severity) -> &SlaTier {
         match severity {
             Severity::Emergency => &self.emergency,
@@ -220,7 +247,7 @@ impl Default for SlaConfig {
             days: vec![Weekday::Mon, Weekday::Tue, Weekday::Wed, Weekday::Thu, Weekday::Fri],
             start: NaiveTime::from_hms_opt(8, 0, 0).unwrap_or_default(),
             end: NaiveTime::from_hms_opt(17, 0, 0).unwrap_or_default(),
-            utc_offset: "+01:00".into(),
+            utc_offset: UtcOffset(FixedOffset::east_opt(3600).unwrap_or(chrono::Offset::fix(&chrono::Utc))),
             holidays: ["2026-12-25", "2026-12-26", "2027-01-01"].iter().filter_map(|d| d.parse().ok()).collect(),
         };
         SlaConfig {

@@ -116,13 +116,13 @@ fn stream() -> Stream {
 fn config(broker_url: &str, database_url: &str) -> Config {
     let run = uuid::Uuid::new_v4().simple().to_string();
     let mut config = Config::default();
-    config.mqtt.url = broker_url.to_owned();
+    config.mqtt.url = broker_url.parse().expect("a broker URL");
     config.mqtt.client_id = format!("upkeep-chaos-{run}");
     config.mqtt.topic_filter = format!("chaos-{run}/+");
     config.mqtt.reconnect_min = upkeep::model::Span(100);
     config.mqtt.reconnect_max = upkeep::model::Span(500);
-    config.database.url = database_url.to_owned();
-    config.api.listen = "127.0.0.1:0".into();
+    config.database.url = database_url.parse().expect("a database URL");
+    config.api.listen = ([127, 0, 0, 1], 0).into();
     if !database_url.starts_with("sqlite://") {
         config.checkpoint.dir = std::env::temp_dir().join(format!("upkeep-chaos-{run}"));
     }
@@ -131,7 +131,7 @@ fn config(broker_url: &str, database_url: &str) -> Config {
 
 fn publisher(config: &Config) -> PublishConfig {
     PublishConfig {
-        broker_url: config.mqtt.url.clone(),
+        broker_url: config.mqtt.url.to_string(),
         client_id: format!("{}-sim", config.mqtt.client_id),
         topic_prefix: config.mqtt.topic_filter.trim_end_matches("/+").to_owned(),
         ..PublishConfig::default()

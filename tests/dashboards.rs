@@ -189,12 +189,12 @@ async fn every_dashboard_query_returns_plausible_data_after_a_simulated_fleet() 
     let port = upkeep::ingest::broker::start(0).unwrap();
     let run = uuid::Uuid::new_v4().simple().to_string();
     let mut config = Config::default();
-    config.mqtt.url = format!("mqtt://127.0.0.1:{port}");
+    config.mqtt.url = format!("mqtt://127.0.0.1:{port}").parse().expect("a broker URL");
     config.mqtt.client_id = format!("upkeep-dash-{run}");
     config.mqtt.topic_filter = format!("dash-{run}/telemetry/+");
-    config.database.url = format!("sqlite://{}", dir.path().join("dash.db").display());
-    config.api.listen = "127.0.0.1:0".into();
-    config.influx.url = Some(base.clone());
+    config.database.url = format!("sqlite://{}", dir.path().join("dash.db").display()).parse().expect("a database URL");
+    config.api.listen = ([127, 0, 0, 1], 0).into();
+    config.influx.url = Some(base.parse().expect("an InfluxDB URL"));
     config.influx.database = influx_db.clone();
     // One pass at start and the last one at stop, after the field work.
     config.influx.kpi_every = Span::from_hours(1);

@@ -45,11 +45,11 @@ fn scenario(broker_url: &str, workers: usize) -> Scenario {
     let dir = tempfile::tempdir().unwrap();
     let run = uuid::Uuid::new_v4().simple().to_string();
     let mut config = Config::default();
-    config.mqtt.url = broker_url.to_owned();
+    config.mqtt.url = broker_url.parse().expect("a broker URL");
     config.mqtt.client_id = format!("upkeep-e2e-{run}");
     config.mqtt.topic_filter = format!("e2e-{run}/telemetry/+");
-    config.database.url = format!("sqlite://{}", dir.path().join("e2e.db").display());
-    config.api.listen = "127.0.0.1:0".into();
+    config.database.url = format!("sqlite://{}", dir.path().join("e2e.db").display()).parse().expect("a database URL");
+    config.api.listen = ([127, 0, 0, 1], 0).into();
     config.detect.workers = workers;
     Scenario { fleet, rules, sim, faults, config, _dir: dir }
 }

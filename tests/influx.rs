@@ -24,7 +24,8 @@ async fn vacant_address() -> std::net::SocketAddr {
 }
 
 fn writer(base: &str, api: InfluxApi) -> InfluxWriter {
-    InfluxWriter::new(InfluxTarget { url: base.to_owned(), api }, Duration::from_secs(5)).unwrap()
+    InfluxWriter::new(InfluxTarget { url: base.parse().expect("an InfluxDB URL"), api }, Duration::from_secs(5))
+        .unwrap()
 }
 
 fn v1(db: &str) -> InfluxApi {

@@ -35,13 +35,13 @@ async fn outage(broker_host: &str, broker_port: u16) {
     let dir = tempfile::tempdir().unwrap();
     let run = uuid::Uuid::new_v4().simple().to_string();
     let mut config = Config::default();
-    config.mqtt.url = format!("mqtt://127.0.0.1:{}", proxy.port);
+    config.mqtt.url = format!("mqtt://127.0.0.1:{}", proxy.port).parse().expect("a broker URL");
     config.mqtt.client_id = format!("upkeep-outage-{run}");
     config.mqtt.topic_filter = format!("outage-{run}/+");
     config.mqtt.reconnect_min = upkeep::model::Span(100);
     config.mqtt.reconnect_max = upkeep::model::Span(400);
-    config.database.url = format!("sqlite://{}", dir.path().join("o.db").display());
-    config.api.listen = "127.0.0.1:0".into();
+    config.database.url = format!("sqlite://{}", dir.path().join("o.db").display()).parse().expect("a database URL");
+    config.api.listen = ([127, 0, 0, 1], 0).into();
     let running = upkeep::app::start(&config, Arc::clone(&fleet), rules).await.unwrap();
     let metrics = Arc::clone(&running.metrics);
     assert!(metrics.wait_subscribed(Duration::from_secs(10)).await, "engine never subscribed");

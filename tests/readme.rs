@@ -107,7 +107,7 @@ fn the_readme_production_steps_run_and_leave_a_config_and_a_fleet_that_check() {
         assert!(out.contains("ok:"), "{out}");
     }
     let config = upkeep::config::Config::load(Some(&dir.path().join("upkeep.toml"))).unwrap();
-    assert_eq!(config.api.listen, "127.0.0.1:8080");
+    assert_eq!(config.api.listen.to_string(), "127.0.0.1:8080");
     let fleet = upkeep::fleet::Fleet::load(&dir.path().join("fleet.json")).unwrap();
     assert_eq!(fleet.assets().len(), 500);
 }

@@ -449,9 +449,9 @@ async fn store_on_postgres() {
 async fn migrations_run_once_and_reconnecting_keeps_data() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("m.db").display());
-    let db = Db::connect(&url, 2).await.unwrap();
+    let db = Db::connect(&url.parse().expect("a database URL"), 2).await.unwrap();
     opened(db.tickets().open_or_append(&new_ticket("M-1", "F"), 1, true).await.unwrap());
     drop(db);
-    let again = Db::connect(&url, 2).await.unwrap();
+    let again = Db::connect(&url.parse().expect("a database URL"), 2).await.unwrap();
     assert_eq!(again.tickets().list_tickets(&TicketFilter { limit: 10, ..Default::default() }).await.unwrap().len(), 1);
 }

@@ -18,14 +18,15 @@ fn env(name: &str) -> String {
 
 async fn engine(url: &str, password: &str, fleet: &Arc<Fleet>, dir: &tempfile::TempDir, run: &str) -> Running {
     let mut config = Config::default();
-    config.mqtt.url = url.to_owned();
+    config.mqtt.url = url.parse().expect("a broker URL");
     config.mqtt.ca_file = Some(env("UPKEEP_TEST_MQTT_CA").into());
     config.mqtt.username = Some(env("UPKEEP_TEST_MQTT_USER"));
     config.mqtt.password = Some(password.to_owned());
     config.mqtt.client_id = format!("upkeep-tls-{run}-{password}");
     config.mqtt.topic_filter = format!("tls-{run}/+");
-    config.database.url = format!("sqlite://{}", dir.path().join(format!("{password}.db")).display());
-    config.api.listen = "127.0.0.1:0".into();
+    config.database.url =
+        format!("sqlite://{}", dir.path().join(format!("{password}.db")).display()).parse().expect("a database URL");
+    config.api.listen = ([127, 0, 0, 1], 0).into();
     app::start(&config, Arc::clone(fleet), common::rules()).await.unwrap()
 }
 

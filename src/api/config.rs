@@ -5,11 +5,12 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ApiConfig {
-    pub listen: String,
+    /// The address the HTTP API binds.
+    pub listen: std::net::SocketAddr,
 }
 
 impl Default for ApiConfig {
     fn default() -> Self {
-        ApiConfig { listen: "127.0.0.1:8080".into() }
+        ApiConfig { listen: std::net::SocketAddr::from(([127, 0, 0, 1], 8080)) }
     }
 }

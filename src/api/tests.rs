@@ -17,7 +17,7 @@ struct Harness {
 async fn harness() -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("api.db").display());
-    let db = Db::connect(&url, 2).await.unwrap();
+    let db = Db::connect(&url.parse().expect("a database URL"), 2).await.unwrap();
     let rules = crate::rules::shipped();
     let fleet = Arc::new(Fleet::new(generate(&rules, FleetSpec { assets: 20, seed: 1 })).unwrap());
     let dispatcher = Arc::new(crate::dispatch::Dispatcher::new(Arc::clone(&fleet), Default::default()));

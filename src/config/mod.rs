@@ -76,8 +76,9 @@ impl Config {
     }
 
     fn from_table(table: toml::Table, origin: String) -> Result<Config, ConfigError> {
-        let config: Config = toml::Value::Table(table).try_into().map_err(|e: toml::de::Error| {
-            ConfigError::Invalid { origin: origin.clone(), message: e.message().to_owned() }
+        let config: Config = serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
+            let message = format!("{}: {}", e.path(), e.inner().message());
+            ConfigError::Invalid { origin: origin.clone(), message }
         })?;
         config.validate().map_err(|message| ConfigError::Invalid { origin, message })?;
         Ok(config)
@@ -90,6 +91,7 @@ impl Config {
         self.dispatch.validate()?;
         self.mqtt.validate()?;
         self.influx.validate()?;
+        self.sla.validate()?;
         if self.ingest.held_messages == 0 || self.ingest.held_bytes < self.decode.max_payload_bytes {
             return Err("ingest.held_messages must be at least 1 and ingest.held_bytes at least \
                         decode.max_payload_bytes (one message must fit)"
@@ -131,6 +133,30 @@ mod tests {
     fn invalid_values_are_rejected() {
         let table = parse_table("[detect]\nworkers = 0\n", "t").unwrap();
         assert!(Config::from_table(table, "t".into()).is_err());
+    }
+
+    /// URLs, addresses and offsets are parsed once, when the file is read,
+    /// and a bad one is reported under its key.
+    #[test]
+    fn a_value_that_does_not_parse_is_reported_under_its_key() {
+        let cases = [
+            ("[mqtt]\nurl = 'http://broker'\n", "mqtt.url: invalid broker url"),
+            ("[database]\nurl = 'mysql://db/x'\n", "database.url: 'mysql://db/x' is neither"),
+            ("[api]\nlisten = 'localhost'\n", "api.listen: invalid socket address"),
+            ("[influx]\nurl = 'ftp://x'\n", "influx.url: 'ftp://x' is not an http"),
+            (
+                "[sla.calendars.b]\ndays = ['Mon']\nstart = '08:00:00'\nend = '17:00:00'\nutc_offset = 'CET'\n",
+                "sla.calendars.b.utc_offset: 'CET'",
+            ),
+            ("[detect]\nwindow = '3 parsecs'\n", "detect.window: invalid duration"),
+        ];
+        for (text, expected) in cases {
+            let table = parse_table(text, "t").unwrap();
+            let err = Config::from_table(table, "t".into()).unwrap_err().to_string();
+            assert!(err.contains(expected), "{err}\n  expected: {expected}");
+        }
+        let parsed = Config::parse("[mqtt]\nurl = 'mqtts://broker.example'\n", "t", std::iter::empty()).unwrap();
+        assert_eq!((parsed.mqtt.url.tls, parsed.mqtt.url.port), (true, 8883));
     }
 
     #[test]

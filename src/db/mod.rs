@@ -13,7 +13,7 @@ mod record;
 mod retry;
 
 pub use class::{Classify, ErrorClass};
-pub use config::DatabaseConfig;
+pub use config::{DatabaseConfig, DatabaseUrl};
 pub use internal_events::{StoreCallFailed, Then};
 pub use record::{column_list, from_row, parse, Column};
 pub(crate) use record::{json_column, record, text_column};
@@ -87,9 +87,10 @@ pub(crate) use store;
 
 impl Db {
     /// Connects and brings the schema up to date. A `sqlite://` file is created if missing.
-    pub async fn connect(url: &str, max_connections: u32) -> Result<Db, DbError> {
+    pub async fn connect(url: &DatabaseUrl, max_connections: u32) -> Result<Db, DbError> {
         sqlx::any::install_default_drivers();
-        let engine = if url.starts_with("postgres") { Engine::Postgres } else { Engine::Sqlite };
+        let engine = url.engine();
+        let url = url.as_str();
         let url = match engine {
             Engine::Sqlite if !url.contains("mode=") => {
                 format!("{url}{}mode=rwc", if url.contains('?') { "&" } else { "?" })
@@ -174,7 +175,7 @@ where
 #[cfg(test)]
 pub(crate) async fn temp_sqlite() -> (Db, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("temporary directory");
-    let db = Db::connect(&format!("sqlite://{}", dir.path().join("test.db").display()), 2).await.expect("SQLite opens");
+    let db = Db::connect(&DatabaseUrl::sqlite(dir.path().join("test.db").display()), 2).await.expect("SQLite opens");
     (db, dir)
 }
 

@@ -7,8 +7,10 @@ mod field;
 
 use crate::app::{self, AppError, Running};
 use crate::config::Config;
+use crate::db::DatabaseUrl;
 use crate::fleet::{generate, Fleet, FleetSpec};
 use crate::ingest::broker::{self, BrokerError};
+use crate::ingest::BrokerUrl;
 use crate::rules::RuleSet;
 use crate::shutdown::Shutdown;
 use crate::telemetry::Snapshot;
@@ -58,9 +60,9 @@ pub async fn run(
 ) -> Result<(), DemoError> {
     let fleet = prepare(&opts, &rules)?;
     let port = broker::start(config.broker.port)?;
-    config.mqtt.url = format!("mqtt://127.0.0.1:{port}");
+    config.mqtt.url = BrokerUrl { tls: false, host: "127.0.0.1".into(), port };
     config.mqtt.client_id = "upkeep-demo".into();
-    config.database.url = format!("sqlite://{}", opts.data_dir.join("upkeep.db").display());
+    config.database.url = DatabaseUrl::sqlite(opts.data_dir.join("upkeep.db").display());
     // The replay's days end now: the engine acts on their event time, so a
     // ticket's history and the simulated field work share one clock.
     let replay_start = crate::model::now_ms() - i64::from(opts.days.max(1)) * 86_400_000;
@@ -83,7 +85,7 @@ pub async fn run(
         println!("replaying at most {r} messages/s (--rate)");
     }
     let publish_cfg = PublishConfig {
-        broker_url: config.mqtt.url.clone(),
+        broker_url: config.mqtt.url.to_string(),
         client_id: "upkeep-demo-sim".into(),
         rate,
         ..PublishConfig::default()

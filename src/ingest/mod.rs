@@ -18,6 +18,6 @@ mod session;
 pub use acks::{AckQueue, PendingAck};
 pub use budget::{Budget, Held, Limits};
 pub use commit::acknowledge_committed;
-pub use config::{EmbeddedBrokerConfig, IngestConfig, MqttConfig};
+pub use config::{BrokerUrl, EmbeddedBrokerConfig, IngestConfig, MqttConfig};
 pub use mqtt::{connect, Delivery, MqttAcker, MqttError};
 pub use pipeline::{run as run_pipeline, PipelineContext};

@@ -15,8 +15,6 @@ use tokio::sync::mpsc;
 
 #[derive(Debug, thiserror::Error)]
 pub enum MqttError {
-    #[error("invalid broker url '{0}': expected mqtt://host:port or mqtts://host:port")]
-    Url(String),
     #[error("cannot read CA file {path}: {source}")]
     CaFile { path: String, source: std::io::Error },
     #[error("no system trust roots could be loaded for TLS; set mqtt.ca_file")]
@@ -69,8 +67,7 @@ pub fn connect(
     metrics: Arc<Metrics>,
     budget: Arc<Budget>,
 ) -> Result<(MqttAcker, EventLoopTask), MqttError> {
-    let (tls, host, port) = parse_url(&cfg.url)?;
-    let mut opts = MqttOptions::new(cfg.client_id.clone(), host, port);
+    let mut opts = MqttOptions::new(cfg.client_id.clone(), cfg.url.host.clone(), cfg.url.port);
     opts.set_keep_alive(cfg.keep_alive.as_std())
         .set_clean_session(false)
         .set_manual_acks(true)
@@ -78,7 +75,7 @@ pub fn connect(
     if let (Some(u), Some(p)) = (&cfg.username, &cfg.password) {
         opts.set_credentials(u.clone(), p.clone());
     }
-    if tls {
+    if cfg.url.tls {
         opts.set_transport(Transport::tls_with_config(tls_config(cfg)?));
     }
     // Only subscriptions and the DISCONNECT go through the client's channel.
@@ -96,7 +93,7 @@ pub fn connect(
         topic_filter: cfg.topic_filter.clone(),
         backoff: Backoff::new(cfg.reconnect_min.as_std(), cfg.reconnect_max.as_std()),
         keep_alive: cfg.keep_alive.as_std(),
-        broker: cfg.url.clone(),
+        broker: cfg.url.to_string(),
     };
     Ok((acker, task))
 }
@@ -107,25 +104,6 @@ pub fn connect(
 /// into a dead letter. Keep the broker's own limit below this.
 const MAX_INCOMING_PACKET: usize = 64 << 20;
 
-fn parse_url(url: &str) -> Result<(bool, String, u16), MqttError> {
-    let bad = || MqttError::Url(url.to_owned());
-    let (scheme, rest) = url.split_once("://").ok_or_else(bad)?;
-    let tls = match scheme {
-        "mqtt" | "tcp" => false,
-        "mqtts" | "ssl" => true,
-        _ => return Err(bad()),
-    };
-    let authority = rest.split(['/', '?']).next().unwrap_or_default();
-    let (host, port) = match authority.rsplit_once(':') {
-        Some((h, p)) => (h, p.parse().map_err(|_| bad())?),
-        None => (authority, if tls { 8883 } else { 1883 }),
-    };
-    if host.is_empty() {
-        return Err(bad());
-    }
-    Ok((tls, host.trim_matches(['[', ']']).to_owned(), port))
-}
-
 fn tls_config(cfg: &MqttConfig) -> Result<TlsConfiguration, MqttError> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     match &cfg.ca_file {
@@ -135,20 +113,5 @@ fn tls_config(cfg: &MqttConfig) -> Result<TlsConfiguration, MqttError> {
             Ok(TlsConfiguration::Simple { ca, alpn: None, client_auth: None })
         }
         None => std::panic::catch_unwind(TlsConfiguration::default).map_err(|_| MqttError::TrustRoots),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn urls_give_scheme_host_and_port() {
-        assert_eq!(parse_url("mqtt://127.0.0.1:1883").unwrap(), (false, "127.0.0.1".into(), 1883));
-        assert_eq!(parse_url("mqtts://broker.example").unwrap(), (true, "broker.example".into(), 8883));
-        assert_eq!(parse_url("tcp://[::1]:18831").unwrap(), (false, "::1".into(), 18831));
-        for bad in ["127.0.0.1:1883", "http://h:1", "mqtt://:1883", "mqtt://h:port"] {
-            assert!(parse_url(bad).is_err(), "{bad}");
-        }
     }
 }

@@ -8,6 +8,7 @@ mod clock;
 mod duration;
 mod ids;
 mod severity;
+mod text;
 
 pub use clock::Clock;
 pub use duration::{parse_duration, Span};
@@ -16,6 +17,7 @@ pub use ids::{
 };
 pub(crate) use severity::enum_str;
 pub use severity::{Severity, TicketKind, UnknownVariant};
+pub(crate) use text::serde_as_text;
 
 use serde::{Deserialize, Serialize};
 

@@ -27,7 +27,7 @@ pub fn rules() -> Arc<RuleSet> {
 pub async fn sqlite() -> (Db, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("test.db").display());
-    (Db::connect(&url, 8).await.unwrap(), dir)
+    (Db::connect(&url.parse().expect("a database URL"), 8).await.unwrap(), dir)
 }
 
 /// A fresh PostgreSQL database created on the server at `admin_url`.
@@ -38,7 +38,7 @@ pub async fn postgres(admin_url: &str) -> Db {
     let mut admin = sqlx::AnyConnection::connect(admin_url).await.expect("PostgreSQL reachable");
     sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.unwrap();
     let base = admin_url.rsplit_once('/').map_or(admin_url, |(b, _)| b);
-    Db::connect(&format!("{base}/{name}"), 8).await.unwrap()
+    Db::connect(&format!("{base}/{name}").parse().expect("a database URL"), 8).await.unwrap()
 }
 
 /// Runs one InfluxQL statement on the server at `base` and returns its JSON answer.
@@ -67,7 +67,7 @@ pub async fn play(
     use std::time::{Duration, Instant};
     let prefix = config.mqtt.topic_filter.trim_end_matches("/+").to_owned();
     let cfg = device_sim::PublishConfig {
-        broker_url: config.mqtt.url.clone(),
+        broker_url: config.mqtt.url.to_string(),
         client_id: format!("{}-sim", config.mqtt.client_id),
         topic_prefix: prefix,
         ..device_sim::PublishConfig::default()

@@ -90,11 +90,11 @@ async fn live_engine_and_eval_open_at_the_same_event_times() {
     // Unique per run, so a shared Mosquitto keeps runs apart.
     let run = format!("{}-{}", std::process::id(), upkeep::model::now_ms());
     let mut config = Config::default();
-    config.mqtt.url = broker.clone();
+    config.mqtt.url = broker.parse().expect("a broker URL");
     config.mqtt.client_id = format!("upkeep-evallive-{run}");
     config.mqtt.topic_filter = format!("evallive-{run}/telemetry/+");
-    config.database.url = format!("sqlite://{}", dir.path().join("live.db").display());
-    config.api.listen = "127.0.0.1:0".into();
+    config.database.url = format!("sqlite://{}", dir.path().join("live.db").display()).parse().expect("a database URL");
+    config.api.listen = ([127, 0, 0, 1], 0).into();
 
     let offline = offline_openings(&table, &config);
     assert_eq!(offline.len(), 2, "the spike and the shift each open once offline: {offline:?}");

@@ -17,7 +17,7 @@ pub enum InfluxApiKind {
 #[serde(default, deny_unknown_fields)]
 pub struct InfluxConfig {
     /// Base URL such as `http://127.0.0.1:8086`; unset leaves the sink off.
-    pub url: Option<String>,
+    pub url: Option<HttpUrl>,
     pub api: InfluxApiKind,
     /// v1: the database (created by the operator beforehand).
     pub database: String,
@@ -92,5 +92,35 @@ impl InfluxConfig {
             return Err("influx.api = \"v2\" needs influx.token".into());
         }
         Ok(())
+    }
+}
+
+/// An `http://` or `https://` base URL, checked when the configuration is read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct HttpUrl(String);
+
+crate::model::serde_as_text!(HttpUrl);
+
+impl HttpUrl {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::str::FromStr for HttpUrl {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match reqwest::Url::parse(s) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.has_host() => Ok(HttpUrl(s.to_owned())),
+            _ => Err(format!("'{s}' is not an http:// or https:// URL")),
+        }
+    }
+}
+
+impl std::fmt::Display for HttpUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
     }
 }

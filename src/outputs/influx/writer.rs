@@ -4,6 +4,7 @@
 //! retry can help, so the caller can back off on outages and drop what the
 //! server will never accept.
 
+use super::config::HttpUrl;
 use super::line_protocol::Precision;
 use std::time::Duration;
 
@@ -18,14 +19,12 @@ pub enum InfluxApi {
 #[derive(Debug, Clone, PartialEq)]
 pub struct InfluxTarget {
     /// Base URL, e.g. `http://127.0.0.1:8086`.
-    pub url: String,
+    pub url: HttpUrl,
     pub api: InfluxApi,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {
-    #[error("invalid InfluxDB URL '{0}'")]
-    BadUrl(String),
     #[error("InfluxDB unreachable: {0}")]
     Unreachable(String),
     #[error("InfluxDB answered {status}: {body}")]
@@ -40,7 +39,6 @@ impl WriteError {
         match self {
             WriteError::Unreachable(_) => true,
             WriteError::Rejected { status, .. } => *status == 429 || *status >= 500,
-            WriteError::BadUrl(_) => false,
         }
     }
 }
@@ -58,7 +56,6 @@ const BODY_LIMIT: usize = 512;
 
 impl InfluxWriter {
     pub fn new(target: InfluxTarget, timeout: Duration) -> Result<Self, WriteError> {
-        reqwest::Url::parse(&target.url).map_err(|_| WriteError::BadUrl(target.url.clone()))?;
         let client = reqwest::Client::builder()
             .timeout(timeout)
             .build()
@@ -68,7 +65,7 @@ impl InfluxWriter {
 
     /// Sends one batch of encoded lines.
     pub async fn write(&self, lines: impl Into<reqwest::Body>, precision: Precision) -> Result<(), WriteError> {
-        let base = self.target.url.trim_end_matches('/');
+        let base = self.target.url.as_str().trim_end_matches('/');
         let request = match &self.target.api {
             InfluxApi::V1 { database, username, password } => {
                 let r = self
