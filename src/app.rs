@@ -123,7 +123,8 @@ pub async fn start_on(
     let retry = Retry::new(Arc::clone(&metrics), abandoned, config.database.call_timeout.as_std());
     let (tickets, stock) = (db.tickets(), db.stock());
     retry.committed("seeding depot stock", || stock.seed_stock(fleet.depots())).await?;
-    let outputs_ctx = OutputContext { fleet: &fleet, tickets: &tickets, stock: &stock, metrics: &metrics };
+    let reader = db.ticket_reader();
+    let outputs_ctx = OutputContext { fleet: &fleet, tickets: &reader, stock: &stock, metrics: &metrics };
     let mut outputs = Outputs::start(&OutputsConfig { influx: &config.influx }, &outputs_ctx)?;
     let score_tap = outputs.scores();
 

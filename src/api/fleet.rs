@@ -2,7 +2,7 @@
 //! and depots (with live stock).
 
 use super::extract::{Page, Path, Query};
-use super::{ApiError, AppState};
+use super::{ApiError, Reads};
 use crate::kpi::{self, TicketHistory};
 use crate::model::AssetId;
 use crate::tickets::TicketFilter;
@@ -19,7 +19,7 @@ pub struct AssetQuery {
     offset: Option<i64>,
 }
 
-pub async fn assets(State(s): State<AppState>, Query(q): Query<AssetQuery>) -> Result<axum::Json<Value>, ApiError> {
+pub async fn assets(State(s): State<Reads>, Query(q): Query<AssetQuery>) -> Result<axum::Json<Value>, ApiError> {
     let page = Page::new(q.limit, q.offset)?;
     let matching: Vec<_> = s
         .fleet
@@ -33,7 +33,7 @@ pub async fn assets(State(s): State<AppState>, Query(q): Query<AssetQuery>) -> R
 }
 
 /// The asset record plus every ticket upkeep opened for it.
-pub async fn asset(State(s): State<AppState>, Path(id): Path<String>) -> Result<axum::Json<Value>, ApiError> {
+pub async fn asset(State(s): State<Reads>, Path(id): Path<String>) -> Result<axum::Json<Value>, ApiError> {
     let asset = s.fleet.asset(&id).ok_or_else(|| ApiError::not_found("asset", &id))?;
     let filter = TicketFilter { asset: Some(AssetId::new(&id)), limit: 1000, ..TicketFilter::default() };
     let tickets = s.tickets.list_tickets(&filter).await?;
@@ -47,7 +47,7 @@ pub struct PageQuery {
     offset: Option<i64>,
 }
 
-pub async fn engineers(State(s): State<AppState>, Query(q): Query<PageQuery>) -> Result<axum::Json<Value>, ApiError> {
+pub async fn engineers(State(s): State<Reads>, Query(q): Query<PageQuery>) -> Result<axum::Json<Value>, ApiError> {
     let page = Page::new(q.limit, q.offset)?;
     let loads = s.tickets.engineer_loads().await?;
     let items = page
@@ -62,7 +62,7 @@ pub async fn engineers(State(s): State<AppState>, Query(q): Query<PageQuery>) ->
 }
 
 /// Depots with the stock the database holds now (after reservations).
-pub async fn depots(State(s): State<AppState>, Query(q): Query<PageQuery>) -> Result<axum::Json<Value>, ApiError> {
+pub async fn depots(State(s): State<Reads>, Query(q): Query<PageQuery>) -> Result<axum::Json<Value>, ApiError> {
     let page = Page::new(q.limit, q.offset)?;
     let mut items = Vec::new();
     for d in page.slice(s.fleet.depots()) {
@@ -77,10 +77,7 @@ pub async fn depots(State(s): State<AppState>, Query(q): Query<PageQuery>) -> Re
 
 /// Parts below their safety stock at a depot and what to do about each:
 /// lend from the nearest depot with surplus, else purchase.
-pub async fn replenishment(
-    State(s): State<AppState>,
-    Query(q): Query<PageQuery>,
-) -> Result<axum::Json<Value>, ApiError> {
+pub async fn replenishment(State(s): State<Reads>, Query(q): Query<PageQuery>) -> Result<axum::Json<Value>, ApiError> {
     let page = Page::new(q.limit, q.offset)?;
     let levels = s.stock.stock_levels().await?;
     let suggestions = crate::dispatch::replenishment(&s.fleet, &levels);
@@ -89,7 +86,7 @@ pub async fn replenishment(
 
 /// Repair rate per model over the trailing 30 days (units with a repair
 /// resolved / units installed); a model above 7% is flagged.
-pub async fn models(State(s): State<AppState>) -> Result<axum::Json<Value>, ApiError> {
+pub async fn models(State(s): State<Reads>) -> Result<axum::Json<Value>, ApiError> {
     let now = crate::model::now_ms();
     let stored = s.tickets.ticket_histories(now - 2 * kpi::TRAILING_MS).await?;
     let histories: Vec<TicketHistory> = stored.into_iter().map(|h| TicketHistory::from_stored(h, &s.fleet)).collect();

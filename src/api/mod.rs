@@ -17,7 +17,7 @@ use crate::decode::DeadLetterStore;
 use crate::dispatch::{PositionStore, StockStore};
 use crate::fleet::Fleet;
 use crate::telemetry::Metrics;
-use crate::tickets::{DeadFindingStore, TicketStore};
+use crate::tickets::{DeadFindingStore, TicketReader, TicketStore};
 use axum::routing::{get, post};
 use axum::Router;
 use std::sync::Arc;
@@ -28,19 +28,42 @@ pub const CONSOLE: &str = include_str!("console.html");
 /// The OpenAPI document served at `/openapi.json`.
 pub const OPENAPI: &str = include_str!("openapi.json");
 
+/// What the read routes get (`State<Reads>`): stores they can only read.
 #[derive(Clone)]
-pub struct AppState {
-    pub tickets: TicketStore,
+pub struct Reads {
+    pub tickets: TicketReader,
     pub stock: StockStore,
-    pub positions: PositionStore,
     pub dead_letters: DeadLetterStore,
     pub dead_findings: DeadFindingStore,
     pub fleet: Arc<Fleet>,
     pub rules: Arc<crate::rules::RuleSet>,
     pub dispatcher: Arc<crate::dispatch::Dispatcher>,
+    pub metrics: Arc<Metrics>,
+}
+
+/// What the routes that act get: the writers, beside everything a read
+/// route gets (through `Deref`).
+#[derive(Clone)]
+pub struct AppState {
+    pub reads: Reads,
+    pub tickets: TicketStore,
+    pub positions: PositionStore,
     /// Declines, drop-outs and re-plans.
     pub redispatch: Arc<crate::tickets::redispatch::Redispatch>,
-    pub metrics: Arc<Metrics>,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Reads;
+
+    fn deref(&self) -> &Reads {
+        &self.reads
+    }
+}
+
+impl axum::extract::FromRef<AppState> for Reads {
+    fn from_ref(state: &AppState) -> Reads {
+        state.reads.clone()
+    }
 }
 
 impl AppState {
@@ -52,18 +75,17 @@ impl AppState {
         redispatch: Arc<crate::tickets::redispatch::Redispatch>,
         metrics: Arc<Metrics>,
     ) -> AppState {
-        AppState {
-            tickets: db.tickets(),
+        let reads = Reads {
+            tickets: db.ticket_reader(),
             stock: db.stock(),
-            positions: db.positions(),
             dead_letters: db.dead_letters(),
             dead_findings: db.dead_findings(),
             rules: Arc::clone(&redispatch.rules),
             fleet,
             dispatcher,
-            redispatch,
             metrics,
-        }
+        };
+        AppState { reads, tickets: db.tickets(), positions: db.positions(), redispatch }
     }
 }
 

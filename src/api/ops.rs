@@ -2,7 +2,7 @@
 //! OpenAPI document, dead letters and dead findings.
 
 use super::extract::{Page, Query};
-use super::{ApiError, AppState, CONSOLE, OPENAPI};
+use super::{ApiError, Reads, CONSOLE, OPENAPI};
 use crate::decode::DeadLetterReason;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
@@ -17,7 +17,7 @@ const PING_TIMEOUT: Duration = Duration::from_millis(500);
 
 /// Liveness: 200 while ingest runs, whatever its dependencies do (the engine
 /// survives their outages); their state is reported, not required.
-pub async fn health(State(s): State<AppState>) -> Result<axum::Json<Value>, ApiError> {
+pub async fn health(State(s): State<Reads>) -> Result<axum::Json<Value>, ApiError> {
     if s.metrics.ingest_running.load(Ordering::Relaxed) != 1 {
         return Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -34,7 +34,7 @@ pub async fn health(State(s): State<AppState>) -> Result<axum::Json<Value>, ApiE
 /// database (not answering, or a store call waiting out an error), the
 /// broker (not connected or not subscribed), the backlog (intake paused on a
 /// full budget), ingest (stopped).
-pub async fn ready(State(s): State<AppState>) -> Result<axum::Json<Value>, ApiError> {
+pub async fn ready(State(s): State<Reads>) -> Result<axum::Json<Value>, ApiError> {
     let m = &s.metrics;
     let mut failing = Vec::new();
     if m.ingest_running.load(Ordering::Relaxed) != 1 {
@@ -57,11 +57,11 @@ pub async fn ready(State(s): State<AppState>) -> Result<axum::Json<Value>, ApiEr
     Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "not_ready", failing.join("; ")))
 }
 
-async fn database_answers(s: &AppState) -> bool {
+async fn database_answers(s: &Reads) -> bool {
     matches!(tokio::time::timeout(PING_TIMEOUT, s.tickets.ping()).await, Ok(Ok(())))
 }
 
-pub async fn metrics(State(s): State<AppState>) -> impl IntoResponse {
+pub async fn metrics(State(s): State<Reads>) -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], s.metrics.render())
 }
 
@@ -87,7 +87,7 @@ pub struct DeadLetterQuery {
 
 /// Newest first; the raw payload is returned as text (lossy) and as hex (exact).
 pub async fn dead_letters(
-    State(s): State<AppState>,
+    State(s): State<Reads>,
     Query(q): Query<DeadLetterQuery>,
 ) -> Result<axum::Json<Value>, ApiError> {
     let page = Page::new(q.limit, q.offset)?;
@@ -118,10 +118,7 @@ pub struct PageQuery {
 }
 
 /// Findings kept aside because a write failed on their data, newest first.
-pub async fn dead_findings(
-    State(s): State<AppState>,
-    Query(q): Query<PageQuery>,
-) -> Result<axum::Json<Value>, ApiError> {
+pub async fn dead_findings(State(s): State<Reads>, Query(q): Query<PageQuery>) -> Result<axum::Json<Value>, ApiError> {
     let page = Page::new(q.limit, q.offset)?;
     let found = s.dead_findings.dead_findings(page.limit, page.offset).await?;
     let items = found.into_iter().map(|d| serde_json::to_value(d).unwrap_or_default()).collect();

@@ -3,14 +3,14 @@
 //! ticket.
 
 use super::extract::Path;
-use super::{ApiError, AppState};
+use super::{ApiError, Reads};
 use axum::extract::State;
 use serde_json::{json, Value};
 
 /// Codes are 16 characters; anything far longer is not worth a lookup.
 const MAX_CODE_LEN: usize = 64;
 
-pub async fn progress(State(s): State<AppState>, Path(code): Path<String>) -> Result<axum::Json<Value>, ApiError> {
+pub async fn progress(State(s): State<Reads>, Path(code): Path<String>) -> Result<axum::Json<Value>, ApiError> {
     let unknown = || ApiError::not_found("progress code", &code);
     if code.len() > MAX_CODE_LEN {
         return Err(unknown());

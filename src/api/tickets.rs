@@ -3,7 +3,7 @@
 //! a quote.
 
 use super::extract::{Json, Page, Path, Query};
-use super::{ApiError, AppState};
+use super::{ApiError, AppState, Reads};
 use crate::model::TicketId;
 use crate::model::{now_ms, AssetId, EngineerId, Severity, TicketKind};
 use crate::tickets::report::{FollowUp, PartUsed, ServiceReport};
@@ -25,7 +25,7 @@ pub struct ListQuery {
     offset: Option<i64>,
 }
 
-pub async fn list(State(s): State<AppState>, Query(q): Query<ListQuery>) -> Result<axum::Json<Value>, ApiError> {
+pub async fn list(State(s): State<Reads>, Query(q): Query<ListQuery>) -> Result<axum::Json<Value>, ApiError> {
     let page = Page::new(q.limit, q.offset)?;
     let filter = TicketFilter {
         state: q.state,
@@ -39,7 +39,7 @@ pub async fn list(State(s): State<AppState>, Query(q): Query<ListQuery>) -> Resu
     Ok(axum::Json(page.wrap(s.tickets.list_tickets(&filter).await?)))
 }
 
-pub async fn one(State(s): State<AppState>, Path(id): Path<String>) -> Result<axum::Json<Value>, ApiError> {
+pub async fn one(State(s): State<Reads>, Path(id): Path<String>) -> Result<axum::Json<Value>, ApiError> {
     let detail = s.tickets.ticket(&id).await?.ok_or_else(|| ApiError::not_found("ticket", &id))?;
     Ok(axum::Json(serde_json::to_value(detail).unwrap_or_default()))
 }
@@ -192,7 +192,7 @@ pub async fn report(
         repaired_at: b.repaired_at,
     };
     s.tickets.resolve_with_report(&TicketId::new(&id), &report, Actor::Person(&b.actor), now_ms()).await?;
-    one(State(s), Path(id)).await
+    one(State(s.reads), Path(id)).await
 }
 
 #[derive(Deserialize)]
@@ -213,7 +213,7 @@ pub async fn follow_up(
     require_actor(&b.actor, &b.comment)?;
     let f = FollowUp { rating: b.rating, comment: b.comment, recorded_by: b.actor, recorded_at: now_ms() };
     s.tickets.record_follow_up(&TicketId::new(&id), &f).await?;
-    one(State(s), Path(id)).await
+    one(State(s.reads), Path(id)).await
 }
 
 pub(super) fn require_actor(actor: &str, note: &str) -> Result<(), ApiError> {

@@ -14,7 +14,7 @@ use crate::kpi::{
 };
 use crate::model::EpochMs;
 use crate::shutdown::Shutdown;
-use crate::tickets::{StoreError, TicketStore};
+use crate::tickets::{StoreError, TicketReader};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -44,7 +44,7 @@ pub type KpiTap = Arc<dyn Fn(&KpiPass) + Send + Sync>;
 
 /// What a pass reads.
 pub struct PassSource {
-    pub tickets: TicketStore,
+    pub tickets: TicketReader,
     pub stock: StockStore,
     pub fleet: Arc<Fleet>,
     pub lookback_ms: i64,

@@ -22,7 +22,7 @@ use crate::fleet::Fleet;
 use crate::model::{AssetId, EpochMs, ModelId, Reading, Span};
 use crate::shutdown::Trigger;
 use crate::telemetry::Metrics;
-use crate::tickets::TicketStore;
+use crate::tickets::TicketReader;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::task::JoinHandle;
@@ -34,7 +34,7 @@ pub type ScoresTap = Arc<dyn Fn(&AssetScores) + Send + Sync>;
 pub struct OutputContext<'a> {
     pub fleet: &'a Arc<Fleet>,
     /// What the KPI pass reads: the ticket store (events, KPIs) and stock.
-    pub tickets: &'a TicketStore,
+    pub tickets: &'a TicketReader,
     pub stock: &'a StockStore,
     pub metrics: &'a Arc<Metrics>,
 }

@@ -64,7 +64,7 @@ async fn context() -> (Arc<Fleet>, crate::db::Db, tempfile::TempDir) {
 async fn every_output_gets_every_event_and_stops_in_registration_order() {
     let (a, b) = (Recorder::default(), Recorder::default());
     let (fleet, db, _dir) = context().await;
-    let (tickets, stock, metrics) = (db.tickets(), db.stock(), Arc::new(Metrics::default()));
+    let (tickets, stock, metrics) = (db.ticket_reader(), db.stock(), Arc::new(Metrics::default()));
     let ctx = OutputContext { fleet: &fleet, tickets: &tickets, stock: &stock, metrics: &metrics };
     let started = vec![output("a", Span::from_mins(5), &a), output("b", Span::from_mins(1), &b)];
     let mut outputs = Outputs::assemble(started, &ctx);
@@ -102,7 +102,7 @@ fn without_outputs_nothing_is_tapped() {
 async fn an_influx_section_without_a_url_starts_no_output() {
     let (fleet, db, _dir) = context().await;
     let metrics = Arc::new(Metrics::default());
-    let (tickets, stock) = (db.tickets(), db.stock());
+    let (tickets, stock) = (db.ticket_reader(), db.stock());
     let ctx = OutputContext { fleet: &fleet, tickets: &tickets, stock: &stock, metrics: &metrics };
     let outputs = Outputs::start(&OutputsConfig { influx: &Default::default() }, &ctx).unwrap();
     assert!(outputs.started.is_empty() && outputs.kpi_pass.is_none());

@@ -1,7 +1,7 @@
 //! Whole ticket histories in three queries, for the KPIs and the InfluxDB
 //! feed (which read many tickets at once, not one by one).
 
-use super::TicketStore;
+use super::TicketReader;
 use super::{EventRecord, StoreError, Ticket, TicketState};
 use crate::db::col;
 use crate::db::from_row;
@@ -19,7 +19,7 @@ pub struct StoredHistory {
     pub parts: Vec<PartLine>,
 }
 
-impl TicketStore {
+impl TicketReader {
     /// Every ticket detected or changed at or after `since`, and every open
     /// ticket however old, with their histories; oldest detection first.
     pub async fn ticket_histories(&self, since: EpochMs) -> Result<Vec<StoredHistory>, StoreError> {

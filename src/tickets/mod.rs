@@ -31,6 +31,6 @@ pub use service::ServiceContext;
 pub use state::TicketState;
 pub use store::{
     AfterSales, AfterSalesRecord, AssignmentRecord, Closure, Due, EventRecord, EvidenceRecord, NewTicket, OpenOutcome,
-    StoreError, Ticket, TicketDetail, TicketFilter, TicketStore,
+    StoreError, Ticket, TicketDetail, TicketFilter, TicketReader, TicketStore,
 };
 pub use warranty::Warranty;

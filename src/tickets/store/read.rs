@@ -1,0 +1,136 @@
+//! Reading tickets: one ticket with its history, lists, the loads of
+//! engineers. What the API's read routes and the KPI pass get: they can
+//! reach no write.
+
+use super::{EventRecord, EvidenceRecord, StoreError, Ticket, TicketDetail};
+use crate::db::{col, DbError};
+use crate::dispatch::PartLine;
+use crate::model::{AssetId, EngineerId, Severity, TicketId, TicketKind};
+use crate::tickets::TicketState;
+use std::collections::HashMap;
+
+#[derive(Debug, Clone, Default)]
+pub struct TicketFilter {
+    pub state: Option<TicketState>,
+    pub severity: Option<Severity>,
+    pub kind: Option<TicketKind>,
+    pub asset: Option<AssetId>,
+    pub engineer: Option<EngineerId>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+crate::db::store!(
+    /// Tickets to read: details, lists, histories, loads.
+    TicketReader,
+    ticket_reader
+);
+
+impl TicketReader {
+    /// The ticket a customer's progress code names.
+    pub async fn ticket_by_progress_code(&self, code: &str) -> Result<Option<TicketDetail>, StoreError> {
+        let row = sqlx::query("SELECT id FROM tickets WHERE progress_code = $1")
+            .bind(code)
+            .fetch_optional(&self.pool)
+            .await?;
+        match row {
+            Some(r) => self.ticket(&col::<String>(&r, "id")?).await,
+            None => Ok(None),
+        }
+    }
+
+    pub async fn ticket(&self, id: &str) -> Result<Option<TicketDetail>, StoreError> {
+        let Some(ticket) = self.find_ticket(id).await? else { return Ok(None) };
+        let evidence = sqlx::query("SELECT seq, at, body FROM ticket_evidence WHERE ticket_id = $1 ORDER BY seq")
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| {
+                let body: String = col(r, "body")?;
+                Ok(EvidenceRecord {
+                    seq: col(r, "seq")?,
+                    at: col(r, "at")?,
+                    body: serde_json::from_str(&body).map_err(|e| DbError::Corrupt(e.to_string()))?,
+                })
+            })
+            .collect::<Result<_, DbError>>()?;
+        let events = sqlx::query(&format!(
+            "SELECT {} FROM ticket_events WHERE ticket_id = $1 ORDER BY seq",
+            EventRecord::columns()
+        ))
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(crate::db::from_row)
+        .collect::<Result<_, DbError>>()?;
+        let parts = self.ticket_parts(id).await?;
+        Ok(Some(TicketDetail { ticket, evidence, events, parts }))
+    }
+
+    /// Newest detections first.
+    pub async fn list_tickets(&self, f: &TicketFilter) -> Result<Vec<Ticket>, StoreError> {
+        let mut sql = format!("SELECT {} FROM tickets WHERE 1 = 1", Ticket::columns());
+        let mut binds: Vec<String> = Vec::new();
+        let mut filter = |column: &str, value: Option<String>| {
+            if let Some(v) = value {
+                binds.push(v);
+                sql.push_str(&format!(" AND {column} = ${}", binds.len()));
+            }
+        };
+        filter("state", f.state.map(|s| s.as_str().to_owned()));
+        filter("severity", f.severity.map(|s| s.as_str().to_owned()));
+        filter("kind", f.kind.map(|k| k.as_str().to_owned()));
+        filter("asset_id", f.asset.as_ref().map(|a| a.to_string()));
+        filter("engineer_id", f.engineer.as_ref().map(|e| e.to_string()));
+        sql.push_str(&format!(
+            " ORDER BY detected_at DESC, id LIMIT {} OFFSET {}",
+            f.limit.clamp(1, 1000),
+            f.offset.max(0)
+        ));
+        let mut q = sqlx::query(&sql);
+        for b in &binds {
+            q = q.bind(b.as_str());
+        }
+        let rows = q.fetch_all(&self.pool).await?;
+        rows.iter().map(|r| crate::db::from_row(r).map_err(StoreError::from)).collect()
+    }
+
+    /// Open tickets per engineer: their current load.
+    pub async fn engineer_loads(&self) -> Result<HashMap<EngineerId, u32>, StoreError> {
+        let open = TicketState::sql_list(&TicketState::OPEN);
+        let rows = sqlx::query(&format!(
+            "SELECT engineer_id, COUNT(*) AS n FROM tickets WHERE engineer_id IS NOT NULL AND state IN {open} \
+             GROUP BY engineer_id"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((EngineerId::new(col::<String>(r, "engineer_id")?), col::<i64>(r, "n")? as u32)))
+            .collect()
+    }
+
+    /// Cheap liveness probe for `/health`: the database answers.
+    pub async fn ping(&self) -> Result<(), DbError> {
+        sqlx::query("SELECT 1").fetch_one(&self.pool).await?;
+        Ok(())
+    }
+
+    /// The ticket's parts lines: reserved, requested, used or released.
+    pub async fn ticket_parts(&self, ticket: &str) -> Result<Vec<PartLine>, DbError> {
+        crate::dispatch::part_lines(&self.pool, ticket).await
+    }
+
+    async fn find_ticket(&self, id: &str) -> Result<Option<Ticket>, StoreError> {
+        let row = sqlx::query(&format!("SELECT {} FROM tickets WHERE id = $1", Ticket::columns()))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| crate::db::from_row(&r)).transpose()?)
+    }
+
+    pub(in crate::tickets) async fn ticket_row(&self, id: &str) -> Result<Ticket, StoreError> {
+        self.find_ticket(id).await?.ok_or_else(|| StoreError::NotFound(TicketId::new(id)))
+    }
+}
