@@ -329,31 +329,31 @@ mod tests {
         assert_eq!(a.baseline, b.baseline);
     }
 
-    /// Property, over 500 seeded random cases: readings that arrive out of
-    /// order but never behind the watermark (each overtaken by at most the
-    /// next reading, here with the lateness at two sample spacings) leave
-    /// the same window and baseline as the same readings in order (the
-    /// baseline up to the rounding of sums taken in another order).
-    #[test]
-    fn any_reordering_within_the_lateness_gives_the_same_window() {
-        use rand::rngs::StdRng;
-        use rand::{Rng, SeedableRng};
-        for seed in 0..500 {
-            let mut rng = StdRng::seed_from_u64(seed);
-            let n = rng.random_range(5..60);
-            let in_order: Vec<_> = (0..n).map(|i| (i * 1000, rng.random_range(-50.0..50.0))).collect();
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(500))]
+        /// Readings that arrive out of order but never behind the watermark
+        /// (each overtaken by at most the next reading, with the lateness at
+        /// two sample spacings) leave the same window and baseline as the
+        /// same readings in order (the baseline up to the rounding of sums
+        /// taken in another order).
+        #[test]
+        fn any_reordering_within_the_lateness_gives_the_same_window(
+            values in proptest::collection::vec(-50.0..50.0f64, 5..60),
+            jitter in proptest::collection::vec(0.0..1.99f64, 60),
+        ) {
+            let in_order: Vec<(EpochMs, f64)> = values.iter().enumerate().map(|(i, &v)| (i as EpochMs * 1000, v)).collect();
             let mut keyed: Vec<(f64, (EpochMs, f64))> =
-                in_order.iter().enumerate().map(|(i, &s)| (i as f64 + rng.random_range(0.0..1.99), s)).collect();
+                in_order.iter().enumerate().map(|(i, &s)| (i as f64 + jitter[i], s)).collect();
             keyed.sort_by(|a, b| a.0.total_cmp(&b.0));
             let shuffled: Vec<_> = keyed.into_iter().map(|(_, s)| s).collect();
             let (mut a, mut b) = (MetricWindow::default(), MetricWindow::default());
             feed(&mut a, &in_order);
             let results = feed(&mut b, &shuffled);
-            assert!(results.iter().all(|r| *r == Insert::Accepted), "seed {seed}: {results:?}");
-            assert_eq!(a.samples(), b.samples(), "seed {seed}");
+            proptest::prop_assert!(results.iter().all(|r| *r == Insert::Accepted), "{:?}", results);
+            proptest::prop_assert_eq!(a.samples(), b.samples());
             let close = |x: f64, y: f64| (x - y).abs() <= 1e-9 * x.abs().max(1.0);
             let (x, y) = (a.baseline, b.baseline);
-            assert!(x.buckets == y.buckets && close(x.mean, y.mean) && close(x.var, y.var), "seed {seed}: {x:?} {y:?}");
+            proptest::prop_assert!(x.buckets == y.buckets && close(x.mean, y.mean) && close(x.var, y.var), "{:?} {:?}", x, y);
         }
     }
 

@@ -468,40 +468,45 @@ fn random_history(rng: &mut StdRng, i: usize) -> TicketHistory {
     h
 }
 
-#[test]
-fn daily_rows_are_the_sums_of_their_hourly_rows() {
-    let b = base();
-    for seed in 0..25 {
-        let mut rng = StdRng::seed_from_u64(seed);
-        let hs: Vec<_> = (0..40).map(|i| random_history(&mut rng, i)).collect();
-        let now = b + 3 * D + rng.random_range(0..24 * 60) * MIN;
-        // `from` on a day boundary, so the hourly and daily windows start together.
-        let mut summed: BTreeMap<(RateKpi, EpochMs, Group), (u64, u64)> = BTreeMap::new();
-        for r in rates(&hs, Period::Hour, b, now) {
-            let s = summed.entry((r.kpi, Period::Day.start_of(r.start), r.group)).or_default();
-            s.0 += r.met;
-            s.1 += r.total;
-        }
-        let daily: BTreeMap<_, _> = rates(&hs, Period::Day, b, now)
-            .into_iter()
-            .map(|r| ((r.kpi, r.start, r.group), (r.met, r.total)))
-            .collect();
-        assert!(!daily.is_empty());
-        assert_eq!(summed, daily, "seed {seed}");
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+    /// Whatever the tickets, a day's rows are the sums of its hours' rows
+    /// (`seed` draws the histories; a failure shrinks to the fewest).
+    #[test]
+    fn daily_rows_are_the_sums_of_their_hourly_rows(seed in proptest::prelude::any::<u64>(), count in 1..40usize) {
+        daily_sums_of_hourly(seed, count);
+    }
+}
 
-        let mut summed: BTreeMap<(EpochMs, Group), (u64, f64)> = BTreeMap::new();
-        for r in repair_times(&hs, Period::Hour, b, now) {
-            let s = summed.entry((Period::Day.start_of(r.start), r.group)).or_default();
-            s.0 += r.tickets;
-            s.1 += r.hours_sum;
-        }
-        let daily = repair_times(&hs, Period::Day, b, now);
-        assert_eq!(daily.len(), summed.len(), "seed {seed}");
-        for r in daily {
-            let (tickets, hours) = summed[&(r.start, r.group.clone())];
-            assert_eq!(r.tickets, tickets, "seed {seed}");
-            assert!((r.hours_sum - hours).abs() < 1e-9, "seed {seed}: {} vs {hours}", r.hours_sum);
-        }
+/// The check behind `daily_rows_are_the_sums_of_their_hourly_rows`.
+fn daily_sums_of_hourly(seed: u64, count: usize) {
+    let b = base();
+    let mut rng = StdRng::seed_from_u64(seed);
+    let hs: Vec<_> = (0..count).map(|i| random_history(&mut rng, i)).collect();
+    let now = b + 3 * D + rng.random_range(0..24 * 60) * MIN;
+    // `from` on a day boundary, so the hourly and daily windows start together.
+    let mut summed: BTreeMap<(RateKpi, EpochMs, Group), (u64, u64)> = BTreeMap::new();
+    for r in rates(&hs, Period::Hour, b, now) {
+        let s = summed.entry((r.kpi, Period::Day.start_of(r.start), r.group)).or_default();
+        s.0 += r.met;
+        s.1 += r.total;
+    }
+    let daily: BTreeMap<_, _> =
+        rates(&hs, Period::Day, b, now).into_iter().map(|r| ((r.kpi, r.start, r.group), (r.met, r.total))).collect();
+    assert_eq!(summed, daily, "seed {seed}");
+
+    let mut summed: BTreeMap<(EpochMs, Group), (u64, f64)> = BTreeMap::new();
+    for r in repair_times(&hs, Period::Hour, b, now) {
+        let s = summed.entry((Period::Day.start_of(r.start), r.group)).or_default();
+        s.0 += r.tickets;
+        s.1 += r.hours_sum;
+    }
+    let daily = repair_times(&hs, Period::Day, b, now);
+    assert_eq!(daily.len(), summed.len(), "seed {seed}");
+    for r in daily {
+        let (tickets, hours) = summed[&(r.start, r.group.clone())];
+        assert_eq!(r.tickets, tickets, "seed {seed}");
+        assert!((r.hours_sum - hours).abs() < 1e-9, "seed {seed}: {} vs {hours}", r.hours_sum);
     }
 }
 

@@ -1,6 +1,4 @@
 use super::*;
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
 use TicketState::*;
 
 /// A major ticket in `state`, never escalated or followed up.
@@ -90,35 +88,55 @@ fn refusals_name_why() {
     assert_eq!(decide(&accepted, Command::Withdraw { engineer: &a }).unwrap().to, Open);
 }
 
-/// A random walk of commands, each applied to a model ticket when accepted:
-/// the states visited are a path of the lifecycle and the model never
-/// becomes inconsistent, whatever the order of commands.
-#[test]
-fn random_walks_of_commands_follow_the_lifecycle() {
-    let [a, b] = engineers();
-    let parts = vec!["SEAL-20".to_string()];
-    let all = commands(&a, &b, &parts);
-    let mut rng = StdRng::seed_from_u64(15);
-    let (mut finished, mut resolved) = (0, 0);
-    for _ in 0..2_000 {
-        let (mut state, mut holder, mut quote_pending) = (Open, None, rng.random_bool(0.3));
-        for _ in 0..40 {
-            let c = all[rng.random_range(0..all.len())];
-            let view = view(state, holder, quote_pending);
-            if let Ok(d) = decide(&view, c) {
-                assert_eq!(d.from, state);
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+    /// Any sequence of commands, each applied to a model ticket when
+    /// accepted (a quote may be accepted between any two): the states
+    /// visited are a path of the lifecycle and the model never becomes
+    /// inconsistent. A failure shrinks to the shortest such sequence.
+    #[test]
+    fn any_sequence_of_commands_follows_the_lifecycle(
+        quoted in proptest::prelude::any::<bool>(),
+        steps in proptest::collection::vec((0..64usize, proptest::prelude::any::<bool>()), 0..40),
+    ) {
+        let [a, b] = engineers();
+        let parts = vec!["SEAL-20".to_string()];
+        let all = commands(&a, &b, &parts);
+        let (mut state, mut holder, mut quote_pending) = (Open, None, quoted);
+        for (pick, quote_accepted) in steps {
+            let c = all[pick % all.len()];
+            let v = view(state, holder, quote_pending);
+            if let Ok(d) = decide(&v, c) {
+                proptest::prop_assert_eq!(d.from, state);
+                proptest::prop_assert!(state.can_become(d.to) || d.to == Open || d.to == state, "{:?} {:?}", v, c);
                 (state, holder) = (d.to, d.holder);
-                assert!(consistent(state, holder), "{view:?} {c:?}");
+                proptest::prop_assert!(consistent(state, holder), "{:?} {:?}", v, c);
             }
-            quote_pending &= !rng.random_bool(0.1);
+            quote_pending &= !quote_accepted;
         }
-        finished += usize::from(matches!(state, Closed | Cancelled));
-        resolved += usize::from(matches!(state, Resolved | Closed));
     }
-    assert!(
-        finished > 100 && resolved > 10,
-        "the walks reach the end states: {finished} finished, {resolved} resolved"
-    );
+}
+
+/// The commands reach the lifecycle's end states: the path the walks
+/// above are checked along is walked to its end.
+#[test]
+fn the_commands_walk_a_ticket_to_its_end() {
+    let [a, _] = engineers();
+    let parts = vec!["SEAL-20".to_string()];
+    let steps = [
+        Command::Assign { engineer: &a, expected: None },
+        Command::Step(Accepted),
+        Command::Step(EnRoute),
+        Command::Step(OnSite),
+        Command::Resolve { parts_used: &parts },
+        Command::Step(Closed),
+    ];
+    let (mut state, mut holder) = (Open, None);
+    for c in steps {
+        let d = decide(&view(state, holder, false), c).unwrap_or_else(|r| panic!("{c:?} refused: {r:?}"));
+        (state, holder) = (d.to, d.holder);
+    }
+    assert_eq!(state, Closed);
 }
 
 /// The commands that only record what happened to a ticket: each leaves
