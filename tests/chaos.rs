@@ -161,18 +161,13 @@ async fn outcome(db: &Db) -> Outcome {
 
 /// Waits until the engine acknowledged `n` messages since it started.
 async fn wait_acked(running: &Running, n: u64, timeout: Duration) {
-    let deadline = Instant::now() + timeout;
     let m = &running.metrics;
-    while m.messages_acked.load(Ordering::Relaxed) < n {
-        assert!(
-            Instant::now() < deadline,
-            "acked {} of {n} (received {}, store errors {})",
-            m.messages_acked.load(Ordering::Relaxed),
-            m.messages_received.load(Ordering::Relaxed),
-            m.store_errors.load(Ordering::Relaxed)
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let acked = || m.messages_acked.load(Ordering::Relaxed);
+    let why = || {
+        let (received, errors) = (m.messages_received.load(Ordering::Relaxed), m.store_errors.load(Ordering::Relaxed));
+        format!("acked {} of {n} (received {received}, store errors {errors})", acked())
+    };
+    common::wait_until(timeout, Duration::from_millis(100), || acked() >= n, why).await;
 }
 
 /// The crash-free run of the stream, on a SQLite file of its own.
@@ -420,13 +415,11 @@ async fn ten_broker_restarts_with_persistence_lose_nothing() {
     publishing.await.unwrap().unwrap();
     // Acks lost in a restart are redelivered: wait for every reading, not a count of acks.
     let readings: u64 = s.messages.iter().map(|m| m.readings as u64).sum();
-    let deadline = Instant::now() + Duration::from_secs(90);
     let m = Arc::clone(&running.metrics);
     let taken = || m.readings_accepted.load(Ordering::Relaxed) + m.readings_late.load(Ordering::Relaxed);
-    while m.readings_accepted.load(Ordering::Relaxed) < readings {
-        assert!(Instant::now() < deadline, "{} of {readings} readings taken", taken());
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let all = || m.readings_accepted.load(Ordering::Relaxed) >= readings;
+    let why = || format!("{} of {readings} readings taken", taken());
+    common::wait_until(Duration::from_secs(90), Duration::from_millis(100), all, why).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let got = outcome(&running.db).await;
     assert_eq!(m.readings_accepted.load(Ordering::Relaxed), readings, "each reading entered detection once");
@@ -453,11 +446,9 @@ async fn a_broker_that_lost_the_session_is_counted() {
     let m = Arc::clone(&running.metrics);
     assert!(m.wait_subscribed(Duration::from_secs(10)).await);
     tokio::task::block_in_place(|| broker.restart());
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while m.mqtt_sessions_lost.load(Ordering::Relaxed) == 0 {
-        assert!(Instant::now() < deadline, "the lost session was not counted");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let counted = || m.mqtt_sessions_lost.load(Ordering::Relaxed) > 0;
+    let why = || "the lost session was not counted".to_owned();
+    common::wait_until(Duration::from_secs(10), Duration::from_millis(50), counted, why).await;
     assert!(m.wait_subscribed(Duration::from_secs(10)).await, "subscribed again on the new session");
     running.stop().await;
 }
@@ -728,6 +719,13 @@ async fn five_times_the_sustainable_rate_is_held_back_at_the_broker_and_drained_
     eprintln!("peak RSS {peak} MiB (idle {idle_rss} MiB), SIGTERM took {stop_took:?}, {saves} checkpoints");
     assert!(stop_took < Duration::from_secs(10), "stopped in {stop_took:?} under load; log:\n{}", log_tail(&log, 20));
     assert!(offered >= 5.0 * sustained, "offered {offered:.0}/s, not 5x the {sustained:.0}/s the engine sustained");
+    // Held back, not broken: the factor is judged against the rate during
+    // the flood, so that rate must stay near the calibrated one (the two
+    // have run 0.7-1.4x apart with the stream's changing load).
+    assert!(
+        sustained >= 0.5 * calibrated,
+        "acked {sustained:.0}/s under the flood, under half the calibrated {calibrated:.0}/s"
+    );
     assert!(pauses > 0, "intake held back (the broker kept the backlog)");
     assert!(watched.most_held <= 1000 + 64, "held {} messages, over the budget", watched.most_held);
     // The engine's memory is its detection state for 1,000 assets plus the

@@ -11,17 +11,13 @@ mod proxy;
 use device_sim::{PublishConfig, SimConfig, Simulator};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use upkeep::config::Config;
 use upkeep::fleet::{generate, Fleet, FleetSpec};
 use upkeep::telemetry::Metrics;
 
-async fn wait_for(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+async fn wait_for(what: &str, timeout: Duration, done: impl FnMut() -> bool) {
+    common::wait_until(timeout, Duration::from_millis(50), done, || format!("waiting for {what}")).await;
 }
 
 fn detected(m: &Metrics) -> u64 {

@@ -19,6 +19,21 @@ pub fn server(var: &str) -> String {
     }
 }
 
+/// Polls `done` every `every` until it holds; past `timeout` the test fails
+/// with `why()` (what it saw, for the failure message).
+pub async fn wait_until(
+    timeout: std::time::Duration,
+    every: std::time::Duration,
+    mut done: impl FnMut() -> bool,
+    why: impl Fn() -> String,
+) {
+    let deadline = tokio::time::Instant::now() + timeout;
+    while !done() {
+        assert!(tokio::time::Instant::now() < deadline, "timed out after {timeout:?}: {}", why());
+        tokio::time::sleep(every).await;
+    }
+}
+
 pub fn rules() -> Arc<RuleSet> {
     Arc::new(upkeep::rules::load_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("rules")).expect("shipped rules load"))
 }
