@@ -326,10 +326,19 @@ struct Feed<'a> {
     pending: VecDeque<(u64, u64)>,
 }
 
-/// How long a checkpoint waits for the ticket service to commit what
-/// detection has done, while running and at shutdown.
-const COMMIT_WAIT: Duration = Duration::from_millis(500);
-const FINAL_COMMIT_WAIT: Duration = Duration::from_secs(2);
+/// How long a checkpoint waits: for the ticket service to commit what
+/// detection has done, then for every worker's part of the state.
+#[derive(Debug, Clone, Copy)]
+struct Waits {
+    commits: Duration,
+    parts: Duration,
+}
+
+/// While running, a checkpoint that cannot have its parts soon is postponed.
+const RUNNING: Waits = Waits { commits: Duration::from_millis(500), parts: Duration::from_secs(10) };
+/// At shutdown, which must end within 10 s of SIGTERM, every wait is short:
+/// what is not checkpointed stays in the journal, replayed at the next start.
+const FINAL: Waits = Waits { commits: Duration::from_secs(2), parts: Duration::from_secs(1) };
 
 impl Feed<'_> {
     fn run(
@@ -354,12 +363,12 @@ impl Feed<'_> {
             }
             self.step(saver.as_mut());
             if let Some(s) = saver.as_mut().filter(|s| !closed && s.due()) {
-                self.checkpoint(s, COMMIT_WAIT, assets, served);
+                self.checkpoint(s, RUNNING, assets, served);
             }
         }
         if let Some(s) = saver.as_mut() {
             if s.fits_shutdown() {
-                self.checkpoint(s, FINAL_COMMIT_WAIT, assets, served);
+                self.checkpoint(s, FINAL, assets, served);
             }
             // Skipped, postponed or written: what the journal holds is kept.
             s.sync_journal();
@@ -430,11 +439,11 @@ impl Feed<'_> {
     fn checkpoint(
         &mut self,
         saver: &mut Saver,
-        wait: Duration,
+        waits: Waits,
         assets: &RefCell<HashMap<AssetId, AssetDetector>>,
         served: &mut u64,
     ) {
-        let deadline = std::time::Instant::now() + wait;
+        let deadline = std::time::Instant::now() + waits.commits;
         while !self.pending.is_empty() || !saver.track_commits() {
             if std::time::Instant::now() >= deadline || self.events.is_closed() {
                 tracing::debug!("checkpoint postponed: findings not yet committed");
@@ -443,7 +452,7 @@ impl Feed<'_> {
             }
             self.step(Some(saver));
         }
-        saver.save(served, |out| save_assets(assets, out));
+        saver.save(served, waits.parts, |out| save_assets(assets, out));
     }
 }
 

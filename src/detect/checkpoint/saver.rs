@@ -93,8 +93,6 @@ pub struct Saver {
     last_took: Duration,
 }
 
-/// How long a checkpoint waits for its workers' parts before giving up.
-const COLLECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The most a checkpoint may take at shutdown, which must end within 10 s
 /// of SIGTERM: past it, the journal is synced instead and replayed at the
 /// next start (it holds everything since the last checkpoint).
@@ -180,13 +178,14 @@ impl Saver {
     }
 
     /// Requests every worker's part, adds `own` (the calling worker's), and
-    /// writes the checkpoint.
-    pub fn save(&mut self, served: &mut u64, own: impl FnOnce(&mut Vec<u8>) -> u64) {
+    /// writes the checkpoint; postponed when the parts are not all in
+    /// within `parts_within`.
+    pub fn save(&mut self, served: &mut u64, parts_within: Duration, own: impl FnOnce(&mut Vec<u8>) -> u64) {
         let started = Instant::now();
         let generation = self.board.request();
         self.board.serve(served, own);
-        let Some((parts, assets)) = self.board.collect(generation, self.workers, COLLECT_TIMEOUT) else {
-            let error = format!("none within {COLLECT_TIMEOUT:?}");
+        let Some((parts, assets)) = self.board.collect(generation, self.workers, parts_within) else {
+            let error = format!("none within {parts_within:?}");
             CheckpointFailed { failure: CheckpointFailure::WorkerMissing, error: &error }.emit(&self.metrics);
             self.store.postpone();
             return;
