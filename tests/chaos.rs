@@ -464,10 +464,10 @@ fn process_files(dir: &Path, broker: &str, fleet: &Fleet, db: &str, mqtt: &str, 
     let toml = format!(
         "[mqtt]\nurl = {:?}\nclient_id = {:?}\ntopic_filter = {:?}\nreconnect_min = \"100ms\"\n{mqtt}\
          [database]\nurl = {:?}\n[api]\nlisten = {api:?}\n[fleet]\npath = {:?}\n[rules]\ndir = {:?}\n{extra}",
-        config.mqtt.url,
+        config.mqtt.url.to_string(),
         config.mqtt.client_id,
         config.mqtt.topic_filter,
-        config.database.url,
+        config.database.url.to_string(),
         dir.join("fleet.json").display().to_string(),
         Path::new(env!("CARGO_MANIFEST_DIR")).join("rules").display().to_string(),
     );
