@@ -785,9 +785,10 @@ impl FloodWatch {
 }
 
 /// Restarts the engine under `quota` on the backlog the broker kept: it
-/// must drain at no less than 0.8x the `sustained` rate (over 10 s, once
-/// 2,000 messages are acked after the restart), then, with the quota
-/// lifted, to the last message.
+/// must drain at no less than 0.8x the `sustained` rate (over 20 s, once
+/// 2,000 messages are acked after the restart: over 10 s one CI run of the
+/// same build measured 0.80x where others measured 1.01-1.06x), then, with
+/// the quota lifted, to the last message.
 async fn drain(dir: &Path, api: &str, quota: &cpu_quota::CpuQuota, total: i64, sustained: f64) {
     let acked_before = engine_acked_total(dir);
     let engine = EngineProcess::start(dir, api);
@@ -796,8 +797,8 @@ async fn drain(dir: &Path, api: &str, quota: &cpu_quota::CpuQuota, total: i64, s
     // Past the restore and the replay of the journal.
     engine.wait_acked(2000).await;
     let from = engine.acked().await;
-    tokio::time::sleep(Duration::from_secs(10)).await;
-    let rate = (engine.acked().await - from) as f64 / 10.0;
+    tokio::time::sleep(Duration::from_secs(20)).await;
+    let rate = (engine.acked().await - from) as f64 / 20.0;
     eprintln!("drain after the restart: {rate:.0} msgs/s under the quota ({sustained:.0} during the flood)");
     assert!(rate >= 0.8 * sustained, "the backlog drained at {rate:.0}/s against {sustained:.0}/s during the flood");
     quota.release(engine.child.id());
