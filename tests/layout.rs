@@ -17,16 +17,26 @@ fn imports() -> BTreeMap<String, BTreeSet<String>> {
         let named = graph.entry(name.clone()).or_default();
         for file in rust_files(&path) {
             let text = std::fs::read_to_string(&file).expect("a source file");
-            for (i, _) in text.match_indices("crate::") {
-                let rest = &text[i + "crate::".len()..];
-                let module: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
-                if !module.is_empty() && module != name {
-                    named.insert(module);
-                }
-            }
+            named.extend(modules_named(&text).filter(|m| *m != name));
         }
     }
     graph
+}
+
+/// The top-level modules `text` names: `crate::x`, and each `x` of a
+/// grouped `crate::{x::A, y}`.
+fn modules_named(text: &str) -> impl Iterator<Item = String> + '_ {
+    let ident = |s: &str| -> String { s.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect() };
+    text.match_indices("crate::").flat_map(move |(i, _)| {
+        let rest = &text[i + "crate::".len()..];
+        match rest.strip_prefix('{') {
+            Some(group) => {
+                let inner = &group[..group.find('}').unwrap_or(group.len())];
+                inner.split(',').map(|part| ident(part.trim())).filter(|m| !m.is_empty()).collect::<Vec<_>>()
+            }
+            None => vec![ident(rest)].into_iter().filter(|m| !m.is_empty()).collect(),
+        }
+    })
 }
 
 fn rust_files(path: &Path) -> Vec<std::path::PathBuf> {
@@ -72,4 +82,10 @@ fn no_module_imports_another_in_a_circle() {
             }
         }
     }
+}
+
+#[test]
+fn grouped_imports_name_each_module() {
+    let named: Vec<String> = modules_named("use crate::{api::AppState, db};\nuse crate::model::Span;").collect();
+    assert_eq!(named, ["api", "db", "model"]);
 }

@@ -181,7 +181,12 @@ pub fn decide<'a>(view: &View<'a>, command: Command<'a>) -> Result<Decision<'a>,
             hand_back(view, engineer, &TicketState::HELD_BEFORE_SITE, EventKind::Withdrawn)
         }
         Command::Unplan { engineer } => hand_back(view, engineer, &[TicketState::Assigned], EventKind::Unassigned),
-        note => record(view, note),
+        note @ (Command::Escalate
+        | Command::Raise(_)
+        | Command::Flag(_)
+        | Command::Quote(_)
+        | Command::AcceptQuote
+        | Command::FollowUp(_)) => record(view, note),
     }
 }
 

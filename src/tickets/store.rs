@@ -476,7 +476,9 @@ pub(super) async fn lock(tx: &mut Transaction<'_, Any>, id: &str) -> Result<Lock
 
 /// Locks the ticket, decides `command` and applies the decision with
 /// `(actor, detail)` at `now`: the one path by which any writer changes a
-/// ticket or adds to its history (the caller commits).
+/// ticket or adds to its history (the caller commits). A refused command
+/// gives its event number back, so a caller that commits the rest of its
+/// transaction leaves the history without a gap.
 pub(super) async fn act(
     tx: &mut Transaction<'_, Any>,
     id: &TicketId,
@@ -485,8 +487,16 @@ pub(super) async fn act(
     now: EpochMs,
 ) -> Result<(), StoreError> {
     let locked = lock(tx, id.as_str()).await?;
-    let d = decide(&locked.view(), command).map_err(|r| StoreError::refused(id, r))?;
-    apply(tx, id, locked.seq, &d, (actor, detail), now).await
+    match decide(&locked.view(), command) {
+        Ok(d) => apply(tx, id, locked.seq, &d, (actor, detail), now).await,
+        Err(refusal) => {
+            sqlx::query("UPDATE tickets SET version = version - 1 WHERE id = $1")
+                .bind(id.as_str())
+                .execute(&mut **tx)
+                .await?;
+            Err(StoreError::refused(id, refusal))
+        }
+    }
 }
 
 /// Applies a lifecycle decision under the lock taken by `lock` (whose

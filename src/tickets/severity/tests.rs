@@ -155,8 +155,10 @@ async fn a_raised_ticket_whose_holder_can_still_make_it_stays_with_them_and_is_r
     let stale = r.raised(&Ticket { severity: Severity::Major, ..t.clone() }).unwrap();
     let again = r.tickets.raise(&id, &stale, "a retry", now).await.unwrap();
     assert!(!again, "a retry of the same raise changes nothing: the guard sees the raised severity");
+    // An event after the refused retry: the retry gave its number back.
+    r.tickets.flag(&id, EventKind::AtRisk, "after the retry", now).await.unwrap();
     let d = r.tickets.ticket(id.as_str()).await.unwrap().unwrap();
     assert_eq!(d.ticket.severity, Severity::Emergency);
     let seqs: Vec<i64> = d.events.iter().map(|e| e.seq).collect();
-    assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>(), "a raise numbers its event once: no gap");
+    assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>(), "numbered once each, a refusal leaves no gap");
 }

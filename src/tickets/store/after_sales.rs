@@ -3,7 +3,7 @@
 //! the customer's follow-up. The records themselves and the decisions
 //! (`quote`, `remedy`, `report`, `warranty`) know nothing of the store.
 
-use super::{act, apply, lock, record_event, Event, TicketStore};
+use super::{act, apply, lock, moot_is_false, record_event, Event, TicketStore};
 use crate::db::col;
 use crate::model::{AssetId, EpochMs, FaultCode, TicketId, TicketKind};
 use crate::tickets::lifecycle::{decide, Command};
@@ -24,13 +24,15 @@ pub struct AfterSales {
 }
 
 impl TicketStore {
-    pub async fn set_quote(&self, id: &TicketId, quote: &Quote, now: EpochMs) -> Result<(), StoreError> {
+    /// Quotes out-of-warranty work; whether it was recorded (not on a
+    /// ticket that was cancelled or finished meanwhile).
+    pub async fn set_quote(&self, id: &TicketId, quote: &Quote, now: EpochMs) -> Result<bool, StoreError> {
         let detail =
             format!("{:.2} {} (parts, labour, travel); to be accepted before work", quote.total, quote.currency);
         let mut tx = self.pool.begin().await?;
-        act(&mut tx, id, Command::Quote(quote), (Actor::Engine, &detail), now).await?;
+        let quoted = moot_is_false(act(&mut tx, id, Command::Quote(quote), (Actor::Engine, &detail), now).await)?;
         tx.commit().await?;
-        Ok(())
+        Ok(quoted)
     }
 
     /// The customer's acceptance of the ticket's quote (`NotFound` for no such ticket).
