@@ -1,7 +1,7 @@
 //! What committing a finding costs through the ticket service, on a SQLite
 //! file (WAL, synced commits): an opening (the ticket, its assessment, the
-//! pre-assignment with its parts, and a quote out of warranty: one
-//! transaction each) and the frequent case, evidence appended to the
+//! pre-assignment with its parts, and a quote out of warranty, committed
+//! in one transaction) and the frequent case, evidence appended to the
 //! ticket already open.
 
 use criterion::{criterion_group, criterion_main, Criterion};

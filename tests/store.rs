@@ -15,7 +15,9 @@ use upkeep::model::{
 use upkeep::rules::PartRef;
 use upkeep::tickets::quote::{Quote, QuoteLine};
 use upkeep::tickets::report::{PartUsed, ServiceReport};
-use upkeep::tickets::{AfterSales, NewTicket, OpenOutcome, Remedy, StoreError, TicketFilter, TicketState, Warranty};
+use upkeep::tickets::{
+    AfterSales, Begun, NewTicket, OpenOutcome, Opening, Remedy, StoreError, TicketFilter, TicketState, Warranty,
+};
 
 fn new_ticket(asset: &str, fault: &str) -> NewTicket {
     NewTicket {
@@ -46,6 +48,14 @@ fn report(repaired_at: i64) -> ServiceReport {
     }
 }
 
+/// A ticket inserted at `at`, its opening not yet committed.
+async fn opening(db: &Db, t: &NewTicket, at: i64) -> Opening {
+    match db.tickets().begin_opening(t, at, true).await.unwrap() {
+        Begun::Opened(o) => o,
+        _ => panic!("expected a new ticket for {}", t.asset),
+    }
+}
+
 fn opened(o: OpenOutcome) -> TicketId {
     match o {
         OpenOutcome::Opened(id) => id,
@@ -56,7 +66,7 @@ fn opened(o: OpenOutcome) -> TicketId {
 async fn one_open_ticket_per_asset_and_fault(db: &Db) {
     let id = opened(db.tickets().open_or_append(&new_ticket("PMP-1", "BEARING_WEAR"), 1, true).await.unwrap());
     let again = db.tickets().open_or_append(&new_ticket("PMP-1", "BEARING_WEAR"), 2, true).await.unwrap();
-    assert_eq!(again, OpenOutcome::Appended { id: id.clone(), undispatched: true });
+    assert_eq!(again, OpenOutcome::Appended(id.clone()));
     opened(db.tickets().open_or_append(&new_ticket("PMP-1", "SEAL_LEAK"), 3, true).await.unwrap());
     let detail = db.tickets().ticket(id.as_str()).await.unwrap().unwrap();
     assert_eq!(detail.evidence.len(), 2, "repeated detection appends evidence");
@@ -73,7 +83,7 @@ async fn one_open_ticket_per_asset_and_fault(db: &Db) {
     assert_ne!(fresh, id);
     db.tickets().assign(fresh.as_str(), &EngineerId::new("ENG-1"), "nearest", false, "dispatch", 6).await.unwrap();
     let after = db.tickets().open_or_append(&new_ticket("PMP-1", "BEARING_WEAR"), 7, false).await.unwrap();
-    assert_eq!(after, OpenOutcome::Appended { id: fresh, undispatched: false });
+    assert_eq!(after, OpenOutcome::Appended(fresh));
 }
 
 async fn lifecycle_is_validated_and_recorded(db: &Db) {
@@ -142,8 +152,8 @@ async fn repeat_repairs_are_counted_and_the_remedy_recorded(db: &Db) {
     repaired(db, "PMP-R", "BEARING_WEAR", TicketKind::Repair, 40_000).await;
     repaired(db, "PMP-S", "SEAL_LEAK", TicketKind::Repair, 40_000).await;
     repaired(db, "PMP-R", "SEAL_LEAK", TicketKind::SensorCheck, 40_000).await;
-    let id = opened(db.tickets().open_or_append(&new_ticket("PMP-R", "SEAL_LEAK"), 50_000, true).await.unwrap());
-    let prior = db.tickets().prior_repairs(&AssetId::new("PMP-R"), &FaultCode::new("SEAL_LEAK"), &id).await.unwrap();
+    let mut o = opening(db, &new_ticket("PMP-R", "SEAL_LEAK"), 50_000).await;
+    let prior = o.prior_repairs(&AssetId::new("PMP-R"), &FaultCode::new("SEAL_LEAK")).await.unwrap();
     assert_eq!(prior, [10_001, 20_001, 30_001], "resolution times of the earlier repairs");
     let (remedy, note) = upkeep::tickets::remedy::decide(
         TicketKind::Repair,
@@ -153,19 +163,14 @@ async fn repeat_repairs_are_counted_and_the_remedy_recorded(db: &Db) {
         3,
     );
     assert_eq!(remedy, Remedy::ExchangeOrRefund);
-    let before = db.tickets().ticket(id.as_str()).await.unwrap().unwrap().ticket;
-    assert_eq!(
-        (before.after_sales.warranty, before.after_sales.remedy),
-        (Warranty::Unknown, Remedy::Repair),
-        "not yet assessed"
-    );
     let after = AfterSales {
         warranty: Warranty::OutOfWarranty,
         warranty_note: "warranty ended".into(),
         remedy,
         remedy_note: note.clone(),
     };
-    db.tickets().set_after_sales(&id, &after, 50_001).await.unwrap();
+    o.set_after_sales(&after).await.unwrap();
+    let id = o.commit().await.unwrap();
     let d = db.tickets().ticket(id.as_str()).await.unwrap().unwrap();
     assert_eq!(
         (d.ticket.after_sales.remedy, d.ticket.after_sales.remedy_note.as_str()),
@@ -181,14 +186,16 @@ async fn repeat_repairs_are_counted_and_the_remedy_recorded(db: &Db) {
 }
 
 async fn quoted_work_starts_only_once_the_customer_accepts(db: &Db) {
-    let id = opened(db.tickets().open_or_append(&new_ticket("PMP-Q", "BEARING_WEAR"), 1, true).await.unwrap());
-    db.tickets().assign(id.as_str(), &EngineerId::new("ENG-1"), "nearest", false, "dispatch", 2).await.unwrap();
-    db.tickets().transition(id.as_str(), TicketState::Accepted, "ENG-1", "", 3).await.unwrap();
     // Without a quote, nothing to accept.
-    assert!(matches!(db.tickets().accept_quote(&id, "customer", 4).await, Err(StoreError::NoQuoteToAccept(_))));
+    let plain = opened(db.tickets().open_or_append(&new_ticket("PMP-P", "BEARING_WEAR"), 1, true).await.unwrap());
+    assert!(matches!(db.tickets().accept_quote(&plain, "customer", 4).await, Err(StoreError::NoQuoteToAccept(_))));
     let line = QuoteLine { item: "labour, skill level 2".into(), qty: 3.0, unit_price: 80.0, amount: 240.0 };
     let quote = Quote { currency: "EUR".into(), lines: vec![line], total: 240.0 };
-    db.tickets().set_quote(&id, &quote, 4).await.unwrap();
+    let mut o = opening(db, &new_ticket("PMP-Q", "BEARING_WEAR"), 1).await;
+    o.quote(&quote).await.unwrap();
+    let id = o.commit().await.unwrap();
+    db.tickets().assign(id.as_str(), &EngineerId::new("ENG-1"), "nearest", false, "dispatch", 2).await.unwrap();
+    db.tickets().transition(id.as_str(), TicketState::Accepted, "ENG-1", "", 3).await.unwrap();
     let err = db.tickets().transition(id.as_str(), TicketState::EnRoute, "ENG-1", "", 5).await.unwrap_err();
     assert!(matches!(err, StoreError::QuoteNotAccepted(_)), "{err}");
     db.tickets().accept_quote(&id, "customer", 6).await.unwrap();
@@ -200,7 +207,7 @@ async fn quoted_work_starts_only_once_the_customer_accepts(db: &Db) {
     let d = db.tickets().ticket(id.as_str()).await.unwrap().unwrap();
     assert_eq!((d.ticket.after_sales.quote.as_ref(), d.ticket.after_sales.quote_accepted_at), (Some(&quote), Some(6)));
     let kinds: Vec<&str> = d.events.iter().map(|e| e.kind.as_str()).collect();
-    assert_eq!(kinds[kinds.len() - 3..], ["quoted", "quote_accepted", "transition"]);
+    assert_eq!(kinds, ["opened", "quoted", "assigned", "transition", "quote_accepted", "transition"]);
 }
 
 async fn engineer_loads_count_open_tickets(db: &Db) {
@@ -277,13 +284,24 @@ fn depot(id: &str, part: &str, qty: u32) -> Depot {
     }
 }
 
+/// Opens a ticket for `asset` and reserves `need` in its opening.
+async fn opened_with(
+    db: &Db,
+    asset: &str,
+    need: &PartRef,
+    order: &[Delivery],
+) -> (TicketId, upkeep::dispatch::PartLine) {
+    let mut o = opening(db, &new_ticket(asset, "F"), 1).await;
+    let line = o.reserve_part(need, order, DUE, PURCHASE).await.unwrap();
+    (o.commit().await.unwrap(), line)
+}
+
 async fn parts_are_reserved_nearest_first_then_requested(db: &Db) {
     db.stock().seed_stock(&[depot("near", "BRG", 1), depot("far", "BRG", 5)]).await.unwrap();
     db.stock().seed_stock(&[depot("near", "BRG", 99)]).await.unwrap();
     let order = deliveries(&[("near", 1.0), ("far", 30.0)]);
     let need = PartRef { part: PartNumber::new("BRG"), qty: 2 };
-    let t1 = opened(db.tickets().open_or_append(&new_ticket("B-1", "F"), 1, true).await.unwrap());
-    let line = db.stock().reserve_part(&t1, &need, &order, DUE, PURCHASE).await.unwrap();
+    let (t1, line) = opened_with(db, "B-1", &need, &order).await;
     assert_eq!(line.depot_id.as_deref(), Some("far"), "near holds only 1 of the 2 needed");
     assert!(line.note.starts_with("transfer from far (30.0 km away)"), "{}", line.note);
     assert!(line.note.contains("6.0 h after the on-site deadline"), "due in 24 h, there in 30: {}", line.note);
@@ -294,19 +312,21 @@ async fn parts_are_reserved_nearest_first_then_requested(db: &Db) {
         "re-seeding keeps live stock"
     );
     let one = PartRef { part: PartNumber::new("BRG"), qty: 1 };
-    let t2 = opened(db.tickets().open_or_append(&new_ticket("B-2", "F"), 1, true).await.unwrap());
-    assert_eq!(
-        db.stock().reserve_part(&t2, &one, &order, DUE, PURCHASE).await.unwrap().depot_id.as_deref(),
-        Some("near")
-    );
-    let t3 = opened(db.tickets().open_or_append(&new_ticket("B-3", "F"), 1, true).await.unwrap());
+    assert_eq!(opened_with(db, "B-2", &one, &order).await.1.depot_id.as_deref(), Some("near"));
     let big = PartRef { part: PartNumber::new("BRG"), qty: 10 };
-    let req = db.stock().reserve_part(&t3, &big, &order, DUE, PURCHASE).await.unwrap();
+    let (_, req) = opened_with(db, "B-3", &big, &order).await;
     assert_eq!((req.status.as_str(), req.depot_id, req.eta), ("requested", None, Some(PURCHASE.0)));
     assert!(req.note.contains("purchase request raised, supplier lead time 7 d"), "{}", req.note);
     assert_eq!(db.tickets().ticket_parts(t1.as_str()).await.unwrap().len(), 1);
-    let again = db.stock().reserve_part(&t1, &need, &order, DUE, PURCHASE).await.unwrap();
-    assert_eq!(again.depot_id.as_deref(), Some("far"), "reserving twice is idempotent");
+    assert_eq!(db.stock().on_hand(&DepotId::new("far"), &PartNumber::new("BRG")).await.unwrap(), 3);
+
+    // An opening that never commits (the engine stopped half-way) leaves
+    // neither a ticket nor stock taken.
+    let mut dropped = opening(db, &new_ticket("B-4", "F"), 1).await;
+    let gone = dropped.id().clone();
+    assert_eq!(dropped.reserve_part(&one, &order, DUE, PURCHASE).await.unwrap().depot_id.as_deref(), Some("far"));
+    drop(dropped);
+    assert!(db.tickets().ticket(gone.as_str()).await.unwrap().is_none());
     assert_eq!(db.stock().on_hand(&DepotId::new("far"), &PartNumber::new("BRG")).await.unwrap(), 3);
 
     // Cancelling returns reserved parts to their depot; requested ones stay requested.
@@ -320,13 +340,11 @@ async fn parts_are_reserved_nearest_first_then_requested(db: &Db) {
 async fn a_report_consumes_the_parts_used_and_releases_the_rest(db: &Db) {
     db.stock().seed_stock(&[depot("d-rep", "GASKET", 4), depot("d-rep", "FILTER", 4)]).await.unwrap();
     let order = deliveries(&[("d-rep", 1.0)]);
-    let id = opened(db.tickets().open_or_append(&new_ticket("R-1", "LEAK"), 1, true).await.unwrap());
+    let mut o = opening(db, &new_ticket("R-1", "LEAK"), 1).await;
     for part in ["GASKET", "FILTER"] {
-        db.stock()
-            .reserve_part(&id, &PartRef { part: PartNumber::new(part), qty: 2 }, &order, DUE, PURCHASE)
-            .await
-            .unwrap();
+        o.reserve_part(&PartRef { part: PartNumber::new(part), qty: 2 }, &order, DUE, PURCHASE).await.unwrap();
     }
+    let id = o.commit().await.unwrap();
     db.tickets().assign(id.as_str(), &EngineerId::new("ENG-1"), "nearest", false, "dispatch", 2).await.unwrap();
     for to in [TicketState::Accepted, TicketState::EnRoute, TicketState::OnSite] {
         db.tickets().transition(id.as_str(), to, "ENG-1", "", 3).await.unwrap();
@@ -348,17 +366,12 @@ async fn a_report_consumes_the_parts_used_and_releases_the_rest(db: &Db) {
 async fn the_last_unit_is_never_oversold(db: &Db) {
     db.stock().seed_stock(&[depot("solo", "LAST", 5)]).await.unwrap();
     let order = deliveries(&[("solo", 1.0)]);
-    let mut tickets = Vec::new();
-    for i in 0..40 {
-        tickets.push(opened(db.tickets().open_or_append(&new_ticket(&format!("R-{i}"), "F"), 1, true).await.unwrap()));
-    }
-    let tasks: Vec<_> = tickets
-        .into_iter()
-        .map(|t| {
+    let tasks: Vec<_> = (0..40)
+        .map(|i| {
             let (db, order) = (db.clone(), order.clone());
             tokio::spawn(async move {
                 let need = PartRef { part: PartNumber::new("LAST"), qty: 1 };
-                db.stock().reserve_part(&t, &need, &order, DUE, PURCHASE).await.unwrap().status
+                opened_with(&db, &format!("R-{i}"), &need, &order).await.1.status
             })
         })
         .collect();

@@ -45,6 +45,11 @@ async fn call(h: &Harness, method: &str, uri: &str, body: Option<Value>) -> (Sta
 }
 
 async fn open_ticket(h: &Harness) -> String {
+    begin_ticket(h).await.commit().await.unwrap().to_string()
+}
+
+/// A bearing-wear ticket on the first asset, its opening not yet committed.
+async fn begin_ticket(h: &Harness) -> crate::tickets::Opening {
     let asset = h.state.fleet.assets()[0].clone();
     let t = NewTicket {
         asset: asset.id.clone(),
@@ -61,9 +66,9 @@ async fn open_ticket(h: &Harness) -> String {
         sla_tier: "major".into(),
         evidence: json!({"checks": []}),
     };
-    match h.state.tickets.open_or_append(&t, 1_000, true).await.unwrap() {
-        OpenOutcome::Opened(id) => id.to_string(),
-        other => panic!("{other:?}"),
+    match h.state.tickets.begin_opening(&t, 1_000, true).await.unwrap() {
+        crate::tickets::Begun::Opened(o) => o,
+        _ => panic!("no ticket opened"),
     }
 }
 
@@ -316,16 +321,17 @@ async fn models_report_the_repair_rate_and_flag_above_seven_percent() {
 #[tokio::test]
 async fn a_quoted_ticket_waits_for_the_customers_acceptance() {
     let h = harness().await;
-    let id = open_ticket(&h).await;
-    let db = &h.state.tickets;
-    let engineer = h.state.fleet.engineers()[0].id.clone();
-    db.assign(&id, &engineer, "test", false, "dispatcher", 2_000).await.unwrap();
-    db.transition(&id, TicketState::Accepted, "engineer", "", 3_000).await.unwrap();
     let quote = crate::tickets::quote::build(
         &crate::tickets::quote::Job { parts: &[], level: 2, travel_minutes: 30.0 },
         &crate::tickets::QuoteConfig::default(),
     );
-    db.set_quote(&crate::model::TicketId::new(&id), &quote, 4_000).await.unwrap();
+    let mut opening = begin_ticket(&h).await;
+    opening.quote(&quote).await.unwrap();
+    let id = opening.commit().await.unwrap().to_string();
+    let db = &h.state.tickets;
+    let engineer = h.state.fleet.engineers()[0].id.clone();
+    db.assign(&id, &engineer, "test", false, "dispatcher", 2_000).await.unwrap();
+    db.transition(&id, TicketState::Accepted, "engineer", "", 3_000).await.unwrap();
     let go = json!({"to": "en_route", "actor": "engineer"});
     let (status, body) = call(&h, "POST", &format!("/api/v1/tickets/{id}/transition"), Some(go.clone())).await;
     assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("quote_not_accepted")));
@@ -455,8 +461,9 @@ async fn stock_drawn_below_safety_shows_up_as_a_replenishment_suggestion() {
     let safety = i64::from(h.state.fleet.part(part).unwrap().safety_stock);
     let route = [crate::dispatch::Delivery { depot: depot.id.clone(), km: 1.0, eta: 0 }];
     let need = crate::rules::PartRef { part: part.clone(), qty: stocked.saturating_sub(1).max(1) };
-    let id = crate::model::TicketId::new(open_ticket(&h).await);
-    let line = h.state.stock.reserve_part(&id, &need, &route, 1, (2, 7)).await.unwrap();
+    let mut opening = begin_ticket(&h).await;
+    let line = opening.reserve_part(&need, &route, 1, (2, 7)).await.unwrap();
+    opening.commit().await.unwrap();
     assert_eq!(line.status, crate::dispatch::PartStatus::Reserved, "{line:?}");
     let on_hand = h.state.stock.on_hand(&depot.id, part).await.unwrap();
     assert!(on_hand < safety, "{on_hand} left, safety {safety}");

@@ -16,7 +16,7 @@ pub use config::DispatchConfig;
 pub use parts::{purchase_note, replenishment, reservation_note, Delivery, Replenishment, Restock};
 pub use plan::{plan_cost, PlanCost, MISS_COST};
 pub use positions::PositionStore;
-pub(crate) use stock::{consume_reserved, part_lines, release_reserved};
+pub(crate) use stock::{consume_reserved, part_lines, release_reserved, reserve, set_parts_note};
 pub use stock::{PartLine, PartStatus, StockLevel, StockStore};
 
 use crate::fleet::{Engineer, Fleet};

@@ -44,78 +44,6 @@ impl StockStore {
         row.map_or(Ok(0), |r| col(&r, "on_hand"))
     }
 
-    /// Reserves `need` at the first depot of `deliveries` (soonest first)
-    /// holding enough, noting when it arrives against `on_site_due`; or
-    /// records a purchase request expected at `purchase_eta` when none
-    /// does. Idempotent per ticket and part: a second call returns the
-    /// line already recorded.
-    pub async fn reserve_part(
-        &self,
-        ticket: &TicketId,
-        need: &PartRef,
-        deliveries: &[Delivery],
-        on_site_due: EpochMs,
-        purchase: (EpochMs, u32),
-    ) -> Result<PartLine, DbError> {
-        if let Some(line) =
-            part_lines(&self.pool, ticket.as_str()).await?.into_iter().find(|l| l.part == need.part.as_str())
-        {
-            return Ok(line);
-        }
-        for (i, d) in deliveries.iter().enumerate() {
-            let mut tx = self.pool.begin().await?;
-            let taken = sqlx::query(
-                "UPDATE depot_stock SET on_hand = on_hand - $1 WHERE depot_id = $2 AND part = $3 AND on_hand >= $1",
-            )
-            .bind(i64::from(need.qty))
-            .bind(d.depot.as_str())
-            .bind(need.part.as_str())
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if taken == 1 {
-                let line = Line {
-                    depot: Some(&d.depot),
-                    status: PartStatus::Reserved,
-                    note: reservation_note(deliveries, i, need.qty, on_site_due),
-                    eta: d.eta,
-                };
-                return self.record_line(tx, ticket, need, line).await;
-            }
-            tx.rollback().await?;
-        }
-        let (eta, lead_days) = purchase;
-        let note = purchase_note(&need.part, need.qty, eta, lead_days);
-        let tx = self.pool.begin().await?;
-        self.record_line(tx, ticket, need, Line { depot: None, status: PartStatus::Requested, note, eta }).await
-    }
-
-    /// Commits the line, or returns the one a concurrent call recorded first.
-    async fn record_line(
-        &self,
-        mut tx: sqlx::Transaction<'_, sqlx::Any>,
-        ticket: &TicketId,
-        need: &PartRef,
-        line: Line<'_>,
-    ) -> Result<PartLine, DbError> {
-        match insert_line(&mut tx, ticket, need, line).await? {
-            Some(line) => {
-                tx.commit().await?;
-                Ok(line)
-            }
-            None => self.existing_line(ticket, need).await,
-        }
-    }
-
-    /// The line a concurrent call recorded first (its transaction was rolled back here).
-    async fn existing_line(&self, ticket: &TicketId, need: &PartRef) -> Result<PartLine, DbError> {
-        part_lines(&self.pool, ticket.as_str())
-            .await?
-            .into_iter()
-            .find(|l| l.part == need.part.as_str())
-            .ok_or_else(|| DbError::Corrupt(format!("part line {} of {ticket} vanished", need.part)))
-    }
-
     /// Units on hand of every part at every depot.
     pub async fn stock_levels(&self) -> Result<Vec<StockLevel>, DbError> {
         let rows = sqlx::query("SELECT depot_id, part, on_hand FROM depot_stock ORDER BY depot_id, part")
@@ -130,16 +58,6 @@ impl StockStore {
                 })
             })
             .collect()
-    }
-
-    /// Records the summary of the parts decision on the ticket itself.
-    pub async fn set_parts_note(&self, ticket: &TicketId, note: &str) -> Result<(), DbError> {
-        sqlx::query("UPDATE tickets SET parts_note = $1 WHERE id = $2")
-            .bind(note)
-            .bind(ticket.as_str())
-            .execute(&self.pool)
-            .await?;
-        Ok(())
     }
 }
 
@@ -204,16 +122,70 @@ struct Line<'a> {
     eta: EpochMs,
 }
 
-/// Records the line; `None` when the ticket already has one for this part.
+/// Reserves `need` for `ticket` at the first depot of `deliveries` (soonest
+/// first) holding enough, noting when it arrives against `on_site_due`; or
+/// records a purchase request expected at `purchase` (ETA, lead days) when
+/// none does. Runs inside the opening's transaction: a depot short of stock
+/// is left untouched by its conditional UPDATE, and an opening that does not
+/// commit takes nothing.
+pub(crate) async fn reserve(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    ticket: &TicketId,
+    need: &PartRef,
+    deliveries: &[Delivery],
+    on_site_due: EpochMs,
+    purchase: (EpochMs, u32),
+) -> Result<PartLine, DbError> {
+    for (i, d) in deliveries.iter().enumerate() {
+        let taken = sqlx::query(
+            "UPDATE depot_stock SET on_hand = on_hand - $1 WHERE depot_id = $2 AND part = $3 AND on_hand >= $1",
+        )
+        .bind(i64::from(need.qty))
+        .bind(d.depot.as_str())
+        .bind(need.part.as_str())
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+        if taken == 1 {
+            let note = reservation_note(deliveries, i, need.qty, on_site_due);
+            return insert_line(
+                tx,
+                ticket,
+                need,
+                Line { depot: Some(&d.depot), status: PartStatus::Reserved, note, eta: d.eta },
+            )
+            .await;
+        }
+    }
+    let (eta, lead_days) = purchase;
+    let note = purchase_note(&need.part, need.qty, eta, lead_days);
+    insert_line(tx, ticket, need, Line { depot: None, status: PartStatus::Requested, note, eta }).await
+}
+
+/// Records the summary of the parts decision on the ticket itself.
+pub(crate) async fn set_parts_note(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    ticket: &TicketId,
+    note: &str,
+) -> Result<(), DbError> {
+    sqlx::query("UPDATE tickets SET parts_note = $1 WHERE id = $2")
+        .bind(note)
+        .bind(ticket.as_str())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Records the line (one per ticket and part: the primary key refuses a second).
 async fn insert_line(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     ticket: &TicketId,
     need: &PartRef,
     line: Line<'_>,
-) -> Result<Option<PartLine>, DbError> {
-    let inserted = sqlx::query(
+) -> Result<PartLine, DbError> {
+    sqlx::query(
         "INSERT INTO ticket_parts (ticket_id, part, qty, depot_id, status, note, eta) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(ticket.as_str())
     .bind(need.part.as_str())
@@ -223,16 +195,15 @@ async fn insert_line(
     .bind(&line.note)
     .bind(line.eta)
     .execute(&mut **tx)
-    .await?
-    .rows_affected();
-    Ok((inserted == 1).then(|| PartLine {
+    .await?;
+    Ok(PartLine {
         part: need.part.to_string(),
         qty: i64::from(need.qty),
         depot_id: line.depot.map(|d| d.to_string()),
         status: line.status,
         note: line.note,
         eta: Some(line.eta),
-    }))
+    })
 }
 
 /// Returns a ticket's reserved parts to their depots (cancelled, or not used).

@@ -7,7 +7,10 @@ use crate::detect::Finding;
 use crate::model::{AssetId, EpochMs, RuleId};
 use serde::Serialize;
 
-/// Which write of a finding failed.
+/// Which write of a finding failed. A ticket's whole opening (assessment,
+/// assignment, parts, quote) is one transaction and fails as `Open`;
+/// `Assess`, `Dispatch`, `Parts` and `Quote` name the separate writes of
+/// versions before it, kept so that their stored findings still read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Stage {

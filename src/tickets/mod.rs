@@ -30,7 +30,7 @@ pub use remedy::Remedy;
 pub use service::ServiceContext;
 pub use state::TicketState;
 pub use store::{
-    AfterSales, AfterSalesRecord, AssignmentRecord, Closure, Due, EventRecord, EvidenceRecord, NewTicket, OpenOutcome,
-    StoreError, Ticket, TicketDetail, TicketFilter, TicketReader, TicketStore,
+    AfterSales, AfterSalesRecord, AssignmentRecord, Begun, Closure, Due, EventRecord, EvidenceRecord, NewTicket,
+    OpenOutcome, Opening, StoreError, Ticket, TicketDetail, TicketFilter, TicketReader, TicketStore,
 };
 pub use warranty::Warranty;

@@ -11,17 +11,16 @@ use super::quote;
 use super::redispatch::Redispatch;
 use super::remedy::{self, Remedy};
 use super::severity::deadlines_for;
-use super::store::{NewTicket, OpenOutcome};
+use super::store::{Begun, NewTicket, OpenOutcome, Opening};
 use super::warranty::{self, Assessment, Warranty};
-use super::AfterSales;
-use super::{Actor, DeadFindingStore, Ticket, TicketStore};
+use super::{Actor, AfterSales, DeadFindingStore, StoreError, Ticket, TicketStore};
 use super::{QuoteConfig, RepairsConfig};
 use crate::db::{Classify, Failure, Retry};
 use crate::detect::{Abandoned, Committer, Finding};
 use crate::dispatch::StockStore;
-use crate::dispatch::{Choice, Dispatcher, Need};
+use crate::dispatch::{Dispatcher, Need, PartLine};
 use crate::fleet::Fleet;
-use crate::model::{Clock, TicketId, TicketKind};
+use crate::model::{Clock, EpochMs, TicketId, TicketKind};
 use crate::rules::{Rule, RuleSet};
 use crate::sla::Sla;
 use crate::telemetry::{InternalEvent, Metrics};
@@ -78,33 +77,48 @@ impl ServiceContext {
             sla_tier: due.tier,
             evidence: serde_json::to_value(&f.evidence).unwrap_or_default(),
         };
-        let opening = || self.tickets.open_or_append(&new, self.clock.now_ms(), f.opened);
+        let opening = || self.open(f, rule, &new);
         let Some(outcome) = self.commit(f, Stage::Open, "opening a ticket", opening).await? else {
             return Ok(());
         };
         match outcome {
             OpenOutcome::Opened(id) => {
-                let warranty = self.assess(f, &id, rule, &new).await?;
-                let choice = self.dispatch(f, &id, rule, &new).await?;
-                let covered = warranty.is_none_or(|w| matches!(w, Warranty::InWarranty | Warranty::Unknown));
-                if !covered && new.kind == TicketKind::Repair {
-                    self.send_quote(f, &id, rule, choice.map_or(0.0, |c| c.travel_minutes)).await?;
-                }
                 let latency_s = (chrono::Utc::now().timestamp_micros() - received_us) as f64 / 1e6;
                 let (asset, fault, severity) = (&f.asset, &f.fault, f.severity);
                 TicketOpened { ticket: &id, asset, fault, severity, latency_s }.emit(&self.metrics);
             }
-            OpenOutcome::Appended { id, undispatched } => {
+            OpenOutcome::Appended(id) => {
                 EvidenceAppended.emit(&self.metrics);
-                if undispatched {
-                    tracing::warn!(ticket = %id, "ticket was never dispatched (engine stopped in between); dispatching now");
-                    self.dispatch(f, &id, rule, &new).await?;
-                }
                 self.raise_if_worse(&id, f).await?;
             }
             OpenOutcome::NotOpen => {}
         }
         Ok(())
+    }
+
+    /// Opens the ticket with everything decided at its opening, in one
+    /// transaction: the after-sales assessment, the pre-assignment, the
+    /// parts and, for work the warranty does not cover, the quote. Or
+    /// appends the evidence to the ticket already open.
+    async fn open(&self, f: &Finding, rule: &Rule, t: &NewTicket) -> Result<OpenOutcome, StoreError> {
+        let mut o = match self.tickets.begin_opening(t, self.clock.now_ms(), f.opened).await? {
+            Begun::Opened(o) => o,
+            Begun::Appended(id) => return Ok(OpenOutcome::Appended(id)),
+            Begun::NotOpen => return Ok(OpenOutcome::NotOpen),
+        };
+        let prior = o.prior_repairs(&t.asset, &t.fault).await?;
+        let after = self.assess(rule, t, prior);
+        o.set_after_sales(&after).await?;
+        let (lines, travel_minutes) = self.dispatch(&mut o, rule, t).await?;
+        let covered = matches!(after.warranty, Warranty::InWarranty | Warranty::Unknown);
+        if !covered && t.kind == TicketKind::Repair {
+            o.quote(&self.quote_for(rule, travel_minutes)).await?;
+        }
+        let id = o.commit().await?;
+        for line in &lines {
+            self.warn_below_safety(line).await;
+        }
+        Ok(OpenOutcome::Opened(id))
     }
 
     /// Runs a write until it commits. `None` when it failed on its own data:
@@ -137,19 +151,9 @@ impl ServiceContext {
     }
 
     /// The after-sales decision: warranty from the asset file; the remedy
-    /// from repeat repairs (earlier repairs of this fault on this unit, in
-    /// the store and the asset's service history) or else the warranty.
-    async fn assess(
-        &self,
-        f: &Finding,
-        id: &TicketId,
-        rule: &Rule,
-        t: &NewTicket,
-    ) -> Result<Option<Warranty>, Abandoned> {
-        let reading = || self.tickets.prior_repairs(&t.asset, &t.fault, id);
-        let Some(mut prior) = self.commit(f, Stage::Assess, "reading repair history", reading).await? else {
-            return Ok(None);
-        };
+    /// from repeat repairs (`prior`: earlier repairs of this fault on this
+    /// unit in the store, plus the asset's service history) or else the warranty.
+    fn assess(&self, rule: &Rule, t: &NewTicket, mut prior: Vec<EpochMs>) -> AfterSales {
         let asset = self.fleet.asset(t.asset.as_str());
         let on = chrono::DateTime::from_timestamp_millis(t.detected_at).unwrap_or_default().date_naive();
         let assessed = asset.map_or_else(
@@ -165,27 +169,21 @@ impl ServiceContext {
             let policy = warranty::Policy { core: rule.core, refund_within: self.repairs.refund_within };
             remedy = asset.and_then(|a| warranty::remedy(&assessed, a, on, &policy)).unwrap_or(remedy);
         }
-        let after = AfterSales {
+        AfterSales {
             warranty: assessed.warranty,
             warranty_note: assessed.note,
             remedy: remedy.0,
             remedy_note: remedy.1,
-        };
-        let recording = || self.tickets.set_after_sales(id, &after, self.clock.now_ms());
-        let recorded = self.commit(f, Stage::Assess, "recording the after-sales assessment", recording).await?;
-        Ok(recorded.map(|()| after.warranty))
+        }
     }
 
-    /// Quotes work the warranty does not cover: the rule's parts at list
-    /// price, labour at its highest skill level, the engineer's travel.
-    async fn send_quote(&self, f: &Finding, id: &TicketId, rule: &Rule, travel_minutes: f64) -> Result<(), Abandoned> {
+    /// The quote for work the warranty does not cover: the rule's parts at
+    /// list price, labour at its highest skill level, the engineer's travel.
+    fn quote_for(&self, rule: &Rule, travel_minutes: f64) -> quote::Quote {
         let price = |p: &crate::rules::PartRef| self.fleet.part(&p.part).map_or(0.0, |c| c.list_price);
         let parts: Vec<(String, u32, f64)> = rule.parts.iter().map(|p| (p.part.to_string(), p.qty, price(p))).collect();
         let level = rule.skills.values().copied().max().unwrap_or(1);
-        let q = quote::build(&quote::Job { parts: &parts, level, travel_minutes }, &self.quote);
-        self.commit(f, Stage::Quote, "recording the quote", || self.tickets.set_quote(id, &q, self.clock.now_ms()))
-            .await
-            .map(drop)
+        quote::build(&quote::Job { parts: &parts, level, travel_minutes }, &self.quote)
     }
 
     /// Severity rises (never falls) when fresh evidence forecasts the
@@ -229,25 +227,14 @@ impl ServiceContext {
         }
     }
 
-    /// Proposes the engineer and reserves the parts, storing the reasons.
-    /// Shift and arrival are judged from now (or the detection time, if a
-    /// replay runs ahead of the clock): a backlog must not pick someone whose
-    /// shift ended meanwhile.
-    async fn dispatch(
-        &self,
-        f: &Finding,
-        id: &TicketId,
-        rule: &Rule,
-        t: &NewTicket,
-    ) -> Result<Option<Choice>, Abandoned> {
-        let Some(asset) = self.fleet.asset(t.asset.as_str()) else { return Ok(None) };
-        let stage = Stage::Dispatch;
-        let Some(loads) = self.commit(f, stage, "reading engineer loads", || self.tickets.engineer_loads()).await?
-        else {
-            return Ok(None);
-        };
-        let absences = || self.tickets.unavailable_engineers(self.clock.now_ms());
-        let Some(absent) = self.commit(f, stage, "reading absences", absences).await? else { return Ok(None) };
+    /// Proposes the engineer and reserves the parts, storing the reasons;
+    /// the parts lines and the chosen engineer's travel minutes. Shift and
+    /// arrival are judged from now (or the detection time, if a replay runs
+    /// ahead of the clock): a backlog must not pick someone whose shift
+    /// ended meanwhile.
+    async fn dispatch(&self, o: &mut Opening, rule: &Rule, t: &NewTicket) -> Result<(Vec<PartLine>, f64), StoreError> {
+        let Some(asset) = self.fleet.asset(t.asset.as_str()) else { return Ok((Vec::new(), 0.0)) };
+        let (loads, absent) = o.workforce().await?;
         let at = self.clock.now_ms().max(t.detected_at);
         let need = Need {
             site: asset.location,
@@ -258,46 +245,26 @@ impl ServiceContext {
             excluded: &absent,
         };
         let choice = self.dispatcher.choose(need, &loads);
-        let recorded = match &choice.engineer {
-            Some(e) => {
-                let assigning = || {
-                    self.tickets.assign(
-                        id.as_str(),
-                        e,
-                        &choice.note,
-                        choice.at_risk,
-                        Actor::Dispatch,
-                        self.clock.now_ms(),
-                    )
-                };
-                self.commit(f, stage, "assigning", assigning).await?.map(drop)
-            }
+        match &choice.engineer {
+            Some(e) => o.assign(e, &choice.note, choice.at_risk).await?,
             None => {
-                tracing::warn!(ticket = %id, note = %choice.note, "no engineer proposed");
-                let marking = || self.tickets.mark_unassigned(id, &choice.note, self.clock.now_ms());
-                self.commit(f, stage, "recording no assignment", marking).await?
+                tracing::warn!(ticket = %o.id(), note = %choice.note, "no engineer proposed");
+                o.unassigned(&choice.note).await?;
             }
-        };
-        if recorded.is_none() {
-            return Ok(None);
         }
         let deliveries = self.dispatcher.deliveries(&asset.location, at);
         let mut lines = Vec::with_capacity(rule.parts.len());
         for part in &rule.parts {
             let lead_days = self.fleet.part(&part.part).map_or(PURCHASE_DAYS_UNKNOWN, |p| p.lead_time_days);
             let purchase = (at + i64::from(lead_days) * 86_400_000, lead_days);
-            let reserving = || self.stock.reserve_part(id, part, &deliveries, t.on_site_due, purchase);
-            if let Some(line) = self.commit(f, Stage::Parts, "reserving parts", reserving).await? {
-                self.warn_below_safety(&line).await;
-                lines.push(line);
-            }
+            lines.push(o.reserve_part(part, &deliveries, t.on_site_due, purchase).await?);
         }
         if !lines.is_empty() {
             let note =
                 lines.iter().map(|l| format!("{} x{}: {}", l.part, l.qty, l.note)).collect::<Vec<_>>().join("; ");
-            self.commit(f, Stage::Parts, "noting parts", || self.stock.set_parts_note(id, &note)).await?;
+            o.set_parts_note(&note).await?;
         }
-        Ok(Some(choice))
+        Ok((lines, choice.travel_minutes))
     }
 }
 

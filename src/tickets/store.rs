@@ -2,9 +2,11 @@
 //! fault), evidence, lifecycle transitions and their event history.
 
 mod after_sales;
+mod opening;
 mod read;
 
 pub use after_sales::AfterSales;
+pub use opening::Opening;
 pub use read::{TicketFilter, TicketReader};
 
 use super::lifecycle::{decide, Command, Decision, Effect, Refusal, View};
@@ -237,14 +239,17 @@ pub struct NewTicket {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OpenOutcome {
     Opened(TicketId),
-    /// A ticket for this asset and fault was already open; the evidence was
-    /// appended. `undispatched`: it never got an engineer or a reason why not
-    /// (the engine stopped between opening and dispatch), so dispatch it now.
-    Appended {
-        id: TicketId,
-        undispatched: bool,
-    },
+    /// A ticket for this asset and fault was already open; the evidence was appended.
+    Appended(TicketId),
     /// Evidence only, and no ticket is open for it: nothing was written.
+    NotOpen,
+}
+
+/// What `begin_opening` found: a ticket inserted and not yet committed,
+/// or the evidence appended (committed), or nothing to do.
+pub enum Begun {
+    Opened(Opening),
+    Appended(TicketId),
     NotOpen,
 }
 
@@ -272,73 +277,42 @@ impl std::ops::Deref for TicketStore {
 }
 
 impl TicketStore {
-    /// Opens a ticket (when `may_open`), or appends the evidence to the one
-    /// already open for the same asset and fault. A rule's first firing may
-    /// open; its later evidence only appends, so a ticket cancelled as a false
-    /// alarm is not reopened every hour while the condition persists.
-    /// Safe against concurrent engines: the unique index decides.
+    /// Opens a ticket (when `may_open`) and commits it with nothing else
+    /// decided, or appends the evidence as `begin_opening` does.
     pub async fn open_or_append(&self, t: &NewTicket, now: EpochMs, may_open: bool) -> Result<OpenOutcome, StoreError> {
+        Ok(match self.begin_opening(t, now, may_open).await? {
+            Begun::Opened(opening) => OpenOutcome::Opened(opening.commit().await?),
+            Begun::Appended(id) => OpenOutcome::Appended(id),
+            Begun::NotOpen => OpenOutcome::NotOpen,
+        })
+    }
+
+    /// Opens a ticket (when `may_open`) in a transaction the caller goes on
+    /// with (`Opening`: assessment, assignment, parts, quote, then commit),
+    /// or appends the evidence to the ticket already open for the same
+    /// asset and fault. A rule's first firing may open; its later evidence
+    /// only appends, so a ticket cancelled as a false alarm is not reopened
+    /// every hour while the condition persists. Safe against concurrent
+    /// engines: the unique index decides.
+    pub async fn begin_opening(&self, t: &NewTicket, now: EpochMs, may_open: bool) -> Result<Begun, StoreError> {
         let mut tx = self.pool.begin().await?;
         if may_open {
-            let id = TicketId::new(format!("TK-{}", &uuid::Uuid::new_v4().simple().to_string()[..16]));
-            let inserted = sqlx::query(&format!(
-                "INSERT INTO tickets (id, asset_id, model, fault_code, rule_id, kind, severity, state, description, \
-                 detected_at, response_due, on_site_due, created_at, updated_at, progress_code, resolution_due, \
-                 sla_tier) VALUES ($1, $2, $3, $4, $5, $6, $7, {}, $8, $9, $10, $11, $12, $12, $13, $14, $15) \
-                 ON CONFLICT DO NOTHING",
-                TicketState::Open.sql()
-            ))
-            .bind(id.as_str())
-            .bind(t.asset.as_str())
-            .bind(t.model.as_str())
-            .bind(t.fault.as_str())
-            .bind(t.rule.as_str())
-            .bind(t.kind.as_str())
-            .bind(t.severity.as_str())
-            .bind(&t.description)
-            .bind(t.detected_at)
-            .bind(t.response_due)
-            .bind(t.on_site_due)
-            .bind(now)
-            .bind(new_progress_code())
-            .bind(t.resolution_due)
-            .bind(&t.sla_tier)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if inserted == 1 {
-                record_event(
-                    &mut tx,
-                    &id,
-                    now,
-                    &Event {
-                        to: Some(TicketState::Open),
-                        ..Event::note(EventKind::Opened, Actor::Engine, &t.description)
-                    },
-                )
-                .await?;
-                append_evidence(&mut tx, &id, t.detected_at, &t.evidence).await?;
-                tx.commit().await?;
-                return Ok(OpenOutcome::Opened(id));
+            if let Some(id) = insert_ticket(&mut tx, t, now).await? {
+                return Ok(Begun::Opened(Opening::new(tx, id, now)));
             }
         }
         let open = TicketState::sql_list(&TicketState::OPEN);
-        let open = sqlx::query(&format!(
-            "SELECT id, state, engineer_id, assignment_note FROM tickets \
-             WHERE asset_id = $1 AND fault_code = $2 AND state IN {open}"
-        ))
-        .bind(t.asset.as_str())
-        .bind(t.fault.as_str())
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(row) = open else { return Ok(OpenOutcome::NotOpen) };
+        let open =
+            sqlx::query(&format!("SELECT id FROM tickets WHERE asset_id = $1 AND fault_code = $2 AND state IN {open}"))
+                .bind(t.asset.as_str())
+                .bind(t.fault.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some(row) = open else { return Ok(Begun::NotOpen) };
         let id = TicketId::new(col::<String>(&row, "id")?);
-        let undispatched = col::<String>(&row, "state")? == TicketState::Open.as_str()
-            && col::<Option<String>>(&row, "engineer_id")?.is_none()
-            && col::<String>(&row, "assignment_note")?.is_empty();
         append_evidence(&mut tx, &id, t.detected_at, &t.evidence).await?;
         tx.commit().await?;
-        Ok(OpenOutcome::Appended { id, undispatched })
+        Ok(Begun::Appended(id))
     }
 
     /// Moves a ticket along its lifecycle (accept, depart, arrive, close,
@@ -385,14 +359,9 @@ impl TicketStore {
         a: &Assignment<'_>,
         now: EpochMs,
     ) -> Result<Ticket, StoreError> {
-        let Assignment { engineer, note, at_risk, actor } = *a;
         let id = TicketId::new(id);
         let mut tx = self.pool.begin().await?;
-        let locked = lock(&mut tx, id.as_str()).await?;
-        let d =
-            decide(&locked.view(), Command::Assign { engineer, expected }).map_err(|r| StoreError::refused(&id, r))?;
-        apply(&mut tx, &id, locked.seq, &d, (actor, &format!("{engineer}: {note}")), now).await?;
-        set_assignment_note(&mut tx, &id, note, at_risk).await?;
+        assign_in(&mut tx, &id, expected, a, now).await?;
         tx.commit().await?;
         self.ticket_row(id.as_str()).await
     }
@@ -409,17 +378,41 @@ impl TicketStore {
     /// Records that no engineer could be proposed, with the reason.
     pub async fn mark_unassigned(&self, id: &TicketId, note: &str, now: EpochMs) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("UPDATE tickets SET assignment_note = $1, deadline_at_risk = 1, updated_at = $2 WHERE id = $3")
-            .bind(note)
-            .bind(now)
-            .bind(id.as_str())
-            .execute(&mut *tx)
-            .await?;
-        let event = Event::note(EventKind::Unassigned, Actor::Dispatch, note);
-        record_event(&mut tx, id, now, &event).await?;
+        unassigned_in(&mut tx, id, note, now).await?;
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// Assigns under the row lock (see `TicketStore::assign_if`), the caller commits.
+async fn assign_in(
+    tx: &mut Transaction<'_, Any>,
+    id: &TicketId,
+    expected: Option<Option<&EngineerId>>,
+    a: &Assignment<'_>,
+    now: EpochMs,
+) -> Result<(), StoreError> {
+    let Assignment { engineer, note, at_risk, actor } = *a;
+    let locked = lock(tx, id.as_str()).await?;
+    let d = decide(&locked.view(), Command::Assign { engineer, expected }).map_err(|r| StoreError::refused(id, r))?;
+    apply(tx, id, locked.seq, &d, (actor, &format!("{engineer}: {note}")), now).await?;
+    set_assignment_note(tx, id, note, at_risk).await
+}
+
+/// Records that no engineer could be proposed, with the reason (the caller commits).
+async fn unassigned_in(
+    tx: &mut Transaction<'_, Any>,
+    id: &TicketId,
+    note: &str,
+    now: EpochMs,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE tickets SET assignment_note = $1, deadline_at_risk = 1, updated_at = $2 WHERE id = $3")
+        .bind(note)
+        .bind(now)
+        .bind(id.as_str())
+        .execute(&mut **tx)
+        .await?;
+    record_event(tx, id, now, &Event::note(EventKind::Unassigned, Actor::Dispatch, note)).await
 }
 
 /// A ticket under its row lock, as it stands.
@@ -661,6 +654,48 @@ pub(super) async fn record_event(
 ) -> Result<(), StoreError> {
     let seq = lock(tx, id.as_str()).await?.seq;
     insert_event(tx, id, seq, at, e).await
+}
+
+/// Inserts the ticket with its `opened` event and first evidence; `None`
+/// when one is already open for the asset and fault.
+async fn insert_ticket(
+    tx: &mut Transaction<'_, Any>,
+    t: &NewTicket,
+    now: EpochMs,
+) -> Result<Option<TicketId>, StoreError> {
+    let id = TicketId::new(format!("TK-{}", &uuid::Uuid::new_v4().simple().to_string()[..16]));
+    let inserted = sqlx::query(&format!(
+        "INSERT INTO tickets (id, asset_id, model, fault_code, rule_id, kind, severity, state, description, \
+         detected_at, response_due, on_site_due, created_at, updated_at, progress_code, resolution_due, \
+         sla_tier) VALUES ($1, $2, $3, $4, $5, $6, $7, {}, $8, $9, $10, $11, $12, $12, $13, $14, $15) \
+         ON CONFLICT DO NOTHING",
+        TicketState::Open.sql()
+    ))
+    .bind(id.as_str())
+    .bind(t.asset.as_str())
+    .bind(t.model.as_str())
+    .bind(t.fault.as_str())
+    .bind(t.rule.as_str())
+    .bind(t.kind.as_str())
+    .bind(t.severity.as_str())
+    .bind(&t.description)
+    .bind(t.detected_at)
+    .bind(t.response_due)
+    .bind(t.on_site_due)
+    .bind(now)
+    .bind(new_progress_code())
+    .bind(t.resolution_due)
+    .bind(&t.sla_tier)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    if inserted == 0 {
+        return Ok(None);
+    }
+    let opened = Event { to: Some(TicketState::Open), ..Event::note(EventKind::Opened, Actor::Engine, &t.description) };
+    record_event(tx, &id, now, &opened).await?;
+    append_evidence(tx, &id, t.detected_at, &t.evidence).await?;
+    Ok(Some(id))
 }
 
 async fn append_evidence(

@@ -99,16 +99,7 @@ impl TicketReader {
 
     /// Open tickets per engineer: their current load.
     pub async fn engineer_loads(&self) -> Result<HashMap<EngineerId, u32>, StoreError> {
-        let open = TicketState::sql_list(&TicketState::OPEN);
-        let rows = sqlx::query(&format!(
-            "SELECT engineer_id, COUNT(*) AS n FROM tickets WHERE engineer_id IS NOT NULL AND state IN {open} \
-             GROUP BY engineer_id"
-        ))
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| Ok((EngineerId::new(col::<String>(r, "engineer_id")?), col::<i64>(r, "n")? as u32)))
-            .collect()
+        engineer_loads(&self.pool).await
     }
 
     /// Cheap liveness probe for `/health`: the database answers.
@@ -133,4 +124,18 @@ impl TicketReader {
     pub(in crate::tickets) async fn ticket_row(&self, id: &str) -> Result<Ticket, StoreError> {
         self.find_ticket(id).await?.ok_or_else(|| StoreError::NotFound(TicketId::new(id)))
     }
+}
+
+/// Open tickets per engineer, read through `ex` (the pool, or an opening's transaction).
+pub(super) async fn engineer_loads<'e>(
+    ex: impl sqlx::Executor<'e, Database = sqlx::Any>,
+) -> Result<HashMap<EngineerId, u32>, StoreError> {
+    let open = TicketState::sql_list(&TicketState::OPEN);
+    let rows = sqlx::query(&format!(
+        "SELECT engineer_id, COUNT(*) AS n FROM tickets WHERE engineer_id IS NOT NULL AND state IN {open} \
+         GROUP BY engineer_id"
+    ))
+    .fetch_all(ex)
+    .await?;
+    rows.iter().map(|r| Ok((EngineerId::new(col::<String>(r, "engineer_id")?), col::<i64>(r, "n")? as u32))).collect()
 }
