@@ -71,7 +71,7 @@ impl TicketStore {
 
     /// Engineers absent at `now`.
     pub async fn unavailable_engineers(&self, now: EpochMs) -> Result<Vec<EngineerId>, StoreError> {
-        unavailable_engineers(&self.pool, now).await
+        super::store::unavailable_engineers(&self.pool, now).await
     }
 
     /// Who declined which ticket not yet accepted.
@@ -157,18 +157,6 @@ impl TicketStore {
             .await?;
         Ok(col::<i64>(&row, "n")? as usize)
     }
-}
-
-/// Engineers absent at `now`, read through `ex` (the pool, or an opening's transaction).
-pub(crate) async fn unavailable_engineers<'e>(
-    ex: impl sqlx::Executor<'e, Database = sqlx::Any>,
-    now: EpochMs,
-) -> Result<Vec<EngineerId>, StoreError> {
-    let rows = sqlx::query("SELECT engineer_id FROM engineer_absences WHERE since <= $1 AND back_at > $1")
-        .bind(now)
-        .fetch_all(ex)
-        .await?;
-    rows.iter().map(|r| Ok(EngineerId::new(col::<String>(r, "engineer_id")?))).collect()
 }
 
 /// The ticket moved on since it was read (accepted, reassigned, declined):

@@ -233,7 +233,10 @@ impl ServiceContext {
     /// ahead of the clock): a backlog must not pick someone whose shift
     /// ended meanwhile.
     async fn dispatch(&self, o: &mut Opening, rule: &Rule, t: &NewTicket) -> Result<(Vec<PartLine>, f64), StoreError> {
-        let Some(asset) = self.fleet.asset(t.asset.as_str()) else { return Ok((Vec::new(), 0.0)) };
+        let Some(asset) = self.fleet.asset(t.asset.as_str()) else {
+            o.unassigned("unit not in the registry: no site to send an engineer to").await?;
+            return Ok((Vec::new(), 0.0));
+        };
         let (loads, absent) = o.workforce().await?;
         let at = self.clock.now_ms().max(t.detected_at);
         let need = Need {
@@ -422,6 +425,25 @@ mod tests {
         assert_eq!(kept[0].finding["asset"], f.asset.as_str());
         assert_eq!(ctx.metrics.dead_findings.load(std::sync::atomic::Ordering::Relaxed), 1);
         assert!(db.tickets().list_tickets(&TicketFilter { limit: 10, ..Default::default() }).await.unwrap().is_empty());
+    }
+
+    /// The whole opening is one transaction: the ticket comes with its
+    /// assessment, its dispatch decision (here: why nobody) and its history.
+    #[tokio::test]
+    async fn a_unit_missing_from_the_registry_opens_a_ticket_that_says_why_nobody_was_sent() {
+        let (db, _dir) = crate::db::temp_sqlite().await;
+        let rules = Arc::new(crate::rules::shipped());
+        let fleet = Arc::new(Fleet::new(generate(&rules, FleetSpec { assets: 4, seed: 3 })).unwrap());
+        let ctx = context(&db, &fleet, &rules);
+        let f = Finding { asset: crate::model::AssetId::new("PMP-NOT-IN-FILE"), ..finding(&rules, &fleet, 0) };
+        ctx.apply(&f, 0).await.unwrap();
+        let t = &db.tickets().list_tickets(&TicketFilter { limit: 10, ..Default::default() }).await.unwrap()[0];
+        assert_eq!(t.assignment.engineer_id, None);
+        assert!(t.assignment.assignment_note.contains("not in the registry"), "{}", t.assignment.assignment_note);
+        assert!(t.assignment.deadline_at_risk);
+        let d = db.tickets().ticket(t.id.as_str()).await.unwrap().unwrap();
+        let kinds: Vec<&str> = d.events.iter().map(|e| e.kind.as_str()).collect();
+        assert_eq!(kinds, ["opened", "assessed", "unassigned"]);
     }
 
     #[tokio::test]

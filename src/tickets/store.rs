@@ -7,6 +7,7 @@ mod read;
 
 pub use after_sales::AfterSales;
 pub use opening::Opening;
+pub(super) use read::unavailable_engineers;
 pub use read::{TicketFilter, TicketReader};
 
 use super::lifecycle::{decide, Command, Decision, Effect, Refusal, View};

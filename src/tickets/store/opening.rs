@@ -55,7 +55,7 @@ impl Opening {
     /// dispatch weighs.
     pub async fn workforce(&mut self) -> Result<(HashMap<EngineerId, u32>, Vec<EngineerId>), StoreError> {
         let loads = super::read::engineer_loads(&mut *self.tx).await?;
-        let absent = crate::tickets::redispatch::unavailable_engineers(&mut *self.tx, self.now).await?;
+        let absent = super::read::unavailable_engineers(&mut *self.tx, self.now).await?;
         Ok((loads, absent))
     }
 

@@ -5,7 +5,7 @@
 use super::{EventRecord, EvidenceRecord, StoreError, Ticket, TicketDetail};
 use crate::db::{col, DbError};
 use crate::dispatch::PartLine;
-use crate::model::{AssetId, EngineerId, Severity, TicketId, TicketKind};
+use crate::model::{AssetId, EngineerId, EpochMs, Severity, TicketId, TicketKind};
 use crate::tickets::TicketState;
 use std::collections::HashMap;
 
@@ -138,4 +138,16 @@ pub(super) async fn engineer_loads<'e>(
     .fetch_all(ex)
     .await?;
     rows.iter().map(|r| Ok((EngineerId::new(col::<String>(r, "engineer_id")?), col::<i64>(r, "n")? as u32))).collect()
+}
+
+/// Engineers absent at `now`, read through `ex` (the pool, or an opening's transaction).
+pub(in crate::tickets) async fn unavailable_engineers<'e>(
+    ex: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    now: EpochMs,
+) -> Result<Vec<EngineerId>, StoreError> {
+    let rows = sqlx::query("SELECT engineer_id FROM engineer_absences WHERE since <= $1 AND back_at > $1")
+        .bind(now)
+        .fetch_all(ex)
+        .await?;
+    rows.iter().map(|r| Ok(EngineerId::new(col::<String>(r, "engineer_id")?))).collect()
 }
