@@ -50,7 +50,7 @@ fn report(repaired_at: i64) -> ServiceReport {
 
 /// A ticket inserted at `at`, its opening not yet committed.
 async fn opening(db: &Db, t: &NewTicket, at: i64) -> Opening {
-    match db.tickets().begin_opening(t, at, true).await.unwrap() {
+    match db.tickets().begin_opening(t, at).await.unwrap() {
         Begun::Opened(o) => o,
         _ => panic!("expected a new ticket for {}", t.asset),
     }
@@ -152,8 +152,7 @@ async fn repeat_repairs_are_counted_and_the_remedy_recorded(db: &Db) {
     repaired(db, "PMP-R", "BEARING_WEAR", TicketKind::Repair, 40_000).await;
     repaired(db, "PMP-S", "SEAL_LEAK", TicketKind::Repair, 40_000).await;
     repaired(db, "PMP-R", "SEAL_LEAK", TicketKind::SensorCheck, 40_000).await;
-    let mut o = opening(db, &new_ticket("PMP-R", "SEAL_LEAK"), 50_000).await;
-    let prior = o.prior_repairs(&AssetId::new("PMP-R"), &FaultCode::new("SEAL_LEAK")).await.unwrap();
+    let prior = db.tickets().prior_repairs(&AssetId::new("PMP-R"), &FaultCode::new("SEAL_LEAK")).await.unwrap();
     assert_eq!(prior, [10_001, 20_001, 30_001], "resolution times of the earlier repairs");
     let (remedy, note) = upkeep::tickets::remedy::decide(
         TicketKind::Repair,
@@ -169,6 +168,7 @@ async fn repeat_repairs_are_counted_and_the_remedy_recorded(db: &Db) {
         remedy,
         remedy_note: note.clone(),
     };
+    let mut o = opening(db, &new_ticket("PMP-R", "SEAL_LEAK"), 50_000).await;
     o.set_after_sales(&after).await.unwrap();
     let id = o.commit().await.unwrap();
     let d = db.tickets().ticket(id.as_str()).await.unwrap().unwrap();
@@ -327,11 +327,15 @@ async fn parts_are_reserved_nearest_first_then_requested(db: &Db) {
     assert_eq!(dropped.reserve_part(&one, &order, DUE, PURCHASE).await.unwrap().depot_id.as_deref(), Some("far"));
     drop(dropped);
     assert!(db.tickets().ticket(gone.as_str()).await.unwrap().is_none());
-    assert_eq!(db.stock().on_hand(&DepotId::new("far"), &PartNumber::new("BRG")).await.unwrap(), 3);
+    // The next opening takes the unit the dropped one had: it was given back
+    // (and its row lock released, or this would wait).
+    assert_eq!(opened_with(db, "B-5", &one, &order).await.1.depot_id.as_deref(), Some("far"));
+    assert_eq!(db.stock().on_hand(&DepotId::new("far"), &PartNumber::new("BRG")).await.unwrap(), 2);
+    assert!(db.tickets().ticket(gone.as_str()).await.unwrap().is_none());
 
     // Cancelling returns reserved parts to their depot; requested ones stay requested.
     db.tickets().transition(t1.as_str(), TicketState::Cancelled, "dispatcher", "false alarm", 9).await.unwrap();
-    assert_eq!(db.stock().on_hand(&DepotId::new("far"), &PartNumber::new("BRG")).await.unwrap(), 5);
+    assert_eq!(db.stock().on_hand(&DepotId::new("far"), &PartNumber::new("BRG")).await.unwrap(), 4);
     assert_eq!(db.tickets().ticket_parts(t1.as_str()).await.unwrap()[0].status, PartStatus::Released);
 }
 

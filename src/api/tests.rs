@@ -66,7 +66,7 @@ async fn begin_ticket(h: &Harness) -> crate::tickets::Opening {
         sla_tier: "major".into(),
         evidence: json!({"checks": []}),
     };
-    match h.state.tickets.begin_opening(&t, 1_000, true).await.unwrap() {
+    match h.state.tickets.begin_opening(&t, 1_000).await.unwrap() {
         crate::tickets::Begun::Opened(o) => o,
         _ => panic!("no ticket opened"),
     }

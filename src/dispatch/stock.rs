@@ -9,7 +9,8 @@ use crate::model::{DepotId, EpochMs, PartNumber, TicketId};
 use crate::rules::PartRef;
 
 crate::db::store!(
-    /// Depot stock and the parts lines of tickets.
+    /// Depot stock: seeded from the fleet file and read (reservations are
+    /// written inside a ticket's opening, by `reserve`).
     StockStore,
     stock
 );

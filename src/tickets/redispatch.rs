@@ -71,7 +71,11 @@ impl TicketStore {
 
     /// Engineers absent at `now`.
     pub async fn unavailable_engineers(&self, now: EpochMs) -> Result<Vec<EngineerId>, StoreError> {
-        super::store::unavailable_engineers(&self.pool, now).await
+        let rows = sqlx::query("SELECT engineer_id FROM engineer_absences WHERE since <= $1 AND back_at > $1")
+            .bind(now)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| Ok(EngineerId::new(col::<String>(r, "engineer_id")?))).collect()
     }
 
     /// Who declined which ticket not yet accepted.

@@ -15,15 +15,16 @@ use super::store::{Begun, NewTicket, OpenOutcome, Opening};
 use super::warranty::{self, Assessment, Warranty};
 use super::{Actor, AfterSales, DeadFindingStore, StoreError, Ticket, TicketStore};
 use super::{QuoteConfig, RepairsConfig};
-use crate::db::{Classify, Failure, Retry};
+use crate::db::{Classify, ErrorClass, Failure, Retry};
 use crate::detect::{Abandoned, Committer, Finding};
 use crate::dispatch::StockStore;
 use crate::dispatch::{Dispatcher, Need, PartLine};
 use crate::fleet::Fleet;
-use crate::model::{Clock, EpochMs, TicketId, TicketKind};
+use crate::model::{Clock, EngineerId, EpochMs, TicketId, TicketKind};
 use crate::rules::{Rule, RuleSet};
 use crate::sla::Sla;
 use crate::telemetry::{InternalEvent, Metrics};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 pub struct ServiceContext {
@@ -78,11 +79,17 @@ impl ServiceContext {
             evidence: serde_json::to_value(&f.evidence).unwrap_or_default(),
         };
         let opening = || self.open(f, rule, &new);
-        let Some(outcome) = self.commit(f, Stage::Open, "opening a ticket", opening).await? else {
+        let Some(committed) = self.commit(f, Stage::Open, "opening a ticket", opening).await? else {
             return Ok(());
         };
-        match outcome {
+        match committed.outcome {
             OpenOutcome::Opened(id) => {
+                if let Some(note) = &committed.unassigned {
+                    tracing::warn!(ticket = %id, %note, "no engineer proposed");
+                }
+                for line in &committed.parts {
+                    self.warn_below_safety(line).await;
+                }
                 let latency_s = (chrono::Utc::now().timestamp_micros() - received_us) as f64 / 1e6;
                 let (asset, fault, severity) = (&f.asset, &f.fault, f.severity);
                 TicketOpened { ticket: &id, asset, fault, severity, latency_s }.emit(&self.metrics);
@@ -99,26 +106,42 @@ impl ServiceContext {
     /// Opens the ticket with everything decided at its opening, in one
     /// transaction: the after-sales assessment, the pre-assignment, the
     /// parts and, for work the warranty does not cover, the quote. Or
-    /// appends the evidence to the ticket already open.
-    async fn open(&self, f: &Finding, rule: &Rule, t: &NewTicket) -> Result<OpenOutcome, StoreError> {
-        let mut o = match self.tickets.begin_opening(t, self.clock.now_ms(), f.opened).await? {
+    /// appends the evidence to the ticket already open. The reads it decides
+    /// from come first, outside the transaction (SQLite's write lock is
+    /// held for the writes only). Retried whole; what is only logged is
+    /// logged by the caller, once, after the commit.
+    async fn open(&self, f: &Finding, rule: &Rule, t: &NewTicket) -> Result<Committed, StepFailed> {
+        let now = self.clock.now_ms();
+        if !f.opened {
+            let outcome = self.tickets.open_or_append(t, now, false).await.map_err(at("appending evidence"))?;
+            return Ok(Committed::only(outcome));
+        }
+        let facts = self.facts(t).await.map_err(at("reading repairs, loads and absences"))?;
+        let mut o = match self.tickets.begin_opening(t, now).await.map_err(at("inserting the ticket"))? {
             Begun::Opened(o) => o,
-            Begun::Appended(id) => return Ok(OpenOutcome::Appended(id)),
-            Begun::NotOpen => return Ok(OpenOutcome::NotOpen),
+            Begun::Appended(id) => return Ok(Committed::only(OpenOutcome::Appended(id))),
+            Begun::NotOpen => return Ok(Committed::only(OpenOutcome::NotOpen)),
         };
-        let prior = o.prior_repairs(&t.asset, &t.fault).await?;
-        let after = self.assess(rule, t, prior);
-        o.set_after_sales(&after).await?;
-        let (lines, travel_minutes) = self.dispatch(&mut o, rule, t).await?;
+        let after = self.assess(rule, t, facts.prior_repairs.clone());
+        o.set_after_sales(&after).await.map_err(at("recording the assessment"))?;
+        let dispatched = self.dispatch(&mut o, rule, t, &facts).await?;
         let covered = matches!(after.warranty, Warranty::InWarranty | Warranty::Unknown);
         if !covered && t.kind == TicketKind::Repair {
-            o.quote(&self.quote_for(rule, travel_minutes)).await?;
+            let quote = self.quote_for(rule, dispatched.travel_minutes);
+            o.quote(&quote).await.map_err(at("recording the quote"))?;
         }
-        let id = o.commit().await?;
-        for line in &lines {
-            self.warn_below_safety(line).await;
-        }
-        Ok(OpenOutcome::Opened(id))
+        let id = o.commit().await.map_err(at("committing"))?;
+        Ok(Committed { outcome: OpenOutcome::Opened(id), unassigned: dispatched.unassigned, parts: dispatched.parts })
+    }
+
+    /// What an opening decides from: earlier repairs of the fault on the
+    /// unit, the engineers' loads and who is absent now.
+    async fn facts(&self, t: &NewTicket) -> Result<Facts, StoreError> {
+        Ok(Facts {
+            prior_repairs: self.tickets.prior_repairs(&t.asset, &t.fault).await?,
+            loads: self.tickets.engineer_loads().await?,
+            absent: self.tickets.unavailable_engineers(self.clock.now_ms()).await?,
+        })
     }
 
     /// Runs a write until it commits. `None` when it failed on its own data:
@@ -227,48 +250,103 @@ impl ServiceContext {
         }
     }
 
-    /// Proposes the engineer and reserves the parts, storing the reasons;
-    /// the parts lines and the chosen engineer's travel minutes. Shift and
-    /// arrival are judged from now (or the detection time, if a replay runs
-    /// ahead of the clock): a backlog must not pick someone whose shift
-    /// ended meanwhile.
-    async fn dispatch(&self, o: &mut Opening, rule: &Rule, t: &NewTicket) -> Result<(Vec<PartLine>, f64), StoreError> {
+    /// Proposes the engineer and reserves the parts, storing the reasons.
+    /// Shift and arrival are judged from now (or the detection time, if a
+    /// replay runs ahead of the clock): a backlog must not pick someone whose
+    /// shift ended meanwhile. Parts are reserved in part-number order, so
+    /// concurrent openings on PostgreSQL lock depot rows in one order.
+    async fn dispatch(
+        &self,
+        o: &mut Opening,
+        rule: &Rule,
+        t: &NewTicket,
+        facts: &Facts,
+    ) -> Result<Dispatched, StepFailed> {
         let Some(asset) = self.fleet.asset(t.asset.as_str()) else {
-            o.unassigned("unit not in the registry: no site to send an engineer to").await?;
-            return Ok((Vec::new(), 0.0));
+            let note = "unit not in the registry: no site to send an engineer to";
+            o.unassigned(note).await.map_err(at("recording no assignment"))?;
+            return Ok(Dispatched { parts: Vec::new(), travel_minutes: 0.0, unassigned: Some(note.into()) });
         };
-        let (loads, absent) = o.workforce().await?;
-        let at = self.clock.now_ms().max(t.detected_at);
+        let at_ms = self.clock.now_ms().max(t.detected_at);
         let need = Need {
             site: asset.location,
             skills: &rule.skills,
             severity: t.severity,
-            at,
+            at: at_ms,
             on_site_due: t.on_site_due,
-            excluded: &absent,
+            excluded: &facts.absent,
         };
-        let choice = self.dispatcher.choose(need, &loads);
+        let choice = self.dispatcher.choose(need, &facts.loads);
         match &choice.engineer {
-            Some(e) => o.assign(e, &choice.note, choice.at_risk).await?,
-            None => {
-                tracing::warn!(ticket = %o.id(), note = %choice.note, "no engineer proposed");
-                o.unassigned(&choice.note).await?;
-            }
+            Some(e) => o.assign(e, &choice.note, choice.at_risk).await.map_err(at("assigning"))?,
+            None => o.unassigned(&choice.note).await.map_err(at("recording no assignment"))?,
         }
-        let deliveries = self.dispatcher.deliveries(&asset.location, at);
-        let mut lines = Vec::with_capacity(rule.parts.len());
-        for part in &rule.parts {
-            let lead_days = self.fleet.part(&part.part).map_or(PURCHASE_DAYS_UNKNOWN, |p| p.lead_time_days);
-            let purchase = (at + i64::from(lead_days) * 86_400_000, lead_days);
-            lines.push(o.reserve_part(part, &deliveries, t.on_site_due, purchase).await?);
+        let deliveries = self.dispatcher.deliveries(&asset.location, at_ms);
+        let mut needs: Vec<&crate::rules::PartRef> = rule.parts.iter().collect();
+        needs.sort_by(|a, b| a.part.cmp(&b.part));
+        let mut parts = Vec::with_capacity(needs.len());
+        for need in needs {
+            let lead_days = self.fleet.part(&need.part).map_or(PURCHASE_DAYS_UNKNOWN, |p| p.lead_time_days);
+            let purchase = (at_ms + i64::from(lead_days) * 86_400_000, lead_days);
+            let line =
+                o.reserve_part(need, &deliveries, t.on_site_due, purchase).await.map_err(at("reserving parts"))?;
+            parts.push(line);
         }
-        if !lines.is_empty() {
+        if !parts.is_empty() {
             let note =
-                lines.iter().map(|l| format!("{} x{}: {}", l.part, l.qty, l.note)).collect::<Vec<_>>().join("; ");
-            o.set_parts_note(&note).await?;
+                parts.iter().map(|l| format!("{} x{}: {}", l.part, l.qty, l.note)).collect::<Vec<_>>().join("; ");
+            o.set_parts_note(&note).await.map_err(at("noting parts"))?;
         }
-        Ok((lines, choice.travel_minutes))
+        let unassigned = choice.engineer.is_none().then_some(choice.note);
+        Ok(Dispatched { parts, travel_minutes: choice.travel_minutes, unassigned })
     }
+}
+
+/// What an opening decides from, read before it begins.
+struct Facts {
+    prior_repairs: Vec<EpochMs>,
+    loads: HashMap<EngineerId, u32>,
+    absent: Vec<EngineerId>,
+}
+
+/// What dispatch decided inside an opening.
+struct Dispatched {
+    parts: Vec<PartLine>,
+    travel_minutes: f64,
+    /// Why nobody was proposed, when nobody was.
+    unassigned: Option<String>,
+}
+
+/// What a finding committed, and what is logged once it has.
+struct Committed {
+    outcome: OpenOutcome,
+    unassigned: Option<String>,
+    parts: Vec<PartLine>,
+}
+
+impl Committed {
+    fn only(outcome: OpenOutcome) -> Self {
+        Committed { outcome, unassigned: None, parts: Vec::new() }
+    }
+}
+
+/// The step of an opening that failed, so that a finding kept aside says
+/// which; classed as the store's error is.
+#[derive(Debug, thiserror::Error)]
+#[error("{step}: {source}")]
+struct StepFailed {
+    step: &'static str,
+    source: StoreError,
+}
+
+impl Classify for StepFailed {
+    fn class(&self) -> ErrorClass {
+        self.source.class()
+    }
+}
+
+fn at(step: &'static str) -> impl FnOnce(StoreError) -> StepFailed {
+    move |source| StepFailed { step, source }
 }
 
 /// Supplier lead time assumed for a part missing from the catalogue.
@@ -425,6 +503,31 @@ mod tests {
         assert_eq!(kept[0].finding["asset"], f.asset.as_str());
         assert_eq!(ctx.metrics.dead_findings.load(std::sync::atomic::Ordering::Relaxed), 1);
         assert!(db.tickets().list_tickets(&TicketFilter { limit: 10, ..Default::default() }).await.unwrap().is_empty());
+    }
+
+    /// An opening is one transaction: a write refused on its data half-way
+    /// (a trigger refuses the parts line, after the stock was taken) leaves
+    /// no ticket and takes no stock; the finding is kept aside naming the step.
+    #[tokio::test]
+    async fn an_opening_refused_half_way_leaves_no_ticket_and_takes_no_stock() {
+        let (db, _dir) = crate::db::temp_sqlite().await;
+        let rules = Arc::new(crate::rules::shipped());
+        let fleet = Arc::new(Fleet::new(generate(&rules, FleetSpec { assets: 4, seed: 3 })).unwrap());
+        db.stock().seed_stock(fleet.depots()).await.unwrap();
+        let stock = db.stock().stock_levels().await.unwrap();
+        let refuse = "CREATE TRIGGER refuse_parts BEFORE INSERT ON ticket_parts \
+                      BEGIN SELECT RAISE(ABORT, 'parts refused'); END";
+        sqlx::query(refuse).execute(&db.pool).await.unwrap();
+        let ctx = context(&db, &fleet, &rules);
+        let f = finding(&rules, &fleet, 0);
+        assert!(!ctx.rule(&f).unwrap().parts.is_empty(), "the rule needs parts");
+        ctx.apply(&f, 0).await.unwrap();
+        assert!(db.tickets().list_tickets(&TicketFilter { limit: 10, ..Default::default() }).await.unwrap().is_empty());
+        assert_eq!(db.stock().stock_levels().await.unwrap(), stock);
+        let kept = db.dead_findings().dead_findings(10, 0).await.unwrap();
+        assert_eq!(kept.len(), 1);
+        let reason = &kept[0].reason;
+        assert!(reason.contains("reserving parts") && reason.contains("parts refused"), "{reason}");
     }
 
     /// The whole opening is one transaction: the ticket comes with its

@@ -7,7 +7,6 @@ mod read;
 
 pub use after_sales::AfterSales;
 pub use opening::Opening;
-pub(super) use read::unavailable_engineers;
 pub use read::{TicketFilter, TicketReader};
 
 use super::lifecycle::{decide, Command, Decision, Effect, Refusal, View};
@@ -247,7 +246,8 @@ pub enum OpenOutcome {
 }
 
 /// What `begin_opening` found: a ticket inserted and not yet committed,
-/// or the evidence appended (committed), or nothing to do.
+/// or the evidence appended to the one open (committed), or, where that
+/// one closed in between, nothing to do.
 pub enum Begun {
     Opened(Opening),
     Appended(TicketId),
@@ -278,42 +278,38 @@ impl std::ops::Deref for TicketStore {
 }
 
 impl TicketStore {
-    /// Opens a ticket (when `may_open`) and commits it with nothing else
-    /// decided, or appends the evidence as `begin_opening` does.
+    /// Appends the evidence to the ticket open for the same asset and
+    /// fault; when none is and `may_open`, opens a ticket and commits it
+    /// with nothing else decided (the ticket service decides the rest in the
+    /// same transaction: `begin_opening`). A rule's first firing may open;
+    /// its later evidence only appends, so a ticket cancelled as a false
+    /// alarm is not reopened every hour while the condition persists.
     pub async fn open_or_append(&self, t: &NewTicket, now: EpochMs, may_open: bool) -> Result<OpenOutcome, StoreError> {
-        Ok(match self.begin_opening(t, now, may_open).await? {
-            Begun::Opened(opening) => OpenOutcome::Opened(opening.commit().await?),
-            Begun::Appended(id) => OpenOutcome::Appended(id),
-            Begun::NotOpen => OpenOutcome::NotOpen,
-        })
+        if may_open {
+            return Ok(match self.begin_opening(t, now).await? {
+                Begun::Opened(opening) => OpenOutcome::Opened(opening.commit().await?),
+                Begun::Appended(id) => OpenOutcome::Appended(id),
+                Begun::NotOpen => OpenOutcome::NotOpen,
+            });
+        }
+        let mut tx = self.pool.begin().await?;
+        let appended = append_to_open(&mut tx, t).await?;
+        tx.commit().await?;
+        Ok(appended.map_or(OpenOutcome::NotOpen, OpenOutcome::Appended))
     }
 
-    /// Opens a ticket (when `may_open`) in a transaction the caller goes on
-    /// with (`Opening`: assessment, assignment, parts, quote, then commit),
-    /// or appends the evidence to the ticket already open for the same
-    /// asset and fault. A rule's first firing may open; its later evidence
-    /// only appends, so a ticket cancelled as a false alarm is not reopened
-    /// every hour while the condition persists. Safe against concurrent
-    /// engines: the unique index decides.
-    pub async fn begin_opening(&self, t: &NewTicket, now: EpochMs, may_open: bool) -> Result<Begun, StoreError> {
+    /// Opens a ticket in a transaction the caller goes on with (`Opening`:
+    /// assessment, assignment, parts, quote, then commit), or appends the
+    /// evidence to the ticket already open for the same asset and fault.
+    /// Safe against concurrent engines: the unique index decides.
+    pub async fn begin_opening(&self, t: &NewTicket, now: EpochMs) -> Result<Begun, StoreError> {
         let mut tx = self.pool.begin().await?;
-        if may_open {
-            if let Some(id) = insert_ticket(&mut tx, t, now).await? {
-                return Ok(Begun::Opened(Opening::new(tx, id, now)));
-            }
+        if let Some(id) = insert_ticket(&mut tx, t, now).await? {
+            return Ok(Begun::Opened(Opening::new(tx, id, now)));
         }
-        let open = TicketState::sql_list(&TicketState::OPEN);
-        let open =
-            sqlx::query(&format!("SELECT id FROM tickets WHERE asset_id = $1 AND fault_code = $2 AND state IN {open}"))
-                .bind(t.asset.as_str())
-                .bind(t.fault.as_str())
-                .fetch_optional(&mut *tx)
-                .await?;
-        let Some(row) = open else { return Ok(Begun::NotOpen) };
-        let id = TicketId::new(col::<String>(&row, "id")?);
-        append_evidence(&mut tx, &id, t.detected_at, &t.evidence).await?;
+        let appended = append_to_open(&mut tx, t).await?;
         tx.commit().await?;
-        Ok(Begun::Appended(id))
+        Ok(appended.map_or(Begun::NotOpen, Begun::Appended))
     }
 
     /// Moves a ticket along its lifecycle (accept, depart, arrive, close,
@@ -695,6 +691,21 @@ async fn insert_ticket(
     }
     let opened = Event { to: Some(TicketState::Open), ..Event::note(EventKind::Opened, Actor::Engine, &t.description) };
     record_event(tx, &id, now, &opened).await?;
+    append_evidence(tx, &id, t.detected_at, &t.evidence).await?;
+    Ok(Some(id))
+}
+
+/// Appends `t`'s evidence to the ticket open for its asset and fault, if any.
+async fn append_to_open(tx: &mut Transaction<'_, Any>, t: &NewTicket) -> Result<Option<TicketId>, StoreError> {
+    let open = TicketState::sql_list(&TicketState::OPEN);
+    let open =
+        sqlx::query(&format!("SELECT id FROM tickets WHERE asset_id = $1 AND fault_code = $2 AND state IN {open}"))
+            .bind(t.asset.as_str())
+            .bind(t.fault.as_str())
+            .fetch_optional(&mut **tx)
+            .await?;
+    let Some(row) = open else { return Ok(None) };
+    let id = TicketId::new(col::<String>(&row, "id")?);
     append_evidence(tx, &id, t.detected_at, &t.evidence).await?;
     Ok(Some(id))
 }

@@ -1,20 +1,20 @@
 //! A ticket's opening as one transaction: inserted, assessed, assigned (or
 //! noted unassigned), its parts reserved and its quote set, then committed
-//! together. An engine that stops or a write that fails half-way leaves no
-//! ticket without its dispatch and no stock taken for a ticket that does
-//! not exist; the finding is simply done again (the broker redelivers it).
-//! One commit instead of one per step: `cargo bench --bench findings`.
+//! together. Nothing half-done survives: an engine stopped or a store
+//! outage mid-way leaves no ticket without its dispatch and no stock taken
+//! for a ticket that does not exist (the opening is retried, or the broker
+//! redelivers its message); a write that fails on its data keeps the whole
+//! finding aside. The reads it decides from are made before it begins, so
+//! it holds SQLite's write lock only for its writes.
 
 use super::{act, assign_in, record_event, unassigned_in, Assignment, Event, StoreError};
-use crate::db::col;
 use crate::dispatch::{Delivery, PartLine};
-use crate::model::{AssetId, EngineerId, EpochMs, FaultCode, TicketId, TicketKind};
+use crate::model::{EngineerId, EpochMs, TicketId};
 use crate::rules::PartRef;
 use crate::tickets::lifecycle::Command;
 use crate::tickets::quote::Quote;
-use crate::tickets::{Actor, AfterSales, EventKind, TicketState};
+use crate::tickets::{Actor, AfterSales, EventKind};
 use sqlx::{Any, Transaction};
-use std::collections::HashMap;
 
 /// A ticket inserted and not yet committed. Dropped without `commit`,
 /// everything it wrote is rolled back.
@@ -31,32 +31,6 @@ impl Opening {
 
     pub fn id(&self) -> &TicketId {
         &self.id
-    }
-
-    /// When earlier repairs of `fault` on `asset` were resolved (repair
-    /// tickets only, this one aside).
-    pub async fn prior_repairs(&mut self, asset: &AssetId, fault: &FaultCode) -> Result<Vec<EpochMs>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "SELECT e.at FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id \
-             WHERE t.asset_id = $1 AND t.fault_code = $2 AND t.kind = {} AND t.id <> $3 \
-             AND e.to_state = {} ORDER BY e.at",
-            TicketKind::Repair.sql(),
-            TicketState::Resolved.sql()
-        ))
-        .bind(asset.as_str())
-        .bind(fault.as_str())
-        .bind(self.id.as_str())
-        .fetch_all(&mut *self.tx)
-        .await?;
-        rows.iter().map(|r| Ok(col::<i64>(r, "at")?)).collect()
-    }
-
-    /// Open tickets per engineer, and the engineers absent now: what
-    /// dispatch weighs.
-    pub async fn workforce(&mut self) -> Result<(HashMap<EngineerId, u32>, Vec<EngineerId>), StoreError> {
-        let loads = super::read::engineer_loads(&mut *self.tx).await?;
-        let absent = super::read::unavailable_engineers(&mut *self.tx, self.now).await?;
-        Ok((loads, absent))
     }
 
     /// Records the after-sales assessment on the ticket, and in its history.

@@ -5,7 +5,7 @@
 use super::{EventRecord, EvidenceRecord, StoreError, Ticket, TicketDetail};
 use crate::db::{col, DbError};
 use crate::dispatch::PartLine;
-use crate::model::{AssetId, EngineerId, EpochMs, Severity, TicketId, TicketKind};
+use crate::model::{AssetId, EngineerId, EpochMs, FaultCode, Severity, TicketId, TicketKind};
 use crate::tickets::TicketState;
 use std::collections::HashMap;
 
@@ -99,7 +99,31 @@ impl TicketReader {
 
     /// Open tickets per engineer: their current load.
     pub async fn engineer_loads(&self) -> Result<HashMap<EngineerId, u32>, StoreError> {
-        engineer_loads(&self.pool).await
+        let open = TicketState::sql_list(&TicketState::OPEN);
+        let rows = sqlx::query(&format!(
+            "SELECT engineer_id, COUNT(*) AS n FROM tickets WHERE engineer_id IS NOT NULL AND state IN {open} \
+             GROUP BY engineer_id"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((EngineerId::new(col::<String>(r, "engineer_id")?), col::<i64>(r, "n")? as u32)))
+            .collect()
+    }
+
+    /// When earlier repairs of `fault` on `asset` were resolved (repair tickets only).
+    pub async fn prior_repairs(&self, asset: &AssetId, fault: &FaultCode) -> Result<Vec<EpochMs>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT e.at FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id \
+             WHERE t.asset_id = $1 AND t.fault_code = $2 AND t.kind = {} AND e.to_state = {} ORDER BY e.at",
+            TicketKind::Repair.sql(),
+            TicketState::Resolved.sql()
+        ))
+        .bind(asset.as_str())
+        .bind(fault.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Ok(col::<i64>(r, "at")?)).collect()
     }
 
     /// Cheap liveness probe for `/health`: the database answers.
@@ -124,30 +148,4 @@ impl TicketReader {
     pub(in crate::tickets) async fn ticket_row(&self, id: &str) -> Result<Ticket, StoreError> {
         self.find_ticket(id).await?.ok_or_else(|| StoreError::NotFound(TicketId::new(id)))
     }
-}
-
-/// Open tickets per engineer, read through `ex` (the pool, or an opening's transaction).
-pub(super) async fn engineer_loads<'e>(
-    ex: impl sqlx::Executor<'e, Database = sqlx::Any>,
-) -> Result<HashMap<EngineerId, u32>, StoreError> {
-    let open = TicketState::sql_list(&TicketState::OPEN);
-    let rows = sqlx::query(&format!(
-        "SELECT engineer_id, COUNT(*) AS n FROM tickets WHERE engineer_id IS NOT NULL AND state IN {open} \
-         GROUP BY engineer_id"
-    ))
-    .fetch_all(ex)
-    .await?;
-    rows.iter().map(|r| Ok((EngineerId::new(col::<String>(r, "engineer_id")?), col::<i64>(r, "n")? as u32))).collect()
-}
-
-/// Engineers absent at `now`, read through `ex` (the pool, or an opening's transaction).
-pub(in crate::tickets) async fn unavailable_engineers<'e>(
-    ex: impl sqlx::Executor<'e, Database = sqlx::Any>,
-    now: EpochMs,
-) -> Result<Vec<EngineerId>, StoreError> {
-    let rows = sqlx::query("SELECT engineer_id FROM engineer_absences WHERE since <= $1 AND back_at > $1")
-        .bind(now)
-        .fetch_all(ex)
-        .await?;
-    rows.iter().map(|r| Ok(EngineerId::new(col::<String>(r, "engineer_id")?))).collect()
 }
