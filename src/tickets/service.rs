@@ -11,7 +11,7 @@ use super::quote;
 use super::redispatch::Redispatch;
 use super::remedy::{self, Remedy};
 use super::severity::deadlines_for;
-use super::store::{Begun, NewTicket, OpenOutcome, Opening};
+use super::store::{Begun, NewTicket, Opening};
 use super::warranty::{self, Assessment, Warranty};
 use super::{Actor, AfterSales, DeadFindingStore, StoreError, Ticket, TicketStore};
 use super::{QuoteConfig, RepairsConfig};
@@ -82,23 +82,23 @@ impl ServiceContext {
         let Some(committed) = self.commit(f, Stage::Open, "opening a ticket", opening).await? else {
             return Ok(());
         };
-        match committed.outcome {
-            OpenOutcome::Opened(id) => {
-                if let Some(note) = &committed.unassigned {
+        match committed {
+            Committed::Opened(id, dispatched) => {
+                if let Some(note) = &dispatched.unassigned {
                     tracing::warn!(ticket = %id, %note, "no engineer proposed");
                 }
-                for line in &committed.parts {
+                for line in &dispatched.parts {
                     self.warn_below_safety(line).await;
                 }
                 let latency_s = (chrono::Utc::now().timestamp_micros() - received_us) as f64 / 1e6;
                 let (asset, fault, severity) = (&f.asset, &f.fault, f.severity);
                 TicketOpened { ticket: &id, asset, fault, severity, latency_s }.emit(&self.metrics);
             }
-            OpenOutcome::Appended(id) => {
+            Committed::Appended(id) => {
                 EvidenceAppended.emit(&self.metrics);
                 self.raise_if_worse(&id, f).await?;
             }
-            OpenOutcome::NotOpen => {}
+            Committed::NotOpen => {}
         }
         Ok(())
     }
@@ -113,35 +113,34 @@ impl ServiceContext {
     async fn open(&self, f: &Finding, rule: &Rule, t: &NewTicket) -> Result<Committed, StepFailed> {
         let now = self.clock.now_ms();
         if !f.opened {
-            let outcome = self.tickets.open_or_append(t, now, false).await.map_err(at("appending evidence"))?;
-            return Ok(Committed::only(outcome));
+            let appended = self.tickets.append(t).await.map_err(step("appending evidence"))?;
+            return Ok(appended.map_or(Committed::NotOpen, Committed::Appended));
         }
-        let facts = self.facts(t).await.map_err(at("reading repairs, loads and absences"))?;
-        let mut o = match self.tickets.begin_opening(t, now).await.map_err(at("inserting the ticket"))? {
+        let (prior, workforce) = self.facts(t).await.map_err(step("reading repairs, loads and absences"))?;
+        let mut o = match self.tickets.begin_opening(t, now).await.map_err(step("inserting the ticket"))? {
             Begun::Opened(o) => o,
-            Begun::Appended(id) => return Ok(Committed::only(OpenOutcome::Appended(id))),
-            Begun::NotOpen => return Ok(Committed::only(OpenOutcome::NotOpen)),
+            Begun::Appended(id) => return Ok(Committed::Appended(id)),
+            Begun::NotOpen => return Ok(Committed::NotOpen),
         };
-        let after = self.assess(rule, t, facts.prior_repairs.clone());
-        o.set_after_sales(&after).await.map_err(at("recording the assessment"))?;
-        let dispatched = self.dispatch(&mut o, rule, t, &facts).await?;
+        let after = self.assess(rule, t, prior);
+        o.set_after_sales(&after).await.map_err(step("recording the assessment"))?;
+        let dispatched = self.dispatch(&mut o, rule, t, &workforce).await?;
         let covered = matches!(after.warranty, Warranty::InWarranty | Warranty::Unknown);
         if !covered && t.kind == TicketKind::Repair {
             let quote = self.quote_for(rule, dispatched.travel_minutes);
-            o.quote(&quote).await.map_err(at("recording the quote"))?;
+            o.quote(&quote).await.map_err(step("recording the quote"))?;
         }
-        let id = o.commit().await.map_err(at("committing"))?;
-        Ok(Committed { outcome: OpenOutcome::Opened(id), unassigned: dispatched.unassigned, parts: dispatched.parts })
+        let id = o.commit().await.map_err(step("committing"))?;
+        Ok(Committed::Opened(id, dispatched))
     }
 
     /// What an opening decides from: earlier repairs of the fault on the
-    /// unit, the engineers' loads and who is absent now.
-    async fn facts(&self, t: &NewTicket) -> Result<Facts, StoreError> {
-        Ok(Facts {
-            prior_repairs: self.tickets.prior_repairs(&t.asset, &t.fault).await?,
-            loads: self.tickets.engineer_loads().await?,
-            absent: self.tickets.unavailable_engineers(self.clock.now_ms()).await?,
-        })
+    /// unit, and the engineers' loads and who is absent now.
+    async fn facts(&self, t: &NewTicket) -> Result<(Vec<EpochMs>, Workforce), StoreError> {
+        let prior = self.tickets.prior_repairs(&t.asset, &t.fault).await?;
+        let loads = self.tickets.engineer_loads().await?;
+        let absent = self.tickets.unavailable_engineers(self.clock.now_ms()).await?;
+        Ok((prior, Workforce { loads, absent }))
     }
 
     /// Runs a write until it commits. `None` when it failed on its own data:
@@ -260,52 +259,53 @@ impl ServiceContext {
         o: &mut Opening,
         rule: &Rule,
         t: &NewTicket,
-        facts: &Facts,
+        workforce: &Workforce,
     ) -> Result<Dispatched, StepFailed> {
         let Some(asset) = self.fleet.asset(t.asset.as_str()) else {
             let note = "unit not in the registry: no site to send an engineer to";
-            o.unassigned(note).await.map_err(at("recording no assignment"))?;
+            o.unassigned(note).await.map_err(step("recording no assignment"))?;
             return Ok(Dispatched { parts: Vec::new(), travel_minutes: 0.0, unassigned: Some(note.into()) });
         };
-        let at_ms = self.clock.now_ms().max(t.detected_at);
+        let at = self.clock.now_ms().max(t.detected_at);
         let need = Need {
             site: asset.location,
             skills: &rule.skills,
             severity: t.severity,
-            at: at_ms,
+            at,
             on_site_due: t.on_site_due,
-            excluded: &facts.absent,
+            excluded: &workforce.absent,
         };
-        let choice = self.dispatcher.choose(need, &facts.loads);
+        let choice = self.dispatcher.choose(need, &workforce.loads);
         match &choice.engineer {
-            Some(e) => o.assign(e, &choice.note, choice.at_risk).await.map_err(at("assigning"))?,
-            None => o.unassigned(&choice.note).await.map_err(at("recording no assignment"))?,
+            Some(e) => o.assign(e, &choice.note, choice.at_risk).await.map_err(step("assigning"))?,
+            None => o.unassigned(&choice.note).await.map_err(step("recording no assignment"))?,
         }
-        let deliveries = self.dispatcher.deliveries(&asset.location, at_ms);
+        let deliveries = self.dispatcher.deliveries(&asset.location, at);
         let mut needs: Vec<&crate::rules::PartRef> = rule.parts.iter().collect();
         needs.sort_by(|a, b| a.part.cmp(&b.part));
         let mut parts = Vec::with_capacity(needs.len());
         for need in needs {
             let lead_days = self.fleet.part(&need.part).map_or(PURCHASE_DAYS_UNKNOWN, |p| p.lead_time_days);
-            let purchase = (at_ms + i64::from(lead_days) * 86_400_000, lead_days);
+            let purchase = (at + i64::from(lead_days) * 86_400_000, lead_days);
             let line =
-                o.reserve_part(need, &deliveries, t.on_site_due, purchase).await.map_err(at("reserving parts"))?;
+                o.reserve_part(need, &deliveries, t.on_site_due, purchase).await.map_err(step("reserving parts"))?;
             parts.push(line);
         }
         if !parts.is_empty() {
             let note =
                 parts.iter().map(|l| format!("{} x{}: {}", l.part, l.qty, l.note)).collect::<Vec<_>>().join("; ");
-            o.set_parts_note(&note).await.map_err(at("noting parts"))?;
+            o.set_parts_note(&note).await.map_err(step("noting parts"))?;
         }
         let unassigned = choice.engineer.is_none().then_some(choice.note);
         Ok(Dispatched { parts, travel_minutes: choice.travel_minutes, unassigned })
     }
 }
 
-/// What an opening decides from, read before it begins.
-struct Facts {
-    prior_repairs: Vec<EpochMs>,
+/// Whom dispatch can choose from, read before an opening begins.
+struct Workforce {
+    /// Open tickets per engineer.
     loads: HashMap<EngineerId, u32>,
+    /// Engineers absent now.
     absent: Vec<EngineerId>,
 }
 
@@ -317,17 +317,11 @@ struct Dispatched {
     unassigned: Option<String>,
 }
 
-/// What a finding committed, and what is logged once it has.
-struct Committed {
-    outcome: OpenOutcome,
-    unassigned: Option<String>,
-    parts: Vec<PartLine>,
-}
-
-impl Committed {
-    fn only(outcome: OpenOutcome) -> Self {
-        Committed { outcome, unassigned: None, parts: Vec::new() }
-    }
+/// What a finding committed; an opening's dispatch is logged once it has.
+enum Committed {
+    Opened(TicketId, Dispatched),
+    Appended(TicketId),
+    NotOpen,
 }
 
 /// The step of an opening that failed, so that a finding kept aside says
@@ -345,8 +339,8 @@ impl Classify for StepFailed {
     }
 }
 
-fn at(step: &'static str) -> impl FnOnce(StoreError) -> StepFailed {
-    move |source| StepFailed { step, source }
+fn step(name: &'static str) -> impl FnOnce(StoreError) -> StepFailed {
+    move |source| StepFailed { step: name, source }
 }
 
 /// Supplier lead time assumed for a part missing from the catalogue.
@@ -392,6 +386,16 @@ mod tests {
             retry: Retry::new(metrics, crate::shutdown::channel().1, std::time::Duration::from_secs(10)),
             clock: Clock::Wall,
         }
+    }
+
+    /// A service on a fresh SQLite file with the shipped rules and a
+    /// generated fleet of `assets` (seed 3).
+    async fn shipped(assets: usize) -> (crate::db::Db, tempfile::TempDir, Arc<RuleSet>, Arc<Fleet>, ServiceContext) {
+        let (db, dir) = crate::db::temp_sqlite().await;
+        let rules = Arc::new(crate::rules::shipped());
+        let fleet = Arc::new(Fleet::new(generate(&rules, FleetSpec { assets, seed: 3 })).unwrap());
+        let ctx = context(&db, &fleet, &rules);
+        (db, dir, rules, fleet, ctx)
     }
 
     /// A repair finding of the first repair rule of `asset`'s model.
@@ -490,10 +494,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_finding_that_cannot_become_a_ticket_is_kept_aside_not_dropped() {
-        let (db, _dir) = crate::db::temp_sqlite().await;
-        let rules = Arc::new(crate::rules::shipped());
-        let fleet = Arc::new(Fleet::new(generate(&rules, FleetSpec { assets: 4, seed: 3 })).unwrap());
-        let ctx = context(&db, &fleet, &rules);
+        let (db, _dir, rules, fleet, ctx) = shipped(4).await;
         let f = Finding { rule: crate::model::RuleId::new("pump.retired_rule"), ..finding(&rules, &fleet, 0) };
         ctx.apply(&f, 0).await.unwrap();
         let kept = db.dead_findings().dead_findings(10, 0).await.unwrap();
@@ -510,15 +511,12 @@ mod tests {
     /// no ticket and takes no stock; the finding is kept aside naming the step.
     #[tokio::test]
     async fn an_opening_refused_half_way_leaves_no_ticket_and_takes_no_stock() {
-        let (db, _dir) = crate::db::temp_sqlite().await;
-        let rules = Arc::new(crate::rules::shipped());
-        let fleet = Arc::new(Fleet::new(generate(&rules, FleetSpec { assets: 4, seed: 3 })).unwrap());
+        let (db, _dir, rules, fleet, ctx) = shipped(4).await;
         db.stock().seed_stock(fleet.depots()).await.unwrap();
         let stock = db.stock().stock_levels().await.unwrap();
         let refuse = "CREATE TRIGGER refuse_parts BEFORE INSERT ON ticket_parts \
                       BEGIN SELECT RAISE(ABORT, 'parts refused'); END";
         sqlx::query(refuse).execute(&db.pool).await.unwrap();
-        let ctx = context(&db, &fleet, &rules);
         let f = finding(&rules, &fleet, 0);
         assert!(!ctx.rule(&f).unwrap().parts.is_empty(), "the rule needs parts");
         ctx.apply(&f, 0).await.unwrap();
@@ -534,10 +532,7 @@ mod tests {
     /// assessment, its dispatch decision (here: why nobody) and its history.
     #[tokio::test]
     async fn a_unit_missing_from_the_registry_opens_a_ticket_that_says_why_nobody_was_sent() {
-        let (db, _dir) = crate::db::temp_sqlite().await;
-        let rules = Arc::new(crate::rules::shipped());
-        let fleet = Arc::new(Fleet::new(generate(&rules, FleetSpec { assets: 4, seed: 3 })).unwrap());
-        let ctx = context(&db, &fleet, &rules);
+        let (db, _dir, rules, fleet, ctx) = shipped(4).await;
         let f = Finding { asset: crate::model::AssetId::new("PMP-NOT-IN-FILE"), ..finding(&rules, &fleet, 0) };
         ctx.apply(&f, 0).await.unwrap();
         let t = &db.tickets().list_tickets(&TicketFilter { limit: 10, ..Default::default() }).await.unwrap()[0];
@@ -575,10 +570,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_forecast_of_failure_before_the_on_site_deadline_raises_the_severity_never_lowers_it() {
-        let (db, _dir) = crate::db::temp_sqlite().await;
-        let rules = Arc::new(crate::rules::shipped());
-        let fleet = Arc::new(Fleet::new(generate(&rules, FleetSpec { assets: 10, seed: 3 })).unwrap());
-        let ctx = context(&db, &fleet, &rules);
+        let (db, _dir, rules, fleet, ctx) = shipped(10).await;
         let mut f = finding(&rules, &fleet, 2);
         f.severity = crate::model::Severity::General;
         ctx.apply(&f, 0).await.unwrap();

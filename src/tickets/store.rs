@@ -292,10 +292,16 @@ impl TicketStore {
                 Begun::NotOpen => OpenOutcome::NotOpen,
             });
         }
+        Ok(self.append(t).await?.map_or(OpenOutcome::NotOpen, OpenOutcome::Appended))
+    }
+
+    /// Appends `t`'s evidence to the ticket open for its asset and fault;
+    /// `None` when none is (nothing is written).
+    pub async fn append(&self, t: &NewTicket) -> Result<Option<TicketId>, StoreError> {
         let mut tx = self.pool.begin().await?;
         let appended = append_to_open(&mut tx, t).await?;
         tx.commit().await?;
-        Ok(appended.map_or(OpenOutcome::NotOpen, OpenOutcome::Appended))
+        Ok(appended)
     }
 
     /// Opens a ticket in a transaction the caller goes on with (`Opening`:
