@@ -91,12 +91,8 @@ pub async fn dead_letters(
     Query(q): Query<DeadLetterQuery>,
 ) -> Result<axum::Json<Value>, ApiError> {
     let page = Page::new(q.limit, q.offset)?;
-    let reason = match q.reason.as_deref() {
-        None => None,
-        Some(r) => {
-            Some(DeadLetterReason::parse(r).ok_or_else(|| ApiError::bad_request(format!("unknown reason '{r}'")))?)
-        }
-    };
+    let reason = q.reason.as_deref().map(str::parse::<DeadLetterReason>).transpose();
+    let reason = reason.map_err(|e| ApiError::bad_request(e.to_string()))?;
     let letters = s.dead_letters.dead_letters(reason, page.limit, page.offset).await?;
     let items = letters
         .into_iter()

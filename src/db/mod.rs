@@ -119,11 +119,7 @@ impl Db {
         .execute(&self.pool)
         .await?;
         for &(version, sql) in MIGRATIONS {
-            let applied: Option<AnyRow> = sqlx::query("SELECT version FROM schema_migrations WHERE version = $1")
-                .bind(version)
-                .fetch_optional(&self.pool)
-                .await?;
-            if applied.is_some() {
+            if self.applied(version).await? {
                 continue;
             }
             let run = async {

@@ -3,44 +3,18 @@
 use crate::model::EpochMs;
 use serde::Serialize;
 
-/// Bounded set of reasons (a Prometheus label and a filter in the API).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DeadLetterReason {
-    InvalidJson,
-    InvalidSchema,
-    UnknownAsset,
-    NonFinite,
-    AbsurdTimestamp,
-    Oversize,
-    TopicMismatch,
-}
-
-impl DeadLetterReason {
-    pub const ALL: [DeadLetterReason; 7] = [
-        DeadLetterReason::InvalidJson,
-        DeadLetterReason::InvalidSchema,
-        DeadLetterReason::UnknownAsset,
-        DeadLetterReason::NonFinite,
-        DeadLetterReason::AbsurdTimestamp,
-        DeadLetterReason::Oversize,
-        DeadLetterReason::TopicMismatch,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DeadLetterReason::InvalidJson => "invalid_json",
-            DeadLetterReason::InvalidSchema => "invalid_schema",
-            DeadLetterReason::UnknownAsset => "unknown_asset",
-            DeadLetterReason::NonFinite => "non_finite",
-            DeadLetterReason::AbsurdTimestamp => "absurd_timestamp",
-            DeadLetterReason::Oversize => "oversize",
-            DeadLetterReason::TopicMismatch => "topic_mismatch",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|r| r.as_str() == s)
+crate::model::named_enum! {
+    /// Bounded set of reasons (a Prometheus label and a filter in the API).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum DeadLetterReason: "dead-letter reason" {
+        InvalidJson = "invalid_json",
+        InvalidSchema = "invalid_schema",
+        UnknownAsset = "unknown_asset",
+        NonFinite = "non_finite",
+        AbsurdTimestamp = "absurd_timestamp",
+        Oversize = "oversize",
+        TopicMismatch = "topic_mismatch",
     }
 }
 
@@ -109,7 +83,7 @@ impl DeadLetterStore {
                     id: col(r, "id")?,
                     received_at: col(r, "received_at")?,
                     topic: col(r, "topic")?,
-                    reason: DeadLetterReason::parse(&reason).ok_or_else(|| DbError::Corrupt(reason.clone()))?,
+                    reason: crate::db::parse(&reason)?,
                     detail: col(r, "detail")?,
                     payload: from_hex(&col::<String>(r, "payload_hex")?)
                         .ok_or_else(|| DbError::Corrupt("payload_hex".into()))?,

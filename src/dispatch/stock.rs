@@ -86,34 +86,21 @@ pub struct StockLevel {
     pub on_hand: i64,
 }
 
-/// Where a ticket's part line stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PartStatus {
-    /// Taken from a depot's stock for the ticket.
-    Reserved,
-    /// No depot had it: ordered, arriving by its ETA.
-    Requested,
-    /// Back in stock (the ticket was cancelled or the part not used).
-    Released,
-    /// Used in the repair (the service report says so).
-    Consumed,
-}
-
-impl PartStatus {
-    pub const ALL: [PartStatus; 4] = [Self::Reserved, Self::Requested, Self::Released, Self::Consumed];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Reserved => "reserved",
-            Self::Requested => "requested",
-            Self::Released => "released",
-            Self::Consumed => "consumed",
-        }
+crate::model::named_enum! {
+    /// Where a ticket's part line stands.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum PartStatus: "part status" {
+        /// Taken from a depot's stock for the ticket.
+        Reserved = "reserved",
+        /// No depot had it: ordered, arriving by its ETA.
+        Requested = "requested",
+        /// Back in stock (the ticket was cancelled or the part not used).
+        Released = "released",
+        /// Used in the repair (the service report says so).
+        Consumed = "consumed",
     }
 }
-
-crate::model::enum_str!(PartStatus, "part status");
 
 /// A part line about to be recorded.
 struct Line<'a> {

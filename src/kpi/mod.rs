@@ -79,23 +79,16 @@ pub struct Group {
     pub severity: Severity,
 }
 
-/// KPI aggregation periods (UTC boundaries).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Period {
-    Hour,
-    Day,
+crate::model::named_enum! {
+    /// KPI aggregation periods (UTC boundaries).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum Period: "KPI period" {
+        Hour = "1h",
+        Day = "1d",
+    }
 }
 
 impl Period {
-    pub const ALL: [Period; 2] = [Period::Hour, Period::Day];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Period::Hour => "1h",
-            Period::Day => "1d",
-        }
-    }
-
     pub fn millis(self) -> i64 {
         match self {
             Period::Hour => HOUR_MS,

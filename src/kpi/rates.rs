@@ -6,46 +6,28 @@ use crate::model::{AssetId, EpochMs, FaultCode};
 use crate::tickets::TicketState;
 use std::collections::{BTreeMap, HashMap};
 
-/// The rate KPIs; each is "tickets meeting the target / tickets decided".
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum RateKpi {
-    /// Accepted by an engineer within 1 h of detection.
-    Response1h,
-    /// Resolved within 24 h of detection.
-    Completion24h,
-    /// Every part the ticket needs on site within 24 h of detection, by
-    /// its expected arrival (tickets needing parts).
-    Parts24h,
-    /// Resolved at the first visit (the service report says so) and the same
-    /// fault not detected again on the unit within 30 days.
-    FirstTimeFix,
-    /// Accepted before the ticket's response deadline.
-    ResponseSla,
-    /// Engineer on site before the ticket's on-site deadline.
-    OnSiteSla,
+crate::model::named_enum! {
+    /// The rate KPIs; each is "tickets meeting the target / tickets decided".
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum RateKpi: "rate KPI" {
+        /// Accepted by an engineer within 1 h of detection.
+        Response1h = "response_1h",
+        /// Resolved within 24 h of detection.
+        Completion24h = "completion_24h",
+        /// Every part the ticket needs on site within 24 h of detection, by
+        /// its expected arrival (tickets needing parts).
+        Parts24h = "parts_24h",
+        /// Resolved at the first visit (the service report says so) and the same
+        /// fault not detected again on the unit within 30 days.
+        FirstTimeFix = "first_time_fix",
+        /// Accepted before the ticket's response deadline.
+        ResponseSla = "response_sla",
+        /// Engineer on site before the ticket's on-site deadline.
+        OnSiteSla = "on_site_sla",
+    }
 }
 
 impl RateKpi {
-    pub const ALL: [RateKpi; 6] = [
-        RateKpi::Response1h,
-        RateKpi::Completion24h,
-        RateKpi::Parts24h,
-        RateKpi::FirstTimeFix,
-        RateKpi::ResponseSla,
-        RateKpi::OnSiteSla,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RateKpi::Response1h => "response_1h",
-            RateKpi::Completion24h => "completion_24h",
-            RateKpi::Parts24h => "parts_24h",
-            RateKpi::FirstTimeFix => "first_time_fix",
-            RateKpi::ResponseSla => "response_sla",
-            RateKpi::OnSiteSla => "on_site_sla",
-        }
-    }
-
     /// When the ticket's outcome became known, and whether it met the
     /// target; `None` while undecided (or never counted: cancelled tickets,
     /// tickets without parts for `Parts24h`).

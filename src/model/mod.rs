@@ -15,7 +15,7 @@ pub use duration::{parse_duration, Span};
 pub use ids::{
     AssetId, DepotId, EngineerId, FaultCode, MetricName, ModelId, PartNumber, RuleId, SiteId, SkillName, TicketId,
 };
-pub(crate) use severity::enum_str;
+pub(crate) use severity::named_enum;
 pub use severity::{Severity, TicketKind, UnknownVariant};
 pub(crate) use text::serde_as_text;
 

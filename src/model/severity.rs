@@ -2,70 +2,42 @@
 
 use serde::{Deserialize, Serialize};
 
-/// SLA tier of a ticket; ordered from least to most urgent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Severity {
-    General,
-    Major,
-    Emergency,
-}
-
-impl Severity {
-    pub const ALL: [Severity; 3] = [Severity::General, Severity::Major, Severity::Emergency];
-
-    /// The next tier up; emergency stays emergency.
-    pub fn raised(self) -> Severity {
-        match self {
-            Severity::General => Severity::Major,
-            Severity::Major | Severity::Emergency => Severity::Emergency,
+/// A fieldless enum declared with its stored names: the enum, `ALL` in
+/// declaration order, `as_str`, `FromStr` and `Display` by those names, and
+/// `sql()`. Adding a variant is one line; every stored enum is declared so.
+macro_rules! named_enum {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $ty:ident: $what:literal {
+            $($(#[$vmeta:meta])* $variant:ident = $name:literal,)+
         }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::General => "general",
-            Severity::Major => "major",
-            Severity::Emergency => "emergency",
+    ) => {
+        $(#[$meta])*
+        $vis enum $ty {
+            $($(#[$vmeta])* $variant,)+
         }
-    }
-}
 
-/// What a ticket asks for: a repair of the machine, or a check of a sensor
-/// whose signal is implausible (stuck, missing). Sensor checks are not repairs
-/// and never count against the machine's repair rate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TicketKind {
-    Repair,
-    SensorCheck,
-}
+        impl $ty {
+            pub const ALL: [$ty; [$($name),+].len()] = [$($ty::$variant),+];
 
-impl TicketKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TicketKind::Repair => "repair",
-            TicketKind::SensorCheck => "sensor_check",
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($ty::$variant => $name,)+
+                }
+            }
+
+            /// The name as an SQL literal, `'en_route'`: guards in SQL are
+            /// generated from the enum, so they cannot name a value that does not exist.
+            pub fn sql(self) -> String {
+                format!("'{}'", self.as_str())
+            }
         }
-    }
-}
 
-/// A name that is not one of the enum's variants.
-#[derive(Debug, thiserror::Error)]
-#[error("unknown {what} '{value}'")]
-pub struct UnknownVariant {
-    pub what: &'static str,
-    pub value: String,
-}
-
-/// `FromStr`, `Display` and `sql()` of a fieldless enum by its `as_str` names, over
-/// the listed variants (or its `ALL`): one place for every stored enum.
-macro_rules! enum_str {
-    (@impl $ty:ty, $what:literal, $all:expr) => {
         impl std::str::FromStr for $ty {
             type Err = $crate::model::UnknownVariant;
             fn from_str(s: &str) -> Result<Self, Self::Err> {
-                $all.into_iter()
+                <$ty>::ALL
+                    .into_iter()
                     .find(|v| v.as_str() == s)
                     .ok_or_else(|| $crate::model::UnknownVariant { what: $what, value: s.to_owned() })
             }
@@ -76,26 +48,50 @@ macro_rules! enum_str {
                 f.write_str(self.as_str())
             }
         }
-
-        impl $ty {
-            /// The name as an SQL literal, `'en_route'`: guards in SQL are
-            /// generated from the enum, so they cannot name a value that does not exist.
-            pub fn sql(self) -> String {
-                format!("'{}'", self.as_str())
-            }
-        }
-    };
-    ($ty:ty, $what:literal) => {
-        $crate::model::enum_str!(@impl $ty, $what, <$ty>::ALL);
-    };
-    ($ty:ty, $what:literal, $($variant:expr),+) => {
-        $crate::model::enum_str!(@impl $ty, $what, [$($variant),+]);
     };
 }
-pub(crate) use enum_str;
+pub(crate) use named_enum;
 
-enum_str!(Severity, "severity");
-enum_str!(TicketKind, "ticket kind", TicketKind::Repair, TicketKind::SensorCheck);
+/// A name that is not one of the enum's variants.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown {what} '{value}'")]
+pub struct UnknownVariant {
+    pub what: &'static str,
+    pub value: String,
+}
+
+named_enum! {
+    /// SLA tier of a ticket; ordered from least to most urgent.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Severity: "severity" {
+        General = "general",
+        Major = "major",
+        Emergency = "emergency",
+    }
+}
+
+impl Severity {
+    /// The next tier up; emergency stays emergency.
+    pub fn raised(self) -> Severity {
+        match self {
+            Severity::General => Severity::Major,
+            Severity::Major | Severity::Emergency => Severity::Emergency,
+        }
+    }
+}
+
+named_enum! {
+    /// What a ticket asks for: a repair of the machine, or a check of a sensor
+    /// whose signal is implausible (stuck, missing). Sensor checks are not repairs
+    /// and never count against the machine's repair rate.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum TicketKind: "ticket kind" {
+        Repair = "repair",
+        SensorCheck = "sensor_check",
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -7,37 +7,20 @@ use crate::detect::Finding;
 use crate::model::{AssetId, EpochMs, RuleId};
 use serde::Serialize;
 
-/// Which write of a finding failed. A ticket's whole opening (assessment,
-/// assignment, parts, quote) is one transaction and fails as `Open`;
-/// `Assess`, `Dispatch`, `Parts` and `Quote` name the separate writes of
-/// versions before it, kept so that their stored findings still read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Stage {
-    Open,
-    Assess,
-    Dispatch,
-    Parts,
-    Quote,
-    Severity,
-}
-
-impl Stage {
-    const ALL: [Stage; 6] = [Stage::Open, Stage::Assess, Stage::Dispatch, Stage::Parts, Stage::Quote, Stage::Severity];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Stage::Open => "open",
-            Stage::Assess => "assess",
-            Stage::Dispatch => "dispatch",
-            Stage::Parts => "parts",
-            Stage::Quote => "quote",
-            Stage::Severity => "severity",
-        }
-    }
-
-    fn parse(s: &str) -> Option<Stage> {
-        Stage::ALL.into_iter().find(|x| x.as_str() == s)
+crate::model::named_enum! {
+    /// Which write of a finding failed. A ticket's whole opening (assessment,
+    /// assignment, parts, quote) is one transaction and fails as `Open`;
+    /// `Assess`, `Dispatch`, `Parts` and `Quote` name the separate writes of
+    /// versions before it, kept so that their stored findings still read.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Stage: "dead-finding stage" {
+        Open = "open",
+        Assess = "assess",
+        Dispatch = "dispatch",
+        Parts = "parts",
+        Quote = "quote",
+        Severity = "severity",
     }
 }
 
@@ -110,8 +93,7 @@ impl DeadFindingStore {
                     kept_at: col(r, "kept_at")?,
                     asset_id: AssetId::new(col::<String>(r, "asset_id")?),
                     rule_id: RuleId::new(col::<String>(r, "rule_id")?),
-                    stage: Stage::parse(&stage)
-                        .ok_or_else(|| DbError::Corrupt(format!("dead finding stage {stage}")))?,
+                    stage: crate::db::parse(&stage)?,
                     reason: col(r, "reason")?,
                     finding: serde_json::from_str(&finding).map_err(|e| DbError::Corrupt(e.to_string()))?,
                 })

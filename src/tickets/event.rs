@@ -4,86 +4,46 @@
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EventKind {
-    /// Opened from a finding.
-    Opened,
-    /// A lifecycle step (`from_state` -> `to_state`).
-    Transition,
-    /// First engineer proposed.
-    Assigned,
-    /// Another engineer proposed while nobody had accepted.
-    Reassigned,
-    /// Nobody could be proposed; the detail says why.
-    Unassigned,
-    /// The holder handed it back.
-    Declined,
-    /// Taken from an engineer who dropped out.
-    Withdrawn,
-    /// Not accepted by its response deadline.
-    Escalated,
-    /// One severity tier up (forecast or escalation).
-    SeverityRaised,
-    /// Flags raised once by the SLA timer.
-    AtRisk,
-    ResolutionAtRisk,
-    ReportOverdue,
-    /// Warranty and remedy decided.
-    Assessed,
-    Quoted,
-    QuoteAccepted,
-    FollowUp,
+crate::model::named_enum! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum EventKind: "ticket event kind" {
+        /// Opened from a finding.
+        Opened = "opened",
+        /// A lifecycle step (`from_state` -> `to_state`).
+        Transition = "transition",
+        /// First engineer proposed.
+        Assigned = "assigned",
+        /// Another engineer proposed while nobody had accepted.
+        Reassigned = "reassigned",
+        /// Nobody could be proposed; the detail says why.
+        Unassigned = "unassigned",
+        /// The holder handed it back.
+        Declined = "declined",
+        /// Taken from an engineer who dropped out.
+        Withdrawn = "withdrawn",
+        /// Not accepted by its response deadline.
+        Escalated = "escalated",
+        /// One severity tier up (forecast or escalation).
+        SeverityRaised = "severity_raised",
+        /// Flags raised once by the SLA timer.
+        AtRisk = "at_risk",
+        ResolutionAtRisk = "resolution_at_risk",
+        ReportOverdue = "report_overdue",
+        /// Warranty and remedy decided.
+        Assessed = "assessed",
+        Quoted = "quoted",
+        QuoteAccepted = "quote_accepted",
+        FollowUp = "follow_up",
+    }
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 16] = [
-        Self::Opened,
-        Self::Transition,
-        Self::Assigned,
-        Self::Reassigned,
-        Self::Unassigned,
-        Self::Declined,
-        Self::Withdrawn,
-        Self::Escalated,
-        Self::SeverityRaised,
-        Self::AtRisk,
-        Self::ResolutionAtRisk,
-        Self::ReportOverdue,
-        Self::Assessed,
-        Self::Quoted,
-        Self::QuoteAccepted,
-        Self::FollowUp,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Opened => "opened",
-            Self::Transition => "transition",
-            Self::Assigned => "assigned",
-            Self::Reassigned => "reassigned",
-            Self::Unassigned => "unassigned",
-            Self::Declined => "declined",
-            Self::Withdrawn => "withdrawn",
-            Self::Escalated => "escalated",
-            Self::SeverityRaised => "severity_raised",
-            Self::AtRisk => "at_risk",
-            Self::ResolutionAtRisk => "resolution_at_risk",
-            Self::ReportOverdue => "report_overdue",
-            Self::Assessed => "assessed",
-            Self::Quoted => "quoted",
-            Self::QuoteAccepted => "quote_accepted",
-            Self::FollowUp => "follow_up",
-        }
-    }
-
     /// Whether the event put an engineer on the ticket (its `engineer` says who).
     pub fn assigns(self) -> bool {
         matches!(self, Self::Assigned | Self::Reassigned)
     }
 }
-
-crate::model::enum_str!(EventKind, "ticket event kind");
 
 /// Who did something to a ticket: one of the engine's own stages, the
 /// engineer an event concerns, or a person as the request names them

@@ -5,30 +5,19 @@
 use crate::model::{AssetId, EpochMs, FaultCode, TicketKind};
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Remedy {
-    Repair,
-    /// Exchange the unit (warranty: a core component failed in its first year).
-    Exchange,
-    /// Exchange the unit or refund it, per the customer's policy (repeat repairs).
-    ExchangeOrRefund,
-    /// Refund the unit (warranty: it failed within the refund period after installation).
-    Refund,
-}
-
-impl Remedy {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Remedy::Repair => "repair",
-            Remedy::Exchange => "exchange",
-            Remedy::ExchangeOrRefund => "exchange_or_refund",
-            Remedy::Refund => "refund",
-        }
+crate::model::named_enum! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Remedy: "remedy" {
+        Repair = "repair",
+        /// Exchange the unit (warranty: a core component failed in its first year).
+        Exchange = "exchange",
+        /// Exchange the unit or refund it, per the customer's policy (repeat repairs).
+        ExchangeOrRefund = "exchange_or_refund",
+        /// Refund the unit (warranty: it failed within the refund period after installation).
+        Refund = "refund",
     }
 }
-
-crate::model::enum_str!(Remedy, "remedy", Remedy::Repair, Remedy::Exchange, Remedy::ExchangeOrRefund, Remedy::Refund);
 
 /// The remedy for a new ticket given the earlier repairs of the same fault
 /// on the same unit (their dates), and why.

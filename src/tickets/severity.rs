@@ -39,6 +39,12 @@ impl Raised {
         t.due.on_site_due = self.due.on_site_due;
         t.due.resolution_due = Some(self.due.resolution_due);
     }
+
+    /// The history line: the tiers and the deadline that now counts.
+    pub(super) fn detail(&self, why: &str) -> String {
+        let on_site = chrono::DateTime::from_timestamp_millis(self.due.on_site_due).unwrap_or_default();
+        format!("{why}: {} -> {}, on site by {}", self.from, self.to, on_site.format("%Y-%m-%d %H:%M UTC"))
+    }
 }
 
 /// What raising `t` one tier means, given the new tier's deadlines `tier`;
@@ -60,14 +66,6 @@ pub fn raised(t: &Ticket, tier: Deadlines) -> Option<Raised> {
         due.tier = tier.tier;
     }
     Some(Raised { from: t.severity, to: t.severity.raised(), due })
-}
-
-impl Raised {
-    /// The history line: the tiers and the deadline that now counts.
-    pub(super) fn detail(&self, why: &str) -> String {
-        let on_site = chrono::DateTime::from_timestamp_millis(self.due.on_site_due).unwrap_or_default();
-        format!("{why}: {} -> {}, on site by {}", self.from, self.to, on_site.format("%Y-%m-%d %H:%M UTC"))
-    }
 }
 
 impl TicketStore {

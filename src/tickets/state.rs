@@ -3,44 +3,22 @@
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TicketState {
-    Open,
-    Assigned,
-    Accepted,
-    EnRoute,
-    OnSite,
-    Resolved,
-    Closed,
-    Cancelled,
+crate::model::named_enum! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum TicketState: "ticket state" {
+        Open = "open",
+        Assigned = "assigned",
+        Accepted = "accepted",
+        EnRoute = "en_route",
+        OnSite = "on_site",
+        Resolved = "resolved",
+        Closed = "closed",
+        Cancelled = "cancelled",
+    }
 }
 
 impl TicketState {
-    pub const ALL: [TicketState; 8] = [
-        TicketState::Open,
-        TicketState::Assigned,
-        TicketState::Accepted,
-        TicketState::EnRoute,
-        TicketState::OnSite,
-        TicketState::Resolved,
-        TicketState::Closed,
-        TicketState::Cancelled,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TicketState::Open => "open",
-            TicketState::Assigned => "assigned",
-            TicketState::Accepted => "accepted",
-            TicketState::EnRoute => "en_route",
-            TicketState::OnSite => "on_site",
-            TicketState::Resolved => "resolved",
-            TicketState::Closed => "closed",
-            TicketState::Cancelled => "cancelled",
-        }
-    }
-
     /// Open tickets block a second ticket for the same asset and fault
     /// (mirrors the `tickets_one_open` index).
     pub const OPEN: [TicketState; 5] = [Self::Open, Self::Assigned, Self::Accepted, Self::EnRoute, Self::OnSite];
@@ -77,8 +55,6 @@ impl TicketState {
         )
     }
 }
-
-crate::model::enum_str!(TicketState, "ticket state");
 
 #[cfg(test)]
 mod tests {

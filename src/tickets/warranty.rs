@@ -9,31 +9,17 @@ use crate::fleet::Asset;
 use chrono::{Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Warranty {
-    InWarranty,
-    OutOfWarranty,
-    Excluded,
-    /// Not assessed: the unit is not in the registry, or the ticket predates assessment.
-    Unknown,
-}
-
-impl Warranty {
-    pub const ALL: [Warranty; 4] =
-        [Warranty::InWarranty, Warranty::OutOfWarranty, Warranty::Excluded, Warranty::Unknown];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Warranty::InWarranty => "in_warranty",
-            Warranty::OutOfWarranty => "out_of_warranty",
-            Warranty::Excluded => "excluded",
-            Warranty::Unknown => "unknown",
-        }
+crate::model::named_enum! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Warranty: "warranty" {
+        InWarranty = "in_warranty",
+        OutOfWarranty = "out_of_warranty",
+        Excluded = "excluded",
+        /// Not assessed: the unit is not in the registry, or the ticket predates assessment.
+        Unknown = "unknown",
     }
 }
-
-crate::model::enum_str!(Warranty, "warranty");
 
 /// The position and why.
 #[derive(Debug, Clone, PartialEq)]
