@@ -41,6 +41,13 @@ pub enum AppError {
     Database { url: String, source: DbError },
     #[error("stopped before the engine was up")]
     Abandoned,
+    #[error(
+        "api.listen is {addr}, reachable beyond this machine, and no API token exists to check callers \
+         against: issue one (`upkeep tokens issue --role admin --name NAME`) or listen on 127.0.0.1"
+    )]
+    Unprotected { addr: SocketAddr },
+    #[error("API tokens: {0}")]
+    Access(#[from] crate::access::AccessError),
 }
 
 impl<E: Into<AppError>> From<Failure<E>> for AppError {
@@ -123,6 +130,9 @@ pub async fn start_on(
     let retry = Retry::new(Arc::clone(&metrics), abandoned, config.database.call_timeout.as_std());
     let (tickets, stock) = (db.tickets(), db.stock());
     retry.committed("seeding depot stock", || stock.seed_stock(fleet.depots())).await?;
+    if !config.api.listen.ip().is_loopback() && db.tokens().live().await? == 0 {
+        return Err(AppError::Unprotected { addr: config.api.listen });
+    }
     let reader = db.ticket_reader();
     let outputs_ctx = OutputContext { fleet: &fleet, tickets: &reader, stock: &stock, metrics: &metrics };
     let mut outputs = Outputs::start(&OutputsConfig { influx: &config.influx }, &outputs_ctx)?;

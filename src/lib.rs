@@ -10,6 +10,7 @@
 //! registry, `config` the settings,
 //! `telemetry` the engine's own metrics, `app` the wiring.
 
+pub mod access;
 pub mod api;
 pub mod app;
 pub mod config;

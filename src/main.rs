@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use upkeep::access::{Principal, Role};
 use upkeep::config::{Config, DEFAULT_TOML};
 #[cfg(feature = "demo")]
 use upkeep::demo::{self, DemoOptions};
@@ -62,6 +63,14 @@ enum Command {
         #[command(subcommand)]
         command: FleetCommand,
     },
+    /// API tokens: issue one (its secret is printed this once), list, revoke.
+    Tokens {
+        /// Config file naming the database and fleet (default: upkeep.toml when present).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        #[command(subcommand)]
+        command: TokensCommand,
+    },
     /// Detection and dispatch quality: runs the `upkeep-eval` binary installed beside this one.
     #[command(disable_help_flag = true)]
     Eval {
@@ -69,6 +78,29 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<OsString>,
     },
+}
+
+#[derive(Subcommand)]
+enum TokensCommand {
+    /// A new token for a person or system, with its role.
+    Issue {
+        /// Who uses it: shown in the audit log and in ticket histories.
+        #[arg(long)]
+        name: String,
+        /// admin, supervisor, dispatcher, engineer, operations or customer.
+        #[arg(long)]
+        role: Role,
+        /// For an engineer's token: the engineer id in the fleet file.
+        #[arg(long)]
+        engineer: Option<String>,
+        /// For a customer's token: the customer as the fleet file names it.
+        #[arg(long)]
+        customer: Option<String>,
+    },
+    /// Every token (never a secret), revoked ones included.
+    List,
+    /// Revoke a token by its id (`TOK-...`).
+    Revoke { id: String },
 }
 
 #[derive(Subcommand)]
@@ -142,6 +174,7 @@ async fn command(command: Command) -> Result<()> {
         }
         Command::GenerateConfig => print!("{DEFAULT_TOML}"),
         Command::Eval { args } => eval(args)?,
+        Command::Tokens { config, command } => tokens(&load_config(config.as_deref())?, command).await?,
         Command::Rules { command: RulesCommand::Check { dir } } => {
             let dir = dir.unwrap_or_else(|| PathBuf::from("rules"));
             let set = rules(&dir)?;
@@ -248,10 +281,9 @@ fn fleet(path: &Path, rules: &RuleSet) -> Result<Fleet> {
     bail!("{} asset(s) in {} name an equipment model no rule file covers", unknown.len(), path.display())
 }
 
-/// Production mode: runs until Ctrl-C or SIGTERM, then drains and acknowledges.
-/// A `--config` that does not exist is an error; without one, `upkeep.toml`
-/// is read when present.
-async fn run(path: Option<&Path>) -> Result<()> {
+/// The configuration: a `--config` that does not exist is an error;
+/// without one, `upkeep.toml` is read when present.
+fn load_config(path: Option<&Path>) -> Result<Config> {
     let default = Path::new("upkeep.toml");
     let file = match path {
         Some(p) if !p.exists() => bail!("config file {} not found", p.display()),
@@ -262,7 +294,44 @@ async fn run(path: Option<&Path>) -> Result<()> {
             None
         }
     };
-    let config = Config::load(file)?;
+    Ok(Config::load(file)?)
+}
+
+async fn tokens(config: &Config, command: TokensCommand) -> Result<()> {
+    let db = upkeep::db::Db::connect(&config.database.url, 1)
+        .await
+        .with_context(|| format!("database {}", config.database.url.redacted()))?;
+    let store = db.tokens();
+    let now = upkeep::model::now_ms();
+    match command {
+        TokensCommand::Issue { name, role, engineer, customer } => {
+            let p = Principal::new(&name, role, engineer.map(upkeep::model::EngineerId::new), customer)?;
+            let fleet = Fleet::load(&config.fleet.path)?;
+            p.check_against(&fleet)?;
+            let issued = store.issue(&p, now).await?;
+            eprintln!("issued {} to {} ({}); the token is shown this once:", issued.record.id, p.name, p.role);
+            println!("{}", issued.token);
+        }
+        TokensCommand::List => {
+            for t in store.list().await? {
+                let whom = t.engineer_id.map(|e| e.to_string()).or(t.customer).unwrap_or_default();
+                let state = if t.revoked_at.is_some() { "revoked" } else { "live" };
+                println!("{}\t{}\t{}\t{whom}\t{state}", t.id, t.role, t.name);
+            }
+        }
+        TokensCommand::Revoke { id } => {
+            if !store.revoke(&id, now).await? {
+                bail!("no live token {id}");
+            }
+            println!("revoked {id}");
+        }
+    }
+    Ok(())
+}
+
+/// Production mode: runs until Ctrl-C or SIGTERM, then drains and acknowledges.
+async fn run(path: Option<&Path>) -> Result<()> {
+    let config = load_config(path)?;
     let rules = rules(&config.rules.dir)?;
     let fleet = Arc::new(fleet(&config.fleet.path, &rules)?);
     // Ctrl-C also ends a start-up that waits for the database.

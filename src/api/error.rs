@@ -25,6 +25,14 @@ impl ApiError {
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "bad_request", message)
     }
+
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
 }
 
 impl IntoResponse for ApiError {
@@ -34,7 +42,11 @@ impl IntoResponse for ApiError {
             tracing::error!(code = self.code, message = %self.message, "API error");
         }
         let body = json!({ "error": { "code": self.code, "message": self.message } });
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(axum::http::header::WWW_AUTHENTICATE, "Bearer".parse().expect("a header"));
+        }
+        response
     }
 }
 
@@ -45,6 +57,15 @@ impl From<crate::db::DbError> for ApiError {
             ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "database_unavailable", e.to_string())
         } else {
             ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
+        }
+    }
+}
+
+impl From<crate::access::AccessError> for ApiError {
+    fn from(e: crate::access::AccessError) -> Self {
+        match e {
+            crate::access::AccessError::Invalid(m) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", m),
+            crate::access::AccessError::Db(db) => db.into(),
         }
     }
 }

@@ -45,6 +45,20 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
     }
 }
 
+/// The query of a list with no filters: a page only.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+impl PageQuery {
+    pub fn page(&self) -> Result<Page, ApiError> {
+        Page::new(self.limit, self.offset)
+    }
+}
+
 /// `limit` (1..=1000, default 50) and `offset` shared by every list.
 #[derive(Debug, Clone, Copy)]
 pub struct Page {

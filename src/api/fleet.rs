@@ -1,8 +1,10 @@
 //! Fleet registry endpoints: assets (with their service history), engineers
 //! and depots (with live stock).
 
-use super::extract::{Page, Path, Query};
+use super::extract::{PageQuery, Page, Path, Query};
+use super::tickets::{sees, view};
 use super::{ApiError, Reads};
+use crate::access::Principal;
 use crate::kpi::{self, TicketHistory};
 use crate::model::AssetId;
 use crate::tickets::TicketFilter;
@@ -19,12 +21,18 @@ pub struct AssetQuery {
     offset: Option<i64>,
 }
 
-pub async fn assets(State(s): State<Reads>, Query(q): Query<AssetQuery>) -> Result<axum::Json<Value>, ApiError> {
+/// The units: a customer's own, every one for staff.
+pub async fn assets(
+    State(s): State<Reads>,
+    p: Principal,
+    Query(q): Query<AssetQuery>,
+) -> Result<axum::Json<Value>, ApiError> {
     let page = Page::new(q.limit, q.offset)?;
     let matching: Vec<_> = s
         .fleet
         .assets()
         .iter()
+        .filter(|a| p.customer().is_none_or(|c| a.customer == c))
         .filter(|a| q.model.as_deref().is_none_or(|m| a.model.as_str() == m))
         .filter(|a| q.site.as_deref().is_none_or(|x| a.site.as_str() == x))
         .cloned()
@@ -32,26 +40,30 @@ pub async fn assets(State(s): State<Reads>, Query(q): Query<AssetQuery>) -> Resu
     Ok(axum::Json(page.wrap(page.slice(&matching))))
 }
 
-/// The asset record plus every ticket upkeep opened for it.
-pub async fn asset(State(s): State<Reads>, Path(id): Path<String>) -> Result<axum::Json<Value>, ApiError> {
-    let asset = s.fleet.asset(&id).ok_or_else(|| ApiError::not_found("asset", &id))?;
+/// The asset record plus the tickets upkeep opened for it that the caller
+/// may see; another customer's unit answers as unknown.
+pub async fn asset(State(s): State<Reads>, p: Principal, Path(id): Path<String>) -> Result<axum::Json<Value>, ApiError> {
+    let asset = s.fleet.asset(&id).filter(|a| p.customer().is_none_or(|c| a.customer == c));
+    let asset = asset.ok_or_else(|| ApiError::not_found("asset", &id))?;
     let filter = TicketFilter { asset: Some(AssetId::new(&id)), limit: 1000, ..TicketFilter::default() };
     let tickets = s.tickets.list_tickets(&filter).await?;
+    let tickets: Vec<Value> = tickets.iter().filter(|t| sees(&s, &p, t)).map(|t| view(&s, &p, t, None)).collect();
     Ok(axum::Json(json!({ "asset": asset, "tickets": tickets })))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PageQuery {
-    limit: Option<i64>,
-    offset: Option<i64>,
-}
-
-pub async fn engineers(State(s): State<Reads>, Query(q): Query<PageQuery>) -> Result<axum::Json<Value>, ApiError> {
-    let page = Page::new(q.limit, q.offset)?;
+/// Engineers with their load and position: personal data, so an engineer
+/// sees only themselves.
+pub async fn engineers(
+    State(s): State<Reads>,
+    p: Principal,
+    Query(q): Query<PageQuery>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let page = q.page()?;
     let loads = s.tickets.engineer_loads().await?;
+    let reachable: Vec<_> =
+        s.fleet.engineers().iter().filter(|e| p.engineer().is_none_or(|own| own == &e.id)).cloned().collect();
     let items = page
-        .slice(s.fleet.engineers())
+        .slice(&reachable)
         .into_iter()
         .map(|e| {
             let load = loads.get(&e.id).copied().unwrap_or(0);
@@ -63,7 +75,7 @@ pub async fn engineers(State(s): State<Reads>, Query(q): Query<PageQuery>) -> Re
 
 /// Depots with the stock the database holds now (after reservations).
 pub async fn depots(State(s): State<Reads>, Query(q): Query<PageQuery>) -> Result<axum::Json<Value>, ApiError> {
-    let page = Page::new(q.limit, q.offset)?;
+    let page = q.page()?;
     let mut items = Vec::new();
     for d in page.slice(s.fleet.depots()) {
         let mut stock = serde_json::Map::new();
@@ -78,7 +90,7 @@ pub async fn depots(State(s): State<Reads>, Query(q): Query<PageQuery>) -> Resul
 /// Parts below their safety stock at a depot and what to do about each:
 /// lend from the nearest depot with surplus, else purchase.
 pub async fn replenishment(State(s): State<Reads>, Query(q): Query<PageQuery>) -> Result<axum::Json<Value>, ApiError> {
-    let page = Page::new(q.limit, q.offset)?;
+    let page = q.page()?;
     let levels = s.stock.stock_levels().await?;
     let suggestions = crate::dispatch::replenishment(&s.fleet, &levels);
     Ok(axum::Json(page.wrap(page.slice(&suggestions))))

@@ -1,6 +1,8 @@
 //! The HTTP API for dispatchers and operations (axum). `app(state)` builds
 //! the router; tests drive it with `oneshot`, no socket needed.
 
+mod admin;
+mod auth;
 mod config;
 mod engineers;
 mod error;
@@ -18,7 +20,11 @@ use crate::dispatch::{PositionStore, StockStore};
 use crate::fleet::Fleet;
 use crate::telemetry::Metrics;
 use crate::tickets::{DeadFindingStore, TicketReader, TicketStore};
-use axum::routing::{get, post};
+use crate::access::{Access, Action, AuditStore, TokenStore};
+use axum::extract::Request;
+use axum::http::Method;
+use axum::middleware::{self, Next};
+use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::Router;
 use std::sync::Arc;
 
@@ -39,6 +45,7 @@ pub struct Reads {
     pub rules: Arc<crate::rules::RuleSet>,
     pub dispatcher: Arc<crate::dispatch::Dispatcher>,
     pub metrics: Arc<Metrics>,
+    pub audit: AuditStore,
 }
 
 /// What the routes that act get: the writers, beside everything a read
@@ -48,6 +55,8 @@ pub struct AppState {
     pub reads: Reads,
     pub tickets: TicketStore,
     pub positions: PositionStore,
+    /// Whom a bearer token stands for; issued and revoked by admins.
+    pub tokens: TokenStore,
     /// Declines, drop-outs and re-plans.
     pub redispatch: Arc<crate::tickets::redispatch::Redispatch>,
 }
@@ -84,40 +93,74 @@ impl AppState {
             fleet,
             dispatcher,
             metrics,
+            audit: db.audit(),
         };
-        AppState { reads, tickets: db.tickets(), positions: db.positions(), redispatch }
+        AppState { reads, tickets: db.tickets(), positions: db.positions(), tokens: db.tokens(), redispatch }
     }
 }
 
+/// One route: its method and path, what it asks of the caller, its handler.
+pub struct Route {
+    pub method: Method,
+    pub path: &'static str,
+    pub access: Access,
+    handler: MethodRouter<AppState>,
+}
+
+/// Every route with its policy: a route cannot be added without naming what
+/// it asks of the caller.
+pub fn routes() -> Vec<Route> {
+    use Access::{Public, Requires};
+    use Action::*;
+    macro_rules! r {
+        ($method:ident, $path:literal, $access:expr, $handler:expr) => {
+            Route { method: Method::$method, path: $path, access: $access, handler: on(MethodFilter::$method, $handler) }
+        };
+    }
+    vec![
+        r!(GET, "/", Public, ops::console),
+        r!(GET, "/health", Public, ops::health),
+        r!(GET, "/ready", Public, ops::ready),
+        r!(GET, "/openapi.json", Public, ops::openapi),
+        r!(GET, "/api/v1/progress/{code}", Public, progress::progress),
+        r!(GET, "/metrics", Requires(ReadMetrics), ops::metrics),
+        r!(GET, "/api/v1/tickets", Requires(ReadTickets), tickets::list),
+        r!(GET, "/api/v1/tickets/{id}", Requires(ReadTickets), tickets::one),
+        r!(POST, "/api/v1/tickets/{id}/transition", Requires(WorkTicket), tickets::transition),
+        r!(POST, "/api/v1/tickets/{id}/decline", Requires(WorkTicket), tickets::decline),
+        r!(POST, "/api/v1/tickets/{id}/report", Requires(WorkTicket), tickets::report),
+        r!(POST, "/api/v1/tickets/{id}/reassign", Requires(Reassign), tickets::reassign),
+        r!(POST, "/api/v1/tickets/{id}/quote/accept", Requires(AcceptQuote), tickets::accept_quote),
+        r!(POST, "/api/v1/tickets/{id}/follow-up", Requires(RecordFollowUp), tickets::follow_up),
+        r!(POST, "/api/v1/replan", Requires(Replan), engineers::replan),
+        r!(POST, "/api/v1/engineers/{id}/unavailable", Requires(SetAvailability), engineers::unavailable),
+        r!(POST, "/api/v1/engineers/{id}/available", Requires(SetAvailability), engineers::available),
+        r!(POST, "/api/v1/engineers/{id}/position", Requires(ReportPosition), engineers::position),
+        r!(GET, "/api/v1/engineers", Requires(ReadEngineers), fleet::engineers),
+        r!(GET, "/api/v1/assets", Requires(ReadAssets), fleet::assets),
+        r!(GET, "/api/v1/assets/{id}", Requires(ReadAssets), fleet::asset),
+        r!(GET, "/api/v1/depots", Requires(ReadFleet), fleet::depots),
+        r!(GET, "/api/v1/parts/replenishment", Requires(ReadFleet), fleet::replenishment),
+        r!(GET, "/api/v1/models", Requires(ReadFleet), fleet::models),
+        r!(GET, "/api/v1/dead-letters", Requires(ReadDeadLetters), ops::dead_letters),
+        r!(GET, "/api/v1/dead-findings", Requires(ReadDeadFindings), ops::dead_findings),
+        r!(GET, "/api/v1/tokens", Requires(ManageTokens), admin::tokens),
+        r!(POST, "/api/v1/tokens", Requires(ManageTokens), admin::issue),
+        r!(DELETE, "/api/v1/tokens/{id}", Requires(ManageTokens), admin::revoke),
+        r!(GET, "/api/v1/audit", Requires(ReadAudit), admin::audit),
+    ]
+}
+
 pub fn app(state: AppState) -> Router {
-    Router::new()
-        .route("/", get(ops::console))
-        .route("/health", get(ops::health))
-        .route("/ready", get(ops::ready))
-        .route("/metrics", get(ops::metrics))
-        .route("/openapi.json", get(ops::openapi))
-        .route("/api/v1/tickets", get(tickets::list))
-        .route("/api/v1/tickets/{id}", get(tickets::one))
-        .route("/api/v1/tickets/{id}/transition", post(tickets::transition))
-        .route("/api/v1/tickets/{id}/reassign", post(tickets::reassign))
-        .route("/api/v1/tickets/{id}/decline", post(tickets::decline))
-        .route("/api/v1/engineers/{id}/unavailable", post(engineers::unavailable))
-        .route("/api/v1/engineers/{id}/available", post(engineers::available))
-        .route("/api/v1/engineers/{id}/position", post(engineers::position))
-        .route("/api/v1/replan", post(engineers::replan))
-        .route("/api/v1/tickets/{id}/quote/accept", post(tickets::accept_quote))
-        .route("/api/v1/tickets/{id}/report", post(tickets::report))
-        .route("/api/v1/tickets/{id}/follow-up", post(tickets::follow_up))
-        .route("/api/v1/assets", get(fleet::assets))
-        .route("/api/v1/assets/{id}", get(fleet::asset))
-        .route("/api/v1/engineers", get(fleet::engineers))
-        .route("/api/v1/depots", get(fleet::depots))
-        .route("/api/v1/parts/replenishment", get(fleet::replenishment))
-        .route("/api/v1/models", get(fleet::models))
-        .route("/api/v1/dead-letters", get(ops::dead_letters))
-        .route("/api/v1/dead-findings", get(ops::dead_findings))
-        .route("/api/v1/progress/{code}", get(progress::progress))
+    let mut router = Router::new();
+    for route in routes() {
+        let access = route.access;
+        let check = middleware::from_fn(move |req: Request, next: Next| auth::authorize(access, req, next));
+        router = router.route(route.path, route.handler.route_layer(check));
+    }
+    router
         .fallback(ops::not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), auth::gate))
         .with_state(state)
 }
 

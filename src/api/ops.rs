@@ -1,7 +1,7 @@
 //! Operations endpoints: liveness and readiness, Prometheus metrics, the
 //! OpenAPI document, dead letters and dead findings.
 
-use super::extract::{Page, Query};
+use super::extract::{PageQuery, Page, Query};
 use super::{ApiError, Reads, CONSOLE, OPENAPI};
 use crate::decode::DeadLetterReason;
 use axum::extract::State;
@@ -106,16 +106,9 @@ pub async fn dead_letters(
     Ok(axum::Json(page.wrap(items)))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PageQuery {
-    limit: Option<i64>,
-    offset: Option<i64>,
-}
-
 /// Findings kept aside because a write failed on their data, newest first.
 pub async fn dead_findings(State(s): State<Reads>, Query(q): Query<PageQuery>) -> Result<axum::Json<Value>, ApiError> {
-    let page = Page::new(q.limit, q.offset)?;
+    let page = q.page()?;
     let found = s.dead_findings.dead_findings(page.limit, page.offset).await?;
     let items = found.into_iter().map(|d| serde_json::to_value(d).unwrap_or_default()).collect();
     Ok(axum::Json(page.wrap(items)))

@@ -1,9 +1,11 @@
-//! The customer's view: a ticket's progress by its progress code, without
-//! internal notes, engineer identities or evidence, and nothing of any other
-//! ticket.
+//! The customer's view of a ticket: its progress without internal notes,
+//! evidence or engineer identities beyond a first name. Served by progress
+//! code to anyone holding it, and to a signed-in customer for its own tickets.
 
 use super::extract::Path;
 use super::{ApiError, Reads};
+use crate::fleet::Fleet;
+use crate::tickets::{EventRecord, Ticket};
 use axum::extract::State;
 use serde_json::{json, Value};
 
@@ -16,13 +18,15 @@ pub async fn progress(State(s): State<Reads>, Path(code): Path<String>) -> Resul
         return Err(unknown());
     }
     let d = s.tickets.ticket_by_progress_code(&code).await?.ok_or_else(unknown)?;
-    let t = &d.ticket;
-    let history: Vec<Value> = d
-        .events
-        .iter()
-        .filter_map(|e| e.to_state.as_ref().map(|state| json!({ "at": e.at, "state": state })))
-        .collect();
-    Ok(axum::Json(json!({
+    Ok(axum::Json(customer_view(&s.fleet, &d.ticket, Some(&d.events))))
+}
+
+/// The ticket as its customer sees it; the history (state changes and when)
+/// when the events are at hand.
+pub(super) fn customer_view(fleet: &Fleet, t: &Ticket, events: Option<&[EventRecord]>) -> Value {
+    let engineer = t.assignment.engineer_id.as_ref().and_then(|e| fleet.engineer(e.as_str()));
+    let first_name = engineer.and_then(|e| e.name.split_whitespace().next());
+    let mut v = json!({
         "ticket": t.id,
         "asset": t.asset_id,
         "fault": t.description,
@@ -34,10 +38,17 @@ pub async fn progress(State(s): State<Reads>, Path(code): Path<String>) -> Resul
         "resolution_due": t.due.resolution_due,
         "sla_tier": t.due.sla_tier,
         "engineer_assigned": t.assignment.engineer_id.is_some(),
+        "engineer_first_name": first_name,
         "warranty": t.after_sales.warranty,
         "remedy": t.after_sales.remedy,
         "quote": t.after_sales.quote,
         "quote_accepted_at": t.after_sales.quote_accepted_at,
-        "history": history,
-    })))
+        "progress_code": t.after_sales.progress_code,
+    });
+    if let Some(events) = events {
+        let history: Vec<Value> =
+            events.iter().filter_map(|e| e.to_state.map(|state| json!({ "at": e.at, "state": state }))).collect();
+        v["history"] = Value::Array(history);
+    }
+    v
 }

@@ -2,12 +2,14 @@
 //! lifecycle actions, a manual reassignment and the customer's acceptance of
 //! a quote.
 
+use super::auth::actor;
 use super::extract::{Json, Page, Path, Query};
 use super::{ApiError, AppState, Reads};
+use crate::access::{Principal, Scope};
 use crate::model::TicketId;
 use crate::model::{now_ms, AssetId, EngineerId, Severity, TicketKind};
 use crate::tickets::report::{FollowUp, PartUsed, ServiceReport};
-use crate::tickets::{Actor, TicketFilter, TicketState};
+use crate::tickets::{Actor, Ticket, TicketDetail, TicketFilter, TicketState};
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
@@ -25,41 +27,95 @@ pub struct ListQuery {
     offset: Option<i64>,
 }
 
-pub async fn list(State(s): State<Reads>, Query(q): Query<ListQuery>) -> Result<axum::Json<Value>, ApiError> {
+/// The tickets the caller may see: an engineer's own, a customer's on its
+/// units (in the customer's view), every ticket for staff.
+pub async fn list(
+    State(s): State<Reads>,
+    p: Principal,
+    Query(q): Query<ListQuery>,
+) -> Result<axum::Json<Value>, ApiError> {
     let page = Page::new(q.limit, q.offset)?;
-    let filter = TicketFilter {
+    let mut filter = TicketFilter {
         state: q.state,
         severity: q.severity,
         kind: q.kind,
         asset: q.asset.map(AssetId::new),
         engineer: q.engineer.map(EngineerId::new),
+        assets: None,
         limit: page.limit,
         offset: page.offset,
     };
-    Ok(axum::Json(page.wrap(s.tickets.list_tickets(&filter).await?)))
+    match &p.scope {
+        Scope::All => {}
+        Scope::Engineer(e) if filter.engineer.as_ref().is_none_or(|f| f == e) => filter.engineer = Some(e.clone()),
+        Scope::Engineer(_) => return Ok(axum::Json(page.wrap(Vec::<Value>::new()))),
+        Scope::Customer(c) => {
+            filter.assets = Some(s.fleet.assets().iter().filter(|a| &a.customer == c).map(|a| a.id.clone()).collect())
+        }
+    }
+    let tickets = s.tickets.list_tickets(&filter).await?;
+    let items: Vec<Value> = tickets.iter().map(|t| view(&s, &p, t, None)).collect();
+    Ok(axum::Json(page.wrap(items)))
 }
 
-pub async fn one(State(s): State<Reads>, Path(id): Path<String>) -> Result<axum::Json<Value>, ApiError> {
-    let detail = s.tickets.ticket(&id).await?.ok_or_else(|| ApiError::not_found("ticket", &id))?;
-    Ok(axum::Json(serde_json::to_value(detail).unwrap_or_default()))
+pub async fn one(State(s): State<Reads>, p: Principal, Path(id): Path<String>) -> Result<axum::Json<Value>, ApiError> {
+    let d = visible(&s, &p, &id).await?;
+    Ok(axum::Json(view(&s, &p, &d.ticket, Some(&d))))
+}
+
+/// The ticket `id` if the caller may see it; otherwise, as for a ticket
+/// that does not exist, 404 (another's ticket is not confirmed to exist).
+pub(super) async fn visible(s: &Reads, p: &Principal, id: &str) -> Result<TicketDetail, ApiError> {
+    let d = s.tickets.ticket(id).await?.filter(|d| sees(s, p, &d.ticket));
+    d.ok_or_else(|| ApiError::not_found("ticket", id))
+}
+
+pub(super) fn sees(s: &Reads, p: &Principal, t: &Ticket) -> bool {
+    let customer = s.fleet.asset(t.asset_id.as_str()).map(|a| a.customer.as_str());
+    p.sees_ticket(t.assignment.engineer_id.as_ref(), customer)
+}
+
+/// A ticket as the caller sees it: the customer's view for customers; the
+/// whole record for staff; no progress code for engineers (it is the
+/// customer's key).
+pub(super) fn view(s: &Reads, p: &Principal, t: &Ticket, detail: Option<&TicketDetail>) -> Value {
+    if p.customer().is_some() {
+        return super::progress::customer_view(&s.fleet, t, detail.map(|d| d.events.as_slice()));
+    }
+    let mut v = match detail {
+        Some(d) => serde_json::to_value(d),
+        None => serde_json::to_value(t),
+    }
+    .unwrap_or_default();
+    if p.engineer().is_some() {
+        if let Some(o) = v.as_object_mut() {
+            o.remove("progress_code");
+        }
+    }
+    v
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TransitionBody {
     to: TicketState,
-    actor: String,
     #[serde(default)]
     note: String,
 }
 
+/// A lifecycle step; an engineer takes the field's steps on their own tickets.
 pub async fn transition(
     State(s): State<AppState>,
+    p: Principal,
     Path(id): Path<String>,
     Json(b): Json<TransitionBody>,
 ) -> Result<axum::Json<Value>, ApiError> {
-    require_actor(&b.actor, &b.note)?;
-    let t = s.tickets.transition(&id, b.to, Actor::Person(&b.actor), &b.note, now_ms()).await?;
+    check_note(&b.note)?;
+    visible(&s, &p, &id).await?;
+    if !p.may_step_to(b.to) {
+        return Err(ApiError::forbidden(format!("a {} may not move a ticket to {}", p.role, b.to)));
+    }
+    let t = s.tickets.transition(&id, b.to, actor(&p), &b.note, now_ms()).await?;
     Ok(axum::Json(serde_json::to_value(t).unwrap_or_default()))
 }
 
@@ -67,7 +123,6 @@ pub async fn transition(
 #[serde(deny_unknown_fields)]
 pub struct ReassignBody {
     engineer_id: String,
-    actor: String,
     #[serde(default)]
     note: String,
 }
@@ -77,14 +132,15 @@ pub struct ReassignBody {
 /// met, and any required skill the engineer lacks.
 pub async fn reassign(
     State(s): State<AppState>,
+    p: Principal,
     Path(id): Path<String>,
     Json(b): Json<ReassignBody>,
 ) -> Result<axum::Json<Value>, ApiError> {
-    require_actor(&b.actor, &b.note)?;
+    check_note(&b.note)?;
     let engineer = s.fleet.engineer(&b.engineer_id).ok_or_else(|| {
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown_engineer", format!("no engineer '{}'", b.engineer_id))
     })?;
-    let ticket = s.tickets.ticket(&id).await?.ok_or_else(|| ApiError::not_found("ticket", &id))?.ticket;
+    let ticket = visible(&s, &p, &id).await?.ticket;
     let now = now_ms();
     let from = s.dispatcher.position(&engineer.id);
     let travel = s
@@ -97,7 +153,7 @@ pub async fn reassign(
     let missing = rule.map(|r| crate::dispatch::missing_skills(engineer, &r.skills)).unwrap_or_default();
     let mut note = format!(
         "manual assignment by {}: ~{:.0} min travel, {}",
-        b.actor,
+        p.name,
         travel.unwrap_or(f64::NAN),
         if at_risk {
             "cannot reach the site before the on-site deadline"
@@ -112,14 +168,16 @@ pub async fn reassign(
     if !b.note.is_empty() {
         note.push_str(&format!("; {}", b.note));
     }
-    let t = s.tickets.assign(&id, &engineer.id, &note, at_risk, Actor::Person(&b.actor), now).await?;
+    let t = s.tickets.assign(&id, &engineer.id, &note, at_risk, actor(&p), now).await?;
     Ok(axum::Json(serde_json::to_value(t).unwrap_or_default()))
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DeclineBody {
-    engineer_id: String,
+    /// Who declines: the caller, when an engineer; named by the office
+    /// when it passes on an engineer's call.
+    engineer_id: Option<String>,
     reason: String,
 }
 
@@ -127,45 +185,44 @@ pub struct DeclineBody {
 /// dispatched again at once, never to them.
 pub async fn decline(
     State(s): State<AppState>,
+    p: Principal,
     Path(id): Path<String>,
     Json(b): Json<DeclineBody>,
 ) -> Result<axum::Json<Value>, ApiError> {
-    require_actor(&b.engineer_id, &b.reason)?;
+    check_note(&b.reason)?;
     if b.reason.trim().is_empty() {
         return Err(ApiError::bad_request("reason must say why the engineer declines"));
     }
+    let engineer = match (p.engineer(), b.engineer_id) {
+        (Some(own), None) => own.clone(),
+        (Some(own), Some(named)) if own.as_str() == named => own.clone(),
+        (Some(_), Some(_)) => return Err(ApiError::forbidden("an engineer declines only for themselves")),
+        (None, Some(named)) => EngineerId::new(named),
+        (None, None) => return Err(ApiError::bad_request("engineer_id must name who declines")),
+    };
+    visible(&s, &p, &id).await?;
     let now = now_ms();
-    let declined = s.tickets.decline(&id, &EngineerId::new(&b.engineer_id), &b.reason, now).await?;
-    let why = format!("declined by {}", b.engineer_id);
+    let declined = s.tickets.decline(&id, &engineer, &b.reason, now).await?;
+    let why = format!("declined by {engineer}");
     s.redispatch.redispatch(&declined, None, Actor::Dispatch, &why, now).await?;
     let t = s.tickets.ticket(&id).await?.ok_or_else(|| ApiError::not_found("ticket", &id))?.ticket;
     Ok(axum::Json(serde_json::to_value(t).unwrap_or_default()))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AcceptQuoteBody {
-    /// Who accepted on the customer's side.
-    actor: String,
-}
-
 /// The customer accepts the ticket's out-of-warranty quote; work may start.
 pub async fn accept_quote(
     State(s): State<AppState>,
+    p: Principal,
     Path(id): Path<String>,
-    Json(b): Json<AcceptQuoteBody>,
 ) -> Result<axum::Json<Value>, ApiError> {
-    require_actor(&b.actor, "")?;
-    s.tickets.accept_quote(&TicketId::new(&id), Actor::Person(&b.actor), now_ms()).await?;
-    let t = s.tickets.ticket(&id).await?.ok_or_else(|| ApiError::not_found("ticket", &id))?.ticket;
-    Ok(axum::Json(serde_json::to_value(t).unwrap_or_default()))
+    visible(&s, &p, &id).await?;
+    s.tickets.accept_quote(&TicketId::new(&id), actor(&p), now_ms()).await?;
+    one(State(s.reads), p, Path(id)).await
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReportBody {
-    /// The engineer filing it.
-    actor: String,
     cause: String,
     fix: String,
     #[serde(default)]
@@ -179,10 +236,12 @@ pub struct ReportBody {
 /// Resolves an on-site ticket with the engineer's service report.
 pub async fn report(
     State(s): State<AppState>,
+    p: Principal,
     Path(id): Path<String>,
     Json(b): Json<ReportBody>,
 ) -> Result<axum::Json<Value>, ApiError> {
-    require_actor(&b.actor, &b.cause)?;
+    check_note(&b.cause)?;
+    visible(&s, &p, &id).await?;
     let report = ServiceReport {
         cause: b.cause,
         fix: b.fix,
@@ -191,35 +250,34 @@ pub async fn report(
         first_time_fix: b.first_time_fix,
         repaired_at: b.repaired_at,
     };
-    s.tickets.resolve_with_report(&TicketId::new(&id), &report, Actor::Person(&b.actor), now_ms()).await?;
-    one(State(s.reads), Path(id)).await
+    s.tickets.resolve_with_report(&TicketId::new(&id), &report, actor(&p), now_ms()).await?;
+    one(State(s.reads), p, Path(id)).await
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FollowUpBody {
-    actor: String,
     rating: u8,
     #[serde(default)]
     comment: String,
 }
 
-/// The customer's rating and comment on a closed ticket.
+/// The customer's rating and comment on a closed ticket (given by the
+/// customer, or taken down by the office on a call).
 pub async fn follow_up(
     State(s): State<AppState>,
+    p: Principal,
     Path(id): Path<String>,
     Json(b): Json<FollowUpBody>,
 ) -> Result<axum::Json<Value>, ApiError> {
-    require_actor(&b.actor, &b.comment)?;
-    let f = FollowUp { rating: b.rating, comment: b.comment, recorded_by: b.actor, recorded_at: now_ms() };
+    check_note(&b.comment)?;
+    visible(&s, &p, &id).await?;
+    let f = FollowUp { rating: b.rating, comment: b.comment, recorded_by: p.name.clone(), recorded_at: now_ms() };
     s.tickets.record_follow_up(&TicketId::new(&id), &f).await?;
-    one(State(s.reads), Path(id)).await
+    one(State(s.reads), p, Path(id)).await
 }
 
-pub(super) fn require_actor(actor: &str, note: &str) -> Result<(), ApiError> {
-    if actor.trim().is_empty() || actor.len() > 200 {
-        return Err(ApiError::bad_request("actor must name who takes the action (at most 200 bytes)"));
-    }
+pub(super) fn check_note(note: &str) -> Result<(), ApiError> {
     if note.len() > 4000 {
         return Err(ApiError::bad_request("note is limited to 4000 bytes"));
     }

@@ -37,6 +37,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (11, include_str!("../../migrations/0011_positions.sql")),
     (12, include_str!("../../migrations/0012_dead_findings.sql")),
     (13, include_str!("../../migrations/0013_event_engineer.sql")),
+    (14, include_str!("../../migrations/0014_access.sql")),
 ];
 
 #[derive(Debug, thiserror::Error)]

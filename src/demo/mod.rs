@@ -4,6 +4,7 @@
 //! line. Everything stays on loopback.
 
 mod field;
+mod tokens;
 
 use crate::app::{self, AppError, Running};
 use crate::config::Config;
@@ -31,6 +32,8 @@ pub enum DemoError {
     Sim(#[from] device_sim::SimError),
     #[error("fleet: {0}")]
     Fleet(#[from] crate::fleet::FleetError),
+    #[error("API tokens: {0}")]
+    Access(#[from] crate::access::AccessError),
 }
 
 #[derive(Debug, Clone)]
@@ -69,7 +72,11 @@ pub async fn run(
     let clock = crate::model::Clock::event_time(replay_start);
     let running = app::start_on(&config, Arc::clone(&fleet), rules, clock.clone()).await?;
     println!("upkeep demo: embedded broker on 127.0.0.1:{port}, database {}", config.database.url);
-    println!("API on http://{0} (try http://{0}/api/v1/tickets?state=assigned)", running.api_addr);
+    let tokens = tokens::issue(&running.db.tokens(), &fleet, &opts.data_dir).await?;
+    println!("API and console on http://{}; sign in with a token (also in {}):", running.api_addr, opts.data_dir.join("tokens.env").display());
+    for line in tokens {
+        println!("{line}");
+    }
     println!("a simulated service team accepts, travels to, repairs and closes the assigned tickets");
     let (field_trigger, field_stop) = crate::shutdown::channel();
     let field_team = tokio::spawn(field::run(running.db.tickets(), clock, opts.seed, field_stop));

@@ -16,6 +16,8 @@ pub struct TicketFilter {
     pub kind: Option<TicketKind>,
     pub asset: Option<AssetId>,
     pub engineer: Option<EngineerId>,
+    /// Only tickets on these units (a customer's); none at all when empty.
+    pub assets: Option<Vec<AssetId>>,
     pub limit: i64,
     pub offset: i64,
 }
@@ -84,6 +86,14 @@ impl TicketReader {
         filter("kind", f.kind.map(|k| k.as_str().to_owned()));
         filter("asset_id", f.asset.as_ref().map(|a| a.to_string()));
         filter("engineer_id", f.engineer.as_ref().map(|e| e.to_string()));
+        if let Some(assets) = &f.assets {
+            let first = binds.len() + 1;
+            binds.extend(assets.iter().map(|a| a.to_string()));
+            let params: Vec<String> = (first..=binds.len()).map(|i| format!("${i}")).collect();
+            // `IN ()` is not SQL: no units means no tickets.
+            let list = if params.is_empty() { "NULL".to_owned() } else { params.join(", ") };
+            sql.push_str(&format!(" AND asset_id IN ({list})"));
+        }
         sql.push_str(&format!(
             " ORDER BY detected_at DESC, id LIMIT {} OFFSET {}",
             f.limit.clamp(1, 1000),

@@ -1,4 +1,5 @@
 use super::*;
+use crate::access::{Access, Role};
 use crate::db::Db;
 use crate::fleet::{generate, FleetSpec};
 use crate::model::{FaultCode, ModelId, RuleId, Severity, TicketKind};
@@ -9,8 +10,13 @@ use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
+mod access;
+
 struct Harness {
     state: AppState,
+    /// A live token per role; the engineer's speaks for the fleet's first
+    /// engineer, the customer's for the first asset's customer.
+    tokens: std::collections::HashMap<Role, String>,
     _dir: tempfile::TempDir,
 }
 
@@ -32,11 +38,27 @@ async fn harness() -> Harness {
         Arc::clone(&dispatcher),
         crate::sla::Sla::new(&Default::default(), &[]).unwrap(),
     ));
-    Harness { state: AppState::new(&db, fleet, dispatcher, redispatch, metrics), _dir: dir }
+    let mut tokens = std::collections::HashMap::new();
+    for role in Role::ALL {
+        let engineer = (role == Role::Engineer).then(|| fleet.engineers()[0].id.clone());
+        let customer = (role == Role::Customer).then(|| fleet.assets()[0].customer.clone());
+        let p = crate::access::Principal::new(&format!("test {role}"), role, engineer, customer).unwrap();
+        tokens.insert(role, db.tokens().issue(&p, 0).await.unwrap().token);
+    }
+    Harness { state: AppState::new(&db, fleet, dispatcher, redispatch, metrics), tokens, _dir: dir }
 }
 
+/// A call as a supervisor, who may do everything on tickets.
 async fn call(h: &Harness, method: &str, uri: &str, body: Option<Value>) -> (StatusCode, Value) {
-    let req = Request::builder().method(method).uri(uri).header("content-type", "application/json");
+    call_as(h, Some(Role::Supervisor), method, uri, body).await
+}
+
+/// A call with `role`'s token, or none.
+async fn call_as(h: &Harness, role: Option<Role>, method: &str, uri: &str, body: Option<Value>) -> (StatusCode, Value) {
+    let mut req = Request::builder().method(method).uri(uri).header("content-type", "application/json");
+    if let Some(role) = role {
+        req = req.header("authorization", format!("Bearer {}", h.tokens[&role]));
+    }
     let req = req.body(body.map_or(Body::empty(), |b| Body::from(b.to_string()))).unwrap();
     let resp = app(h.state.clone()).oneshot(req).await.unwrap();
     let status = resp.status();
@@ -50,7 +72,12 @@ async fn open_ticket(h: &Harness) -> String {
 
 /// A bearing-wear ticket on the first asset, its opening not yet committed.
 async fn begin_ticket(h: &Harness) -> crate::tickets::Opening {
-    let asset = h.state.fleet.assets()[0].clone();
+    begin_ticket_on(h, 0).await
+}
+
+/// A bearing-wear ticket on the asset at `index`, its opening not yet committed.
+async fn begin_ticket_on(h: &Harness, index: usize) -> crate::tickets::Opening {
+    let asset = h.state.fleet.assets()[index].clone();
     let t = NewTicket {
         asset: asset.id.clone(),
         model: ModelId::new(asset.model.as_str()),
@@ -110,7 +137,7 @@ async fn bad_query_parameters_get_a_typed_400() {
         "/api/v1/tickets?colour=red",
         "/api/v1/dead-letters?reason=x",
     ] {
-        let (status, body) = call(&h, "GET", uri, None).await;
+        let (status, body) = call_as(&h, Some(Role::Admin), "GET", uri, None).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}");
         assert_eq!(body["error"]["code"], "bad_request", "{uri}");
     }
@@ -123,24 +150,24 @@ async fn a_ticket_walks_its_lifecycle_and_every_step_is_an_event() {
     let engineer = h.state.fleet.engineers()[0].id.to_string();
     let path = format!("/api/v1/tickets/{id}");
     let (s, t) =
-        call(&h, "POST", &format!("{path}/reassign"), Some(json!({"engineer_id": engineer, "actor": "dispatcher-1"})))
+        call(&h, "POST", &format!("{path}/reassign"), Some(json!({"engineer_id": engineer})))
             .await;
     assert_eq!((s, t["state"].as_str()), (StatusCode::OK, Some("assigned")));
     let note = t["assignment_note"].as_str().unwrap();
-    assert!(note.contains("manual assignment by dispatcher-1") && note.contains("min travel"), "{note}");
+    assert!(note.contains("manual assignment by test supervisor") && note.contains("min travel"), "{note}");
     assert_eq!(t["deadline_at_risk"], true, "the test ticket's on-site deadline is long past");
     for to in ["accepted", "en_route", "on_site"] {
-        let (s, t) = call(&h, "POST", &format!("{path}/transition"), Some(json!({"to": to, "actor": "eng"}))).await;
+        let (s, t) = call(&h, "POST", &format!("{path}/transition"), Some(json!({"to": to}))).await;
         assert_eq!((s, t["state"].as_str()), (StatusCode::OK, Some(to)), "{t}");
     }
     // Resolving takes the service report.
     let (s, body) =
-        call(&h, "POST", &format!("{path}/transition"), Some(json!({"to": "resolved", "actor": "eng"}))).await;
+        call(&h, "POST", &format!("{path}/transition"), Some(json!({"to": "resolved"}))).await;
     assert_eq!((s, body["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("report_required")));
-    let incomplete = json!({"actor": "eng", "cause": "", "fix": "x", "first_time_fix": true, "repaired_at": 1});
+    let incomplete = json!({"cause": "", "fix": "x", "first_time_fix": true, "repaired_at": 1});
     let (s, body) = call(&h, "POST", &format!("{path}/report"), Some(incomplete)).await;
     assert_eq!((s, body["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_record")));
-    let report = json!({"actor": "eng", "cause": "worn bearing", "fix": "bearing replaced", "prevention": "grease monthly",
+    let report = json!({"cause": "worn bearing", "fix": "bearing replaced", "prevention": "grease monthly",
         "parts_used": [], "first_time_fix": true, "repaired_at": crate::model::now_ms() - 60_000});
     let (s, t) = call(&h, "POST", &format!("{path}/report"), Some(report)).await;
     assert_eq!((s, t["state"].as_str()), (StatusCode::OK, Some("resolved")), "{t}");
@@ -148,12 +175,12 @@ async fn a_ticket_walks_its_lifecycle_and_every_step_is_an_event() {
         (t["service_report"]["cause"].as_str(), t["service_report"]["late"].as_bool()),
         (Some("worn bearing"), Some(false))
     );
-    let rating = json!({"actor": "customer", "rating": 5, "comment": "quick"});
+    let rating = json!({"rating": 5, "comment": "quick"});
     let (s, body) = call(&h, "POST", &format!("{path}/follow-up"), Some(rating.clone())).await;
     assert_eq!((s, body["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("not_closed")));
-    let (s, _) = call(&h, "POST", &format!("{path}/transition"), Some(json!({"to": "closed", "actor": "eng"}))).await;
+    let (s, _) = call(&h, "POST", &format!("{path}/transition"), Some(json!({"to": "closed"}))).await;
     assert_eq!(s, StatusCode::OK);
-    let (s, body) = call(&h, "POST", &format!("{path}/follow-up"), Some(json!({"actor": "c", "rating": 6}))).await;
+    let (s, body) = call(&h, "POST", &format!("{path}/follow-up"), Some(json!({"rating": 6}))).await;
     assert_eq!((s, body["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_record")));
     let (s, t) = call(&h, "POST", &format!("{path}/follow-up"), Some(rating.clone())).await;
     assert_eq!((s, t["follow_up"]["rating"].as_u64()), (StatusCode::OK, Some(5)), "{t}");
@@ -174,7 +201,7 @@ async fn an_invalid_transition_is_a_409_and_changes_nothing() {
     let h = harness().await;
     let id = open_ticket(&h).await;
     let (s, body) =
-        call(&h, "POST", &format!("/api/v1/tickets/{id}/transition"), Some(json!({"to": "on_site", "actor": "x"})))
+        call(&h, "POST", &format!("/api/v1/tickets/{id}/transition"), Some(json!({"to": "on_site"})))
             .await;
     assert_eq!((s, body["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("invalid_transition")));
     let (_, t) = call(&h, "GET", &format!("/api/v1/tickets/{id}"), None).await;
@@ -186,19 +213,18 @@ async fn malformed_bodies_and_unknown_engineers_are_rejected() {
     let h = harness().await;
     let id = open_ticket(&h).await;
     let (s, body) =
-        call(&h, "POST", &format!("/api/v1/tickets/{id}/transition"), Some(json!({"to": "accepted"}))).await;
+        call(&h, "POST", &format!("/api/v1/tickets/{id}/transition"), Some(json!({"note": "no target"}))).await;
     assert_eq!((s, body["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_body")));
     let (s, _) = call(
         &h,
         "POST",
         &format!("/api/v1/tickets/{id}/reassign"),
-        Some(json!({"engineer_id": "ENG-999", "actor": "d"})),
+        Some(json!({"engineer_id": "ENG-999"})),
     )
     .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    let (s, _) =
-        call(&h, "POST", &format!("/api/v1/tickets/{id}/transition"), Some(json!({"to": "accepted", "actor": " "})))
-            .await;
+    let long = json!({"to": "cancelled", "note": "x".repeat(4001)});
+    let (s, _) = call(&h, "POST", &format!("/api/v1/tickets/{id}/transition"), Some(long)).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
 }
 
@@ -271,12 +297,19 @@ async fn the_openapi_document_lists_every_route() {
     let h = harness().await;
     let (_, doc) = call(&h, "GET", "/openapi.json", None).await;
     let paths = doc["paths"].as_object().unwrap();
-    // Every route the router declares, read from its source.
-    let routes: Vec<&str> =
-        include_str!("mod.rs").split(".route(\"").skip(1).filter_map(|r| r.split('"').next()).collect();
-    assert!(routes.len() >= 20, "{routes:?}");
-    for p in routes {
-        assert!(paths.contains_key(p), "{p} missing from openapi.json");
+    for route in routes() {
+        let method = route.method.as_str().to_lowercase();
+        let op = &paths.get(route.path).unwrap_or_else(|| panic!("{} missing from openapi.json", route.path))[&method];
+        assert!(op.is_object(), "{} {} missing from openapi.json", route.method, route.path);
+        // The operation names the roles the policy table allows it.
+        let roles: Vec<&str> = match route.access {
+            Access::Public => vec![],
+            Access::Requires(a) => a.roles().iter().map(|r| r.as_str()).collect(),
+        };
+        let documented: Vec<&str> =
+            op["x-roles"].as_array().map_or(vec![], |r| r.iter().filter_map(Value::as_str).collect());
+        assert_eq!(documented, roles, "x-roles of {} {}", route.method, route.path);
+        assert_eq!(op["security"] == json!([]), route.access == Access::Public, "security of {} {}", route.method, route.path);
     }
 }
 
@@ -332,10 +365,10 @@ async fn a_quoted_ticket_waits_for_the_customers_acceptance() {
     let engineer = h.state.fleet.engineers()[0].id.clone();
     db.assign(&id, &engineer, "test", false, "dispatcher", 2_000).await.unwrap();
     db.transition(&id, TicketState::Accepted, "engineer", "", 3_000).await.unwrap();
-    let go = json!({"to": "en_route", "actor": "engineer"});
+    let go = json!({"to": "en_route"});
     let (status, body) = call(&h, "POST", &format!("/api/v1/tickets/{id}/transition"), Some(go.clone())).await;
     assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("quote_not_accepted")));
-    let accept = json!({"actor": "customer: J. Doe"});
+    let accept = json!({});
     let (status, body) = call(&h, "POST", &format!("/api/v1/tickets/{id}/quote/accept"), Some(accept.clone())).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert!(body["quote_accepted_at"].is_i64() && body["quote"]["total"].as_f64() == Some(quote.total), "{body}");
@@ -403,7 +436,7 @@ async fn an_engineer_declines_and_the_ticket_goes_to_someone_else() {
     let h = harness().await;
     let id = open_ticket(&h).await;
     let first = h.state.fleet.engineers()[0].id.to_string();
-    let reassign = json!({"engineer_id": first, "actor": "dispatcher"});
+    let reassign = json!({"engineer_id": first});
     call(&h, "POST", &format!("/api/v1/tickets/{id}/reassign"), Some(reassign)).await;
     let uri = format!("/api/v1/tickets/{id}/decline");
     let (status, body) = call(&h, "POST", &uri, Some(json!({"engineer_id": first, "reason": ""}))).await;
@@ -422,7 +455,7 @@ async fn an_engineer_declines_and_the_ticket_goes_to_someone_else() {
         call(&h, "POST", "/api/v1/tickets/TK-none/decline", Some(json!({"engineer_id": first, "reason": "x"}))).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let uri = format!("/api/v1/tickets/{id}/transition");
-    let (status, body) = call(&h, "POST", &uri, Some(json!({"to": "open", "actor": "d"}))).await;
+    let (status, body) = call(&h, "POST", &uri, Some(json!({"to": "open"}))).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "back to open only by /decline: {body}");
 }
 
@@ -431,12 +464,12 @@ async fn an_engineer_who_drops_out_loses_their_tickets_to_a_replan_and_can_come_
     let h = harness().await;
     let id = open_ticket(&h).await;
     let sick = h.state.fleet.engineers()[0].id.to_string();
-    call(&h, "POST", &format!("/api/v1/tickets/{id}/reassign"), Some(json!({"engineer_id": sick, "actor": "d"}))).await;
+    call(&h, "POST", &format!("/api/v1/tickets/{id}/reassign"), Some(json!({"engineer_id": sick}))).await;
     let uri = format!("/api/v1/engineers/{sick}/unavailable");
     let (status, _) =
-        call(&h, "POST", &uri, Some(json!({"actor": "d", "reason": "x", "until": "2020-01-01T00:00:00Z"}))).await;
+        call(&h, "POST", &uri, Some(json!({"reason": "x", "until": "2020-01-01T00:00:00Z"}))).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "a past return date");
-    let (status, body) = call(&h, "POST", &uri, Some(json!({"actor": "dispatcher", "reason": "off sick"}))).await;
+    let (status, body) = call(&h, "POST", &uri, Some(json!({"reason": "off sick"}))).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!((body["available"].as_bool(), body["replan"]["withdrawn"].as_u64()), (Some(false), Some(1)));
     let (_, t) = call(&h, "GET", &format!("/api/v1/tickets/{id}"), None).await;
@@ -444,12 +477,12 @@ async fn an_engineer_who_drops_out_loses_their_tickets_to_a_replan_and_can_come_
     assert!(t["events"].as_array().unwrap().iter().any(|e| e["kind"] == "withdrawn"));
 
     let (status, body) =
-        call(&h, "POST", &format!("/api/v1/engineers/{sick}/available"), Some(json!({"actor": "d"}))).await;
+        call(&h, "POST", &format!("/api/v1/engineers/{sick}/available"), Some(json!({}))).await;
     assert_eq!((status, body["was_absent"].as_bool()), (StatusCode::OK, Some(true)));
     let (status, _) =
-        call(&h, "POST", "/api/v1/engineers/E-none/unavailable", Some(json!({"actor": "d", "reason": "x"}))).await;
+        call(&h, "POST", "/api/v1/engineers/E-none/unavailable", Some(json!({"reason": "x"}))).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, body) = call(&h, "POST", "/api/v1/replan", Some(json!({"actor": "dispatcher"}))).await;
+    let (status, body) = call(&h, "POST", "/api/v1/replan", Some(json!({}))).await;
     assert_eq!((status, body["replan"]["considered"].as_u64()), (StatusCode::OK, Some(1)), "{body}");
 }
 
@@ -486,18 +519,19 @@ async fn an_engineers_reported_position_is_kept_and_shown() {
     let h = harness().await;
     let id = h.state.fleet.engineers()[0].id.to_string();
     let uri = format!("/api/v1/engineers/{id}/position");
-    let (status, body) = call(&h, "POST", &uri, Some(json!({"lat": 48.14, "lon": 11.58}))).await;
+    let eng = Some(Role::Engineer);
+    let (status, body) = call_as(&h, eng, "POST", &uri, Some(json!({"lat": 48.14, "lon": 11.58}))).await;
     assert_eq!((status, body["latest"].as_bool()), (StatusCode::OK, Some(true)), "{body}");
     let old = json!({"lat": 1.0, "lon": 1.0, "at": "2020-01-01T00:00:00Z"});
-    let (_, body) = call(&h, "POST", &uri, Some(old)).await;
+    let (_, body) = call_as(&h, eng, "POST", &uri, Some(old)).await;
     assert_eq!((body["latest"].as_bool(), body["position"]["lat"].as_f64()), (Some(false), Some(48.14)));
-    let (status, _) = call(&h, "POST", &uri, Some(json!({"lat": 91.0, "lon": 0.0}))).await;
+    let (status, _) = call_as(&h, eng, "POST", &uri, Some(json!({"lat": 91.0, "lon": 0.0}))).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let future = json!({"lat": 1.0, "lon": 1.0, "at": "2099-01-01T00:00:00Z"});
-    let (status, body) = call(&h, "POST", &uri, Some(future)).await;
+    let (status, body) = call_as(&h, eng, "POST", &uri, Some(future)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "a clock far ahead would shadow every real report: {body}");
     let (status, _) =
-        call(&h, "POST", "/api/v1/engineers/E-none/position", Some(json!({"lat": 1.0, "lon": 1.0}))).await;
+        call_as(&h, eng, "POST", "/api/v1/engineers/E-none/position", Some(json!({"lat": 1.0, "lon": 1.0}))).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (_, list) = call(&h, "GET", "/api/v1/engineers?limit=1", None).await;
     assert_eq!(list["items"][0]["position"]["lon"].as_f64(), Some(11.58), "{list}");

@@ -1,0 +1,47 @@
+use super::*;
+
+#[test]
+fn a_token_speaks_for_whom_its_role_needs_and_no_one_else() {
+    let eng = || Some(EngineerId::new("ENG-001"));
+    let cust = || Some("Acme".to_owned());
+    assert_eq!(Principal::new("Li", Role::Engineer, eng(), None).unwrap().engineer(), eng().as_ref());
+    assert_eq!(Principal::new("Acme desk", Role::Customer, None, cust()).unwrap().customer(), Some("Acme"));
+    assert_eq!(Principal::new("Ann", Role::Dispatcher, None, None).unwrap().scope, Scope::All);
+    assert!(Principal::new("Li", Role::Engineer, None, None).is_err(), "an engineer token names its engineer");
+    assert!(Principal::new("Li", Role::Engineer, eng(), cust()).is_err());
+    assert!(Principal::new("Acme", Role::Customer, None, Some(" ".into())).is_err());
+    assert!(Principal::new("Ann", Role::Dispatcher, eng(), None).is_err(), "staff speak for nobody else");
+    assert!(Principal::new(" ", Role::Admin, None, None).is_err(), "a name is required");
+}
+
+#[test]
+fn every_action_names_at_least_one_role_and_personal_data_stays_with_few() {
+    for a in Action::ALL {
+        assert!(!a.roles().is_empty(), "{a} has no role");
+    }
+    assert_eq!(Action::ReadEngineers.roles(), &[Role::Supervisor, Role::Dispatcher, Role::Engineer]);
+    assert_eq!(Action::ReadDeadLetters.roles(), &[Role::Admin, Role::Operations]);
+    for a in Action::ALL.into_iter().filter(|a| !a.as_str().starts_with("read_")) {
+        assert!(!a.roles().contains(&Role::Operations), "operations only read, yet may {a}");
+    }
+}
+
+#[tokio::test]
+async fn a_token_is_stored_as_its_hash_and_stops_working_when_revoked() {
+    let (db, _dir) = crate::db::temp_sqlite().await;
+    let store = db.tokens();
+    let p = Principal::new("Ann", Role::Dispatcher, None, None).unwrap();
+    let issued = store.issue(&p, 1_000).await.unwrap();
+    assert!(issued.token.starts_with("upk_") && issued.token.len() == 4 + 64, "{}", issued.token);
+    assert_eq!(store.principal(&issued.token).await.unwrap(), Some(p.clone()));
+    assert_eq!(store.principal("upk_nope").await.unwrap(), None);
+    let stored: Vec<String> =
+        sqlx::query_scalar("SELECT hash FROM api_tokens").fetch_all(&db.pool).await.unwrap();
+    assert!(!stored[0].contains(&issued.token[4..]), "the secret itself is not stored");
+    assert_eq!(store.live().await.unwrap(), 1);
+    assert!(store.revoke(&issued.record.id, 2_000).await.unwrap());
+    assert!(!store.revoke(&issued.record.id, 3_000).await.unwrap(), "revoked once");
+    assert_eq!(store.principal(&issued.token).await.unwrap(), None);
+    assert_eq!(store.live().await.unwrap(), 0);
+    assert_eq!(store.list().await.unwrap()[0].revoked_at, Some(2_000));
+}

@@ -1,0 +1,113 @@
+//! API tokens: 256 random bits, shown once when issued and stored only as
+//! their SHA-256, so the database never holds what a caller presents. A
+//! token's hash is its lookup key: checking one compares no secret bytes.
+
+use super::{AccessError, Principal, Role};
+use crate::model::{EngineerId, EpochMs};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+crate::db::store!(
+    /// API tokens: issue, list and revoke them, and find whom a presented one stands for.
+    TokenStore,
+    tokens
+);
+
+crate::db::record! {
+    /// A token as listed: never its secret.
+    #[derive(Debug, Clone, PartialEq, Serialize)]
+    pub struct TokenRecord {
+        pub id: String,
+        pub name: String,
+        pub role: Role,
+        pub engineer_id: Option<EngineerId>,
+        pub customer: Option<String>,
+        pub created_at: EpochMs,
+        pub revoked_at: Option<EpochMs>,
+    }
+}
+
+/// A token just issued: the only time its secret exists outside the caller.
+#[derive(Debug, Clone, Serialize)]
+pub struct IssuedToken {
+    #[serde(flatten)]
+    pub record: TokenRecord,
+    pub token: String,
+}
+
+/// Marks upkeep's tokens in logs and secret scanners.
+const PREFIX: &str = "upk_";
+
+impl TokenStore {
+    /// A new token for `p`.
+    pub async fn issue(&self, p: &Principal, now: EpochMs) -> Result<IssuedToken, AccessError> {
+        let token = format!("{PREFIX}{}", hex(&rand::random::<[u8; 32]>()));
+        let record = TokenRecord {
+            id: format!("TOK-{}", &hex(&rand::random::<[u8; 6]>())),
+            name: p.name.clone(),
+            role: p.role,
+            engineer_id: p.engineer().cloned(),
+            customer: p.customer().map(str::to_owned),
+            created_at: now,
+            revoked_at: None,
+        };
+        sqlx::query(
+            "INSERT INTO api_tokens (id, name, role, engineer_id, customer, hash, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&record.id)
+        .bind(&record.name)
+        .bind(record.role.as_str())
+        .bind(record.engineer_id.as_ref().map(|e| e.to_string()))
+        .bind(&record.customer)
+        .bind(hash(&token))
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(IssuedToken { record, token })
+    }
+
+    /// Every token, revoked ones included, oldest first.
+    pub async fn list(&self) -> Result<Vec<TokenRecord>, AccessError> {
+        let sql = format!("SELECT {} FROM api_tokens ORDER BY created_at, id", TokenRecord::columns());
+        let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
+        Ok(rows.iter().map(crate::db::from_row).collect::<Result<_, _>>()?)
+    }
+
+    /// Revokes a token; false when there is no such live token.
+    pub async fn revoke(&self, id: &str, now: EpochMs) -> Result<bool, AccessError> {
+        let done = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+            .bind(now)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Whom a presented token stands for; `None` when unknown or revoked.
+    pub async fn principal(&self, token: &str) -> Result<Option<Principal>, AccessError> {
+        let sql = format!("SELECT {} FROM api_tokens WHERE hash = $1 AND revoked_at IS NULL", TokenRecord::columns());
+        let Some(row) = sqlx::query(&sql).bind(hash(token)).fetch_optional(&self.pool).await? else {
+            return Ok(None);
+        };
+        let r: TokenRecord = crate::db::from_row(&row)?;
+        let p = Principal::new(&r.name, r.role, r.engineer_id, r.customer);
+        p.map(Some).map_err(|e| AccessError::Db(crate::db::DbError::Corrupt(format!("token {}: {e}", r.id))))
+    }
+
+    /// How many tokens can be used: an engine listening beyond loopback needs one.
+    pub async fn live(&self) -> Result<i64, AccessError> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM api_tokens WHERE revoked_at IS NULL")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n)
+    }
+}
+
+fn hash(token: &str) -> String {
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

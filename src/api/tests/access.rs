@@ -1,0 +1,223 @@
+//! Who may do what, through the router: every route's policy, the role by
+//! route matrix (checked against `access_matrix.txt`), scoping to one's own
+//! tickets and units, identity-made actors, tokens and the audit log.
+
+use super::*;
+use axum::http::Method;
+use crate::access::Access;
+use std::fmt::Write;
+
+/// A route's path with its parameters filled in.
+fn concrete(path: &str) -> String {
+    path.replace("{id}", "NOPE-1").replace("{code}", "nope")
+}
+
+async fn status_as(h: &Harness, role: Option<Role>, route: &Route) -> StatusCode {
+    let body = (route.method != Method::GET).then(|| json!({}));
+    call_as(h, role, route.method.as_str(), &concrete(route.path), body).await.0
+}
+
+#[tokio::test]
+async fn without_a_token_only_the_public_routes_answer() {
+    let h = harness().await;
+    for route in routes() {
+        let status = status_as(&h, None, &route).await;
+        match route.access {
+            Access::Public => assert_ne!(status, StatusCode::UNAUTHORIZED, "{} {}", route.method, route.path),
+            Access::Requires(_) => assert_eq!(status, StatusCode::UNAUTHORIZED, "{} {}", route.method, route.path),
+        }
+    }
+    let req = Request::builder().uri("/api/v1/tickets").body(Body::empty()).unwrap();
+    let resp = app(h.state.clone()).oneshot(req).await.unwrap();
+    assert_eq!(resp.headers()["www-authenticate"], "Bearer");
+}
+
+#[tokio::test]
+async fn an_unknown_malformed_or_revoked_token_is_refused() {
+    let h = harness().await;
+    for header in ["Bearer upk_0000", "Basic YTpi", "Bearer "] {
+        let req = Request::builder().uri("/api/v1/tickets").header("authorization", header);
+        let resp = app(h.state.clone()).oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
+        assert_eq!(resp.status(), StatusCode::UNAUTHORIZED, "{header}");
+    }
+    let listed = h.state.tokens.list().await.unwrap();
+    let dispatcher = listed.iter().find(|t| t.role == Role::Dispatcher).unwrap();
+    h.state.tokens.revoke(&dispatcher.id, 1).await.unwrap();
+    let (status, _) = call_as(&h, Some(Role::Dispatcher), "GET", "/api/v1/tickets", None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+/// Every role against every route: allowed means neither 401 nor 403. The
+/// observed matrix must equal the policy table and the reviewed
+/// `access_matrix.txt` (`UPKEEP_BLESS=1` rewrites it).
+#[tokio::test]
+async fn each_role_can_do_exactly_what_the_policy_table_says() {
+    let h = harness().await;
+    let mut matrix = String::from("# route: the roles allowed (every other role gets 403, no token 401)\n");
+    for route in routes() {
+        let mut allowed = Vec::new();
+        for role in Role::ALL {
+            let status = status_as(&h, Some(role), &route).await;
+            let ok = status != StatusCode::FORBIDDEN && status != StatusCode::UNAUTHORIZED;
+            let expected = match route.access {
+                Access::Public => true,
+                Access::Requires(a) => a.roles().contains(&role),
+            };
+            assert_eq!(ok, expected, "{role} on {} {}: {status}", route.method, route.path);
+            if ok {
+                allowed.push(role.as_str());
+            }
+        }
+        let who = if route.access == Access::Public { "anyone".to_owned() } else { allowed.join(" ") };
+        writeln!(matrix, "{} {}: {who}", route.method, route.path).unwrap();
+    }
+    let golden = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/api/tests/access_matrix.txt");
+    if std::env::var("UPKEEP_BLESS").is_ok_and(|v| v == "1") {
+        std::fs::write(&golden, &matrix).unwrap();
+    }
+    assert_eq!(matrix, std::fs::read_to_string(&golden).unwrap(), "the matrix changed: review, then UPKEEP_BLESS=1");
+}
+
+#[tokio::test]
+async fn an_engineer_sees_and_works_only_the_tickets_they_hold() {
+    let h = harness().await;
+    let (own, other) = (open_ticket(&h).await, begin_ticket_on(&h, 1).await.commit().await.unwrap().to_string());
+    let engineers = h.state.fleet.engineers();
+    let (me, colleague) = (engineers[0].id.to_string(), engineers[1].id.to_string());
+    for (ticket, engineer) in [(&own, &me), (&other, &colleague)] {
+        let uri = format!("/api/v1/tickets/{ticket}/reassign");
+        let (status, body) = call(&h, "POST", &uri, Some(json!({"engineer_id": engineer}))).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let eng = Some(Role::Engineer);
+    let (_, list) = call_as(&h, eng, "GET", "/api/v1/tickets", None).await;
+    let ids: Vec<&str> = list["items"].as_array().unwrap().iter().filter_map(|t| t["id"].as_str()).collect();
+    assert_eq!(ids, [own.as_str()], "{list}");
+    let (_, list) = call_as(&h, eng, "GET", &format!("/api/v1/tickets?engineer={colleague}"), None).await;
+    assert_eq!(list["items"], json!([]), "asking for a colleague's tickets shows none");
+    let (status, detail) = call_as(&h, eng, "GET", &format!("/api/v1/tickets/{own}"), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(detail.get("progress_code").is_none(), "the customer's key is not the engineer's: {detail}");
+    for (method, path, body) in [
+        ("GET", format!("/api/v1/tickets/{other}"), None),
+        ("POST", format!("/api/v1/tickets/{other}/transition"), Some(json!({"to": "accepted"}))),
+        ("POST", format!("/api/v1/engineers/{colleague}/position"), Some(json!({"lat": 1.0, "lon": 1.0}))),
+        ("POST", format!("/api/v1/engineers/{colleague}/unavailable"), Some(json!({"reason": "x"}))),
+    ] {
+        let (status, _) = call_as(&h, eng, method, &path, body).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{method} {path}: another's object does not exist for them");
+    }
+    let cancel = json!({"to": "cancelled"});
+    let (status, _) = call_as(&h, eng, "POST", &format!("/api/v1/tickets/{own}/transition"), Some(cancel)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "cancelling is the office's");
+    let accept = json!({"to": "accepted"});
+    let (status, t) = call_as(&h, eng, "POST", &format!("/api/v1/tickets/{own}/transition"), Some(accept)).await;
+    assert_eq!((status, t["state"].as_str()), (StatusCode::OK, Some("accepted")), "{t}");
+    let (_, detail) = call(&h, "GET", &format!("/api/v1/tickets/{own}"), None).await;
+    assert_eq!(detail["events"].as_array().unwrap().last().unwrap()["actor"], me, "the step is the engineer's own");
+    let (_, list) = call_as(&h, eng, "GET", "/api/v1/engineers", None).await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 1, "an engineer sees their own record only: {list}");
+}
+
+#[tokio::test]
+async fn a_customer_sees_its_own_units_and_tickets_and_nothing_of_another() {
+    let h = harness().await;
+    let assets = h.state.fleet.assets();
+    let mine = assets[0].customer.clone();
+    let theirs = assets.iter().position(|a| a.customer != mine).expect("two customers in the fleet");
+    let (own, other) = (open_ticket(&h).await, begin_ticket_on(&h, theirs).await.commit().await.unwrap().to_string());
+    let cust = Some(Role::Customer);
+    let (_, list) = call_as(&h, cust, "GET", "/api/v1/tickets", None).await;
+    let items = list["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{list}");
+    assert_eq!(items[0]["ticket"], own.as_str());
+    let (status, t) = call_as(&h, cust, "GET", &format!("/api/v1/tickets/{own}"), None).await;
+    assert_eq!(status, StatusCode::OK);
+    for internal in ["evidence", "assignment_note", "engineer_id", "events", "parts"] {
+        assert!(t.get(internal).is_none(), "{internal} is internal: {t}");
+    }
+    assert!(t["progress_code"].is_string() && t["history"].is_array(), "{t}");
+    for (method, path, body) in [
+        ("GET", format!("/api/v1/tickets/{other}"), None),
+        ("POST", format!("/api/v1/tickets/{other}/quote/accept"), Some(json!({}))),
+        ("POST", format!("/api/v1/tickets/{other}/follow-up"), Some(json!({"rating": 1}))),
+        ("GET", format!("/api/v1/assets/{}", assets[theirs].id), None),
+    ] {
+        let (status, _) = call_as(&h, cust, method, &path, body).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{method} {path}: another customer's object does not exist for it");
+    }
+    let (_, units) = call_as(&h, cust, "GET", "/api/v1/assets?limit=1000", None).await;
+    assert!(units["items"].as_array().unwrap().iter().all(|a| a["customer"] == mine.as_str()), "{units}");
+    let (_, staff) = call(&h, "GET", "/api/v1/tickets", None).await;
+    assert_eq!(staff["items"].as_array().unwrap().len(), 2, "staff see both");
+}
+
+#[tokio::test]
+async fn the_actor_comes_from_the_token_and_a_body_cannot_name_one() {
+    let h = harness().await;
+    let id = open_ticket(&h).await;
+    let uri = format!("/api/v1/tickets/{id}/transition");
+    let (status, _) = call(&h, "POST", &uri, Some(json!({"to": "cancelled", "actor": "customer: attacker"}))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "actor is not a field any more");
+    let (status, _) = call(&h, "POST", &uri, Some(json!({"to": "cancelled"}))).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, t) = call(&h, "GET", &format!("/api/v1/tickets/{id}"), None).await;
+    assert_eq!(t["events"].as_array().unwrap().last().unwrap()["actor"], "test supervisor");
+}
+
+#[tokio::test]
+async fn admins_issue_list_and_revoke_tokens_and_the_secret_is_shown_once() {
+    let h = harness().await;
+    let admin = Some(Role::Admin);
+    let body = json!({"name": "Ops desk", "role": "operations"});
+    let (status, issued) = call_as(&h, admin, "POST", "/api/v1/tokens", Some(body)).await;
+    assert_eq!(status, StatusCode::CREATED, "{issued}");
+    let token = issued["token"].as_str().unwrap().to_owned();
+    let req = Request::builder().uri("/metrics").header("authorization", format!("Bearer {token}"));
+    let resp = app(h.state.clone()).oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK, "the new token works at once");
+    let (_, list) = call_as(&h, admin, "GET", "/api/v1/tokens", None).await;
+    assert!(!list.to_string().contains(&token[4..]), "a listing never shows a secret");
+    let revoke = format!("/api/v1/tokens/{}", issued["id"].as_str().unwrap());
+    assert_eq!(call_as(&h, admin, "DELETE", &revoke, None).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(call_as(&h, admin, "DELETE", &revoke, None).await.0, StatusCode::NOT_FOUND);
+    for bad in [
+        json!({"name": "x", "role": "engineer"}),
+        json!({"name": "x", "role": "engineer", "engineer_id": "ENG-NOBODY"}),
+        json!({"name": "x", "role": "customer", "customer": "Nobody Ltd"}),
+        json!({"name": "x", "role": "root"}),
+    ] {
+        let (status, body) = call_as(&h, admin, "POST", "/api/v1/tokens", Some(bad.clone())).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn every_write_is_audited_with_who_what_and_the_outcome() {
+    let h = harness().await;
+    let id = open_ticket(&h).await;
+    let uri = format!("/api/v1/tickets/{id}/transition");
+    call_as(&h, None, "POST", &uri, Some(json!({"to": "cancelled"}))).await;
+    call_as(&h, Some(Role::Operations), "POST", &uri, Some(json!({"to": "cancelled"}))).await;
+    call(&h, "POST", &uri, Some(json!({"to": "cancelled"}))).await;
+    call(&h, "GET", "/api/v1/tickets", None).await;
+    let (_, log) = call_as(&h, Some(Role::Admin), "GET", "/api/v1/audit", None).await;
+    let seen: Vec<(Value, Value, Value)> = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            assert_eq!((e["route"].as_str(), e["object"].as_str()), (Some("/api/v1/tickets/{id}/transition"), Some(uri.as_str())));
+            (e["principal"].clone(), e["role"].clone(), e["status"].clone())
+        })
+        .collect();
+    assert_eq!(seen.len(), 3, "reads are not audited: {log}");
+    for expected in [
+        (Value::Null, Value::Null, json!(401)),
+        (json!("test operations"), json!("operations"), json!(403)),
+        (json!("test supervisor"), json!("supervisor"), json!(200)),
+    ] {
+        assert!(seen.contains(&expected), "{expected:?} in {seen:?}");
+    }
+    assert!(!log.to_string().contains("upk_"), "no token reaches the log");
+}
