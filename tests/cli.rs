@@ -6,7 +6,12 @@ use std::path::Path;
 use std::process::Command;
 
 fn upkeep(args: &[&str], dir: &Path) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_upkeep")).args(args).current_dir(dir).output().unwrap();
+    upkeep_with(args, dir, &[])
+}
+
+fn upkeep_with(args: &[&str], dir: &Path, env: &[(&str, &str)]) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_upkeep")).args(args).envs(env.iter().copied()).current_dir(dir).output();
+    let out = out.unwrap();
     (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
 }
 
@@ -52,6 +57,35 @@ fn fleet_check_names_the_file_and_line_of_what_is_wrong() {
     let (ok, out) = upkeep(&["fleet", "check", "bad.json", "--rules", &rules()], dir.path());
     assert!(!ok);
     assert_eq!(out.matches("expected struct Asset").count(), 1, "the JSON error is printed once: {out}");
+}
+
+#[test]
+fn tokens_are_issued_listed_and_revoked_and_run_will_not_listen_beyond_loopback_without_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = rules();
+    let (ok, out) = upkeep(&["fleet", "generate", "--assets", "5", "--rules", &rules, "--out", "f.json"], dir.path());
+    assert!(ok, "{out}");
+    let env =
+        [("UPKEEP__DATABASE__URL", "sqlite://t.db"), ("UPKEEP__FLEET__PATH", "f.json"), ("UPKEEP__RULES__DIR", &rules)];
+    let mut open = env.to_vec();
+    open.extend([("UPKEEP__API__LISTEN", "0.0.0.0:0"), ("UPKEEP__MQTT__URL", "mqtt://127.0.0.1:1")]);
+    let (ok, out) = upkeep_with(&["run"], dir.path(), &open);
+    assert!(!ok && out.contains("api.listen is 0.0.0.0:0") && out.contains("upkeep tokens issue"), "{out}");
+
+    let (ok, out) = upkeep_with(&["tokens", "issue", "--name", "Ann Li", "--role", "dispatcher"], dir.path(), &env);
+    let token = out.lines().find(|l| l.starts_with("upk_")).unwrap_or_else(|| panic!("no token in {out}")).to_owned();
+    assert!(ok && token.len() == 68, "{out}");
+    let (ok, out) = upkeep_with(&["tokens", "issue", "--name", "Li", "--role", "engineer"], dir.path(), &env);
+    assert!(!ok && out.contains("names exactly one engineer"), "{out}");
+    let (ok, out) = upkeep_with(&["tokens", "issue", "--name", "x", "--role", "root"], dir.path(), &env);
+    assert!(!ok && out.contains("unknown role 'root'"), "{out}");
+    let (ok, list) = upkeep_with(&["tokens", "list"], dir.path(), &env);
+    assert!(ok && list.contains("dispatcher\tAnn Li") && list.contains("live"), "{list}");
+    assert!(!list.contains(&token[4..]), "a listing never shows a secret");
+    let id = list.split('\t').next().unwrap().to_owned();
+    assert!(upkeep_with(&["tokens", "revoke", &id], dir.path(), &env).0);
+    let (ok, out) = upkeep_with(&["tokens", "revoke", &id], dir.path(), &env);
+    assert!(!ok && out.contains(&format!("no live token {id}")), "{out}");
 }
 
 /// A scratch directory beside the build, so a hard link to the engine works.

@@ -147,40 +147,56 @@ fn free_port() -> u16 {
 }
 
 /// The demo as the README starts it (smaller, on free ports), killed on drop.
-struct Demo(Child);
+struct Demo {
+    child: Child,
+    api: u16,
+    data_dir: PathBuf,
+}
 
 impl Drop for Demo {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Demo {
+    /// `path` as the demo's dispatcher, once the demo has written its tokens.
+    fn get(&self, path: &str) -> Option<serde_json::Value> {
+        let env = std::fs::read_to_string(self.data_dir.join("tokens.env")).ok()?;
+        let token = env.lines().find_map(|l| l.strip_prefix("export UPKEEP_DISPATCHER_TOKEN="))?;
+        let token = token.split_whitespace().next()?;
+        let url = format!("http://127.0.0.1:{}{path}", self.api);
+        let auth = format!("Authorization: Bearer {token}");
+        let out = Command::new("curl").args(["-sf", "-H", &auth, &url]).output().unwrap();
+        serde_json::from_slice(&out.stdout).ok()
     }
 }
 
 fn start_demo(data_dir: PathBuf, api: u16) -> Demo {
     let child = Command::new(env!("CARGO_BIN_EXE_upkeep"))
         .args(["demo", "--assets", "40", "--days", "3", "--duration", "10m", "--data-dir"])
-        .arg(data_dir)
+        .arg(&data_dir)
         .env("UPKEEP__API__LISTEN", format!("127.0.0.1:{api}"))
         .env("UPKEEP__BROKER__PORT", free_port().to_string())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    Demo(child)
+    Demo { child, api, data_dir }
 }
 
-fn has_ticket(api: u16, state: &str) -> bool {
-    let url = format!("http://127.0.0.1:{api}/api/v1/tickets?limit=1&state={state}");
-    let out = Command::new("curl").args(["-s", &url]).output().unwrap();
-    String::from_utf8_lossy(&out.stdout).contains("\"id\":\"TK-")
+fn has_ticket(demo: &Demo, state: &str) -> bool {
+    demo.get(&format!("/api/v1/tickets?limit=1&state={state}"))
+        .is_some_and(|page| page["items"].as_array().is_some_and(|items| !items.is_empty()))
 }
 
 /// Waits until the demo's API lists a ticket in `state`, as a newcomer
 /// would wait for the board to fill before the curls.
-fn wait_for_ticket(api: u16, state: &str, demo: &mut Demo) {
+fn wait_for_ticket(demo: &mut Demo, state: &str) {
     let deadline = Instant::now() + Duration::from_secs(300);
-    while !has_ticket(api, state) {
-        assert!(demo.0.try_wait().unwrap().is_none(), "the demo exited before a ticket was {state}");
+    while !has_ticket(demo, state) {
+        assert!(demo.child.try_wait().unwrap().is_none(), "the demo exited before a ticket was {state}");
         assert!(Instant::now() < deadline, "no {state} ticket within 300 s");
         std::thread::sleep(Duration::from_millis(500));
     }
@@ -191,9 +207,9 @@ fn the_readme_curls_answer_against_a_running_demo() {
     let (dir, path) = scratch();
     let api = free_port();
     let mut demo = start_demo(dir.path().join("demo"), api);
-    wait_for_ticket(api, "assigned", &mut demo);
+    wait_for_ticket(&mut demo, "assigned");
     for b in marked(&Mark::WithDemo) {
-        let body = b.body.replace("localhost:8080", &format!("127.0.0.1:{api}"));
+        let body = b.body.replace("localhost:8080", &format!("127.0.0.1:{api}")).replace("upkeep-demo/", "demo/");
         let out = sh(&body, dir.path(), &path);
         assert!(out.contains("\"evidence\""), "the ticket detail has its evidence: {out}");
         assert!(out.contains("upkeep_"), "the metrics answered: {out}");
@@ -202,20 +218,17 @@ fn the_readme_curls_answer_against_a_running_demo() {
     // engine's events must read forwards.
     let worked = ["en_route", "on_site", "resolved", "closed", "cancelled"];
     let deadline = Instant::now() + Duration::from_secs(120);
-    while !worked.iter().any(|s| has_ticket(api, s)) {
+    while !worked.iter().any(|s| has_ticket(&demo, s)) {
         assert!(Instant::now() < deadline, "the field team worked no ticket within 120 s");
         std::thread::sleep(Duration::from_millis(500));
     }
-    assert_histories_in_time_order(api);
+    assert_histories_in_time_order(&demo);
 }
 
 /// Every ticket's history reads forwards: the engine's events and the
 /// simulated field team's are on one clock.
-fn assert_histories_in_time_order(api: u16) {
-    let get = |path: &str| -> serde_json::Value {
-        let out = Command::new("curl").args(["-sf", &format!("http://127.0.0.1:{api}{path}")]).output().unwrap();
-        serde_json::from_slice(&out.stdout).unwrap()
-    };
+fn assert_histories_in_time_order(demo: &Demo) {
+    let get = |path: &str| demo.get(path).unwrap_or_else(|| panic!("{path} answered"));
     let page = get("/api/v1/tickets?limit=100");
     let ids: Vec<&str> = page["items"].as_array().unwrap().iter().filter_map(|t| t["id"].as_str()).collect();
     assert!(!ids.is_empty());

@@ -35,8 +35,7 @@ async fn a_token_is_stored_as_its_hash_and_stops_working_when_revoked() {
     assert!(issued.token.starts_with("upk_") && issued.token.len() == 4 + 64, "{}", issued.token);
     assert_eq!(store.principal(&issued.token).await.unwrap(), Some(p.clone()));
     assert_eq!(store.principal("upk_nope").await.unwrap(), None);
-    let stored: Vec<String> =
-        sqlx::query_scalar("SELECT hash FROM api_tokens").fetch_all(&db.pool).await.unwrap();
+    let stored: Vec<String> = sqlx::query_scalar("SELECT hash FROM api_tokens").fetch_all(&db.pool).await.unwrap();
     assert!(!stored[0].contains(&issued.token[4..]), "the secret itself is not stored");
     assert_eq!(store.live().await.unwrap(), 1);
     assert!(store.revoke(&issued.record.id, 2_000).await.unwrap());

@@ -1,7 +1,7 @@
 //! Fleet registry endpoints: assets (with their service history), engineers
 //! and depots (with live stock).
 
-use super::extract::{PageQuery, Page, Path, Query};
+use super::extract::{Page, PageQuery, Path, Query};
 use super::tickets::{sees, view};
 use super::{ApiError, Reads};
 use crate::access::Principal;
@@ -42,7 +42,11 @@ pub async fn assets(
 
 /// The asset record plus the tickets upkeep opened for it that the caller
 /// may see; another customer's unit answers as unknown.
-pub async fn asset(State(s): State<Reads>, p: Principal, Path(id): Path<String>) -> Result<axum::Json<Value>, ApiError> {
+pub async fn asset(
+    State(s): State<Reads>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> Result<axum::Json<Value>, ApiError> {
     let asset = s.fleet.asset(&id).filter(|a| p.customer().is_none_or(|c| a.customer == c));
     let asset = asset.ok_or_else(|| ApiError::not_found("asset", &id))?;
     let filter = TicketFilter { asset: Some(AssetId::new(&id)), limit: 1000, ..TicketFilter::default() };

@@ -15,12 +15,12 @@ mod tickets;
 pub use config::ApiConfig;
 pub use error::ApiError;
 
+use crate::access::{Access, Action, AuditStore, TokenStore};
 use crate::decode::DeadLetterStore;
 use crate::dispatch::{PositionStore, StockStore};
 use crate::fleet::Fleet;
 use crate::telemetry::Metrics;
 use crate::tickets::{DeadFindingStore, TicketReader, TicketStore};
-use crate::access::{Access, Action, AuditStore, TokenStore};
 use axum::extract::Request;
 use axum::http::Method;
 use axum::middleware::{self, Next};
@@ -114,7 +114,12 @@ pub fn routes() -> Vec<Route> {
     use Action::*;
     macro_rules! r {
         ($method:ident, $path:literal, $access:expr, $handler:expr) => {
-            Route { method: Method::$method, path: $path, access: $access, handler: on(MethodFilter::$method, $handler) }
+            Route {
+                method: Method::$method,
+                path: $path,
+                access: $access,
+                handler: on(MethodFilter::$method, $handler),
+            }
         };
     }
     vec![
@@ -158,10 +163,7 @@ pub fn app(state: AppState) -> Router {
         let check = middleware::from_fn(move |req: Request, next: Next| auth::authorize(access, req, next));
         router = router.route(route.path, route.handler.route_layer(check));
     }
-    router
-        .fallback(ops::not_found)
-        .layer(middleware::from_fn_with_state(state.clone(), auth::gate))
-        .with_state(state)
+    router.fallback(ops::not_found).layer(middleware::from_fn_with_state(state.clone(), auth::gate)).with_state(state)
 }
 
 /// Serves the API until `shutdown` is set.

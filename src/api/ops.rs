@@ -1,7 +1,7 @@
 //! Operations endpoints: liveness and readiness, Prometheus metrics, the
 //! OpenAPI document, dead letters and dead findings.
 
-use super::extract::{PageQuery, Page, Query};
+use super::extract::{Page, PageQuery, Query};
 use super::{ApiError, Reads, CONSOLE, OPENAPI};
 use crate::decode::DeadLetterReason;
 use axum::extract::State;

@@ -73,7 +73,11 @@ pub async fn run(
     let running = app::start_on(&config, Arc::clone(&fleet), rules, clock.clone()).await?;
     println!("upkeep demo: embedded broker on 127.0.0.1:{port}, database {}", config.database.url);
     let tokens = tokens::issue(&running.db.tokens(), &fleet, &opts.data_dir).await?;
-    println!("API and console on http://{}; sign in with a token (also in {}):", running.api_addr, opts.data_dir.join("tokens.env").display());
+    println!(
+        "API and console on http://{}; sign in with a token (also in {}):",
+        running.api_addr,
+        opts.data_dir.join("tokens.env").display()
+    );
     for line in tokens {
         println!("{line}");
     }

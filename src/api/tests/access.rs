@@ -3,8 +3,8 @@
 //! tickets and units, identity-made actors, tokens and the audit log.
 
 use super::*;
-use axum::http::Method;
 use crate::access::Access;
+use axum::http::Method;
 use std::fmt::Write;
 
 /// A route's path with its parameters filled in.
@@ -207,7 +207,10 @@ async fn every_write_is_audited_with_who_what_and_the_outcome() {
         .unwrap()
         .iter()
         .map(|e| {
-            assert_eq!((e["route"].as_str(), e["object"].as_str()), (Some("/api/v1/tickets/{id}/transition"), Some(uri.as_str())));
+            assert_eq!(
+                (e["route"].as_str(), e["object"].as_str()),
+                (Some("/api/v1/tickets/{id}/transition"), Some(uri.as_str()))
+            );
             (e["principal"].clone(), e["role"].clone(), e["status"].clone())
         })
         .collect();

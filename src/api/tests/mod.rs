@@ -149,9 +149,7 @@ async fn a_ticket_walks_its_lifecycle_and_every_step_is_an_event() {
     let id = open_ticket(&h).await;
     let engineer = h.state.fleet.engineers()[0].id.to_string();
     let path = format!("/api/v1/tickets/{id}");
-    let (s, t) =
-        call(&h, "POST", &format!("{path}/reassign"), Some(json!({"engineer_id": engineer})))
-            .await;
+    let (s, t) = call(&h, "POST", &format!("{path}/reassign"), Some(json!({"engineer_id": engineer}))).await;
     assert_eq!((s, t["state"].as_str()), (StatusCode::OK, Some("assigned")));
     let note = t["assignment_note"].as_str().unwrap();
     assert!(note.contains("manual assignment by test supervisor") && note.contains("min travel"), "{note}");
@@ -161,8 +159,7 @@ async fn a_ticket_walks_its_lifecycle_and_every_step_is_an_event() {
         assert_eq!((s, t["state"].as_str()), (StatusCode::OK, Some(to)), "{t}");
     }
     // Resolving takes the service report.
-    let (s, body) =
-        call(&h, "POST", &format!("{path}/transition"), Some(json!({"to": "resolved"}))).await;
+    let (s, body) = call(&h, "POST", &format!("{path}/transition"), Some(json!({"to": "resolved"}))).await;
     assert_eq!((s, body["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("report_required")));
     let incomplete = json!({"cause": "", "fix": "x", "first_time_fix": true, "repaired_at": 1});
     let (s, body) = call(&h, "POST", &format!("{path}/report"), Some(incomplete)).await;
@@ -200,9 +197,7 @@ async fn a_ticket_walks_its_lifecycle_and_every_step_is_an_event() {
 async fn an_invalid_transition_is_a_409_and_changes_nothing() {
     let h = harness().await;
     let id = open_ticket(&h).await;
-    let (s, body) =
-        call(&h, "POST", &format!("/api/v1/tickets/{id}/transition"), Some(json!({"to": "on_site"})))
-            .await;
+    let (s, body) = call(&h, "POST", &format!("/api/v1/tickets/{id}/transition"), Some(json!({"to": "on_site"}))).await;
     assert_eq!((s, body["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("invalid_transition")));
     let (_, t) = call(&h, "GET", &format!("/api/v1/tickets/{id}"), None).await;
     assert_eq!(t["state"], "open");
@@ -215,13 +210,8 @@ async fn malformed_bodies_and_unknown_engineers_are_rejected() {
     let (s, body) =
         call(&h, "POST", &format!("/api/v1/tickets/{id}/transition"), Some(json!({"note": "no target"}))).await;
     assert_eq!((s, body["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_body")));
-    let (s, _) = call(
-        &h,
-        "POST",
-        &format!("/api/v1/tickets/{id}/reassign"),
-        Some(json!({"engineer_id": "ENG-999"})),
-    )
-    .await;
+    let (s, _) =
+        call(&h, "POST", &format!("/api/v1/tickets/{id}/reassign"), Some(json!({"engineer_id": "ENG-999"}))).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     let long = json!({"to": "cancelled", "note": "x".repeat(4001)});
     let (s, _) = call(&h, "POST", &format!("/api/v1/tickets/{id}/transition"), Some(long)).await;
@@ -309,7 +299,13 @@ async fn the_openapi_document_lists_every_route() {
         let documented: Vec<&str> =
             op["x-roles"].as_array().map_or(vec![], |r| r.iter().filter_map(Value::as_str).collect());
         assert_eq!(documented, roles, "x-roles of {} {}", route.method, route.path);
-        assert_eq!(op["security"] == json!([]), route.access == Access::Public, "security of {} {}", route.method, route.path);
+        assert_eq!(
+            op["security"] == json!([]),
+            route.access == Access::Public,
+            "security of {} {}",
+            route.method,
+            route.path
+        );
     }
 }
 
@@ -466,8 +462,7 @@ async fn an_engineer_who_drops_out_loses_their_tickets_to_a_replan_and_can_come_
     let sick = h.state.fleet.engineers()[0].id.to_string();
     call(&h, "POST", &format!("/api/v1/tickets/{id}/reassign"), Some(json!({"engineer_id": sick}))).await;
     let uri = format!("/api/v1/engineers/{sick}/unavailable");
-    let (status, _) =
-        call(&h, "POST", &uri, Some(json!({"reason": "x", "until": "2020-01-01T00:00:00Z"}))).await;
+    let (status, _) = call(&h, "POST", &uri, Some(json!({"reason": "x", "until": "2020-01-01T00:00:00Z"}))).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "a past return date");
     let (status, body) = call(&h, "POST", &uri, Some(json!({"reason": "off sick"}))).await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -476,11 +471,9 @@ async fn an_engineer_who_drops_out_loses_their_tickets_to_a_replan_and_can_come_
     assert_ne!(t["engineer_id"].as_str(), Some(sick.as_str()), "{t}");
     assert!(t["events"].as_array().unwrap().iter().any(|e| e["kind"] == "withdrawn"));
 
-    let (status, body) =
-        call(&h, "POST", &format!("/api/v1/engineers/{sick}/available"), Some(json!({}))).await;
+    let (status, body) = call(&h, "POST", &format!("/api/v1/engineers/{sick}/available"), Some(json!({}))).await;
     assert_eq!((status, body["was_absent"].as_bool()), (StatusCode::OK, Some(true)));
-    let (status, _) =
-        call(&h, "POST", "/api/v1/engineers/E-none/unavailable", Some(json!({"reason": "x"}))).await;
+    let (status, _) = call(&h, "POST", "/api/v1/engineers/E-none/unavailable", Some(json!({"reason": "x"}))).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, body) = call(&h, "POST", "/api/v1/replan", Some(json!({}))).await;
     assert_eq!((status, body["replan"]["considered"].as_u64()), (StatusCode::OK, Some(1)), "{body}");
