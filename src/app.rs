@@ -201,7 +201,7 @@ pub async fn start_on(
     };
     let storm = StormConfig { tickets: config.dispatch.replan_storm, window: config.dispatch.replan_window };
     let escalator = Escalator::new(Arc::clone(&redispatch), config.escalation.clone(), storm);
-    let state = AppState::new(&db, fleet, dispatcher, redispatch, Arc::clone(&metrics));
+    let state = AppState::new(&config.api, &db, fleet, dispatcher, redispatch, Arc::clone(&metrics));
     let api_stop = stop.clone();
     let timer_stop = stop.clone();
     // The connection outlives the service so its last acks still go out.

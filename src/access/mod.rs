@@ -4,10 +4,12 @@
 //! CLI issues and revokes tokens.
 
 mod audit;
+mod limit;
 mod policy;
 mod tokens;
 
 pub use audit::{AuditEntry, AuditStore};
+pub use limit::RateLimit;
 pub use policy::{Access, Action};
 pub use tokens::{IssuedToken, TokenRecord, TokenStore};
 

@@ -7,13 +7,16 @@ use super::{ApiError, AppState};
 use crate::access::{Access, AuditEntry, Principal};
 use crate::model::now_ms;
 use crate::tickets::Actor;
-use axum::extract::{FromRequestParts, MatchedPath, Request, State};
+use axum::extract::{ConnectInfo, FromRequestParts, MatchedPath, Request, State};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap, Method};
+use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
 
-/// Identifies the caller, runs the request, and audits it when it writes.
+/// Identifies the caller, holds back one over its rate limits, runs the
+/// request, and audits it when it writes.
 pub async fn gate(State(s): State<AppState>, mut req: Request, next: Next) -> Response {
     let writes = !matches!(*req.method(), Method::GET | Method::HEAD);
     let entry = writes.then(|| AuditEntry {
@@ -25,18 +28,53 @@ pub async fn gate(State(s): State<AppState>, mut req: Request, next: Next) -> Re
         object: req.uri().path().to_owned(),
         status: 0,
     });
-    let response = match identify(&s, req.headers()).await {
-        Ok(principal) => {
-            if let Some(p) = principal {
-                req.extensions_mut().insert(p);
-            }
-            let principal = req.extensions().get::<Principal>().cloned();
-            let response = next.run(req).await;
-            return audit(&s, entry, principal, response).await;
-        }
-        Err(e) => e.into_response(),
+    let address = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
+    let admitted = admit(&s, &mut req, address.as_deref(), writes).await;
+    let principal = req.extensions().get::<Principal>().cloned();
+    let response = match admitted {
+        Ok(()) => next.run(req).await,
+        Err(refused) => refused,
     };
-    audit(&s, entry, None, response).await
+    audit(&s, entry, principal, response).await
+}
+
+/// Identifies the caller within the rate limits: an address that presented
+/// too many bad tokens waits before its next one is even looked at; writes
+/// count against the principal and the address.
+async fn admit(s: &AppState, req: &mut Request, address: Option<&str>, writes: bool) -> Result<(), Response> {
+    let now = Instant::now();
+    if let Some(a) = address {
+        s.limits.failed_auth.check(a, now).map_err(too_many)?;
+    }
+    match identify(s, req.headers()).await {
+        Ok(Some(p)) => {
+            req.extensions_mut().insert(p);
+        }
+        Ok(None) => {}
+        Err(e) => {
+            if let Some(a) = address.filter(|_| e.status == StatusCode::UNAUTHORIZED) {
+                let _ = s.limits.failed_auth.take(a, now);
+            }
+            return Err(e.into_response());
+        }
+    }
+    if writes {
+        let who = req.extensions().get::<Principal>().map(|p| format!("p:{}:{}", p.role, p.name));
+        for key in who.into_iter().chain(address.map(|a| format!("a:{a}"))) {
+            s.limits.writes.take(&key, now).map_err(too_many)?;
+        }
+    }
+    Ok(())
+}
+
+/// 429 with the seconds until a request is allowed again.
+fn too_many(wait: Duration) -> Response {
+    let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
+    let mut r =
+        ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", format!("too many requests: retry in {secs} s"))
+            .into_response();
+    r.headers_mut().insert(header::RETRY_AFTER, secs.into());
+    r
 }
 
 /// The principal a request's bearer token stands for; none without a token.

@@ -7,10 +7,19 @@ use serde::{Deserialize, Serialize};
 pub struct ApiConfig {
     /// The address the HTTP API binds.
     pub listen: std::net::SocketAddr,
+    /// Writes a minute per principal and per client address, all at once at most.
+    pub writes_per_minute: u32,
+    /// Refused tokens a minute per client address; beyond, the address is
+    /// refused (429) before its token is even looked at.
+    pub failed_auth_per_minute: u32,
 }
 
 impl Default for ApiConfig {
     fn default() -> Self {
-        ApiConfig { listen: std::net::SocketAddr::from(([127, 0, 0, 1], 8080)) }
+        ApiConfig {
+            listen: std::net::SocketAddr::from(([127, 0, 0, 1], 8080)),
+            writes_per_minute: 120,
+            failed_auth_per_minute: 10,
+        }
     }
 }

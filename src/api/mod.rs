@@ -15,7 +15,7 @@ mod tickets;
 pub use config::ApiConfig;
 pub use error::ApiError;
 
-use crate::access::{Access, Action, AuditStore, TokenStore};
+use crate::access::{Access, Action, AuditStore, RateLimit, TokenStore};
 use crate::decode::DeadLetterStore;
 use crate::dispatch::{PositionStore, StockStore};
 use crate::fleet::Fleet;
@@ -57,6 +57,7 @@ pub struct AppState {
     pub positions: PositionStore,
     /// Whom a bearer token stands for; issued and revoked by admins.
     pub tokens: TokenStore,
+    pub limits: Arc<Limits>,
     /// Declines, drop-outs and re-plans.
     pub redispatch: Arc<crate::tickets::redispatch::Redispatch>,
 }
@@ -75,9 +76,28 @@ impl axum::extract::FromRef<AppState> for Reads {
     }
 }
 
+/// The API's rate limits.
+#[derive(Debug)]
+pub struct Limits {
+    /// Writes, per principal (`p:` keys) and per client address (`a:` keys).
+    pub writes: RateLimit,
+    /// Refused tokens per client address.
+    pub failed_auth: RateLimit,
+}
+
+impl Limits {
+    pub fn new(config: &ApiConfig) -> Limits {
+        Limits {
+            writes: RateLimit::per_minute(config.writes_per_minute),
+            failed_auth: RateLimit::per_minute(config.failed_auth_per_minute),
+        }
+    }
+}
+
 impl AppState {
     /// The API's stores from the connection, beside the engine's shared parts.
     pub fn new(
+        config: &ApiConfig,
         db: &crate::db::Db,
         fleet: Arc<Fleet>,
         dispatcher: Arc<crate::dispatch::Dispatcher>,
@@ -95,7 +115,8 @@ impl AppState {
             metrics,
             audit: db.audit(),
         };
-        AppState { reads, tickets: db.tickets(), positions: db.positions(), tokens: db.tokens(), redispatch }
+        let limits = Arc::new(Limits::new(config));
+        AppState { reads, tickets: db.tickets(), positions: db.positions(), tokens: db.tokens(), limits, redispatch }
     }
 }
 
@@ -172,7 +193,8 @@ pub async fn serve(
     state: AppState,
     mut shutdown: crate::shutdown::Shutdown,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state)).with_graceful_shutdown(async move { shutdown.wait().await }).await
+    let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(async move { shutdown.wait().await }).await
 }
 
 #[cfg(test)]

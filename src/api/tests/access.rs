@@ -4,6 +4,7 @@
 
 use super::*;
 use crate::access::Access;
+use crate::api::{ApiConfig, Limits};
 use axum::http::Method;
 use std::fmt::Write;
 
@@ -223,4 +224,51 @@ async fn every_write_is_audited_with_who_what_and_the_outcome() {
         assert!(seen.contains(&expected), "{expected:?} in {seen:?}");
     }
     assert!(!log.to_string().contains("upk_"), "no token reaches the log");
+}
+
+/// A call from `address` with `token`.
+async fn from(h: &Harness, address: [u8; 4], token: &str, method: &str, uri: &str) -> axum::response::Response {
+    let mut req = Request::builder().method(method).uri(uri).header("content-type", "application/json");
+    req = req.header("authorization", format!("Bearer {token}"));
+    let body = if method == "GET" { Body::empty() } else { Body::from(json!({"to": "cancelled"}).to_string()) };
+    let mut req = req.body(body).unwrap();
+    req.extensions_mut().insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((address, 40_000))));
+    app(h.state.clone()).oneshot(req).await.unwrap()
+}
+
+#[tokio::test]
+async fn writes_and_bad_tokens_are_rate_limited_with_a_time_to_come_back() {
+    let mut h = harness().await;
+    let config = ApiConfig { writes_per_minute: 3, failed_auth_per_minute: 2, ..Default::default() };
+    h.state.limits = Arc::new(Limits::new(&config));
+    let id = open_ticket(&h).await;
+    let uri = format!("/api/v1/tickets/{id}/transition");
+    let supervisor = h.tokens[&Role::Supervisor].clone();
+    let mut seen = Vec::new();
+    for _ in 0..4 {
+        seen.push(from(&h, [10, 0, 0, 1], &supervisor, "POST", &uri).await);
+    }
+    let last = seen.pop().unwrap();
+    assert!(seen.iter().all(|r| r.status() != StatusCode::TOO_MANY_REQUESTS));
+    assert_eq!(last.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(last.headers()["retry-after"], "20", "one write comes back every 20 s");
+    let dispatcher = h.tokens[&Role::Dispatcher].clone();
+    let other = from(&h, [10, 0, 0, 1], &dispatcher, "POST", &uri).await;
+    assert_eq!(other.status(), StatusCode::TOO_MANY_REQUESTS, "the address is over its limit too");
+    let elsewhere = from(&h, [10, 0, 0, 2], &dispatcher, "POST", &uri).await;
+    assert_ne!(elsewhere.status(), StatusCode::TOO_MANY_REQUESTS, "another principal from another address");
+    assert_eq!(
+        from(&h, [10, 0, 0, 1], &supervisor, "GET", "/api/v1/tickets").await.status(),
+        StatusCode::OK,
+        "reads are not writes"
+    );
+
+    for _ in 0..2 {
+        let r = from(&h, [10, 0, 0, 9], "upk_guess", "GET", "/api/v1/tickets").await;
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    }
+    let r = from(&h, [10, 0, 0, 9], &supervisor, "GET", "/api/v1/tickets").await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS, "after two bad tokens even a good one waits");
+    assert!(r.headers().contains_key("retry-after"));
+    assert_eq!(from(&h, [10, 0, 0, 8], &supervisor, "GET", "/api/v1/tickets").await.status(), StatusCode::OK);
 }

@@ -45,7 +45,11 @@ async fn harness() -> Harness {
         let p = crate::access::Principal::new(&format!("test {role}"), role, engineer, customer).unwrap();
         tokens.insert(role, db.tokens().issue(&p, 0).await.unwrap().token);
     }
-    Harness { state: AppState::new(&db, fleet, dispatcher, redispatch, metrics), tokens, _dir: dir }
+    Harness {
+        state: AppState::new(&Default::default(), &db, fleet, dispatcher, redispatch, metrics),
+        tokens,
+        _dir: dir,
+    }
 }
 
 /// A call as a supervisor, who may do everything on tickets.
