@@ -204,6 +204,7 @@ pub async fn start_on(
     let state = AppState::new(&config.api, &db, fleet, dispatcher, redispatch, Arc::clone(&metrics));
     let api_stop = stop.clone();
     let timer_stop = stop.clone();
+    let privacy_stop = stop.clone();
     // The connection outlives the service so its last acks still go out.
     let (service_done, connection_stop) = shutdown::channel();
     let tasks = vec![
@@ -214,6 +215,7 @@ pub async fn start_on(
             service_done.fire();
         }),
         tokio::spawn(escalator.run(clock, timer_stop)),
+        tokio::spawn(crate::access::privacy::run(db.positions(), config.privacy.clone(), privacy_stop)),
         tokio::spawn(async move {
             if let Err(e) = api::serve(listener, state, api_stop).await {
                 tracing::error!(error = %e, "API server failed");

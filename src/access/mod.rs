@@ -6,11 +6,13 @@
 mod audit;
 mod limit;
 mod policy;
+pub mod privacy;
 mod tokens;
 
 pub use audit::{AuditEntry, AuditStore};
 pub use limit::RateLimit;
 pub use policy::{Access, Action};
+pub use privacy::PrivacyConfig;
 pub use tokens::{IssuedToken, TokenRecord, TokenStore};
 
 use crate::fleet::Fleet;

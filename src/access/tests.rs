@@ -44,3 +44,20 @@ async fn a_token_is_stored_as_its_hash_and_stops_working_when_revoked() {
     assert_eq!(store.live().await.unwrap(), 0);
     assert_eq!(store.list().await.unwrap()[0].revoked_at, Some(2_000));
 }
+
+#[tokio::test]
+async fn positions_past_their_retention_are_purged_and_fresher_ones_kept() {
+    let (db, _dir) = crate::db::temp_sqlite().await;
+    let store = db.positions();
+    let day = 86_400_000;
+    let now = 100 * day;
+    let here = crate::model::GeoPoint { lat: 48.1, lon: 11.6 };
+    store.set_position(&EngineerId::new("ENG-OLD"), now - 31 * day, here).await.unwrap();
+    store.set_position(&EngineerId::new("ENG-NEW"), now - 29 * day, here).await.unwrap();
+    let config = PrivacyConfig::default();
+    assert_eq!(privacy::purge(&store, &config, now).await.unwrap(), 1);
+    let kept: Vec<String> =
+        store.engineer_positions(0).await.unwrap().into_iter().map(|(e, ..)| e.to_string()).collect();
+    assert_eq!(kept, ["ENG-NEW"]);
+    assert_eq!(privacy::purge(&store, &config, now).await.unwrap(), 0, "a second purge finds nothing");
+}

@@ -51,6 +51,7 @@ pub struct Config {
     pub quote: QuoteConfig,
     pub escalation: EscalationConfig,
     pub influx: InfluxConfig,
+    pub privacy: crate::access::PrivacyConfig,
 }
 
 impl Config {

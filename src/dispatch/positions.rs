@@ -122,6 +122,12 @@ impl PositionStore {
         Ok(changed > 0)
     }
 
+    /// Deletes the positions taken before `before` (personal data past its retention).
+    pub async fn purge_before(&self, before: EpochMs) -> Result<u64, crate::db::DbError> {
+        let done = sqlx::query("DELETE FROM engineer_positions WHERE at < $1").bind(before).execute(&self.pool).await?;
+        Ok(done.rows_affected())
+    }
+
     /// Every position reported at or after `since`, to restore the dispatcher's at start.
     pub async fn engineer_positions(
         &self,
