@@ -71,6 +71,14 @@ enum Command {
         #[command(subcommand)]
         command: TokensCommand,
     },
+    /// Console users (name and password): add, list, change a password, disable.
+    Users {
+        /// Config file naming the database and fleet (default: upkeep.toml when present).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        #[command(subcommand)]
+        command: UsersCommand,
+    },
     /// Detection and dispatch quality: runs the `upkeep-eval` binary installed beside this one.
     #[command(disable_help_flag = true)]
     Eval {
@@ -101,6 +109,27 @@ enum TokensCommand {
     List,
     /// Revoke a token by its id (`TOK-...`).
     Revoke { id: String },
+}
+
+#[derive(Subcommand)]
+enum UsersCommand {
+    /// A new user; the password is read from standard input (one line).
+    Add {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        role: Role,
+        #[arg(long)]
+        engineer: Option<String>,
+        #[arg(long)]
+        customer: Option<String>,
+    },
+    /// Every user (never a password hash).
+    List,
+    /// A new password from standard input; the user's sessions end.
+    Passwd { name: String },
+    /// The user can no longer sign in; their sessions end.
+    Disable { name: String },
 }
 
 #[derive(Subcommand)]
@@ -175,6 +204,7 @@ async fn command(command: Command) -> Result<()> {
         Command::GenerateConfig => print!("{DEFAULT_TOML}"),
         Command::Eval { args } => eval(args)?,
         Command::Tokens { config, command } => tokens(&load_config(config.as_deref())?, command).await?,
+        Command::Users { config, command } => users(&load_config(config.as_deref())?, command).await?,
         Command::Rules { command: RulesCommand::Check { dir } } => {
             let dir = dir.unwrap_or_else(|| PathBuf::from("rules"));
             let set = rules(&dir)?;
@@ -297,17 +327,69 @@ fn load_config(path: Option<&Path>) -> Result<Config> {
     Ok(Config::load(file)?)
 }
 
+async fn database(config: &Config) -> Result<upkeep::db::Db> {
+    let url = &config.database.url;
+    upkeep::db::Db::connect(url, 1).await.with_context(|| format!("database {}", url.redacted()))
+}
+
+/// A principal whose engineer or customer exists in the configured fleet.
+fn principal(
+    config: &Config,
+    name: &str,
+    role: Role,
+    engineer: Option<String>,
+    customer: Option<String>,
+) -> Result<Principal> {
+    let p = Principal::new(name, role, engineer.map(upkeep::model::EngineerId::new), customer)?;
+    p.check_against(&Fleet::load(&config.fleet.path)?)?;
+    Ok(p)
+}
+
+/// One line of standard input: a password, never an argument (which `ps` shows).
+fn password_from_stdin() -> Result<String> {
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).context("reading the password from standard input")?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+async fn users(config: &Config, command: UsersCommand) -> Result<()> {
+    let store = database(config).await?.users();
+    let now = upkeep::model::now_ms();
+    match command {
+        UsersCommand::Add { name, role, engineer, customer } => {
+            let p = principal(config, &name, role, engineer, customer)?;
+            store.add(&p, &password_from_stdin()?, now).await?;
+            println!("added {} ({})", p.name, p.role);
+        }
+        UsersCommand::List => {
+            for u in store.list().await? {
+                let whom = u.engineer_id.map(|e| e.to_string()).or(u.customer).unwrap_or_default();
+                let state = if u.disabled_at.is_some() { "disabled" } else { "active" };
+                println!("{}\t{}\t{whom}\t{state}", u.name, u.role);
+            }
+        }
+        UsersCommand::Passwd { name } => {
+            if !store.set_password(&name, &password_from_stdin()?).await? {
+                bail!("no user {name}");
+            }
+            println!("password of {name} changed; their sessions ended");
+        }
+        UsersCommand::Disable { name } => {
+            if !store.disable(&name, now).await? {
+                bail!("no active user {name}");
+            }
+            println!("disabled {name}; their sessions ended");
+        }
+    }
+    Ok(())
+}
+
 async fn tokens(config: &Config, command: TokensCommand) -> Result<()> {
-    let db = upkeep::db::Db::connect(&config.database.url, 1)
-        .await
-        .with_context(|| format!("database {}", config.database.url.redacted()))?;
-    let store = db.tokens();
+    let store = database(config).await?.tokens();
     let now = upkeep::model::now_ms();
     match command {
         TokensCommand::Issue { name, role, engineer, customer } => {
-            let p = Principal::new(&name, role, engineer.map(upkeep::model::EngineerId::new), customer)?;
-            let fleet = Fleet::load(&config.fleet.path)?;
-            p.check_against(&fleet)?;
+            let p = principal(config, &name, role, engineer, customer)?;
             let issued = store.issue(&p, now).await?;
             eprintln!("issued {} to {} ({}); the token is shown this once:", issued.record.id, p.name, p.role);
             println!("{}", issued.token);

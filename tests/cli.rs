@@ -10,8 +10,23 @@ fn upkeep(args: &[&str], dir: &Path) -> (bool, String) {
 }
 
 fn upkeep_with(args: &[&str], dir: &Path, env: &[(&str, &str)]) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_upkeep")).args(args).envs(env.iter().copied()).current_dir(dir).output();
-    let out = out.unwrap();
+    upkeep_fed(args, dir, env, "")
+}
+
+/// `upkeep` with `input` on its standard input.
+fn upkeep_fed(args: &[&str], dir: &Path, env: &[(&str, &str)], input: &str) -> (bool, String) {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_upkeep"))
+        .args(args)
+        .envs(env.iter().copied())
+        .current_dir(dir)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
     (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
 }
 
@@ -86,6 +101,18 @@ fn tokens_are_issued_listed_and_revoked_and_run_will_not_listen_beyond_loopback_
     assert!(upkeep_with(&["tokens", "revoke", &id], dir.path(), &env).0);
     let (ok, out) = upkeep_with(&["tokens", "revoke", &id], dir.path(), &env);
     assert!(!ok && out.contains(&format!("no live token {id}")), "{out}");
+
+    let add = ["users", "add", "--name", "ann", "--role", "dispatcher"];
+    let (ok, out) = upkeep_fed(&add, dir.path(), &env, "short\n");
+    assert!(!ok && out.contains("at least 12 characters"), "{out}");
+    let (ok, out) = upkeep_fed(&add, dir.path(), &env, "correct horse battery\n");
+    assert!(ok, "{out}");
+    let (_, list) = upkeep_with(&["users", "list"], dir.path(), &env);
+    assert!(list.contains("ann\tdispatcher\t\tactive") && !list.contains("argon2"), "{list}");
+    assert!(upkeep_fed(&["users", "passwd", "ann"], dir.path(), &env, "another long password\n").0);
+    assert!(upkeep_with(&["users", "disable", "ann"], dir.path(), &env).0);
+    let (_, list) = upkeep_with(&["users", "list"], dir.path(), &env);
+    assert!(list.contains("disabled"), "{list}");
 }
 
 /// A scratch directory beside the build, so a hard link to the engine works.

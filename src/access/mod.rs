@@ -7,13 +7,16 @@ mod audit;
 mod limit;
 mod policy;
 pub mod privacy;
+mod secret;
 mod tokens;
+mod users;
 
 pub use audit::{AuditEntry, AuditStore};
 pub use limit::RateLimit;
 pub use policy::{Access, Action};
 pub use privacy::PrivacyConfig;
 pub use tokens::{IssuedToken, TokenRecord, TokenStore};
+pub use users::{Session, UserRecord, UserStore};
 
 use crate::fleet::Fleet;
 use crate::model::EngineerId;

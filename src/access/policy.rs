@@ -74,6 +74,8 @@ pub enum Access {
     /// Anyone: the liveness and readiness probes, the console's page, the
     /// OpenAPI document, and a customer's progress page (its code is the key).
     Public,
+    /// Any principal, whatever the role (their own session).
+    Signed,
     /// A principal whose role the table allows.
     Requires(Action),
 }

@@ -61,3 +61,39 @@ async fn positions_past_their_retention_are_purged_and_fresher_ones_kept() {
     assert_eq!(kept, ["ENG-NEW"]);
     assert_eq!(privacy::purge(&store, &config, now).await.unwrap(), 0, "a second purge finds nothing");
 }
+
+#[tokio::test]
+async fn a_user_signs_in_with_their_password_and_the_session_ends_when_it_should() {
+    let (db, _dir) = crate::db::temp_sqlite().await;
+    let users = db.users();
+    let ann = Principal::new("ann", Role::Dispatcher, None, None).unwrap();
+    assert!(users.add(&ann, "short", 0).await.is_err(), "passwords have 12 characters at least");
+    users.add(&ann, "correct horse battery", 0).await.unwrap();
+    assert!(users.add(&ann, "another long password", 0).await.is_err(), "names are unique");
+    let stored: String = sqlx::query_scalar("SELECT password_hash FROM users").fetch_one(&db.pool).await.unwrap();
+    assert!(stored.starts_with("$argon2id$") && !stored.contains("correct horse"), "{stored}");
+
+    let hour = 3_600_000;
+    assert!(users.sign_in("ann", "wrong password!!", 0, hour).await.unwrap().is_none());
+    assert!(
+        users.sign_in("bob", "correct horse battery", 0, hour).await.unwrap().is_none(),
+        "unknown names fail alike"
+    );
+    let s = users.sign_in("ann", "correct horse battery", 0, hour).await.unwrap().expect("signed in");
+    assert_eq!(s.principal, ann);
+    let found = users.session(&s.secret, 10).await.unwrap().expect("a live session");
+    assert_eq!((found.principal, found.csrf), (ann.clone(), s.csrf.clone()));
+    assert!(users.session(&s.secret, hour + 1).await.unwrap().is_none(), "sessions expire");
+    assert!(users.session("not-a-session", 10).await.unwrap().is_none());
+    users.sign_out(&s.secret).await.unwrap();
+    assert!(users.session(&s.secret, 10).await.unwrap().is_none(), "signed out");
+
+    let s = users.sign_in("ann", "correct horse battery", 0, hour).await.unwrap().unwrap();
+    assert!(users.set_password("ann", "a brand new password").await.unwrap());
+    assert!(users.session(&s.secret, 10).await.unwrap().is_none(), "a new password ends the sessions");
+    let s = users.sign_in("ann", "a brand new password", 0, hour).await.unwrap().unwrap();
+    assert!(users.disable("ann", 5).await.unwrap());
+    assert!(users.session(&s.secret, 10).await.unwrap().is_none(), "disabling ends the sessions");
+    assert!(users.sign_in("ann", "a brand new password", 10, hour).await.unwrap().is_none());
+    assert_eq!(users.list().await.unwrap()[0].disabled_at, Some(5));
+}

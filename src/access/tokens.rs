@@ -2,10 +2,10 @@
 //! their SHA-256, so the database never holds what a caller presents. A
 //! token's hash is its lookup key: checking one compares no secret bytes.
 
+use super::secret::{digest, random_hex};
 use super::{AccessError, Principal, Role};
 use crate::model::{EngineerId, EpochMs};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 crate::db::store!(
     /// API tokens: issue, list and revoke them, and find whom a presented one stands for.
@@ -41,9 +41,9 @@ const PREFIX: &str = "upk_";
 impl TokenStore {
     /// A new token for `p`.
     pub async fn issue(&self, p: &Principal, now: EpochMs) -> Result<IssuedToken, AccessError> {
-        let token = format!("{PREFIX}{}", hex(&rand::random::<[u8; 32]>()));
+        let token = format!("{PREFIX}{}", random_hex::<32>());
         let record = TokenRecord {
-            id: format!("TOK-{}", &hex(&rand::random::<[u8; 6]>())),
+            id: format!("TOK-{}", random_hex::<6>()),
             name: p.name.clone(),
             role: p.role,
             engineer_id: p.engineer().cloned(),
@@ -60,7 +60,7 @@ impl TokenStore {
         .bind(record.role.as_str())
         .bind(record.engineer_id.as_ref().map(|e| e.to_string()))
         .bind(&record.customer)
-        .bind(hash(&token))
+        .bind(digest(&token))
         .bind(now)
         .execute(&self.pool)
         .await?;
@@ -87,7 +87,7 @@ impl TokenStore {
     /// Whom a presented token stands for; `None` when unknown or revoked.
     pub async fn principal(&self, token: &str) -> Result<Option<Principal>, AccessError> {
         let sql = format!("SELECT {} FROM api_tokens WHERE hash = $1 AND revoked_at IS NULL", TokenRecord::columns());
-        let Some(row) = sqlx::query(&sql).bind(hash(token)).fetch_optional(&self.pool).await? else {
+        let Some(row) = sqlx::query(&sql).bind(digest(token)).fetch_optional(&self.pool).await? else {
             return Ok(None);
         };
         let r: TokenRecord = crate::db::from_row(&row)?;
@@ -102,12 +102,4 @@ impl TokenStore {
             .await?;
         Ok(n)
     }
-}
-
-fn hash(token: &str) -> String {
-    hex(&Sha256::digest(token.as_bytes()))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -1,10 +1,11 @@
-//! Who is calling and whether they may. `gate` turns the bearer token into a
-//! `Principal` (a request extension) and writes every write to the audit log,
-//! allowed or not; `authorize` checks a route's `Access` against the policy
-//! table. Objects (whose ticket, whose unit) are checked by the routes.
+//! Who is calling and whether they may. `gate` turns the bearer token or the
+//! console's session cookie into a `Principal` (a request extension), holds
+//! a session's writes to their CSRF token, and writes every write to the
+//! audit log, allowed or not; `authorize` checks a route's `Access` against
+//! the policy table. Objects (whose ticket, whose unit) are checked by the routes.
 
 use super::{ApiError, AppState};
-use crate::access::{Access, AuditEntry, Principal};
+use crate::access::{Access, AuditEntry, Principal, Session};
 use crate::model::now_ms;
 use crate::tickets::Actor;
 use axum::extract::{ConnectInfo, FromRequestParts, MatchedPath, Request, State};
@@ -28,7 +29,7 @@ pub async fn gate(State(s): State<AppState>, mut req: Request, next: Next) -> Re
         object: req.uri().path().to_owned(),
         status: 0,
     });
-    let address = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
+    let address = client_address(req.extensions());
     let admitted = admit(&s, &mut req, address.as_deref(), writes).await;
     let principal = req.extensions().get::<Principal>().cloned();
     let response = match admitted {
@@ -47,8 +48,9 @@ async fn admit(s: &AppState, req: &mut Request, address: Option<&str>, writes: b
         s.limits.failed_auth.check(a, now).map_err(too_many)?;
     }
     match identify(s, req.headers()).await {
-        Ok(Some(p)) => {
+        Ok(Some((p, credential))) => {
             req.extensions_mut().insert(p);
+            req.extensions_mut().insert(credential);
         }
         Ok(None) => {}
         Err(e) => {
@@ -59,6 +61,7 @@ async fn admit(s: &AppState, req: &mut Request, address: Option<&str>, writes: b
         }
     }
     if writes {
+        check_csrf(req)?;
         let who = req.extensions().get::<Principal>().map(|p| format!("p:{}:{}", p.role, p.name));
         for key in who.into_iter().chain(address.map(|a| format!("a:{a}"))) {
             s.limits.writes.take(&key, now).map_err(too_many)?;
@@ -67,26 +70,64 @@ async fn admit(s: &AppState, req: &mut Request, address: Option<&str>, writes: b
     Ok(())
 }
 
-/// 429 with the seconds until a request is allowed again.
 fn too_many(wait: Duration) -> Response {
-    let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
-    let mut r =
-        ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", format!("too many requests: retry in {secs} s"))
-            .into_response();
-    r.headers_mut().insert(header::RETRY_AFTER, secs.into());
-    r
+    ApiError::rate_limited(wait).into_response()
 }
 
-/// The principal a request's bearer token stands for; none without a token.
-async fn identify(s: &AppState, headers: &HeaderMap) -> Result<Option<Principal>, ApiError> {
-    let Some(value) = headers.get(header::AUTHORIZATION) else { return Ok(None) };
+/// How the caller proved who they are.
+#[derive(Debug, Clone)]
+pub enum Credential {
+    /// A bearer token: no cookie, so no cross-site request can carry it.
+    Token,
+    /// The console's session cookie, which a browser attaches to any
+    /// request: its writes must also carry the session's CSRF token.
+    Session(Session),
+}
+
+/// A session's write without its `X-CSRF-Token` is refused (signing in
+/// again needs none).
+fn check_csrf(req: &Request) -> Result<(), Response> {
+    let Some(Credential::Session(session)) = req.extensions().get::<Credential>() else { return Ok(()) };
+    let login = req.extensions().get::<MatchedPath>().is_some_and(|m| m.as_str() == super::session::LOGIN);
+    let sent = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok());
+    if login || sent == Some(session.csrf.as_str()) {
+        return Ok(());
+    }
+    Err(ApiError::forbidden("a write in a console session carries the session's X-CSRF-Token").into_response())
+}
+
+/// The client's IP address, when the server knows it (not in router tests).
+pub fn client_address(extensions: &axum::http::Extensions) -> Option<String> {
+    extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string())
+}
+
+/// The client's IP address as an extractor.
+pub struct ClientAddress(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddress(client_address(&parts.extensions)))
+    }
+}
+
+/// The principal a request's bearer token, or else its session cookie,
+/// stands for. A bad token is refused; a cookie whose session has ended
+/// leaves the caller anonymous (public pages still load).
+async fn identify(s: &AppState, headers: &HeaderMap) -> Result<Option<(Principal, Credential)>, ApiError> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        let Some(secret) = super::session::cookie(headers) else { return Ok(None) };
+        let session = s.users.session(secret, now_ms()).await?;
+        return Ok(session.map(|session| (session.principal.clone(), Credential::Session(session))));
+    };
     let token = value
         .to_str()
         .ok()
         .and_then(|v| v.strip_prefix("Bearer "))
         .ok_or_else(|| ApiError::unauthorized("the Authorization header must read `Bearer <token>`"))?;
     match s.tokens.principal(token.trim()).await? {
-        Some(p) => Ok(Some(p)),
+        Some(p) => Ok(Some((p, Credential::Token))),
         None => Err(ApiError::unauthorized("unknown or revoked token")),
     }
 }
@@ -108,9 +149,14 @@ async fn audit(s: &AppState, entry: Option<AuditEntry>, who: Option<Principal>, 
 /// A route's check: anyone for a public route, else a principal whose role
 /// the policy table allows (401 without one, 403 with the wrong role).
 pub async fn authorize(access: Access, req: Request, next: Next) -> Response {
+    if access == Access::Signed && req.extensions().get::<Principal>().is_none() {
+        return ApiError::unauthorized("this route needs a bearer token or a console session").into_response();
+    }
     if let Access::Requires(action) = access {
         match req.extensions().get::<Principal>() {
-            None => return ApiError::unauthorized("this route needs a bearer token").into_response(),
+            None => {
+                return ApiError::unauthorized("this route needs a bearer token or a console session").into_response()
+            }
             Some(p) if !p.may(action) => {
                 return ApiError::forbidden(format!("a {} may not {}", p.role, action.as_str().replace('_', " ")))
                     .into_response()

@@ -12,6 +12,8 @@ pub struct ApiConfig {
     /// Refused tokens a minute per client address; beyond, the address is
     /// refused (429) before its token is even looked at.
     pub failed_auth_per_minute: u32,
+    /// How long a console session lasts after signing in.
+    pub session_ttl: crate::model::Span,
 }
 
 impl Default for ApiConfig {
@@ -20,6 +22,7 @@ impl Default for ApiConfig {
             listen: std::net::SocketAddr::from(([127, 0, 0, 1], 8080)),
             writes_per_minute: 120,
             failed_auth_per_minute: 10,
+            session_ttl: crate::model::Span::from_hours(12),
         }
     }
 }

@@ -10,12 +10,13 @@ mod extract;
 mod fleet;
 mod ops;
 mod progress;
+mod session;
 mod tickets;
 
 pub use config::ApiConfig;
 pub use error::ApiError;
 
-use crate::access::{Access, Action, AuditStore, RateLimit, TokenStore};
+use crate::access::{Access, Action, AuditStore, RateLimit, TokenStore, UserStore};
 use crate::decode::DeadLetterStore;
 use crate::dispatch::{PositionStore, StockStore};
 use crate::fleet::Fleet;
@@ -57,6 +58,10 @@ pub struct AppState {
     pub positions: PositionStore,
     /// Whom a bearer token stands for; issued and revoked by admins.
     pub tokens: TokenStore,
+    /// Console users and their sessions.
+    pub users: UserStore,
+    /// How long a console session lasts.
+    pub session_ttl: crate::model::Span,
     pub limits: Arc<Limits>,
     /// Declines, drop-outs and re-plans.
     pub redispatch: Arc<crate::tickets::redispatch::Redispatch>,
@@ -116,7 +121,16 @@ impl AppState {
             audit: db.audit(),
         };
         let limits = Arc::new(Limits::new(config));
-        AppState { reads, tickets: db.tickets(), positions: db.positions(), tokens: db.tokens(), limits, redispatch }
+        AppState {
+            reads,
+            tickets: db.tickets(),
+            positions: db.positions(),
+            tokens: db.tokens(),
+            users: db.users(),
+            session_ttl: config.session_ttl,
+            limits,
+            redispatch,
+        }
     }
 }
 
@@ -131,7 +145,7 @@ pub struct Route {
 /// Every route with its policy: a route cannot be added without naming what
 /// it asks of the caller.
 pub fn routes() -> Vec<Route> {
-    use Access::{Public, Requires};
+    use Access::{Public, Requires, Signed};
     use Action::*;
     macro_rules! r {
         ($method:ident, $path:literal, $access:expr, $handler:expr) => {
@@ -149,6 +163,9 @@ pub fn routes() -> Vec<Route> {
         r!(GET, "/ready", Public, ops::ready),
         r!(GET, "/openapi.json", Public, ops::openapi),
         r!(GET, "/api/v1/progress/{code}", Public, progress::progress),
+        r!(POST, "/api/v1/login", Public, session::login),
+        r!(POST, "/api/v1/logout", Signed, session::logout),
+        r!(GET, "/api/v1/session", Signed, session::whoami),
         r!(GET, "/metrics", Requires(ReadMetrics), ops::metrics),
         r!(GET, "/api/v1/tickets", Requires(ReadTickets), tickets::list),
         r!(GET, "/api/v1/tickets/{id}", Requires(ReadTickets), tickets::one),

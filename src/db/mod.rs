@@ -38,6 +38,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (12, include_str!("../../migrations/0012_dead_findings.sql")),
     (13, include_str!("../../migrations/0013_event_engineer.sql")),
     (14, include_str!("../../migrations/0014_access.sql")),
+    (15, include_str!("../../migrations/0015_users.sql")),
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -25,7 +25,9 @@ async fn without_a_token_only_the_public_routes_answer() {
         let status = status_as(&h, None, &route).await;
         match route.access {
             Access::Public => assert_ne!(status, StatusCode::UNAUTHORIZED, "{} {}", route.method, route.path),
-            Access::Requires(_) => assert_eq!(status, StatusCode::UNAUTHORIZED, "{} {}", route.method, route.path),
+            Access::Signed | Access::Requires(_) => {
+                assert_eq!(status, StatusCode::UNAUTHORIZED, "{} {}", route.method, route.path)
+            }
         }
     }
     let req = Request::builder().uri("/api/v1/tickets").body(Body::empty()).unwrap();
@@ -61,7 +63,7 @@ async fn each_role_can_do_exactly_what_the_policy_table_says() {
             let status = status_as(&h, Some(role), &route).await;
             let ok = status != StatusCode::FORBIDDEN && status != StatusCode::UNAUTHORIZED;
             let expected = match route.access {
-                Access::Public => true,
+                Access::Public | Access::Signed => true,
                 Access::Requires(a) => a.roles().contains(&role),
             };
             assert_eq!(ok, expected, "{role} on {} {}: {status}", route.method, route.path);
@@ -271,4 +273,91 @@ async fn writes_and_bad_tokens_are_rate_limited_with_a_time_to_come_back() {
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS, "after two bad tokens even a good one waits");
     assert!(r.headers().contains_key("retry-after"));
     assert_eq!(from(&h, [10, 0, 0, 8], &supervisor, "GET", "/api/v1/tickets").await.status(), StatusCode::OK);
+}
+
+/// A request carrying `cookie` (and `csrf` when given).
+async fn with_cookie(
+    h: &Harness,
+    cookie: &str,
+    csrf: Option<&str>,
+    method: &str,
+    uri: &str,
+    body: Option<Value>,
+) -> axum::response::Response {
+    let mut req =
+        Request::builder().method(method).uri(uri).header("content-type", "application/json").header("cookie", cookie);
+    if let Some(csrf) = csrf {
+        req = req.header("x-csrf-token", csrf);
+    }
+    let req = req.body(body.map_or(Body::empty(), |b| Body::from(b.to_string()))).unwrap();
+    app(h.state.clone()).oneshot(req).await.unwrap()
+}
+
+async fn sign_in(h: &Harness, password: &str, https: bool) -> axum::response::Response {
+    let mut req = Request::builder().method("POST").uri("/api/v1/login").header("content-type", "application/json");
+    if https {
+        req = req.header("x-forwarded-proto", "https");
+    }
+    let body = json!({"name": "ann", "password": password}).to_string();
+    let mut req = req.body(Body::from(body)).unwrap();
+    req.extensions_mut().insert(axum::extract::ConnectInfo(std::net::SocketAddr::from(([10, 0, 0, 7], 40_000))));
+    app(h.state.clone()).oneshot(req).await.unwrap()
+}
+
+#[tokio::test]
+async fn the_console_signs_in_with_a_password_and_its_writes_carry_the_csrf_token() {
+    let h = harness().await;
+    let ann = crate::access::Principal::new("ann", Role::Dispatcher, None, None).unwrap();
+    h.state.users.add(&ann, "correct horse battery", 0).await.unwrap();
+    let signed = sign_in(&h, "correct horse battery", false).await;
+    assert_eq!(signed.status(), StatusCode::OK);
+    let set = signed.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(set.contains("HttpOnly") && set.contains("SameSite=Strict") && !set.contains("Secure"), "{set}");
+    let body = signed.into_body().collect().await.unwrap().to_bytes();
+    let me: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!((me["name"].as_str(), me["role"].as_str()), (Some("ann"), Some("dispatcher")));
+    let csrf = me["csrf_token"].as_str().unwrap().to_owned();
+    let cookie = set.split(';').next().unwrap().to_owned();
+    assert!(sign_in(&h, "correct horse battery", true).await.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .contains("; Secure"));
+
+    assert_eq!(with_cookie(&h, &cookie, None, "GET", "/api/v1/tickets", None).await.status(), StatusCode::OK);
+    let id = open_ticket(&h).await;
+    let uri = format!("/api/v1/tickets/{id}/transition");
+    let cancel = || Some(json!({"to": "cancelled"}));
+    let forged = with_cookie(&h, &cookie, None, "POST", &uri, cancel()).await;
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN, "a cross-site write has the cookie but not the token");
+    let wrong = with_cookie(&h, &cookie, Some("0000"), "POST", &uri, cancel()).await;
+    assert_eq!(wrong.status(), StatusCode::FORBIDDEN);
+    assert_eq!(with_cookie(&h, &cookie, Some(&csrf), "POST", &uri, cancel()).await.status(), StatusCode::OK);
+    let who = with_cookie(&h, &cookie, None, "GET", "/api/v1/session", None).await;
+    let who: Value = serde_json::from_slice(&who.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    assert_eq!(who["csrf_token"], csrf.as_str(), "a reloaded console finds its token");
+
+    let out = with_cookie(&h, &cookie, Some(&csrf), "POST", "/api/v1/logout", None).await;
+    assert_eq!(out.status(), StatusCode::NO_CONTENT);
+    assert!(out.headers()["set-cookie"].to_str().unwrap().contains("Max-Age=0"));
+    assert_eq!(with_cookie(&h, &cookie, None, "GET", "/api/v1/tickets", None).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        with_cookie(&h, &cookie, None, "GET", "/health", None).await.status(),
+        StatusCode::OK,
+        "an ended session is anonymous"
+    );
+}
+
+#[tokio::test]
+async fn failed_sign_ins_are_refused_alike_and_then_held_back() {
+    let mut h = harness().await;
+    let config = ApiConfig { failed_auth_per_minute: 3, ..Default::default() };
+    h.state.limits = Arc::new(Limits::new(&config));
+    let ann = crate::access::Principal::new("ann", Role::Dispatcher, None, None).unwrap();
+    h.state.users.add(&ann, "correct horse battery", 0).await.unwrap();
+    for _ in 0..3 {
+        assert_eq!(sign_in(&h, "wrong password", false).await.status(), StatusCode::UNAUTHORIZED);
+    }
+    let held = sign_in(&h, "correct horse battery", false).await;
+    assert_eq!(held.status(), StatusCode::TOO_MANY_REQUESTS, "even the right password waits now");
+    assert!(held.headers().contains_key("retry-after"));
 }

@@ -1,0 +1,97 @@
+//! The console's sign-in: a name and password (Argon2id) give a session
+//! cookie (HttpOnly, SameSite=Strict, Secure behind TLS) and the CSRF token
+//! its writes carry; failed sign-ins count against the address and the
+//! name. A signed-in caller can ask who they are.
+
+use super::auth::{ClientAddress, Credential};
+use super::extract::Json;
+use super::{ApiError, AppState};
+use crate::access::Principal;
+use crate::model::now_ms;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Extension;
+use serde::Deserialize;
+use serde_json::json;
+use std::time::Instant;
+
+/// The sign-in route (a write that needs no CSRF token).
+pub const LOGIN: &str = "/api/v1/login";
+const COOKIE: &str = "upkeep_session";
+
+/// The session secret in the request's cookie, if any.
+pub fn cookie(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| c.trim().strip_prefix(COOKIE)?.strip_prefix('='))
+        .filter(|s| !s.is_empty())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginBody {
+    name: String,
+    password: String,
+}
+
+pub async fn login(
+    State(s): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    headers: HeaderMap,
+    Json(b): Json<LoginBody>,
+) -> Result<Response, ApiError> {
+    let now = Instant::now();
+    let keys: Vec<String> = address.into_iter().chain([format!("n:{}", b.name)]).collect();
+    for key in &keys {
+        s.limits.failed_auth.check(key, now).map_err(ApiError::rate_limited)?;
+    }
+    let ttl = s.session_ttl.as_millis();
+    let Some(session) = s.users.sign_in(&b.name, &b.password, now_ms(), ttl).await? else {
+        for key in &keys {
+            let _ = s.limits.failed_auth.take(key, now);
+        }
+        return Err(ApiError::unauthorized("unknown name or wrong password"));
+    };
+    let secure = headers.get("x-forwarded-proto").is_some_and(|p| p == "https");
+    let cookie = format!(
+        "{COOKIE}={}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{}",
+        session.secret,
+        ttl / 1000,
+        if secure { "; Secure" } else { "" }
+    );
+    let body = whoami_body(&session.principal, Some(&session.csrf));
+    let mut response = (StatusCode::OK, axum::Json(body)).into_response();
+    response.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_str(&cookie).expect("an ASCII cookie"));
+    Ok(response)
+}
+
+/// Ends the caller's session (a token stays valid until revoked).
+pub async fn logout(
+    State(s): State<AppState>,
+    Extension(credential): Extension<Credential>,
+) -> Result<Response, ApiError> {
+    if let Credential::Session(session) = credential {
+        s.users.sign_out(&session.secret).await?;
+    }
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    let expired = format!("{COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
+    response.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_str(&expired).expect("an ASCII cookie"));
+    Ok(response)
+}
+
+/// Who the caller is; a session's CSRF token too (the console reads it after a reload).
+pub async fn whoami(p: Principal, Extension(credential): Extension<Credential>) -> axum::Json<serde_json::Value> {
+    let csrf = match &credential {
+        Credential::Session(session) => Some(session.csrf.as_str()),
+        Credential::Token => None,
+    };
+    axum::Json(whoami_body(&p, csrf))
+}
+
+fn whoami_body(p: &Principal, csrf: Option<&str>) -> serde_json::Value {
+    json!({ "name": p.name, "role": p.role, "engineer_id": p.engineer(), "customer": p.customer(), "csrf_token": csrf })
+}
