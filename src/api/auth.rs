@@ -61,7 +61,7 @@ async fn admit(s: &AppState, req: &mut Request, address: Option<&str>, writes: b
         }
     }
     if writes {
-        check_csrf(req)?;
+        check_csrf(req).map_err(IntoResponse::into_response)?;
         let who = req.extensions().get::<Principal>().map(|p| format!("p:{}:{}", p.role, p.name));
         for key in who.into_iter().chain(address.map(|a| format!("a:{a}"))) {
             s.limits.writes.take(&key, now).map_err(too_many)?;
@@ -86,14 +86,14 @@ pub enum Credential {
 
 /// A session's write without its `X-CSRF-Token` is refused (signing in
 /// again needs none).
-fn check_csrf(req: &Request) -> Result<(), Response> {
+fn check_csrf(req: &Request) -> Result<(), ApiError> {
     let Some(Credential::Session(session)) = req.extensions().get::<Credential>() else { return Ok(()) };
     let login = req.extensions().get::<MatchedPath>().is_some_and(|m| m.as_str() == super::session::LOGIN);
     let sent = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok());
     if login || sent == Some(session.csrf.as_str()) {
         return Ok(());
     }
-    Err(ApiError::forbidden("a write in a console session carries the session's X-CSRF-Token").into_response())
+    Err(ApiError::forbidden("a write in a console session carries the session's X-CSRF-Token"))
 }
 
 /// The client's IP address, when the server knows it (not in router tests).
