@@ -42,8 +42,9 @@ pub enum AppError {
     #[error("stopped before the engine was up")]
     Abandoned,
     #[error(
-        "api.listen is {addr}, reachable beyond this machine, and no API token exists to check callers \
-         against: issue one (`upkeep tokens issue --role admin --name NAME`) or listen on 127.0.0.1"
+        "api.listen is {addr}, reachable beyond this machine, and no identity exists to check callers \
+         against (no API token, console user or [oidc] issuer): issue a token (`upkeep tokens issue \
+         --role admin --name NAME`) or listen on 127.0.0.1"
     )]
     Unprotected { addr: SocketAddr },
     #[error("API tokens: {0}")]
@@ -130,7 +131,9 @@ pub async fn start_on(
     let retry = Retry::new(Arc::clone(&metrics), abandoned, config.database.call_timeout.as_std());
     let (tickets, stock) = (db.tickets(), db.stock());
     retry.committed("seeding depot stock", || stock.seed_stock(fleet.depots())).await?;
-    if !config.api.listen.ip().is_loopback() && db.tokens().live().await? == 0 {
+    let oidc = crate::access::Verifier::new(&config.oidc).await?.map(Arc::new);
+    let identities = oidc.is_some() || db.tokens().live().await? > 0 || db.users().active().await? > 0;
+    if !config.api.listen.ip().is_loopback() && !identities {
         return Err(AppError::Unprotected { addr: config.api.listen });
     }
     let reader = db.ticket_reader();
@@ -201,7 +204,7 @@ pub async fn start_on(
     };
     let storm = StormConfig { tickets: config.dispatch.replan_storm, window: config.dispatch.replan_window };
     let escalator = Escalator::new(Arc::clone(&redispatch), config.escalation.clone(), storm);
-    let state = AppState::new(&config.api, &db, fleet, dispatcher, redispatch, Arc::clone(&metrics));
+    let state = AppState::new(&config.api, oidc, &db, fleet, dispatcher, redispatch, Arc::clone(&metrics));
     let api_stop = stop.clone();
     let timer_stop = stop.clone();
     let privacy_stop = stop.clone();

@@ -5,6 +5,7 @@
 
 mod audit;
 mod limit;
+mod oidc;
 mod policy;
 pub mod privacy;
 mod secret;
@@ -13,9 +14,10 @@ mod users;
 
 pub use audit::{AuditEntry, AuditStore};
 pub use limit::RateLimit;
+pub use oidc::{OidcConfig, Verifier};
 pub use policy::{Access, Action};
 pub use privacy::PrivacyConfig;
-pub use tokens::{IssuedToken, TokenRecord, TokenStore};
+pub use tokens::{IssuedToken, TokenRecord, TokenStore, TOKEN_PREFIX};
 pub use users::{Session, UserRecord, UserStore};
 
 use crate::fleet::Fleet;
@@ -49,6 +51,9 @@ crate::db::text_column!(Role);
 pub enum AccessError {
     #[error("{0}")]
     Invalid(String),
+    /// A credential that does not prove who the caller is.
+    #[error("{0}")]
+    Refused(String),
     #[error(transparent)]
     Db(#[from] crate::db::DbError),
 }

@@ -36,12 +36,12 @@ pub struct IssuedToken {
 }
 
 /// Marks upkeep's tokens in logs and secret scanners.
-const PREFIX: &str = "upk_";
+pub const TOKEN_PREFIX: &str = "upk_";
 
 impl TokenStore {
     /// A new token for `p`.
     pub async fn issue(&self, p: &Principal, now: EpochMs) -> Result<IssuedToken, AccessError> {
-        let token = format!("{PREFIX}{}", random_hex::<32>());
+        let token = format!("{TOKEN_PREFIX}{}", random_hex::<32>());
         let record = TokenRecord {
             id: format!("TOK-{}", random_hex::<6>()),
             name: p.name.clone(),

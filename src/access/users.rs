@@ -86,6 +86,13 @@ impl UserStore {
         Ok(done.rows_affected() == 1)
     }
 
+    /// How many users can sign in.
+    pub async fn active(&self) -> Result<i64, AccessError> {
+        let n: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE disabled_at IS NULL").fetch_one(&self.pool).await?;
+        Ok(n)
+    }
+
     pub async fn list(&self) -> Result<Vec<UserRecord>, AccessError> {
         let sql = format!("SELECT {} FROM users ORDER BY name", UserRecord::columns());
         let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;

@@ -126,7 +126,11 @@ async fn identify(s: &AppState, headers: &HeaderMap) -> Result<Option<(Principal
         .ok()
         .and_then(|v| v.strip_prefix("Bearer "))
         .ok_or_else(|| ApiError::unauthorized("the Authorization header must read `Bearer <token>`"))?;
-    match s.tokens.principal(token.trim()).await? {
+    let token = token.trim();
+    if let Some(oidc) = s.oidc.as_ref().filter(|_| !token.starts_with(crate::access::TOKEN_PREFIX)) {
+        return Ok(Some((oidc.verify(token).await?, Credential::Token)));
+    }
+    match s.tokens.principal(token).await? {
         Some(p) => Ok(Some((p, Credential::Token))),
         None => Err(ApiError::unauthorized("unknown or revoked token")),
     }

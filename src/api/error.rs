@@ -78,6 +78,7 @@ impl From<crate::access::AccessError> for ApiError {
     fn from(e: crate::access::AccessError) -> Self {
         match e {
             crate::access::AccessError::Invalid(m) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", m),
+            crate::access::AccessError::Refused(m) => ApiError::unauthorized(m),
             crate::access::AccessError::Db(db) => db.into(),
         }
     }

@@ -16,7 +16,7 @@ mod tickets;
 pub use config::ApiConfig;
 pub use error::ApiError;
 
-use crate::access::{Access, Action, AuditStore, RateLimit, TokenStore, UserStore};
+use crate::access::{Access, Action, AuditStore, RateLimit, TokenStore, UserStore, Verifier};
 use crate::decode::DeadLetterStore;
 use crate::dispatch::{PositionStore, StockStore};
 use crate::fleet::Fleet;
@@ -60,6 +60,8 @@ pub struct AppState {
     pub tokens: TokenStore,
     /// Console users and their sessions.
     pub users: UserStore,
+    /// Checks bearer JWTs from the identity provider, when one is configured.
+    pub oidc: Option<Arc<Verifier>>,
     /// How long a console session lasts.
     pub session_ttl: crate::model::Span,
     pub limits: Arc<Limits>,
@@ -103,6 +105,7 @@ impl AppState {
     /// The API's stores from the connection, beside the engine's shared parts.
     pub fn new(
         config: &ApiConfig,
+        oidc: Option<Arc<Verifier>>,
         db: &crate::db::Db,
         fleet: Arc<Fleet>,
         dispatcher: Arc<crate::dispatch::Dispatcher>,
@@ -127,6 +130,7 @@ impl AppState {
             positions: db.positions(),
             tokens: db.tokens(),
             users: db.users(),
+            oidc,
             session_ttl: config.session_ttl,
             limits,
             redispatch,

@@ -52,6 +52,7 @@ pub struct Config {
     pub escalation: EscalationConfig,
     pub influx: InfluxConfig,
     pub privacy: crate::access::PrivacyConfig,
+    pub oidc: crate::access::OidcConfig,
 }
 
 impl Config {

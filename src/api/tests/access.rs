@@ -361,3 +361,85 @@ async fn failed_sign_ins_are_refused_alike_and_then_held_back() {
     assert_eq!(held.status(), StatusCode::TOO_MANY_REQUESTS, "even the right password waits now");
     assert!(held.headers().contains_key("retry-after"));
 }
+
+const ISSUER: &str = "https://idp.example";
+
+fn oidc_config(jwks: String) -> crate::access::OidcConfig {
+    crate::access::OidcConfig { issuer: ISSUER.into(), jwks, ..Default::default() }
+}
+
+fn fixture(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/oidc").join(name)
+}
+
+/// A JWT signed with the fixture key, with `claims` over a valid base.
+fn jwt(claims: Value) -> String {
+    let mut all = json!({"iss": ISSUER, "aud": "upkeep", "exp": crate::model::now_ms() / 1000 + 600,
+                         "sub": "u-1", "preferred_username": "Mei Chen", "upkeep_role": "dispatcher"});
+    all.as_object_mut().unwrap().extend(claims.as_object().unwrap().clone());
+    all.as_object_mut().unwrap().retain(|_, v| !v.is_null());
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+    header.kid = Some("test-1".into());
+    let key = jsonwebtoken::EncodingKey::from_rsa_pem(&std::fs::read(fixture("test-key.pem")).unwrap()).unwrap();
+    jsonwebtoken::encode(&header, &all, &key).unwrap()
+}
+
+async fn get_with(h: &Harness, bearer: &str, uri: &str) -> (StatusCode, Value) {
+    let req = Request::builder().uri(uri).header("authorization", format!("Bearer {bearer}"));
+    let resp = app(h.state.clone()).oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
+    let status = resp.status();
+    (status, serde_json::from_slice(&resp.into_body().collect().await.unwrap().to_bytes()).unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn a_jwt_from_the_identity_provider_is_checked_and_its_claims_give_the_role() {
+    let mut h = harness().await;
+    let jwks = fixture("jwks.json").display().to_string();
+    h.state.oidc = crate::access::Verifier::new(&oidc_config(jwks)).await.unwrap().map(Arc::new);
+    let (status, me) = get_with(&h, &jwt(json!({})), "/api/v1/session").await;
+    assert_eq!(
+        (status, me["name"].as_str(), me["role"].as_str()),
+        (StatusCode::OK, Some("Mei Chen"), Some("dispatcher"))
+    );
+    let engineer = h.state.fleet.engineers()[0].id.to_string();
+    let (_, me) =
+        get_with(&h, &jwt(json!({"upkeep_role": "engineer", "upkeep_engineer": engineer})), "/api/v1/session").await;
+    assert_eq!(me["engineer_id"], engineer.as_str());
+    let (status, _) = get_with(&h, &h.tokens[&Role::Admin], "/api/v1/audit").await;
+    assert_eq!(status, StatusCode::OK, "API tokens still work beside JWTs");
+
+    let mut hmac = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+    hmac.kid = Some("test-1".into());
+    let jwks_text = std::fs::read(fixture("jwks.json")).unwrap();
+    let claims = json!({"iss": ISSUER, "aud": "upkeep", "exp": 4_000_000_000_u64, "upkeep_role": "admin", "sub": "x"});
+    let forged = jsonwebtoken::encode(&hmac, &claims, &jsonwebtoken::EncodingKey::from_secret(&jwks_text)).unwrap();
+    for (why, bad) in [
+        ("another audience", jwt(json!({"aud": "someone-else"}))),
+        ("another issuer", jwt(json!({"iss": "https://evil.example"}))),
+        ("expired", jwt(json!({"exp": 1_000_000_000}))),
+        ("no role", jwt(json!({"upkeep_role": null}))),
+        ("an unknown role", jwt(json!({"upkeep_role": "root"}))),
+        ("an engineer naming nobody", jwt(json!({"upkeep_role": "engineer"}))),
+        ("HMAC over the public key", forged),
+        ("not a JWT", "eyJnot.a.jwt".to_owned()),
+    ] {
+        let (status, body) = get_with(&h, &bad, "/api/v1/tickets").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{why}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn the_provider_keys_come_from_its_url_and_a_wrong_source_stops_the_start() {
+    let keys = std::fs::read_to_string(fixture("jwks.json")).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/jwks", listener.local_addr().unwrap());
+    let served = axum::Router::new().route("/jwks", axum::routing::get(move || async move { keys }));
+    tokio::spawn(async move { axum::serve(listener, served).await });
+    let mut h = harness().await;
+    h.state.oidc = crate::access::Verifier::new(&oidc_config(url)).await.unwrap().map(Arc::new);
+    assert_eq!(get_with(&h, &jwt(json!({})), "/api/v1/tickets").await.0, StatusCode::OK);
+    let missing = oidc_config("/nonexistent/jwks.json".into());
+    let err = crate::access::Verifier::new(&missing).await.unwrap_err().to_string();
+    assert!(err.contains("oidc.jwks /nonexistent/jwks.json"), "{err}");
+    assert!(crate::access::Verifier::new(&Default::default()).await.unwrap().is_none(), "no issuer, no JWTs");
+}

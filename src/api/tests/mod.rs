@@ -46,7 +46,7 @@ async fn harness() -> Harness {
         tokens.insert(role, db.tokens().issue(&p, 0).await.unwrap().token);
     }
     Harness {
-        state: AppState::new(&Default::default(), &db, fleet, dispatcher, redispatch, metrics),
+        state: AppState::new(&Default::default(), None, &db, fleet, dispatcher, redispatch, metrics),
         tokens,
         _dir: dir,
     }
