@@ -40,6 +40,8 @@ crate::model::named_enum! {
         ReadMetrics = "read_metrics",
         /// Issue, list and revoke API tokens.
         ManageTokens = "manage_tokens",
+        /// Add, list and disable console users.
+        ManageUsers = "manage_users",
         /// Read the audit log.
         ReadAudit = "read_audit",
     }
@@ -63,7 +65,7 @@ impl Action {
             Action::ReadEngineers => &[Supervisor, Dispatcher, Engineer],
             Action::ReadDeadLetters => &[Admin, Operations],
             Action::ReadDeadFindings | Action::ReadMetrics => &[Admin, Supervisor, Dispatcher, Operations],
-            Action::ManageTokens | Action::ReadAudit => &[Admin],
+            Action::ManageTokens | Action::ManageUsers | Action::ReadAudit => &[Admin],
         }
     }
 }

@@ -1,5 +1,6 @@
 //! The admin's routes: API tokens (issued with their secret shown once,
-//! listed without it, revoked) and the audit log.
+//! listed without it, revoked), console users (added, listed without their
+//! hashes, disabled) and the audit log.
 
 use super::extract::{Json, Path, Query};
 use super::{extract::PageQuery, ApiError, AppState, Reads};
@@ -38,6 +39,35 @@ pub async fn revoke(State(s): State<AppState>, Path(id): Path<String>) -> Result
     match s.tokens.revoke(&id, now_ms()).await? {
         true => Ok(StatusCode::NO_CONTENT),
         false => Err(ApiError::not_found("live token", &id)),
+    }
+}
+
+pub async fn users(State(s): State<AppState>) -> Result<axum::Json<Value>, ApiError> {
+    Ok(axum::Json(serde_json::json!({ "items": s.users.list().await? })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserBody {
+    name: String,
+    role: Role,
+    engineer_id: Option<String>,
+    customer: Option<String>,
+    password: String,
+}
+
+pub async fn add_user(State(s): State<AppState>, Json(b): Json<UserBody>) -> Result<StatusCode, ApiError> {
+    let p = Principal::new(&b.name, b.role, b.engineer_id.map(EngineerId::new), b.customer)?;
+    p.check_against(&s.fleet)?;
+    s.users.add(&p, &b.password, now_ms()).await?;
+    Ok(StatusCode::CREATED)
+}
+
+/// The user can no longer sign in and their sessions end.
+pub async fn disable_user(State(s): State<AppState>, Path(name): Path<String>) -> Result<StatusCode, ApiError> {
+    match s.users.disable(&name, now_ms()).await? {
+        true => Ok(StatusCode::NO_CONTENT),
+        false => Err(ApiError::not_found("active user", &name)),
     }
 }
 

@@ -194,6 +194,9 @@ pub fn routes() -> Vec<Route> {
         r!(GET, "/api/v1/tokens", Requires(ManageTokens), admin::tokens),
         r!(POST, "/api/v1/tokens", Requires(ManageTokens), admin::issue),
         r!(DELETE, "/api/v1/tokens/{id}", Requires(ManageTokens), admin::revoke),
+        r!(GET, "/api/v1/users", Requires(ManageUsers), admin::users),
+        r!(POST, "/api/v1/users", Requires(ManageUsers), admin::add_user),
+        r!(DELETE, "/api/v1/users/{name}", Requires(ManageUsers), admin::disable_user),
         r!(GET, "/api/v1/audit", Requires(ReadAudit), admin::audit),
     ]
 }

@@ -10,7 +10,7 @@ use std::fmt::Write;
 
 /// A route's path with its parameters filled in.
 fn concrete(path: &str) -> String {
-    path.replace("{id}", "NOPE-1").replace("{code}", "nope")
+    path.replace("{id}", "NOPE-1").replace("{code}", "nope").replace("{name}", "nobody")
 }
 
 async fn status_as(h: &Harness, role: Option<Role>, route: &Route) -> StatusCode {
@@ -442,4 +442,23 @@ async fn the_provider_keys_come_from_its_url_and_a_wrong_source_stops_the_start(
     let err = crate::access::Verifier::new(&missing).await.unwrap_err().to_string();
     assert!(err.contains("oidc.jwks /nonexistent/jwks.json"), "{err}");
     assert!(crate::access::Verifier::new(&Default::default()).await.unwrap().is_none(), "no issuer, no JWTs");
+}
+
+#[tokio::test]
+async fn admins_add_list_and_disable_console_users() {
+    let h = harness().await;
+    let admin = Some(Role::Admin);
+    let ann = json!({"name": "ann", "role": "dispatcher", "password": "correct horse battery"});
+    assert_eq!(call_as(&h, admin, "POST", "/api/v1/users", Some(ann.clone())).await.0, StatusCode::CREATED);
+    let (status, _) = call_as(&h, admin, "POST", "/api/v1/users", Some(ann)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "names are unique");
+    let short = json!({"name": "bob", "role": "dispatcher", "password": "short"});
+    assert_eq!(call_as(&h, admin, "POST", "/api/v1/users", Some(short)).await.0, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(sign_in(&h, "correct horse battery", false).await.status(), StatusCode::OK);
+    let (_, list) = call_as(&h, admin, "GET", "/api/v1/users", None).await;
+    assert_eq!(list["items"][0]["name"], "ann");
+    assert!(!list.to_string().contains("argon2"), "no hash is listed: {list}");
+    assert_eq!(call_as(&h, admin, "DELETE", "/api/v1/users/ann", None).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(sign_in(&h, "correct horse battery", false).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(call_as(&h, admin, "DELETE", "/api/v1/users/ann", None).await.0, StatusCode::NOT_FOUND);
 }
