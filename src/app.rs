@@ -218,7 +218,7 @@ pub async fn start_on(
             service_done.fire();
         }),
         tokio::spawn(escalator.run(clock, timer_stop)),
-        tokio::spawn(crate::access::privacy::run(db.positions(), config.privacy.clone(), privacy_stop)),
+        tokio::spawn(crate::access::privacy::run(db.positions(), db.audit(), config.privacy.clone(), privacy_stop)),
         tokio::spawn(async move {
             if let Err(e) = api::serve(listener, state, api_stop).await {
                 tracing::error!(error = %e, "API server failed");

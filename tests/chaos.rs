@@ -453,6 +453,25 @@ async fn a_broker_that_lost_the_session_is_counted() {
     running.stop().await;
 }
 
+/// The token `EngineProcess` reads metrics with: issued through the CLI the
+/// first time, kept beside the database for the restarts.
+fn operations_token(dir: &Path) -> String {
+    let kept = dir.join("metrics.token");
+    if let Ok(token) = std::fs::read_to_string(&kept) {
+        return token;
+    }
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_upkeep"))
+        .args(["tokens", "--config"])
+        .arg(dir.join("upkeep.toml"))
+        .args(["issue", "--name", "chaos suite", "--role", "operations"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "issuing a token: {}", String::from_utf8_lossy(&out.stderr));
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    std::fs::write(&kept, &token).unwrap();
+    token
+}
+
 /// Writes the fleet and an `upkeep.toml` (plus `mqtt` keys and `extra`
 /// sections) for an `upkeep run` process on a SQLite file `db` in `dir`;
 /// returns its config and API address.
@@ -480,10 +499,13 @@ struct EngineProcess {
     child: std::process::Child,
     api: String,
     log: std::path::PathBuf,
+    /// An operations token for `/metrics`, issued once per database.
+    token: String,
 }
 
 impl EngineProcess {
     fn start(dir: &Path, api: &str) -> EngineProcess {
+        let token = operations_token(dir);
         let log = std::fs::OpenOptions::new().create(true).append(true).open(dir.join("engine.log")).unwrap();
         let child = std::process::Command::new(env!("CARGO_BIN_EXE_upkeep"))
             .args(["run", "--config"])
@@ -493,11 +515,13 @@ impl EngineProcess {
             .stderr(log)
             .spawn()
             .unwrap();
-        EngineProcess { child, api: api.to_owned(), log: dir.join("engine.log") }
+        EngineProcess { child, api: api.to_owned(), log: dir.join("engine.log"), token }
     }
 
     async fn metric(&self, name: &str) -> Option<i64> {
-        let text = reqwest::get(format!("http://{}/metrics", self.api)).await.ok()?.text().await.ok()?;
+        let url = format!("http://{}/metrics", self.api);
+        let response = reqwest::Client::new().get(url).bearer_auth(&self.token).send().await.ok()?;
+        let text = response.text().await.ok()?;
         text.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
     }
 

@@ -47,6 +47,12 @@ impl AuditStore {
         Ok(())
     }
 
+    /// Deletes the entries written before `before`.
+    pub async fn purge_before(&self, before: EpochMs) -> Result<u64, super::AccessError> {
+        let done = sqlx::query("DELETE FROM audit_log WHERE at < $1").bind(before).execute(&self.pool).await?;
+        Ok(done.rows_affected())
+    }
+
     /// The newest entries first.
     pub async fn list(&self, limit: i64, offset: i64) -> Result<Vec<AuditEntry>, super::AccessError> {
         let sql = format!(

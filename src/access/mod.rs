@@ -131,6 +131,12 @@ impl Principal {
         action.roles().contains(&self.role)
     }
 
+    /// Whether a unit of `owner` (the customer on the asset) is within reach:
+    /// a customer's own units, every unit for everyone else.
+    pub fn sees_asset(&self, owner: &str) -> bool {
+        self.customer().is_none_or(|c| c == owner)
+    }
+
     /// Whether a ticket held by `holder` on a unit of `customer` is within
     /// reach: staff see every ticket, an engineer those they hold, a
     /// customer those on its own units.

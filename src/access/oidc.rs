@@ -49,14 +49,25 @@ impl Default for OidcConfig {
     }
 }
 
-/// A key id not in the set fetches the URL again at most this often.
-const UNKNOWN_KID_REFETCH: Duration = Duration::from_secs(60);
+/// The URL is fetched again (stale keys, an unknown key id) at most this
+/// often, whatever the outcome: a provider that is down costs one request a
+/// minute, not one per API call.
+const REFETCH_AT_MOST: Duration = Duration::from_secs(60);
 
 /// Checks JWTs against the provider's keys.
 #[derive(Debug)]
 pub struct Verifier {
     config: OidcConfig,
-    keys: RwLock<(JwkSet, Instant)>,
+    keys: RwLock<Keys>,
+    http: reqwest::Client,
+}
+
+#[derive(Debug)]
+struct Keys {
+    set: JwkSet,
+    fetched: Instant,
+    /// The last fetch begun, done or not: one at a time, at most every minute.
+    tried: Instant,
 }
 
 impl Verifier {
@@ -66,8 +77,20 @@ impl Verifier {
         if config.issuer.is_empty() {
             return Ok(None);
         }
-        let keys = fetch(&config.jwks).await?;
-        Ok(Some(Verifier { config: config.clone(), keys: RwLock::new((keys, Instant::now())) }))
+        if config.jwks.starts_with("http://") && !loopback(&config.jwks) {
+            return Err(AccessError::Invalid(format!(
+                "oidc.jwks {}: keys come over https (plain http only from this machine)",
+                config.jwks
+            )));
+        }
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| AccessError::Invalid(format!("oidc.jwks client: {e}")))?;
+        let set = fetch(&http, &config.jwks).await?;
+        let now = Instant::now();
+        Ok(Some(Verifier { config: config.clone(), keys: RwLock::new(Keys { set, fetched: now, tried: now }), http }))
     }
 
     /// The principal a JWT stands for, or why it is refused.
@@ -95,18 +118,21 @@ impl Verifier {
     /// The key `kid` names (the only key when the token names none); a URL
     /// is read again when its keys are old, or for a kid not seen yet.
     async fn key(&self, kid: Option<&str>) -> Result<Option<Jwk>, AccessError> {
-        let (found, age) = {
-            let held = self.keys.read().unwrap_or_else(|p| p.into_inner());
-            (find(&held.0, kid), held.1.elapsed())
+        let found = {
+            let mut held = self.keys.write().unwrap_or_else(|p| p.into_inner());
+            let found = find(&held.set, kid);
+            let stale = held.fetched.elapsed() >= self.config.jwks_refresh.as_std() || found.is_none();
+            if !is_url(&self.config.jwks) || !stale || held.tried.elapsed() < REFETCH_AT_MOST {
+                return Ok(found);
+            }
+            held.tried = Instant::now();
+            found
         };
-        let stale = age >= self.config.jwks_refresh.as_std() || (found.is_none() && age >= UNKNOWN_KID_REFETCH);
-        if !is_url(&self.config.jwks) || !stale {
-            return Ok(found);
-        }
-        match fetch(&self.config.jwks).await {
-            Ok(keys) => {
-                let found = find(&keys, kid);
-                *self.keys.write().unwrap_or_else(|p| p.into_inner()) = (keys, Instant::now());
+        match fetch(&self.http, &self.config.jwks).await {
+            Ok(set) => {
+                let found = find(&set, kid);
+                let mut held = self.keys.write().unwrap_or_else(|p| p.into_inner());
+                (held.set, held.fetched) = (set, Instant::now());
                 Ok(found)
             }
             Err(error) => {
@@ -148,11 +174,15 @@ fn is_url(source: &str) -> bool {
     source.starts_with("https://") || source.starts_with("http://")
 }
 
+fn loopback(url: &str) -> bool {
+    ["http://127.0.0.1", "http://localhost", "http://[::1]"].iter().any(|l| url.starts_with(l))
+}
+
 /// The key set from a file or a URL.
-async fn fetch(source: &str) -> Result<JwkSet, AccessError> {
+async fn fetch(http: &reqwest::Client, source: &str) -> Result<JwkSet, AccessError> {
     let unreadable = |why: String| AccessError::Invalid(format!("oidc.jwks {source}: {why}"));
     let bytes = if is_url(source) {
-        let response = reqwest::get(source).await.map_err(|e| unreadable(e.to_string()))?;
+        let response = http.get(source).send().await.map_err(|e| unreadable(e.to_string()))?;
         let response = response.error_for_status().map_err(|e| unreadable(e.to_string()))?;
         response.bytes().await.map_err(|e| unreadable(e.to_string()))?.to_vec()
     } else {

@@ -1,6 +1,8 @@
 //! Personal data kept no longer than needed: engineers' reported positions
-//! older than `privacy.position_retention` are deleted, checked hourly.
+//! older than `privacy.position_retention`, and audit entries older than
+//! `privacy.audit_retention`, are deleted, checked hourly.
 
+use super::AuditStore;
 use crate::dispatch::PositionStore;
 use crate::model::{EpochMs, Span};
 use crate::shutdown::Shutdown;
@@ -12,11 +14,13 @@ use std::time::Duration;
 pub struct PrivacyConfig {
     /// An engineer's reported position is deleted this long after it was taken.
     pub position_retention: Span,
+    /// An audit entry (who wrote what) is deleted this long after the write.
+    pub audit_retention: Span,
 }
 
 impl Default for PrivacyConfig {
     fn default() -> Self {
-        PrivacyConfig { position_retention: Span::from_hours(30 * 24) }
+        PrivacyConfig { position_retention: Span::from_hours(30 * 24), audit_retention: Span::from_hours(365 * 24) }
     }
 }
 
@@ -25,17 +29,23 @@ const EVERY: Duration = Duration::from_secs(3600);
 
 /// Purges at start and then hourly until `stop`; a failed purge is logged
 /// and tried again at the next hour.
-pub async fn run(store: PositionStore, config: PrivacyConfig, mut stop: Shutdown) {
+pub async fn run(positions: PositionStore, audit: AuditStore, config: PrivacyConfig, mut stop: Shutdown) {
     let mut tick = tokio::time::interval(EVERY);
     loop {
         tokio::select! {
             _ = tick.tick() => {}
             () = stop.wait() => return,
         }
-        match purge(&store, &config, crate::model::now_ms()).await {
+        let now = crate::model::now_ms();
+        match purge(&positions, &config, now).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(purged = n, "engineer positions past their retention deleted"),
             Err(error) => tracing::warn!(%error, "position purge failed; tried again in an hour"),
+        }
+        match audit.purge_before(now - config.audit_retention.as_millis()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(purged = n, "audit entries past their retention deleted"),
+            Err(error) => tracing::warn!(%error, "audit purge failed; tried again in an hour"),
         }
     }
 }

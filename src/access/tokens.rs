@@ -28,11 +28,18 @@ crate::db::record! {
 }
 
 /// A token just issued: the only time its secret exists outside the caller.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Clone, Serialize)]
 pub struct IssuedToken {
     #[serde(flatten)]
     pub record: TokenRecord,
     pub token: String,
+}
+
+/// Never the secret: a `Debug` may end up in a log line.
+impl std::fmt::Debug for IssuedToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuedToken").field("record", &self.record).finish_non_exhaustive()
+    }
 }
 
 /// Marks upkeep's tokens in logs and secret scanners.

@@ -30,11 +30,18 @@ crate::db::record! {
 
 /// A signed-in session: the cookie's secret (shown to the browser only) and
 /// the token its writes carry in `X-CSRF-Token`.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Session {
     pub secret: String,
     pub csrf: String,
     pub principal: Principal,
+}
+
+/// Never the secrets: a `Debug` may end up in a log line.
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session").field("principal", &self.principal).finish_non_exhaustive()
+    }
 }
 
 /// Shorter passwords are refused.
@@ -43,7 +50,7 @@ const MIN_PASSWORD: usize = 12;
 impl UserStore {
     /// A new user; the name must be free.
     pub async fn add(&self, p: &Principal, password: &str, now: EpochMs) -> Result<(), AccessError> {
-        let hash = hash(password)?;
+        let hash = hashed(password).await?;
         let taken = sqlx::query("SELECT name FROM users WHERE name = $1").bind(&p.name).fetch_optional(&self.pool);
         if taken.await?.is_some() {
             return Err(AccessError::Invalid(format!("a user named '{}' exists", p.name)));
@@ -65,7 +72,7 @@ impl UserStore {
 
     /// A new password; the user's sessions end.
     pub async fn set_password(&self, name: &str, password: &str) -> Result<bool, AccessError> {
-        let hash = hash(password)?;
+        let hash = hashed(password).await?;
         let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE name = $2")
             .bind(hash)
             .bind(name)
@@ -115,8 +122,7 @@ impl UserStore {
             Some(r) => (Some(crate::db::from_row::<UserRecord>(r)?), crate::db::col::<String>(r, "password_hash")?),
             None => (None, DECOY.to_owned()),
         };
-        let matches = PasswordHash::new(&stored)
-            .is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok());
+        let matches = verified(password, stored).await?;
         let Some(user) = user.filter(|u| matches && u.disabled_at.is_none()) else { return Ok(None) };
         let principal = principal_of(user)?;
         let session = Session { secret: random_hex::<32>(), csrf: random_hex::<32>(), principal };
@@ -163,14 +169,35 @@ impl UserStore {
 /// A hash no password matches, verified against for unknown names.
 const DECOY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$H6ZIlWEWZv8XNcqP0bFGHDuBjo4jjsC5Y0qnrXBbTTQ";
 
-fn hash(password: &str) -> Result<String, AccessError> {
+/// Argon2 takes ~20 MiB and tens of milliseconds of a core per call: it runs
+/// off the async workers (which carry ingestion), two at a time at most.
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
+async fn off_the_workers<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, AccessError> {
+    let _turn = HASHING.acquire().await.map_err(|e| AccessError::Invalid(e.to_string()))?;
+    tokio::task::spawn_blocking(work).await.map_err(|e| AccessError::Invalid(format!("password hashing: {e}")))
+}
+
+async fn hashed(password: &str) -> Result<String, AccessError> {
     if password.chars().count() < MIN_PASSWORD {
         return Err(AccessError::Invalid(format!("a password has at least {MIN_PASSWORD} characters")));
     }
-    let salt =
-        SaltString::encode_b64(&rand::random::<[u8; 16]>()).map_err(|e| AccessError::Invalid(format!("salt: {e}")))?;
-    let hash = Argon2::default().hash_password(password.as_bytes(), &salt);
-    Ok(hash.map_err(|e| AccessError::Invalid(format!("password hash: {e}")))?.to_string())
+    let password = password.to_owned();
+    off_the_workers(move || {
+        let salt = SaltString::encode_b64(&rand::random::<[u8; 16]>()).map_err(|e| e.to_string())?;
+        let hash = Argon2::default().hash_password(password.as_bytes(), &salt).map_err(|e| e.to_string())?;
+        Ok::<_, String>(hash.to_string())
+    })
+    .await?
+    .map_err(|e| AccessError::Invalid(format!("password hash: {e}")))
+}
+
+async fn verified(password: &str, stored: String) -> Result<bool, AccessError> {
+    let password = password.to_owned();
+    off_the_workers(move || {
+        PasswordHash::new(&stored).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+    })
+    .await
 }
 
 fn principal_of(u: UserRecord) -> Result<Principal, AccessError> {

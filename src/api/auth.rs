@@ -25,8 +25,8 @@ pub async fn gate(State(s): State<AppState>, mut req: Request, next: Next) -> Re
         principal: None,
         role: None,
         method: req.method().to_string(),
-        route: req.extensions().get::<MatchedPath>().map_or("(no route)", |m| m.as_str()).to_owned(),
-        object: req.uri().path().to_owned(),
+        route: req.extensions().get::<MatchedPath>().map_or(NO_ROUTE, |m| m.as_str()).to_owned(),
+        object: req.uri().path().chars().take(300).collect(),
         status: 0,
     });
     let address = client_address(req.extensions());
@@ -36,17 +36,23 @@ pub async fn gate(State(s): State<AppState>, mut req: Request, next: Next) -> Re
         Ok(()) => next.run(req).await,
         Err(refused) => refused,
     };
+    // Held back or routed nowhere, a request did nothing to record; counted
+    // by the rate limit, it cannot fill the log either.
+    let unrouted = entry.as_ref().is_some_and(|e| e.route == NO_ROUTE);
+    if response.status() == StatusCode::TOO_MANY_REQUESTS || unrouted {
+        return response;
+    }
     audit(&s, entry, principal, response).await
 }
 
-/// Identifies the caller within the rate limits: an address that presented
-/// too many bad tokens waits before its next one is even looked at; writes
-/// count against the principal and the address.
+const NO_ROUTE: &str = "(no route)";
+
+/// Identifies the caller within the rate limits: a refused credential
+/// counts against its address (past the limit the answer is 429, so
+/// guessing gets slow); a good one is never held back. Writes count against
+/// the principal and the address.
 async fn admit(s: &AppState, req: &mut Request, address: Option<&str>, writes: bool) -> Result<(), Response> {
     let now = Instant::now();
-    if let Some(a) = address {
-        s.limits.failed_auth.check(a, now).map_err(too_many)?;
-    }
     match identify(s, req.headers()).await {
         Ok(Some((p, credential))) => {
             req.extensions_mut().insert(p);
@@ -55,7 +61,7 @@ async fn admit(s: &AppState, req: &mut Request, address: Option<&str>, writes: b
         Ok(None) => {}
         Err(e) => {
             if let Some(a) = address.filter(|_| e.status == StatusCode::UNAUTHORIZED) {
-                let _ = s.limits.failed_auth.take(a, now);
+                s.limits.failed_auth.take(&format!("a:{a}"), now).map_err(too_many)?;
             }
             return Err(e.into_response());
         }
@@ -96,9 +102,17 @@ fn check_csrf(req: &Request) -> Result<(), ApiError> {
     Err(ApiError::forbidden("a write in a console session carries the session's X-CSRF-Token"))
 }
 
-/// The client's IP address, when the server knows it (not in router tests).
+/// The client's address as rate limits count it, when the server knows it
+/// (not in router tests): an IPv4 address, or an IPv6 /64 (one host holds
+/// a whole /64, and could rotate through it).
 pub fn client_address(extensions: &axum::http::Extensions) -> Option<String> {
-    extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string())
+    extensions.get::<ConnectInfo<SocketAddr>>().map(|c| match c.0.ip() {
+        std::net::IpAddr::V4(ip) => ip.to_string(),
+        std::net::IpAddr::V6(ip) => {
+            let s = ip.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+    })
 }
 
 /// The client's IP address as an extractor.
@@ -124,7 +138,8 @@ async fn identify(s: &AppState, headers: &HeaderMap) -> Result<Option<(Principal
     let token = value
         .to_str()
         .ok()
-        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(|v| v.split_once(' ').filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer")))
+        .map(|(_, token)| token)
         .ok_or_else(|| ApiError::unauthorized("the Authorization header must read `Bearer <token>`"))?;
     let token = token.trim();
     if let Some(oidc) = s.oidc.as_ref().filter(|_| !token.starts_with(crate::access::TOKEN_PREFIX)) {
@@ -139,6 +154,8 @@ async fn identify(s: &AppState, headers: &HeaderMap) -> Result<Option<(Principal
 /// Writes the audit entry of a write (a failure to is logged, and the
 /// answer already given stands).
 async fn audit(s: &AppState, entry: Option<AuditEntry>, who: Option<Principal>, response: Response) -> Response {
+    // Signing in names its principal on the answer.
+    let who = who.or_else(|| response.extensions().get::<Principal>().cloned());
     if let Some(mut e) = entry {
         e.status = i64::from(response.status().as_u16());
         e.role = who.as_ref().map(|p| p.role);

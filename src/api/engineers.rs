@@ -3,6 +3,7 @@
 //! back, their app reports where they are, and a dispatcher re-plans every
 //! ticket not yet accepted on demand.
 
+use super::auth::actor;
 use super::extract::{Json, Path};
 use super::tickets::check_note;
 use super::{ApiError, AppState};
@@ -39,7 +40,7 @@ pub async fn unavailable(
     if back_at <= now {
         return Err(ApiError::bad_request("until must be in the future"));
     }
-    let replan = s.redispatch.drop_out(&engineer.id, back_at, &b.reason, &p.name, now).await?;
+    let replan = s.redispatch.drop_out(&engineer.id, back_at, &b.reason, actor(&p).as_str(), now).await?;
     Ok(axum::Json(json!({ "engineer_id": engineer.id, "available": false, "until": b.until, "replan": replan })))
 }
 

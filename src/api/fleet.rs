@@ -32,7 +32,7 @@ pub async fn assets(
         .fleet
         .assets()
         .iter()
-        .filter(|a| p.customer().is_none_or(|c| a.customer == c))
+        .filter(|a| p.sees_asset(&a.customer))
         .filter(|a| q.model.as_deref().is_none_or(|m| a.model.as_str() == m))
         .filter(|a| q.site.as_deref().is_none_or(|x| a.site.as_str() == x))
         .cloned()
@@ -47,7 +47,7 @@ pub async fn asset(
     p: Principal,
     Path(id): Path<String>,
 ) -> Result<axum::Json<Value>, ApiError> {
-    let asset = s.fleet.asset(&id).filter(|a| p.customer().is_none_or(|c| a.customer == c));
+    let asset = s.fleet.asset(&id).filter(|a| p.sees_asset(&a.customer));
     let asset = asset.ok_or_else(|| ApiError::not_found("asset", &id))?;
     let filter = TicketFilter { asset: Some(AssetId::new(&id)), limit: 1000, ..TicketFilter::default() };
     let tickets = s.tickets.list_tickets(&filter).await?;

@@ -19,6 +19,9 @@ use std::time::Instant;
 /// The sign-in route (a write that needs no CSRF token).
 pub const LOGIN: &str = "/api/v1/login";
 const COOKIE: &str = "upkeep_session";
+/// Longer names or passwords are refused unread (no rate-limit key, no hashing).
+const MAX_NAME: usize = 100;
+const MAX_PASSWORD: usize = 1024;
 
 /// The session secret in the request's cookie, if any.
 pub fn cookie(headers: &HeaderMap) -> Option<&str> {
@@ -44,18 +47,20 @@ pub async fn login(
     headers: HeaderMap,
     Json(b): Json<LoginBody>,
 ) -> Result<Response, ApiError> {
+    let refused = || ApiError::unauthorized("unknown name or wrong password");
+    if b.name.len() > MAX_NAME || b.password.len() > MAX_PASSWORD {
+        return Err(refused());
+    }
+    // Every attempt is charged before the password is checked, so parallel
+    // guesses cannot slip past: per address, and per name from that address
+    // (a name alone would let anyone lock its owner out).
     let now = Instant::now();
-    let keys: Vec<String> = address.into_iter().chain([format!("n:{}", b.name)]).collect();
-    for key in &keys {
-        s.limits.failed_auth.check(key, now).map_err(ApiError::rate_limited)?;
+    let keys = address.iter().flat_map(|a| [format!("a:{a}"), format!("n:{}@{a}", b.name)]);
+    for key in keys {
+        s.limits.failed_auth.take(&key, now).map_err(ApiError::rate_limited)?;
     }
     let ttl = s.session_ttl.as_millis();
-    let Some(session) = s.users.sign_in(&b.name, &b.password, now_ms(), ttl).await? else {
-        for key in &keys {
-            let _ = s.limits.failed_auth.take(key, now);
-        }
-        return Err(ApiError::unauthorized("unknown name or wrong password"));
-    };
+    let session = s.users.sign_in(&b.name, &b.password, now_ms(), ttl).await?.ok_or_else(refused)?;
     let secure = headers.get("x-forwarded-proto").is_some_and(|p| p == "https");
     let cookie = format!(
         "{COOKIE}={}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{}",
@@ -66,6 +71,7 @@ pub async fn login(
     let body = whoami_body(&session.principal, Some(&session.csrf));
     let mut response = (StatusCode::OK, axum::Json(body)).into_response();
     response.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_str(&cookie).expect("an ASCII cookie"));
+    response.extensions_mut().insert(session.principal);
     Ok(response)
 }
 

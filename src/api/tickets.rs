@@ -49,8 +49,9 @@ pub async fn list(
         Scope::All => {}
         Scope::Engineer(e) if filter.engineer.as_ref().is_none_or(|f| f == e) => filter.engineer = Some(e.clone()),
         Scope::Engineer(_) => return Ok(axum::Json(page.wrap(Vec::<Value>::new()))),
-        Scope::Customer(c) => {
-            filter.assets = Some(s.fleet.assets().iter().filter(|a| &a.customer == c).map(|a| a.id.clone()).collect())
+        Scope::Customer(_) => {
+            filter.assets =
+                Some(s.fleet.assets().iter().filter(|a| p.sees_asset(&a.customer)).map(|a| a.id.clone()).collect())
         }
     }
     let tickets = s.tickets.list_tickets(&filter).await?;
@@ -116,7 +117,7 @@ pub async fn transition(
         return Err(ApiError::forbidden(format!("a {} may not move a ticket to {}", p.role, b.to)));
     }
     let t = s.tickets.transition(&id, b.to, actor(&p), &b.note, now_ms()).await?;
-    Ok(axum::Json(serde_json::to_value(t).unwrap_or_default()))
+    Ok(axum::Json(view(&s, &p, &t, None)))
 }
 
 #[derive(Deserialize)]
@@ -169,7 +170,7 @@ pub async fn reassign(
         note.push_str(&format!("; {}", b.note));
     }
     let t = s.tickets.assign(&id, &engineer.id, &note, at_risk, actor(&p), now).await?;
-    Ok(axum::Json(serde_json::to_value(t).unwrap_or_default()))
+    Ok(axum::Json(view(&s, &p, &t, None)))
 }
 
 #[derive(Deserialize)]
@@ -206,7 +207,11 @@ pub async fn decline(
     let why = format!("declined by {engineer}");
     s.redispatch.redispatch(&declined, None, Actor::Dispatch, &why, now).await?;
     let t = s.tickets.ticket(&id).await?.ok_or_else(|| ApiError::not_found("ticket", &id))?.ticket;
-    Ok(axum::Json(serde_json::to_value(t).unwrap_or_default()))
+    // Re-dispatched, it is someone else's now: an engineer learns only that it went.
+    match sees(&s, &p, &t) {
+        true => Ok(axum::Json(view(&s, &p, &t, None))),
+        false => Ok(axum::Json(serde_json::json!({ "id": t.id, "declined_by": engineer }))),
+    }
 }
 
 /// The customer accepts the ticket's out-of-warranty quote; work may start.

@@ -10,6 +10,16 @@ use crate::fleet::Fleet;
 use crate::model::now_ms;
 use std::path::Path;
 
+/// Writes `text` readable by its owner only: the file holds an admin token.
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(text.as_bytes())
+}
+
 /// Issues the tokens, writes `dir/tokens.env`, and returns the lines to print.
 pub async fn issue(store: &TokenStore, fleet: &Fleet, dir: &Path) -> Result<Vec<String>, DemoError> {
     let engineer = fleet.engineers().first().map(|e| (e.name.clone(), e.id.clone()));
@@ -32,6 +42,6 @@ pub async fn issue(store: &TokenStore, fleet: &Fleet, dir: &Path) -> Result<Vec<
         shown.push(format!("  {:<11} {:<24} {token}", p.role.as_str(), p.name));
     }
     let path = dir.join("tokens.env");
-    std::fs::write(&path, env).map_err(|source| DemoError::Dir { path, source })?;
+    write_private(&path, &env).map_err(|source| DemoError::Dir { path, source })?;
     Ok(shown)
 }
