@@ -7,9 +7,10 @@ use super::auth::actor;
 use super::extract::{Json, Path};
 use super::tickets::check_note;
 use super::{ApiError, AppState};
-use crate::access::Principal;
+use crate::access::{Action, Principal};
 use crate::fleet::Engineer;
 use crate::model::{now_ms, EpochMs, GeoPoint};
+use crate::tickets::redispatch::ReplanScope;
 use axum::extract::State;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -40,7 +41,8 @@ pub async fn unavailable(
     if back_at <= now {
         return Err(ApiError::bad_request("until must be in the future"));
     }
-    let replan = s.redispatch.drop_out(&engineer.id, back_at, &b.reason, actor(&p).as_str(), now).await?;
+    let scope = if p.may(Action::Replan) { ReplanScope::Everything } else { ReplanScope::Withdrawn };
+    let replan = s.redispatch.drop_out(&engineer.id, back_at, &b.reason, (actor(&p).as_str(), scope), now).await?;
     Ok(axum::Json(json!({ "engineer_id": engineer.id, "available": false, "until": b.until, "replan": replan })))
 }
 

@@ -21,6 +21,16 @@ use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+/// How far an engineer's drop-out plans again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplanScope {
+    /// Everything nobody has accepted, together: a supervisor's call.
+    Everything,
+    /// Only the tickets taken from the engineer: their own call plans
+    /// nobody else's work (a re-plan is not an engineer's to order).
+    Withdrawn,
+}
+
 /// What a re-plan did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Replan {
@@ -335,29 +345,45 @@ impl Redispatch {
     }
 
     /// `engineer` drops out until `back_at`: what they hold and have not
-    /// started on site goes back to open, then everything not accepted is
-    /// re-planned without them.
+    /// started on site goes back to open, then `scope` says what is
+    /// planned again without them.
     pub async fn drop_out(
         self: &Arc<Self>,
         engineer: &EngineerId,
         back_at: EpochMs,
         reason: &str,
-        actor: &str,
+        (actor, scope): (&str, ReplanScope),
         now: EpochMs,
     ) -> Result<Replan, StoreError> {
         let _one_at_a_time = self.planning.lock().await;
         self.tickets.set_unavailable(engineer, now, back_at, reason, actor).await?;
         let detail = format!("{engineer} unavailable: {reason}");
-        let mut withdrawn = 0;
+        let mut withdrawn = Vec::new();
         for id in self.tickets.held_not_started(engineer).await? {
             match self.tickets.reopen(&id, Command::Withdraw { engineer }, (Actor::Person(actor), &detail), now).await {
-                Ok(()) => withdrawn += 1,
+                Ok(()) => withdrawn.push(id),
                 Err(e) if changed_meanwhile(&e) => {}
                 Err(e) => return Err(e),
             }
         }
-        let replan = self.replan_locked(&detail, now).await?;
-        Ok(Replan { withdrawn, ..replan })
+        let replan = match scope {
+            ReplanScope::Everything => self.replan_locked(&detail, now).await?,
+            ReplanScope::Withdrawn => self.redispatch_each(&withdrawn, &detail, now).await?,
+        };
+        Ok(Replan { withdrawn: withdrawn.len(), ..replan })
+    }
+
+    /// Each of `ids` to the best engineer left, one by one, touching no other ticket.
+    async fn redispatch_each(&self, ids: &[TicketId], why: &str, now: EpochMs) -> Result<Replan, StoreError> {
+        let mut out = Replan { considered: ids.len(), ..Replan::default() };
+        for id in ids {
+            let Some(d) = self.tickets.ticket(id.as_str()).await? else { continue };
+            match self.redispatch(&d.ticket, None, Actor::Replan, why, now).await? {
+                Some(_) => out.moved += 1,
+                None => out.unassigned += 1,
+            }
+        }
+        Ok(out)
     }
 }
 

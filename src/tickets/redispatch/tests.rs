@@ -76,7 +76,7 @@ async fn an_engineer_who_drops_out_hands_back_what_they_have_not_started_and_get
     }
 
     let back = t0 + 8 * 60 * MIN;
-    let replan = r.drop_out(&sick, back, "off sick", "dispatcher", t0 + MIN).await.unwrap();
+    let replan = r.drop_out(&sick, back, "off sick", ("dispatcher", ReplanScope::Everything), t0 + MIN).await.unwrap();
     assert_eq!(replan.withdrawn, 2, "assigned and accepted go back; on site stays: {replan:?}");
     for id in &ids[..2] {
         let t = ticket(r, id).await;
@@ -166,4 +166,30 @@ async fn a_plan_made_from_a_snapshot_never_overwrites_what_changed_since() {
     // Re-dispatching from the stale snapshot changes nothing either.
     assert_eq!(r.redispatch(&snapshot, None, Actor::Dispatch, "stale", t0 + MIN).await.unwrap(), None);
     assert_eq!(ticket(r, &id).await.assignment.engineer_id, Some(far));
+}
+
+#[tokio::test]
+async fn an_engineers_own_drop_out_plans_only_what_was_theirs() {
+    let s = setup().await;
+    let r = &s.r;
+    let t0 = crate::model::now_ms();
+    let (mine, theirs) = (open(r, 0, t0).await, open(r, 1, t0).await);
+    let sick = r.redispatch(&ticket(r, &mine).await, None, Actor::Dispatch, "opened", t0).await.unwrap().unwrap();
+    let far = farthest_qualified(r, &ticket(r, &theirs).await);
+    assert_ne!(sick, far, "the set-up needs two engineers");
+    r.tickets
+        .assign(theirs.as_str(), &far, "a poor choice a full re-plan would undo", false, "dispatcher", t0)
+        .await
+        .unwrap();
+    let before = event_kinds(r, &theirs).await;
+    let own = (sick.as_str(), ReplanScope::Withdrawn);
+    let replan = r.drop_out(&sick, t0 + 60 * MIN, "flat tyre", own, t0 + MIN).await.unwrap();
+    assert_eq!((replan.withdrawn, replan.considered), (1, 1), "{replan:?}");
+    assert!(ticket(r, &mine).await.assignment.engineer_id.is_some_and(|e| e != sick));
+    assert_eq!(
+        ticket(r, &theirs).await.assignment.engineer_id,
+        Some(far),
+        "a colleague's ticket is not theirs to move"
+    );
+    assert_eq!(event_kinds(r, &theirs).await, before);
 }
