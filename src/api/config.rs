@@ -14,6 +14,10 @@ pub struct ApiConfig {
     pub failed_auth_per_minute: u32,
     /// How long a console session lasts after signing in.
     pub session_ttl: crate::model::Span,
+    /// Session cookies only over HTTPS (`Secure`, named `__Host-...`): set
+    /// it when a TLS proxy fronts the API; `X-Forwarded-Proto: https` from
+    /// the proxy does the same per request.
+    pub secure_cookies: bool,
 }
 
 impl Default for ApiConfig {
@@ -23,6 +27,7 @@ impl Default for ApiConfig {
             writes_per_minute: 120,
             failed_auth_per_minute: 10,
             session_ttl: crate::model::Span::from_hours(12),
+            secure_cookies: false,
         }
     }
 }

@@ -64,6 +64,8 @@ pub struct AppState {
     pub oidc: Option<Arc<Verifier>>,
     /// How long a console session lasts.
     pub session_ttl: crate::model::Span,
+    /// Session cookies only over HTTPS.
+    pub secure_cookies: bool,
     pub limits: Arc<Limits>,
     /// Declines, drop-outs and re-plans.
     pub redispatch: Arc<crate::tickets::redispatch::Redispatch>,
@@ -132,6 +134,7 @@ impl AppState {
             users: db.users(),
             oidc,
             session_ttl: config.session_ttl,
+            secure_cookies: config.secure_cookies,
             limits,
             redispatch,
         }

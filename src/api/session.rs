@@ -19,6 +19,9 @@ use std::time::Instant;
 /// The sign-in route (a write that needs no CSRF token).
 pub const LOGIN: &str = "/api/v1/login";
 const COOKIE: &str = "upkeep_session";
+/// The name over TLS: a `__Host-` cookie is Secure, host-only and for `/`,
+/// so a sibling subdomain cannot plant one.
+const SECURE_COOKIE: &str = "__Host-upkeep_session";
 /// Longer names or passwords are refused unread (no rate-limit key, no hashing).
 const MAX_NAME: usize = 100;
 const MAX_PASSWORD: usize = 1024;
@@ -30,7 +33,10 @@ pub fn cookie(headers: &HeaderMap) -> Option<&str> {
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
-        .find_map(|c| c.trim().strip_prefix(COOKIE)?.strip_prefix('='))
+        .find_map(|c| {
+            let c = c.trim();
+            c.strip_prefix(SECURE_COOKIE).or_else(|| c.strip_prefix(COOKIE))?.strip_prefix('=')
+        })
         .filter(|s| !s.is_empty())
 }
 
@@ -61,13 +67,15 @@ pub async fn login(
     }
     let ttl = s.session_ttl.as_millis();
     let session = s.users.sign_in(&b.name, &b.password, now_ms(), ttl).await?.ok_or_else(refused)?;
-    let secure = headers.get("x-forwarded-proto").is_some_and(|p| p == "https");
-    let cookie = format!(
-        "{COOKIE}={}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{}",
-        session.secret,
-        ttl / 1000,
-        if secure { "; Secure" } else { "" }
-    );
+    let secure = s.secure_cookies || headers.get("x-forwarded-proto").is_some_and(|p| p == "https");
+    let cookie = match secure {
+        true => format!(
+            "{SECURE_COOKIE}={}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}; Secure",
+            session.secret,
+            ttl / 1000
+        ),
+        false => format!("{COOKIE}={}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}", session.secret, ttl / 1000),
+    };
     let body = whoami_body(&session.principal, Some(&session.csrf));
     let mut response = (StatusCode::OK, axum::Json(body)).into_response();
     response.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_str(&cookie).expect("an ASCII cookie"));
@@ -84,8 +92,12 @@ pub async fn logout(
         s.users.sign_out(&session.secret).await?;
     }
     let mut response = StatusCode::NO_CONTENT.into_response();
-    let expired = format!("{COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
-    response.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_str(&expired).expect("an ASCII cookie"));
+    for expired in [
+        format!("{COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"),
+        format!("{SECURE_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0; Secure"),
+    ] {
+        response.headers_mut().append(header::SET_COOKIE, HeaderValue::from_str(&expired).expect("an ASCII cookie"));
+    }
     Ok(response)
 }
 

@@ -320,10 +320,11 @@ async fn the_console_signs_in_with_a_password_and_its_writes_carry_the_csrf_toke
     assert_eq!((me["name"].as_str(), me["role"].as_str()), (Some("ann"), Some("dispatcher")));
     let csrf = me["csrf_token"].as_str().unwrap().to_owned();
     let cookie = set.split(';').next().unwrap().to_owned();
-    assert!(sign_in(&h, "correct horse battery", true).await.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .contains("; Secure"));
+    let over_tls = sign_in(&h, "correct horse battery", true).await;
+    let over_tls = over_tls.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(over_tls.starts_with("__Host-upkeep_session=") && over_tls.ends_with("; Secure"), "{over_tls}");
+    let tls_cookie = over_tls.split(';').next().unwrap().to_owned();
+    assert_eq!(with_cookie(&h, &tls_cookie, None, "GET", "/api/v1/tickets", None).await.status(), StatusCode::OK);
 
     assert_eq!(with_cookie(&h, &cookie, None, "GET", "/api/v1/tickets", None).await.status(), StatusCode::OK);
     let id = open_ticket(&h).await;
