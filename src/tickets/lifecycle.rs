@@ -9,7 +9,7 @@
 use super::quote::Quote;
 use super::report::FollowUp;
 use super::severity::Raised;
-use super::{EventKind, TicketState};
+use super::{Actor, EventKind, TicketState};
 use crate::model::{EngineerId, Severity};
 
 /// What the writer knows of the ticket once it holds the row lock.
@@ -121,6 +121,16 @@ pub enum Refusal {
     NoQuoteToAccept,
     NotClosed,
     FollowUpExists,
+}
+
+/// An engineer acts only on a ticket they hold, judged under the row lock
+/// (a reassignment racing their step wins); the office and the engine act
+/// on any.
+pub fn may_act(view: &View<'_>, actor: Actor<'_>) -> Result<(), Refusal> {
+    match actor {
+        Actor::Engineer(e) if view.engineer != Some(e) => Err(Refusal::NotHolder(e.clone())),
+        _ => Ok(()),
+    }
 }
 
 /// Decides `command` against the ticket as `view` shows it.

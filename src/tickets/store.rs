@@ -9,7 +9,7 @@ pub use after_sales::AfterSales;
 pub use opening::Opening;
 pub use read::{TicketFilter, TicketReader};
 
-use super::lifecycle::{decide, Command, Decision, Effect, Refusal, View};
+use super::lifecycle::{decide, may_act, Command, Decision, Effect, Refusal, View};
 use super::quote::Quote;
 use super::remedy::Remedy;
 use super::report::{FiledReport, FollowUp};
@@ -332,6 +332,7 @@ impl TicketStore {
         let (id, actor) = (TicketId::new(id), actor.into());
         let mut tx = self.pool.begin().await?;
         let locked = lock(&mut tx, id.as_str()).await?;
+        may_act(&locked.view(), actor).map_err(|r| StoreError::refused(&id, r))?;
         let d = decide(&locked.view(), Command::Step(to)).map_err(|r| StoreError::refused(&id, r))?;
         apply(&mut tx, &id, locked.seq, &d, (actor, note), now).await?;
         tx.commit().await?;

@@ -194,3 +194,14 @@ fn notes_never_move_the_ticket_and_are_refused_where_moot() {
     let followed = View { followed_up: true, ..view(Closed, Some(&a), false) };
     assert_eq!(decide(&followed, Command::FollowUp(&follow_up)), Err(Refusal::FollowUpExists));
 }
+
+#[test]
+fn an_engineer_acts_only_on_what_they_hold_and_the_office_on_anything() {
+    let [a, b] = engineers();
+    let held_by_a = view(TicketState::Assigned, Some(&a), false);
+    assert!(may_act(&held_by_a, Actor::Engineer(&a)).is_ok());
+    assert_eq!(may_act(&held_by_a, Actor::Engineer(&b)), Err(Refusal::NotHolder(b.clone())), "reassigned meanwhile");
+    assert!(may_act(&view(TicketState::Open, None, false), Actor::Engineer(&a)).is_err());
+    assert!(may_act(&held_by_a, Actor::Person("a dispatcher")).is_ok());
+    assert!(may_act(&held_by_a, Actor::SlaTimer).is_ok());
+}

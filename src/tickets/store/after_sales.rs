@@ -5,7 +5,7 @@
 
 use super::{act, apply, lock, TicketStore};
 use crate::model::{EpochMs, TicketId};
-use crate::tickets::lifecycle::{decide, Command};
+use crate::tickets::lifecycle::{decide, may_act, Command};
 use crate::tickets::remedy::Remedy;
 use crate::tickets::report::{FiledReport, FollowUp, InvalidRecord, ServiceReport, REPORT_DUE_MS};
 use crate::tickets::warranty::Warranty;
@@ -57,6 +57,7 @@ impl TicketStore {
         let mut tx = self.pool.begin().await?;
         let locked = lock(&mut tx, id.as_str()).await?;
         report.validate(now)?;
+        may_act(&locked.view(), actor).map_err(|r| StoreError::refused(id, r))?;
         let d = decide(&locked.view(), Command::Resolve { parts_used: &parts_used })
             .map_err(|r| StoreError::refused(id, r))?;
         let late = if filed.late { " (filed late)" } else { "" };
