@@ -3,9 +3,11 @@
 //! hashes, disabled) and the audit log.
 
 use super::extract::{Json, Path, Query};
+use super::internal_events::TokenIssued;
 use super::{extract::PageQuery, ApiError, AppState, Reads};
 use crate::access::{Principal, Role};
 use crate::model::{now_ms, EngineerId};
+use crate::telemetry::InternalEvent;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
@@ -32,6 +34,7 @@ pub async fn issue(
     let p = Principal::new(&b.name, b.role, b.engineer_id.map(EngineerId::new), b.customer)?;
     p.check_against(&s.fleet)?;
     let issued = s.tokens.issue(&p, now_ms()).await?;
+    TokenIssued { id: &issued.record.id, name: &p.name, role: p.role }.emit(&s.api_metrics);
     Ok((StatusCode::CREATED, axum::Json(serde_json::to_value(issued).unwrap_or_default())))
 }
 

@@ -4,9 +4,11 @@
 //! audit log, allowed or not; `authorize` checks a route's `Access` against
 //! the policy table. Objects (whose ticket, whose unit) are checked by the routes.
 
+use super::internal_events::{CredentialRefused, RateLimited, Refused};
 use super::{ApiError, AppState};
 use crate::access::{Access, AuditEntry, Principal, Session};
 use crate::model::now_ms;
+use crate::telemetry::InternalEvent;
 use crate::tickets::Actor;
 use axum::extract::{ConnectInfo, FromRequestParts, MatchedPath, Request, State};
 use axum::http::request::Parts;
@@ -59,24 +61,28 @@ async fn admit(s: &AppState, req: &mut Request, address: Option<&str>, writes: b
             req.extensions_mut().insert(credential);
         }
         Ok(None) => {}
-        Err(e) => {
-            if let Some(a) = address.filter(|_| e.status == StatusCode::UNAUTHORIZED) {
-                s.limits.failed_auth.take(&format!("a:{a}"), now).map_err(too_many)?;
+        Err(e) if e.status == StatusCode::UNAUTHORIZED => {
+            CredentialRefused { kind: Refused::Bearer, address, name: None, why: &e.message }.emit(&s.api_metrics);
+            if let Some(a) = address {
+                s.limits.failed_auth.take(&format!("a:{a}"), now).map_err(|w| held_back(s, address, w))?;
             }
             return Err(e.into_response());
         }
+        Err(e) => return Err(e.into_response()),
     }
     if writes {
         check_csrf(req).map_err(IntoResponse::into_response)?;
         let who = req.extensions().get::<Principal>().map(|p| format!("p:{}:{}", p.role, p.name));
         for key in who.into_iter().chain(address.map(|a| format!("a:{a}"))) {
-            s.limits.writes.take(&key, now).map_err(too_many)?;
+            s.limits.writes.take(&key, now).map_err(|w| held_back(s, address, w))?;
         }
     }
     Ok(())
 }
 
-fn too_many(wait: Duration) -> Response {
+/// 429, counted.
+fn held_back(s: &AppState, address: Option<&str>, wait: Duration) -> Response {
+    RateLimited { address }.emit(&s.api_metrics);
     ApiError::rate_limited(wait).into_response()
 }
 

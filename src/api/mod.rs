@@ -8,6 +8,7 @@ mod engineers;
 mod error;
 mod extract;
 mod fleet;
+mod internal_events;
 mod ops;
 mod progress;
 mod session;
@@ -67,6 +68,8 @@ pub struct AppState {
     /// Session cookies only over HTTPS.
     pub secure_cookies: bool,
     pub limits: Arc<Limits>,
+    /// Refused credentials and held-back callers (a section of `/metrics`).
+    pub api_metrics: Arc<internal_events::ApiMetrics>,
     /// Declines, drop-outs and re-plans.
     pub redispatch: Arc<crate::tickets::redispatch::Redispatch>,
 }
@@ -126,6 +129,8 @@ impl AppState {
             audit: db.audit(),
         };
         let limits = Arc::new(Limits::new(config));
+        let api_metrics = Arc::new(internal_events::ApiMetrics::default());
+        reads.metrics.register(api_metrics.clone());
         AppState {
             reads,
             tickets: db.tickets(),
@@ -136,6 +141,7 @@ impl AppState {
             session_ttl: config.session_ttl,
             secure_cookies: config.secure_cookies,
             limits,
+            api_metrics,
             redispatch,
         }
     }

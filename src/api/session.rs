@@ -5,9 +5,11 @@
 
 use super::auth::{ClientAddress, Credential};
 use super::extract::Json;
+use super::internal_events::{CredentialRefused, RateLimited, Refused, SignedIn};
 use super::{ApiError, AppState};
 use crate::access::Principal;
 use crate::model::now_ms;
+use crate::telemetry::InternalEvent;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -63,10 +65,19 @@ pub async fn login(
     let now = Instant::now();
     let keys = address.iter().flat_map(|a| [format!("a:{a}"), format!("n:{}@{a}", b.name)]);
     for key in keys {
-        s.limits.failed_auth.take(&key, now).map_err(ApiError::rate_limited)?;
+        s.limits.failed_auth.take(&key, now).map_err(|wait| {
+            RateLimited { address: address.as_deref() }.emit(&s.api_metrics);
+            ApiError::rate_limited(wait)
+        })?;
     }
     let ttl = s.session_ttl.as_millis();
-    let session = s.users.sign_in(&b.name, &b.password, now_ms(), ttl).await?.ok_or_else(refused)?;
+    let Some(session) = s.users.sign_in(&b.name, &b.password, now_ms(), ttl).await? else {
+        let why = "unknown name or wrong password";
+        let event = CredentialRefused { kind: Refused::SignIn, address: address.as_deref(), name: Some(&b.name), why };
+        event.emit(&s.api_metrics);
+        return Err(refused());
+    };
+    SignedIn { name: &session.principal.name, role: session.principal.role }.emit(&s.api_metrics);
     let secure = s.secure_cookies || headers.get("x-forwarded-proto").is_some_and(|p| p == "https");
     let cookie = match secure {
         true => format!(

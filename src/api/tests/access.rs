@@ -471,3 +471,70 @@ async fn admins_add_list_and_disable_console_users() {
     assert_eq!(sign_in(&h, "correct horse battery", false).await.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(call_as(&h, admin, "DELETE", "/api/v1/users/ann", None).await.0, StatusCode::NOT_FOUND);
 }
+
+/// Everything the engine logs, at every level, into one buffer.
+#[derive(Clone, Default)]
+struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn no_token_password_or_cookie_reaches_the_log() {
+    let log = Captured::default();
+    let writer = log.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let h = harness().await;
+    let ann = crate::access::Principal::new("ann", Role::Dispatcher, None, None).unwrap();
+    h.state.users.add(&ann, "correct horse battery", 0).await.unwrap();
+    sign_in(&h, "wrong password here", false).await;
+    let signed = sign_in(&h, "correct horse battery", false).await;
+    let cookie = signed.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let (_, issued) =
+        call_as(&h, Some(Role::Admin), "POST", "/api/v1/tokens", Some(json!({"name": "x", "role": "admin"}))).await;
+    let id = open_ticket(&h).await;
+    with_cookie(
+        &h,
+        &cookie,
+        None,
+        "POST",
+        &format!("/api/v1/tickets/{id}/transition"),
+        Some(json!({"to": "cancelled"})),
+    )
+    .await;
+    get_with(&h, "upk_not_a_real_token", "/api/v1/tickets").await;
+    let text = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+    for line in ["credential refused", "kind=\"sign_in\"", "kind=\"bearer\"", "signed in", "API token issued"] {
+        assert!(text.contains(line), "the log tells what happened ({line}):\n{text}");
+    }
+    let secret = cookie.split('=').nth(1).unwrap();
+    for (what, value) in [
+        ("a password", "correct horse battery"),
+        ("a wrong password", "wrong password here"),
+        ("a cookie", secret),
+        ("an issued token", issued["token"].as_str().unwrap()),
+        ("a presented token", "upk_not_a_real_token"),
+        ("a harness token", &h.tokens[&Role::Supervisor][4..]),
+    ] {
+        assert!(!text.contains(value), "{what} is in the log:\n{text}");
+    }
+    let req =
+        Request::builder().uri("/metrics").header("authorization", format!("Bearer {}", h.tokens[&Role::Operations]));
+    let resp = app(h.state.clone()).oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
+    let text = String::from_utf8(resp.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+    assert!(text.contains("upkeep_api_credentials_refused_total{kind=\"bearer\"} 1"), "{text}");
+    assert!(text.contains("upkeep_api_credentials_refused_total{kind=\"sign_in\"} 1"), "{text}");
+    assert!(!text.contains(secret) && !text.contains("upk_"), "no secret in the metrics");
+}
