@@ -88,23 +88,27 @@ enum Command {
     },
 }
 
+/// Whom a token or a user stands for.
+#[derive(clap::Args)]
+struct Who {
+    /// Who it is: shown in the audit log and in ticket histories.
+    #[arg(long)]
+    name: String,
+    /// admin, supervisor, dispatcher, engineer, operations or customer.
+    #[arg(long)]
+    role: Role,
+    /// For an engineer: the engineer id in the fleet file.
+    #[arg(long)]
+    engineer: Option<String>,
+    /// For a customer: the customer as the fleet file names it.
+    #[arg(long)]
+    customer: Option<String>,
+}
+
 #[derive(Subcommand)]
 enum TokensCommand {
     /// A new token for a person or system, with its role.
-    Issue {
-        /// Who uses it: shown in the audit log and in ticket histories.
-        #[arg(long)]
-        name: String,
-        /// admin, supervisor, dispatcher, engineer, operations or customer.
-        #[arg(long)]
-        role: Role,
-        /// For an engineer's token: the engineer id in the fleet file.
-        #[arg(long)]
-        engineer: Option<String>,
-        /// For a customer's token: the customer as the fleet file names it.
-        #[arg(long)]
-        customer: Option<String>,
-    },
+    Issue(Who),
     /// Every token (never a secret), revoked ones included.
     List,
     /// Revoke a token by its id (`TOK-...`).
@@ -114,16 +118,7 @@ enum TokensCommand {
 #[derive(Subcommand)]
 enum UsersCommand {
     /// A new user; the password is read from standard input (one line).
-    Add {
-        #[arg(long)]
-        name: String,
-        #[arg(long)]
-        role: Role,
-        #[arg(long)]
-        engineer: Option<String>,
-        #[arg(long)]
-        customer: Option<String>,
-    },
+    Add(Who),
     /// Every user (never a password hash).
     List,
     /// A new password from standard input; the user's sessions end.
@@ -333,14 +328,8 @@ async fn database(config: &Config) -> Result<upkeep::db::Db> {
 }
 
 /// A principal whose engineer or customer exists in the configured fleet.
-fn principal(
-    config: &Config,
-    name: &str,
-    role: Role,
-    engineer: Option<String>,
-    customer: Option<String>,
-) -> Result<Principal> {
-    let p = Principal::new(name, role, engineer.map(upkeep::model::EngineerId::new), customer)?;
+fn principal(config: &Config, who: Who) -> Result<Principal> {
+    let p = Principal::new(&who.name, who.role, who.engineer.map(upkeep::model::EngineerId::new), who.customer)?;
     p.check_against(&Fleet::load(&config.fleet.path)?)?;
     Ok(p)
 }
@@ -356,8 +345,8 @@ async fn users(config: &Config, command: UsersCommand) -> Result<()> {
     let store = database(config).await?.users();
     let now = upkeep::model::now_ms();
     match command {
-        UsersCommand::Add { name, role, engineer, customer } => {
-            let p = principal(config, &name, role, engineer, customer)?;
+        UsersCommand::Add(who) => {
+            let p = principal(config, who)?;
             store.add(&p, &password_from_stdin()?, now).await?;
             println!("added {} ({})", p.name, p.role);
         }
@@ -388,8 +377,8 @@ async fn tokens(config: &Config, command: TokensCommand) -> Result<()> {
     let store = database(config).await?.tokens();
     let now = upkeep::model::now_ms();
     match command {
-        TokensCommand::Issue { name, role, engineer, customer } => {
-            let p = principal(config, &name, role, engineer, customer)?;
+        TokensCommand::Issue(who) => {
+            let p = principal(config, who)?;
             let issued = store.issue(&p, now).await?;
             eprintln!("issued {} to {} ({}); the token is shown this once:", issued.record.id, p.name, p.role);
             println!("{}", issued.token);
