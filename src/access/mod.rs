@@ -22,7 +22,7 @@ pub use users::{Session, UserRecord, UserStore};
 
 use crate::fleet::Fleet;
 use crate::model::EngineerId;
-use crate::tickets::TicketState;
+use crate::tickets::{Actor, TicketState};
 use serde::{Deserialize, Serialize};
 
 crate::model::named_enum! {
@@ -96,6 +96,11 @@ impl Principal {
         let name = name.trim();
         if name.is_empty() || name.len() > 100 {
             return Err(AccessError::Invalid("a principal's name is 1 to 100 bytes".into()));
+        }
+        // A history names people by these; a person named like an engine
+        // stage would read as that stage.
+        if Actor::STAGES.iter().any(|stage| stage.as_str().eq_ignore_ascii_case(name)) {
+            return Err(AccessError::Invalid(format!("'{name}' names one of the engine's own stages")));
         }
         let scope = match (role, engineer, customer) {
             (Role::Engineer, Some(e), None) => Scope::Engineer(e),

@@ -12,6 +12,7 @@ fn a_token_speaks_for_whom_its_role_needs_and_no_one_else() {
     assert!(Principal::new("Acme", Role::Customer, None, Some(" ".into())).is_err());
     assert!(Principal::new("Ann", Role::Dispatcher, eng(), None).is_err(), "staff speak for nobody else");
     assert!(Principal::new(" ", Role::Admin, None, None).is_err(), "a name is required");
+    assert!(Principal::new("Dispatch", Role::Admin, None, None).is_err(), "a person cannot pass for a stage");
 }
 
 #[test]

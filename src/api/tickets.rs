@@ -50,6 +50,8 @@ pub async fn list(
         Scope::Engineer(e) if filter.engineer.as_ref().is_none_or(|f| f == e) => filter.engineer = Some(e.clone()),
         Scope::Engineer(_) => return Ok(axum::Json(page.wrap(Vec::<Value>::new()))),
         Scope::Customer(_) => {
+            // Which engineer holds what is internal: no filtering by it either.
+            filter.engineer = None;
             filter.assets =
                 Some(s.fleet.assets().iter().filter(|a| p.sees_asset(&a.customer)).map(|a| a.id.clone()).collect())
         }

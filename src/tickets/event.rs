@@ -63,6 +63,9 @@ pub enum Actor<'a> {
 }
 
 impl Actor<'_> {
+    /// The engine's own stages, whose names no person may take.
+    pub const STAGES: [Actor<'static>; 4] = [Actor::Engine, Actor::Dispatch, Actor::SlaTimer, Actor::Replan];
+
     pub fn as_str(&self) -> &str {
         match self {
             Actor::Engine => "engine",
