@@ -176,22 +176,18 @@ async fn audit(s: &AppState, entry: Option<AuditEntry>, who: Option<Principal>, 
 /// A route's check: anyone for a public route, else a principal whose role
 /// the policy table allows (401 without one, 403 with the wrong role).
 pub async fn authorize(access: Access, req: Request, next: Next) -> Response {
-    if access == Access::Signed && req.extensions().get::<Principal>().is_none() {
-        return ApiError::unauthorized("this route needs a bearer token or a console session").into_response();
-    }
-    if let Access::Requires(action) = access {
-        match req.extensions().get::<Principal>() {
-            None => {
-                return ApiError::unauthorized("this route needs a bearer token or a console session").into_response()
-            }
-            Some(p) if !p.may(action) => {
-                return ApiError::forbidden(format!("a {} may not {}", p.role, action.as_str().replace('_', " ")))
-                    .into_response()
-            }
-            Some(_) => {}
+    let refused = match (access, req.extensions().get::<Principal>()) {
+        (Access::Public, _) => None,
+        (_, None) => Some(ApiError::unauthorized("this route needs a bearer token or a console session")),
+        (Access::Requires(action), Some(p)) if !p.may(action) => {
+            Some(ApiError::forbidden(format!("a {} may not {}", p.role, action.as_str().replace('_', " "))))
         }
+        (Access::Signed | Access::Requires(_), Some(_)) => None,
+    };
+    match refused {
+        Some(e) => e.into_response(),
+        None => next.run(req).await,
     }
-    next.run(req).await
 }
 
 /// The caller, for routes that need one (`authorize` ran first).
