@@ -117,6 +117,19 @@ impl Principal {
         Ok(Principal { name: name.to_owned(), role, scope })
     }
 
+    /// A principal read back from a stored token or user (`what` names the
+    /// row): one the rules no longer accept makes the row corrupt.
+    pub fn stored(
+        what: &str,
+        name: &str,
+        role: Role,
+        engineer: Option<EngineerId>,
+        customer: Option<String>,
+    ) -> Result<Principal, AccessError> {
+        Principal::new(name, role, engineer, customer)
+            .map_err(|e| AccessError::Db(crate::db::DbError::Corrupt(format!("{what}: {e}"))))
+    }
+
     pub fn engineer(&self) -> Option<&EngineerId> {
         match &self.scope {
             Scope::Engineer(e) => Some(e),

@@ -98,8 +98,7 @@ impl TokenStore {
             return Ok(None);
         };
         let r: TokenRecord = crate::db::from_row(&row)?;
-        let p = Principal::new(&r.name, r.role, r.engineer_id, r.customer);
-        p.map(Some).map_err(|e| AccessError::Db(crate::db::DbError::Corrupt(format!("token {}: {e}", r.id))))
+        Principal::stored(&format!("token {}", r.id), &r.name, r.role, r.engineer_id, r.customer).map(Some)
     }
 
     /// How many tokens can be used: an engine listening beyond loopback needs one.

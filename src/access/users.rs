@@ -142,10 +142,13 @@ impl UserStore {
 
     /// The live session whose cookie secret is `secret`, with its user.
     pub async fn session(&self, secret: &str, now: EpochMs) -> Result<Option<Session>, AccessError> {
+        // The live session as a table of its own two columns, so the user's
+        // column list needs no table prefix.
         let sql = format!(
-            "SELECT {}, s.csrf FROM sessions s JOIN users u ON u.name = s.user_name \
-             WHERE s.id_hash = $1 AND s.expires_at > $2 AND u.disabled_at IS NULL",
-            UserRecord::columns().split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ")
+            "SELECT {}, s.csrf FROM users \
+             JOIN (SELECT user_name, csrf FROM sessions WHERE id_hash = $1 AND expires_at > $2) s \
+             ON s.user_name = users.name WHERE disabled_at IS NULL",
+            UserRecord::columns()
         );
         let Some(row) = sqlx::query(&sql).bind(digest(secret)).bind(now).fetch_optional(&self.pool).await? else {
             return Ok(None);
@@ -201,8 +204,7 @@ async fn verified(password: &str, stored: String) -> Result<bool, AccessError> {
 }
 
 fn principal_of(u: UserRecord) -> Result<Principal, AccessError> {
-    let p = Principal::new(&u.name, u.role, u.engineer_id, u.customer);
-    p.map_err(|e| AccessError::Db(crate::db::DbError::Corrupt(format!("user {}: {e}", u.name))))
+    Principal::stored(&format!("user {}", u.name), &u.name, u.role, u.engineer_id, u.customer)
 }
 
 #[cfg(test)]
