@@ -118,11 +118,23 @@ impl Verifier {
     /// The key `kid` names (the only key when the token names none); a URL
     /// is read again when its keys are old, or for a kid not seen yet.
     async fn key(&self, kid: Option<&str>) -> Result<Option<Jwk>, AccessError> {
+        let due = |k: &Keys, found: &Option<Jwk>| {
+            let stale = k.fetched.elapsed() >= self.config.jwks_refresh.as_std() || found.is_none();
+            is_url(&self.config.jwks) && stale && k.tried.elapsed() >= REFETCH_AT_MOST
+        };
+        {
+            let held = self.keys.read().unwrap_or_else(|p| p.into_inner());
+            let found = find(&held.set, kid);
+            if !due(&held, &found) {
+                return Ok(found);
+            }
+        }
         let found = {
+            // One request claims the refetch (looking again: another may have
+            // fetched meanwhile); the others go on with the keys held.
             let mut held = self.keys.write().unwrap_or_else(|p| p.into_inner());
             let found = find(&held.set, kid);
-            let stale = held.fetched.elapsed() >= self.config.jwks_refresh.as_std() || found.is_none();
-            if !is_url(&self.config.jwks) || !stale || held.tried.elapsed() < REFETCH_AT_MOST {
+            if !due(&held, &found) {
                 return Ok(found);
             }
             held.tried = Instant::now();
