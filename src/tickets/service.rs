@@ -83,7 +83,7 @@ impl ServiceContext {
             return Ok(());
         };
         match committed {
-            Committed::Opened(id, dispatched) => {
+            Committed::Opened((id, dispatched)) => {
                 if let Some(note) = &dispatched.unassigned {
                     tracing::warn!(ticket = %id, %note, "no engineer proposed");
                 }
@@ -131,7 +131,7 @@ impl ServiceContext {
             o.quote(&quote).await.map_err(step("recording the quote"))?;
         }
         let id = o.commit().await.map_err(step("committing"))?;
-        Ok(Committed::Opened(id, dispatched))
+        Ok(Committed::Opened((id, dispatched)))
     }
 
     /// What an opening decides from: earlier repairs of the fault on the
@@ -318,11 +318,7 @@ struct Dispatched {
 }
 
 /// What a finding committed; an opening's dispatch is logged once it has.
-enum Committed {
-    Opened(TicketId, Dispatched),
-    Appended(TicketId),
-    NotOpen,
-}
+type Committed = super::OpenOutcome<(TicketId, Dispatched)>;
 
 /// The step of an opening that failed, so that a finding kept aside says
 /// which; classed as the store's error is.

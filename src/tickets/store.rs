@@ -236,9 +236,12 @@ pub struct NewTicket {
     pub evidence: serde_json::Value,
 }
 
+/// What a finding came to: a ticket opened (`T` says how far: its id, an
+/// opening still in its transaction, an opening with its dispatch), the
+/// evidence appended to the ticket open, or nothing.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum OpenOutcome {
-    Opened(TicketId),
+pub enum OpenOutcome<T = TicketId> {
+    Opened(T),
     /// A ticket for this asset and fault was already open; the evidence was appended.
     Appended(TicketId),
     /// Evidence only, and no ticket is open for it: nothing was written.
@@ -248,11 +251,7 @@ pub enum OpenOutcome {
 /// What `begin_opening` found: a ticket inserted and not yet committed,
 /// or the evidence appended to the one open (committed), or, where that
 /// one closed in between, nothing to do.
-pub enum Begun {
-    Opened(Opening),
-    Appended(TicketId),
-    NotOpen,
-}
+pub type Begun = OpenOutcome<Opening>;
 
 /// Tickets, their events, evidence and after-sales records: what the
 /// ticket service, re-dispatch, the SLA timers and the API's actions write.
