@@ -67,6 +67,7 @@ fn simulate(rules: &RuleSet) -> BTreeMap<String, Trace> {
         min_lead: chrono::Duration::hours(24),
         max_lead: chrono::Duration::hours(48),
         malformed_every: None,
+        fault_window: None,
     };
     let sim = Simulator::new(&upkeep::demo::sim_assets(&fleet), &cfg).unwrap();
     let faulty: BTreeSet<String> = sim.faults().iter().map(|f| f.asset_id.clone()).collect();

@@ -31,6 +31,10 @@ pub struct SimConfig {
     pub max_lead: Duration,
     /// Replace every Nth message by a malformed one (rotating kinds).
     pub malformed_every: Option<u64>,
+    /// Place every fault inside `[from, to)` (as far as the run allows):
+    /// a sensor fault starts there, a machine fault develops and fails there.
+    /// `None`: anywhere after the warm-up.
+    pub fault_window: Option<(DateTime<Utc>, DateTime<Utc>)>,
 }
 
 impl Default for SimConfig {
@@ -47,6 +51,7 @@ impl Default for SimConfig {
             min_lead: Duration::hours(24),
             max_lead: Duration::hours(72),
             malformed_every: None,
+            fault_window: None,
         }
     }
 }
@@ -74,6 +79,9 @@ impl SimConfig {
         }
         if self.malformed_every == Some(0) {
             return bad("malformed_every must be at least 1");
+        }
+        if self.fault_window.is_some_and(|(from, to)| from >= to) {
+            return bad("fault_window must end after it starts");
         }
         Ok(())
     }
@@ -109,6 +117,11 @@ impl Timeline {
 
     pub(crate) fn tick_ms(&self, n: i64) -> i64 {
         self.start_ms + n * self.interval_ms
+    }
+
+    /// The tick at or after `t` (may lie outside the run).
+    pub(crate) fn tick_at(&self, t: DateTime<Utc>) -> i64 {
+        (t.timestamp_millis() - self.start_ms + self.interval_ms - 1).div_euclid(self.interval_ms)
     }
 
     pub(crate) fn time(&self, n: i64) -> DateTime<Utc> {

@@ -71,6 +71,10 @@ struct Args {
     /// Maximum messages per second [default: unlimited].
     #[arg(long)]
     rate: Option<f64>,
+    /// Hold each message until the wall clock reaches its event time: a
+    /// run that reaches the present goes on in real time.
+    #[arg(long, conflicts_with = "load")]
+    live: bool,
     /// Replace every Nth message by a malformed one.
     #[arg(long, value_name = "N")]
     malformed_every: Option<u64>,
@@ -174,6 +178,7 @@ async fn main() -> Result<()> {
         min_lead: chrono_duration(args.min_lead)?,
         max_lead: chrono_duration(args.max_lead)?,
         malformed_every: args.malformed_every,
+        fault_window: None,
     };
     let publish_cfg = PublishConfig {
         broker_url: args.broker.clone(),
@@ -181,6 +186,7 @@ async fn main() -> Result<()> {
         topic_prefix: args.topic_prefix.clone(),
         qos: args.qos,
         rate: args.rate,
+        hold_until_due: args.live,
     };
     let mut progress = Progress { last: PublishStats::default() };
 

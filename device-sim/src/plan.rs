@@ -27,12 +27,15 @@ struct Window {
 }
 
 impl Window {
-    fn new(tl: &Timeline) -> Self {
+    fn new(tl: &Timeline, cfg: &SimConfig) -> Self {
         let warmup = tl.ticks_in(chrono::Duration::hours(WARMUP_HOURS), true).min(tl.n_ticks / 4);
-        Window {
-            earliest: warmup,
-            // Leave at least one full message of post-fault data.
-            latest: tl.n_ticks - 1 - tl.ticks_per_message,
+        // Leave at least one full message of post-fault data.
+        let latest = tl.n_ticks - 1 - tl.ticks_per_message;
+        match cfg.fault_window {
+            Some((from, to)) => {
+                Window { earliest: warmup.max(tl.tick_at(from)), latest: latest.min(tl.tick_at(to) - 1) }
+            }
+            None => Window { earliest: warmup, latest },
         }
     }
 
@@ -50,7 +53,7 @@ pub fn plan(assets: &[SimAsset], cfg: &SimConfig) -> Vec<InjectedFault> {
     let Ok(tl) = Timeline::new(cfg) else {
         return Vec::new();
     };
-    let window = Window::new(&tl);
+    let window = Window::new(&tl, cfg);
     let n = assets.len();
     let n_progressive = (cfg.fault_share * n as f64).round() as usize;
     let n_sensor = (cfg.sensor_fault_share * (n - n_progressive.min(n)) as f64).round() as usize;
@@ -210,5 +213,23 @@ mod tests {
         }
         let invalid = SimConfig { ticks_per_message: 0, ..cfg };
         assert!(plan(&assets, &invalid).is_empty());
+    }
+
+    #[test]
+    fn a_fault_window_holds_every_fault() {
+        let assets = synthetic_fleet(100, &EquipmentKind::ALL);
+        let base = SimConfig { fault_share: 0.3, sensor_fault_share: 0.3, ..SimConfig::default() };
+        let (from, to) = (base.start + chrono::Duration::hours(50), base.start + chrono::Duration::hours(56));
+        let cfg = SimConfig { fault_window: Some((from, to)), ..base.clone() };
+        let faults = plan(&assets, &cfg);
+        assert_eq!(faults.len(), 30 + 21);
+        for f in &faults {
+            assert!(f.onset >= from && f.onset < to, "{f:?}");
+            let end = f.functional_failure.or(f.sensor_fault_end).unwrap();
+            assert!(end <= to, "{f:?}");
+        }
+        let after_the_run =
+            SimConfig { fault_window: Some((base.end(), base.end() + chrono::Duration::days(1))), ..base };
+        assert!(plan(&assets, &after_the_run).is_empty());
     }
 }

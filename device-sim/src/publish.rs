@@ -33,6 +33,10 @@ pub struct PublishConfig {
     pub qos: u8,
     /// Maximum messages per second; `None` = as fast as the broker acks.
     pub rate: Option<f64>,
+    /// Live: a message whose event time (its last tick) is still ahead of
+    /// the wall clock waits until then, so a run that reaches the present
+    /// goes on in real time.
+    pub hold_until_due: bool,
 }
 
 impl Default for PublishConfig {
@@ -43,6 +47,7 @@ impl Default for PublishConfig {
             topic_prefix: "upkeep/telemetry".into(),
             qos: 1,
             rate: None,
+            hold_until_due: false,
         }
     }
 }
@@ -115,8 +120,9 @@ pub async fn publish_messages(
         cfg,
         qos,
         gap,
-        source: messages.into_iter(),
+        source: messages.into_iter().peekable(),
         exhausted: false,
+        due_at: None,
         out: Outstanding::default(),
         stats: PublishStats::default(),
         next_slot: started,
@@ -144,6 +150,10 @@ pub async fn publish_messages(
                 None => Some("event loop stopped".to_string()),
             },
             _ = tokio::time::sleep_until(run.next_slot.into()), if run.rate_limited() => None,
+            _ = tokio::time::sleep_until(run.due_at.unwrap_or(started).into()), if run.due_at.is_some() => {
+                run.due_at = None;
+                None
+            }
             _ = ticker.tick() => {
                 run.stats.elapsed = started.elapsed();
                 progress(&run.stats);
@@ -176,13 +186,15 @@ pub async fn publish_messages(
 }
 
 /// State of one `publish_messages` call that survives reconnects.
-struct Run<'a, I> {
+struct Run<'a, I: Iterator<Item = Message>> {
     cfg: &'a PublishConfig,
     qos: QoS,
     /// Minimum spacing between messages when rate-limited.
     gap: Option<Duration>,
-    source: I,
+    source: std::iter::Peekable<I>,
     exhausted: bool,
+    /// When the next message's event time comes (`hold_until_due`).
+    due_at: Option<Instant>,
     out: Outstanding,
     stats: PublishStats,
     /// Earliest time the next message may go out (rate limit).
@@ -195,8 +207,15 @@ impl<I: Iterator<Item = Message>> Run<'_, I> {
         if let Some(entry) = self.out.retry.pop_front() {
             return Some(entry);
         }
-        if self.exhausted {
+        if self.exhausted || self.due_at.is_some() {
             return None;
+        }
+        if self.cfg.hold_until_due {
+            let ahead = self.source.peek().map_or(0, |m| m.last_ts_ms - chrono::Utc::now().timestamp_millis());
+            if ahead > 0 {
+                self.due_at = Some(Instant::now() + Duration::from_millis(ahead.unsigned_abs()));
+                return None;
+            }
         }
         let next = self.source.next();
         self.exhausted = next.is_none();
@@ -209,7 +228,9 @@ impl<I: Iterator<Item = Message>> Run<'_, I> {
 
     /// Waiting only for the rate limiter (not for acks, not finished).
     fn rate_limited(&self) -> bool {
-        self.gap.is_some() && self.window_open() && (!self.exhausted || !self.out.retry.is_empty())
+        self.gap.is_some()
+            && self.window_open()
+            && ((!self.exhausted && self.due_at.is_none()) || !self.out.retry.is_empty())
     }
 
     fn done(&self) -> bool {

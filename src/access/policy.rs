@@ -18,6 +18,8 @@ crate::model::named_enum! {
         Reassign = "reassign",
         /// Re-plan every ticket nobody has accepted.
         Replan = "replan",
+        /// Mark tickets as seen by a dispatcher (many at once in an alarm storm).
+        Acknowledge = "acknowledge",
         /// An engineer drops out or comes back (engineers: themselves).
         SetAvailability = "set_availability",
         /// An engineer's app reports where they are (only for themselves).
@@ -55,7 +57,7 @@ impl Action {
         match self {
             Action::ReadTickets => &[Admin, Supervisor, Dispatcher, Engineer, Operations, Customer],
             Action::WorkTicket => &[Supervisor, Dispatcher, Engineer],
-            Action::Reassign | Action::Replan => &[Supervisor, Dispatcher],
+            Action::Reassign | Action::Replan | Action::Acknowledge => &[Supervisor, Dispatcher],
             Action::SetAvailability => &[Supervisor, Engineer],
             Action::ReportPosition => &[Engineer],
             Action::AcceptQuote => &[Supervisor, Customer],

@@ -18,6 +18,9 @@ pub struct ApiConfig {
     /// it when a TLS proxy fronts the API; `X-Forwarded-Proto: https` from
     /// the proxy does the same per request.
     pub secure_cookies: bool,
+    /// Map tiles for the console (`https://tile.example.org/{z}/{x}/{y}.png`);
+    /// empty, or when tiles cannot load: sites drawn on a plain projection.
+    pub map_tiles: String,
 }
 
 impl Default for ApiConfig {
@@ -28,6 +31,7 @@ impl Default for ApiConfig {
             failed_auth_per_minute: 10,
             session_ttl: crate::model::Span::from_hours(12),
             secure_cookies: false,
+            map_tiles: String::new(),
         }
     }
 }

@@ -3,14 +3,19 @@
 
 use super::extract::{Page, PageQuery, Path, Query};
 use super::tickets::{sees, view};
-use super::{ApiError, Reads};
+use super::{ApiError, AppState, Reads};
 use crate::access::Principal;
 use crate::kpi::{self, TicketHistory};
-use crate::model::AssetId;
+use crate::model::{AssetId, EngineerId, EpochMs, GeoPoint, TicketId};
 use crate::tickets::TicketFilter;
 use axum::extract::State;
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{json, Value};
+use std::collections::HashMap;
+
+/// Open jobs read for the agendas: the most one ticket list returns.
+const MAX_OPEN_JOBS: i64 = 1000;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -55,26 +60,67 @@ pub async fn asset(
     Ok(axum::Json(json!({ "asset": asset, "tickets": tickets })))
 }
 
-/// Engineers with their load and position: personal data, so an engineer
-/// sees only themselves.
+/// Engineers with their load, position (and when it was reported), whether
+/// they are unavailable, their shifts from yesterday to the day after
+/// tomorrow and their agenda (open jobs in working order with travel):
+/// personal data, so an engineer sees only themselves.
 pub async fn engineers(
-    State(s): State<Reads>,
+    State(s): State<AppState>,
     p: Principal,
     Query(q): Query<PageQuery>,
 ) -> Result<axum::Json<Value>, ApiError> {
     let page = q.page()?;
-    let loads = s.tickets.engineer_loads().await?;
+    let now = crate::model::now_ms();
+    let loads = s.reads.tickets.engineer_loads().await?;
+    let absent = s.tickets.unavailable_engineers(now).await?;
+    let jobs = open_jobs(&s).await?;
+    let (from, to) = timeline(now);
     let reachable: Vec<_> =
         s.fleet.engineers().iter().filter(|e| p.engineer().is_none_or(|own| own == &e.id)).cloned().collect();
     let items = page
         .slice(&reachable)
         .into_iter()
         .map(|e| {
-            let load = loads.get(&e.id).copied().unwrap_or(0);
-            json!({ "load": load, "position": s.dispatcher.position(&e.id), "engineer": e })
+            let shifts: Vec<_> = e
+                .shifts_between(from, to)
+                .into_iter()
+                .map(|(a, b)| [a.timestamp_millis(), b.timestamp_millis()])
+                .collect();
+            json!({
+                "load": loads.get(&e.id).copied().unwrap_or(0),
+                "position": s.dispatcher.position(&e.id),
+                "position_at": s.dispatcher.position_reported(&e.id),
+                "unavailable": absent.contains(&e.id),
+                "shifts": shifts,
+                "agenda": s.dispatcher.agenda(&e.id, jobs.get(&e.id).map_or(&[], Vec::as_slice), now),
+                "engineer": e,
+            })
         })
         .collect();
     Ok(axum::Json(page.wrap(items)))
+}
+
+/// The span a planning timeline covers around `now`: yesterday to the day
+/// after tomorrow (UTC), so every viewer's today and tomorrow is inside.
+fn timeline(now: EpochMs) -> (DateTime<Utc>, DateTime<Utc>) {
+    let now = DateTime::from_timestamp_millis(now).unwrap_or_default();
+    (now - chrono::Duration::days(1), now + chrono::Duration::days(2))
+}
+
+/// Each engineer's open jobs in working order: on site first, then en
+/// route, accepted, assigned; the earliest on-site deadline first within.
+async fn open_jobs(s: &Reads) -> Result<HashMap<EngineerId, Vec<(TicketId, GeoPoint)>>, ApiError> {
+    use crate::tickets::TicketState::{Accepted, Assigned, EnRoute, OnSite};
+    let filter = TicketFilter { active: true, limit: MAX_OPEN_JOBS, ..TicketFilter::default() };
+    let mut held = s.tickets.list_tickets(&filter).await?;
+    let rank = |t: &crate::tickets::Ticket| [OnSite, EnRoute, Accepted, Assigned].iter().position(|s| *s == t.state);
+    held.sort_by_key(|t| (rank(t), t.due.on_site_due));
+    let mut jobs: HashMap<EngineerId, Vec<(TicketId, GeoPoint)>> = HashMap::new();
+    for t in held {
+        let (Some(e), Some(a)) = (t.assignment.engineer_id, s.fleet.asset(t.asset_id.as_str())) else { continue };
+        jobs.entry(e).or_default().push((t.id, a.location));
+    }
+    Ok(jobs)
 }
 
 /// Depots with the stock the database holds now (after reservations).

@@ -9,10 +9,12 @@ mod error;
 mod extract;
 mod fleet;
 mod internal_events;
+mod live;
 mod ops;
 mod progress;
 mod session;
 mod tickets;
+mod ui;
 
 pub use config::ApiConfig;
 pub use error::ApiError;
@@ -30,9 +32,6 @@ use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::Router;
 use std::sync::Arc;
 
-/// The dispatcher console served at `/`: a static page over this API.
-pub const CONSOLE: &str = include_str!("console.html");
-
 /// The OpenAPI document served at `/openapi.json`.
 pub const OPENAPI: &str = include_str!("openapi.json");
 
@@ -48,6 +47,8 @@ pub struct Reads {
     pub dispatcher: Arc<crate::dispatch::Dispatcher>,
     pub metrics: Arc<Metrics>,
     pub audit: AuditStore,
+    /// Tells open consoles that tickets moved (`/api/v1/stream`).
+    pub changes: Arc<live::Changes>,
 }
 
 /// What the routes that act get: the writers, beside everything a read
@@ -67,6 +68,8 @@ pub struct AppState {
     pub session_ttl: crate::model::Span,
     /// Session cookies only over HTTPS.
     pub secure_cookies: bool,
+    /// The console map's tile URL template; empty: the drawn map only.
+    pub map_tiles: String,
     pub limits: Arc<Limits>,
     /// Refused credentials and held-back callers (a section of `/metrics`).
     pub api_metrics: Arc<internal_events::ApiMetrics>,
@@ -127,6 +130,7 @@ impl AppState {
             dispatcher,
             metrics,
             audit: db.audit(),
+            changes: Arc::default(),
         };
         let limits = Arc::new(Limits::new(config));
         let api_metrics = Arc::new(internal_events::ApiMetrics::default());
@@ -140,6 +144,7 @@ impl AppState {
             oidc,
             session_ttl: config.session_ttl,
             secure_cookies: config.secure_cookies,
+            map_tiles: config.map_tiles.clone(),
             limits,
             api_metrics,
             redispatch,
@@ -171,20 +176,28 @@ pub fn routes() -> Vec<Route> {
         };
     }
     vec![
-        r!(GET, "/", Public, ops::console),
+        r!(GET, "/", Public, ui::console),
+        r!(GET, "/field", Public, ui::field),
+        r!(GET, "/track", Public, ui::track),
+        r!(GET, "/ui/{name}", Public, ui::file),
         r!(GET, "/health", Public, ops::health),
         r!(GET, "/ready", Public, ops::ready),
         r!(GET, "/openapi.json", Public, ops::openapi),
         r!(GET, "/api/v1/progress/{code}", Public, progress::progress),
+        r!(POST, "/api/v1/progress/{code}/quote/accept", Public, progress::accept_quote),
+        r!(POST, "/api/v1/progress/{code}/follow-up", Public, progress::follow_up),
         r!(POST, "/api/v1/login", Public, session::login),
         r!(POST, "/api/v1/logout", Signed, session::logout),
         r!(GET, "/api/v1/session", Signed, session::whoami),
         r!(GET, "/metrics", Requires(ReadMetrics), ops::metrics),
         r!(GET, "/api/v1/tickets", Requires(ReadTickets), tickets::list),
+        r!(GET, "/api/v1/stream", Requires(ReadTickets), live::stream),
         r!(GET, "/api/v1/tickets/{id}", Requires(ReadTickets), tickets::one),
+        r!(POST, "/api/v1/tickets/acknowledge", Requires(Acknowledge), tickets::acknowledge),
         r!(POST, "/api/v1/tickets/{id}/transition", Requires(WorkTicket), tickets::transition),
         r!(POST, "/api/v1/tickets/{id}/decline", Requires(WorkTicket), tickets::decline),
         r!(POST, "/api/v1/tickets/{id}/report", Requires(WorkTicket), tickets::report),
+        r!(GET, "/api/v1/tickets/{id}/candidates", Requires(Reassign), tickets::candidates),
         r!(POST, "/api/v1/tickets/{id}/reassign", Requires(Reassign), tickets::reassign),
         r!(POST, "/api/v1/tickets/{id}/quote/accept", Requires(AcceptQuote), tickets::accept_quote),
         r!(POST, "/api/v1/tickets/{id}/follow-up", Requires(RecordFollowUp), tickets::follow_up),
@@ -226,8 +239,13 @@ pub async fn serve(
     state: AppState,
     mut shutdown: crate::shutdown::Shutdown,
 ) -> std::io::Result<()> {
+    let changes = Arc::clone(&state.changes);
     let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app).with_graceful_shutdown(async move { shutdown.wait().await }).await
+    let stopping = async move {
+        shutdown.wait().await;
+        changes.close();
+    };
+    axum::serve(listener, app).with_graceful_shutdown(stopping).await
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! OpenAPI document, dead letters and dead findings.
 
 use super::extract::{Page, PageQuery, Query};
-use super::{ApiError, Reads, CONSOLE, OPENAPI};
+use super::{ApiError, Reads, OPENAPI};
 use crate::decode::DeadLetterReason;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
@@ -63,10 +63,6 @@ async fn database_answers(s: &Reads) -> bool {
 
 pub async fn metrics(State(s): State<Reads>) -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], s.metrics.render())
-}
-
-pub async fn console() -> impl IntoResponse {
-    axum::response::Html(CONSOLE)
 }
 
 pub async fn openapi() -> impl IntoResponse {

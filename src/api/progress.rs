@@ -2,10 +2,12 @@
 //! evidence or engineer identities beyond a first name. Served by progress
 //! code to anyone holding it, and to a signed-in customer for its own tickets.
 
-use super::extract::Path;
-use super::{ApiError, Reads};
+use super::extract::{Json, Path};
+use super::tickets::FollowUpBody;
+use super::{ApiError, AppState, Reads};
 use crate::fleet::Fleet;
-use crate::tickets::{EventRecord, Ticket};
+use crate::model::now_ms;
+use crate::tickets::{Actor, EventRecord, Ticket, TicketDetail};
 use axum::extract::State;
 use serde_json::{json, Value};
 
@@ -13,12 +15,37 @@ use serde_json::{json, Value};
 const MAX_CODE_LEN: usize = 64;
 
 pub async fn progress(State(s): State<Reads>, Path(code): Path<String>) -> Result<axum::Json<Value>, ApiError> {
-    let unknown = || ApiError::not_found("progress code", &code);
+    let d = by_code(&s, &code).await?;
+    Ok(axum::Json(customer_view(&s.fleet, &d.ticket, Some(&d.events))))
+}
+
+/// Who acts when the holder of a progress code does (the customer's page).
+const CODE_HOLDER: &str = "customer (progress code)";
+
+async fn by_code(s: &Reads, code: &str) -> Result<TicketDetail, ApiError> {
+    let unknown = || ApiError::not_found("progress code", code);
     if code.len() > MAX_CODE_LEN {
         return Err(unknown());
     }
-    let d = s.tickets.ticket_by_progress_code(&code).await?.ok_or_else(unknown)?;
-    Ok(axum::Json(customer_view(&s.fleet, &d.ticket, Some(&d.events))))
+    s.tickets.ticket_by_progress_code(code).await?.ok_or_else(unknown)
+}
+
+/// The customer accepts the out-of-warranty quote from their page.
+pub async fn accept_quote(State(s): State<AppState>, Path(code): Path<String>) -> Result<axum::Json<Value>, ApiError> {
+    let d = by_code(&s, &code).await?;
+    s.tickets.accept_quote(&d.ticket.id, Actor::Person(CODE_HOLDER), now_ms()).await?;
+    progress(State(s.reads), Path(code)).await
+}
+
+/// The customer rates the closed work from their page.
+pub async fn follow_up(
+    State(s): State<AppState>,
+    Path(code): Path<String>,
+    Json(b): Json<FollowUpBody>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let d = by_code(&s, &code).await?;
+    s.tickets.record_follow_up(&d.ticket.id, &b.into_follow_up(CODE_HOLDER)?).await?;
+    progress(State(s.reads), Path(code)).await
 }
 
 /// The ticket as its customer sees it; the history (state changes and when)
@@ -44,6 +71,7 @@ pub(super) fn customer_view(fleet: &Fleet, t: &Ticket, events: Option<&[EventRec
         "quote": t.after_sales.quote,
         "quote_accepted_at": t.after_sales.quote_accepted_at,
         "progress_code": t.after_sales.progress_code,
+        "follow_up": t.closure.follow_up.as_ref().map(|f| json!({ "rating": f.rating, "recorded_at": f.recorded_at })),
     });
     if let Some(events) = events {
         let history: Vec<Value> =

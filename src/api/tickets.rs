@@ -23,6 +23,8 @@ pub struct ListQuery {
     kind: Option<TicketKind>,
     asset: Option<String>,
     engineer: Option<String>,
+    /// Only tickets still open (the dispatcher's board).
+    active: Option<bool>,
     limit: Option<i64>,
     offset: Option<i64>,
 }
@@ -42,6 +44,7 @@ pub async fn list(
         asset: q.asset.map(AssetId::new),
         engineer: q.engineer.map(EngineerId::new),
         assets: None,
+        active: q.active.unwrap_or(false),
         limit: page.limit,
         offset: page.offset,
     };
@@ -61,9 +64,72 @@ pub async fn list(
     Ok(axum::Json(page.wrap(items)))
 }
 
+/// One ticket; for staff with the rule that raised it (its checks, limits,
+/// skills and translated descriptions), which the console's chart and
+/// checks-in-words read.
 pub async fn one(State(s): State<Reads>, p: Principal, Path(id): Path<String>) -> Result<axum::Json<Value>, ApiError> {
     let d = visible(&s, &p, &id).await?;
-    Ok(axum::Json(view(&s, &p, &d.ticket, Some(&d))))
+    let mut v = view(&s, &p, &d.ticket, Some(&d));
+    if p.customer().is_none() {
+        let rule = s.rules.for_model(&d.ticket.model).and_then(|m| m.rules.iter().find(|r| r.id == d.ticket.rule_id));
+        v["rule"] = serde_json::to_value(rule).unwrap_or_default();
+    }
+    Ok(axum::Json(v))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AcknowledgeBody {
+    ids: Vec<String>,
+}
+
+/// Tickets acknowledged at once, at most.
+const MAX_ACKNOWLEDGE: usize = 200;
+
+/// A dispatcher has seen these tickets (an alarm storm's board at once);
+/// those no longer open, or unknown, come back as skipped.
+pub async fn acknowledge(
+    State(s): State<AppState>,
+    p: Principal,
+    Json(b): Json<AcknowledgeBody>,
+) -> Result<axum::Json<Value>, ApiError> {
+    if b.ids.is_empty() || b.ids.len() > MAX_ACKNOWLEDGE {
+        return Err(ApiError::bad_request(format!("ids must name 1 to {MAX_ACKNOWLEDGE} tickets")));
+    }
+    let now = now_ms();
+    let (mut acknowledged, mut skipped) = (Vec::new(), Vec::new());
+    for id in b.ids {
+        let id = TicketId::new(id);
+        if s.tickets.acknowledge(&id, actor(&p), now).await? {
+            acknowledged.push(id);
+        } else {
+            skipped.push(id);
+        }
+    }
+    Ok(axum::Json(serde_json::json!({ "acknowledged": acknowledged, "skipped": skipped })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CandidatesQuery {
+    limit: Option<usize>,
+}
+
+/// The engineers nearest the ticket's site judged for it now, as dispatch
+/// judges them: those who could take it first, on time before late.
+pub async fn candidates(
+    State(s): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    Query(q): Query<CandidatesQuery>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let t = visible(&s, &p, &id).await?.ticket;
+    let limit = q.limit.unwrap_or(20);
+    if !(1..=200).contains(&limit) {
+        return Err(ApiError::bad_request("limit must be between 1 and 200"));
+    }
+    let items = s.redispatch.candidates(&t, limit, now_ms()).await?;
+    Ok(axum::Json(serde_json::json!({ "ticket": t.id, "on_site_due": t.due.on_site_due, "items": items })))
 }
 
 /// The ticket `id` if the caller may see it; otherwise, as for a ticket
@@ -269,6 +335,14 @@ pub struct FollowUpBody {
     comment: String,
 }
 
+impl FollowUpBody {
+    /// The follow-up as `who` records it now.
+    pub(super) fn into_follow_up(self, who: &str) -> Result<FollowUp, ApiError> {
+        check_note(&self.comment)?;
+        Ok(FollowUp { rating: self.rating, comment: self.comment, recorded_by: who.to_owned(), recorded_at: now_ms() })
+    }
+}
+
 /// The customer's rating and comment on a closed ticket (given by the
 /// customer, or taken down by the office on a call).
 pub async fn follow_up(
@@ -277,10 +351,8 @@ pub async fn follow_up(
     Path(id): Path<String>,
     Json(b): Json<FollowUpBody>,
 ) -> Result<axum::Json<Value>, ApiError> {
-    check_note(&b.comment)?;
     visible(&s, &p, &id).await?;
-    let f = FollowUp { rating: b.rating, comment: b.comment, recorded_by: p.name.clone(), recorded_at: now_ms() };
-    s.tickets.record_follow_up(&TicketId::new(&id), &f).await?;
+    s.tickets.record_follow_up(&TicketId::new(&id), &b.into_follow_up(&p.name)?).await?;
     one(State(s.reads), p, Path(id)).await
 }
 

@@ -3,9 +3,13 @@
 //! measure. Each ticket follows its own plan (random, reproducible from the
 //! seed and the ticket id) of minutes after detection; a step is taken once
 //! its time has come, stamped with that time (the replay runs in the past).
-//! Tickets nobody could be assigned wait for a dispatcher, as in real life.
+//! Tickets nobody could be assigned wait for a dispatcher, as in real life;
+//! so do the live tickets (detected after the replay) whose engineer does
+//! not answer (one in `SILENT_ONE_IN`): they need a dispatcher to reassign.
+//! The engineer whose token the demo prints is left alone: whoever tries
+//! the engineer's view works those tickets.
 
-use crate::model::{Clock, EpochMs, TicketId};
+use crate::model::{Clock, EngineerId, EpochMs, TicketId};
 use crate::shutdown::Shutdown;
 use crate::tickets::report::{FiledReport, PartUsed, ServiceReport};
 use crate::tickets::{StoreError, Ticket, TicketFilter, TicketState, TicketStore};
@@ -15,6 +19,8 @@ use std::hash::{Hash, Hasher};
 use std::time::Duration;
 
 const MIN: i64 = 60_000;
+/// One live assignment in this many is never answered by its engineer.
+const SILENT_ONE_IN: u64 = 5;
 const ACTOR: &str = "demo field team";
 
 /// Minutes after detection of each step; `cancel`: a false alarm the
@@ -56,14 +62,41 @@ fn next(state: TicketState, p: &Plan) -> Option<(TicketState, i64)> {
     }
 }
 
+/// Who the simulated team is.
+#[derive(Debug, Clone)]
+pub struct Team {
+    pub seed: u64,
+    /// Tickets detected from then on are live.
+    pub live_from: EpochMs,
+    /// The engineer a person plays (the demo's engineer token): not simulated.
+    pub played: Option<EngineerId>,
+}
+
+impl Team {
+    /// Whether the team leaves `t` to someone else: the played engineer's
+    /// tickets, and a live assignment its engineer does not answer (a
+    /// reassignment draws again for the new engineer).
+    fn leaves(&self, t: &Ticket) -> bool {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (&t.id, &t.assignment.engineer_id, self.seed).hash(&mut h);
+        let unanswered =
+            t.state == TicketState::Assigned && t.due.detected_at >= self.live_from && h.finish() % SILENT_ONE_IN == 0;
+        unanswered || (self.played.is_some() && t.assignment.engineer_id == self.played)
+    }
+}
+
 /// Takes every step that is due at `now`, one per ticket.
-async fn step(tickets: &TicketStore, seed: u64, now: EpochMs) -> Result<usize, StoreError> {
+async fn step(tickets: &TicketStore, team: &Team, now: EpochMs) -> Result<usize, StoreError> {
+    let seed = team.seed;
     let mut taken = 0;
     let states = [TicketState::Assigned, TicketState::Accepted, TicketState::EnRoute, TicketState::OnSite];
     for state in states.into_iter().chain([TicketState::Resolved]) {
         let filter = TicketFilter { state: Some(state), limit: 10_000, ..Default::default() };
         for t in tickets.list_tickets(&filter).await? {
             let Some((to, minute)) = next(state, &plan(&t.id, seed)) else { continue };
+            if team.leaves(&t) {
+                continue;
+            }
             let planned = t.due.detected_at + minute * MIN;
             if planned > now {
                 continue;
@@ -116,14 +149,14 @@ async fn report(tickets: &TicketStore, t: &Ticket, at: EpochMs) -> Result<FiledR
 
 /// Works the tickets every two seconds until `stop`, at the engine's time
 /// (`clock`: the replay's event time in the demo).
-pub async fn run(tickets: TicketStore, clock: Clock, seed: u64, mut stop: Shutdown) {
+pub async fn run(tickets: TicketStore, clock: Clock, team: Team, mut stop: Shutdown) {
     let mut tick = tokio::time::interval(Duration::from_secs(2));
     loop {
         tokio::select! {
             _ = tick.tick() => {}
             () = stop.wait() => return,
         }
-        if let Err(e) = step(&tickets, seed, clock.now_ms()).await {
+        if let Err(e) = step(&tickets, &team, clock.now_ms()).await {
             tracing::warn!(error = %e, "demo field team could not update a ticket");
         }
     }

@@ -1,9 +1,11 @@
 //! The zero-setup demo: an embedded broker, a generated fleet, the simulator
-//! publishing degrading telemetry faster than real time, the engine and its
-//! API, a simulated service team working the tickets, with a live progress
-//! line. Everything stays on loopback.
+//! replaying days of degrading telemetry faster than real time and then
+//! going on in real time, the engine and its API, a simulated service team
+//! working the tickets at a human pace, with a live progress line.
+//! Everything stays on loopback.
 
 mod field;
+mod live;
 mod tokens;
 
 use crate::app::{self, AppError, Running};
@@ -15,7 +17,7 @@ use crate::ingest::BrokerUrl;
 use crate::rules::RuleSet;
 use crate::shutdown::Shutdown;
 use crate::telemetry::Snapshot;
-use device_sim::{EquipmentKind, PublishConfig, SimAsset, SimConfig, Simulator};
+use device_sim::{EquipmentKind, PublishConfig, SimAsset, SimConfig};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -81,14 +83,23 @@ pub async fn run(
     for line in tokens {
         println!("{line}");
     }
-    println!("a simulated service team accepts, travels to, repairs and closes the assigned tickets");
+    println!(
+        "a simulated service team accepts, travels to, repairs and closes the assigned tickets; the engineer \
+         token's tickets are yours to work at http://{}/field",
+        running.api_addr
+    );
     let (field_trigger, field_stop) = crate::shutdown::channel();
-    let field_team = tokio::spawn(field::run(running.db.tickets(), clock, opts.seed, field_stop));
+    let team = field::Team {
+        seed: opts.seed,
+        live_from: crate::model::now_ms(),
+        played: fleet.engineers().first().map(|e| e.id.clone()),
+    };
+    let field_team = tokio::spawn(field::run(running.db.tickets(), clock, team, field_stop));
 
     if !running.metrics.wait_subscribed(Duration::from_secs(10)).await {
         tracing::warn!("the engine is not subscribed yet; early simulated messages may be missed");
     }
-    let sim = simulator(&fleet, &opts)?;
+    let sim = live::Replay::new(&sim_assets(&fleet), opts.seed, opts.days)?;
     let truth_path = opts.data_dir.join("truth.json");
     let mut truth = sim.truth();
     let rate = opts.rate.or(config.influx.url.as_ref().map(|_| INFLUX_PACE));
@@ -99,9 +110,10 @@ pub async fn run(
         broker_url: config.mqtt.url.to_string(),
         client_id: "upkeep-demo-sim".into(),
         rate,
+        hold_until_due: true,
         ..PublishConfig::default()
     };
-    let mut publisher = tokio::spawn(async move { device_sim::publish(sim, &publish_cfg, |_| {}).await });
+    let mut publisher = tokio::spawn(async move { device_sim::publish_messages(sim, &publish_cfg, |_| {}).await });
     let deadline = opts.duration.map(|d| Instant::now() + d);
     let mut ticker = tokio::time::interval(Duration::from_secs(2));
     let mut last = (Instant::now(), Snapshot::default());
@@ -110,7 +122,7 @@ pub async fn run(
         tokio::select! {
             _ = stop.wait() => break,
             _ = ticker.tick() => {
-                last = progress(&running, last);
+                last = progress(&running, last).await;
                 if deadline.is_some_and(|d| Instant::now() >= d) {
                     break;
                 }
@@ -142,7 +154,7 @@ pub async fn run(
         "stopped: {} readings, {} dead letters, tickets opened {} (ground truth in {})",
         final_snapshot.readings,
         dead_letters,
-        by_severity(&final_snapshot),
+        by_severity(final_snapshot.opened),
         truth_path.display()
     );
     Ok(())
@@ -186,27 +198,26 @@ pub fn replay_ending_now(seed: u64, duration: chrono::Duration) -> SimConfig {
     SimConfig { seed, start, duration, ..SimConfig::default() }
 }
 
-fn simulator(fleet: &Fleet, opts: &DemoOptions) -> Result<Simulator, DemoError> {
-    let duration = chrono::Duration::days(i64::from(opts.days.max(1)));
-    let cfg = SimConfig { malformed_every: Some(997), ..replay_ending_now(opts.seed, duration) };
-    Ok(Simulator::new(&sim_assets(fleet), &cfg)?)
-}
-
-fn progress(running: &Running, (then, before): (Instant, Snapshot)) -> (Instant, Snapshot) {
+/// The progress line: the intake's rate, and the tickets still open by
+/// their severity as it stands now (raised ones at their new tier).
+async fn progress(running: &Running, (then, before): (Instant, Snapshot)) -> (Instant, Snapshot) {
     let now = Instant::now();
     let s = running.metrics.snapshot();
     let rate = (s.readings - before.readings) as f64 / now.duration_since(then).as_secs_f64().max(1e-3);
+    let open = match running.db.ticket_reader().open_by_severity().await {
+        Ok(open) => by_severity(open),
+        Err(e) => format!("unknown ({e})"),
+    };
     println!(
-        "readings/s {rate:>9.0} | readings {:>10} | dead letters {:>4} | findings {:>5} | tickets opened {}",
+        "readings/s {rate:>9.0} | readings {:>10} | dead letters {:>4} | findings {:>5} | opened {:>4} | open now: {open}",
         s.readings,
         running.dead_letters.total(),
         s.findings,
-        by_severity(&s)
+        s.opened.iter().sum::<u64>(),
     );
     (now, s)
 }
 
-fn by_severity(s: &Snapshot) -> String {
-    let [general, major, emergency] = s.opened;
+fn by_severity([general, major, emergency]: [u64; 3]) -> String {
     format!("emergency {emergency}, major {major}, general {general}")
 }

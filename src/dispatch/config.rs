@@ -23,6 +23,9 @@ pub struct DispatchConfig {
     /// A reported position older than this no longer says where an
     /// engineer starts (yesterday's last job site): home base again.
     pub position_fresh_for: Span,
+    /// Time on site assumed per job when an engineer's agenda is laid out
+    /// (the console's timeline); dispatch itself does not use it.
+    pub visit: Span,
 }
 
 impl Default for DispatchConfig {
@@ -35,6 +38,7 @@ impl Default for DispatchConfig {
             replan_window: Span::from_mins(15),
             parts_handling: Span::from_hours(2),
             position_fresh_for: Span::from_hours(12),
+            visit: Span::from_hours(2),
         }
     }
 }

@@ -6,6 +6,7 @@
 
 mod config;
 mod parts;
+mod picker;
 mod plan;
 mod positions;
 mod search;
@@ -14,6 +15,7 @@ mod stock;
 
 pub use config::DispatchConfig;
 pub use parts::{purchase_note, replenishment, reservation_note, Delivery, Replenishment, Restock};
+pub use picker::{Candidate, Unfit, Visit};
 pub use plan::{plan_cost, PlanCost, MISS_COST};
 pub use positions::PositionStore;
 pub(crate) use stock::{consume_reserved, part_lines, release_reserved, reserve, set_parts_note};
@@ -91,6 +93,13 @@ impl Dispatcher {
     pub fn position(&self, engineer: &EngineerId) -> Option<GeoPoint> {
         let index = self.fleet.engineer_index(engineer.as_str())?;
         Some(self.positions().point(index))
+    }
+
+    /// When the engineer's app last reported where they are, while that
+    /// report still counts; `None`: they start from home.
+    pub fn position_reported(&self, engineer: &EngineerId) -> Option<EpochMs> {
+        let index = self.fleet.engineer_index(engineer.as_str())?;
+        self.positions().reported(index)
     }
 
     /// The engineer reported being at `to` at `at`; false for an unknown

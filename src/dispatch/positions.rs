@@ -49,6 +49,11 @@ impl Positions {
         self.points[index]
     }
 
+    /// When engineer `index`'s position was reported; `None` at home.
+    pub(super) fn reported(&self, index: usize) -> Option<EpochMs> {
+        self.reported[index]
+    }
+
     /// Engineers nearest-first from `site`, with their great-circle km
     /// (from the chord the tree measured: no trigonometry per engineer).
     pub(super) fn nearest(&self, site: &GeoPoint) -> impl Iterator<Item = (usize, f64)> + '_ {

@@ -129,6 +129,29 @@ impl Engineer {
     }
 }
 
+impl Engineer {
+    /// The engineer's shifts that overlap `[from, to)`, clipped to it, days
+    /// off left out: what a planning timeline draws.
+    pub fn shifts_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+        use chrono::Datelike;
+        let mut out = Vec::new();
+        let mut day = from.date_naive() - chrono::Duration::days(1);
+        while day <= to.date_naive() {
+            let start = day.and_time(self.shift.start).and_utc();
+            let end = match self.shift.end {
+                e if e > self.shift.start => day.and_time(e).and_utc(),
+                e => (day + chrono::Duration::days(1)).and_time(e).and_utc(),
+            };
+            let works = self.shift.days.contains(&day.weekday()) && !self.days_off.contains(&day);
+            if works && end > from && start < to {
+                out.push((start.max(from), end.min(to)));
+            }
+            day += chrono::Duration::days(1);
+        }
+        out
+    }
+}
+
 /// Working days and hours (UTC); `end` before `start` is a night shift.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Shift {

@@ -46,7 +46,7 @@ struct RawRule {
     #[serde(default = "default_kind")]
     kind: TicketKind,
     severity: Severity,
-    description: String,
+    description: RawText,
     /// The fault is in a core component (warranty: exchanged, not repaired, in the first year).
     #[serde(default)]
     core: bool,
@@ -57,6 +57,31 @@ struct RawRule {
     #[serde(default)]
     parts: Vec<Spanned<RawPart>>,
     when: Spanned<RawCondition>,
+}
+
+/// A text in English, or in English and translations:
+/// `description.en = "..."` with `description.zh-CN = "..."`.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawText {
+    English(String),
+    Translated(BTreeMap<String, String>),
+}
+
+/// The English text and the translations, each in a language the consoles speak.
+fn build_text(raw: RawText, span: std::ops::Range<usize>) -> Located<(String, BTreeMap<String, String>)> {
+    let mut texts = match raw {
+        RawText::English(en) => return Ok((en, BTreeMap::new())),
+        RawText::Translated(texts) => texts,
+    };
+    if let Some(other) = texts.keys().find(|l| !crate::rules::LANGUAGES.contains(&l.as_str())) {
+        let known = crate::rules::LANGUAGES.join(", ");
+        return Err((Some(span), format!("description in unknown language '{other}'; known: {known}")));
+    }
+    let en = texts
+        .remove("en")
+        .ok_or_else(|| (Some(span), "a translated description needs its English text (en)".to_string()))?;
+    Ok((en, texts))
 }
 
 fn default_kind() -> TicketKind {
@@ -150,6 +175,7 @@ fn build_rule(raw: RawRule, dir: &Path) -> Located<Rule> {
             format!("part '{}' is listed twice; give one line with the total qty", dup.1.part),
         ));
     }
+    let (description, translations) = build_text(raw.description, id_span.clone())?;
     let when_span = raw.when.span();
     let when = build_condition(raw.when.into_inner(), dir).map_err(|(s, r)| (s.or(Some(when_span)), r))?;
     Ok(Rule {
@@ -157,7 +183,8 @@ fn build_rule(raw: RawRule, dir: &Path) -> Located<Rule> {
         fault: FaultCode::new(raw.fault),
         kind: raw.kind,
         severity: raw.severity,
-        description: raw.description,
+        description,
+        translations,
         core: raw.core,
         hold_for: raw.hold_for,
         clear_after: raw.clear_after.unwrap_or(raw.hold_for),

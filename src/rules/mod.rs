@@ -12,6 +12,9 @@ mod model;
 pub use config::RulesConfig;
 pub use eval::{Firing, RuleState, Timing};
 pub use load::{load_dir, parse_file, RuleError};
+/// The languages of the consoles: rule texts may be given in each.
+pub const LANGUAGES: [&str; 2] = ["en", "zh-CN"];
+
 pub use model::{Bound, Check, Condition, Detector, ModelRules, PartRef, Rule, RuleSet};
 
 /// The rule files shipped in `rules/` (for tests).

@@ -164,6 +164,8 @@ pub struct Rule {
     pub kind: TicketKind,
     pub severity: Severity,
     pub description: String,
+    /// The description in other languages, by tag (`zh-CN`).
+    pub translations: BTreeMap<String, String>,
     /// A fault of a core component: in warranty and within the first year
     /// after installation the unit is exchanged, not repaired.
     pub core: bool,

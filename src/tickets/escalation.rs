@@ -100,6 +100,19 @@ impl TicketStore {
         self.not_yet_flagged(&unresolved, horizon, EventKind::ResolutionAtRisk).await
     }
 
+    /// A dispatcher has seen the open ticket `id`; false when it is no
+    /// longer open (or unknown), so a storm's batch skips what moved on.
+    pub async fn acknowledge(&self, id: &TicketId, actor: Actor<'_>, now: EpochMs) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let done = act(&mut tx, id, Command::Flag(EventKind::Acknowledged), (actor, ""), now).await;
+        let done = match done {
+            Err(StoreError::NotFound(_)) => Ok(false),
+            other => moot_is_false(other),
+        }?;
+        tx.commit().await?;
+        Ok(done)
+    }
+
     /// Records a once-only SLA flag (`kind`: at risk, report overdue,
     /// resolution at risk) while the ticket is open; whether it was recorded.
     pub async fn flag(&self, id: &TicketId, kind: EventKind, detail: &str, now: EpochMs) -> Result<bool, StoreError> {

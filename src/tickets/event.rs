@@ -35,6 +35,8 @@ crate::model::named_enum! {
         Quoted = "quoted",
         QuoteAccepted = "quote_accepted",
         FollowUp = "follow_up",
+        /// A dispatcher has seen it and is on it (the board stops shouting).
+        Acknowledged = "acknowledged",
     }
 }
 

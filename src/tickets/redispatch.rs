@@ -12,7 +12,7 @@ use super::TicketStore;
 use super::{Actor, EventKind};
 use super::{StoreError, Ticket, TicketState};
 use crate::db::col;
-use crate::dispatch::{Choice, Dispatcher, Need};
+use crate::dispatch::{Candidate, Choice, Dispatcher, Need};
 use crate::fleet::Fleet;
 use crate::model::{EngineerId, EpochMs, TicketId};
 use crate::rules::RuleSet;
@@ -257,6 +257,16 @@ impl Redispatch {
             None => {}
         }
         Ok(choice.engineer)
+    }
+
+    /// The engineers nearest `t`'s site judged for it now, as dispatch
+    /// would (the absent and whoever declined it marked so): the choices a
+    /// dispatcher reassigning it picks from. Empty if its asset or rule is gone.
+    pub async fn candidates(&self, t: &Ticket, limit: usize, now: EpochMs) -> Result<Vec<Candidate>, StoreError> {
+        let (absent, declined) = (self.tickets.unavailable_engineers(now).await?, self.tickets.decliners().await?);
+        let excluded = Self::excluded(t, &absent, &declined);
+        let Some(need) = self.need(t, now, &excluded) else { return Ok(Vec::new()) };
+        Ok(self.dispatcher.judged(&need, &self.tickets.engineer_loads().await?, limit))
     }
 
     /// Re-plans every ticket nobody has accepted yet, together.

@@ -148,6 +148,7 @@ async fn rate_limit_spreads_messages_and_progress_is_reported() {
         topic_prefix: unique("rate"),
         qos: 0,
         rate: Some(50.0),
+        hold_until_due: false,
     };
     let mut calls = 0;
     let stats = publish(sim, &cfg, |_| calls += 1).await.unwrap();
@@ -155,6 +156,33 @@ async fn rate_limit_spreads_messages_and_progress_is_reported() {
     // 72 messages at 50/s take at least ~1.4 s.
     assert!(stats.elapsed >= Duration::from_millis(1300), "{:?}", stats.elapsed);
     assert!(calls >= 1, "progress called about once a second");
+}
+
+#[tokio::test]
+async fn live_messages_wait_for_their_event_time() {
+    let Some(url) = broker_url() else { return };
+    let now = chrono::Utc::now().timestamp_millis();
+    let message = |ts: i64| Message {
+        asset_id: "PMP-0001".into(),
+        topic_suffix: "PMP-0001".into(),
+        payload: b"{}".to_vec(),
+        readings: 1,
+        last_ts_ms: ts,
+        malformed: None,
+    };
+    // Two from the past go at once; the third waits until its time, 1.5 s ahead.
+    let messages = vec![message(now - 60_000), message(now - 1_000), message(now + 1_500)];
+    let cfg = PublishConfig {
+        broker_url: url,
+        client_id: unique("live"),
+        topic_prefix: unique("live"),
+        hold_until_due: true,
+        ..PublishConfig::default()
+    };
+    let stats = publish_messages(messages, &cfg, |_| {}).await.unwrap();
+    assert_eq!(stats.messages, 3);
+    assert!(stats.elapsed >= Duration::from_millis(1400), "{:?}", stats.elapsed);
+    assert!(chrono::Utc::now().timestamp_millis() >= now + 1_500);
 }
 
 /// A TCP proxy in front of the broker that cuts the first connection after

@@ -18,6 +18,8 @@ pub struct TicketFilter {
     pub engineer: Option<EngineerId>,
     /// Only tickets on these units (a customer's); none at all when empty.
     pub assets: Option<Vec<AssetId>>,
+    /// Only tickets still open (not resolved, closed or cancelled).
+    pub active: bool,
     pub limit: i64,
     pub offset: i64,
 }
@@ -94,6 +96,9 @@ impl TicketReader {
             let list = if params.is_empty() { "NULL".to_owned() } else { params.join(", ") };
             sql.push_str(&format!(" AND asset_id IN ({list})"));
         }
+        if f.active {
+            sql.push_str(&format!(" AND state IN {}", TicketState::sql_list(&TicketState::OPEN)));
+        }
         sql.push_str(&format!(
             " ORDER BY detected_at DESC, id LIMIT {} OFFSET {}",
             f.limit.clamp(1, 1000),
@@ -137,6 +142,37 @@ impl TicketReader {
     }
 
     /// Cheap liveness probe for `/health`: the database answers.
+    /// Open tickets per severity as they stand now (raised ones counted at
+    /// their new tier): general, major, emergency.
+    pub async fn open_by_severity(&self) -> Result<[u64; 3], StoreError> {
+        let open = TicketState::sql_list(&TicketState::OPEN);
+        let rows = sqlx::query(&format!(
+            "SELECT severity, COUNT(*) AS n FROM tickets WHERE state IN {open} GROUP BY severity"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = [0; 3];
+        for r in &rows {
+            let severity: Severity =
+                col::<String>(r, "severity")?.parse().map_err(|e| DbError::Corrupt(format!("{e}")))?;
+            let tier = Severity::ALL.iter().position(|s| *s == severity).unwrap_or(0);
+            out[tier] += col::<i64>(r, "n")?.unsigned_abs();
+        }
+        Ok(out)
+    }
+
+    /// A mark that moves whenever any ticket does (an event, evidence, an
+    /// update): watchers compare it instead of re-reading the board.
+    pub async fn change_mark(&self) -> Result<[i64; 3], DbError> {
+        let row = sqlx::query(
+            "SELECT (SELECT COUNT(*) FROM ticket_events) AS events, (SELECT COUNT(*) FROM ticket_evidence) AS evidence, \
+             (SELECT COALESCE(MAX(updated_at), 0) FROM tickets) AS updated",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok([col::<i64>(&row, "events")?, col::<i64>(&row, "evidence")?, col::<i64>(&row, "updated")?])
+    }
+
     pub async fn ping(&self) -> Result<(), DbError> {
         sqlx::query("SELECT 1").fetch_one(&self.pool).await?;
         Ok(())
