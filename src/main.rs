@@ -44,6 +44,10 @@ enum Command {
         /// engine takes them; 1000 when the InfluxDB sink is on, so InfluxDB keeps up).
         #[arg(long)]
         rate: Option<f64>,
+        /// Share of assignments the simulated engineers answer (0 to 1); the
+        /// rest wait for a dispatcher.
+        #[arg(long, default_value_t = 0.8)]
+        team_share: f64,
     },
     /// The production engine against an external broker and database.
     Run {
@@ -174,11 +178,19 @@ async fn main() -> std::process::ExitCode {
 async fn command(command: Command) -> Result<()> {
     match command {
         #[cfg(feature = "demo")]
-        Command::Demo { config, assets, days, seed, duration, data_dir, rate } => {
+        Command::Demo { config, assets, days, seed, duration, data_dir, rate, team_share } => {
+            anyhow::ensure!((0.0..=1.0).contains(&team_share), "--team-share must be between 0 and 1");
             let config = Config::load(config.as_deref())?;
             let rules = rules(&config.rules.dir)?;
-            let opts =
-                DemoOptions { assets, days, seed, data_dir, duration: duration.map(upkeep::model::Span::as_std), rate };
+            let opts = DemoOptions {
+                assets,
+                days,
+                seed,
+                data_dir,
+                duration: duration.map(upkeep::model::Span::as_std),
+                rate,
+                team_share,
+            };
             let (trigger, stop) = upkeep::shutdown::channel();
             tokio::spawn(async move {
                 terminated().await;

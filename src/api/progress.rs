@@ -5,7 +5,6 @@
 use super::extract::{Json, Path};
 use super::tickets::FollowUpBody;
 use super::{ApiError, AppState, Reads};
-use crate::fleet::Fleet;
 use crate::model::now_ms;
 use crate::tickets::{Actor, EventRecord, Ticket, TicketDetail};
 use axum::extract::State;
@@ -16,7 +15,14 @@ const MAX_CODE_LEN: usize = 64;
 
 pub async fn progress(State(s): State<Reads>, Path(code): Path<String>) -> Result<axum::Json<Value>, ApiError> {
     let d = by_code(&s, &code).await?;
-    Ok(axum::Json(customer_view(&s.fleet, &d.ticket, Some(&d.events))))
+    Ok(axum::Json(customer_view(&s, &d.ticket, Some(&d.events))))
+}
+
+/// The ticket's description in the other languages of the pages, from
+/// the rule that raised it (empty when the rule is gone).
+pub(super) fn translations(s: &Reads, t: &Ticket) -> Value {
+    let rule = s.rules.for_model(&t.model).and_then(|m| m.rules.iter().find(|r| r.id == t.rule_id));
+    rule.map_or(json!({}), |r| json!(r.translations))
 }
 
 /// Who acts when the holder of a progress code does (the customer's page).
@@ -50,13 +56,14 @@ pub async fn follow_up(
 
 /// The ticket as its customer sees it; the history (state changes and when)
 /// when the events are at hand.
-pub(super) fn customer_view(fleet: &Fleet, t: &Ticket, events: Option<&[EventRecord]>) -> Value {
-    let engineer = t.assignment.engineer_id.as_ref().and_then(|e| fleet.engineer(e.as_str()));
+pub(super) fn customer_view(s: &Reads, t: &Ticket, events: Option<&[EventRecord]>) -> Value {
+    let engineer = t.assignment.engineer_id.as_ref().and_then(|e| s.fleet.engineer(e.as_str()));
     let first_name = engineer.and_then(|e| e.name.split_whitespace().next());
     let mut v = json!({
         "ticket": t.id,
         "asset": t.asset_id,
         "fault": t.description,
+        "translations": translations(s, t),
         "severity": t.severity,
         "state": t.state,
         "detected_at": t.due.detected_at,

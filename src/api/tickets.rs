@@ -149,7 +149,7 @@ pub(super) fn sees(s: &Reads, p: &Principal, t: &Ticket) -> bool {
 /// customer's key).
 pub(super) fn view(s: &Reads, p: &Principal, t: &Ticket, detail: Option<&TicketDetail>) -> Value {
     if p.customer().is_some() {
-        return super::progress::customer_view(&s.fleet, t, detail.map(|d| d.events.as_slice()));
+        return super::progress::customer_view(s, t, detail.map(|d| d.events.as_slice()));
     }
     let mut v = match detail {
         Some(d) => serde_json::to_value(d),
@@ -161,6 +161,7 @@ pub(super) fn view(s: &Reads, p: &Principal, t: &Ticket, detail: Option<&TicketD
             o.remove("progress_code");
         }
     }
+    v["translations"] = super::progress::translations(s, t);
     v
 }
 

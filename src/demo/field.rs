@@ -4,8 +4,9 @@
 //! seed and the ticket id) of minutes after detection; a step is taken once
 //! its time has come, stamped with that time (the replay runs in the past).
 //! Tickets nobody could be assigned wait for a dispatcher, as in real life;
-//! so do the live tickets (detected after the replay) whose engineer does
-//! not answer (one in `SILENT_ONE_IN`): they need a dispatcher to reassign.
+//! so do the assignments the engineer does not answer (`1 - share` of
+//! them): they escalate at their response deadline, or a dispatcher
+//! reassigns them first.
 //! The engineer whose token the demo prints is left alone: whoever tries
 //! the engineer's view works those tickets.
 
@@ -19,8 +20,6 @@ use std::hash::{Hash, Hasher};
 use std::time::Duration;
 
 const MIN: i64 = 60_000;
-/// One live assignment in this many is never answered by its engineer.
-const SILENT_ONE_IN: u64 = 5;
 const ACTOR: &str = "demo field team";
 
 /// Minutes after detection of each step; `cancel`: a false alarm the
@@ -66,21 +65,21 @@ fn next(state: TicketState, p: &Plan) -> Option<(TicketState, i64)> {
 #[derive(Debug, Clone)]
 pub struct Team {
     pub seed: u64,
-    /// Tickets detected from then on are live.
-    pub live_from: EpochMs,
+    /// Share of assignments the engineers answer.
+    pub share: f64,
     /// The engineer a person plays (the demo's engineer token): not simulated.
     pub played: Option<EngineerId>,
 }
 
 impl Team {
     /// Whether the team leaves `t` to someone else: the played engineer's
-    /// tickets, and a live assignment its engineer does not answer (a
+    /// tickets, and an assignment its engineer does not answer (a
     /// reassignment draws again for the new engineer).
     fn leaves(&self, t: &Ticket) -> bool {
         let mut h = std::collections::hash_map::DefaultHasher::new();
         (&t.id, &t.assignment.engineer_id, self.seed).hash(&mut h);
-        let unanswered =
-            t.state == TicketState::Assigned && t.due.detected_at >= self.live_from && h.finish() % SILENT_ONE_IN == 0;
+        let draw = (h.finish() % 10_000) as f64 / 10_000.0;
+        let unanswered = t.state == TicketState::Assigned && draw >= self.share;
         unanswered || (self.played.is_some() && t.assignment.engineer_id == self.played)
     }
 }

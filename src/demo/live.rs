@@ -1,7 +1,8 @@
 //! The demo's telemetry: days of history replayed fast, then the present
 //! in real time (the publisher holds each message until its event time).
-//! Faults of the history happen anywhere in it, as in any week (none after
-//! it: the live part would otherwise be quiet for days); one asset in
+//! Faults of the history happen anywhere in it, as in any week, the last
+//! ones failing within a day of the present (later, and the live part would
+//! be quiet for days; earlier, and the board would start empty); one asset in
 //! `LIVE_EVERY` instead develops its fault in the first hours after the
 //! replay, so tickets keep arriving while someone watches the console.
 
@@ -13,6 +14,9 @@ use std::iter::Peekable;
 const LIVE_DAYS: i64 = 2;
 /// One asset in this many plays the live faults.
 const LIVE_EVERY: usize = 5;
+/// History faults fail up to this many days after the present: those
+/// detected in the replay's last day are still being worked when it ends.
+const HISTORY_FAULTS_AHEAD_DAYS: i64 = 1;
 /// Live faults begin (sensor) or fail (machines) within this many hours of the present.
 const LIVE_FAULT_HOURS: i64 = 6;
 
@@ -33,8 +37,9 @@ impl Replay {
         let base = super::replay_ending_now(seed, days);
         let base = SimConfig { duration: days + chrono::Duration::days(LIVE_DAYS), ..base };
         let now = chrono::Utc::now();
+        let history_end = now + chrono::Duration::days(HISTORY_FAULTS_AHEAD_DAYS);
         let history_cfg =
-            SimConfig { malformed_every: Some(997), fault_window: Some((base.start, now)), ..base.clone() };
+            SimConfig { malformed_every: Some(997), fault_window: Some((base.start, history_end)), ..base.clone() };
         let live_cfg = SimConfig {
             seed: seed.wrapping_add(1),
             fault_share: 0.2,

@@ -49,6 +49,9 @@ pub struct DemoOptions {
     /// Messages per second the simulator publishes at most; `None`: as fast
     /// as the engine takes them, or `INFLUX_PACE` with the InfluxDB sink on.
     pub rate: Option<f64>,
+    /// Share of assignments the simulated engineers answer; the rest wait
+    /// for a dispatcher.
+    pub team_share: f64,
 }
 
 /// Messages per second of the replay when the InfluxDB sink is on: what the
@@ -91,7 +94,7 @@ pub async fn run(
     let (field_trigger, field_stop) = crate::shutdown::channel();
     let team = field::Team {
         seed: opts.seed,
-        live_from: crate::model::now_ms(),
+        share: opts.team_share,
         played: fleet.engineers().first().map(|e| e.id.clone()),
     };
     let field_team = tokio::spawn(field::run(running.db.tickets(), clock, team, field_stop));

@@ -63,13 +63,14 @@ export const when = (ms, short = false) => (ms == null ? '—' : (short ? timeOn
 export const num = (x, digits = 1) => (x == null || !Number.isFinite(x) ? '—'
   : new Intl.NumberFormat(lang, { maximumFractionDigits: digits }).format(x));
 
-/** A span in days, hours and minutes ("2 h 05 min"), signless. */
+/** A span in days, hours and minutes ("2 h 05 min"), with seconds under
+ *  an hour (the countdowns that matter move visibly), signless. */
 export function span(ms) {
-  const m = Math.round(Math.abs(ms) / 60000);
+  const s = Math.floor(Math.abs(ms) / 1000);
+  if (s < 3600) return t('span.ms', { m: Math.floor(s / 60), s: String(s % 60).padStart(2, '0') });
+  const m = Math.round(s / 60);
   const d = Math.floor(m / 1440), h = Math.floor((m % 1440) / 60), min = m % 60;
-  if (d > 0) return t('span.dh', { d, h });
-  if (h > 0) return t('span.hm', { h, m: String(min).padStart(2, '0') });
-  return t('span.m', { m: min });
+  return d > 0 ? t('span.dh', { d, h }) : t('span.hm', { h, m: String(min).padStart(2, '0') });
 }
 
 // Signed in by name and password, the session is an HttpOnly cookie and
@@ -205,6 +206,16 @@ export function urgency(t, now = Date.now()) {
   return 'ok';
 }
 
+export const SEVERITY_RANK = { emergency: 0, major: 1, general: 2 };
+
+/** The board's order: unassigned, late or at risk first; then the least
+ *  time left to the next deadline; then severity. */
+export function boardOrder(a, b, now = Date.now()) {
+  const pressing = (x) => (x.state === 'open' || urgency(x, now) === 'late' || (x.deadline_at_risk && nextDeadline(x)?.which !== 'resolution') ? 0 : 1);
+  const left = (x) => nextDeadline(x)?.at ?? Infinity;
+  return pressing(a) - pressing(b) || left(a) - left(b) || SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity];
+}
+
 /** "2 h 05 min left" or "late by 12 min" for the next deadline. */
 export function countdown(t, now = Date.now()) {
   const d = nextDeadline(t);
@@ -216,7 +227,7 @@ export function countdown(t, now = Date.now()) {
 const t_ = t;
 
 /** The ticket's description in the viewer's language, from the rule's translations. */
-export const describe = (ticket) => ticket.rule?.translations?.[lang] ?? ticket.description ?? ticket.fault;
+export const describe = (ticket) => ticket.translations?.[lang] ?? ticket.description ?? ticket.fault;
 
 /** The unit of a metric from its name's suffix (`vibration_rms_mm_s` → mm/s). */
 export function unit(metric) {

@@ -4,13 +4,12 @@
 
 import {
   $, esc, t, label, when, num, api, session, notify, confirmDialog, formDialog, watchChanges,
-  loadCatalogue, languageSwitch, nextDeadline, urgency, countdown, describe, unit, metricName,
+  loadCatalogue, languageSwitch, nextDeadline, urgency, countdown, describe, unit, metricName, boardOrder, SEVERITY_RANK,
 } from './common.js';
 import { drawChart } from './chart.js';
 import { drawMap } from './map.js';
 import { checkWords, flat, historyList, reportForm, reportBody, partsTable } from './words.js';
 
-const SEVERITY_RANK = { emergency: 0, major: 1, general: 2 };
 const STEPS = { open: ['cancelled'], assigned: ['accepted', 'cancelled'], accepted: ['en_route', 'cancelled'],
   en_route: ['on_site', 'cancelled'], on_site: ['resolved'], resolved: ['closed'] };
 const HOUR = 3600000;
@@ -32,13 +31,6 @@ function writeFilters() {
   if ($('f-text').value) q.set('q', $('f-text').value);
   if (state.selected) q.set('ticket', state.selected);
   history.replaceState(null, '', `${location.pathname}${q.size ? `?${q}` : ''}`);
-}
-
-/** Unassigned, at risk or late first; then the least time left; then severity. */
-export function boardOrder(a, b, now = Date.now()) {
-  const pressing = (x) => (x.state === 'open' || urgency(x, now) === 'late' || (x.deadline_at_risk && nextDeadline(x)?.which !== 'resolution') ? 0 : 1);
-  const left = (x) => nextDeadline(x)?.at ?? Infinity;
-  return pressing(a) - pressing(b) || left(a) - left(b) || SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity];
 }
 
 async function loadBoard() {
@@ -213,7 +205,7 @@ async function picker(x) {
         ${c.arrival ? `<span class="${c.on_time ? 'ok' : 'risk'}">${esc(t(c.on_time ? 'picker.on_time' : 'picker.late'))}</span>` : ''}</td>
       <td>${c.skills.map(([s, has, need]) => `<span class="${has >= need ? 'ok' : 'risk'}">${esc(label('skill', s))} ${has}/${need}</span>`).join(' ')}</td>
       <td>${c.load}/${c.capacity}</td>
-      <td>${c.unfit ? `<small>${esc(t(`unfit.${c.unfit}`))}</small>` : `<button class="assign" data-engineer="${esc(c.engineer_id)}" data-name="${esc(c.name)}">${esc(t('picker.assign'))}</button>`}</td></tr>`).join('')}
+      <td>${c.engineer_id === x.engineer_id ? `<small>${esc(t('picker.current'))}</small>` : c.unfit ? `<small>${esc(t(`unfit.${c.unfit}`))}</small>` : `<button class="assign" data-engineer="${esc(c.engineer_id)}" data-name="${esc(c.name)}">${esc(t('picker.assign'))}</button>`}</td></tr>`).join('')}
     </tbody></table>`;
   host.querySelectorAll('button.assign').forEach((b) => {
     b.onclick = async () => {
