@@ -17,14 +17,16 @@ const project = ({ lat, lon }) => {
   return [(lon + 180) / 360, 0.5 - Math.log((1 + s) / (1 - s)) / (4 * Math.PI)];
 };
 
-/** The view that fits every point: a zoom level and the world point at the top left. */
-function fit(points) {
+/** The view that fits every point: the scale (pixels per world unit), a
+ *  zoom level, and the world point at the top left. With tiles the scale
+ *  snaps down to a whole zoom level, so tiles are drawn at their size. */
+function fit(points, tiles) {
   const xy = points.map(project);
   const [xs, ys] = [xy.map((p) => p[0]), xy.map((p) => p[1])];
   const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
   const worldPx = Math.min((W * 0.9) / Math.max(x1 - x0, 1e-6), (H * 0.9) / Math.max(y1 - y0, 1e-6));
   const zoom = Math.max(1, Math.min(15, Math.floor(Math.log2(worldPx / TILE))));
-  const scale = TILE * 2 ** zoom;
+  const scale = tiles ? TILE * 2 ** zoom : Math.min(worldPx, TILE * 2 ** 15);
   return { zoom, scale, left: (x0 + x1) / 2 - W / 2 / scale, top: (y0 + y1) / 2 - H / 2 / scale };
 }
 
@@ -38,7 +40,7 @@ export function drawMap(host, { assets, engineers, depots, route, tiles, onAsset
   host.innerHTML = '';
   const located = [...assets.map((a) => a.location), ...depots.map((d) => d.location), ...engineers.map((e) => e.position)].filter(Boolean);
   if (!located.length) { host.textContent = t('map.empty'); return; }
-  const view = fit(located);
+  const view = fit(located, tiles);
   const px = (p) => { const [x, y] = project(p); return [(x - view.left) * view.scale, (y - view.top) * view.scale]; };
   const out = [`<rect class="sea" width="${W}" height="${H}"/>`];
   out.push(`<g class="tiles">${tiles ? tileImages(view, tiles) : ''}</g>`);

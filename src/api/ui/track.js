@@ -2,7 +2,7 @@
 // where the repair stands, when the engineer comes, the quote to accept and
 // the follow-up to give. It shows only the customer's view of the ticket.
 
-import { $, esc, t, label, when, num, api, notify, confirmDialog, loadCatalogue, languageSwitch } from './common.js';
+import { $, esc, t, label, when, num, api, notify, confirmDialog, loadCatalogue, languageSwitch, describe } from './common.js';
 
 const STAGES = ['open', 'assigned', 'accepted', 'en_route', 'on_site', 'resolved', 'closed'];
 
@@ -16,7 +16,7 @@ async function show(code) {
   $('repair').innerHTML = `
     <section class="card">
       <h2>${esc(r.asset)} · ${esc(label('state', r.state))}</h2>
-      <p class="lead">${esc(r.fault)}</p>
+      <p class="lead">${esc(describe(r))}</p>
       <p>${esc(t('track.detected', { at: when(r.detected_at) }))}</p>
       ${coming(r)}
     </section>
