@@ -3,12 +3,12 @@
 //! measure. Each ticket follows its own plan (random, reproducible from the
 //! seed and the ticket id) of minutes after detection; a step is taken once
 //! its time has come, stamped with that time (the replay runs in the past).
-//! Tickets nobody could be assigned wait for a dispatcher, as in real life;
-//! so do the assignments the engineer does not answer (`1 - share` of
-//! them): they escalate at their response deadline, or a dispatcher
-//! reassigns them first.
-//! The engineer whose token the demo prints is left alone: whoever tries
-//! the engineer's view works those tickets.
+//! Tickets nobody could be assigned wait for a dispatcher, as in real life.
+//! Of the tickets detected in the replay's last hours and live, the team
+//! leaves the assignments its engineers do not answer (`1 - share` of them)
+//! for a dispatcher to reassign, and those of the engineer whose token the
+//! demo prints for whoever tries the engineer's page; the older history was
+//! worked to its end, as a past week would have been.
 
 use crate::model::{Clock, EngineerId, EpochMs, TicketId};
 use crate::shutdown::Shutdown;
@@ -67,20 +67,23 @@ pub struct Team {
     pub seed: u64,
     /// Share of assignments the engineers answer.
     pub share: f64,
+    /// Tickets detected from then on are left to people as above.
+    pub people_from: EpochMs,
     /// The engineer a person plays (the demo's engineer token): not simulated.
     pub played: Option<EngineerId>,
 }
 
 impl Team {
-    /// Whether the team leaves `t` to someone else: the played engineer's
-    /// tickets, and an assignment its engineer does not answer (a
-    /// reassignment draws again for the new engineer).
+    /// Whether the team leaves `t` to someone else: a recent ticket of
+    /// the played engineer, or a recent assignment its engineer does not
+    /// answer (a reassignment draws again for the new engineer).
     fn leaves(&self, t: &Ticket) -> bool {
         let mut h = std::collections::hash_map::DefaultHasher::new();
         (&t.id, &t.assignment.engineer_id, self.seed).hash(&mut h);
         let draw = (h.finish() % 10_000) as f64 / 10_000.0;
         let unanswered = t.state == TicketState::Assigned && draw >= self.share;
-        unanswered || (self.played.is_some() && t.assignment.engineer_id == self.played)
+        let played = self.played.is_some() && t.assignment.engineer_id == self.played;
+        t.due.detected_at >= self.people_from && (unanswered || played)
     }
 }
 
@@ -194,5 +197,20 @@ mod tests {
         assert_eq!(path.len(), 6);
         assert_eq!(next(TicketState::Open, &p), None);
         assert_eq!(next(TicketState::Assigned, &Plan { cancel: true, ..p }).map(|n| n.0), Some(TicketState::Cancelled));
+    }
+
+    #[test]
+    fn people_play_only_the_recent_tickets_they_are_given() {
+        let played = EngineerId::new("ENG-001");
+        let team = |share| Team { seed: 7, share, people_from: 1_000, played: Some(played.clone()) };
+        let mut t = crate::tickets::fixtures::ticket("TK-1", "PMP-0001", "centrifugal_pump", "SEAL_LEAK", 2_000);
+        t.state = TicketState::Assigned;
+        t.assignment.engineer_id = Some(EngineerId::new("ENG-002"));
+        assert!(team(0.0).leaves(&t), "nobody answers");
+        assert!(!team(1.0).leaves(&t), "everybody answers");
+        t.assignment.engineer_id = Some(EngineerId::new("ENG-001"));
+        assert!(team(1.0).leaves(&t), "the played engineer's ticket waits for the person");
+        t.due.detected_at = 500;
+        assert!(!team(0.0).leaves(&t), "older history was worked to its end");
     }
 }

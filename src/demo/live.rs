@@ -3,8 +3,9 @@
 //! Faults of the history happen anywhere in it, as in any week, the last
 //! ones failing within a day of the present (later, and the live part would
 //! be quiet for days; earlier, and the board would start empty); one asset in
-//! `LIVE_EVERY` instead develops its fault in the first hours after the
-//! replay, so tickets keep arriving while someone watches the console.
+//! `LIVE_EVERY` instead develops its fault in the hours around the present,
+//! so the board has fresh work when the replay ends and tickets keep
+//! arriving while someone watches the console.
 
 use super::DemoError;
 use device_sim::{GroundTruth, Message, SimAsset, SimConfig, Simulator};
@@ -17,8 +18,10 @@ const LIVE_EVERY: usize = 5;
 /// History faults fail up to this many days after the present: those
 /// detected in the replay's last day are still being worked when it ends.
 const HISTORY_FAULTS_AHEAD_DAYS: i64 = 1;
-/// Live faults begin (sensor) or fail (machines) within this many hours of the present.
-const LIVE_FAULT_HOURS: i64 = 6;
+/// Live faults begin (sensor) or fail (machines) between these hours from
+/// the present: the earliest are fresh on the board when the replay ends,
+/// the rest arrive while someone watches.
+const LIVE_FAULT_HOURS: (i64, i64) = (-3, 6);
 
 /// The history and live streams as one, in event-time order.
 pub struct Replay {
@@ -44,7 +47,10 @@ impl Replay {
             seed: seed.wrapping_add(1),
             fault_share: 0.2,
             sensor_fault_share: 0.3,
-            fault_window: Some((now + chrono::Duration::minutes(5), now + chrono::Duration::hours(LIVE_FAULT_HOURS))),
+            fault_window: Some((
+                now + chrono::Duration::hours(LIVE_FAULT_HOURS.0),
+                now + chrono::Duration::hours(LIVE_FAULT_HOURS.1),
+            )),
             ..base
         };
         let history = Simulator::new(&strip(history), &history_cfg)?;

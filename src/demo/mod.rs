@@ -54,6 +54,11 @@ pub struct DemoOptions {
     pub team_share: f64,
 }
 
+/// The replay's last hours, in which (as live) people play their part:
+/// unanswered assignments wait for a dispatcher, the printed engineer's
+/// tickets for whoever uses that token.
+const PEOPLE_HOURS: i64 = 12;
+
 /// Messages per second of the replay when the InfluxDB sink is on: what the
 /// local InfluxDB 1.6 took on the 2-core box without the sink dropping
 /// points (about 70 k points/s; see README, "Benchmarks and load").
@@ -95,6 +100,7 @@ pub async fn run(
     let team = field::Team {
         seed: opts.seed,
         share: opts.team_share,
+        people_from: crate::model::now_ms() - PEOPLE_HOURS * 3_600_000,
         played: fleet.engineers().first().map(|e| e.id.clone()),
     };
     let field_team = tokio::spawn(field::run(running.db.tickets(), clock, team, field_stop));

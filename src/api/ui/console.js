@@ -151,9 +151,10 @@ function drawCharts(x) {
     const bound = (own.find((c) => c.detector === 'threshold') ?? own.find((c) => c.detector === 'forecast'))?.bound;
     const limit = bound ? Object.values(bound)[0] : null;
     const outcome = latest?.checks.find((c) => c.metric === metric && c.detector === 'forecast');
-    const fbound = own.find((c) => c.detector === 'forecast')?.bound;
-    const forecast = outcome && fbound && Number.isFinite(outcome.observed) && outcome.observed < 24 * 30
-      ? { at: latest.at + outcome.observed * HOUR, value: Object.values(fbound)[0] } : null;
+    const rule = own.find((c) => c.detector === 'forecast');
+    // A crossing far beyond the rule's horizon says little and would squash the readings.
+    const near = outcome && rule && Number.isFinite(outcome.observed) && outcome.observed * HOUR <= 2 * spanMs(rule.horizon);
+    const forecast = near ? { at: latest.at + outcome.observed * HOUR, value: Object.values(rule.bound)[0] } : null;
     const div = document.createElement('figure');
     div.dataset.metric = metric;
     host.append(div);
@@ -223,6 +224,12 @@ async function acknowledge(ids) {
     state.chosen.clear();
     await refresh();
   } catch (e) { notify(e.message, true); }
+}
+
+/** A rule file's span ("20m", "48h", "2d") in milliseconds. */
+function spanMs(text) {
+  const [, n, u] = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(String(text)) ?? [];
+  return Number(n) * ({ ms: 1, s: 1000, m: 60000, h: HOUR, d: 24 * HOUR }[u] ?? NaN);
 }
 
 // ---- planning: timeline and map ----
