@@ -39,6 +39,19 @@ async fn every_page_and_every_file_it_loads_is_served_from_the_binary() {
 }
 
 #[tokio::test]
+async fn a_configured_tile_server_is_the_only_other_origin_a_page_may_load_from() {
+    let mut h = harness().await;
+    let (_, headers, _) = get_raw(&h, "/").await;
+    assert!(headers["content-security-policy"].to_str().unwrap().contains("img-src 'self' data: ;"));
+    h.state.map_tiles = "https://tiles.plant.example:8443/osm/{z}/{x}/{y}.png".into();
+    let (_, headers, _) = get_raw(&h, "/").await;
+    let csp = headers["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("img-src 'self' data: https://tiles.plant.example:8443;"), "{csp}");
+    let (_, _, settings) = get_raw(&h, "/ui/settings.json").await;
+    assert_eq!(serde_json::from_str::<Value>(&settings).unwrap()["map_tiles"], h.state.map_tiles.as_str());
+}
+
+#[tokio::test]
 async fn the_picker_judges_engineers_as_dispatch_does() {
     let h = harness().await;
     let id = open_ticket(&h).await;
