@@ -61,6 +61,8 @@ impl Changes {
     /// next second tries again), never the end of the stream.
     async fn poll(self: Arc<Self>, reader: TicketReader) {
         let mut tick = tokio::time::interval(POLL);
+        // A slow read delays the next one rather than queueing a burst.
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut closed = self.closed.clone();
         loop {
             tokio::select! {

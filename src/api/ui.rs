@@ -69,14 +69,19 @@ fn page(name: &str, tiles: &str) -> Response {
     // Scripts only from this origin (style attributes place the timeline's
     // bars); map tiles may come from the configured tile server (img-src);
     // nothing else leaves the page.
+    // A tile origin that is no plain source (a `{s}` host, a space, a `;`)
+    // is left out: the map then stays drawn; the policy is never dropped.
+    let origin = tile_origin(tiles);
+    let plain = origin.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:/[]".contains(&b));
     let csp = format!(
         "default-src 'self'; img-src 'self' data: {}; style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'",
-        tile_origin(tiles)
+        if plain { origin } else { "" }
     );
     let mut r = serve(f);
-    if let Ok(v) = csp.parse() {
-        r.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
-    }
+    let value = csp.parse().unwrap_or(header::HeaderValue::from_static(
+        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'",
+    ));
+    r.headers_mut().insert(header::CONTENT_SECURITY_POLICY, value);
     r
 }
 

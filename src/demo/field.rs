@@ -8,12 +8,13 @@
 //! leaves the assignments its engineers do not answer (`1 - share` of them)
 //! for a dispatcher to reassign, and those of the engineer whose token the
 //! demo prints for whoever tries the engineer's page; the older history was
-//! worked to its end, as a past week would have been.
+//! worked to its end, as a past week would have been. A ticket a dispatcher
+//! reassigned is the people's from then on.
 
 use crate::model::{Clock, EngineerId, EpochMs, TicketId};
 use crate::shutdown::Shutdown;
 use crate::tickets::report::{FiledReport, PartUsed, ServiceReport};
-use crate::tickets::{StoreError, Ticket, TicketFilter, TicketState, TicketStore};
+use crate::tickets::{Actor, StoreError, Ticket, TicketFilter, TicketState, TicketStore};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::hash::{Hash, Hasher};
@@ -96,7 +97,7 @@ async fn step(tickets: &TicketStore, team: &Team, now: EpochMs) -> Result<usize,
         let filter = TicketFilter { state: Some(state), limit: 10_000, ..Default::default() };
         for t in tickets.list_tickets(&filter).await? {
             let Some((to, minute)) = next(state, &plan(&t.id, seed)) else { continue };
-            if team.leaves(&t) {
+            if team.leaves(&t) || (state == TicketState::Assigned && assigned_by_person(tickets, &t).await?) {
                 continue;
             }
             let planned = t.due.detected_at + minute * MIN;
@@ -126,6 +127,14 @@ async fn step(tickets: &TicketStore, team: &Team, now: EpochMs) -> Result<usize,
         }
     }
     Ok(taken)
+}
+
+/// Whether a person (a dispatcher) put the ticket's engineer on it: then
+/// people play it from there, however old it is.
+async fn assigned_by_person(tickets: &TicketStore, t: &Ticket) -> Result<bool, StoreError> {
+    let Some(d) = tickets.ticket(t.id.as_str()).await? else { return Ok(false) };
+    let last = d.events.iter().rev().find(|e| e.assigned_engineer().is_some());
+    Ok(last.is_some_and(|e| !Actor::STAGES.iter().any(|s| s.as_str() == e.actor)))
 }
 
 /// Files the service report that resolves the ticket: the reserved parts

@@ -6,6 +6,7 @@
 //! makes, never typed as a free-text id.
 
 use super::search::Rejection;
+use super::skills::Required;
 use super::{arrival_after, Dispatcher, Need};
 use crate::model::{EngineerId, EpochMs, GeoPoint, SkillName, TicketId};
 use serde::Serialize;
@@ -52,36 +53,53 @@ pub struct Visit {
 }
 
 impl Dispatcher {
-    /// The `limit` nearest engineers judged for `need`: those who could
-    /// take it first, on time before late, soonest first.
+    /// Engineers judged for `need`, nearest first until `limit` could take
+    /// it (however far the walk goes: a rare skill must still find its
+    /// engineers), with up to `limit` of the nearest who cannot, for
+    /// context; those who could first, on time before late, soonest first.
     pub fn judged(&self, need: &Need<'_>, loads: &HashMap<EngineerId, u32>, limit: usize) -> Vec<Candidate> {
         let positions = self.positions();
         let required = self.skills.required(need.skills);
-        let mut out: Vec<Candidate> = self
-            .nearest(&positions, &need.site)
-            .take(limit)
-            .map(|(index, travel)| {
-                let e = &self.fleet.engineers()[index];
-                let offer = self.offer(index, travel, (need, &required), loads);
-                let skills =
-                    need.skills.iter().map(|(s, lvl)| (s.clone(), e.skills.get(s).copied().unwrap_or(0), *lvl));
-                let arrival = offer.as_ref().map(|o| o.arrival).ok().or_else(|| arrival_after(e, travel, need.at));
-                Candidate {
-                    engineer_id: e.id.clone(),
-                    name: e.name.clone(),
-                    travel_minutes: travel,
-                    arrival,
-                    on_time: arrival.is_some_and(|a| a <= need.on_site_due),
-                    load: loads.get(&e.id).copied().unwrap_or(0),
-                    capacity: e.capacity,
-                    flying: e.flying,
-                    skills: skills.collect(),
-                    unfit: offer.err().map(Unfit::from),
-                }
-            })
-            .collect();
+        let (mut out, mut fit, mut unfit) = (Vec::new(), 0, 0);
+        for (index, travel) in self.nearest(&positions, &need.site) {
+            if fit >= limit {
+                break;
+            }
+            let c = self.judge(index, travel, (need, &required), loads);
+            let count = if c.unfit.is_none() { &mut fit } else { &mut unfit };
+            *count += 1;
+            if *count <= limit {
+                out.push(c);
+            }
+        }
         out.sort_by_key(|c| (c.unfit.is_some(), !c.on_time, c.arrival.unwrap_or(EpochMs::MAX)));
         out
+    }
+
+    /// One engineer judged for one ticket, `travel` minutes away.
+    fn judge(
+        &self,
+        index: usize,
+        travel: f64,
+        (need, required): (&Need<'_>, &Required<'_>),
+        loads: &HashMap<EngineerId, u32>,
+    ) -> Candidate {
+        let e = &self.fleet.engineers()[index];
+        let offer = self.offer(index, travel, (need, required), loads);
+        let skills = need.skills.iter().map(|(s, lvl)| (s.clone(), e.skills.get(s).copied().unwrap_or(0), *lvl));
+        let arrival = offer.as_ref().map(|o| o.arrival).ok().or_else(|| arrival_after(e, travel, need.at));
+        Candidate {
+            engineer_id: e.id.clone(),
+            name: e.name.clone(),
+            travel_minutes: travel,
+            arrival,
+            on_time: arrival.is_some_and(|a| a <= need.on_site_due),
+            load: loads.get(&e.id).copied().unwrap_or(0),
+            capacity: e.capacity,
+            flying: e.flying,
+            skills: skills.collect(),
+            unfit: offer.err().map(Unfit::from),
+        }
     }
 
     /// The engineer's `stops` in the order given, from their last known

@@ -49,6 +49,10 @@ async fn a_configured_tile_server_is_the_only_other_origin_a_page_may_load_from(
     assert!(csp.contains("img-src 'self' data: https://tiles.plant.example:8443;"), "{csp}");
     let (_, _, settings) = get_raw(&h, "/ui/settings.json").await;
     assert_eq!(serde_json::from_str::<Value>(&settings).unwrap()["map_tiles"], h.state.map_tiles.as_str());
+    h.state.map_tiles = "https://{s}.tile.example.org/{z}/{x}/{y}.png".into();
+    let (_, headers, _) = get_raw(&h, "/").await;
+    let csp = headers["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("img-src 'self' data: ;") && csp.contains("script-src 'self'"), "{csp}");
 }
 
 #[tokio::test]
@@ -67,6 +71,11 @@ async fn the_picker_judges_engineers_as_dispatch_does() {
         let lacks = skills.iter().any(|s| s[1].as_u64() < s[2].as_u64());
         assert_eq!(lacks, c["unfit"] == "missing_skill", "{c}");
     }
+    // However few are near, the walk goes on until `limit` could take it.
+    let (_, one) = call(&h, "GET", &format!("/api/v1/tickets/{id}/candidates?limit=1"), None).await;
+    let one = one["items"].as_array().unwrap();
+    assert_eq!(one.iter().filter(|c| c["unfit"].is_null()).count(), 1, "{one:?}");
+    assert!(one.len() <= 2, "at most one who cannot, for context: {one:?}");
     // An engineer who declined is marked so and offered nothing.
     let first_fit = items.iter().find(|c| c["unfit"].is_null()).unwrap()["engineer_id"].as_str().unwrap().to_owned();
     let (s, _) =

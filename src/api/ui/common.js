@@ -40,7 +40,11 @@ export function t(key, vars = {}) {
 }
 
 /** A stored enum's label (`state.en_route`), the raw value if unknown. */
-export const label = (kind, value) => (value == null ? '' : t(`${kind}.${value}`));
+export const label = (kind, value) => {
+  if (value == null) return '';
+  const key = `${kind}.${value}`;
+  return key in strings ? strings[key] : String(value);
+};
 
 /** Fills `data-i18n` (text), `data-i18n-placeholder`, `-title` and `-aria` attributes under `root`. */
 export function translate(root) {
@@ -85,14 +89,19 @@ export class ApiError extends Error {
   constructor(status, code, message) { super(message); this.status = status; this.code = code; }
 }
 
-/** Calls the API; a body makes it a POST (or `method`). Errors carry the API's code and message. */
-export async function api(path, body, method) {
+/** Calls the API; a body makes it a POST (or `method`). Errors carry the
+ *  API's code and message. `anonymous`: no token and no cookie (the
+ *  customer's page, whose progress code is the key). */
+export async function api(path, body, method, { anonymous = false } = {}) {
   const headers = {};
-  if (token()) headers.authorization = `Bearer ${token()}`;
+  if (token() && !anonymous) headers.authorization = `Bearer ${token()}`;
   const writing = body !== undefined || (method && method !== 'GET');
   if (body !== undefined) headers['content-type'] = 'application/json';
-  if (writing && csrf) headers['x-csrf-token'] = csrf;
-  const res = await fetch(path, { method: method ?? (body !== undefined ? 'POST' : 'GET'), headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  if (writing && csrf && !anonymous) headers['x-csrf-token'] = csrf;
+  const res = await fetch(path, {
+    method: method ?? (body !== undefined ? 'POST' : 'GET'), headers, credentials: anonymous ? 'omit' : 'same-origin',
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   const data = res.status === 204 ? {} : await res.json().catch(() => ({}));
   if (res.status === 401 && path !== '/api/v1/login') { sessionStorage.removeItem('upkeep-token'); onSignedOut(); }
   if (!res.ok) throw new ApiError(res.status, data.error?.code, data.error?.message ?? res.statusText);
@@ -134,9 +143,10 @@ export function notify(message, error = false) {
 /** Asks in a modal dialog; resolves true on confirm. */
 export function confirmDialog(message) {
   const d = document.createElement('dialog');
-  d.innerHTML = `<form method="dialog"><p>${esc(message)}</p><menu><button value="no">${esc(t('action.cancel'))}</button>
+  d.innerHTML = `<form method="dialog"><p>${esc(message)}</p><menu><button type="button" value="no">${esc(t('action.cancel'))}</button>
     <button value="yes" class="primary" autofocus>${esc(t('action.confirm'))}</button></menu></form>`;
   document.body.append(d);
+  d.querySelector('button[value="no"]').onclick = () => d.close('no');
   return new Promise((resolve) => {
     d.addEventListener('close', () => { resolve(d.returnValue === 'yes'); d.remove(); });
     d.showModal();
@@ -146,9 +156,10 @@ export function confirmDialog(message) {
 /** A modal form dialog built from `html`; resolves with its FormData, or null when cancelled. */
 export function formDialog(title, html) {
   const d = document.createElement('dialog');
-  d.innerHTML = `<form method="dialog"><h2>${esc(title)}</h2>${html}<menu><button value="no" formnovalidate>${esc(t('action.cancel'))}</button>
+  d.innerHTML = `<form method="dialog"><h2>${esc(title)}</h2>${html}<menu><button type="button" value="no">${esc(t('action.cancel'))}</button>
     <button value="yes" class="primary">${esc(t('action.confirm'))}</button></menu></form>`;
   document.body.append(d);
+  d.querySelector('button[value="no"]').onclick = () => d.close('no');
   const form = d.querySelector('form');
   return new Promise((resolve) => {
     d.addEventListener('close', () => { resolve(d.returnValue === 'yes' ? new FormData(form) : null); d.remove(); });
@@ -157,14 +168,18 @@ export function formDialog(title, html) {
 }
 
 /** Calls `changed` whenever a ticket moves (server-sent events read through
- *  fetch, so a bearer token can go along); reconnects with a growing pause. */
+ *  fetch, so a bearer token can go along); reconnects with a growing pause.
+ *  Returns the function that stops watching (signing out); a refused
+ *  credential stops it too. */
 export function watchChanges(changed) {
   let pause = 1000, timer = null;
+  const stop = new AbortController();
   const soon = () => { clearTimeout(timer); timer = setTimeout(changed, 300); };
   async function connect() {
     try {
       const headers = token() ? { authorization: `Bearer ${token()}` } : {};
-      const res = await fetch('/api/v1/stream', { headers });
+      const res = await fetch('/api/v1/stream', { headers, signal: stop.signal });
+      if (res.status === 401 || res.status === 403) return;
       if (!res.ok) throw new Error(String(res.status));
       pause = 1000;
       const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
@@ -177,11 +192,13 @@ export function watchChanges(changed) {
         buffer = frames.pop();
         if (frames.some((f) => f.includes('event: changed'))) soon();
       }
-    } catch { /* the engine restarts or the session ended: try again later */ }
+    } catch { /* the engine restarts: try again later */ }
+    if (stop.signal.aborted) return;
     pause = Math.min(pause * 2, 30000);
     setTimeout(connect, pause);
   }
   connect();
+  return () => { clearTimeout(timer); stop.abort(); };
 }
 
 /** The next SLA deadline still running for `t`, and which one. */

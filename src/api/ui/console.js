@@ -56,8 +56,16 @@ function visibleTickets() {
     .sort((a, b) => (['closed', 'cancelled'].includes(a.state) ? b.detected_at - a.detected_at : boardOrder(a, b, now)));
 }
 
+/** Re-draws the board, keeping the focus where it was (a row or its box):
+ *  live updates must not throw a keyboard user back to the page's start. */
 function renderBoard() {
+  const focused = document.activeElement;
+  const focusedId = focused?.closest?.('tr.row')?.dataset.id;
+  const onPick = focused?.classList?.contains('pick');
   const rows = visibleTickets();
+  const shown = new Set(rows.map((x) => x.id));
+  state.chosen = new Set([...state.chosen].filter((i) => shown.has(i)));
+  $('ack').disabled = !state.chosen.size;
   $('board-count').textContent = t('board.count', { n: rows.length });
   $('rows').innerHTML = rows.map((x) => `<tr class="row${x.id === state.selected ? ' selected' : ''}" data-id="${esc(x.id)}" tabindex="0" aria-selected="${x.id === state.selected}">
       <td><input type="checkbox" class="pick" data-id="${esc(x.id)}" ${state.chosen.has(x.id) ? 'checked' : ''} aria-label="${esc(t('board.select', { id: x.id }))}"></td>
@@ -67,6 +75,8 @@ function renderBoard() {
       <td>${esc(describe(x))}</td>
       <td>${esc(label('state', x.state))}</td>
       <td>${x.engineer_id ? esc(engineerName(x.engineer_id)) : `<span class="unassigned">${esc(t('board.unassigned'))}</span>`}</td></tr>`).join('');
+  const row = focusedId && $('rows').querySelector(`tr.row[data-id="${CSS.escape(focusedId)}"]`);
+  (onPick ? row?.querySelector('.pick') : row)?.focus();
   tick();
 }
 
@@ -87,12 +97,24 @@ function tick() {
 
 // ---- the ticket ----
 
-async function show(id) {
-  state.selected = id;
-  writeFilters();
-  document.querySelectorAll('tr.row').forEach((r) => { r.classList.toggle('selected', r.dataset.id === id); r.setAttribute('aria-selected', r.dataset.id === id); });
+let showing = 0;
+
+/** Shows ticket `id`. Only the latest request renders (two quick clicks
+ *  show the second ticket); a live update (`quiet`) re-renders only when
+ *  the ticket changed and never while the picker is open. */
+async function show(id, quiet = false) {
+  const mine = ++showing;
+  if (!quiet) {
+    state.selected = id;
+    writeFilters();
+    document.querySelectorAll('tr.row').forEach((r) => { r.classList.toggle('selected', r.dataset.id === id); r.setAttribute('aria-selected', r.dataset.id === id); });
+  }
   const x = await api(`/api/v1/tickets/${encodeURIComponent(id)}`);
+  if (mine !== showing || state.selected !== id) return;
+  const version = `${x.id}:${x.updated_at}:${x.evidence_count}:${x.events.length}:${x.parts.map((p) => p.status).join()}`;
+  if (quiet && (version === state.version || $('picker')?.childElementCount)) return;
   state.detail = x;
+  state.version = version;
   const asset = state.assets.get(x.asset_id);
   const steps = (STEPS[x.state] ?? []).map((to) => `<button data-to="${to}">${esc(t(`step.${to}`))}</button>`).join('');
   $('detail').innerHTML = `
@@ -222,6 +244,8 @@ async function acknowledge(ids) {
     const r = await api('/api/v1/tickets/acknowledge', { ids });
     notify(t('notice.acknowledged', { n: r.acknowledged.length, skipped: r.skipped.length }));
     state.chosen.clear();
+    $('ack').disabled = true;
+    $('all').checked = false;
     await refresh();
   } catch (e) { notify(e.message, true); }
 }
@@ -301,30 +325,35 @@ function tabs() {
 
 // ---- wiring ----
 
-async function refresh() {
-  try {
-    await Promise.all([loadBoard(), loadEngineers()]);
-    renderBoard();
-    renderTimeline();
-    if (state.selected) await show(state.selected);
-    else renderMap(null);
-  } catch (e) { notify(e.message, true); }
+/** Re-reads the board and the engineers (a role that may not read
+ *  engineers gets no timeline, not an error), then the ticket shown;
+ *  `quiet` for live updates. */
+async function refresh(quiet = false) {
+  const [board] = await Promise.allSettled([loadBoard(), loadEngineers()]);
+  if (board.status === 'rejected') notify(board.reason.message, true);
+  renderBoard();
+  renderTimeline();
+  if (state.selected) await show(state.selected, quiet).catch((e) => notify(e.message, true));
+  else renderMap(null);
 }
 
 async function signedIn(who) {
   state.me = who;
   $('signin').hidden = true; $('signout').hidden = false; $('work').hidden = false; $('filters').hidden = false;
   $('whoami').textContent = `${who.name} · ${label('role', who.role)}`;
-  const [assets, depots, settings] = await Promise.all([api('/api/v1/assets?limit=1000'), api('/api/v1/depots?limit=1000'), api('/ui/settings.json')]);
+  const [assets, depots, settings] = await Promise.all([api('/api/v1/assets?limit=1000'), api('/api/v1/depots?limit=1000').catch(() => ({ items: [] })), api('/ui/settings.json')]);
   state.assets = new Map(assets.items.map((a) => [a.id, a]));
   state.depots = depots.items;
   state.settings = settings;
   await refresh();
-  watchChanges(refresh);
+  state.unwatch?.();
+  state.unwatch = watchChanges(() => refresh(true));
 }
 
 function signedOut() {
   state.me = null;
+  state.unwatch?.();
+  state.unwatch = null;
   $('signin').hidden = false; $('signout').hidden = true; $('work').hidden = true; $('filters').hidden = true;
   $('whoami').textContent = '';
   notify(t('signin.prompt'));

@@ -11,6 +11,7 @@ import { checkWords, partsTable, reportForm, reportBody } from './words.js';
 const NEXT = { assigned: 'accepted', accepted: 'en_route', en_route: 'on_site' };
 const ORDER = ['on_site', 'en_route', 'accepted', 'assigned'];
 let me = null;
+let unwatch = null;
 
 async function load() {
   const [page, mine] = await Promise.all([
@@ -29,7 +30,10 @@ async function load() {
   const jobs = page.items.filter((x) => ORDER.includes(x.state))
     .sort((a, b) => ORDER.indexOf(a.state) - ORDER.indexOf(b.state) || a.on_site_due - b.on_site_due);
   const details = await Promise.all(jobs.map((x) => api(`/api/v1/tickets/${encodeURIComponent(x.id)}`)));
+  // A live update keeps what the engineer had opened.
+  const opened = new Set([...$('jobs').querySelectorAll('details[open]')].map((d) => d.dataset.key));
   $('jobs').innerHTML = details.length ? details.map((x) => card(x, order.get(x.id))).join('') : `<li class="card">${esc(t('field.no_jobs'))}</li>`;
+  $('jobs').querySelectorAll('details').forEach((d) => { d.open = opened.has(d.dataset.key); });
   $('jobs').querySelectorAll('button[data-act]').forEach((b) => {
     const x = details.find((d) => d.id === b.dataset.id);
     b.onclick = () => act(x, b.dataset.act).catch((e) => notify(e.message, true));
@@ -43,8 +47,8 @@ function card(x, visit) {
     <p class="lead">${esc(describe(x))}</p>
     <p class="u-${urgency(x)}">${esc(countdown(x))}</p>
     ${visit ? `<p>${esc(t('field.plan', { depart: when(visit.depart, true), arrive: when(visit.arrive, true) }))}</p>` : ''}
-    <details><summary>${esc(t('detail.checks'))}</summary><ul class="checks">${checkWords(x)}</ul></details>
-    <details><summary>${esc(t('detail.parts'))}</summary>${partsTable(x.parts)}</details>
+    <details data-key="${esc(x.id)}:checks"><summary>${esc(t('detail.checks'))}</summary><ul class="checks">${checkWords(x)}</ul></details>
+    <details data-key="${esc(x.id)}:parts"><summary>${esc(t('detail.parts'))}</summary>${partsTable(x.parts)}</details>
     <div class="actions">
       ${next ? `<button class="primary" data-act="${next}" data-id="${esc(x.id)}">${esc(t(`step.${next}`))}</button>` : ''}
       ${x.state === 'assigned' ? `<button data-act="decline" data-id="${esc(x.id)}">${esc(t('action.decline'))}</button>` : ''}
@@ -106,11 +110,14 @@ async function signedIn(who) {
   $('whoami').textContent = `${who.name} · ${label('role', who.role)}`;
   if (!who.engineer_id) { notify(t('field.not_engineer'), true); return; }
   await load();
-  watchChanges(() => load().catch((e) => notify(e.message, true)));
+  unwatch?.();
+  unwatch = watchChanges(() => load().catch((e) => notify(e.message, true)));
 }
 
 function signedOut() {
   me = null;
+  unwatch?.();
+  unwatch = null;
   $('signin').hidden = false; $('signout').hidden = true; $('work').hidden = true;
   notify(t('signin.prompt'));
 }

@@ -9,7 +9,7 @@ const STAGES = ['open', 'assigned', 'accepted', 'en_route', 'on_site', 'resolved
 const codeOf = () => new URLSearchParams(location.search).get('code') ?? '';
 
 async function show(code) {
-  const r = await api(`/api/v1/progress/${encodeURIComponent(code)}`);
+  const r = await api(`/api/v1/progress/${encodeURIComponent(code)}`, undefined, 'GET', { anonymous: true });
   const reached = STAGES.indexOf(r.state);
   const stamp = (s) => r.history?.filter((h) => h.state === s).pop()?.at;
   const cancelled = r.state === 'cancelled';
@@ -31,12 +31,12 @@ async function show(code) {
     ${r.state === 'closed' ? followUp(r) : ''}`;
   $('accept')?.addEventListener('click', async () => {
     if (!await confirmDialog(t('track.accept_confirm', { amount: num(r.quote.total, 2), currency: r.quote.currency }))) return;
-    await api(`/api/v1/progress/${encodeURIComponent(code)}/quote/accept`, {}).then(() => show(code)).catch((e) => notify(e.message, true));
+    await api(`/api/v1/progress/${encodeURIComponent(code)}/quote/accept`, {}, 'POST', { anonymous: true }).then(() => show(code)).catch((e) => notify(e.message, true));
   });
   $('rate')?.addEventListener('submit', async (e) => {
     e.preventDefault();
     const data = new FormData(e.target);
-    await api(`/api/v1/progress/${encodeURIComponent(code)}/follow-up`, { rating: Number(data.get('rating')), comment: data.get('comment') ?? '' })
+    await api(`/api/v1/progress/${encodeURIComponent(code)}/follow-up`, { rating: Number(data.get('rating')), comment: data.get('comment') ?? '' }, 'POST', { anonymous: true })
       .then(() => { notify(t('track.thanks')); return show(code); }).catch((err) => notify(err.message, true));
   });
 }

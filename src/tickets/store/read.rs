@@ -73,7 +73,8 @@ impl TicketReader {
         Ok(Some(TicketDetail { ticket, evidence, events, parts }))
     }
 
-    /// Newest detections first.
+    /// Newest detections first; open work (`active`) by its on-site
+    /// deadline, soonest first, so a capped list drops the least pressing.
     pub async fn list_tickets(&self, f: &TicketFilter) -> Result<Vec<Ticket>, StoreError> {
         let mut sql = format!("SELECT {} FROM tickets WHERE 1 = 1", Ticket::columns());
         let mut binds: Vec<String> = Vec::new();
@@ -99,11 +100,8 @@ impl TicketReader {
         if f.active {
             sql.push_str(&format!(" AND state IN {}", TicketState::sql_list(&TicketState::OPEN)));
         }
-        sql.push_str(&format!(
-            " ORDER BY detected_at DESC, id LIMIT {} OFFSET {}",
-            f.limit.clamp(1, 1000),
-            f.offset.max(0)
-        ));
+        let order = if f.active { "on_site_due ASC" } else { "detected_at DESC" };
+        sql.push_str(&format!(" ORDER BY {order}, id LIMIT {} OFFSET {}", f.limit.clamp(1, 1000), f.offset.max(0)));
         let mut q = sqlx::query(&sql);
         for b in &binds {
             q = q.bind(b.as_str());
