@@ -113,7 +113,8 @@ try {
   };
   const id = await page.locator('tr.row').first().getAttribute('data-id');
   const before = samplesOf((await inPage(page, `/api/v1/tickets/${id}`)).body);
-  await page.locator('tr.row').first().click();
+  // By its id: a live update may reorder the board meanwhile.
+  await page.locator(`tr.row[data-id="${id}"]`).click();
   await page.waitForSelector(`#detail h2:has-text("${id}")`);
   await page.waitForSelector('#charts figure');
   const [metric, points] = [...before][0];
