@@ -39,6 +39,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (13, include_str!("../../migrations/0013_event_engineer.sql")),
     (14, include_str!("../../migrations/0014_access.sql")),
     (15, include_str!("../../migrations/0015_users.sql")),
+    (16, include_str!("../../migrations/0016_acknowledged.sql")),
 ];
 
 #[derive(Debug, thiserror::Error)]

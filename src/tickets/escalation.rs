@@ -101,7 +101,8 @@ impl TicketStore {
     }
 
     /// A dispatcher has seen the open ticket `id`; false when it is no
-    /// longer open (or unknown), so a storm's batch skips what moved on.
+    /// longer open, acknowledged already, or unknown, so a storm's batch
+    /// skips what moved on.
     pub async fn acknowledge(&self, id: &TicketId, actor: Actor<'_>, now: EpochMs) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
         let done = act(&mut tx, id, Command::Flag(EventKind::Acknowledged), (actor, ""), now).await;

@@ -35,7 +35,7 @@ crate::model::named_enum! {
         Quoted = "quoted",
         QuoteAccepted = "quote_accepted",
         FollowUp = "follow_up",
-        /// A dispatcher has seen it and is on it (the board stops shouting).
+        /// A dispatcher has seen it and is on it (once; the board stops putting it first).
         Acknowledged = "acknowledged",
     }
 }

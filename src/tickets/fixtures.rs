@@ -30,6 +30,7 @@ pub(crate) fn ticket(id: &str, asset: &str, model: &str, fault: &str, detected: 
             assignment_note: String::new(),
             parts_note: String::new(),
             deadline_at_risk: false,
+            acknowledged_at: None,
         },
         after_sales: AfterSalesRecord {
             warranty: Warranty::InWarranty,

@@ -25,6 +25,8 @@ pub struct View<'a> {
     pub escalated: bool,
     /// The customer's follow-up is recorded (one per ticket).
     pub followed_up: bool,
+    /// A dispatcher acknowledged it already.
+    pub acknowledged: bool,
 }
 
 /// What someone (or the engine) asks of a ticket.
@@ -75,6 +77,7 @@ pub enum Effect<'a> {
     /// These reserved parts were used; the rest are released.
     ConsumeParts(&'a [String]),
     MarkEscalated,
+    MarkAcknowledged,
     /// The raise's severity, tier and deadlines.
     Raise(&'a Raised),
     /// The on-site deadline is at risk.
@@ -203,24 +206,24 @@ pub fn decide<'a>(view: &View<'a>, command: Command<'a>) -> Result<Decision<'a>,
 /// A command that leaves the state as it is and records what happened.
 fn record<'a>(view: &View<'a>, command: Command<'a>) -> Result<Decision<'a>, Refusal> {
     let open = view.state.is_open();
-    let (kind, effect) =
-        match command {
-            Command::Escalate if TicketState::UNACCEPTED.contains(&view.state) && !view.escalated => {
-                (EventKind::Escalated, Some(Effect::MarkEscalated))
-            }
-            Command::Raise(r) if open && view.severity == r.from => (EventKind::SeverityRaised, Some(Effect::Raise(r))),
-            Command::Flag(EventKind::AtRisk) if open => (EventKind::AtRisk, Some(Effect::MarkAtRisk)),
-            Command::Flag(
-                kind @ (EventKind::ReportOverdue | EventKind::ResolutionAtRisk | EventKind::Acknowledged),
-            ) if open => (kind, None),
-            Command::Quote(q) if open => (EventKind::Quoted, Some(Effect::SetQuote(q))),
-            Command::AcceptQuote if view.quote_pending => (EventKind::QuoteAccepted, Some(Effect::AcceptQuote)),
-            Command::AcceptQuote => return Err(Refusal::NoQuoteToAccept),
-            Command::FollowUp(_) if view.state != TicketState::Closed => return Err(Refusal::NotClosed),
-            Command::FollowUp(_) if view.followed_up => return Err(Refusal::FollowUpExists),
-            Command::FollowUp(f) => (EventKind::FollowUp, Some(Effect::SetFollowUp(f))),
-            _ => return Err(Refusal::Moot),
-        };
+    let (kind, effect) = match command {
+        Command::Escalate if TicketState::UNACCEPTED.contains(&view.state) && !view.escalated => {
+            (EventKind::Escalated, Some(Effect::MarkEscalated))
+        }
+        Command::Raise(r) if open && view.severity == r.from => (EventKind::SeverityRaised, Some(Effect::Raise(r))),
+        Command::Flag(EventKind::AtRisk) if open => (EventKind::AtRisk, Some(Effect::MarkAtRisk)),
+        Command::Flag(kind @ (EventKind::ReportOverdue | EventKind::ResolutionAtRisk)) if open => (kind, None),
+        Command::Flag(EventKind::Acknowledged) if open && !view.acknowledged => {
+            (EventKind::Acknowledged, Some(Effect::MarkAcknowledged))
+        }
+        Command::Quote(q) if open => (EventKind::Quoted, Some(Effect::SetQuote(q))),
+        Command::AcceptQuote if view.quote_pending => (EventKind::QuoteAccepted, Some(Effect::AcceptQuote)),
+        Command::AcceptQuote => return Err(Refusal::NoQuoteToAccept),
+        Command::FollowUp(_) if view.state != TicketState::Closed => return Err(Refusal::NotClosed),
+        Command::FollowUp(_) if view.followed_up => return Err(Refusal::FollowUpExists),
+        Command::FollowUp(f) => (EventKind::FollowUp, Some(Effect::SetFollowUp(f))),
+        _ => return Err(Refusal::Moot),
+    };
     let from = view.state;
     let effects = effect.into_iter().collect();
     Ok(Decision { from, to: from, kind, holder: view.engineer, engineer: None, effects, step: false })

@@ -137,6 +137,8 @@ crate::db::record! {
         pub parts_note: String,
         /// No qualified engineer can reach the site before the on-site deadline.
         pub deadline_at_risk: bool,
+        /// When a dispatcher acknowledged it (the board stops putting it first).
+        pub acknowledged_at: Option<EpochMs>,
     }
 }
 
@@ -429,6 +431,7 @@ pub(super) struct Locked {
     pub severity: Severity,
     pub escalated: bool,
     pub followed_up: bool,
+    pub acknowledged: bool,
 }
 
 impl Locked {
@@ -441,6 +444,7 @@ impl Locked {
             severity: self.severity,
             escalated: self.escalated,
             followed_up: self.followed_up,
+            acknowledged: self.acknowledged,
         }
     }
 }
@@ -453,7 +457,8 @@ pub(super) async fn lock(tx: &mut Transaction<'_, Any>, id: &str) -> Result<Lock
         "UPDATE tickets SET version = version + 1 WHERE id = $1 RETURNING version, state, engineer_id, severity, \
          CASE WHEN quote IS NOT NULL AND quote_accepted_at IS NULL THEN 1 ELSE 0 END AS quote_pending, \
          CASE WHEN escalated_at IS NULL THEN 0 ELSE 1 END AS escalated, \
-         CASE WHEN follow_up IS NULL THEN 0 ELSE 1 END AS followed_up",
+         CASE WHEN follow_up IS NULL THEN 0 ELSE 1 END AS followed_up, \
+         CASE WHEN acknowledged_at IS NULL THEN 0 ELSE 1 END AS acknowledged",
     )
     .bind(id)
     .fetch_optional(&mut **tx)
@@ -467,6 +472,7 @@ pub(super) async fn lock(tx: &mut Transaction<'_, Any>, id: &str) -> Result<Lock
         severity: Column::read(&row, "severity")?,
         escalated: Column::read(&row, "escalated")?,
         followed_up: Column::read(&row, "followed_up")?,
+        acknowledged: Column::read(&row, "acknowledged")?,
     })
 }
 
@@ -535,6 +541,7 @@ async fn apply_effect(
             crate::dispatch::release_reserved(tx, id.as_str()).await?;
         }
         Effect::MarkEscalated => set(tx, id, "escalated_at = $1", now).await?,
+        Effect::MarkAcknowledged => set(tx, id, "acknowledged_at = $1", now).await?,
         Effect::MarkAtRisk => set(tx, id, "deadline_at_risk = $1", 1_i64).await?,
         Effect::SetQuote(q) => set(tx, id, "quote = $1, quote_accepted_at = NULL", json(q)?).await?,
         Effect::AcceptQuote => set(tx, id, "quote_accepted_at = $1", now).await?,

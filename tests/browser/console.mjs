@@ -160,7 +160,16 @@ try {
   await page.click('#ack');
   await confirm(page);
   await page.waitForFunction(() => /acknowledged/.test(document.getElementById('notice').textContent));
-  step('two tickets acknowledged at once');
+  await page.waitForFunction(() => document.querySelectorAll('#rows .ack').length >= 2);
+  const reordered = await page.evaluate(async () => {
+    const { boardOrder } = await import('/ui/common.js');
+    const tickets = (await (await fetch('/api/v1/tickets?active=true&limit=1000')).json()).items;
+    const byId = new Map(tickets.map((x) => [x.id, x]));
+    const shown = [...document.querySelectorAll('tr.row')].map((r) => r.dataset.id).filter((i) => byId.has(i));
+    return [shown, shown.map((i) => byId.get(i)).sort((a, b) => boardOrder(a, b)).map((x) => x.id)];
+  });
+  assert.deepEqual(reordered[0], reordered[1], 'acknowledged tickets give way on the board');
+  step('two tickets acknowledged at once, marked, and the board re-ordered');
 
   // The map.
   await page.click('#tab-map');

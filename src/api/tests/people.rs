@@ -113,6 +113,10 @@ async fn a_storm_is_acknowledged_at_once_and_what_moved_on_is_skipped() {
     let (_, t) = call(&h, "GET", &format!("/api/v1/tickets/{a}"), None).await;
     let ack = t["events"].as_array().unwrap().iter().find(|e| e["kind"] == "acknowledged").expect("an event").clone();
     assert_eq!(ack["actor"], "test dispatcher");
+    assert!(t["acknowledged_at"].is_i64(), "kept on the ticket: {t}");
+    let again = json!({"ids": [a]});
+    let (_, body) = call_as(&h, Some(Role::Dispatcher), "POST", "/api/v1/tickets/acknowledge", Some(again)).await;
+    assert_eq!(body["skipped"], json!([a]), "acknowledged once");
     let (s, _) = call(&h, "POST", "/api/v1/tickets/acknowledge", Some(json!({"ids": []}))).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
 }

@@ -225,10 +225,12 @@ export function urgency(t, now = Date.now()) {
 
 export const SEVERITY_RANK = { emergency: 0, major: 1, general: 2 };
 
-/** The board's order: unassigned, late or at risk first; then the least
- *  time left to the next deadline; then severity. */
+/** The board's order: unassigned, late or at risk first unless a
+ *  dispatcher acknowledged them; then the least time left to the next
+ *  deadline; then severity. */
 export function boardOrder(a, b, now = Date.now()) {
-  const pressing = (x) => (x.state === 'open' || urgency(x, now) === 'late' || (x.deadline_at_risk && nextDeadline(x)?.which !== 'resolution') ? 0 : 1);
+  const shouting = (x) => x.state === 'open' || urgency(x, now) === 'late' || (x.deadline_at_risk && nextDeadline(x)?.which !== 'resolution');
+  const pressing = (x) => (shouting(x) && !x.acknowledged_at ? 0 : 1);
   const left = (x) => nextDeadline(x)?.at ?? Infinity;
   return pressing(a) - pressing(b) || left(a) - left(b) || SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity];
 }

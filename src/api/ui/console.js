@@ -73,7 +73,7 @@ function renderBoard() {
       <td><span class="sev sev-${esc(x.severity)}">${esc(label('severity', x.severity))}</span></td>
       <td>${esc(x.asset_id)}</td>
       <td>${esc(describe(x))}</td>
-      <td>${esc(label('state', x.state))}</td>
+      <td>${esc(label('state', x.state))}${x.acknowledged_at ? ` <span class="ack" title="${esc(t('board.acknowledged_at', { at: when(x.acknowledged_at) }))}">✓</span>` : ''}</td>
       <td>${x.engineer_id ? esc(engineerName(x.engineer_id)) : `<span class="unassigned">${esc(t('board.unassigned'))}</span>`}</td></tr>`).join('');
   const row = focusedId && $('rows').querySelector(`tr.row[data-id="${CSS.escape(focusedId)}"]`);
   (onPick ? row?.querySelector('.pick') : row)?.focus();

@@ -3,7 +3,15 @@ use TicketState::*;
 
 /// A major ticket in `state`, never escalated or followed up.
 fn view<'a>(state: TicketState, engineer: Option<&'a EngineerId>, quote_pending: bool) -> View<'a> {
-    View { state, engineer, quote_pending, severity: Severity::Major, escalated: false, followed_up: false }
+    View {
+        state,
+        engineer,
+        quote_pending,
+        severity: Severity::Major,
+        escalated: false,
+        followed_up: false,
+        acknowledged: false,
+    }
 }
 
 fn engineers() -> [EngineerId; 2] {
@@ -164,6 +172,7 @@ fn notes_never_move_the_ticket_and_are_refused_where_moot() {
         (Command::Escalate, Effect::MarkEscalated),
         (Command::Raise(&raise), Effect::Raise(&raise)),
         (Command::Flag(EventKind::AtRisk), Effect::MarkAtRisk),
+        (Command::Flag(EventKind::Acknowledged), Effect::MarkAcknowledged),
         (Command::Quote(&quote), Effect::SetQuote(&quote)),
         (Command::AcceptQuote, Effect::AcceptQuote),
         (Command::FollowUp(&follow_up), Effect::SetFollowUp(&follow_up)),
@@ -193,6 +202,8 @@ fn notes_never_move_the_ticket_and_are_refused_where_moot() {
     assert_eq!(decide(&assigned, Command::FollowUp(&follow_up)), Err(Refusal::NotClosed));
     let followed = View { followed_up: true, ..view(Closed, Some(&a), false) };
     assert_eq!(decide(&followed, Command::FollowUp(&follow_up)), Err(Refusal::FollowUpExists));
+    let acknowledged = View { acknowledged: true, ..assigned };
+    assert_eq!(decide(&acknowledged, Command::Flag(EventKind::Acknowledged)), Err(Refusal::Moot), "acknowledged once");
 }
 
 #[test]
