@@ -21,8 +21,7 @@ pub async fn progress(State(s): State<Reads>, Path(code): Path<String>) -> Resul
 /// The ticket's description in the other languages of the pages, from
 /// the rule that raised it (empty when the rule is gone).
 pub(super) fn translations(s: &Reads, t: &Ticket) -> Value {
-    let rule = s.rules.for_model(&t.model).and_then(|m| m.rules.iter().find(|r| r.id == t.rule_id));
-    rule.map_or(json!({}), |r| json!(r.translations))
+    s.rules.rule(&t.model, &t.rule_id).map_or(json!({}), |r| json!(r.translations))
 }
 
 /// Who acts when the holder of a progress code does (the customer's page).

@@ -71,8 +71,7 @@ pub async fn one(State(s): State<Reads>, p: Principal, Path(id): Path<String>) -
     let d = visible(&s, &p, &id).await?;
     let mut v = view(&s, &p, &d.ticket, Some(&d));
     if p.customer().is_none() {
-        let rule = s.rules.for_model(&d.ticket.model).and_then(|m| m.rules.iter().find(|r| r.id == d.ticket.rule_id));
-        v["rule"] = serde_json::to_value(rule).unwrap_or_default();
+        v["rule"] = serde_json::to_value(s.rules.rule(&d.ticket.model, &d.ticket.rule_id)).unwrap_or_default();
     }
     Ok(axum::Json(v))
 }
@@ -219,7 +218,7 @@ pub async fn reassign(
         .zip(from)
         .map(|(a, from)| s.dispatcher.travel_minutes(&from, &a.location));
     let at_risk = travel.is_none_or(|m| now + (m * 60_000.0) as i64 > ticket.due.on_site_due);
-    let rule = s.rules.for_model(&ticket.model).and_then(|m| m.rules.iter().find(|r| r.id == ticket.rule_id));
+    let rule = s.rules.rule(&ticket.model, &ticket.rule_id);
     let missing = rule.map(|r| crate::dispatch::missing_skills(engineer, &r.skills)).unwrap_or_default();
     let mut note = format!(
         "manual assignment by {}: ~{:.0} min travel, {}",

@@ -276,6 +276,11 @@ impl RuleSet {
         self.models.get(model)
     }
 
+    /// Rule `id` of `model`, unless either is gone (rules reloaded since).
+    pub fn rule(&self, model: &ModelId, id: &RuleId) -> Option<&Rule> {
+        self.for_model(model)?.rules.iter().find(|r| &r.id == id)
+    }
+
     pub fn rule_count(&self) -> usize {
         self.models.values().map(|m| m.rules.len()).sum()
     }

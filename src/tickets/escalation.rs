@@ -278,7 +278,7 @@ mod tests {
         let asset = &fleet.assets()[0];
         let t0 = crate::model::now_ms();
         let new = crate::tickets::fixtures::new_ticket(&rules, asset, t0);
-        let rule = rules.for_model(&asset.model).unwrap().rules.iter().find(|r| r.id == new.rule).unwrap();
+        let rule = rules.rule(&asset.model, &new.rule).unwrap();
         let OpenOutcome::Opened(id) = db.tickets().open_or_append(&new, t0, true).await.unwrap() else { panic!() };
         let dispatcher = Arc::new(Dispatcher::new(Arc::clone(&fleet), Default::default()));
         let first: EngineerId = dispatcher

@@ -206,7 +206,7 @@ impl Redispatch {
     /// What `t` needs from an engineer at `at`, unless its asset or rule is gone.
     fn need<'a>(&'a self, t: &Ticket, at: EpochMs, excluded: &'a [EngineerId]) -> Option<Need<'a>> {
         let asset = self.fleet.asset(t.asset_id.as_str())?;
-        let rule = self.rules.for_model(&t.model)?.rules.iter().find(|r| r.id == t.rule_id)?;
+        let rule = self.rules.rule(&t.model, &t.rule_id)?;
         Some(Need {
             site: asset.location,
             skills: &rule.skills,
@@ -222,6 +222,12 @@ impl Redispatch {
         absent.iter().chain(declined.get(&t.id).into_iter().flatten()).cloned().collect()
     }
 
+    /// Who must not get `t` at `now`, read from the store.
+    async fn excluded_now(&self, t: &Ticket, now: EpochMs) -> Result<Vec<EngineerId>, StoreError> {
+        let (absent, declined) = (self.tickets.unavailable_engineers(now).await?, self.tickets.decliners().await?);
+        Ok(Self::excluded(t, &absent, &declined))
+    }
+
     /// Dispatches `t` again, never to `not` (the engineer who let it lapse),
     /// the absent or those who declined it. An open ticket nobody can take
     /// records why; an assigned one keeps its engineer, also when they are
@@ -234,8 +240,7 @@ impl Redispatch {
         why: &str,
         now: EpochMs,
     ) -> Result<Option<EngineerId>, StoreError> {
-        let (absent, declined) = (self.tickets.unavailable_engineers(now).await?, self.tickets.decliners().await?);
-        let mut excluded = Self::excluded(t, &absent, &declined);
+        let mut excluded = self.excluded_now(t, now).await?;
         excluded.extend(not.cloned());
         let Some(need) = self.need(t, now, &excluded) else { return Ok(None) };
         let choice = self.dispatcher.choose(need, &self.tickets.engineer_loads().await?);
@@ -263,8 +268,7 @@ impl Redispatch {
     /// would (the absent and whoever declined it marked so): the choices a
     /// dispatcher reassigning it picks from. Empty if its asset or rule is gone.
     pub async fn candidates(&self, t: &Ticket, limit: usize, now: EpochMs) -> Result<Vec<Candidate>, StoreError> {
-        let (absent, declined) = (self.tickets.unavailable_engineers(now).await?, self.tickets.decliners().await?);
-        let excluded = Self::excluded(t, &absent, &declined);
+        let excluded = self.excluded_now(t, now).await?;
         let Some(need) = self.need(t, now, &excluded) else { return Ok(Vec::new()) };
         Ok(self.dispatcher.judged(&need, &self.tickets.engineer_loads().await?, limit))
     }

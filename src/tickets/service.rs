@@ -231,7 +231,7 @@ impl ServiceContext {
     }
 
     fn rule(&self, f: &Finding) -> Option<&Rule> {
-        self.rules.for_model(&f.model)?.rules.iter().find(|r| r.id == f.rule)
+        self.rules.rule(&f.model, &f.rule)
     }
 
     /// A reservation that took a depot below the part's safety stock is
