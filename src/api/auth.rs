@@ -64,7 +64,10 @@ async fn admit(s: &AppState, req: &mut Request, address: Option<&str>, writes: b
         Err(e) if e.status == StatusCode::UNAUTHORIZED => {
             CredentialRefused { kind: Refused::Bearer, address, name: None, why: &e.message }.emit(&s.api_metrics);
             if let Some(a) = address {
-                s.limits.failed_auth.take(&format!("a:{a}"), now).map_err(|w| held_back(s, address, w))?;
+                s.limits
+                    .failed_auth
+                    .take(&format!("a:{a}"), now)
+                    .map_err(|w| held_back(s, address, w).into_response())?;
             }
             return Err(e.into_response());
         }
@@ -74,16 +77,16 @@ async fn admit(s: &AppState, req: &mut Request, address: Option<&str>, writes: b
         check_csrf(req).map_err(IntoResponse::into_response)?;
         let who = req.extensions().get::<Principal>().map(|p| format!("p:{}:{}", p.role, p.name));
         for key in who.into_iter().chain(address.map(|a| format!("a:{a}"))) {
-            s.limits.writes.take(&key, now).map_err(|w| held_back(s, address, w))?;
+            s.limits.writes.take(&key, now).map_err(|w| held_back(s, address, w).into_response())?;
         }
     }
     Ok(())
 }
 
 /// 429, counted.
-fn held_back(s: &AppState, address: Option<&str>, wait: Duration) -> Response {
+pub(super) fn held_back(s: &AppState, address: Option<&str>, wait: Duration) -> ApiError {
     RateLimited { address }.emit(&s.api_metrics);
-    ApiError::rate_limited(wait).into_response()
+    ApiError::rate_limited(wait)
 }
 
 /// How the caller proved who they are.

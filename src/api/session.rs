@@ -5,7 +5,7 @@
 
 use super::auth::{ClientAddress, Credential};
 use super::extract::Json;
-use super::internal_events::{CredentialRefused, RateLimited, Refused, SignedIn};
+use super::internal_events::{CredentialRefused, Refused, SignedIn};
 use super::{ApiError, AppState};
 use crate::access::Principal;
 use crate::model::now_ms;
@@ -65,10 +65,7 @@ pub async fn login(
     let now = Instant::now();
     let keys = address.iter().flat_map(|a| [format!("a:{a}"), format!("n:{}@{a}", b.name)]);
     for key in keys {
-        s.limits.failed_auth.take(&key, now).map_err(|wait| {
-            RateLimited { address: address.as_deref() }.emit(&s.api_metrics);
-            ApiError::rate_limited(wait)
-        })?;
+        s.limits.failed_auth.take(&key, now).map_err(|wait| super::auth::held_back(&s, address.as_deref(), wait))?;
     }
     let ttl = s.session_ttl.as_millis();
     let Some(session) = s.users.sign_in(&b.name, &b.password, now_ms(), ttl).await? else {
@@ -79,19 +76,19 @@ pub async fn login(
     };
     SignedIn { name: &session.principal.name, role: session.principal.role }.emit(&s.api_metrics);
     let secure = s.secure_cookies || headers.get("x-forwarded-proto").is_some_and(|p| p == "https");
-    let cookie = match secure {
-        true => format!(
-            "{SECURE_COOKIE}={}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}; Secure",
-            session.secret,
-            ttl / 1000
-        ),
-        false => format!("{COOKIE}={}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}", session.secret, ttl / 1000),
-    };
+    let cookie = set_cookie(secure, &session.secret, ttl / 1000);
     let body = whoami_body(&session.principal, Some(&session.csrf));
     let mut response = (StatusCode::OK, axum::Json(body)).into_response();
     response.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_str(&cookie).expect("an ASCII cookie"));
     response.extensions_mut().insert(session.principal);
     Ok(response)
+}
+
+/// The session cookie's header value: under its `__Host-` name and Secure
+/// over TLS; `max_age` 0 expires it.
+fn set_cookie(secure: bool, secret: &str, max_age: i64) -> String {
+    let (name, flag) = if secure { (SECURE_COOKIE, "; Secure") } else { (COOKIE, "") };
+    format!("{name}={secret}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}{flag}")
 }
 
 /// Ends the caller's session (a token stays valid until revoked).
@@ -103,10 +100,7 @@ pub async fn logout(
         s.users.sign_out(&session.secret).await?;
     }
     let mut response = StatusCode::NO_CONTENT.into_response();
-    for expired in [
-        format!("{COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"),
-        format!("{SECURE_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0; Secure"),
-    ] {
+    for expired in [set_cookie(false, "", 0), set_cookie(true, "", 0)] {
         response.headers_mut().append(header::SET_COOKIE, HeaderValue::from_str(&expired).expect("an ASCII cookie"));
     }
     Ok(response)
