@@ -44,9 +44,6 @@ static FILES: &[File] = files! {
     "zh-CN.json" => JSON,
 };
 
-/// The languages a catalogue exists for, first the fallback.
-pub const LANGUAGES: [&str; 2] = crate::rules::LANGUAGES;
-
 /// The scripts' text, for tests that check what the pages call.
 #[cfg(test)]
 pub(super) fn scripts() -> impl Iterator<Item = &'static str> {
@@ -73,15 +70,16 @@ fn page(name: &str, tiles: &str) -> Response {
     // is left out: the map then stays drawn; the policy is never dropped.
     let origin = tile_origin(tiles);
     let plain = origin.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:/[]".contains(&b));
-    let csp = format!(
-        "default-src 'self'; img-src 'self' data: {}; style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'",
-        if plain { origin } else { "" }
-    );
+    let policy = |images: &str| {
+        format!(
+            "default-src 'self'; img-src 'self' data: {images}; style-src 'self' 'unsafe-inline'; \
+             script-src 'self'; frame-ancestors 'none'"
+        )
+    };
     let mut r = serve(f);
-    let value = csp.parse().unwrap_or(header::HeaderValue::from_static(
-        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'",
-    ));
-    r.headers_mut().insert(header::CONTENT_SECURITY_POLICY, value);
+    if let Ok(v) = policy(if plain { origin } else { "" }).parse() {
+        r.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
+    }
     r
 }
 
@@ -106,7 +104,7 @@ pub async fn track(State(s): State<AppState>) -> Response {
 /// A script, style or catalogue; `settings.json` holds the tile URL.
 pub async fn file(State(s): State<AppState>, Path(name): Path<String>) -> Result<Response, ApiError> {
     if name == "settings.json" {
-        let settings = serde_json::json!({ "map_tiles": s.map_tiles, "languages": LANGUAGES });
+        let settings = serde_json::json!({ "map_tiles": s.map_tiles, "languages": crate::rules::LANGUAGES });
         return Ok(axum::Json(settings).into_response());
     }
     FILES
@@ -135,7 +133,7 @@ mod tests {
             v.as_object().expect("an object").keys().cloned().collect()
         };
         let en = keys("en");
-        for lang in LANGUAGES {
+        for lang in crate::rules::LANGUAGES {
             let theirs = keys(lang);
             let missing: Vec<_> = en.difference(&theirs).collect();
             assert!(missing.is_empty(), "{lang} lacks {missing:?}");

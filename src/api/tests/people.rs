@@ -93,12 +93,18 @@ async fn the_picker_judges_engineers_as_dispatch_does() {
     assert_eq!(s, StatusCode::FORBIDDEN);
 }
 
+/// Two tickets: one open, the other opened and cancelled.
+async fn open_and_cancelled(h: &Harness) -> (String, String) {
+    let (a, b) = (open_ticket(h).await, begin_ticket_on(h, 1).await.commit().await.unwrap().to_string());
+    let (s, _) = call(h, "POST", &format!("/api/v1/tickets/{b}/transition"), Some(json!({"to": "cancelled"}))).await;
+    assert_eq!(s, StatusCode::OK);
+    (a, b)
+}
+
 #[tokio::test]
 async fn a_storm_is_acknowledged_at_once_and_what_moved_on_is_skipped() {
     let h = harness().await;
-    let (a, b) = (open_ticket(&h).await, begin_ticket_on(&h, 1).await.commit().await.unwrap().to_string());
-    let (s, _) = call(&h, "POST", &format!("/api/v1/tickets/{b}/transition"), Some(json!({"to": "cancelled"}))).await;
-    assert_eq!(s, StatusCode::OK);
+    let (a, b) = open_and_cancelled(&h).await;
     let (s, body) = call_as(
         &h,
         Some(Role::Dispatcher),
@@ -167,9 +173,7 @@ async fn staff_see_the_rule_with_its_translations_and_customers_do_not() {
 #[tokio::test]
 async fn the_board_lists_only_open_work_when_asked() {
     let h = harness().await;
-    let (a, b) = (open_ticket(&h).await, begin_ticket_on(&h, 1).await.commit().await.unwrap().to_string());
-    let (s, _) = call(&h, "POST", &format!("/api/v1/tickets/{b}/transition"), Some(json!({"to": "cancelled"}))).await;
-    assert_eq!(s, StatusCode::OK);
+    let (a, _) = open_and_cancelled(&h).await;
     let (_, page) = call(&h, "GET", "/api/v1/tickets?active=true", None).await;
     let ids: Vec<&str> = page["items"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap()).collect();
     assert_eq!(ids, vec![a.as_str()]);

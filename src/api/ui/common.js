@@ -236,14 +236,13 @@ export function boardOrder(a, b, now = Date.now()) {
 }
 
 /** "2 h 05 min left" or "late by 12 min" for the next deadline. */
-export function countdown(t, now = Date.now()) {
-  const d = nextDeadline(t);
+export function countdown(ticket, now = Date.now()) {
+  const d = nextDeadline(ticket);
   if (!d) return '';
   const left = d.at - now;
-  return left >= 0 ? t_('countdown.left', { which: t_(`deadline.${d.which}`), span: span(left) })
-    : t_('countdown.late', { which: t_(`deadline.${d.which}`), span: span(left) });
+  const vars = { which: t(`deadline.${d.which}`), span: span(left) };
+  return t(left >= 0 ? 'countdown.left' : 'countdown.late', vars);
 }
-const t_ = t;
 
 /** The ticket's description in the viewer's language, from the rule's translations. */
 export const describe = (ticket) => ticket.translations?.[lang] ?? ticket.description ?? ticket.fault;

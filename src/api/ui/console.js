@@ -38,9 +38,7 @@ async function loadBoard() {
   const s = $('f-state').value;
   if (s === 'active') q.set('active', 'true'); else q.set('state', s);
   if ($('f-severity').value) q.set('severity', $('f-severity').value);
-  const page = await api(`/api/v1/tickets?${q}`);
-  state.tickets = page.items;
-  renderBoard();
+  state.tickets = (await api(`/api/v1/tickets?${q}`)).items;
 }
 
 function engineerName(id) {
@@ -364,7 +362,7 @@ async function main() {
   languageSwitch($('lang'));
   readFilters();
   tabs();
-  for (const id of ['f-state', 'f-severity']) $(id).onchange = () => { writeFilters(); loadBoard().catch((e) => notify(e.message, true)); };
+  for (const id of ['f-state', 'f-severity']) $(id).onchange = () => { writeFilters(); loadBoard().then(renderBoard).catch((e) => notify(e.message, true)); };
   $('f-text').oninput = () => { writeFilters(); renderBoard(); };
   $('rows').onclick = (e) => {
     if (e.target.classList.contains('pick')) {
