@@ -4,12 +4,13 @@
 //! the suites run and a missing server fails them.
 
 /// The variable that names each server, and the cfg set when it is missing.
-const SERVERS: [(&str, &str); 5] = [
+const SERVERS: [(&str, &str); 6] = [
     ("UPKEEP_TEST_MQTT_URL", "no_mqtt"),
     ("UPKEEP_TEST_MQTTS_URL", "no_mqtts"),
     ("UPKEEP_TEST_MQTT_DEVICE_PASSWORD", "no_mqtt_acl"),
     ("UPKEEP_TEST_DATABASE_URL", "no_postgres"),
     ("UPKEEP_TEST_INFLUX_URL", "no_influx"),
+    ("UPKEEP_TEST_SMTP_URL", "no_smtp"),
 ];
 
 fn main() {

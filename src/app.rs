@@ -137,8 +137,10 @@ pub async fn start_on(
         return Err(AppError::Unprotected { addr: config.api.listen });
     }
     let reader = db.ticket_reader();
-    let outputs_ctx = OutputContext { fleet: &fleet, tickets: &reader, stock: &stock, metrics: &metrics };
-    let mut outputs = Outputs::start(&OutputsConfig { influx: &config.influx }, &outputs_ctx)?;
+    let outputs_ctx =
+        OutputContext { db: &db, fleet: &fleet, rules: &rules, tickets: &reader, stock: &stock, metrics: &metrics };
+    let outputs_config = OutputsConfig { influx: &config.influx, notify: &config.notify, mqtt: &config.mqtt };
+    let mut outputs = Outputs::start(&outputs_config, &outputs_ctx)?;
     let score_tap = outputs.scores();
 
     let params = WindowParams::from_config(&config.detect);
@@ -187,7 +189,7 @@ pub async fn start_on(
         Arc::clone(&dispatcher),
         sla.clone(),
     ));
-    let service = ServiceContext {
+    let service = Arc::new(ServiceContext {
         tickets: tickets.clone(),
         stock: stock.clone(),
         dead_findings: db.dead_findings(),
@@ -201,10 +203,10 @@ pub async fn start_on(
         metrics: Arc::clone(&metrics),
         retry,
         clock: clock.clone(),
-    };
+    });
     let storm = StormConfig { tickets: config.dispatch.replan_storm, window: config.dispatch.replan_window };
     let escalator = Escalator::new(Arc::clone(&redispatch), config.escalation.clone(), storm);
-    let state = AppState::new(&config.api, oidc, &db, fleet, dispatcher, redispatch, Arc::clone(&metrics));
+    let state = AppState::new(&config.api, oidc, &db, Arc::clone(&service), Arc::clone(&metrics));
     let api_stop = stop.clone();
     let timer_stop = stop.clone();
     let privacy_stop = stop.clone();

@@ -46,6 +46,12 @@ crate::model::named_enum! {
         ManageUsers = "manage_users",
         /// Read the audit log.
         ReadAudit = "read_audit",
+        /// Messages sent to people and webhooks, with their delivery state.
+        ReadNotifications = "read_notifications",
+        /// Send a dead notification again.
+        RetryNotifications = "retry_notifications",
+        /// Record a fault a customer reports (customers: on their own units).
+        ReportFault = "report_fault",
     }
 }
 
@@ -68,6 +74,9 @@ impl Action {
             Action::ReadDeadLetters => &[Admin, Operations],
             Action::ReadDeadFindings | Action::ReadMetrics => &[Admin, Supervisor, Dispatcher, Operations],
             Action::ManageTokens | Action::ManageUsers | Action::ReadAudit => &[Admin],
+            Action::ReadNotifications => &[Admin, Supervisor, Dispatcher, Operations],
+            Action::RetryNotifications => &[Admin, Supervisor, Dispatcher],
+            Action::ReportFault => &[Supervisor, Dispatcher, Customer],
         }
     }
 }

@@ -10,8 +10,10 @@ mod extract;
 mod fleet;
 mod internal_events;
 mod live;
+mod notifications;
 mod ops;
 mod progress;
+mod reports;
 mod session;
 mod tickets;
 mod ui;
@@ -47,6 +49,8 @@ pub struct Reads {
     pub dispatcher: Arc<crate::dispatch::Dispatcher>,
     pub metrics: Arc<Metrics>,
     pub audit: AuditStore,
+    /// Notifications and their delivery state.
+    pub notifications: crate::outputs::notify::NotificationStore,
     /// Tells open consoles that tickets moved (`/api/v1/stream`).
     pub changes: Arc<live::Changes>,
 }
@@ -75,6 +79,8 @@ pub struct AppState {
     pub api_metrics: Arc<internal_events::ApiMetrics>,
     /// Declines, drop-outs and re-plans.
     pub redispatch: Arc<crate::tickets::redispatch::Redispatch>,
+    /// Opens tickets for faults customers report, as for detected ones.
+    pub service: Arc<crate::tickets::ServiceContext>,
 }
 
 impl std::ops::Deref for AppState {
@@ -110,16 +116,17 @@ impl Limits {
 }
 
 impl AppState {
-    /// The API's stores from the connection, beside the engine's shared parts.
+    /// The API's stores from the connection, beside the engine's shared
+    /// parts (the ticket service's fleet, rules, dispatcher and re-dispatch).
     pub fn new(
         config: &ApiConfig,
         oidc: Option<Arc<Verifier>>,
         db: &crate::db::Db,
-        fleet: Arc<Fleet>,
-        dispatcher: Arc<crate::dispatch::Dispatcher>,
-        redispatch: Arc<crate::tickets::redispatch::Redispatch>,
+        service: Arc<crate::tickets::ServiceContext>,
         metrics: Arc<Metrics>,
     ) -> AppState {
+        let (fleet, dispatcher) = (Arc::clone(&service.fleet), Arc::clone(&service.dispatcher));
+        let redispatch = Arc::clone(&service.redispatch);
         let reads = Reads {
             tickets: db.ticket_reader(),
             stock: db.stock(),
@@ -130,6 +137,7 @@ impl AppState {
             dispatcher,
             metrics,
             audit: db.audit(),
+            notifications: db.notifications(),
             changes: Arc::default(),
         };
         let limits = Arc::new(Limits::new(config));
@@ -148,6 +156,7 @@ impl AppState {
             limits,
             api_metrics,
             redispatch,
+            service,
         }
     }
 }
@@ -191,6 +200,7 @@ pub fn routes() -> Vec<Route> {
         r!(GET, "/api/v1/session", Signed, session::whoami),
         r!(GET, "/metrics", Requires(ReadMetrics), ops::metrics),
         r!(GET, "/api/v1/tickets", Requires(ReadTickets), tickets::list),
+        r!(POST, "/api/v1/tickets", Requires(ReportFault), reports::report),
         r!(GET, "/api/v1/stream", Requires(ReadTickets), live::stream),
         r!(GET, "/api/v1/tickets/{id}", Requires(ReadTickets), tickets::one),
         r!(POST, "/api/v1/tickets/acknowledge", Requires(Acknowledge), tickets::acknowledge),
@@ -220,6 +230,8 @@ pub fn routes() -> Vec<Route> {
         r!(POST, "/api/v1/users", Requires(ManageUsers), admin::add_user),
         r!(DELETE, "/api/v1/users/{name}", Requires(ManageUsers), admin::disable_user),
         r!(GET, "/api/v1/audit", Requires(ReadAudit), admin::audit),
+        r!(GET, "/api/v1/notifications", Requires(ReadNotifications), notifications::list),
+        r!(POST, "/api/v1/notifications/{id}/retry", Requires(RetryNotifications), notifications::retry),
     ]
 }
 

@@ -11,6 +11,7 @@ pub use crate::dispatch::DispatchConfig;
 pub use crate::fleet::FleetConfig;
 pub use crate::ingest::{EmbeddedBrokerConfig, IngestConfig, MqttConfig};
 pub use crate::outputs::influx::config::{InfluxApiKind, InfluxConfig};
+pub use crate::outputs::notify::config::{NotifyConfig, SmtpConfig, WebhookConfig};
 pub use crate::rules::RulesConfig;
 pub use crate::sla::{CalendarConfig, SlaConfig, SlaTier};
 pub use crate::tickets::{EscalationAction, EscalationConfig, QuoteConfig, RepairsConfig};
@@ -51,6 +52,7 @@ pub struct Config {
     pub quote: QuoteConfig,
     pub escalation: EscalationConfig,
     pub influx: InfluxConfig,
+    pub notify: NotifyConfig,
     pub privacy: crate::access::PrivacyConfig,
     pub oidc: crate::access::OidcConfig,
 }
@@ -93,6 +95,7 @@ impl Config {
         self.dispatch.validate()?;
         self.mqtt.validate()?;
         self.influx.validate()?;
+        self.notify.validate()?;
         self.sla.validate()?;
         if self.ingest.held_messages == 0 || self.ingest.held_bytes < self.decode.max_payload_bytes {
             return Err("ingest.held_messages must be at least 1 and ingest.held_bytes at least \

@@ -40,6 +40,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (14, include_str!("../../migrations/0014_access.sql")),
     (15, include_str!("../../migrations/0015_users.sql")),
     (16, include_str!("../../migrations/0016_acknowledged.sql")),
+    (17, include_str!("../../migrations/0017_notifications.sql")),
 ];
 
 #[derive(Debug, thiserror::Error)]

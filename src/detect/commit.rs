@@ -14,3 +14,11 @@ pub trait Committer {
     /// Returns once `finding` is committed, or `Abandoned`.
     fn commit(&self, finding: &Finding, received_us: i64) -> impl std::future::Future<Output = Result<(), Abandoned>>;
 }
+
+/// A committer shared with other stages (the API opens tickets for
+/// customers' reports through the same service).
+impl<C: Committer> Committer for std::sync::Arc<C> {
+    fn commit(&self, finding: &Finding, received_us: i64) -> impl std::future::Future<Output = Result<(), Abandoned>> {
+        (**self).commit(finding, received_us)
+    }
+}

@@ -17,6 +17,7 @@ fn engineer(id: &str, lat: f64, skills: &[(&str, u8)], hours: (u32, u32), capaci
         days_off: Vec::new(),
         flying: false,
         position: None,
+        contact: None,
     }
 }
 
@@ -34,6 +35,8 @@ fn dispatcher(engineers: Vec<Engineer>) -> Dispatcher {
         depots: vec![depot("far", 52.0), depot("near", 50.1)],
         parts: vec![],
         contracts: vec![],
+        sites: vec![],
+        customers: vec![],
     };
     Dispatcher::new(Arc::new(Fleet::new(file).unwrap()), DispatchConfig::default())
 }
@@ -393,6 +396,8 @@ fn stock_below_safety_is_lent_from_the_nearest_surplus_else_purchased() {
         depots: vec![depot("low", 50.0), depot("near-rich", 50.5), depot("far-rich", 53.0)],
         parts: vec![part("BRG", 4), part("SEAL", 2)],
         contracts: vec![],
+        sites: vec![],
+        customers: vec![],
     };
     let fleet = Fleet::new(file).unwrap();
     let level = |d: &str, p: &str, n| StockLevel { depot: DepotId::new(d), part: PartNumber::new(p), on_hand: n };

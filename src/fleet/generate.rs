@@ -2,8 +2,11 @@
 //! sites around cities, engineers on a three-shift rota covering every skill
 //! the rules ask for, and depots stocked by ABC class.
 
-use super::{Asset, Depot, DepotClass, Engineer, ExclusionKind, FleetFile, Part, Shift, WarrantyExclusion};
-use crate::model::{AssetId, DepotId, EngineerId, GeoPoint, PartNumber, Severity, SiteId, SkillName, Span};
+use super::{
+    Asset, Contact, CustomerContact, Depot, DepotClass, Engineer, ExclusionKind, FleetFile, Part, Shift, SiteContacts,
+    WarrantyExclusion,
+};
+use crate::model::{AssetId, DepotId, EngineerId, GeoPoint, Language, PartNumber, Severity, SiteId, SkillName, Span};
 use crate::rules::RuleSet;
 use crate::sla::{Contract, ContractTier, SlaTier};
 use chrono::{Duration, NaiveDate, NaiveTime};
@@ -37,7 +40,7 @@ pub fn generate(rules: &RuleSet, spec: FleetSpec) -> FleetFile {
     let mut rng = StdRng::seed_from_u64(spec.seed);
     let models = rules.sorted_models();
     let mut per_model = vec![0usize; models.len()];
-    let assets = (0..spec.assets)
+    let assets: Vec<Asset> = (0..spec.assets)
         .map(|i| {
             let m = i % models.len().max(1);
             per_model[m] += 1;
@@ -51,7 +54,35 @@ pub fn generate(rules: &RuleSet, spec: FleetSpec) -> FleetFile {
     let parts: Vec<Part> = part_numbers.into_iter().enumerate().map(|(i, n)| part(i, n)).collect();
     let engineers = (0..(spec.assets / 8).max(12)).map(|i| engineer(&mut rng, i, &skills)).collect();
     let depots = depots(&mut rng, &parts);
-    FleetFile { assets, engineers, depots, parts, contracts: contracts() }
+    let (sites, customers) = contacts(&assets);
+    FleetFile { assets, engineers, depots, parts, contracts: contracts(), sites, customers }
+}
+
+/// Someone of the synthetic fleet: an address under `example.com` (never
+/// delivered anywhere real); one in three reads Chinese, at UTC+8.
+fn contact(name: String, mailbox: &str, i: usize) -> Contact {
+    let chinese = i % 3 == 1;
+    Contact {
+        name,
+        email: Some(format!("{mailbox}@example.com")),
+        language: if chinese { Language::ZhCn } else { Language::En },
+        utc_offset_minutes: if chinese { 480 } else { 60 },
+    }
+}
+
+/// A supervisor for every site and a contact for every customer of `assets`.
+fn contacts(assets: &[Asset]) -> (Vec<SiteContacts>, Vec<CustomerContact>) {
+    let sites: BTreeSet<&SiteId> = assets.iter().map(|a| &a.site).collect();
+    let customers: BTreeSet<&str> = assets.iter().map(|a| a.customer.as_str()).collect();
+    let supervisor = |(i, site): (usize, &SiteId)| SiteContacts {
+        site: site.clone(),
+        supervisor: contact(format!("Supervisor {site}"), &format!("supervisor-{}", site.as_str().to_lowercase()), i),
+    };
+    let customer = |(i, name): (usize, &str)| CustomerContact {
+        customer: name.to_owned(),
+        contact: contact(format!("{name} service desk"), &name.to_lowercase().replace(' ', "-"), i),
+    };
+    (sites.into_iter().enumerate().map(supervisor).collect(), customers.into_iter().enumerate().map(customer).collect())
 }
 
 /// Every fourth customer has a contract: a `platinum` emergency tier
@@ -138,6 +169,7 @@ fn engineer(rng: &mut StdRng, i: usize, skills: &BTreeSet<SkillName>) -> Enginee
         days_off: Vec::new(),
         flying: i % 25 == 12,
         position: None,
+        contact: Some(contact(format!("Engineer {}", i + 1), &format!("eng-{:03}", i + 1), i)),
     }
 }
 

@@ -8,7 +8,9 @@ pub use config::FleetConfig;
 pub use generate::CITIES;
 pub use generate::{generate, FleetSpec};
 
-use crate::model::{AssetId, DepotId, EngineerId, FaultCode, GeoPoint, ModelId, PartNumber, SiteId, SkillName};
+use crate::model::{
+    AssetId, DepotId, EngineerId, FaultCode, GeoPoint, Language, ModelId, PartNumber, SiteId, SkillName,
+};
 use crate::sla::Contract;
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc, Weekday};
 use serde::{Deserialize, Serialize};
@@ -37,6 +39,37 @@ pub struct FleetFile {
     /// Service contracts by customer; customers without one get the standard tiers.
     #[serde(default)]
     pub contracts: Vec<Contract>,
+    /// Whom notifications reach at each site (its service supervisor).
+    #[serde(default)]
+    pub sites: Vec<SiteContacts>,
+    /// Each customer's contact for repair news.
+    #[serde(default)]
+    pub customers: Vec<CustomerContact>,
+}
+
+/// Someone notifications reach: by e-mail when an address is given, in
+/// their language, and not in their quiet hours (local time, UTC + offset).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Contact {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub language: Language,
+    #[serde(default)]
+    pub utc_offset_minutes: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SiteContacts {
+    pub site: SiteId,
+    pub supervisor: Contact,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomerContact {
+    pub customer: String,
+    pub contact: Contact,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -107,6 +140,10 @@ pub struct Engineer {
     /// known, else at the home base.
     #[serde(default)]
     pub position: Option<GeoPoint>,
+    /// How notifications reach the engineer besides the field app's MQTT
+    /// topic (e-mail, language, quiet hours); `name` is the engineer's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<Contact>,
 }
 
 impl Engineer {
@@ -295,6 +332,14 @@ impl Fleet {
     /// The customer's contract in force on `day`, if any.
     pub fn contract(&self, customer: &str, day: NaiveDate) -> Option<&Contract> {
         self.file.contracts.iter().find(|c| c.customer == customer && c.in_force(day))
+    }
+    /// The service supervisor of a site, if the fleet file names one.
+    pub fn supervisor(&self, site: &SiteId) -> Option<&Contact> {
+        self.file.sites.iter().find(|s| &s.site == site).map(|s| &s.supervisor)
+    }
+    /// A customer's contact, if the fleet file names one.
+    pub fn customer_contact(&self, customer: &str) -> Option<&Contact> {
+        self.file.customers.iter().find(|c| c.customer == customer).map(|c| &c.contact)
     }
     /// The catalogue entry of a part (a catalogue is tens of parts: a scan).
     pub fn part(&self, number: &PartNumber) -> Option<&Part> {

@@ -19,5 +19,5 @@ pub use acks::{AckQueue, PendingAck};
 pub use budget::{Budget, Held, Limits};
 pub use commit::acknowledge_committed;
 pub use config::{BrokerUrl, EmbeddedBrokerConfig, IngestConfig, MqttConfig};
-pub use mqtt::{connect, Delivery, MqttAcker, MqttError};
+pub use mqtt::{connect, options as mqtt_options, Delivery, MqttAcker, MqttError};
 pub use pipeline::{run as run_pipeline, PipelineContext};

@@ -67,17 +67,8 @@ pub fn connect(
     metrics: Arc<Metrics>,
     budget: Arc<Budget>,
 ) -> Result<(MqttAcker, EventLoopTask), MqttError> {
-    let mut opts = MqttOptions::new(cfg.client_id.clone(), cfg.url.host.clone(), cfg.url.port);
-    opts.set_keep_alive(cfg.keep_alive.as_std())
-        .set_clean_session(false)
-        .set_manual_acks(true)
-        .set_max_packet_size(MAX_INCOMING_PACKET, 1 << 20);
-    if let (Some(u), Some(p)) = (&cfg.username, &cfg.password) {
-        opts.set_credentials(u.clone(), p.clone());
-    }
-    if cfg.url.tls {
-        opts.set_transport(Transport::tls_with_config(tls_config(cfg)?));
-    }
+    let mut opts = options(cfg, &cfg.client_id)?;
+    opts.set_clean_session(false).set_manual_acks(true).set_max_packet_size(MAX_INCOMING_PACKET, 1 << 20);
     // Only subscriptions and the DISCONNECT go through the client's channel.
     let (client, eventloop) = AsyncClient::new(opts, 16);
     let session = Arc::new(SessionState::default());
@@ -96,6 +87,20 @@ pub fn connect(
         broker: cfg.url.to_string(),
     };
     Ok((acker, task))
+}
+
+/// A connection to `[mqtt]`'s broker as `client_id`: address, keep-alive,
+/// credentials and TLS (what every client of the engine shares).
+pub fn options(cfg: &MqttConfig, client_id: &str) -> Result<MqttOptions, MqttError> {
+    let mut opts = MqttOptions::new(client_id, cfg.url.host.clone(), cfg.url.port);
+    opts.set_keep_alive(cfg.keep_alive.as_std());
+    if let (Some(u), Some(p)) = (&cfg.username, &cfg.password) {
+        opts.set_credentials(u.clone(), p.clone());
+    }
+    if cfg.url.tls {
+        opts.set_transport(Transport::tls_with_config(tls_config(cfg)?));
+    }
+    Ok(opts)
 }
 
 /// Largest incoming packet accepted. Anything the broker delivers must pass

@@ -150,6 +150,7 @@ fn engineer(id: &str, shift: Shift, capacity: u32) -> Engineer {
         days_off: Vec::new(),
         flying: false,
         position: None,
+        contact: None,
     }
 }
 
@@ -165,7 +166,16 @@ fn catalogue_part(number: &str, class: DepotClass, safety_stock: u32) -> Part {
 }
 
 fn fleet(assets: Vec<Asset>, engineers: Vec<Engineer>, parts: Vec<Part>) -> Fleet {
-    Fleet::new(FleetFile { assets, engineers, depots: Vec::new(), parts, contracts: Vec::new() }).unwrap()
+    Fleet::new(FleetFile {
+        assets,
+        engineers,
+        depots: Vec::new(),
+        parts,
+        contracts: Vec::new(),
+        sites: Vec::new(),
+        customers: Vec::new(),
+    })
+    .unwrap()
 }
 
 fn hm(h: u32, m: u32) -> NaiveTime {

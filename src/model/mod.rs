@@ -7,6 +7,7 @@
 mod clock;
 mod duration;
 mod ids;
+mod language;
 mod severity;
 mod text;
 
@@ -15,6 +16,7 @@ pub use duration::{parse_duration, Span};
 pub use ids::{
     AssetId, DepotId, EngineerId, FaultCode, MetricName, ModelId, PartNumber, RuleId, SiteId, SkillName, TicketId,
 };
+pub use language::Language;
 pub(crate) use severity::named_enum;
 pub use severity::{Severity, TicketKind, UnknownVariant};
 pub(crate) use text::serde_as_text;

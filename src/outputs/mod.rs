@@ -11,6 +11,7 @@ pub mod influx;
 mod internal_events;
 mod kpi_pass;
 mod metrics;
+pub mod notify;
 
 pub use crate::decode::ReadingsTap;
 pub use kpi_pass::{KpiPass, KpiTap, PassSource};
@@ -32,7 +33,10 @@ pub type ScoresTap = Arc<dyn Fn(&AssetScores) + Send + Sync>;
 
 /// What the engine's stages share with the outputs.
 pub struct OutputContext<'a> {
+    pub db: &'a crate::db::Db,
     pub fleet: &'a Arc<Fleet>,
+    /// Rule texts in each language (notifications name the fault in the reader's).
+    pub rules: &'a Arc<crate::rules::RuleSet>,
     /// What the KPI pass reads: the ticket store (events, KPIs) and stock.
     pub tickets: &'a TicketReader,
     pub stock: &'a StockStore,
@@ -42,6 +46,9 @@ pub struct OutputContext<'a> {
 /// Every output's settings (each its own section of the configuration).
 pub struct OutputsConfig<'a> {
     pub influx: &'a influx::config::InfluxConfig,
+    pub notify: &'a notify::config::NotifyConfig,
+    /// The broker the engineers' field app listens on for notifications.
+    pub mqtt: &'a crate::ingest::MqttConfig,
 }
 
 /// One output, started: its taps (each optional) and its tasks.
@@ -68,6 +75,8 @@ pub struct KpiRequest {
 pub enum OutputError {
     #[error("InfluxDB output: {0}")]
     Influx(#[from] influx::writer::WriteError),
+    #[error("notifications: {0}")]
+    Notify(String),
 }
 
 /// The started outputs, and the seam's KPI pass when one asked for it.
@@ -79,7 +88,7 @@ pub struct Outputs {
 impl Outputs {
     /// Starts every configured output; one that is not configured is absent.
     pub fn start(config: &OutputsConfig, ctx: &OutputContext<'_>) -> Result<Outputs, OutputError> {
-        let started = [influx::start(config.influx, ctx)?];
+        let started = [influx::start(config.influx, ctx)?, notify::start(config.notify, config.mqtt, ctx)?];
         Ok(Outputs::assemble(started.into_iter().flatten().collect(), ctx))
     }
 

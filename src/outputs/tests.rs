@@ -65,7 +65,9 @@ async fn every_output_gets_every_event_and_stops_in_registration_order() {
     let (a, b) = (Recorder::default(), Recorder::default());
     let (fleet, db, _dir) = context().await;
     let (tickets, stock, metrics) = (db.ticket_reader(), db.stock(), Arc::new(Metrics::default()));
-    let ctx = OutputContext { fleet: &fleet, tickets: &tickets, stock: &stock, metrics: &metrics };
+    let rules = Arc::new(crate::rules::shipped());
+    let ctx =
+        OutputContext { db: &db, fleet: &fleet, rules: &rules, tickets: &tickets, stock: &stock, metrics: &metrics };
     let started = vec![output("a", Span::from_mins(5), &a), output("b", Span::from_mins(1), &b)];
     let mut outputs = Outputs::assemble(started, &ctx);
     let mut readings = outputs.readings();
@@ -99,12 +101,16 @@ fn without_outputs_nothing_is_tapped() {
 }
 
 #[tokio::test]
-async fn an_influx_section_without_a_url_starts_no_output() {
+async fn outputs_left_unconfigured_start_nothing() {
     let (fleet, db, _dir) = context().await;
     let metrics = Arc::new(Metrics::default());
     let (tickets, stock) = (db.ticket_reader(), db.stock());
-    let ctx = OutputContext { fleet: &fleet, tickets: &tickets, stock: &stock, metrics: &metrics };
-    let outputs = Outputs::start(&OutputsConfig { influx: &Default::default() }, &ctx).unwrap();
+    let rules = Arc::new(crate::rules::shipped());
+    let ctx =
+        OutputContext { db: &db, fleet: &fleet, rules: &rules, tickets: &tickets, stock: &stock, metrics: &metrics };
+    let notify = crate::outputs::notify::config::NotifyConfig { enabled: false, ..Default::default() };
+    let config = OutputsConfig { influx: &Default::default(), notify: &notify, mqtt: &Default::default() };
+    let outputs = Outputs::start(&config, &ctx).unwrap();
     assert!(outputs.started.is_empty() && outputs.kpi_pass.is_none());
 }
 

@@ -37,6 +37,9 @@ crate::model::named_enum! {
         FollowUp = "follow_up",
         /// A dispatcher has seen it and is on it (once; the board stops putting it first).
         Acknowledged = "acknowledged",
+        /// A customer reported the fault; the detail says what and, when the
+        /// engine had opened the ticket first, how much earlier.
+        CustomerReported = "customer_reported",
     }
 }
 

@@ -2,6 +2,7 @@
 
 use super::{AfterSalesRecord, AssignmentRecord, Closure, Due, Remedy, Ticket, TicketState, Warranty};
 use crate::model::{AssetId, EpochMs, FaultCode, ModelId, RuleId, Severity, TicketId, TicketKind};
+use std::sync::Arc;
 
 const HOUR: i64 = 3_600_000;
 
@@ -113,4 +114,25 @@ pub(crate) async fn redispatch_on_duty() -> OnDuty {
     let rules = std::sync::Arc::new(crate::rules::shipped());
     let fleet = fleet_on_duty(&rules, 30, 5);
     OnDuty { r: redispatch(db, rules, fleet), _dir: dir }
+}
+
+/// A ticket service on `db` sharing `redispatch`'s fleet, rules, dispatcher
+/// and SLA, on the wall clock.
+pub(crate) fn service(db: &crate::db::Db, redispatch: &Arc<super::redispatch::Redispatch>) -> super::ServiceContext {
+    let metrics = Arc::new(crate::telemetry::Metrics::default());
+    super::ServiceContext {
+        tickets: db.tickets(),
+        stock: db.stock(),
+        dead_findings: db.dead_findings(),
+        dispatcher: Arc::clone(&redispatch.dispatcher),
+        fleet: Arc::clone(&redispatch.fleet),
+        rules: Arc::clone(&redispatch.rules),
+        sla: redispatch.sla.clone(),
+        redispatch: Arc::clone(redispatch),
+        repairs: Default::default(),
+        quote: Default::default(),
+        metrics: Arc::clone(&metrics),
+        retry: crate::db::Retry::new(metrics, crate::shutdown::channel().1, std::time::Duration::from_secs(10)),
+        clock: crate::model::Clock::Wall,
+    }
 }

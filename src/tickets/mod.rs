@@ -12,6 +12,7 @@ pub(crate) mod fixtures;
 mod history;
 mod internal_events;
 pub mod lifecycle;
+mod notice;
 pub mod quote;
 pub mod redispatch;
 pub mod remedy;
@@ -26,11 +27,12 @@ pub use config::{EscalationAction, EscalationConfig, QuoteConfig, RepairsConfig}
 pub use dead_finding::{DeadFinding, DeadFindingStore, Stage as DeadFindingStage};
 pub use event::{Actor, EventKind};
 pub use history::StoredHistory;
+pub use notice::Notice;
 pub use remedy::Remedy;
-pub use service::ServiceContext;
+pub use service::{ReportError, Reported, ServiceContext};
 pub use state::TicketState;
 pub use store::{
-    AfterSales, AfterSalesRecord, AssignmentRecord, Begun, Closure, Due, EventRecord, EvidenceRecord, NewTicket,
-    OpenOutcome, Opening, StoreError, Ticket, TicketDetail, TicketFilter, TicketReader, TicketStore,
+    AfterSales, AfterSalesRecord, AssignmentRecord, Begun, Closure, CustomerReport, Due, EventRecord, EvidenceRecord,
+    NewTicket, OpenOutcome, Opening, StoreError, Ticket, TicketDetail, TicketFilter, TicketReader, TicketStore,
 };
 pub use warranty::Warranty;

@@ -13,7 +13,7 @@ use super::remedy::{self, Remedy};
 use super::severity::deadlines_for;
 use super::store::{Begun, NewTicket, Opening};
 use super::warranty::{self, Assessment, Warranty};
-use super::{Actor, AfterSales, DeadFindingStore, StoreError, Ticket, TicketStore};
+use super::{Actor, AfterSales, CustomerReport, DeadFindingStore, StoreError, Ticket, TicketStore};
 use super::{QuoteConfig, RepairsConfig};
 use crate::db::{Classify, ErrorClass, Failure, Retry};
 use crate::detect::{Abandoned, Committer, Finding};
@@ -26,6 +26,10 @@ use crate::sla::Sla;
 use crate::telemetry::{InternalEvent, Metrics};
 use std::collections::HashMap;
 use std::sync::Arc;
+
+mod reported;
+
+pub use reported::{ReportError, Reported};
 
 pub struct ServiceContext {
     pub tickets: TicketStore,
@@ -78,7 +82,7 @@ impl ServiceContext {
             sla_tier: due.tier,
             evidence: serde_json::to_value(&f.evidence).unwrap_or_default(),
         };
-        let opening = || self.open(f, rule, &new);
+        let opening = || self.open(f.opened, rule, &new, None);
         let Some(committed) = self.commit(f, Stage::Open, "opening a ticket", opening).await? else {
             return Ok(());
         };
@@ -106,13 +110,20 @@ impl ServiceContext {
     /// Opens the ticket with everything decided at its opening, in one
     /// transaction: the after-sales assessment, the pre-assignment, the
     /// parts and, for work the warranty does not cover, the quote. Or
-    /// appends the evidence to the ticket already open. The reads it decides
-    /// from come first, outside the transaction (SQLite's write lock is
-    /// held for the writes only). Retried whole; what is only logged is
-    /// logged by the caller, once, after the commit.
-    async fn open(&self, f: &Finding, rule: &Rule, t: &NewTicket) -> Result<Committed, StepFailed> {
+    /// appends the evidence to the ticket already open. A customer's call
+    /// that opens the ticket is recorded in the same transaction. The reads
+    /// it decides from come first, outside the transaction (SQLite's write
+    /// lock is held for the writes only). Retried whole; what is only
+    /// logged is logged by the caller, once, after the commit.
+    async fn open(
+        &self,
+        opened: bool,
+        rule: &Rule,
+        t: &NewTicket,
+        report: Option<&CustomerReport>,
+    ) -> Result<Committed, StepFailed> {
         let now = self.clock.now_ms();
-        if !f.opened {
+        if !opened {
             let appended = self.tickets.append(t).await.map_err(step("appending evidence"))?;
             return Ok(appended.map_or(Committed::NotOpen, Committed::Appended));
         }
@@ -129,6 +140,9 @@ impl ServiceContext {
         if !covered && t.kind == TicketKind::Repair {
             let quote = self.quote_for(rule, dispatched.travel_minutes);
             o.quote(&quote).await.map_err(step("recording the quote"))?;
+        }
+        if let Some(r) = report {
+            o.customer_report(r).await.map_err(step("recording the customer's report"))?;
         }
         let id = o.commit().await.map_err(step("committing"))?;
         Ok(Committed::Opened((id, dispatched)))
@@ -362,26 +376,10 @@ mod tests {
     use crate::tickets::TicketFilter;
 
     fn context(db: &crate::db::Db, fleet: &Arc<Fleet>, rules: &Arc<RuleSet>) -> ServiceContext {
-        let metrics = Arc::new(Metrics::default());
         let dispatcher = Arc::new(Dispatcher::new(Arc::clone(fleet), Default::default()));
         let sla = Sla::new(&SlaConfig::default(), &fleet.file().contracts).unwrap();
-        let redispatch =
-            Redispatch::new(db.tickets(), Arc::clone(fleet), Arc::clone(rules), Arc::clone(&dispatcher), sla.clone());
-        ServiceContext {
-            tickets: db.tickets(),
-            stock: db.stock(),
-            dead_findings: db.dead_findings(),
-            dispatcher,
-            fleet: Arc::clone(fleet),
-            rules: Arc::clone(rules),
-            sla,
-            redispatch: Arc::new(redispatch),
-            repairs: RepairsConfig::default(),
-            quote: QuoteConfig::default(),
-            metrics: Arc::clone(&metrics),
-            retry: Retry::new(metrics, crate::shutdown::channel().1, std::time::Duration::from_secs(10)),
-            clock: Clock::Wall,
-        }
+        let redispatch = Redispatch::new(db.tickets(), Arc::clone(fleet), Arc::clone(rules), dispatcher, sla);
+        crate::tickets::fixtures::service(db, &Arc::new(redispatch))
     }
 
     /// A service on a fresh SQLite file with the shipped rules and a

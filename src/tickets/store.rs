@@ -4,10 +4,12 @@
 mod after_sales;
 mod opening;
 mod read;
+mod reports;
 
 pub use after_sales::AfterSales;
 pub use opening::Opening;
 pub use read::{TicketFilter, TicketReader};
+pub use reports::CustomerReport;
 
 use super::lifecycle::{decide, may_act, Command, Decision, Effect, Refusal, View};
 use super::quote::Quote;
@@ -652,6 +654,15 @@ pub(super) async fn insert_event(
     .bind(e.engineer.map(|x| x.as_str()))
     .execute(&mut **tx)
     .await?;
+    if let Some(notice) = super::Notice::of(e.kind, e.to) {
+        sqlx::query("INSERT INTO notice_outbox (ticket_id, seq, notice, at) VALUES ($1, $2, $3, $4)")
+            .bind(id.as_str())
+            .bind(seq)
+            .bind(notice.as_str())
+            .bind(at)
+            .execute(&mut **tx)
+            .await?;
+    }
     Ok(())
 }
 

@@ -12,6 +12,7 @@ use tower::ServiceExt;
 
 mod access;
 mod people;
+mod reports;
 
 struct Harness {
     state: AppState,
@@ -47,7 +48,13 @@ async fn harness() -> Harness {
         tokens.insert(role, db.tokens().issue(&p, 0).await.unwrap().token);
     }
     Harness {
-        state: AppState::new(&Default::default(), None, &db, fleet, dispatcher, redispatch, metrics),
+        state: AppState::new(
+            &Default::default(),
+            None,
+            &db,
+            Arc::new(crate::tickets::fixtures::service(&db, &redispatch)),
+            metrics,
+        ),
         tokens,
         _dir: dir,
     }

@@ -75,6 +75,11 @@ impl Opening {
         Ok(crate::dispatch::reserve(&mut self.tx, &self.id, need, deliveries, on_site_due, purchase).await?)
     }
 
+    /// Records the customer's call that opened this ticket.
+    pub async fn customer_report(&mut self, r: &super::CustomerReport) -> Result<(), StoreError> {
+        super::reports::insert_report(&mut self.tx, &self.id, r, None, self.now).await
+    }
+
     /// The summary of the parts decision, on the ticket itself.
     pub async fn set_parts_note(&mut self, note: &str) -> Result<(), StoreError> {
         Ok(crate::dispatch::set_parts_note(&mut self.tx, &self.id, note).await?)

@@ -181,6 +181,15 @@ impl TicketReader {
         crate::dispatch::part_lines(&self.pool, ticket).await
     }
 
+    /// A ticket as it stands and one event of its history: what a
+    /// notification of that event tells.
+    pub async fn ticket_event(&self, id: &str, seq: i64) -> Result<Option<(Ticket, EventRecord)>, StoreError> {
+        let Some(ticket) = self.find_ticket(id).await? else { return Ok(None) };
+        let sql = format!("SELECT {} FROM ticket_events WHERE ticket_id = $1 AND seq = $2", EventRecord::columns());
+        let row = sqlx::query(&sql).bind(id).bind(seq).fetch_optional(&self.pool).await?;
+        Ok(row.map(|r| crate::db::from_row(&r)).transpose()?.map(|e| (ticket, e)))
+    }
+
     async fn find_ticket(&self, id: &str) -> Result<Option<Ticket>, StoreError> {
         let row = sqlx::query(&format!("SELECT {} FROM tickets WHERE id = $1", Ticket::columns()))
             .bind(id)

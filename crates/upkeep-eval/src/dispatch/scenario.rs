@@ -66,7 +66,18 @@ pub fn generate(seed: u64, engineers: usize, sla: &SlaConfig) -> Scenario {
     let mut tickets: Vec<ScenarioTicket> =
         (0..count).map(|i| ticket(&mut rng, i % 10 < 3, storm_city, storm_at, sla)).collect();
     tickets.sort_by_key(|t| t.at);
-    Scenario { fleet: FleetFile { assets: Vec::new(), engineers, depots, parts, contracts: Vec::new() }, tickets }
+    Scenario {
+        fleet: FleetFile {
+            assets: Vec::new(),
+            engineers,
+            depots,
+            parts,
+            contracts: Vec::new(),
+            sites: Vec::new(),
+            customers: Vec::new(),
+        },
+        tickets,
+    }
 }
 
 fn near(rng: &mut StdRng, city: usize, spread: f64) -> GeoPoint {
@@ -114,6 +125,7 @@ fn engineer(rng: &mut StdRng, i: usize) -> Engineer {
         days_off: if rng.random_bool(0.1) { vec![day] } else { Vec::new() },
         flying,
         position: None,
+        contact: None,
     }
 }
 

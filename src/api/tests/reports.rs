@@ -1,0 +1,129 @@
+//! Faults customers report, and the notifications' routes.
+
+use super::*;
+
+/// The index of the first pump (its model has a general-tier CLOGGED_FILTER fault).
+fn pump(h: &Harness) -> usize {
+    let has = |a: &crate::fleet::Asset| {
+        h.state.rules.for_model(&a.model).is_some_and(|m| m.rules.iter().any(|r| r.fault.as_str() == "CLOGGED_FILTER"))
+    };
+    h.state.fleet.assets().iter().position(has).expect("the generated fleet has a pump")
+}
+
+fn report(asset: &str, fault: Option<&str>, severity: Option<&str>) -> Value {
+    json!({ "asset": asset, "fault": fault, "symptom": "pressure drops, loud hum", "contact": "Ms Li, +86 21 5555 0101",
+            "severity": severity })
+}
+
+async fn outbox(h: &Harness) -> Vec<String> {
+    let rows = sqlx::query("SELECT notice FROM notice_outbox ORDER BY ticket_id, seq")
+        .fetch_all(&h.state.notifications.pool)
+        .await
+        .unwrap();
+    rows.iter().map(|r| crate::db::col::<String>(r, "notice").unwrap()).collect()
+}
+
+#[tokio::test]
+async fn a_call_with_no_open_ticket_opens_one_through_dispatch_at_no_less_than_the_faults_tier() {
+    let h = harness().await;
+    let asset = h.state.fleet.assets()[pump(&h)].id.to_string();
+    let (s, body) =
+        call_as(&h, Some(Role::Dispatcher), "POST", "/api/v1/tickets", Some(report(&asset, None, None))).await;
+    assert_eq!((s, body["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("fault_needed")), "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("CLOGGED_FILTER"), "names the model's faults: {body}");
+    let (s, body) =
+        call_as(&h, Some(Role::Dispatcher), "POST", "/api/v1/tickets", Some(report(&asset, Some("NOPE"), None))).await;
+    assert_eq!((s, body["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("unknown_fault")));
+
+    let (s, body) = call_as(
+        &h,
+        Some(Role::Dispatcher),
+        "POST",
+        "/api/v1/tickets",
+        Some(report(&asset, Some("CLOGGED_FILTER"), Some("major"))),
+    )
+    .await;
+    assert_eq!((s, body["outcome"].as_str()), (StatusCode::CREATED, Some("opened")), "{body}");
+    let t = &body["ticket"];
+    assert_eq!(
+        (t["severity"].as_str(), t["fault_code"].as_str()),
+        (Some("major"), Some("CLOGGED_FILTER")),
+        "suggested above the tier: taken"
+    );
+    assert!(body["engine_lead_ms"].is_null());
+    let kinds: Vec<&str> = t["events"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds.first(), Some(&"opened"));
+    assert!(kinds.contains(&"assessed") && kinds.contains(&"customer_reported"), "{kinds:?}");
+    assert!(kinds.iter().any(|k| *k == "assigned" || *k == "unassigned"), "dispatched like any ticket: {kinds:?}");
+    let reported = t["events"].as_array().unwrap().iter().find(|e| e["kind"] == "customer_reported").unwrap();
+    assert!(reported["detail"].as_str().unwrap().contains("this report opened the ticket"), "{reported}");
+    assert_eq!(reported["actor"], "test dispatcher");
+    assert!(outbox(&h).await.contains(&"customer_reported".to_owned()), "the supervisor hears of it");
+
+    // A second call about the unit joins that ticket: no twin.
+    let (s, body) =
+        call_as(&h, Some(Role::Dispatcher), "POST", "/api/v1/tickets", Some(report(&asset, None, Some("general"))))
+            .await;
+    assert_eq!((s, body["outcome"].as_str()), (StatusCode::OK, Some("attached")), "{body}");
+    assert_eq!(body["ticket"]["id"], t["id"]);
+    assert!(body["engine_lead_ms"].is_null(), "the engine did not see it first: a call opened it");
+}
+
+#[tokio::test]
+async fn a_call_about_a_fault_the_engine_already_ticketed_is_attached_with_the_engines_lead() {
+    let h = harness().await;
+    let id = open_ticket(&h).await;
+    let asset = h.state.fleet.assets()[0].id.to_string();
+    let before = call(&h, "GET", "/api/v1/tickets?limit=100", None).await.1["items"].as_array().unwrap().len();
+    let (s, body) =
+        call_as(&h, Some(Role::Customer), "POST", "/api/v1/tickets", Some(report(&asset, Some("BEARING_WEAR"), None)))
+            .await;
+    assert_eq!((s, body["outcome"].as_str()), (StatusCode::OK, Some("attached")), "{body}");
+    assert_eq!(body["ticket"]["ticket"].as_str(), Some(id.as_str()), "in the customer's view");
+    let lead = body["engine_lead_ms"].as_i64().unwrap();
+    assert!(lead > 0, "detected at 1 s after the epoch, reported now: {lead}");
+    let after = call(&h, "GET", "/api/v1/tickets?limit=100", None).await.1["items"].as_array().unwrap().len();
+    assert_eq!(before, after, "no second ticket");
+    let (_, detail) = call(&h, "GET", &format!("/api/v1/tickets/{id}"), None).await;
+    let reported = detail["events"].as_array().unwrap().iter().find(|e| e["kind"] == "customer_reported").unwrap();
+    assert!(reported["detail"].as_str().unwrap().contains("the engine had detected it"), "{reported}");
+}
+
+#[tokio::test]
+async fn customers_report_on_their_own_units_only_and_bad_bodies_are_refused() {
+    let h = harness().await;
+    let own = h.state.fleet.assets()[0].customer.clone();
+    let other = h.state.fleet.assets().iter().find(|a| a.customer != own).unwrap().id.to_string();
+    let (s, body) =
+        call_as(&h, Some(Role::Customer), "POST", "/api/v1/tickets", Some(report(&other, None, None))).await;
+    assert_eq!((s, body["error"]["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")));
+    let (s, _) = call_as(&h, Some(Role::Engineer), "POST", "/api/v1/tickets", Some(report(&other, None, None))).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let asset = h.state.fleet.assets()[0].id.to_string();
+    let mut empty = report(&asset, None, None);
+    empty["symptom"] = json!("  ");
+    let (s, _) = call_as(&h, Some(Role::Dispatcher), "POST", "/api/v1/tickets", Some(empty)).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let mut future = report(&asset, None, None);
+    future["reported_at"] = json!(crate::model::now_ms() + 3_600_000);
+    let (s, _) = call_as(&h, Some(Role::Dispatcher), "POST", "/api/v1/tickets", Some(future)).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn notifications_are_listed_with_their_backlog_and_only_dead_ones_retried() {
+    let h = harness().await;
+    let asset = h.state.fleet.assets()[pump(&h)].id.to_string();
+    let reported = report(&asset, Some("CLOGGED_FILTER"), None);
+    assert_eq!(call(&h, "POST", "/api/v1/tickets", Some(reported)).await.0, StatusCode::CREATED);
+    let (s, body) = call_as(&h, Some(Role::Operations), "GET", "/api/v1/notifications?status=dead", None).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    assert_eq!(body["items"].as_array().unwrap().len(), 0);
+    assert!(body["backlog"]["outbox"].as_i64().unwrap() >= 1, "the report left a notice: {body}");
+    let (s, _) = call_as(&h, Some(Role::Operations), "GET", "/api/v1/notifications?status=lost", None).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let (s, body) = call_as(&h, Some(Role::Dispatcher), "POST", "/api/v1/notifications/nope/retry", None).await;
+    assert_eq!((s, body["error"]["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")));
+    let (s, _) = call_as(&h, Some(Role::Engineer), "GET", "/api/v1/notifications", None).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+}
