@@ -108,15 +108,31 @@ fn message(from: &str, to: &str, n: &Notification) -> String {
     let body = B64.encode(n.body.replace('\n', "\r\n"));
     let lines: Vec<&str> = body.as_bytes().chunks(76).map(|c| std::str::from_utf8(c).unwrap_or_default()).collect();
     format!(
-        "From: upkeep <{from}>\r\nTo: <{to}>\r\nSubject: =?UTF-8?B?{}?=\r\nDate: {}\r\nMessage-ID: <{message_id}@upkeep>\r\n\
+        "From: upkeep <{from}>\r\nTo: <{to}>\r\nSubject: {}\r\nDate: {}\r\nMessage-ID: <{message_id}@upkeep>\r\n\
          MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: base64\r\n\
          Content-Language: {}\r\nX-Upkeep-Notice: {}\r\n\r\n{}",
-        B64.encode(&n.subject),
+        encoded_words(&n.subject),
         chrono::Utc::now().to_rfc2822(),
         n.language,
         n.notice,
         lines.join("\r\n")
     )
+}
+
+/// A header text as RFC 2047 encoded-words of at most 75 characters (45
+/// bytes of UTF-8 each, never splitting a character), folded one a line.
+fn encoded_words(text: &str) -> String {
+    let mut words = Vec::new();
+    let mut start = 0;
+    for (i, c) in text.char_indices() {
+        if i + c.len_utf8() - start > 45 {
+            words.push(&text[start..i]);
+            start = i;
+        }
+    }
+    words.push(&text[start..]);
+    let encoded: Vec<String> = words.iter().map(|w| format!("=?UTF-8?B?{}?=", B64.encode(w))).collect();
+    encoded.join("\r\n ")
 }
 
 /// Sends one command line and reads its reply, which must carry `expect`.
@@ -166,6 +182,19 @@ fn refusal(e: SendError) -> SendError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_subject_folds_into_encoded_words_that_each_decode_whole() {
+        let subject = "【重大】工单 TK-ce47a29b94c94bca：PMP-0001 的轴承磨损：振动超过 ISO 报警区";
+        let folded = encoded_words(subject);
+        let mut decoded = String::new();
+        for line in folded.split("\r\n ") {
+            assert!(line.len() <= 75, "{line}");
+            let b64 = line.strip_prefix("=?UTF-8?B?").and_then(|l| l.strip_suffix("?=")).unwrap();
+            decoded.push_str(&String::from_utf8(B64.decode(b64).unwrap()).unwrap());
+        }
+        assert_eq!(decoded, subject);
+    }
 
     #[test]
     fn addresses_that_could_inject_a_command_or_header_are_refused() {
