@@ -17,7 +17,7 @@ use upkeep::db::Db;
 use upkeep::fleet::{generate, Fleet, FleetSpec};
 use upkeep::model::{EngineerId, EpochMs, Span};
 use upkeep::tickets::report::ServiceReport;
-use upkeep::tickets::{Ticket, TicketFilter, TicketState};
+use upkeep::tickets::{CustomerReport, Ticket, TicketFilter, TicketState};
 
 const ASSETS: usize = 100;
 const MIN: i64 = 60_000;
@@ -51,6 +51,19 @@ async fn work_tickets(db: &Db, engineer: &EngineerId, tickets: &[Ticket], now: E
                 .assign(t.id.as_str(), engineer, "dispatcher's choice", false, "dispatcher", at(5))
                 .await
                 .unwrap();
+        }
+        // Every third ticket's customer calls 45 minutes after detection.
+        if i % 3 == 1 && at(45) <= now {
+            let call = CustomerReport {
+                asset: t.asset_id.clone(),
+                fault: Some(t.fault_code.clone()),
+                symptom: "noise".into(),
+                contact: "site manager".into(),
+                severity: None,
+                reported_at: at(45),
+                recorded_by: "dispatcher".into(),
+            };
+            db.tickets().attach_report(&t.id, t.due.detected_at, &call, at(45)).await.unwrap();
         }
         let plan = PLANS[i % PLANS.len()];
         if t.due.detected_at + HOUR <= now || plan.is_some_and(|p| at(p[0]) <= now) {

@@ -15,7 +15,7 @@ mod snapshot;
 #[cfg(test)]
 mod tests;
 
-pub use rates::{rates, repair_times, RateKpi, RateRow, RepairTimeRow};
+pub use rates::{detection_leads, rates, repair_times, Cycle, LeadRow, RateKpi, RateRow, RepairTimeRow};
 pub use snapshot::{
     engineer_load, fault_share, open_tickets, parts_stock, repair_rate, site_health, EngineerRow, FaultRow, ModelRate,
     OpenRow, PartRow, SiteRow,
@@ -24,7 +24,7 @@ pub use snapshot::{
 use crate::dispatch::PartLine;
 use crate::fleet::Fleet;
 use crate::model::{EpochMs, ModelId, Severity, SiteId};
-use crate::tickets::{EventRecord, StoredHistory, Ticket, TicketState};
+use crate::tickets::{EventRecord, ReportRecord, StoredHistory, Ticket, TicketState};
 
 const HOUR_MS: i64 = 3_600_000;
 const DAY_MS: i64 = 24 * HOUR_MS;
@@ -44,6 +44,8 @@ pub struct TicketHistory {
     /// In sequence order.
     pub events: Vec<EventRecord>,
     pub parts: Vec<PartLine>,
+    /// Customers' reports of the fault, oldest first.
+    pub reports: Vec<ReportRecord>,
 }
 
 impl TicketHistory {
@@ -54,6 +56,7 @@ impl TicketHistory {
             ticket: h.ticket,
             events: h.events,
             parts: h.parts,
+            reports: h.reports,
         }
     }
 

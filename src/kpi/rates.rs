@@ -24,6 +24,9 @@ crate::model::named_enum! {
         ResponseSla = "response_sla",
         /// Engineer on site before the ticket's on-site deadline.
         OnSiteSla = "on_site_sla",
+        /// Of the tickets a customer reported, those whose fault the engine
+        /// had detected before the first call (counted at that call).
+        DetectedFirst = "detected_first",
     }
 }
 
@@ -48,6 +51,10 @@ impl RateKpi {
                 let available = (!h.parts.is_empty()).then(|| h.parts.iter().all(in_a_day))?;
                 let at = if available { t.due.detected_at } else { t.due.detected_at + DAY_MS };
                 (at <= now).then_some((at, available))
+            }
+            RateKpi::DetectedFirst => {
+                let first = h.reports.first()?;
+                Some((first.reported_at, first.engine_lead_ms.is_some_and(|lead| lead > 0)))
             }
             RateKpi::FirstTimeFix => {
                 let resolved = h.reached(TicketState::Resolved)?;
@@ -130,8 +137,33 @@ pub struct RepairTimeRow {
     pub period: Period,
     pub start: EpochMs,
     pub group: Group,
+    pub cycle: Cycle,
     pub tickets: u64,
     pub hours_sum: f64,
+}
+
+crate::model::named_enum! {
+    /// The brief's kinds of repair cycle, each scored against its own lines.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum Cycle: "repair cycle" {
+        WarrantyRepair = "warranty_repair",
+        Exchange = "exchange",
+        Refund = "refund",
+        OutOfWarranty = "out_of_warranty",
+    }
+}
+
+impl Cycle {
+    /// The cycle a ticket runs: the remedy decided, else the warranty's position.
+    pub fn of(t: &crate::tickets::Ticket) -> Cycle {
+        use crate::tickets::{Remedy, Warranty};
+        match (t.after_sales.remedy, t.after_sales.warranty) {
+            (Remedy::Exchange | Remedy::ExchangeOrRefund, _) => Cycle::Exchange,
+            (Remedy::Refund, _) => Cycle::Refund,
+            (Remedy::Repair, Warranty::InWarranty | Warranty::Unknown) => Cycle::WarrantyRepair,
+            (Remedy::Repair, Warranty::OutOfWarranty | Warranty::Excluded) => Cycle::OutOfWarranty,
+        }
+    }
 }
 
 impl RepairTimeRow {
@@ -143,14 +175,65 @@ impl RepairTimeRow {
 /// Mean time to repair per `period`: tickets by the period they were resolved in.
 pub fn repair_times(histories: &[TicketHistory], period: Period, from: EpochMs, now: EpochMs) -> Vec<RepairTimeRow> {
     let first = period.start_of(from);
-    let mut sums: BTreeMap<(EpochMs, Group), (u64, f64)> = BTreeMap::new();
+    let mut sums: BTreeMap<(EpochMs, Group, Cycle), (u64, f64)> = BTreeMap::new();
     for h in histories {
         let Some(resolved) = h.reached(TicketState::Resolved).filter(|&t| t >= first && t <= now) else { continue };
-        let s = sums.entry((period.start_of(resolved), h.group())).or_default();
+        let s = sums.entry((period.start_of(resolved), h.group(), Cycle::of(&h.ticket))).or_default();
         s.0 += 1;
         s.1 += (resolved - h.ticket.due.detected_at) as f64 / HOUR_MS as f64;
     }
     sums.into_iter()
-        .map(|((start, group), (tickets, hours_sum))| RepairTimeRow { period, start, group, tickets, hours_sum })
+        .map(|((start, group, cycle), (tickets, hours_sum))| RepairTimeRow {
+            period,
+            start,
+            group,
+            cycle,
+            tickets,
+            hours_sum,
+        })
+        .collect()
+}
+
+/// How long before the customers' first calls the engine had detected
+/// their faults, per period of the call: calls counted, and the summed
+/// lead of those the engine saw first (`detected_first` is their share).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LeadRow {
+    pub period: Period,
+    pub start: EpochMs,
+    pub group: Group,
+    pub reported: u64,
+    pub detected_first: u64,
+    pub lead_hours_sum: f64,
+}
+
+impl LeadRow {
+    /// The mean lead over the calls the engine was ahead of.
+    pub fn mean_lead_hours(&self) -> f64 {
+        self.lead_hours_sum / self.detected_first.max(1) as f64
+    }
+}
+
+pub fn detection_leads(histories: &[TicketHistory], period: Period, from: EpochMs, now: EpochMs) -> Vec<LeadRow> {
+    let first = period.start_of(from);
+    let mut sums: BTreeMap<(EpochMs, Group), (u64, u64, f64)> = BTreeMap::new();
+    for h in histories {
+        let Some(call) = h.reports.first().filter(|r| r.reported_at >= first && r.reported_at <= now) else { continue };
+        let s = sums.entry((period.start_of(call.reported_at), h.group())).or_default();
+        s.0 += 1;
+        if let Some(lead) = call.engine_lead_ms.filter(|&l| l > 0) {
+            s.1 += 1;
+            s.2 += lead as f64 / HOUR_MS as f64;
+        }
+    }
+    sums.into_iter()
+        .map(|((start, group), (reported, detected_first, lead_hours_sum))| LeadRow {
+            period,
+            start,
+            group,
+            reported,
+            detected_first,
+            lead_hours_sum,
+        })
         .collect()
 }

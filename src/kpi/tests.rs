@@ -53,7 +53,7 @@ fn ticket(id: &str, on: On, detected: EpochMs) -> TicketHistory {
         detail: ticket.description.clone(),
         engineer_id: None,
     };
-    TicketHistory { ticket, site: SiteId::new(on.site), events: vec![opened], parts: Vec::new() }
+    TicketHistory { ticket, site: SiteId::new(on.site), events: vec![opened], parts: Vec::new(), reports: Vec::new() }
 }
 
 /// Moves the ticket through `steps`, one transition event each.
@@ -541,6 +541,58 @@ fn repair_times_average_detection_to_resolution_by_the_period_resolved_in() {
         rows(Period::Hour),
         [(b + 10 * H, 1, 10.0, 10.0), (b + 14 * H, 1, 18.0, 18.0), (b + D + 2 * H, 1, 2.0, 2.0)]
     );
+}
+
+/// `h` with customers' calls at `calls` (time, the engine's lead; `None`: the call opened it).
+fn called(mut h: TicketHistory, calls: &[(EpochMs, Option<i64>)]) -> TicketHistory {
+    h.reports = calls
+        .iter()
+        .map(|&(reported_at, engine_lead_ms)| crate::tickets::ReportRecord { reported_at, engine_lead_ms })
+        .collect();
+    h
+}
+
+#[test]
+fn calls_count_once_at_the_first_and_the_engine_is_first_only_with_a_lead() {
+    let b = base();
+    let hs = [
+        // T1: detected at b, called at b + 5 h (lead 5 h), called again later: one call counted.
+        called(ticket("T1", On { asset: "A1", ..PUMP }, b), &[(b + 5 * H, Some(5 * H)), (b + 6 * H, Some(6 * H))]),
+        // T2: the call opened it: not first.
+        called(ticket("T2", On { asset: "A2", ..PUMP }, b + H), &[(b + H, None)]),
+        // T3: detected at b + 3 h, called at b + 4 h: lead 1 h.
+        called(ticket("T3", On { asset: "A3", ..PUMP }, b + 3 * H), &[(b + 4 * H, Some(H))]),
+        // T4: no call: not counted.
+        ticket("T4", On { asset: "A4", ..PUMP }, b),
+    ];
+    let now = b + D;
+    let first: Vec<(u64, u64)> = rates(&hs, Period::Day, b, now)
+        .into_iter()
+        .filter(|r| r.kpi == DetectedFirst)
+        .map(|r| (r.met, r.total))
+        .collect();
+    assert_eq!(first, [(2, 3)], "T1 and T3 of three called");
+    let leads = detection_leads(&hs, Period::Day, b, now);
+    assert_eq!(leads.len(), 1);
+    let l = &leads[0];
+    // (5 h + 1 h) / 2 calls the engine was ahead of = 3 h.
+    assert_eq!((l.reported, l.detected_first, l.lead_hours_sum, l.mean_lead_hours()), (3, 2, 6.0, 3.0));
+}
+
+#[test]
+fn repair_cycles_split_by_kind() {
+    let b = base();
+    let mut out = resolved(ticket("T1", On { asset: "A1", ..PUMP }, b), b + 10 * H);
+    out.ticket.after_sales.warranty = crate::tickets::Warranty::OutOfWarranty;
+    let mut exchange = resolved(ticket("T2", On { asset: "A2", ..PUMP }, b), b + 30 * H);
+    exchange.ticket.after_sales.remedy = crate::tickets::Remedy::ExchangeOrRefund;
+    let warranty = resolved(ticket("T3", On { asset: "A3", ..PUMP }, b), b + 2 * H);
+    let rows: Vec<(Cycle, u64, f64)> = repair_times(&[out, exchange, warranty], Period::Day, b, b + 2 * D)
+        .into_iter()
+        .map(|r| (r.cycle, r.tickets, r.hours_sum))
+        .collect();
+    // Day b holds the warranty repair (2 h) and the out-of-warranty one (10 h); the exchange ends on day b+1.
+    assert_eq!(rows, [(Cycle::WarrantyRepair, 1, 2.0), (Cycle::OutOfWarranty, 1, 10.0), (Cycle::Exchange, 1, 30.0)]);
 }
 
 #[test]

@@ -9,7 +9,7 @@ use super::OutputContext;
 use crate::dispatch::StockStore;
 use crate::fleet::Fleet;
 use crate::kpi::{
-    self, EngineerRow, FaultRow, Group, ModelRate, OpenRow, PartRow, Period, RateRow, RepairTimeRow, SiteRow,
+    self, EngineerRow, FaultRow, Group, LeadRow, ModelRate, OpenRow, PartRow, Period, RateRow, RepairTimeRow, SiteRow,
     TicketHistory,
 };
 use crate::model::EpochMs;
@@ -30,6 +30,8 @@ pub struct KpiPass {
     /// Per period (hour, day, ...) rows that start at or after `from`.
     pub rates: Vec<RateRow>,
     pub repair_times: Vec<RepairTimeRow>,
+    /// How far ahead of customers' calls the engine was.
+    pub detection_leads: Vec<LeadRow>,
     /// Snapshots of the present.
     pub open: Vec<(Group, OpenRow)>,
     pub repair_rate: Vec<ModelRate>,
@@ -62,10 +64,11 @@ impl PassSource {
         let histories: Vec<TicketHistory> =
             stored.into_iter().map(|h| TicketHistory::from_stored(h, &self.fleet)).collect();
         let from = now - self.lookback_ms;
-        let (mut rates, mut repair_times) = (Vec::new(), Vec::new());
+        let (mut rates, mut repair_times, mut detection_leads) = (Vec::new(), Vec::new(), Vec::new());
         for period in Period::ALL {
             rates.extend(kpi::rates(&histories, period, from, now));
             repair_times.extend(kpi::repair_times(&histories, period, from, now));
+            detection_leads.extend(kpi::detection_leads(&histories, period, from, now));
         }
         let loads = self.tickets.engineer_loads().await?;
         let levels = self.stock.stock_levels().await?;
@@ -74,6 +77,7 @@ impl PassSource {
             from,
             rates,
             repair_times,
+            detection_leads,
             open: kpi::open_tickets(&histories, now).into_iter().collect(),
             repair_rate: kpi::repair_rate(&self.fleet, &histories, now),
             fault_share: kpi::fault_share(&histories, now),

@@ -1,8 +1,8 @@
-//! Whole ticket histories in three queries, for the KPIs and the InfluxDB
+//! Whole ticket histories in four queries, for the KPIs and the InfluxDB
 //! feed (which read many tickets at once, not one by one).
 
 use super::TicketReader;
-use super::{EventRecord, StoreError, Ticket, TicketState};
+use super::{EventRecord, ReportRecord, StoreError, Ticket, TicketState};
 use crate::db::col;
 use crate::db::from_row;
 use crate::dispatch::PartLine;
@@ -17,6 +17,8 @@ pub struct StoredHistory {
     pub ticket: Ticket,
     pub events: Vec<EventRecord>,
     pub parts: Vec<PartLine>,
+    /// Customers' reports of the fault, oldest first.
+    pub reports: Vec<ReportRecord>,
 }
 
 impl TicketReader {
@@ -38,7 +40,7 @@ impl TicketReader {
         for row in self.rows(&tickets, since).await? {
             let ticket: Ticket = from_row(&row)?;
             index.insert(ticket.id.clone(), out.len());
-            out.push(StoredHistory { ticket, events: Vec::new(), parts: Vec::new() });
+            out.push(StoredHistory { ticket, events: Vec::new(), parts: Vec::new(), reports: Vec::new() });
         }
         let owner = |row: &AnyRow| -> Result<Option<usize>, StoreError> {
             Ok(index.get(col::<String>(row, "ticket_id")?.as_str()).copied())
@@ -51,6 +53,11 @@ impl TicketReader {
         for row in self.rows(&children(PartLine::columns(), "ticket_parts", "part"), since).await? {
             if let Some(i) = owner(&row)? {
                 out[i].parts.push(from_row(&row)?);
+            }
+        }
+        for row in self.rows(&children(ReportRecord::columns(), "customer_reports", "reported_at"), since).await? {
+            if let Some(i) = owner(&row)? {
+                out[i].reports.push(from_row(&row)?);
             }
         }
         Ok(out)

@@ -33,6 +33,7 @@ pub use service::{ReportError, Reported, ServiceContext};
 pub use state::TicketState;
 pub use store::{
     AfterSales, AfterSalesRecord, AssignmentRecord, Begun, Closure, CustomerReport, Due, EventRecord, EvidenceRecord,
-    NewTicket, OpenOutcome, Opening, StoreError, Ticket, TicketDetail, TicketFilter, TicketReader, TicketStore,
+    NewTicket, OpenOutcome, Opening, ReportRecord, StoreError, Ticket, TicketDetail, TicketFilter, TicketReader,
+    TicketStore,
 };
 pub use warranty::Warranty;

@@ -42,6 +42,17 @@ impl CustomerReport {
     }
 }
 
+crate::db::record! {
+    /// A customer's report as the KPIs read it.
+    #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+    pub struct ReportRecord {
+        pub reported_at: EpochMs,
+        /// How long before the call the engine had detected the fault;
+        /// `None`: the call opened the ticket.
+        pub engine_lead_ms: Option<i64>,
+    }
+}
+
 /// Writes the report's row and its event on ticket `id`.
 pub(super) async fn insert_report(
     tx: &mut Transaction<'_, Any>,

@@ -1,8 +1,8 @@
-//! KPI rows and snapshots as InfluxDB points (`kpi`, `repair_time`,
+//! KPI rows and snapshots as InfluxDB points (`kpi`, `repair_time`, `detection_lead`,
 //! `tickets_open`, `repair_rate`, `fault_share`, `engineer_load`,
 //! `parts_stock`, `site_health`).
 
-use crate::kpi::{EngineerRow, FaultRow, Group, ModelRate, OpenRow, PartRow, RateRow, RepairTimeRow, SiteRow};
+use crate::kpi::{EngineerRow, FaultRow, Group, LeadRow, ModelRate, OpenRow, PartRow, RateRow, RepairTimeRow, SiteRow};
 use crate::model::EpochMs;
 use crate::outputs::influx::line_protocol::Point;
 
@@ -22,9 +22,19 @@ pub fn rate(r: &RateRow) -> Point {
 pub fn repair_time(r: &RepairTimeRow) -> Point {
     grouped("repair_time", &r.group, r.start)
         .tag("period", r.period.as_str())
+        .tag("cycle", r.cycle.as_str())
         .field("tickets", r.tickets)
         .field("hours_sum", r.hours_sum)
         .field("mean_hours", r.mean_hours())
+}
+
+pub fn detection_lead(r: &LeadRow) -> Point {
+    grouped("detection_lead", &r.group, r.start)
+        .tag("period", r.period.as_str())
+        .field("reported", r.reported)
+        .field("detected_first", r.detected_first)
+        .field("lead_hours_sum", r.lead_hours_sum)
+        .field("mean_lead_hours", r.mean_lead_hours())
 }
 
 pub fn open(g: &Group, r: &OpenRow, now: EpochMs) -> Point {

@@ -16,6 +16,7 @@ pub fn write_pass(sink: &InfluxSink, pass: &KpiPass) {
     }
     pass.rates.iter().for_each(|r| sink.send(kp::rate(r)));
     pass.repair_times.iter().for_each(|r| sink.send(kp::repair_time(r)));
+    pass.detection_leads.iter().for_each(|r| sink.send(kp::detection_lead(r)));
     pass.open.iter().for_each(|(group, row)| sink.send(kp::open(group, row, now)));
     pass.repair_rate.iter().for_each(|r| sink.send(kp::repair_rate(r, now)));
     pass.fault_share.iter().for_each(|r| sink.send(kp::fault(r, now)));

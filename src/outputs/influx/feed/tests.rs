@@ -127,7 +127,7 @@ fn ticket_events_carry_the_ticket_engineer_and_time_since_detection() {
         event(2, detected + 60_000, "assigned", Some("open"), Some("assigned"), Some("ENG-1")),
         event(3, detected + 3 * 3_600_000, "transition", Some("en_route"), Some("on_site"), None),
     ];
-    let h = TicketHistory { ticket, site: SiteId::new("S1"), events, parts: Vec::new() };
+    let h = TicketHistory { ticket, site: SiteId::new("S1"), events, parts: Vec::new(), reports: Vec::new() };
     let points: Vec<Point> = ticket_events(&h).collect();
     assert_eq!(points.iter().map(|p| tag(p, "event")).collect::<Vec<_>>(), ["opened", "assigned", "on_site"]);
     assert_eq!(field(&points[1], "engineer"), &FieldValue::Str("ENG-1".into()), "the engineer assigned then");
