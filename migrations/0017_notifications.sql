@@ -49,3 +49,27 @@ CREATE TABLE customer_reports (
     engine_lead_ms BIGINT
 );
 CREATE INDEX customer_reports_by_ticket ON customer_reports (ticket_id);
+
+-- Complaints, against a ticket, an engineer or a model.
+CREATE TABLE complaints (
+    id TEXT PRIMARY KEY,
+    ticket_id TEXT REFERENCES tickets (id),
+    engineer_id TEXT,
+    model TEXT,
+    asset_id TEXT,
+    customer TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    description TEXT NOT NULL,
+    state TEXT NOT NULL,
+    received_at BIGINT NOT NULL,
+    response_due BIGINT NOT NULL,
+    responded_at BIGINT,
+    response TEXT NOT NULL DEFAULT '',
+    resolved_at BIGINT,
+    resolution TEXT NOT NULL DEFAULT '',
+    answered_at BIGINT,
+    recorded_by TEXT NOT NULL
+);
+CREATE INDEX complaints_by_state ON complaints (state, received_at);
+CREATE INDEX complaints_by_customer ON complaints (customer, received_at);

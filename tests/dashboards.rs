@@ -16,6 +16,7 @@ use upkeep::config::Config;
 use upkeep::db::Db;
 use upkeep::fleet::{generate, Fleet, FleetSpec};
 use upkeep::model::{EngineerId, EpochMs, Span};
+use upkeep::tickets::complaints::{ComplaintKind, NewComplaint};
 use upkeep::tickets::report::ServiceReport;
 use upkeep::tickets::{CustomerReport, Ticket, TicketFilter, TicketState};
 
@@ -64,6 +65,23 @@ async fn work_tickets(db: &Db, engineer: &EngineerId, tickets: &[Ticket], now: E
                 recorded_by: "dispatcher".into(),
             };
             db.tickets().attach_report(&t.id, t.due.detected_at, &call, at(45)).await.unwrap();
+        }
+        // Every fourth ticket draws a complaint about the repair's pace.
+        if i % 4 == 2 && at(50) <= now {
+            let complaint = NewComplaint {
+                ticket: Some(t.id.clone()),
+                engineer: None,
+                model: Some(t.model.clone()),
+                asset: Some(t.asset_id.clone()),
+                customer: "a customer".into(),
+                kind: ComplaintKind::SlowRepair,
+                severity: t.severity,
+                description: "still waiting".into(),
+                received_at: at(50),
+                response_due: at(50) + HOUR,
+                recorded_by: "dispatcher".into(),
+            };
+            db.complaints().file(&complaint).await.unwrap();
         }
         let plan = PLANS[i % PLANS.len()];
         if t.due.detected_at + HOUR <= now || plan.is_some_and(|p| at(p[0]) <= now) {

@@ -52,6 +52,16 @@ crate::model::named_enum! {
         RetryNotifications = "retry_notifications",
         /// Record a fault a customer reports (customers: on their own units).
         ReportFault = "report_fault",
+        /// The follow-up calls due on closed tickets.
+        ReadFollowUps = "read_follow_ups",
+        /// File a complaint (customers: about their own units and tickets).
+        FileComplaint = "file_complaint",
+        /// Read complaints (customers: their own).
+        ReadComplaints = "read_complaints",
+        /// Answer and resolve complaints.
+        HandleComplaints = "handle_complaints",
+        /// Accept or reject a complaint's resolution (customers: their own).
+        AnswerComplaint = "answer_complaint",
     }
 }
 
@@ -77,6 +87,11 @@ impl Action {
             Action::ReadNotifications => &[Admin, Supervisor, Dispatcher, Operations],
             Action::RetryNotifications => &[Admin, Supervisor, Dispatcher],
             Action::ReportFault => &[Supervisor, Dispatcher, Customer],
+            Action::ReadFollowUps => &[Supervisor, Dispatcher, Operations],
+            Action::FileComplaint => &[Supervisor, Dispatcher, Customer],
+            Action::ReadComplaints => &[Admin, Supervisor, Dispatcher, Operations, Customer],
+            Action::HandleComplaints => &[Supervisor, Dispatcher],
+            Action::AnswerComplaint => &[Supervisor, Customer],
         }
     }
 }

@@ -3,6 +3,7 @@
 
 mod admin;
 mod auth;
+mod complaints;
 mod config;
 mod engineers;
 mod error;
@@ -49,6 +50,7 @@ pub struct Reads {
     pub dispatcher: Arc<crate::dispatch::Dispatcher>,
     pub metrics: Arc<Metrics>,
     pub audit: AuditStore,
+    pub complaints: crate::tickets::complaints::ComplaintStore,
     /// Notifications and their delivery state.
     pub notifications: crate::outputs::notify::NotificationStore,
     /// Tells open consoles that tickets moved (`/api/v1/stream`).
@@ -138,6 +140,7 @@ impl AppState {
             metrics,
             audit: db.audit(),
             notifications: db.notifications(),
+            complaints: db.complaints(),
             changes: Arc::default(),
         };
         let limits = Arc::new(Limits::new(config));
@@ -211,6 +214,13 @@ pub fn routes() -> Vec<Route> {
         r!(POST, "/api/v1/tickets/{id}/reassign", Requires(Reassign), tickets::reassign),
         r!(POST, "/api/v1/tickets/{id}/quote/accept", Requires(AcceptQuote), tickets::accept_quote),
         r!(POST, "/api/v1/tickets/{id}/follow-up", Requires(RecordFollowUp), tickets::follow_up),
+        r!(GET, "/api/v1/follow-ups", Requires(ReadFollowUps), reports::follow_ups_due),
+        r!(POST, "/api/v1/complaints", Requires(FileComplaint), complaints::file),
+        r!(GET, "/api/v1/complaints", Requires(ReadComplaints), complaints::list),
+        r!(GET, "/api/v1/complaints/{id}", Requires(ReadComplaints), complaints::one),
+        r!(POST, "/api/v1/complaints/{id}/respond", Requires(HandleComplaints), complaints::respond),
+        r!(POST, "/api/v1/complaints/{id}/resolve", Requires(HandleComplaints), complaints::resolve),
+        r!(POST, "/api/v1/complaints/{id}/answer", Requires(AnswerComplaint), complaints::answer),
         r!(POST, "/api/v1/replan", Requires(Replan), engineers::replan),
         r!(POST, "/api/v1/engineers/{id}/unavailable", Requires(SetAvailability), engineers::unavailable),
         r!(POST, "/api/v1/engineers/{id}/available", Requires(SetAvailability), engineers::available),

@@ -49,7 +49,7 @@ pub async fn follow_up(
     Json(b): Json<FollowUpBody>,
 ) -> Result<axum::Json<Value>, ApiError> {
     let d = by_code(&s, &code).await?;
-    s.tickets.record_follow_up(&d.ticket.id, &b.into_follow_up(CODE_HOLDER)?).await?;
+    s.service.follow_up(&d.ticket.id, &b.into_follow_up(CODE_HOLDER)?).await?;
     progress(State(s.reads), Path(code)).await
 }
 

@@ -1,7 +1,8 @@
-//! Faults customers report: by phone to a dispatcher, or on their own
-//! page. The report goes through the ticket service (the same deadlines,
-//! assessment and dispatch as a detected fault), or is attached to the
-//! ticket already open for the unit.
+//! The customer's side of the loop as the office works it: faults
+//! customers report (by phone to a dispatcher, or on their own page),
+//! which go through the ticket service (the same deadlines, assessment and
+//! dispatch as a detected fault) or attach to the ticket already open for
+//! the unit; and the follow-up calls due on closed tickets.
 
 use super::auth::actor;
 use super::extract::Path;
@@ -89,4 +90,32 @@ fn refused(e: ReportError) -> ApiError {
         ReportError::Raced(_) => ApiError::new(StatusCode::CONFLICT, "raced", message.clone()),
         ReportError::Store(store) => store.into(),
     }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FollowUpQuery {
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+/// Closed tickets whose follow-up call is still to be made, the most
+/// overdue first; each call is due within 3 days of closing.
+pub async fn follow_ups_due(
+    State(s): State<super::Reads>,
+    axum::extract::Query(q): axum::extract::Query<FollowUpQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let page = super::extract::Page::new(q.limit, q.offset)?;
+    let now = now_ms();
+    let due = s.tickets.follow_ups_due(page.limit, page.offset).await?;
+    let items = due
+        .into_iter()
+        .map(|d| {
+            let customer = s.fleet.asset(d.ticket.asset_id.as_str()).map(|a| a.customer.clone());
+            json!({ "ticket": d.ticket.id, "asset": d.ticket.asset_id, "customer": customer, "fault": d.ticket.description,
+                    "closed_at": d.closed_at, "due_at": d.due_at, "overdue": d.due_at < now,
+                    "progress_code": d.ticket.after_sales.progress_code })
+        })
+        .collect();
+    Ok(Json(page.wrap(items)))
 }

@@ -352,7 +352,7 @@ pub async fn follow_up(
     Json(b): Json<FollowUpBody>,
 ) -> Result<axum::Json<Value>, ApiError> {
     visible(&s, &p, &id).await?;
-    s.tickets.record_follow_up(&TicketId::new(&id), &b.into_follow_up(&p.name)?).await?;
+    s.service.follow_up(&TicketId::new(&id), &b.into_follow_up(&p.name)?).await?;
     one(State(s.reads), p, Path(id)).await
 }
 

@@ -17,8 +17,8 @@ mod tests;
 
 pub use rates::{detection_leads, rates, repair_times, Cycle, LeadRow, RateKpi, RateRow, RepairTimeRow};
 pub use snapshot::{
-    engineer_load, fault_share, open_tickets, parts_stock, repair_rate, site_health, EngineerRow, FaultRow, ModelRate,
-    OpenRow, PartRow, SiteRow,
+    complaint_rates, engineer_load, fault_share, open_tickets, parts_stock, repair_rate, site_health, ComplaintRow,
+    EngineerRow, FaultRow, ModelRate, OpenRow, PartRow, SiteRow,
 };
 
 use crate::dispatch::PartLine;

@@ -3,6 +3,7 @@
 
 use super::{Group, Period, TicketHistory, DAY_MS, HOUR_MS, REPEAT_WITHIN_MS};
 use crate::model::{AssetId, EpochMs, FaultCode};
+use crate::tickets::report::{FOLLOW_UP_WITHIN_MS, SATISFIED_FROM};
 use crate::tickets::TicketState;
 use std::collections::{BTreeMap, HashMap};
 
@@ -27,6 +28,10 @@ crate::model::named_enum! {
         /// Of the tickets a customer reported, those whose fault the engine
         /// had detected before the first call (counted at that call).
         DetectedFirst = "detected_first",
+        /// Closed tickets whose follow-up call came within 3 days of closing.
+        FollowUp3d = "follow_up_3d",
+        /// Followed-up tickets the customer rated satisfied (4 or 5 of 5).
+        Satisfaction = "satisfaction",
     }
 }
 
@@ -51,6 +56,15 @@ impl RateKpi {
                 let available = (!h.parts.is_empty()).then(|| h.parts.iter().all(in_a_day))?;
                 let at = if available { t.due.detected_at } else { t.due.detected_at + DAY_MS };
                 (at <= now).then_some((at, available))
+            }
+            RateKpi::FollowUp3d => {
+                let closed = h.reached(TicketState::Closed)?;
+                let called = t.closure.follow_up.as_ref().map(|f| f.recorded_at);
+                by_deadline(called, closed + FOLLOW_UP_WITHIN_MS, now)
+            }
+            RateKpi::Satisfaction => {
+                let f = t.closure.follow_up.as_ref()?;
+                Some((f.recorded_at, f.rating >= SATISFIED_FROM))
             }
             RateKpi::DetectedFirst => {
                 let first = h.reports.first()?;

@@ -5,6 +5,7 @@ use super::{Group, TicketHistory, HOUR_MS, REPAIR_RATE_FLAG, TRAILING_MS};
 use crate::dispatch::StockLevel;
 use crate::fleet::Fleet;
 use crate::model::{EngineerId, EpochMs, FaultCode, ModelId, Severity, SiteId, TicketKind};
+use crate::tickets::complaints::{Complaint, ComplaintKind};
 use crate::tickets::TicketState;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -109,6 +110,49 @@ pub fn fault_share(histories: &[TicketHistory], now: EpochMs) -> Vec<FaultRow> {
         .collect();
     rows.sort_by(|a, b| b.tickets.cmp(&a.tickets).then_with(|| a.fault.cmp(&b.fault)));
     rows
+}
+
+/// Complaints against a model's units and services in the trailing 30
+/// days: the complaint rate (target below 1%) and the share of each kind.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ComplaintRow {
+    pub model: ModelId,
+    /// Services performed: tickets resolved.
+    pub services: u64,
+    pub complaints: u64,
+    pub kinds: BTreeMap<ComplaintKind, u64>,
+}
+
+impl ComplaintRow {
+    pub fn rate(&self) -> f64 {
+        self.complaints as f64 / self.services.max(1) as f64
+    }
+}
+
+/// Per model with a service or a complaint in the trailing 30 days.
+pub fn complaint_rates(histories: &[TicketHistory], complaints: &[Complaint], now: EpochMs) -> Vec<ComplaintRow> {
+    let recent = |at: EpochMs| at > now - TRAILING_MS && at <= now;
+    let mut out: BTreeMap<ModelId, ComplaintRow> = BTreeMap::new();
+    fn entry<'a>(out: &'a mut BTreeMap<ModelId, ComplaintRow>, model: &ModelId) -> &'a mut ComplaintRow {
+        out.entry(model.clone()).or_insert_with(|| ComplaintRow {
+            model: model.clone(),
+            services: 0,
+            complaints: 0,
+            kinds: BTreeMap::new(),
+        })
+    }
+    for h in histories {
+        if h.reached(TicketState::Resolved).is_some_and(recent) {
+            entry(&mut out, &h.ticket.model).services += 1;
+        }
+    }
+    for c in complaints.iter().filter(|c| recent(c.received_at)) {
+        let Some(model) = &c.model else { continue };
+        let r = entry(&mut out, model);
+        r.complaints += 1;
+        *r.kinds.entry(c.kind).or_default() += 1;
+    }
+    out.into_values().collect()
 }
 
 #[derive(Debug, Clone, PartialEq)]

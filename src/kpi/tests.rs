@@ -892,3 +892,77 @@ fn a_report_saying_the_first_visit_did_not_fix_it_is_a_first_time_fix_miss() {
     ];
     assert_eq!(tally(&rates(&hs, Period::Day, b, r + H), FirstTimeFix), (2, 3));
 }
+
+fn followed_up(mut h: TicketHistory, rating: u8, at: EpochMs) -> TicketHistory {
+    let f = crate::tickets::report::FollowUp {
+        rating,
+        comment: String::new(),
+        recorded_by: "office".into(),
+        recorded_at: at,
+    };
+    h.ticket.closure.follow_up = Some(f);
+    h
+}
+
+#[test]
+fn follow_ups_count_within_three_days_of_closing_and_satisfaction_from_four_stars() {
+    let b = base();
+    let closed = |id: &str, asset: &str| {
+        walk(resolved(ticket(id, On { asset, ..PUMP }, b), b + 2 * H), &[(S::Closed, b + 3 * H)])
+    };
+    let hs = [
+        followed_up(closed("T1", "A1"), 5, b + D), // called in time, satisfied
+        followed_up(closed("T2", "A2"), 2, b + 3 * H + 4 * D), // called after 4 days: late, dissatisfied
+        closed("T3", "A3"),                        // never called: missed once 3 days passed
+        closed("T4", "A4"),                        // never called, but see `now` below
+    ];
+    let now = b + 5 * D;
+    let count = |kpi| -> (u64, u64) {
+        rates(&hs, Period::Day, b, now)
+            .iter()
+            .filter(|r| r.kpi == kpi)
+            .fold((0, 0), |a, r| (a.0 + r.met, a.1 + r.total))
+    };
+    assert_eq!(count(FollowUp3d), (1, 4), "T1 of four closed tickets");
+    assert_eq!(count(Satisfaction), (1, 2), "T1 of the two rated");
+}
+
+#[test]
+fn the_complaint_rate_is_complaints_over_services_per_model_in_thirty_days() {
+    use crate::tickets::complaints::{Complaint, ComplaintKind, ComplaintState};
+    let b = base();
+    let now = b + 10 * D;
+    let hs: Vec<TicketHistory> =
+        (0..4).map(|i| resolved(ticket(&format!("T{i}"), On { asset: "A1", ..PUMP }, b + i * H), b + D)).collect();
+    let complaint = |kind, at| Complaint {
+        id: "CP".into(),
+        ticket_id: None,
+        engineer_id: None,
+        model: Some(crate::model::ModelId::new("pump")),
+        asset_id: None,
+        customer: "c".into(),
+        kind,
+        severity: Severity::Major,
+        description: String::new(),
+        state: ComplaintState::Open,
+        received_at: at,
+        response_due: at + H,
+        responded_at: None,
+        response: String::new(),
+        resolved_at: None,
+        resolution: String::new(),
+        answered_at: None,
+        recorded_by: "office".into(),
+    };
+    let complaints = [
+        complaint(ComplaintKind::SlowRepair, b + 2 * D),
+        complaint(ComplaintKind::SlowRepair, b + 3 * D),
+        complaint(ComplaintKind::Billing, b + 4 * D),
+        complaint(ComplaintKind::Billing, now - 31 * D), // outside the 30 days
+    ];
+    let rows = complaint_rates(&hs, &complaints, now);
+    assert_eq!(rows.len(), 1);
+    // 3 complaints over 4 services.
+    assert_eq!((rows[0].services, rows[0].complaints, rows[0].rate()), (4, 3, 0.75));
+    assert_eq!(rows[0].kinds, BTreeMap::from([(ComplaintKind::SlowRepair, 2), (ComplaintKind::Billing, 1)]));
+}

@@ -39,6 +39,8 @@ pub struct KpiPass {
     pub site_health: Vec<SiteRow>,
     pub engineer_load: Vec<EngineerRow>,
     pub parts_stock: Vec<PartRow>,
+    /// Complaint rate and kinds per model (trailing 30 days).
+    pub complaints: Vec<kpi::ComplaintRow>,
 }
 
 /// Takes a pass; must not block (an output queues what it writes).
@@ -48,13 +50,20 @@ pub type KpiTap = Arc<dyn Fn(&KpiPass) + Send + Sync>;
 pub struct PassSource {
     pub tickets: TicketReader,
     pub stock: StockStore,
+    pub complaints: crate::tickets::complaints::ComplaintStore,
     pub fleet: Arc<Fleet>,
     pub lookback_ms: i64,
 }
 
 impl PassSource {
     pub fn new(ctx: &OutputContext<'_>, lookback_ms: i64) -> PassSource {
-        PassSource { tickets: ctx.tickets.clone(), stock: ctx.stock.clone(), fleet: Arc::clone(ctx.fleet), lookback_ms }
+        PassSource {
+            tickets: ctx.tickets.clone(),
+            stock: ctx.stock.clone(),
+            complaints: ctx.db.complaints(),
+            fleet: Arc::clone(ctx.fleet),
+            lookback_ms,
+        }
     }
 
     /// One pass at wall-clock `now`.
@@ -72,6 +81,10 @@ impl PassSource {
         }
         let loads = self.tickets.engineer_loads().await?;
         let levels = self.stock.stock_levels().await?;
+        let since = now - kpi::TRAILING_MS;
+        let filter =
+            crate::tickets::complaints::ComplaintFilter { since: Some(since), limit: 10_000, ..Default::default() };
+        let complaints = self.complaints.list(&filter).await?;
         Ok(KpiPass {
             now,
             from,
@@ -84,6 +97,7 @@ impl PassSource {
             site_health: kpi::site_health(&self.fleet, &histories),
             engineer_load: kpi::engineer_load(&self.fleet, &loads, now),
             parts_stock: kpi::parts_stock(&self.fleet, levels),
+            complaints: kpi::complaint_rates(&histories, &complaints, now),
             histories,
         })
     }

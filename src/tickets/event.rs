@@ -40,6 +40,8 @@ crate::model::named_enum! {
         /// A customer reported the fault; the detail says what and, when the
         /// engine had opened the ticket first, how much earlier.
         CustomerReported = "customer_reported",
+        /// A complaint about the ticket was filed; the detail names it.
+        ComplaintReceived = "complaint_received",
     }
 }
 

@@ -3,6 +3,7 @@
 //! findings as tickets and dispatches them (ingest acknowledges their
 //! messages once committed); severity, SLA timers and re-dispatch.
 
+pub mod complaints;
 mod config;
 mod dead_finding;
 pub mod escalation;
@@ -33,7 +34,7 @@ pub use service::{ReportError, Reported, ServiceContext};
 pub use state::TicketState;
 pub use store::{
     AfterSales, AfterSalesRecord, AssignmentRecord, Begun, Closure, CustomerReport, Due, EventRecord, EvidenceRecord,
-    NewTicket, OpenOutcome, Opening, ReportRecord, StoreError, Ticket, TicketDetail, TicketFilter, TicketReader,
-    TicketStore,
+    FollowUpDue, NewTicket, OpenOutcome, Opening, ReportRecord, StoreError, Ticket, TicketDetail, TicketFilter,
+    TicketReader, TicketStore,
 };
 pub use warranty::Warranty;

@@ -28,6 +28,7 @@ crate::model::named_enum! {
         FollowUpDue = "follow_up_due",
         /// A customer reported a fault (attached to the ticket already open, or opened by it).
         CustomerReported = "customer_reported",
+        ComplaintReceived = "complaint_received",
     }
 }
 
@@ -45,6 +46,7 @@ impl Notice {
             (E::Transition, Some(TicketState::Resolved)) => Notice::Resolved,
             (E::Transition, Some(TicketState::Closed)) => Notice::FollowUpDue,
             (E::CustomerReported, _) => Notice::CustomerReported,
+            (E::ComplaintReceived, _) => Notice::ComplaintReceived,
             _ => return None,
         })
     }

@@ -41,6 +41,15 @@ pub struct FiledReport {
     pub late: bool,
 }
 
+/// Every closed ticket gets a follow-up call within this long of closing
+/// (the brief: a follow-up for every ticket, 100%).
+pub const FOLLOW_UP_WITHIN_MS: i64 = 3 * 86_400_000;
+
+/// A rating at or above this is a satisfied service; below
+/// `COMPLAINT_BELOW` the follow-up opens a complaint by itself.
+pub const SATISFIED_FROM: u8 = 4;
+pub const COMPLAINT_BELOW: u8 = 3;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FollowUp {
     /// 1 (very dissatisfied) to 5 (very satisfied).

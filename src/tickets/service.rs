@@ -27,6 +27,7 @@ use crate::telemetry::{InternalEvent, Metrics};
 use std::collections::HashMap;
 use std::sync::Arc;
 
+mod after_call;
 mod reported;
 
 pub use reported::{ReportError, Reported};

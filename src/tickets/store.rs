@@ -8,7 +8,7 @@ mod reports;
 
 pub use after_sales::AfterSales;
 pub use opening::Opening;
-pub use read::{TicketFilter, TicketReader};
+pub use read::{FollowUpDue, TicketFilter, TicketReader};
 pub use reports::{CustomerReport, ReportRecord};
 
 use super::lifecycle::{decide, may_act, Command, Decision, Effect, Refusal, View};

@@ -127,3 +127,132 @@ async fn notifications_are_listed_with_their_backlog_and_only_dead_ones_retried(
     let (s, _) = call_as(&h, Some(Role::Engineer), "GET", "/api/v1/notifications", None).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
 }
+
+/// A ticket on the first asset walked to `closed` through the API.
+async fn closed_ticket(h: &Harness) -> String {
+    let id = open_ticket(h).await;
+    let path = format!("/api/v1/tickets/{id}");
+    let engineer = h.state.fleet.engineers()[0].id.to_string();
+    call(h, "POST", &format!("{path}/reassign"), Some(json!({"engineer_id": engineer}))).await;
+    for to in ["accepted", "en_route", "on_site"] {
+        call(h, "POST", &format!("{path}/transition"), Some(json!({"to": to}))).await;
+    }
+    let report = json!({"cause": "worn", "fix": "replaced", "parts_used": [], "first_time_fix": true,
+        "repaired_at": crate::model::now_ms() - 60_000});
+    call(h, "POST", &format!("{path}/report"), Some(report)).await;
+    let (s, t) = call(h, "POST", &format!("{path}/transition"), Some(json!({"to": "closed"}))).await;
+    assert_eq!((s, t["state"].as_str()), (StatusCode::OK, Some("closed")), "{t}");
+    id
+}
+
+#[tokio::test]
+async fn a_closed_ticket_waits_for_its_follow_up_call_and_a_low_rating_files_a_complaint() {
+    let h = harness().await;
+    let id = closed_ticket(&h).await;
+    let (s, due) = call_as(&h, Some(Role::Dispatcher), "GET", "/api/v1/follow-ups", None).await;
+    assert_eq!(s, StatusCode::OK, "{due}");
+    let item = &due["items"][0];
+    assert_eq!(item["ticket"].as_str(), Some(id.as_str()));
+    let (closed, due_at) = (item["closed_at"].as_i64().unwrap(), item["due_at"].as_i64().unwrap());
+    assert_eq!(due_at - closed, 3 * 86_400_000, "due within 3 days of closing");
+    assert_eq!(item["overdue"], false);
+    assert!(outbox(&h).await.contains(&"follow_up_due".to_owned()), "the supervisor is told the call is due");
+
+    let (s, _) =
+        call(&h, "POST", &format!("/api/v1/tickets/{id}/follow-up"), Some(json!({"rating": 2, "comment": "slow"})))
+            .await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, due) = call_as(&h, Some(Role::Dispatcher), "GET", "/api/v1/follow-ups", None).await;
+    assert!(due["items"].as_array().unwrap().is_empty(), "followed up: no longer due");
+    let (s, list) = call_as(&h, Some(Role::Dispatcher), "GET", "/api/v1/complaints", None).await;
+    assert_eq!(s, StatusCode::OK);
+    let c = &list["items"][0];
+    assert_eq!(
+        (c["kind"].as_str(), c["ticket_id"].as_str(), c["state"].as_str()),
+        (Some("dissatisfied"), Some(id.as_str()), Some("open"))
+    );
+    assert!(c["response_due"].as_i64().unwrap() > c["received_at"].as_i64().unwrap());
+    assert!(outbox(&h).await.contains(&"complaint_received".to_owned()));
+}
+
+#[tokio::test]
+async fn a_complaint_is_answered_resolved_and_accepted_by_its_customer_only() {
+    let h = harness().await;
+    let id = open_ticket(&h).await;
+    let body = json!({"ticket": id, "kind": "slow_repair", "description": "nobody came for two days"});
+    let (s, c) = call_as(&h, Some(Role::Customer), "POST", "/api/v1/complaints", Some(body)).await;
+    assert_eq!(s, StatusCode::CREATED, "{c}");
+    let cid = c["id"].as_str().unwrap().to_owned();
+    // Major: answered within the major tier's response time (4 h).
+    assert_eq!(c["response_due"].as_i64().unwrap() - c["received_at"].as_i64().unwrap(), 4 * 3_600_000);
+    assert_eq!(
+        (c["model"].as_str(), c["severity"].as_str()),
+        (Some(h.state.fleet.assets()[0].model.as_str()), Some("major"))
+    );
+    let path = format!("/api/v1/complaints/{cid}");
+
+    // The customer may neither answer for the office nor accept before a resolution.
+    let (s, _) =
+        call_as(&h, Some(Role::Customer), "POST", &format!("{path}/respond"), Some(json!({"text": "x"}))).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, body) =
+        call_as(&h, Some(Role::Customer), "POST", &format!("{path}/answer"), Some(json!({"accepted": true}))).await;
+    assert_eq!((s, body["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("complaint_state")));
+    let (s, c) =
+        call_as(&h, Some(Role::Dispatcher), "POST", &format!("{path}/respond"), Some(json!({"text": "we are on it"})))
+            .await;
+    assert_eq!((s, c["state"].as_str()), (StatusCode::OK, Some("responded")), "{c}");
+    let (s, c) = call_as(
+        &h,
+        Some(Role::Dispatcher),
+        "POST",
+        &format!("{path}/resolve"),
+        Some(json!({"text": "visit moved up, fee waived"})),
+    )
+    .await;
+    assert_eq!((s, c["state"].as_str()), (StatusCode::OK, Some("resolved")));
+    let (s, c) = call_as(
+        &h,
+        Some(Role::Customer),
+        "POST",
+        &format!("{path}/answer"),
+        Some(json!({"accepted": false, "text": "not enough"})),
+    )
+    .await;
+    assert_eq!((s, c["state"].as_str()), (StatusCode::OK, Some("rejected")));
+    let (_, c) = call_as(
+        &h,
+        Some(Role::Dispatcher),
+        "POST",
+        &format!("{path}/resolve"),
+        Some(json!({"text": "unit exchanged"})),
+    )
+    .await;
+    let (s, c2) =
+        call_as(&h, Some(Role::Customer), "POST", &format!("{path}/answer"), Some(json!({"accepted": true}))).await;
+    assert_eq!((s, c["state"].as_str(), c2["state"].as_str()), (StatusCode::OK, Some("resolved"), Some("accepted")));
+
+    // Another customer's unit is unknown to this customer; a complaint needs a subject.
+    let own = h.state.fleet.assets()[0].customer.clone();
+    let other = h.state.fleet.assets().iter().find(|a| a.customer != own).unwrap().id.to_string();
+    let (s, _) = call_as(
+        &h,
+        Some(Role::Customer),
+        "POST",
+        "/api/v1/complaints",
+        Some(json!({"asset": other, "kind": "quality", "description": "x"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = call_as(
+        &h,
+        Some(Role::Dispatcher),
+        "POST",
+        "/api/v1/complaints",
+        Some(json!({"kind": "other", "description": "x"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let (_, detail) = call(&h, "GET", &format!("/api/v1/tickets/{id}"), None).await;
+    assert!(detail["events"].as_array().unwrap().iter().any(|e| e["kind"] == "complaint_received"));
+}

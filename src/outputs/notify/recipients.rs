@@ -28,9 +28,12 @@ enum Audience {
 fn audience(notice: Notice) -> Audience {
     match notice {
         Notice::Assigned => Audience::Engineer,
-        Notice::Declined | Notice::Escalated | Notice::AtRisk | Notice::FollowUpDue | Notice::CustomerReported => {
-            Audience::Supervisor
-        }
+        Notice::Declined
+        | Notice::Escalated
+        | Notice::AtRisk
+        | Notice::FollowUpDue
+        | Notice::CustomerReported
+        | Notice::ComplaintReceived => Audience::Supervisor,
         Notice::QuoteWaiting | Notice::OnTheWay | Notice::Resolved => Audience::Customer,
     }
 }

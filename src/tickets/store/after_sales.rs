@@ -73,7 +73,14 @@ impl TicketStore {
     }
 
     /// The customer's follow-up of a closed ticket; one per ticket.
-    pub async fn record_follow_up(&self, id: &TicketId, f: &FollowUp) -> Result<(), StoreError> {
+    /// Records the follow-up and, when the customer was dissatisfied
+    /// enough, the complaint it files, together.
+    pub async fn record_follow_up(
+        &self,
+        id: &TicketId,
+        f: &FollowUp,
+        complaint: Option<&crate::tickets::complaints::NewComplaint>,
+    ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         let locked = lock(&mut tx, id.as_str()).await?;
         if !(1..=5).contains(&f.rating) {
@@ -82,6 +89,9 @@ impl TicketStore {
         let d = decide(&locked.view(), Command::FollowUp(f)).map_err(|r| StoreError::refused(id, r))?;
         let detail = format!("rating {}/5: {}", f.rating, f.comment);
         apply(&mut tx, id, locked.seq, &d, (Actor::Person(&f.recorded_by), &detail), f.recorded_at).await?;
+        if let Some(c) = complaint {
+            crate::tickets::complaints::file_in(&mut tx, c).await?;
+        }
         tx.commit().await?;
         Ok(())
     }

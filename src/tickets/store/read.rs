@@ -24,6 +24,14 @@ pub struct TicketFilter {
     pub offset: i64,
 }
 
+/// A closed ticket whose follow-up call is due by `due_at`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct FollowUpDue {
+    pub ticket: Ticket,
+    pub closed_at: EpochMs,
+    pub due_at: EpochMs,
+}
+
 crate::db::store!(
     /// Tickets to read: details, lists, histories, loads.
     TicketReader,
@@ -179,6 +187,28 @@ impl TicketReader {
     /// The ticket's parts lines: reserved, requested, used or released.
     pub async fn ticket_parts(&self, ticket: &str) -> Result<Vec<PartLine>, DbError> {
         crate::dispatch::part_lines(&self.pool, ticket).await
+    }
+
+    /// Closed tickets still waiting for their follow-up call, the longest
+    /// closed first (the most overdue at the top).
+    pub async fn follow_ups_due(&self, limit: i64, offset: i64) -> Result<Vec<FollowUpDue>, StoreError> {
+        let closed = TicketState::Closed.sql();
+        let sql = format!(
+            "SELECT {}, (SELECT MAX(e.at) FROM ticket_events e WHERE e.ticket_id = tickets.id AND e.to_state = {closed}) \
+             AS closed_at FROM tickets WHERE state = {closed} AND follow_up IS NULL \
+             ORDER BY closed_at, id LIMIT {} OFFSET {}",
+            Ticket::columns(),
+            limit.clamp(1, 1000),
+            offset.max(0)
+        );
+        let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| {
+                let closed_at: EpochMs = col::<Option<i64>>(r, "closed_at")?.unwrap_or_default();
+                let due_at = closed_at + crate::tickets::report::FOLLOW_UP_WITHIN_MS;
+                Ok(FollowUpDue { ticket: crate::db::from_row(r)?, closed_at, due_at })
+            })
+            .collect()
     }
 
     /// A ticket as it stands and one event of its history: what a

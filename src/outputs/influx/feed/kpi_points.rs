@@ -1,8 +1,11 @@
-//! KPI rows and snapshots as InfluxDB points (`kpi`, `repair_time`, `detection_lead`,
+//! KPI rows and snapshots as InfluxDB points (`kpi`, `repair_time`, `detection_lead`, `complaint_rate`,
+//! `complaint_kind`,
 //! `tickets_open`, `repair_rate`, `fault_share`, `engineer_load`,
 //! `parts_stock`, `site_health`).
 
-use crate::kpi::{EngineerRow, FaultRow, Group, LeadRow, ModelRate, OpenRow, PartRow, RateRow, RepairTimeRow, SiteRow};
+use crate::kpi::{
+    ComplaintRow, EngineerRow, FaultRow, Group, LeadRow, ModelRate, OpenRow, PartRow, RateRow, RepairTimeRow, SiteRow,
+};
 use crate::model::EpochMs;
 use crate::outputs::influx::line_protocol::Point;
 
@@ -52,6 +55,24 @@ pub fn repair_rate(r: &ModelRate, now: EpochMs) -> Point {
         .field("repaired_units", r.repaired_units)
         .field("rate", r.rate())
         .field("flagged", r.flagged())
+}
+
+/// A model's complaint rate (`complaint_rate`) and each kind's share of
+/// its complaints (`complaint_kind`).
+pub fn complaints(r: &ComplaintRow, now: EpochMs) -> impl Iterator<Item = Point> + '_ {
+    let rate = Point::new("complaint_rate", now)
+        .tag("model", r.model.as_str())
+        .field("services", r.services)
+        .field("complaints", r.complaints)
+        .field("rate", r.rate());
+    let kinds = r.kinds.iter().map(move |(kind, n)| {
+        Point::new("complaint_kind", now)
+            .tag("model", r.model.as_str())
+            .tag("kind", kind.as_str())
+            .field("complaints", *n)
+            .field("share", *n as f64 / r.complaints.max(1) as f64)
+    });
+    std::iter::once(rate).chain(kinds)
 }
 
 pub fn fault(r: &FaultRow, now: EpochMs) -> Point {

@@ -23,4 +23,5 @@ pub fn write_pass(sink: &InfluxSink, pass: &KpiPass) {
     pass.site_health.iter().for_each(|r| sink.send(kp::site(r, now)));
     pass.engineer_load.iter().for_each(|r| sink.send(kp::engineer(r, now)));
     pass.parts_stock.iter().for_each(|r| sink.send(kp::part(r, now)));
+    pass.complaints.iter().flat_map(|r| kp::complaints(r, now)).for_each(|p| sink.send(p));
 }
