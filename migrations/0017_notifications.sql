@@ -73,3 +73,7 @@ CREATE TABLE complaints (
 );
 CREATE INDEX complaints_by_state ON complaints (state, received_at);
 CREATE INDEX complaints_by_customer ON complaints (customer, received_at);
+
+-- The visit window agreed with the customer (the last one booked).
+ALTER TABLE tickets ADD COLUMN appointment_from BIGINT;
+ALTER TABLE tickets ADD COLUMN appointment_to BIGINT;

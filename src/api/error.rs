@@ -100,6 +100,8 @@ impl From<crate::tickets::StoreError> for ApiError {
             E::NotHolder { .. } => ApiError::new(StatusCode::CONFLICT, "not_holder", e.to_string()),
             E::OwnCommand(how) => ApiError::bad_request(how),
             E::Moot(_) => ApiError::new(StatusCode::CONFLICT, "moot", e.to_string()),
+            E::NotBookable(_) => ApiError::new(StatusCode::CONFLICT, "not_bookable", e.to_string()),
+            E::BadWindow(_) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_window", e.to_string()),
             E::Db(db) => db.into(),
         }
     }

@@ -18,6 +18,7 @@ mod reports;
 mod session;
 mod tickets;
 mod ui;
+mod visits;
 
 pub use config::ApiConfig;
 pub use error::ApiError;
@@ -209,6 +210,7 @@ pub fn routes() -> Vec<Route> {
         r!(POST, "/api/v1/tickets/acknowledge", Requires(Acknowledge), tickets::acknowledge),
         r!(POST, "/api/v1/tickets/{id}/transition", Requires(WorkTicket), tickets::transition),
         r!(POST, "/api/v1/tickets/{id}/decline", Requires(WorkTicket), tickets::decline),
+        r!(POST, "/api/v1/tickets/{id}/appointment", Requires(WorkTicket), visits::book),
         r!(POST, "/api/v1/tickets/{id}/report", Requires(WorkTicket), tickets::report),
         r!(GET, "/api/v1/tickets/{id}/candidates", Requires(Reassign), tickets::candidates),
         r!(POST, "/api/v1/tickets/{id}/reassign", Requires(Reassign), tickets::reassign),

@@ -3,8 +3,9 @@
 
 use super::{Group, Period, TicketHistory, DAY_MS, HOUR_MS, REPEAT_WITHIN_MS};
 use crate::model::{AssetId, EpochMs, FaultCode};
+use crate::tickets::appointment::BOOK_WITHIN_MS;
 use crate::tickets::report::{FOLLOW_UP_WITHIN_MS, SATISFIED_FROM};
-use crate::tickets::TicketState;
+use crate::tickets::{EventKind, TicketState};
 use std::collections::{BTreeMap, HashMap};
 
 crate::model::named_enum! {
@@ -32,6 +33,9 @@ crate::model::named_enum! {
         FollowUp3d = "follow_up_3d",
         /// Followed-up tickets the customer rated satisfied (4 or 5 of 5).
         Satisfaction = "satisfaction",
+        /// Assigned tickets whose visit was agreed with the customer within
+        /// 60 minutes of the first assignment.
+        Appointment60m = "appointment_60m",
     }
 }
 
@@ -65,6 +69,11 @@ impl RateKpi {
             RateKpi::Satisfaction => {
                 let f = t.closure.follow_up.as_ref()?;
                 Some((f.recorded_at, f.rating >= SATISFIED_FROM))
+            }
+            RateKpi::Appointment60m => {
+                let assigned = h.events.iter().find(|e| e.kind.assigns())?.at;
+                let booked = h.events.iter().find(|e| e.kind == EventKind::AppointmentBooked).map(|e| e.at);
+                by_deadline(booked, assigned + BOOK_WITHIN_MS, now)
             }
             RateKpi::DetectedFirst => {
                 let first = h.reports.first()?;

@@ -966,3 +966,39 @@ fn the_complaint_rate_is_complaints_over_services_per_model_in_thirty_days() {
     assert_eq!((rows[0].services, rows[0].complaints, rows[0].rate()), (4, 3, 0.75));
     assert_eq!(rows[0].kinds, BTreeMap::from([(ComplaintKind::SlowRepair, 2), (ComplaintKind::Billing, 1)]));
 }
+
+#[test]
+fn the_visit_is_booked_within_an_hour_of_the_first_assignment() {
+    let b = base();
+    let event = |kind, at| EventRecord {
+        seq: 9,
+        at,
+        kind,
+        from_state: None,
+        to_state: None,
+        actor: "test".into(),
+        detail: String::new(),
+        engineer_id: None,
+    };
+    let with = |mut h: TicketHistory, events: &[(EventKind, EpochMs)]| {
+        h.events.extend(events.iter().map(|&(k, at)| event(k, at)));
+        h
+    };
+    let hs = [
+        with(
+            ticket("T1", On { asset: "A1", ..PUMP }, b),
+            &[(EventKind::Assigned, b), (EventKind::AppointmentBooked, b + 60 * MIN)],
+        ),
+        with(
+            ticket("T2", On { asset: "A2", ..PUMP }, b),
+            &[(EventKind::Assigned, b), (EventKind::AppointmentBooked, b + 61 * MIN)],
+        ),
+        with(ticket("T3", On { asset: "A3", ..PUMP }, b), &[(EventKind::Assigned, b)]), // never booked: missed after 1 h
+        ticket("T4", On { asset: "A4", ..PUMP }, b),                                    // never assigned: not counted
+    ];
+    let (met, total) = rates(&hs, Period::Day, b, b + D)
+        .iter()
+        .filter(|r| r.kpi == Appointment60m)
+        .fold((0, 0), |a, r| (a.0 + r.met, a.1 + r.total));
+    assert_eq!((met, total), (1, 3), "T1 at exactly 60 minutes; T2 a minute late; T3 never");
+}

@@ -42,6 +42,8 @@ crate::model::named_enum! {
         CustomerReported = "customer_reported",
         /// A complaint about the ticket was filed; the detail names it.
         ComplaintReceived = "complaint_received",
+        /// A visit window was agreed with the customer (the ticket keeps the last).
+        AppointmentBooked = "appointment_booked",
     }
 }
 

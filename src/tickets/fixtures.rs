@@ -32,6 +32,8 @@ pub(crate) fn ticket(id: &str, asset: &str, model: &str, fault: &str, detected: 
             parts_note: String::new(),
             deadline_at_risk: false,
             acknowledged_at: None,
+            appointment_from: None,
+            appointment_to: None,
         },
         after_sales: AfterSalesRecord {
             warranty: Warranty::InWarranty,

@@ -6,6 +6,7 @@
 //! assignment) or only records what happened to the ticket (an escalation,
 //! a raise, a flag, a quote, a follow-up); no other code decides either.
 
+use super::appointment::Appointment;
 use super::quote::Quote;
 use super::report::FollowUp;
 use super::severity::Raised;
@@ -67,6 +68,8 @@ pub enum Command<'a> {
     AcceptQuote,
     /// The customer's word on closed work.
     FollowUp(&'a FollowUp),
+    /// A visit window agreed with the customer, while an engineer holds it before site.
+    Book(&'a Appointment),
 }
 
 /// A change beside the state that the store applies in the same transaction.
@@ -85,6 +88,7 @@ pub enum Effect<'a> {
     SetQuote(&'a Quote),
     AcceptQuote,
     SetFollowUp(&'a FollowUp),
+    SetAppointment(&'a Appointment),
 }
 
 /// The answer to an accepted command.
@@ -124,6 +128,8 @@ pub enum Refusal {
     NoQuoteToAccept,
     NotClosed,
     FollowUpExists,
+    /// Visits are booked while an engineer holds the ticket and is not yet on site.
+    NotBookable,
 }
 
 /// An engineer acts only on a ticket they hold, judged under the row lock
@@ -199,7 +205,8 @@ pub fn decide<'a>(view: &View<'a>, command: Command<'a>) -> Result<Decision<'a>,
         | Command::Flag(_)
         | Command::Quote(_)
         | Command::AcceptQuote
-        | Command::FollowUp(_)) => record(view, note),
+        | Command::FollowUp(_)
+        | Command::Book(_)) => record(view, note),
     }
 }
 
@@ -222,6 +229,10 @@ fn record<'a>(view: &View<'a>, command: Command<'a>) -> Result<Decision<'a>, Ref
         Command::FollowUp(_) if view.state != TicketState::Closed => return Err(Refusal::NotClosed),
         Command::FollowUp(_) if view.followed_up => return Err(Refusal::FollowUpExists),
         Command::FollowUp(f) => (EventKind::FollowUp, Some(Effect::SetFollowUp(f))),
+        Command::Book(a) if TicketState::HELD_BEFORE_SITE.contains(&view.state) => {
+            (EventKind::AppointmentBooked, Some(Effect::SetAppointment(a)))
+        }
+        Command::Book(_) => return Err(Refusal::NotBookable),
         _ => return Err(Refusal::Moot),
     };
     let from = view.state;

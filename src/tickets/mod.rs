@@ -3,6 +3,7 @@
 //! findings as tickets and dispatches them (ingest acknowledges their
 //! messages once committed); severity, SLA timers and re-dispatch.
 
+pub mod appointment;
 pub mod complaints;
 mod config;
 mod dead_finding;

@@ -29,6 +29,8 @@ crate::model::named_enum! {
         /// A customer reported a fault (attached to the ticket already open, or opened by it).
         CustomerReported = "customer_reported",
         ComplaintReceived = "complaint_received",
+        /// The visit window agreed, for the customer.
+        AppointmentBooked = "appointment_booked",
     }
 }
 
@@ -47,6 +49,7 @@ impl Notice {
             (E::Transition, Some(TicketState::Closed)) => Notice::FollowUpDue,
             (E::CustomerReported, _) => Notice::CustomerReported,
             (E::ComplaintReceived, _) => Notice::ComplaintReceived,
+            (E::AppointmentBooked, _) => Notice::AppointmentBooked,
             _ => return None,
         })
     }

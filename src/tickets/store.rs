@@ -52,6 +52,10 @@ pub enum StoreError {
     OwnCommand(&'static str),
     #[error("ticket {0} moved on: nothing left to do")]
     Moot(TicketId),
+    #[error("ticket {0}: a visit is booked while an engineer holds it and is not yet on site")]
+    NotBookable(TicketId),
+    #[error(transparent)]
+    BadWindow(#[from] super::appointment::BadWindow),
 }
 
 impl StoreError {
@@ -67,6 +71,7 @@ impl StoreError {
             Refusal::Moot => StoreError::Moot(id.clone()),
             Refusal::NoQuoteToAccept => StoreError::NoQuoteToAccept(id.clone()),
             Refusal::NotClosed => StoreError::NotClosed(id.clone()),
+            Refusal::NotBookable => StoreError::NotBookable(id.clone()),
             Refusal::FollowUpExists => StoreError::FollowUpExists(id.clone()),
         }
     }
@@ -141,6 +146,9 @@ crate::db::record! {
         pub deadline_at_risk: bool,
         /// When a dispatcher acknowledged it (the board stops putting it first).
         pub acknowledged_at: Option<EpochMs>,
+        /// The visit window agreed with the customer, if any.
+        pub appointment_from: Option<EpochMs>,
+        pub appointment_to: Option<EpochMs>,
     }
 }
 
@@ -548,6 +556,14 @@ async fn apply_effect(
         Effect::SetQuote(q) => set(tx, id, "quote = $1, quote_accepted_at = NULL", json(q)?).await?,
         Effect::AcceptQuote => set(tx, id, "quote_accepted_at = $1", now).await?,
         Effect::SetFollowUp(f) => set(tx, id, "follow_up = $1", json(f)?).await?,
+        Effect::SetAppointment(a) => {
+            sqlx::query("UPDATE tickets SET appointment_from = $1, appointment_to = $2 WHERE id = $3")
+                .bind(a.from)
+                .bind(a.to)
+                .bind(id.as_str())
+                .execute(&mut **tx)
+                .await?;
+        }
         Effect::Raise(r) => {
             sqlx::query(
                 "UPDATE tickets SET severity = $1, sla_tier = $2, response_due = $3, on_site_due = $4, \

@@ -256,3 +256,31 @@ async fn a_complaint_is_answered_resolved_and_accepted_by_its_customer_only() {
     let (_, detail) = call(&h, "GET", &format!("/api/v1/tickets/{id}"), None).await;
     assert!(detail["events"].as_array().unwrap().iter().any(|e| e["kind"] == "complaint_received"));
 }
+
+#[tokio::test]
+async fn the_engineer_books_the_visit_on_a_ticket_they_hold_and_the_customer_is_told() {
+    let h = harness().await;
+    let id = open_ticket(&h).await;
+    let path = format!("/api/v1/tickets/{id}/appointment");
+    let now = crate::model::now_ms();
+    let window = json!({"from": now + 3_600_000, "to": now + 3 * 3_600_000, "note": "gate code 1234"});
+    let (s, body) = call(&h, "POST", &path, Some(window.clone())).await;
+    assert_eq!(
+        (s, body["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("not_bookable")),
+        "nobody holds it yet"
+    );
+    let engineer = h.state.fleet.engineers()[0].id.to_string();
+    call(&h, "POST", &format!("/api/v1/tickets/{id}/reassign"), Some(json!({"engineer_id": engineer}))).await;
+    let past = json!({"from": now - 3 * 3_600_000, "to": now - 3_600_000});
+    let (s, body) = call_as(&h, Some(Role::Engineer), "POST", &path, Some(past)).await;
+    assert_eq!((s, body["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("bad_window")));
+    let (s, t) = call_as(&h, Some(Role::Engineer), "POST", &path, Some(window)).await;
+    assert_eq!(s, StatusCode::OK, "{t}");
+    assert_eq!(t["appointment_from"].as_i64(), Some(now + 3_600_000));
+    let booked = t["events"].as_array().unwrap().iter().find(|e| e["kind"] == "appointment_booked").unwrap();
+    assert!(booked["detail"].as_str().unwrap().ends_with("UTC: gate code 1234"), "{booked}");
+    assert!(outbox(&h).await.contains(&"appointment_booked".to_owned()), "the customer hears of it");
+    let (s, _) = call_as(&h, Some(Role::Customer), "POST", &path, Some(json!({"from": now + 1, "to": now + 2}))).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "customers do not book for the engineer");
+}

@@ -34,7 +34,7 @@ fn audience(notice: Notice) -> Audience {
         | Notice::FollowUpDue
         | Notice::CustomerReported
         | Notice::ComplaintReceived => Audience::Supervisor,
-        Notice::QuoteWaiting | Notice::OnTheWay | Notice::Resolved => Audience::Customer,
+        Notice::QuoteWaiting | Notice::OnTheWay | Notice::Resolved | Notice::AppointmentBooked => Audience::Customer,
     }
 }
 
@@ -162,6 +162,7 @@ impl Planner<'_> {
             severity: Some(t.severity),
             engineer: engineer.unwrap_or_else(|| "-".into()),
             on_site_due: local_time(t.due.on_site_due, offset),
+            appointment: window(t.assignment.appointment_from.zip(t.assignment.appointment_to), offset),
             detail: e.detail.clone(),
             link: p.link.clone(),
         }
@@ -236,6 +237,15 @@ fn quiet_until(now: EpochMs, offset: i32, start: NaiveTime, end: NaiveTime) -> O
     }
     let day = if time >= end { local.date_naive() + TimeDelta::days(1) } else { local.date_naive() };
     Some(day.and_time(end).and_local_timezone(zone).single()?.timestamp_millis())
+}
+
+/// A visit window as its reader's clock shows it: `2026-12-08 09:00 UTC+01:00 to 11:00`.
+fn window(w: Option<(EpochMs, EpochMs)>, offset: i32) -> String {
+    let Some((from, to)) = w else { return "-".into() };
+    let end = local_time(to, offset);
+    let (from_day, end_day) = (local_time(from, offset), end.clone());
+    let to = if from_day.get(..10) == end_day.get(..10) { end.get(11..16).unwrap_or_default().to_owned() } else { end };
+    format!("{from_day} to {to}")
 }
 
 /// A deadline as its reader's clock shows it: `2026-12-08 09:00 UTC+01:00`.
@@ -368,5 +378,10 @@ mod tests {
     fn deadlines_read_in_the_readers_zone() {
         assert_eq!(local_time(ms(22, 30), 480), "2026-12-08 06:30 UTC+08:00");
         assert_eq!(local_time(ms(22, 30), 0), "2026-12-07 22:30 UTC+00:00");
+        assert_eq!(window(Some((ms(8, 0), ms(10, 0))), 60), "2026-12-07 09:00 UTC+01:00 to 11:00");
+        assert_eq!(
+            window(Some((ms(14, 0), ms(18, 0))), 480),
+            "2026-12-07 22:00 UTC+08:00 to 2026-12-08 02:00 UTC+08:00"
+        );
     }
 }

@@ -53,6 +53,8 @@ pub struct Facts {
     pub severity: Option<Severity>,
     pub engineer: String,
     pub on_site_due: String,
+    /// The visit window agreed, in the reader's time.
+    pub appointment: String,
     pub detail: String,
     pub link: String,
 }
@@ -74,6 +76,7 @@ impl Facts {
             "severity" => severity(),
             "engineer" => self.engineer.clone(),
             "on_site_due" => self.on_site_due.clone(),
+            "appointment" => self.appointment.clone(),
             "detail" => self.detail.clone(),
             "link" => self.link.clone(),
             _ => return None,
@@ -128,6 +131,7 @@ mod tests {
             severity: Some(Severity::Emergency),
             engineer: "Engineer 7".into(),
             on_site_due: "2026-12-08 09:00 UTC+01:00".into(),
+            appointment: "2026-12-08 08:00 UTC+01:00 to 10:00".into(),
             detail: "vibration above the alarm level".into(),
             link: "http://x/field".into(),
         }

@@ -37,6 +37,27 @@ impl TicketStore {
 }
 
 impl TicketStore {
+    /// Books the visit window agreed with the customer.
+    pub async fn book<'a>(
+        &self,
+        id: &TicketId,
+        a: &crate::tickets::appointment::Appointment,
+        actor: impl Into<Actor<'a>>,
+        note: &str,
+        now: EpochMs,
+    ) -> Result<(), StoreError> {
+        a.validate(now)?;
+        let utc = |t| chrono::DateTime::from_timestamp_millis(t).map(|t| t.format("%Y-%m-%d %H:%M").to_string());
+        let window = format!("visit {} to {} UTC", utc(a.from).unwrap_or_default(), utc(a.to).unwrap_or_default());
+        let detail = if note.is_empty() { window } else { format!("{window}: {note}") };
+        let mut tx = self.pool.begin().await?;
+        act(&mut tx, id, Command::Book(a), (actor.into(), &detail), now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+impl TicketStore {
     /// Resolves an on-site ticket with its service report: consumes the
     /// parts used, releases the other reservations, records the event.
     pub async fn resolve_with_report<'a>(
