@@ -155,12 +155,21 @@ pub async fn models(State(s): State<Reads>) -> Result<axum::Json<Value>, ApiErro
     let items: Vec<Value> = kpi::repair_rate(&s.fleet, &histories, now)
         .iter()
         .map(|r| {
+            let rules = s.rules.for_model(&r.model).map(|m| m.rules.as_slice()).unwrap_or_default();
+            let faults: Vec<Value> = rules
+                .iter()
+                .map(|x| {
+                    json!({ "fault": x.fault, "severity": x.severity, "description": x.description,
+                                 "translations": x.translations })
+                })
+                .collect();
             json!({
                 "model": r.model,
                 "units": r.units,
                 "repaired_units": r.repaired_units,
                 "repair_rate": r.rate(),
                 "flagged": r.flagged(),
+                "faults": faults,
             })
         })
         .collect();

@@ -72,6 +72,8 @@ pub(super) fn customer_view(s: &Reads, t: &Ticket, events: Option<&[EventRecord]
         "sla_tier": t.due.sla_tier,
         "engineer_assigned": t.assignment.engineer_id.is_some(),
         "engineer_first_name": first_name,
+        "appointment_from": t.assignment.appointment_from,
+        "appointment_to": t.assignment.appointment_to,
         "warranty": t.after_sales.warranty,
         "remedy": t.after_sales.remedy,
         "quote": t.after_sales.quote,

@@ -3,8 +3,9 @@
 // assignments wait for people): the dispatcher's console (sign-in, board
 // order and countdowns, the chart drawn from the detection's values, the
 // checks in words, reassigning through the engineer picker, a storm
-// acknowledged, the map's markers, CSRF), the engineer's phone view taking a
-// ticket from assignment to report, the customer's page (quote, progress,
+// acknowledged, the map's markers, CSRF, a customer's call joining the open
+// ticket), the engineer's phone view taking a ticket from assignment
+// (booking the visit) to report, the customer's page (quote, progress,
 // follow-up), both languages with a complete catalogue; screenshots last.
 // Usage: node console.mjs BASE_URL USER PASSWORD ADMIN_TOKEN SHOT_DIR
 import { chromium } from 'playwright-core';
@@ -189,6 +190,19 @@ try {
   const forged = await page.evaluate(async () => (await fetch('/api/v1/replan', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status);
   assert.equal(forged, 403);
   step('a write with the cookie but without the CSRF token is refused (403)');
+
+  // A customer calls about a unit whose ticket is open: the call joins it.
+  await page.click('#call');
+  await page.selectOption('dialog[open] select[name="asset"]', waiting.asset_id);
+  await page.selectOption('dialog[open] select[name="fault"]', waiting.fault_code);
+  await page.fill('dialog[open] textarea[name="symptom"]', 'loud grinding since this morning');
+  await page.fill('dialog[open] input[name="contact"]', 'Ms Weber, +49 30 5555 0101');
+  await confirm(page);
+  await page.waitForFunction((i) => document.getElementById('notice').textContent.includes(i), waiting.id);
+  const called = (await inPage(page, `/api/v1/tickets/${waiting.id}`)).body;
+  const call = called.events.find((e) => e.kind === 'customer_reported');
+  assert.ok(call && call.detail.includes('loud grinding'), 'the call is in the ticket\'s history');
+  step(`a customer's call recorded in the console joined the open ticket ${waiting.id}`);
   await page.locator(`tr.row[data-id="${waiting.id}"]`).click();
   await page.waitForSelector('#charts figure');
   await page.screenshot({ path: `${shots}/console.png` });
@@ -217,6 +231,14 @@ try {
     await card.locator(`button:has-text("${button}")`).click();
     await confirm(phone);
     await phone.waitForSelector(`li.job[data-id="${waiting.id}"] h3:has-text("${state}")`);
+    if (state === 'accepted') {
+      // The visit window agreed with the customer, booked from the phone.
+      await card.locator('button:has-text("Book the visit")').click();
+      await confirm(phone);
+      await phone.waitForSelector(`li.job[data-id="${waiting.id}"] p.visit`);
+      const booked = (await inPage(page, `/api/v1/tickets/${waiting.id}`)).body;
+      assert.ok(booked.appointment_to - booked.appointment_from === 7_200_000, 'a two-hour window');
+    }
   }
   await card.locator('button:has-text("File the service report")').click();
   await phone.fill('dialog[open] textarea[name="cause"]', 'worn bearing on the drive end');
@@ -233,7 +255,7 @@ try {
   const wide = await phone.evaluate(() => document.documentElement.scrollWidth);
   assert.ok(wide <= 390, `the phone page fits 390 px (${wide})`);
   await noMissingStrings(phone, 'field');
-  step(`on a 390 px phone, ${engineer} accepted, set off, arrived and filed the report; position reported`);
+  step(`on a 390 px phone, ${engineer} accepted, booked the visit, set off, arrived and filed the report; position reported`);
 
   // The dispatcher closes it from the console.
   await page.locator('#f-state').selectOption('resolved');

@@ -4,11 +4,11 @@
 
 import {
   $, esc, t, label, when, num, api, session, notify, confirmDialog, formDialog, watchChanges,
-  loadCatalogue, languageSwitch, nextDeadline, urgency, countdown, describe, unit, metricName, boardOrder, SEVERITY_RANK,
+  loadCatalogue, languageSwitch, nextDeadline, urgency, countdown, describe, unit, metricName, boardOrder, SEVERITY_RANK, lang,
 } from './common.js';
 import { drawChart } from './chart.js';
 import { drawMap } from './map.js';
-import { checkWords, flat, historyList, reportForm, reportBody, partsTable } from './words.js';
+import { checkWords, flat, historyList, reportForm, reportBody, partsTable, visitLine, visitForm, visitBody } from './words.js';
 
 const STEPS = { open: ['cancelled'], assigned: ['accepted', 'cancelled'], accepted: ['en_route', 'cancelled'],
   en_route: ['on_site', 'cancelled'], on_site: ['resolved'], resolved: ['closed'] };
@@ -123,6 +123,7 @@ async function show(id, quiet = false) {
     <div class="actions">${steps}
       ${['open', 'assigned'].includes(x.state) ? `<button id="pick" class="primary">${esc(t('action.reassign'))}</button>` : ''}
       ${x.state === 'assigned' ? `<button id="decline">${esc(t('action.decline'))}</button>` : ''}
+      ${['assigned', 'accepted', 'en_route'].includes(x.state) ? `<button id="book">${esc(t('visit.book'))}</button>` : ''}
       ${['open', 'assigned', 'accepted', 'en_route', 'on_site'].includes(x.state) ? `<button id="ack-one">${esc(t('board.acknowledge'))}</button>` : ''}</div>
     <div id="picker"></div>
     <h3>${esc(t('detail.readings'))}</h3><div id="charts" class="charts"></div>
@@ -130,6 +131,7 @@ async function show(id, quiet = false) {
     <h3>${esc(t('detail.assignment'))}</h3>
     <p>${x.engineer_id ? esc(`${engineerName(x.engineer_id)} (${x.engineer_id})`) : esc(t('board.unassigned'))}</p>
     <p class="note">${esc(x.assignment_note)}</p>
+    ${visitLine(x)}
     <h3>${esc(t('detail.after_sales'))}</h3>
     <p>${esc(label('warranty', x.warranty))}: ${esc(x.warranty_note)}</p>
     <p>${esc(label('remedy', x.remedy))}: ${esc(x.remedy_note)}</p>
@@ -140,6 +142,7 @@ async function show(id, quiet = false) {
   document.querySelectorAll('#detail [data-to]').forEach((b) => { b.onclick = () => step(x, b.dataset.to); });
   if ($('pick')) $('pick').onclick = () => picker(x);
   if ($('decline')) $('decline').onclick = () => decline(x);
+  if ($('book')) $('book').onclick = () => book(x);
   if ($('ack-one')) $('ack-one').onclick = () => acknowledge([x.id]);
   renderMap(x);
 }
@@ -202,6 +205,42 @@ async function decline(x) {
   const data = await formDialog(t('decline.title', { name: engineerName(x.engineer_id) }),
     `<label>${esc(t('decline.reason'))}<input name="reason" required maxlength="500"></label>`);
   if (data) await act(x.id, 'decline', { engineer_id: x.engineer_id, reason: data.get('reason') });
+}
+
+async function book(x) {
+  const data = await formDialog(t('visit.title', { id: x.id }), visitForm());
+  if (data) await act(x.id, 'appointment', visitBody(data));
+}
+
+/** A customer's call: the unit, what they say, how to reach them, and the
+ *  fault when it can be named (needed when no ticket is open for the unit). */
+async function recordCall() {
+  const models = await api('/api/v1/models');
+  const faults = new Map(models.items.map((m) => [m.model, m.faults ?? []]));
+  const units = [...state.assets.values()].sort((a, b) => a.id.localeCompare(b.id));
+  const options = (asset) => (faults.get(state.assets.get(asset)?.model) ?? [])
+    .map((f) => `<option value="${esc(f.fault)}">${esc(f.translations?.[lang] ?? f.description)}</option>`).join('');
+  const html = `<label>${esc(t('call.asset'))}<select name="asset" required>${units.map((a) => `<option value="${esc(a.id)}">${esc(`${a.id} · ${a.customer}`)}</option>`).join('')}</select></label>
+    <label>${esc(t('call.fault'))}<select name="fault"><option value="">${esc(t('call.fault_unknown'))}</option>${options(units[0]?.id)}</select></label>
+    <label>${esc(t('call.symptom'))}<textarea name="symptom" required maxlength="2000"></textarea></label>
+    <label>${esc(t('call.contact'))}<input name="contact" required maxlength="200"></label>
+    <label>${esc(t('call.severity'))}<select name="severity"><option value="">${esc(t('call.severity_rule'))}</option>
+      ${['general', 'major', 'emergency'].map((s) => `<option value="${s}">${esc(label('severity', s))}</option>`).join('')}</select></label>`;
+  const pending = formDialog(t('call.title'), html);
+  const form = document.querySelector('dialog[open] form');
+  form.asset.onchange = () => { form.fault.innerHTML = `<option value="">${esc(t('call.fault_unknown'))}</option>${options(form.asset.value)}`; };
+  const data = await pending;
+  if (!data) return;
+  try {
+    const r = await api('/api/v1/tickets', {
+      asset: data.get('asset'), fault: data.get('fault') || null, symptom: data.get('symptom'),
+      contact: data.get('contact'), severity: data.get('severity') || null,
+    });
+    const id = r.ticket.id;
+    notify(t(r.outcome === 'opened' ? 'call.opened' : 'call.attached', { id }));
+    await refresh();
+    await show(id);
+  } catch (e) { notify(e.message, true); }
 }
 
 async function act(id, what, body) {
@@ -389,6 +428,7 @@ async function main() {
     const ids = [...state.chosen].slice(0, 200);
     if (await confirmDialog(t('confirm.acknowledge', { n: ids.length }))) await acknowledge(ids);
   };
+  $('call').onclick = () => recordCall().catch((e) => notify(e.message, true));
   $('replan').onclick = async () => {
     if (!await confirmDialog(t('confirm.replan'))) return;
     try {

@@ -6,10 +6,12 @@ import {
   $, esc, t, label, when, api, session, notify, confirmDialog, formDialog, watchChanges,
   loadCatalogue, languageSwitch, countdown, urgency, describe,
 } from './common.js';
-import { checkWords, partsTable, reportForm, reportBody } from './words.js';
+import { checkWords, partsTable, reportForm, reportBody, visitLine, visitForm, visitBody } from './words.js';
 
 const NEXT = { assigned: 'accepted', accepted: 'en_route', en_route: 'on_site' };
 const ORDER = ['on_site', 'en_route', 'accepted', 'assigned'];
+/** A visit is agreed while the engineer holds the ticket, before site. */
+const BOOKABLE = ['assigned', 'accepted', 'en_route'];
 let me = null;
 let unwatch = null;
 
@@ -47,11 +49,13 @@ function card(x, visit) {
     <p class="lead">${esc(describe(x))}</p>
     <p class="u-${urgency(x)}">${esc(countdown(x))}</p>
     ${visit ? `<p>${esc(t('field.plan', { depart: when(visit.depart, true), arrive: when(visit.arrive, true) }))}</p>` : ''}
+    ${visitLine(x)}
     <details data-key="${esc(x.id)}:checks"><summary>${esc(t('detail.checks'))}</summary><ul class="checks">${checkWords(x)}</ul></details>
     <details data-key="${esc(x.id)}:parts"><summary>${esc(t('detail.parts'))}</summary>${partsTable(x.parts)}</details>
     <div class="actions">
       ${next ? `<button class="primary" data-act="${next}" data-id="${esc(x.id)}">${esc(t(`step.${next}`))}</button>` : ''}
       ${x.state === 'assigned' ? `<button data-act="decline" data-id="${esc(x.id)}">${esc(t('action.decline'))}</button>` : ''}
+      ${BOOKABLE.includes(x.state) ? `<button data-act="book" data-id="${esc(x.id)}">${esc(t('visit.book'))}</button>` : ''}
       ${x.state === 'on_site' ? `<button class="primary" data-act="report" data-id="${esc(x.id)}">${esc(t('field.file_report'))}</button>` : ''}
     </div></li>`;
 }
@@ -62,6 +66,10 @@ async function act(x, what) {
     const data = await formDialog(t('decline.mine'), `<label>${esc(t('decline.reason'))}<input name="reason" required maxlength="500"></label>`);
     if (!data) return;
     await api(`${path}/decline`, { engineer_id: me.engineer_id, reason: data.get('reason') });
+  } else if (what === 'book') {
+    const data = await formDialog(t('visit.title', { id: x.id }), visitForm());
+    if (!data) return;
+    await api(`${path}/appointment`, visitBody(data));
   } else if (what === 'report') {
     const data = await formDialog(t('report.title', { id: x.id }), reportForm(x.parts));
     if (!data) return;

@@ -45,6 +45,9 @@ function coming(r) {
   if (['resolved', 'closed', 'cancelled'].includes(r.state)) return '';
   const who = r.engineer_first_name ? t('track.engineer_named', { name: r.engineer_first_name }) : t('track.engineer');
   if (!r.engineer_assigned) return `<p>${esc(t('track.finding_engineer'))}</p>`;
+  if (r.appointment_from) {
+    return `<p class="lead">${esc(t('track.visit', { who, from: when(r.appointment_from), to: when(r.appointment_to, true) }))}</p>`;
+  }
   return `<p class="lead">${esc(t('track.coming', { who, by: when(r.on_site_due) }))}</p>`;
 }
 

@@ -80,3 +80,23 @@ export function reportBody(data, parts) {
     repaired_at: Date.now(),
   };
 }
+
+/** The visit window agreed with the customer, when one is booked. */
+export function visitLine(x) {
+  if (!x.appointment_from) return '';
+  return `<p class="visit">${esc(t('visit.booked', { from: when(x.appointment_from), to: when(x.appointment_to, true) }))}</p>`;
+}
+
+/** The form that books a visit window (in the viewer's local time). */
+export function visitForm() {
+  const at = (ms) => { const d = new Date(ms); d.setMinutes(d.getMinutes() - d.getTimezoneOffset(), 0, 0); return d.toISOString().slice(0, 16); };
+  const start = Math.ceil(Date.now() / 1_800_000) * 1_800_000 + 3_600_000;
+  return `<label>${esc(t('visit.from'))}<input type="datetime-local" name="from" required value="${at(start)}"></label>
+    <label>${esc(t('visit.to'))}<input type="datetime-local" name="to" required value="${at(start + 7_200_000)}"></label>
+    <label>${esc(t('visit.note'))}<input name="note" maxlength="500"></label>`;
+}
+
+/** The booking's JSON body from the form's data. */
+export function visitBody(data) {
+  return { from: new Date(data.get('from')).getTime(), to: new Date(data.get('to')).getTime(), note: data.get('note') ?? '' };
+}
