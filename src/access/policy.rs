@@ -62,6 +62,8 @@ crate::model::named_enum! {
         HandleComplaints = "handle_complaints",
         /// Accept or reject a complaint's resolution (customers: their own).
         AnswerComplaint = "answer_complaint",
+        /// The monthly report per customer, model and engineer.
+        ReadReports = "read_reports",
     }
 }
 
@@ -92,6 +94,7 @@ impl Action {
             Action::ReadComplaints => &[Admin, Supervisor, Dispatcher, Operations, Customer],
             Action::HandleComplaints => &[Supervisor, Dispatcher],
             Action::AnswerComplaint => &[Supervisor, Customer],
+            Action::ReadReports => &[Admin, Supervisor, Dispatcher, Operations],
         }
     }
 }

@@ -11,6 +11,7 @@ mod extract;
 mod fleet;
 mod internal_events;
 mod live;
+mod monthly;
 mod notifications;
 mod ops;
 mod progress;
@@ -217,6 +218,8 @@ pub fn routes() -> Vec<Route> {
         r!(POST, "/api/v1/tickets/{id}/quote/accept", Requires(AcceptQuote), tickets::accept_quote),
         r!(POST, "/api/v1/tickets/{id}/follow-up", Requires(RecordFollowUp), tickets::follow_up),
         r!(GET, "/api/v1/follow-ups", Requires(ReadFollowUps), reports::follow_ups_due),
+        r!(GET, "/api/v1/reports/monthly", Requires(ReadReports), monthly::monthly),
+        r!(GET, "/report", Public, ui::report),
         r!(POST, "/api/v1/complaints", Requires(FileComplaint), complaints::file),
         r!(GET, "/api/v1/complaints", Requires(ReadComplaints), complaints::list),
         r!(GET, "/api/v1/complaints/{id}", Requires(ReadComplaints), complaints::one),

@@ -32,6 +32,7 @@ static FILES: &[File] = files! {
     "console.html" => HTML,
     "field.html" => HTML,
     "track.html" => HTML,
+    "report.html" => HTML,
     "app.css" => "text/css; charset=utf-8",
     "common.js" => JS,
     "console.js" => JS,
@@ -40,6 +41,7 @@ static FILES: &[File] = files! {
     "words.js" => JS,
     "field.js" => JS,
     "track.js" => JS,
+    "report.js" => JS,
     "en.json" => JSON,
     "zh-CN.json" => JSON,
 };
@@ -99,6 +101,10 @@ pub async fn field(State(s): State<AppState>) -> Response {
 
 pub async fn track(State(s): State<AppState>) -> Response {
     page("track.html", &s.map_tiles)
+}
+
+pub async fn report(State(s): State<AppState>) -> Response {
+    page("report.html", &s.map_tiles)
 }
 
 /// A script, style or catalogue; `settings.json` holds the tile URL.

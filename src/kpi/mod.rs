@@ -11,6 +11,7 @@
 //! (the feed rewrites periods within its lookback, 30 days by default).
 
 mod rates;
+pub mod report;
 mod snapshot;
 #[cfg(test)]
 mod tests;

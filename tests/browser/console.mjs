@@ -266,6 +266,20 @@ try {
   await page.waitForFunction(async (i) => (await (await fetch(`/api/v1/tickets/${i}`)).json()).state === 'closed', waiting.id);
   step('the dispatcher closed it');
 
+  // The monthly report of this month, by model, in the same session.
+  const month = new Date().toISOString().slice(0, 7);
+  const report = await page.context().newPage();
+  report.on('pageerror', (e) => errors.push(`${report.url()}: ${e.message}`));
+  await report.goto(`${base}/report?month=${month}&by=model`);
+  await report.waitForSelector('#rows tbody tr th[scope="row"]');
+  const models = await report.locator('#rows tbody tr').count();
+  const api = (await inPage(report, `/api/v1/reports/monthly?month=${month}&by=model`)).body;
+  assert.equal(models, api.items.length, 'one row per model with tickets');
+  await report.screenshot({ path: `${shots}/report.png`, fullPage: true });
+  await noMissingStrings(report, 'report');
+  await report.close();
+  step(`the monthly report shows ${models} models with their KPIs against targets`);
+
   // ---- the customer's page ----
   const customer = await open({ viewport: { width: 390, height: 844 }, locale: 'zh-CN' });
   await customer.goto(`${base}/track?code=${moved.progress_code}`);

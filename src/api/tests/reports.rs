@@ -284,3 +284,42 @@ async fn the_engineer_books_the_visit_on_a_ticket_they_hold_and_the_customer_is_
     let (s, _) = call_as(&h, Some(Role::Customer), "POST", &path, Some(json!({"from": now + 1, "to": now + 2}))).await;
     assert_eq!(s, StatusCode::FORBIDDEN, "customers do not book for the engineer");
 }
+
+#[tokio::test]
+async fn the_monthly_report_groups_the_months_tickets_with_kpis_against_targets_as_json_and_csv() {
+    let h = harness().await;
+    let asset = h.state.fleet.assets()[pump(&h)].clone();
+    let reported = report(asset.id.as_str(), Some("CLOGGED_FILTER"), None);
+    assert_eq!(call(&h, "POST", "/api/v1/tickets", Some(reported)).await.0, StatusCode::CREATED);
+    let month = chrono::Utc::now().format("%Y-%m").to_string();
+    let (s, body) =
+        call_as(&h, Some(Role::Operations), "GET", &format!("/api/v1/reports/monthly?month={month}&by=model"), None)
+            .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let row =
+        body["items"].as_array().unwrap().iter().find(|r| r["key"] == asset.model.as_str()).expect("the pump's row");
+    assert_eq!((row["tickets"].as_u64(), row["top_faults"][0][0].as_str()), (Some(1), Some("CLOGGED_FILTER")));
+    let response = row["kpis"].as_array().unwrap().iter().find(|k| k["kpi"] == "response_1h").unwrap();
+    assert_eq!(response["target"].as_f64(), Some(0.98));
+
+    let uri = format!("/api/v1/reports/monthly?month={month}&by=customer&format=csv");
+    let req = Request::builder()
+        .uri(&uri)
+        .header("authorization", format!("Bearer {}", h.tokens[&Role::Dispatcher]))
+        .body(Body::empty())
+        .unwrap();
+    let resp = app(h.state.clone()).oneshot(req).await.unwrap();
+    assert_eq!(resp.headers()["content-type"], "text/csv; charset=utf-8");
+    let text = String::from_utf8(resp.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+    let mut lines = text.lines();
+    assert!(lines
+        .next()
+        .unwrap()
+        .starts_with("customer,tickets,repairs,top_faults,repair_rate,complaints,response_1h_met"));
+    assert!(lines.next().unwrap().starts_with(&format!("{},1,1,CLOGGED_FILTER 1,", asset.customer)), "{text}");
+
+    let (s, _) = call_as(&h, Some(Role::Operations), "GET", "/api/v1/reports/monthly?month=2026-13", None).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let (s, _) = call_as(&h, Some(Role::Customer), "GET", "/api/v1/reports/monthly", None).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+}

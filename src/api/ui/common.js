@@ -108,6 +108,18 @@ export async function api(path, body, method, { anonymous = false } = {}) {
   return data;
 }
 
+/** Saves the answer of GET `path` (with the caller's credentials) as `filename`. */
+export async function download(path, filename) {
+  const headers = token() ? { authorization: `Bearer ${token()}` } : {};
+  const res = await fetch(path, { headers, credentials: 'same-origin' });
+  if (!res.ok) throw new ApiError(res.status, null, res.statusText);
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(await res.blob());
+  a.download = filename;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+}
+
 /** Wires a sign-in form (`#signin` with `#user`, `#secret`) and `#signout`;
  *  calls `ready(who)` once signed in (also after a reload) and `gone()` when not. */
 export function session(ready, gone) {
