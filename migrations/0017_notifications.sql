@@ -77,3 +77,17 @@ CREATE INDEX complaints_by_customer ON complaints (customer, received_at);
 -- The visit window agreed with the customer (the last one booked).
 ALTER TABLE tickets ADD COLUMN appointment_from BIGINT;
 ALTER TABLE tickets ADD COLUMN appointment_to BIGINT;
+
+-- Photos and documents on a ticket (from the engineer's phone), kept in
+-- the database (shared by every engine, backed up with it) as base64.
+CREATE TABLE attachments (
+    id TEXT PRIMARY KEY,
+    ticket_id TEXT NOT NULL REFERENCES tickets (id),
+    at BIGINT NOT NULL,
+    author TEXT NOT NULL,
+    media TEXT NOT NULL,
+    bytes BIGINT NOT NULL,
+    caption TEXT NOT NULL DEFAULT '',
+    content TEXT NOT NULL
+);
+CREATE INDEX attachments_by_ticket ON attachments (ticket_id, at);

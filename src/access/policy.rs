@@ -64,6 +64,8 @@ crate::model::named_enum! {
         AnswerComplaint = "answer_complaint",
         /// The monthly report per customer, model and engineer.
         ReadReports = "read_reports",
+        /// Photos and documents on tickets (engineers: their own tickets'; not customers).
+        ReadAttachments = "read_attachments",
     }
 }
 
@@ -95,6 +97,7 @@ impl Action {
             Action::HandleComplaints => &[Supervisor, Dispatcher],
             Action::AnswerComplaint => &[Supervisor, Customer],
             Action::ReadReports => &[Admin, Supervisor, Dispatcher, Operations],
+            Action::ReadAttachments => &[Admin, Supervisor, Dispatcher, Engineer, Operations],
         }
     }
 }

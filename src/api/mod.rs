@@ -2,6 +2,7 @@
 //! the router; tests drive it with `oneshot`, no socket needed.
 
 mod admin;
+mod attachments;
 mod auth;
 mod complaints;
 mod config;
@@ -53,6 +54,7 @@ pub struct Reads {
     pub metrics: Arc<Metrics>,
     pub audit: AuditStore,
     pub complaints: crate::tickets::complaints::ComplaintStore,
+    pub attachments: crate::tickets::attachments::AttachmentStore,
     /// Notifications and their delivery state.
     pub notifications: crate::outputs::notify::NotificationStore,
     /// Tells open consoles that tickets moved (`/api/v1/stream`).
@@ -143,6 +145,7 @@ impl AppState {
             audit: db.audit(),
             notifications: db.notifications(),
             complaints: db.complaints(),
+            attachments: db.attachments(),
             changes: Arc::default(),
         };
         let limits = Arc::new(Limits::new(config));
@@ -212,6 +215,10 @@ pub fn routes() -> Vec<Route> {
         r!(POST, "/api/v1/tickets/{id}/transition", Requires(WorkTicket), tickets::transition),
         r!(POST, "/api/v1/tickets/{id}/decline", Requires(WorkTicket), tickets::decline),
         r!(POST, "/api/v1/tickets/{id}/appointment", Requires(WorkTicket), visits::book),
+        r!(POST, "/api/v1/tickets/{id}/comments", Requires(WorkTicket), attachments::comment),
+        r!(POST, "/api/v1/tickets/{id}/attachments", Requires(WorkTicket), attachments::attach),
+        r!(GET, "/api/v1/tickets/{id}/attachments", Requires(ReadAttachments), attachments::list),
+        r!(GET, "/api/v1/tickets/{id}/attachments/{attachment}", Requires(ReadAttachments), attachments::file),
         r!(POST, "/api/v1/tickets/{id}/report", Requires(WorkTicket), tickets::report),
         r!(GET, "/api/v1/tickets/{id}/candidates", Requires(Reassign), tickets::candidates),
         r!(POST, "/api/v1/tickets/{id}/reassign", Requires(Reassign), tickets::reassign),

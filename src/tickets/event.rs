@@ -44,6 +44,10 @@ crate::model::named_enum! {
         ComplaintReceived = "complaint_received",
         /// A visit window was agreed with the customer (the ticket keeps the last).
         AppointmentBooked = "appointment_booked",
+        /// A person's comment; the detail is its text.
+        Commented = "commented",
+        /// A photo or document was attached; the detail names it.
+        AttachmentAdded = "attachment_added",
     }
 }
 

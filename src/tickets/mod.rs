@@ -4,6 +4,7 @@
 //! messages once committed); severity, SLA timers and re-dispatch.
 
 pub mod appointment;
+pub mod attachments;
 pub mod complaints;
 mod config;
 mod dead_finding;

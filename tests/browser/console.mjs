@@ -238,6 +238,15 @@ try {
       await phone.waitForSelector(`li.job[data-id="${waiting.id}"] p.visit`);
       const booked = (await inPage(page, `/api/v1/tickets/${waiting.id}`)).body;
       assert.ok(booked.appointment_to - booked.appointment_from === 7_200_000, 'a two-hour window');
+      // A photo from the phone's camera (a 1x1 PNG here), with a caption.
+      await card.locator('button:has-text("Add a photo")').click();
+      const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
+      await phone.setInputFiles('dialog[open] input[name="file"]', { name: 'seal.png', mimeType: 'image/png', buffer: png });
+      await phone.fill('dialog[open] input[name="caption"]', 'seal before the repair');
+      await confirm(phone);
+      await phone.waitForFunction((i) => document.getElementById('notice').textContent.includes(`${i} updated`), waiting.id);
+      const files = (await inPage(page, `/api/v1/tickets/${waiting.id}/attachments`)).body;
+      assert.equal(files[0]?.caption, 'seal before the repair', 'the photo is on the ticket');
     }
   }
   await card.locator('button:has-text("File the service report")').click();
@@ -255,7 +264,7 @@ try {
   const wide = await phone.evaluate(() => document.documentElement.scrollWidth);
   assert.ok(wide <= 390, `the phone page fits 390 px (${wide})`);
   await noMissingStrings(phone, 'field');
-  step(`on a 390 px phone, ${engineer} accepted, booked the visit, set off, arrived and filed the report; position reported`);
+  step(`on a 390 px phone, ${engineer} accepted, booked the visit, added a photo, set off, arrived and filed the report; position reported`);
 
   // The dispatcher closes it from the console.
   await page.locator('#f-state').selectOption('resolved');

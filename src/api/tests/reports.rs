@@ -323,3 +323,61 @@ async fn the_monthly_report_groups_the_months_tickets_with_kpis_against_targets_
     let (s, _) = call_as(&h, Some(Role::Customer), "GET", "/api/v1/reports/monthly", None).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn photos_and_comments_go_on_the_ticket_checked_and_for_staff_only() {
+    let h = harness().await;
+    let id = open_ticket(&h).await;
+    let (s, t) = call(
+        &h,
+        "POST",
+        &format!("/api/v1/tickets/{id}/comments"),
+        Some(json!({"text": "customer on holiday until Monday"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{t}");
+    assert!(t["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["kind"] == "commented" && e["detail"] == "customer on holiday until Monday"));
+
+    let upload = |media: &'static str, bytes: Vec<u8>| {
+        Request::builder()
+            .method("POST")
+            .uri(format!("/api/v1/tickets/{id}/attachments?caption=worn%20seal"))
+            .header("authorization", format!("Bearer {}", h.tokens[&Role::Supervisor]))
+            .header("content-type", media)
+            .body(Body::from(bytes))
+            .unwrap()
+    };
+    let photo = [&[0xFF, 0xD8, 0xFF, 0xE0][..], &[7u8; 2000]].concat();
+    let resp = app(h.state.clone()).oneshot(upload("image/jpeg", photo.clone())).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let made: Value = serde_json::from_slice(&resp.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    let aid = made["id"].as_str().unwrap().to_owned();
+    let resp = app(h.state.clone()).oneshot(upload("image/png", photo.clone())).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY, "a JPEG declared as PNG");
+    let resp = app(h.state.clone()).oneshot(upload("image/jpeg", vec![0xFF; 5 * 1024 * 1024 + 1])).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
+
+    let (s, list) = call(&h, "GET", &format!("/api/v1/tickets/{id}/attachments"), None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        (list[0]["id"].as_str(), list[0]["media"].as_str(), list[0]["caption"].as_str()),
+        (Some(aid.as_str()), Some("image/jpeg"), Some("worn seal"))
+    );
+    let get = Request::builder()
+        .uri(format!("/api/v1/tickets/{id}/attachments/{aid}"))
+        .header("authorization", format!("Bearer {}", h.tokens[&Role::Dispatcher]))
+        .body(Body::empty())
+        .unwrap();
+    let resp = app(h.state.clone()).oneshot(get).await.unwrap();
+    assert_eq!(
+        (resp.headers()["content-type"].to_str().unwrap(), resp.headers()["x-content-type-options"].to_str().unwrap()),
+        ("image/jpeg", "nosniff")
+    );
+    assert_eq!(resp.into_body().collect().await.unwrap().to_bytes().to_vec(), photo, "the same bytes back");
+    let (s, _) = call_as(&h, Some(Role::Customer), "GET", &format!("/api/v1/tickets/{id}/attachments"), None).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+}

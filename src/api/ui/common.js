@@ -108,6 +108,25 @@ export async function api(path, body, method, { anonymous = false } = {}) {
   return data;
 }
 
+/** Sends `file` as the raw body of a POST to `path` (an attachment). */
+export async function upload(path, file) {
+  const headers = { 'content-type': file.type || 'application/octet-stream' };
+  if (token()) headers.authorization = `Bearer ${token()}`;
+  if (csrf) headers['x-csrf-token'] = csrf;
+  const res = await fetch(path, { method: 'POST', headers, credentials: 'same-origin', body: file });
+  const data = await res.json().catch(() => ({}));
+  if (!res.ok) throw new ApiError(res.status, data.error?.code, data.error?.message ?? res.statusText);
+  return data;
+}
+
+/** Opens the answer of GET `path` (with the caller's credentials) in a new tab. */
+export async function openFile(path) {
+  const headers = token() ? { authorization: `Bearer ${token()}` } : {};
+  const res = await fetch(path, { headers, credentials: 'same-origin' });
+  if (!res.ok) throw new ApiError(res.status, null, res.statusText);
+  window.open(URL.createObjectURL(await res.blob()), '_blank', 'noopener');
+}
+
 /** Saves the answer of GET `path` (with the caller's credentials) as `filename`. */
 export async function download(path, filename) {
   const headers = token() ? { authorization: `Bearer ${token()}` } : {};

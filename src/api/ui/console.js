@@ -3,12 +3,14 @@
 // through the JSON API and refreshed by its change stream.
 
 import {
-  $, esc, t, label, when, num, api, session, notify, confirmDialog, formDialog, watchChanges,
+  $, esc, t, label, when, num, api, openFile, session, notify, confirmDialog, formDialog, watchChanges,
   loadCatalogue, languageSwitch, nextDeadline, urgency, countdown, describe, unit, metricName, boardOrder, SEVERITY_RANK, lang,
 } from './common.js';
 import { drawChart } from './chart.js';
 import { drawMap } from './map.js';
-import { checkWords, flat, historyList, reportForm, reportBody, partsTable, visitLine, visitForm, visitBody } from './words.js';
+import {
+  checkWords, flat, historyList, reportForm, reportBody, partsTable, visitLine, visitForm, visitBody, noteForm,
+} from './words.js';
 
 const STEPS = { open: ['cancelled'], assigned: ['accepted', 'cancelled'], accepted: ['en_route', 'cancelled'],
   en_route: ['on_site', 'cancelled'], on_site: ['resolved'], resolved: ['closed'] };
@@ -137,12 +139,18 @@ async function show(id, quiet = false) {
     <p>${esc(label('remedy', x.remedy))}: ${esc(x.remedy_note)}</p>
     ${x.quote ? `<p>${esc(t('detail.quote', { amount: num(x.quote.total, 2), currency: x.quote.currency }))} · ${x.quote_accepted_at ? esc(t('detail.quote_accepted', { at: when(x.quote_accepted_at) })) : esc(t('detail.quote_waiting'))}</p>` : ''}
     <h3>${esc(t('detail.parts'))}</h3>${partsTable(x.parts, state.depots)}
-    <h3>${esc(t('detail.history'))}</h3>${historyList(x.events, engineerName)}`;
+    <h3>${esc(t('photo.list'))}</h3><ul id="files" class="files"></ul>
+    <h3>${esc(t('detail.history'))}</h3><button id="note">${esc(t('note.add'))}</button>${historyList(x.events, engineerName)}`;
+  showFiles(x);
   drawCharts(x);
   document.querySelectorAll('#detail [data-to]').forEach((b) => { b.onclick = () => step(x, b.dataset.to); });
   if ($('pick')) $('pick').onclick = () => picker(x);
   if ($('decline')) $('decline').onclick = () => decline(x);
   if ($('book')) $('book').onclick = () => book(x);
+  $('note').onclick = async () => {
+    const data = await formDialog(t('note.title', { id: x.id }), noteForm());
+    if (data) await act(x.id, 'comments', { text: data.get('text') });
+  };
   if ($('ack-one')) $('ack-one').onclick = () => acknowledge([x.id]);
   renderMap(x);
 }
@@ -205,6 +213,18 @@ async function decline(x) {
   const data = await formDialog(t('decline.title', { name: engineerName(x.engineer_id) }),
     `<label>${esc(t('decline.reason'))}<input name="reason" required maxlength="500"></label>`);
   if (data) await act(x.id, 'decline', { engineer_id: x.engineer_id, reason: data.get('reason') });
+}
+
+/** The ticket's photos and documents, each opened on demand. */
+async function showFiles(x) {
+  const base = `/api/v1/tickets/${encodeURIComponent(x.id)}/attachments`;
+  const files = await api(base).catch(() => []);
+  if (state.detail?.id !== x.id) return;
+  $('files').innerHTML = files.length ? files.map((f) => `<li><button data-file="${esc(f.id)}">${esc(t('photo.open'))}</button>
+    ${esc(f.caption || f.media)} <small>${esc(f.author)} · ${esc(when(f.at))} · ${esc(num(f.bytes / 1024, 0))} kB</small></li>`).join('') : `<li>${esc(t('photo.none'))}</li>`;
+  $('files').querySelectorAll('button[data-file]').forEach((b) => {
+    b.onclick = () => openFile(`${base}/${encodeURIComponent(b.dataset.file)}`).catch((e) => notify(e.message, true));
+  });
 }
 
 async function book(x) {

@@ -3,10 +3,10 @@
 // service report), my position and my availability.
 
 import {
-  $, esc, t, label, when, api, session, notify, confirmDialog, formDialog, watchChanges,
+  $, esc, t, label, when, api, upload, session, notify, confirmDialog, formDialog, watchChanges,
   loadCatalogue, languageSwitch, countdown, urgency, describe,
 } from './common.js';
-import { checkWords, partsTable, reportForm, reportBody, visitLine, visitForm, visitBody } from './words.js';
+import { checkWords, partsTable, reportForm, reportBody, visitLine, visitForm, visitBody, photoForm, noteForm } from './words.js';
 
 const NEXT = { assigned: 'accepted', accepted: 'en_route', en_route: 'on_site' };
 const ORDER = ['on_site', 'en_route', 'accepted', 'assigned'];
@@ -57,6 +57,8 @@ function card(x, visit) {
       ${x.state === 'assigned' ? `<button data-act="decline" data-id="${esc(x.id)}">${esc(t('action.decline'))}</button>` : ''}
       ${BOOKABLE.includes(x.state) ? `<button data-act="book" data-id="${esc(x.id)}">${esc(t('visit.book'))}</button>` : ''}
       ${x.state === 'on_site' ? `<button class="primary" data-act="report" data-id="${esc(x.id)}">${esc(t('field.file_report'))}</button>` : ''}
+      <button data-act="photo" data-id="${esc(x.id)}">${esc(t('photo.add'))}</button>
+      <button data-act="note" data-id="${esc(x.id)}">${esc(t('note.add'))}</button>
     </div></li>`;
 }
 
@@ -66,6 +68,14 @@ async function act(x, what) {
     const data = await formDialog(t('decline.mine'), `<label>${esc(t('decline.reason'))}<input name="reason" required maxlength="500"></label>`);
     if (!data) return;
     await api(`${path}/decline`, { engineer_id: me.engineer_id, reason: data.get('reason') });
+  } else if (what === 'photo') {
+    const data = await formDialog(t('photo.title', { id: x.id }), photoForm());
+    if (!data) return;
+    await upload(`${path}/attachments?caption=${encodeURIComponent(data.get('caption') ?? '')}`, data.get('file'));
+  } else if (what === 'note') {
+    const data = await formDialog(t('note.title', { id: x.id }), noteForm());
+    if (!data) return;
+    await api(`${path}/comments`, { text: data.get('text') });
   } else if (what === 'book') {
     const data = await formDialog(t('visit.title', { id: x.id }), visitForm());
     if (!data) return;

@@ -81,6 +81,17 @@ export function reportBody(data, parts) {
   };
 }
 
+/** The form that attaches a photo (the phone's camera) or a PDF, with a caption. */
+export function photoForm() {
+  return `<label>${esc(t('photo.file'))}<input type="file" name="file" required accept="image/jpeg,image/png,image/webp,application/pdf" capture="environment"></label>
+    <label>${esc(t('photo.caption'))}<input name="caption" maxlength="500"></label>`;
+}
+
+/** The form for a note in the ticket's history. */
+export function noteForm() {
+  return `<label>${esc(t('note.text'))}<textarea name="text" required maxlength="4000"></textarea></label>`;
+}
+
 /** The visit window agreed with the customer, when one is booked. */
 export function visitLine(x) {
   if (!x.appointment_from) return '';
