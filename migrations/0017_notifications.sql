@@ -91,3 +91,6 @@ CREATE TABLE attachments (
     content TEXT NOT NULL
 );
 CREATE INDEX attachments_by_ticket ON attachments (ticket_id, at);
+
+-- When each part actually arrived on site (parts_24h counts it).
+ALTER TABLE ticket_parts ADD COLUMN arrived_at BIGINT;

@@ -94,3 +94,33 @@ pub async fn file(
     ];
     Ok((headers, bytes).into_response())
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArrivedBody {
+    /// When the part arrived; now when absent.
+    at: Option<crate::model::EpochMs>,
+}
+
+/// A part of the ticket arrived on site; 409 when recorded already.
+pub async fn part_arrived(
+    State(s): State<AppState>,
+    p: Principal,
+    Path((id, part)): Path<(String, String)>,
+    Json(b): Json<ArrivedBody>,
+) -> Result<Json<Value>, ApiError> {
+    visible(&s, &p, &id).await?;
+    let now = now_ms();
+    let at = b.at.unwrap_or(now);
+    if at > now + 60_000 {
+        return Err(ApiError::bad_request("at lies in the future"));
+    }
+    if !s.tickets.part_arrived(&TicketId::new(&id), &part, at, actor(&p), now).await? {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "arrived_already",
+            format!("{part} of {id} has arrived already"),
+        ));
+    }
+    one(State(s.reads.clone()), p, Path(id)).await
+}

@@ -216,6 +216,7 @@ pub fn routes() -> Vec<Route> {
         r!(POST, "/api/v1/tickets/{id}/decline", Requires(WorkTicket), tickets::decline),
         r!(POST, "/api/v1/tickets/{id}/appointment", Requires(WorkTicket), visits::book),
         r!(POST, "/api/v1/tickets/{id}/comments", Requires(WorkTicket), attachments::comment),
+        r!(POST, "/api/v1/tickets/{id}/parts/{part}/arrived", Requires(WorkTicket), attachments::part_arrived),
         r!(POST, "/api/v1/tickets/{id}/attachments", Requires(WorkTicket), attachments::attach),
         r!(GET, "/api/v1/tickets/{id}/attachments", Requires(ReadAttachments), attachments::list),
         r!(GET, "/api/v1/tickets/{id}/attachments/{attachment}", Requires(ReadAttachments), attachments::file),

@@ -73,6 +73,8 @@ crate::db::record! {
         pub note: String,
         /// When the parts are expected on site.
         pub eta: Option<EpochMs>,
+        /// When they arrived on site, as recorded.
+        pub arrived_at: Option<EpochMs>,
     }
 }
 
@@ -191,6 +193,7 @@ async fn insert_line(
         status: line.status,
         note: line.note,
         eta: Some(line.eta),
+        arrived_at: None,
     })
 }
 

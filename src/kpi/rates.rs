@@ -17,7 +17,8 @@ crate::model::named_enum! {
         /// Resolved within 24 h of detection.
         Completion24h = "completion_24h",
         /// Every part the ticket needs on site within 24 h of detection, by
-        /// its expected arrival (tickets needing parts).
+        /// its recorded arrival, else by the engineer's arrival on site
+        /// (the work cannot start without them); tickets needing parts.
         Parts24h = "parts_24h",
         /// Resolved at the first visit (the service report says so) and the same
         /// fault not detected again on the unit within 30 days.
@@ -54,12 +55,13 @@ impl RateKpi {
             RateKpi::ResponseSla => by_deadline(h.reached(TicketState::Accepted), t.due.response_due, now),
             RateKpi::OnSiteSla => by_deadline(h.reached(TicketState::OnSite), t.due.on_site_due, now),
             RateKpi::Parts24h => {
-                let in_a_day = |p: &crate::dispatch::PartLine| {
-                    p.eta.map_or(p.depot_id.is_some(), |eta| eta <= t.due.detected_at + DAY_MS)
-                };
-                let available = (!h.parts.is_empty()).then(|| h.parts.iter().all(in_a_day))?;
-                let at = if available { t.due.detected_at } else { t.due.detected_at + DAY_MS };
-                (at <= now).then_some((at, available))
+                if h.parts.is_empty() {
+                    return None;
+                }
+                let on_site = h.reached(TicketState::OnSite);
+                let arrivals: Option<Vec<EpochMs>> = h.parts.iter().map(|p| p.arrived_at.or(on_site)).collect();
+                let last = arrivals.and_then(|a| a.into_iter().max());
+                by_deadline(last, t.due.detected_at + DAY_MS, now)
             }
             RateKpi::FollowUp3d => {
                 let closed = h.reached(TicketState::Closed)?;

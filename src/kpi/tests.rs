@@ -107,6 +107,7 @@ fn part(number: &str, depot: Option<&str>) -> PartLine {
         status: if depot.is_some() { PartStatus::Reserved } else { PartStatus::Requested },
         note: String::new(),
         eta: None,
+        arrived_at: None,
     }
 }
 
@@ -311,17 +312,27 @@ fn parts_24h_counts_only_tickets_that_need_parts() {
     let d = b + 3 * H;
     // T1 needs no parts: never counted.
     let t1 = ticket("T1", On { asset: "A1", ..PUMP }, d);
-    // T2: both lines reserved at a depot: met at detection, 03:00 (hour 3).
+    // T2: both lines recorded as arrived, the later at d + 5 h: met then (hour 8).
     let mut t2 = ticket("T2", On { asset: "A2", ..PUMP }, d);
     t2.parts = vec![part("BRG-6205", Some("D1")), part("SEAL-20", Some("D2"))];
-    // T3: one line without a depot (parts request): missed, decided at d + 24 h = b + 1 d + 3 h.
+    t2.parts[0].arrived_at = Some(d + 2 * H);
+    t2.parts[1].arrived_at = Some(d + 5 * H);
+    // T3: one line never arrived: missed, decided at d + 24 h = b + 1 d + 3 h.
     let mut t3 = ticket("T3", On { asset: "A3", ..PUMP }, d);
     t3.parts = vec![part("BRG-6205", Some("D1")), part("SEAL-20", None)];
-    let hs = [t1, t2, t3];
-    assert_eq!(kpi_rows(&rates(&hs, Period::Hour, b, d + 24 * H - 1), Parts24h), [(b + 3 * H, 1, 1)]);
+    t3.parts[0].arrived_at = Some(d + H);
+    // T4: no arrival recorded, the engineer on site at d + 20 h with them: met then (hour 23).
+    let mut t4 = on_site(ticket("T4", On { asset: "A4", ..PUMP }, d), d + 10 * H, d + 20 * H);
+    t4.parts = vec![part("BRG-6205", Some("D1"))];
+    let hs = [t1, t2, t3, t4];
     assert_eq!(
-        kpi_rows(&rates(&hs, Period::Hour, b, d + 24 * H), Parts24h),
-        [(b + 3 * H, 1, 1), (b + D + 3 * H, 0, 1)]
+        kpi_rows(&rates(&hs, Period::Hour, b, d + 24 * H - 1), Parts24h),
+        [(b + 8 * H, 1, 1), (b + 23 * H, 1, 1)]
+    );
+    // Missed once the 24 hours have passed.
+    assert_eq!(
+        kpi_rows(&rates(&hs, Period::Hour, b, d + 24 * H + 1), Parts24h),
+        [(b + 8 * H, 1, 1), (b + 23 * H, 1, 1), (b + D + 3 * H, 0, 1)]
     );
 }
 

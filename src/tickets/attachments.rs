@@ -1,5 +1,5 @@
-//! Photos and documents on a ticket, and comments: what the engineer saw on
-//! site, what the office noted. A comment is an entry of the ticket's
+//! Photos and documents on a ticket, comments, and parts' arrival on site:
+//! what the engineer saw and received on site, what the office noted. A comment is an entry of the ticket's
 //! history; an attachment is stored with its media type checked against
 //! its first bytes and its size capped, and its arrival is in the history.
 
@@ -150,6 +150,44 @@ impl AttachmentStore {
 }
 
 impl super::TicketStore {
+    /// Records that `part` arrived on site at `at`; `false` when it had
+    /// arrived already. A part the ticket does not list is not found.
+    pub async fn part_arrived(
+        &self,
+        ticket: &TicketId,
+        part: &str,
+        at: EpochMs,
+        actor: Actor<'_>,
+        now: EpochMs,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let set = sqlx::query(
+            "UPDATE ticket_parts SET arrived_at = $1 WHERE ticket_id = $2 AND part = $3 AND arrived_at IS NULL",
+        )
+        .bind(at)
+        .bind(ticket.as_str())
+        .bind(part)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if set == 0 {
+            let known = sqlx::query("SELECT 1 AS x FROM ticket_parts WHERE ticket_id = $1 AND part = $2")
+                .bind(ticket.as_str())
+                .bind(part)
+                .fetch_optional(&mut *tx)
+                .await?;
+            return match known {
+                Some(_) => Ok(false),
+                None => Err(StoreError::NotFound(TicketId::new(format!("{ticket}/parts/{part}")))),
+            };
+        }
+        let when = chrono::DateTime::from_timestamp_millis(at).map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string());
+        let detail = format!("{part} on site since {}", when.unwrap_or_default());
+        record_event(&mut tx, ticket, now, &Event::note(EventKind::PartArrived, actor, &detail)).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
     /// A comment in the ticket's history.
     pub async fn comment(
         &self,

@@ -48,6 +48,8 @@ crate::model::named_enum! {
         Commented = "commented",
         /// A photo or document was attached; the detail names it.
         AttachmentAdded = "attachment_added",
+        /// A part arrived on site (parts_24h counts its arrival).
+        PartArrived = "part_arrived",
     }
 }
 

@@ -381,3 +381,21 @@ async fn photos_and_comments_go_on_the_ticket_checked_and_for_staff_only() {
     let (s, _) = call_as(&h, Some(Role::Customer), "GET", &format!("/api/v1/tickets/{id}/attachments"), None).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn a_parts_arrival_is_recorded_once_and_an_unknown_part_is_not_found() {
+    let h = harness().await;
+    let asset = h.state.fleet.assets()[pump(&h)].id.to_string();
+    let (_, body) = call(&h, "POST", "/api/v1/tickets", Some(report(&asset, Some("CLOGGED_FILTER"), None))).await;
+    let id = body["ticket"]["id"].as_str().unwrap().to_owned();
+    let part = body["ticket"]["parts"][0]["part"].as_str().expect("the clogged filter needs a part").to_owned();
+    let path = format!("/api/v1/tickets/{id}/parts/{part}/arrived");
+    let (s, t) = call(&h, "POST", &path, Some(json!({}))).await;
+    assert_eq!(s, StatusCode::OK, "{t}");
+    assert!(t["parts"][0]["arrived_at"].as_i64().is_some());
+    assert!(t["events"].as_array().unwrap().iter().any(|e| e["kind"] == "part_arrived"));
+    let (s, body) = call(&h, "POST", &path, Some(json!({}))).await;
+    assert_eq!((s, body["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("arrived_already")));
+    let (s, _) = call(&h, "POST", &format!("/api/v1/tickets/{id}/parts/NOPE/arrived"), Some(json!({}))).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}

@@ -9,7 +9,7 @@ import {
 import { drawChart } from './chart.js';
 import { drawMap } from './map.js';
 import {
-  checkWords, flat, historyList, reportForm, reportBody, partsTable, visitLine, visitForm, visitBody, noteForm,
+  checkWords, flat, historyList, reportForm, reportBody, partsTable, visitLine, visitForm, visitBody, noteForm, wireArrivals,
 } from './words.js';
 
 const STEPS = { open: ['cancelled'], assigned: ['accepted', 'cancelled'], accepted: ['en_route', 'cancelled'],
@@ -142,6 +142,7 @@ async function show(id, quiet = false) {
     <h3>${esc(t('photo.list'))}</h3><ul id="files" class="files"></ul>
     <h3>${esc(t('detail.history'))}</h3><button id="note">${esc(t('note.add'))}</button>${historyList(x.events, engineerName)}`;
   showFiles(x);
+  wireArrivals($('detail'), x.id, () => { notify(t('notice.done', { id: x.id })); return refresh(); });
   drawCharts(x);
   document.querySelectorAll('#detail [data-to]').forEach((b) => { b.onclick = () => step(x, b.dataset.to); });
   if ($('pick')) $('pick').onclick = () => picker(x);

@@ -6,7 +6,9 @@ import {
   $, esc, t, label, when, api, upload, session, notify, confirmDialog, formDialog, watchChanges,
   loadCatalogue, languageSwitch, countdown, urgency, describe,
 } from './common.js';
-import { checkWords, partsTable, reportForm, reportBody, visitLine, visitForm, visitBody, photoForm, noteForm } from './words.js';
+import {
+  checkWords, partsTable, reportForm, reportBody, visitLine, visitForm, visitBody, photoForm, noteForm, wireArrivals,
+} from './words.js';
 
 const NEXT = { assigned: 'accepted', accepted: 'en_route', en_route: 'on_site' };
 const ORDER = ['on_site', 'en_route', 'accepted', 'assigned'];
@@ -36,6 +38,7 @@ async function load() {
   const opened = new Set([...$('jobs').querySelectorAll('details[open]')].map((d) => d.dataset.key));
   $('jobs').innerHTML = details.length ? details.map((x) => card(x, order.get(x.id))).join('') : `<li class="card">${esc(t('field.no_jobs'))}</li>`;
   $('jobs').querySelectorAll('details').forEach((d) => { d.open = opened.has(d.dataset.key); });
+  $('jobs').querySelectorAll('li.job').forEach((li) => wireArrivals(li, li.dataset.id, load));
   $('jobs').querySelectorAll('button[data-act]').forEach((b) => {
     const x = details.find((d) => d.id === b.dataset.id);
     b.onclick = () => act(x, b.dataset.act).catch((e) => notify(e.message, true));

@@ -1,7 +1,7 @@
 // Ticket parts shared by the console and the engineer's view, in words:
 // the checks that fired, the history, the parts and the service report form.
 
-import { esc, t, label, when, num, metricName, unit } from './common.js';
+import { esc, t, label, when, num, metricName, unit, api, notify } from './common.js';
 
 /** The rule's checks in the engine's order (depth first). */
 export function flat(c) {
@@ -47,14 +47,25 @@ export function historyList(events, engineerName) {
     ${e.detail ? `<div class="note">${esc(e.detail)}</div>` : ''}</li>`).join('')}</ol>`;
 }
 
-/** Parts with their depot, status and arrival. */
+/** Parts with their depot, status, expected and actual arrival; a part
+ *  still awaited gets an "arrived" button (`data-arrived`) for the page to wire. */
 export function partsTable(parts, depots = []) {
   if (!parts?.length) return `<p>${esc(t('parts.none'))}</p>`;
   const depot = (id) => depots.find((d) => d.id === id)?.name ?? id ?? '—';
+  const arrival = (p) => (p.arrived_at ? esc(when(p.arrived_at))
+    : ['reserved', 'requested'].includes(p.status) ? `<button data-arrived="${esc(p.part)}">${esc(t('parts.mark_arrived'))}</button>` : '—');
   return `<table class="parts"><thead><tr><th>${esc(t('parts.part'))}</th><th>${esc(t('parts.qty'))}</th><th>${esc(t('parts.status'))}</th>
-    <th>${esc(t('parts.depot'))}</th><th>${esc(t('parts.eta'))}</th></tr></thead><tbody>
+    <th>${esc(t('parts.depot'))}</th><th>${esc(t('parts.eta'))}</th><th>${esc(t('parts.arrived'))}</th></tr></thead><tbody>
     ${parts.map((p) => `<tr><td>${esc(p.part)}</td><td>${p.qty}</td><td>${esc(label('part_status', p.status))}</td><td>${esc(depot(p.depot_id))}</td>
-      <td>${p.eta ? esc(when(p.eta)) : '—'}</td></tr><tr class="note-row"><td colspan="5" class="note">${esc(p.note)}</td></tr>`).join('')}</tbody></table>`;
+      <td>${p.eta ? esc(when(p.eta)) : '—'}</td><td>${arrival(p)}</td></tr><tr class="note-row"><td colspan="6" class="note">${esc(p.note)}</td></tr>`).join('')}</tbody></table>`;
+}
+
+/** Wires the "arrived" buttons under `root` to record the part's arrival on ticket `id`. */
+export function wireArrivals(root, id, done) {
+  root.querySelectorAll('button[data-arrived]').forEach((b) => {
+    b.onclick = () => api(`/api/v1/tickets/${encodeURIComponent(id)}/parts/${encodeURIComponent(b.dataset.arrived)}/arrived`, {})
+      .then(done).catch((e) => notify(e.message, true));
+  });
 }
 
 /** The service report form: cause, fix, prevention, the reserved parts used, first-time fix. */
