@@ -217,6 +217,12 @@ async fn webhooks_deliver_at_least_once(db: Db) {
     let retried = w.db.notifications().list(&Filter { limit: 100, ..Default::default() }).await.unwrap();
     let again = retried.iter().find(|n| n.id == dead[0].id).unwrap();
     assert!(again.attempts >= 1 && again.status != Status::Sent, "tried again after the hand retry: {again:?}");
+
+    // The sent history is bounded; what is not sent stays.
+    let forgotten = w.db.notifications().forget_sent(now_ms() + 1).await.unwrap();
+    assert_eq!(forgotten, 2, "the assignment and the on-the-way message");
+    let left = w.db.notifications().list(&Filter { limit: 100, ..Default::default() }).await.unwrap();
+    assert!(left.iter().all(|n| n.status != Status::Sent) && left.iter().any(|n| n.id == dead[0].id), "{left:?}");
 }
 
 #[tokio::test]

@@ -24,6 +24,8 @@ pub struct NotifyConfig {
     pub retry_max: Span,
     /// Each attempt's time limit (connect, send, answer).
     pub timeout: Span,
+    /// Sent deliveries are kept this long (listed by the API), then forgotten.
+    pub keep_sent: Span,
     /// People's quiet hours in their own local time; `start == end`: none.
     /// Emergencies and escalations are sent at once.
     pub quiet_start: NaiveTime,
@@ -48,6 +50,7 @@ impl Default for NotifyConfig {
             retry_min: Span::from_secs(5),
             retry_max: Span::from_secs(1800),
             timeout: Span::from_secs(10),
+            keep_sent: Span::from_secs(90 * 86_400),
             quiet_start: hm(21),
             quiet_end: hm(7),
             engineer_mqtt: true,

@@ -13,7 +13,7 @@ pub struct NotifyMetrics {
     sent: [AtomicU64; 3],
     failed: [AtomicU64; 3],
     dead: [AtomicU64; 3],
-    backlog: [AtomicI64; 4],
+    backlog: [AtomicI64; 3],
 }
 
 fn slot(c: Channel) -> usize {
@@ -34,7 +34,7 @@ impl NotifyMetrics {
         }
     }
     pub fn backlog(&self, b: Backlog) {
-        for (gauge, value) in self.backlog.iter().zip([b.outbox, b.pending, b.sent, b.dead]) {
+        for (gauge, value) in self.backlog.iter().zip([b.outbox, b.pending, b.dead]) {
             gauge.store(value, Relaxed);
         }
     }
@@ -56,8 +56,8 @@ impl Section for NotifyMetrics {
             }
         }
         let name = "upkeep_notifications";
-        header(out, name, Kind::Gauge, "Notices in the outbox and deliveries by status, as stored");
-        for (state, gauge) in ["outbox", "pending", "sent", "dead"].iter().zip(&self.backlog) {
+        header(out, name, Kind::Gauge, "Notices in the outbox, deliveries waiting and dead, as stored");
+        for (state, gauge) in ["outbox", "pending", "dead"].iter().zip(&self.backlog) {
             let _ = writeln!(out, "{name}{{status=\"{state}\"}} {}", gauge.load(Relaxed));
         }
     }

@@ -17,6 +17,9 @@ use crate::shutdown::Shutdown;
 use crate::tickets::{StoreError, TicketReader};
 use std::sync::Arc;
 
+/// How often sent deliveries past their keeping are forgotten.
+const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+
 pub struct Worker {
     pub config: NotifyConfig,
     pub store: NotificationStore,
@@ -29,12 +32,26 @@ pub struct Worker {
 
 impl Worker {
     pub async fn run(self, mut stop: Shutdown) {
+        let mut last_purge = None;
         while !stop.is_set() {
             self.pass(&stop).await;
+            if last_purge.is_none_or(|at: tokio::time::Instant| at.elapsed() > PURGE_EVERY) {
+                last_purge = Some(tokio::time::Instant::now());
+                self.forget_old().await;
+            }
             tokio::select! {
                 _ = stop.wait() => {}
                 _ = tokio::time::sleep(self.config.poll.as_std()) => {}
             }
+        }
+    }
+
+    /// Sent deliveries past `keep_sent` are forgotten; dead ones stay until handled.
+    async fn forget_old(&self) {
+        match self.store.forget_sent(now_ms() - self.config.keep_sent.as_millis()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(forgotten = n, "notifications: sent deliveries past their keeping forgotten"),
+            Err(e) => tracing::debug!(error = %e, "notifications: forgetting old deliveries failed; next time"),
         }
     }
 
