@@ -5,7 +5,7 @@
 //! customers' calls); the customer about their repair (a quote waiting,
 //! the engineer on the way, the repair done); every webhook subscription
 //! about the kinds it chose. People's non-urgent messages wait out their
-//! quiet hours.
+//! quiet hours, unless they are at work (an engineer on shift).
 
 use super::config::NotifyConfig;
 use super::outbox::{Channel, Notification, Pending, Status};
@@ -51,14 +51,16 @@ struct Person<'a> {
     contact: Option<&'a Contact>,
     name: String,
     link: String,
+    /// At work now (an engineer on shift): no quiet hours apply.
+    on_duty: bool,
 }
 
 impl Planner<'_> {
     /// Every delivery of `notice`, made at `now` (wall clock).
     pub fn plan(&self, notice: &Pending, ticket: &Ticket, event: &EventRecord, now: EpochMs) -> Vec<Notification> {
         let mut out = Vec::new();
-        if let Some(person) = self.person(audience(notice.notice), ticket, event) {
-            let urgent = ticket.severity == Severity::Emergency || notice.notice.urgent_always();
+        if let Some(person) = self.person(audience(notice.notice), ticket, event, now) {
+            let urgent = ticket.severity == Severity::Emergency || notice.notice.urgent_always() || person.on_duty;
             let language = person.contact.map_or(Language::En, |c| c.language);
             let offset = person.contact.map_or(0, |c| c.utc_offset_minutes);
             let next_at = if urgent { now } else { self.after_quiet_hours(now, offset) };
@@ -92,6 +94,7 @@ impl Planner<'_> {
                 contact: None,
                 name: hook.name.clone(),
                 link: self.console_link(ticket),
+                on_duty: false,
             };
             let facts = self.facts(ticket, event, &person, hook.language, 0);
             let message = templates::render(hook.language, notice.notice, &facts);
@@ -101,19 +104,17 @@ impl Planner<'_> {
         out
     }
 
-    fn person<'f>(&'f self, audience: Audience, t: &Ticket, e: &EventRecord) -> Option<Person<'f>> {
+    fn person<'f>(&'f self, audience: Audience, t: &Ticket, e: &EventRecord, now: EpochMs) -> Option<Person<'f>> {
         let asset = self.fleet.asset(t.asset_id.as_str());
         match audience {
             Audience::Engineer => {
                 let id = e.assigned_engineer().or(t.assignment.engineer_id.as_ref())?;
                 let engineer = self.fleet.engineer(id.as_str())?;
                 let link = format!("{}/field", self.config.public_url);
-                Some(Person {
-                    id: id.to_string(),
-                    contact: engineer.contact.as_ref(),
-                    name: engineer.name.clone(),
-                    link,
-                })
+                let at = DateTime::<Utc>::from_timestamp_millis(now)?;
+                let on_duty = engineer.available_from(at) == Some(at);
+                let (contact, name) = (engineer.contact.as_ref(), engineer.name.clone());
+                Some(Person { id: id.to_string(), contact, name, link, on_duty })
             }
             Audience::Supervisor => {
                 let site = &asset?.site;
@@ -124,6 +125,7 @@ impl Planner<'_> {
                     contact: Some(contact),
                     name: contact.name.clone(),
                     link,
+                    on_duty: false,
                 })
             }
             Audience::Customer => {
@@ -136,6 +138,7 @@ impl Planner<'_> {
                     contact: Some(contact),
                     name: contact.name.clone(),
                     link,
+                    on_duty: false,
                 })
             }
         }
@@ -350,6 +353,19 @@ mod tests {
         // An emergency goes at once.
         t.severity = Severity::Emergency;
         assert!(planner.plan(&notice, &t, &e, ms(22, 30)).iter().all(|n| n.next_at == ms(22, 30)));
+
+        // An engineer on shift gets the assignment at once, whatever the hour:
+        // ENG-003 works the night shift, 22:00 to 06:00 UTC.
+        t.severity = Severity::Major;
+        let night = fleet.engineers()[2].clone();
+        assert_eq!(night.shift.start, chrono::NaiveTime::from_hms_opt(22, 0, 0).unwrap());
+        let e = event(crate::tickets::EventKind::Assigned, Some(night.id.as_str()));
+        let plan = planner.plan(&notice, &t, &e, ms(22, 30));
+        assert!(
+            plan.iter().all(|n| n.next_at == ms(22, 30)),
+            "{:?}",
+            plan.iter().map(|n| n.next_at).collect::<Vec<_>>()
+        );
     }
 
     #[test]
