@@ -97,7 +97,10 @@ async fn step(tickets: &TicketStore, team: &Team, now: EpochMs) -> Result<usize,
         let filter = TicketFilter { state: Some(state), limit: 10_000, ..Default::default() };
         for t in tickets.list_tickets(&filter).await? {
             let Some((to, minute)) = next(state, &plan(&t.id, seed)) else { continue };
-            if team.leaves(&t) || (state == TicketState::Assigned && assigned_by_person(tickets, &t).await?) {
+            // A ticket a person reassigned is the people's from then on, in
+            // every state (a person may accept it and leave the rest for later).
+            let recent = state == TicketState::Assigned || t.due.detected_at >= team.people_from;
+            if team.leaves(&t) || (recent && assigned_by_person(tickets, &t).await?) {
                 continue;
             }
             let planned = t.due.detected_at + minute * MIN;

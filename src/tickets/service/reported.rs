@@ -55,7 +55,8 @@ impl ServiceContext {
             })?),
             None => None,
         };
-        let now = self.clock.now_ms();
+        // A person acts now on the wall clock, as every API action does.
+        let now = crate::model::now_ms();
         if let Some(open) = self.open_ticket_for(r).await? {
             return self.attach(&open, r, now).await;
         }
