@@ -163,6 +163,19 @@ fn statements(sql: &str) -> Vec<String> {
     cleaned.split(';').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
 }
 
+/// `sql` narrowed by `column = value` for each pair whose value is given,
+/// as numbered parameters; the values to bind, in order.
+pub(crate) fn where_equal<'v>(sql: &mut String, pairs: &[(&str, Option<&'v str>)]) -> Vec<&'v str> {
+    let mut binds = Vec::new();
+    for &(column, value) in pairs {
+        if let Some(v) = value {
+            binds.push(v);
+            sql.push_str(&format!(" AND {column} = ${}", binds.len()));
+        }
+    }
+    binds
+}
+
 /// Reads a column, turning decode failures into `DbError`.
 pub(crate) fn col<'r, T>(row: &'r AnyRow, name: &str) -> Result<T, DbError>
 where

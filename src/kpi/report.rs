@@ -98,8 +98,7 @@ pub fn monthly(
                 .filter(|h| within(h.ticket.due.detected_at) && h.ticket.state != TicketState::Cancelled)
                 .collect();
             let repairs = month.iter().filter(|h| h.ticket.kind == crate::model::TicketKind::Repair).count() as u64;
-            let complained =
-                complaints.iter().filter(|c| within(c.received_at) && complaint_key(by, fleet, c) == Some(&*key));
+            let complained = complaints.iter().filter(|c| within(c.received_at) && complaint_key(by, c) == Some(&*key));
             ReportRow {
                 tickets: month.len() as u64,
                 repairs,
@@ -121,19 +120,12 @@ fn key_of(by: By, fleet: &Fleet, h: &TicketHistory) -> Option<String> {
     }
 }
 
-fn complaint_key<'a>(by: By, fleet: &'a Fleet, c: &'a Complaint) -> Option<&'a str> {
+fn complaint_key(by: By, c: &Complaint) -> Option<&str> {
     match by {
         By::Customer => Some(c.customer.as_str()),
         By::Model => c.model.as_ref().map(|m| m.as_str()),
         By::Engineer => c.engineer_id.as_ref().map(|e| e.as_str()),
     }
-    .or_else(|| {
-        c.asset_id
-            .as_ref()
-            .and_then(|a| fleet.asset(a.as_str()))
-            .map(|a| a.customer.as_str())
-            .filter(|_| by == By::Customer)
-    })
 }
 
 fn top_faults(month: &[&TicketHistory]) -> Vec<(String, u64)> {

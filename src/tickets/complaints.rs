@@ -179,13 +179,10 @@ impl ComplaintStore {
 
     pub async fn list(&self, f: &ComplaintFilter) -> Result<Vec<Complaint>, DbError> {
         let mut sql = format!("SELECT {} FROM complaints WHERE 1 = 1", Complaint::columns());
-        let mut binds: Vec<String> = Vec::new();
-        for (column, value) in [("state", f.state.map(|s| s.as_str().to_owned())), ("customer", f.customer.clone())] {
-            if let Some(v) = value {
-                binds.push(v);
-                sql.push_str(&format!(" AND {column} = ${}", binds.len()));
-            }
-        }
+        let binds = crate::db::where_equal(
+            &mut sql,
+            &[("state", f.state.map(|s| s.as_str())), ("customer", f.customer.as_deref())],
+        );
         if let Some(since) = f.since {
             sql.push_str(&format!(" AND received_at >= {since}"));
         }
@@ -195,8 +192,8 @@ impl ComplaintStore {
             f.offset.max(0)
         ));
         let mut q = sqlx::query(&sql);
-        for b in &binds {
-            q = q.bind(b.as_str());
+        for b in binds {
+            q = q.bind(b);
         }
         q.fetch_all(&self.pool).await?.iter().map(crate::db::from_row).collect()
     }

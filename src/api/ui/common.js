@@ -89,15 +89,22 @@ export class ApiError extends Error {
   constructor(status, code, message) { super(message); this.status = status; this.code = code; }
 }
 
+/** The caller's credentials as headers: the bearer token, and for a write
+ *  in a cookie session the CSRF token. */
+function credentials(writing) {
+  const headers = {};
+  if (token()) headers.authorization = `Bearer ${token()}`;
+  if (writing && csrf) headers['x-csrf-token'] = csrf;
+  return headers;
+}
+
 /** Calls the API; a body makes it a POST (or `method`). Errors carry the
  *  API's code and message. `anonymous`: no token and no cookie (the
  *  customer's page, whose progress code is the key). */
 export async function api(path, body, method, { anonymous = false } = {}) {
-  const headers = {};
-  if (token() && !anonymous) headers.authorization = `Bearer ${token()}`;
   const writing = body !== undefined || (method && method !== 'GET');
+  const headers = anonymous ? {} : credentials(writing);
   if (body !== undefined) headers['content-type'] = 'application/json';
-  if (writing && csrf && !anonymous) headers['x-csrf-token'] = csrf;
   const res = await fetch(path, {
     method: method ?? (body !== undefined ? 'POST' : 'GET'), headers, credentials: anonymous ? 'omit' : 'same-origin',
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -110,9 +117,7 @@ export async function api(path, body, method, { anonymous = false } = {}) {
 
 /** Sends `file` as the raw body of a POST to `path` (an attachment). */
 export async function upload(path, file) {
-  const headers = { 'content-type': file.type || 'application/octet-stream' };
-  if (token()) headers.authorization = `Bearer ${token()}`;
-  if (csrf) headers['x-csrf-token'] = csrf;
+  const headers = { ...credentials(true), 'content-type': file.type || 'application/octet-stream' };
   const res = await fetch(path, { method: 'POST', headers, credentials: 'same-origin', body: file });
   const data = await res.json().catch(() => ({}));
   if (!res.ok) throw new ApiError(res.status, data.error?.code, data.error?.message ?? res.statusText);
@@ -121,16 +126,14 @@ export async function upload(path, file) {
 
 /** Opens the answer of GET `path` (with the caller's credentials) in a new tab. */
 export async function openFile(path) {
-  const headers = token() ? { authorization: `Bearer ${token()}` } : {};
-  const res = await fetch(path, { headers, credentials: 'same-origin' });
+  const res = await fetch(path, { headers: credentials(false), credentials: 'same-origin' });
   if (!res.ok) throw new ApiError(res.status, null, res.statusText);
   window.open(URL.createObjectURL(await res.blob()), '_blank', 'noopener');
 }
 
 /** Saves the answer of GET `path` (with the caller's credentials) as `filename`. */
 export async function download(path, filename) {
-  const headers = token() ? { authorization: `Bearer ${token()}` } : {};
-  const res = await fetch(path, { headers, credentials: 'same-origin' });
+  const res = await fetch(path, { headers: credentials(false), credentials: 'same-origin' });
   if (!res.ok) throw new ApiError(res.status, null, res.statusText);
   const a = document.createElement('a');
   a.href = URL.createObjectURL(await res.blob());

@@ -214,13 +214,10 @@ impl NotificationStore {
 
     pub async fn list(&self, f: &Filter) -> Result<Vec<Notification>, DbError> {
         let mut sql = format!("SELECT {} FROM notifications WHERE 1 = 1", Notification::columns());
-        let mut binds: Vec<&str> = Vec::new();
-        for (column, value) in [("status", f.status.map(|s| s.as_str())), ("ticket_id", f.ticket.as_deref())] {
-            if let Some(v) = value {
-                binds.push(v);
-                sql.push_str(&format!(" AND {column} = ${}", binds.len()));
-            }
-        }
+        let binds = crate::db::where_equal(
+            &mut sql,
+            &[("status", f.status.map(|s| s.as_str())), ("ticket_id", f.ticket.as_deref())],
+        );
         sql.push_str(&format!(
             " ORDER BY created_at DESC, id LIMIT {} OFFSET {}",
             f.limit.clamp(1, 1000),
